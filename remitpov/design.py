@@ -1,0 +1,484 @@
+"""The survey design and its one variance engine.
+
+Every estimator in remitpov reduces to
+
+* a point estimate ``theta`` and
+* influence (linearised) values ``z_i`` such that ``theta_hat - theta ~ sum_i w_i z_i``,
+
+and hands them to :meth:`Design.vcov`. The engine multiplies by the weights, sums to
+PSU totals and applies the stratified with-replacement (optionally finite-population
+corrected, optionally two-stage) formula of R survey's ``svyrecvar``; or, for a
+replicate-weight design, re-evaluates the statistic under every set of replicate
+weights. Domains are never subsets: :meth:`Design.domain` zeroes the weights outside
+the domain and keeps every PSU and stratum, which is what R survey's ``svyby`` does.
+
+Conventions (R survey 4.1 defaults unless said otherwise)
+---------------------------------------------------------
+* First stage with replacement: ``V = sum_h (1 - f_h) n_h/(n_h - 1) sum_j (X_hj - Xbar_h)^2``
+  with ``X_hj`` the PSU totals of ``w_i z_i``. ``f_h = 0`` without fpc.
+* ``fpc`` may be the number of PSUs in the stratum population (values > 1) or the
+  sampling fraction (values <= 1), as in R.
+* Two-stage fpc (``ssu`` + ``fpc2``): every sampled PSU adds ``f_h * V2_j`` with
+  ``V2_j = (1 - f2_j) m_j/(m_j - 1) sum_k (X_jk - Xbar_j)^2`` over its second-stage units.
+  Without a first-stage fpc the second stage adds nothing (with-replacement first stage).
+* Singleton PSUs (``lonely_psu``): ``"error"`` (default), ``"certainty"`` and
+  ``"remove"`` (the stratum contributes zero), ``"adjust"`` (centre the lonely PSU at the
+  grand mean of all PSU totals, R's ``adjust``; ``"centred"`` is an alias) and
+  ``"average"`` (scale the variance by ``H / H_without_singletons``).
+* Degrees of freedom: number of PSUs minus number of strata.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .exceptions import DesignError, InputError, describe_rows
+
+LONELY_PSU_POLICIES = ("error", "certainty", "remove", "adjust", "centred", "average")
+REPLICATE_KINDS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
+
+#: Number of replicate columns evaluated at once on the row-level path (memory bound).
+REPLICATE_CHUNK = 64
+
+
+def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise labels to 0..K-1 codes; refuse missing labels."""
+    s = pd.Series(values)
+    if s.isna().any():
+        raise InputError(
+            f"design column {name!r} has missing values in {describe_rows(s.isna().to_numpy())}; "
+            "fill them or drop those rows explicitly before building the design"
+        )
+    codes, uniques = pd.factorize(s, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
+def _group_sum(codes: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
+    """Column-wise sums of ``x`` (n, k) by integer ``codes`` -> (size, k)."""
+    out = np.empty((size, x.shape[1]))
+    for j in range(x.shape[1]):
+        out[:, j] = np.bincount(codes, weights=x[:, j], minlength=size)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Replicates:
+    """Replicate weights of a design.
+
+    Either ``factors`` (one multiplier per PSU and replicate, shape ``(n_psu, R)``; the
+    row weight of replicate ``r`` is ``w_i * factors[psu_i, r]``) -- the compact form
+    used for replicates built from the design -- or ``weights`` (full replicate weights
+    supplied by the user, shape ``(n, R)``).
+
+    The variance is ``scale * sum_r rscales_r (theta_r - c)^2`` with ``c`` the full-sample
+    estimate if ``mse`` else the mean of the replicates (R survey's ``svrVar``).
+    """
+
+    kind: str
+    scale: float
+    rscales: np.ndarray
+    mse: bool = False
+    factors: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    seed: int | None = None
+    rho: float | None = None
+
+    @property
+    def n_replicates(self) -> int:
+        return int(len(self.rscales))
+
+    def describe(self) -> str:
+        extra = f", seed={self.seed}" if self.seed is not None else ""
+        extra += f", rho={self.rho}" if self.rho is not None else ""
+        return f"{self.kind} replicates (R={self.n_replicates}{extra}, mse={self.mse})"
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Sampling design of a set of rows: weights, strata, PSUs, fpc, replicates.
+
+    Build it with :meth:`Design.from_arrays` (labels are factorised and checked).
+    Instances are immutable; :meth:`domain` and :meth:`with_replicates` return new ones.
+    """
+
+    weights: np.ndarray
+    strata: np.ndarray  # int codes 0..H-1 (all zero when unstratified)
+    psu: np.ndarray  # int codes 0..P-1, unique across strata (rows when no clusters)
+    n_strata: int
+    n_psu: int
+    psu_stratum: np.ndarray  # (P,) stratum code of every PSU
+    fpc1: np.ndarray | None = None  # (H,) sampling fraction of the first stage
+    ssu: np.ndarray | None = None  # int codes of second-stage units (unique overall)
+    fpc2: np.ndarray | None = None  # (P,) second-stage sampling fraction per PSU
+    lonely_psu: str = "error"
+    replicates: Replicates | None = None
+    clustered: bool = False
+    strata_labels: np.ndarray | None = None
+    psu_labels: np.ndarray | None = None
+    base_n: int | None = None  # rows with positive weight in the full design
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_arrays(
+        cls,
+        weights,
+        strata=None,
+        psu=None,
+        fpc=None,
+        ssu=None,
+        fpc2=None,
+        *,
+        nest: bool = False,
+        lonely_psu: str = "error",
+    ) -> "Design":
+        """Build a design from row-aligned arrays.
+
+        Parameters
+        ----------
+        weights : array_like
+            Sampling (expansion) weights, finite and >= 0.
+        strata, psu : array_like, optional
+            Stratum and first-stage cluster labels. Without ``psu`` every row is its own PSU.
+        fpc : array_like, optional
+            First-stage population size (number of PSUs in the stratum) or sampling
+            fraction (<= 1), constant within strata.
+        ssu, fpc2 : array_like, optional
+            Second-stage unit labels and second-stage population size (number of SSUs in
+            the PSU) or fraction, constant within PSUs. Used only with ``fpc``.
+        nest : bool
+            If True, PSU labels are only unique within strata (R's ``nest=TRUE``).
+        lonely_psu : str
+            Policy for strata with a single PSU, see module docstring.
+        """
+        w = np.asarray(weights, dtype=float)
+        n = w.shape[0]
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            raise InputError(
+                f"weights must be finite and non-negative: {describe_rows(bad)}; "
+                "fix or drop those rows before building the design"
+            )
+        if lonely_psu not in LONELY_PSU_POLICIES:
+            raise InputError(f"lonely_psu={lonely_psu!r} is not one of {LONELY_PSU_POLICIES}")
+        if strata is None:
+            s_codes, s_labels = np.zeros(n, dtype=np.int64), np.array(["(all)"], dtype=object)
+        else:
+            s_codes, s_labels = _codes(strata, "strata")
+        H = len(s_labels)
+        clustered = psu is not None
+        if psu is None:
+            p_codes = np.arange(n, dtype=np.int64)
+            p_labels = None
+        else:
+            psu_s = pd.Series(np.asarray(psu))
+            if nest:
+                key = pd.MultiIndex.from_arrays([s_codes, psu_s.to_numpy()])
+                p_codes, p_labels = pd.factorize(key, sort=True)
+                p_codes = p_codes.astype(np.int64)
+                p_labels = np.asarray(p_labels, dtype=object)
+            else:
+                p_codes, p_labels = _codes(psu_s, "psu")
+        P = int(p_codes.max()) + 1 if n else 0
+        # every PSU must lie in exactly one stratum
+        first = np.full(P, -1, dtype=np.int64)
+        first[p_codes] = s_codes
+        crossing = first[p_codes] != s_codes
+        if crossing.any():
+            raise InputError(
+                f"PSU labels repeat across strata in {describe_rows(crossing, psu)}; "
+                "pass nest=True if PSU ids are only unique within strata"
+            )
+        psu_stratum = first
+        fpc1 = None
+        if fpc is not None:
+            fpc_a = np.asarray(fpc, dtype=float)
+            n_h = np.bincount(psu_stratum, minlength=H).astype(float)
+            per_h = pd.Series(fpc_a).groupby(s_codes).agg(["min", "max"])
+            if (per_h["min"] != per_h["max"]).any():
+                raise InputError("fpc must be constant within each stratum")
+            val = per_h["min"].to_numpy()
+            fpc1 = np.where(val <= 1, val, n_h / np.where(val > 1, val, 1.0))
+            if (fpc1 > 1 + 1e-12).any() or (fpc1 < 0).any():
+                raise InputError("fpc gives more sampled PSUs than the population has in some stratum")
+        ssu_codes, fpc2_a = None, None
+        if ssu is not None or fpc2 is not None:
+            if ssu is None or fpc2 is None:
+                raise InputError("two-stage fpc needs both ssu (second-stage unit labels) and fpc2")
+            key = pd.MultiIndex.from_arrays([p_codes, np.asarray(ssu)])
+            ssu_codes = pd.factorize(key, sort=True)[0].astype(np.int64)
+            f2 = np.asarray(fpc2, dtype=float)
+            m_j = np.bincount(
+                p_codes[np.unique(ssu_codes, return_index=True)[1]], minlength=P
+            ).astype(float)
+            per_p = pd.Series(f2).groupby(p_codes).agg(["min", "max"])
+            if (per_p["min"] != per_p["max"]).any():
+                raise InputError("fpc2 must be constant within each PSU")
+            v2 = per_p["min"].to_numpy()
+            fpc2_a = np.where(v2 <= 1, v2, m_j / np.where(v2 > 1, v2, 1.0))
+        return cls(
+            weights=w,
+            strata=s_codes,
+            psu=p_codes,
+            n_strata=H,
+            n_psu=P,
+            psu_stratum=psu_stratum,
+            fpc1=fpc1,
+            ssu=ssu_codes,
+            fpc2=fpc2_a,
+            lonely_psu=lonely_psu,
+            clustered=clustered,
+            strata_labels=s_labels,
+            psu_labels=p_labels,
+            base_n=int((w > 0).sum()),
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def psu_per_stratum(self) -> np.ndarray:
+        return np.bincount(self.psu_stratum, minlength=self.n_strata)
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: PSUs minus strata (R ``degf``); replicates: rank - 1."""
+        if self.replicates is not None and self.replicates.kind not in ("jkn",):
+            return max(self.replicates.n_replicates - 1, 1)
+        return int(self.n_psu - self.n_strata)
+
+    def describe(self) -> dict:
+        """A plain dict summary of the design, carried by every result."""
+        out = {
+            "n": self.n,
+            "n_psu": self.n_psu if self.clustered else None,
+            "n_strata": self.n_strata,
+            "df": self.df,
+            "sum_weights": float(self.weights.sum()),
+            "fpc": self.fpc1 is not None,
+            "two_stage_fpc": self.fpc2 is not None,
+            "lonely_psu": self.lonely_psu,
+            "variance": "replicate" if self.replicates is not None else "linearisation",
+        }
+        if self.replicates is not None:
+            out["replicates"] = self.replicates.describe()
+        return out
+
+    # ------------------------------------------------------------------ transforms
+    def domain(self, mask) -> "Design":
+        """The same design with weights set to zero outside ``mask`` (never a subset)."""
+        m = np.asarray(mask)
+        if m.dtype != bool:
+            m = m.astype(bool)
+        if m.shape != self.weights.shape:
+            raise InputError(f"domain mask has {m.shape[0]} rows, the design {self.n}")
+        reps = self.replicates
+        if reps is not None and reps.weights is not None:
+            reps = replace(reps, weights=reps.weights * m[:, None])
+        return replace(self, weights=np.where(m, self.weights, 0.0), replicates=reps)
+
+    def reweight(self, weights) -> "Design":
+        """Same design with other base weights (e.g. person = household weight x size)."""
+        w = np.asarray(weights, dtype=float)
+        if w.shape != self.weights.shape or not np.all(np.isfinite(w)) or (w < 0).any():
+            raise InputError("reweight needs finite non-negative weights, one per row")
+        reps = self.replicates
+        if reps is not None and reps.weights is not None:
+            ratio = np.divide(w, self.weights, out=np.zeros_like(w), where=self.weights > 0)
+            reps = replace(reps, weights=reps.weights * ratio[:, None])
+        return replace(self, weights=w, replicates=reps, base_n=int((w > 0).sum()))
+
+    def with_replicates(self, kind: str = "bootstrap", replicates: int = 500, seed: int | None = 0,
+                        rho: float = 0.5, mse: bool = False) -> "Design":
+        """Return a replicate-weight version of this design (see :mod:`remitpov.replicates`)."""
+        from .replicates import build_replicates
+
+        return replace(self, replicates=build_replicates(self, kind, replicates, seed, rho=rho, mse=mse))
+
+    def with_replicate_weights(self, repweights, kind: str = "other", scale: float = 1.0,
+                               rscales=None, mse: bool = False) -> "Design":
+        """Attach user-supplied replicate weights ``(n, R)`` (e.g. a survey's published ones)."""
+        W = np.asarray(repweights, dtype=float)
+        if W.ndim != 2 or W.shape[0] != self.n:
+            raise InputError(f"replicate weights must have shape (n={self.n}, R), got {W.shape}")
+        bad = ~np.isfinite(W) | (W < 0)
+        if bad.any():
+            raise InputError(f"replicate weights must be finite and >= 0: {describe_rows(bad.any(1))}")
+        R = W.shape[1]
+        rs = np.ones(R) if rscales is None else np.asarray(rscales, dtype=float)
+        return replace(self, replicates=Replicates(kind=kind, scale=float(scale), rscales=rs, mse=mse, weights=W))
+
+    # ------------------------------------------------------------------ variance
+    def vcov(self, estimate, z=None, *, totals=None, replicate: Callable | None = None) -> np.ndarray:
+        """Variance-covariance matrix of a statistic.
+
+        Parameters
+        ----------
+        estimate : array_like, shape (k,)
+            The full-sample estimate.
+        z : array_like, shape (n,) or (n, k)
+            Influence values (unweighted): ``theta_hat - theta ~ sum_i w_i z_i``.
+            Used by linearisation designs.
+        totals : tuple (Y, f), optional
+            For replicate designs, a statistic that is a smooth function of weighted
+            totals: ``Y`` (n, m) values and ``f`` mapping totals (R, m) -> (R, k). The
+            fast path: PSU totals are computed once, replicate totals by one product.
+        replicate : callable, optional
+            For replicate designs, ``replicate(W)`` with ``W`` (n, r) replicate weights
+            returning (r, k) estimates. Called on chunks of replicates.
+        """
+        est = np.atleast_1d(np.asarray(estimate, dtype=float))
+        if self.replicates is None:
+            if z is None:
+                raise DesignError("this statistic has no influence values for linearisation")
+            return self._vcov_linear(np.asarray(z, dtype=float))
+        return self._vcov_replicate(est, totals=totals, replicate=replicate)
+
+    def _vcov_linear(self, z: np.ndarray) -> np.ndarray:
+        x = z.reshape(z.shape[0], -1) * self.weights[:, None]
+        k = x.shape[1]
+        T = _group_sum(self.psu, x, self.n_psu)  # PSU totals (P, k)
+        V = self._stage1(T)
+        if self.fpc1 is not None and self.ssu is not None:
+            V = V + self._stage2(x)
+        return V.reshape(k, k)
+
+    def _stage1(self, T: np.ndarray) -> np.ndarray:
+        H, ps = self.n_strata, self.psu_stratum
+        n_h = np.bincount(ps, minlength=H).astype(float)
+        mean_h = _group_sum(ps, T, H) / np.maximum(n_h, 1)[:, None]
+        Tc = T - mean_h[ps]
+        scale_h = np.divide(n_h, n_h - 1, out=np.zeros(H), where=n_h > 1)
+        if self.fpc1 is not None:
+            scale_h = scale_h * (1.0 - self.fpc1)
+        lonely = n_h == 1
+        if lonely.any():
+            policy = self.lonely_psu
+            labels = self.strata_labels[lonely] if self.strata_labels is not None else np.flatnonzero(lonely)
+            if policy == "error":
+                raise DesignError(
+                    f"{int(lonely.sum())} strat{'um has' if lonely.sum() == 1 else 'a have'} a single PSU "
+                    f"(e.g. stratum {labels[0]!r}); choose lonely_psu='certainty', 'adjust' "
+                    "(centre at the grand mean) or 'average', or collapse strata"
+                )
+            if policy in ("adjust", "centred"):
+                grand = T.mean(axis=0)
+                sel = lonely[ps]
+                Tc[sel] = T[sel] - grand
+                scale_h = np.where(lonely, 1.0 if self.fpc1 is None else (1.0 - self.fpc1), scale_h)
+        V = (Tc * scale_h[ps][:, None]).T @ Tc
+        if lonely.any() and self.lonely_psu == "average":
+            ok = (~lonely).sum()
+            if ok == 0:
+                raise DesignError("every stratum has a single PSU: lonely_psu='average' is undefined")
+            V = V * H / ok
+        return V
+
+    def _stage2(self, x: np.ndarray) -> np.ndarray:
+        n_ssu = int(self.ssu.max()) + 1
+        S = _group_sum(self.ssu, x, n_ssu)  # SSU totals
+        ssu_psu = np.zeros(n_ssu, dtype=np.int64)
+        ssu_psu[self.ssu] = self.psu
+        m_j = np.bincount(ssu_psu, minlength=self.n_psu).astype(float)
+        mean_j = _group_sum(ssu_psu, S, self.n_psu) / np.maximum(m_j, 1)[:, None]
+        Sc = S - mean_j[ssu_psu]
+        f1 = self.fpc1[self.psu_stratum]  # (P,)
+        scale_j = np.divide(m_j, m_j - 1, out=np.zeros(self.n_psu), where=m_j > 1) * (1 - self.fpc2) * f1
+        return (Sc * scale_j[ssu_psu][:, None]).T @ Sc
+
+    def _replicate_row_weights(self, cols: np.ndarray) -> np.ndarray:
+        reps = self.replicates
+        if reps.weights is not None:
+            return reps.weights[:, cols]
+        return self.weights[:, None] * reps.factors[self.psu][:, cols]
+
+    def replicate_estimates(self, *, totals=None, replicate: Callable | None = None) -> np.ndarray:
+        """Estimates under every replicate, shape (R, k)."""
+        reps = self.replicates
+        if reps is None:
+            raise DesignError("the design has no replicate weights")
+        R = reps.n_replicates
+        if totals is not None and reps.factors is not None:
+            Y, f = totals
+            Y = np.asarray(Y, dtype=float).reshape(self.n, -1)
+            P = _group_sum(self.psu, Y * self.weights[:, None], self.n_psu)
+            return np.atleast_2d(np.asarray(f(reps.factors.T @ P), dtype=float)).reshape(R, -1)
+        if totals is not None and replicate is None:
+            Y, f = totals
+            Y = np.asarray(Y, dtype=float).reshape(self.n, -1)
+
+            def replicate(W):  # noqa: E306 - totals through full replicate weights
+                return f(W.T @ Y)
+        if replicate is None:
+            raise DesignError("this statistic does not support replicate-weight designs")
+        out = []
+        for start in range(0, R, REPLICATE_CHUNK):
+            cols = np.arange(start, min(start + REPLICATE_CHUNK, R))
+            out.append(np.asarray(replicate(self._replicate_row_weights(cols)), dtype=float).reshape(len(cols), -1))
+        return np.vstack(out)
+
+    def _vcov_replicate(self, est, totals=None, replicate=None) -> np.ndarray:
+        reps = self.replicates
+        th = self.replicate_estimates(totals=totals, replicate=replicate)
+        centre = est if reps.mse else th.mean(axis=0)
+        d = th - centre
+        return reps.scale * (d * reps.rscales[:, None]).T @ d
+
+    # ------------------------------------------------------------------ helpers
+    def srs_variance(self, z) -> np.ndarray:
+        """Variance under simple random sampling without replacement of the same size
+        (R survey's ``deff`` denominator): ``W sum w z^2 / (n - 1) (1 - n/W)``."""
+        z = np.asarray(z, dtype=float).reshape(self.n, -1)
+        w = self.weights
+        pos = w > 0
+        n = pos.sum()
+        W = w.sum()
+        zc = z - (w[:, None] * z).sum(0) / W
+        v = W * (w[:, None] * zc**2).sum(0) / max(n - 1, 1)
+        return v * max(1 - n / W, 0.0)
+
+
+# ---------------------------------------------------------------------- ratio helper
+def ratio_linearization(w: np.ndarray, num: np.ndarray, den: np.ndarray):
+    """Estimate ``sum w num / sum w den`` column-wise with its influence values.
+
+    Returns ``(estimate (k,), z (n, k), totals)`` where ``totals`` is the ``(Y, f)``
+    pair :meth:`Design.vcov` uses for replicate designs.
+    """
+    num = np.asarray(num, dtype=float)
+    num2 = num.reshape(num.shape[0], -1)
+    den2 = np.asarray(den, dtype=float).reshape(num.shape[0], -1)
+    k = num2.shape[1]
+    if den2.shape[1] == 1 and k > 1:
+        den2 = np.repeat(den2, k, axis=1)
+    Yn = (w[:, None] * num2).sum(0)
+    Yd = (w[:, None] * den2).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = Yn / Yd
+        z = (num2 - est * den2) / Yd
+    Y = np.hstack([num2, den2])
+
+    def f(T, k=k):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return T[:, :k] / T[:, k:]
+
+    return est, z, (Y, f)
+
+
+def critical_value(level: float, df: float | None, dist: str = "t") -> float:
+    """Two-sided critical value for a ``level`` interval (t with ``df`` or normal)."""
+    a = (1 + level) / 2
+    if dist == "normal" or df is None or not np.isfinite(df) or df <= 0:
+        return float(stats.norm.ppf(a))
+    return float(stats.t.ppf(a, df))
+
+
+def as_index_codes(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Public wrapper of label factorisation (sorted labels, missing refused)."""
+    return _codes(values, "by")

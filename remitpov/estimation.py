@@ -1,0 +1,153 @@
+"""Design-based means, totals and ratios, overall and by domain.
+
+These are the building blocks of every other estimator (an FGT index is the mean of
+``g_i = 1[y_i < z] ((z - y_i)/z)^alpha``). Domains are handled as zero weights on the
+full design, so a domain estimate's SE matches R survey's ``svyby`` (all PSUs kept).
+
+Missing values: an analysis variable with missing values raises, unless
+``na_rm=True``, in which case the rows are treated as outside the domain (zero weight,
+design kept), exactly as R survey's ``na.rm=TRUE``; the same rule applies to the
+linearised and the replicate paths.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, ratio_linearization
+from .exceptions import InputError, describe_rows
+from .results import EstimateTable, make_table
+
+
+def _resolve_design(obj, level: str) -> tuple[Design, "object | None"]:
+    from .survey import Survey
+
+    if isinstance(obj, Survey):
+        return obj.design(level), obj
+    if isinstance(obj, Design):
+        return obj, None
+    raise InputError(f"expected a Survey or Design, got {type(obj).__name__}")
+
+
+def _values(survey, x, name: str) -> np.ndarray:
+    if survey is not None:
+        a = survey.column(x)
+    else:
+        a = np.asarray(x)
+    return np.asarray(pd.to_numeric(pd.Series(a), errors="coerce"), dtype=float)
+
+
+def _by(survey, by, n: int):
+    if by is None:
+        return np.zeros(n, dtype=np.int64), np.array(["all"], dtype=object), "domain"
+    if survey is not None:
+        codes, labels = survey.domain_codes(by)
+    else:
+        s = pd.Series(np.asarray(by))
+        if s.isna().any():
+            raise InputError(f"domain variable is missing in {describe_rows(s.isna().to_numpy())}")
+        codes, labels = pd.factorize(s, sort=True)
+    name = by if isinstance(by, str) else "domain"
+    return codes, np.asarray(labels, dtype=object), name
+
+
+def domain_ratio(design: Design, num: np.ndarray, den: np.ndarray, codes: np.ndarray, n_dom: int):
+    """Ratio ``sum w num / sum w den`` in every domain, jointly.
+
+    Returns ``(estimate (D*k,), z (n, D*k), totals)`` ordered domain-major.
+    """
+    num = num.reshape(num.shape[0], -1)
+    k = num.shape[1]
+    den = den.reshape(den.shape[0], -1)
+    if den.shape[1] == 1:
+        den = np.repeat(den, k, axis=1)
+    if n_dom == 1:
+        return ratio_linearization(design.weights, num, den)
+    ind = (codes[:, None] == np.arange(n_dom)[None, :]).astype(float)  # (n, D)
+    N = (ind[:, :, None] * num[:, None, :]).reshape(num.shape[0], n_dom * k)
+    Dn = (ind[:, :, None] * den[:, None, :]).reshape(num.shape[0], n_dom * k)
+    return ratio_linearization(design.weights, N, Dn)
+
+
+def _table(design, keys, est, z, totals, *, level, dist, title, notes=(), deff=True, n_obs=None):
+    V = design.vcov(est, z, totals=totals)
+    extra = {}
+    if deff and design.replicates is None:
+        vs = design.srs_variance(z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra["deff"] = np.diag(V) / vs
+    if n_obs is not None:
+        extra["n_obs"] = n_obs
+    return make_table(keys, est, V, design, level=level, dist=dist, title=title, notes=notes,
+                      extra=pd.DataFrame(extra) if extra else None)
+
+
+def _na(y: np.ndarray, names: Sequence[str], na_rm: bool, survey) -> np.ndarray:
+    """Row mask of usable values; raise on missing unless ``na_rm``."""
+    miss = ~np.isfinite(y).all(axis=1)
+    if miss.any() and not na_rm:
+        raise InputError(
+            f"{', '.join(map(repr, names))} missing in {describe_rows(miss, None if survey is None else survey.id_values)}; "
+            "pass na_rm=True to treat those rows as outside the domain (design kept), or impute them"
+        )
+    return ~miss
+
+
+def _prep(obj, variables, level, by, na_rm):
+    design, survey = _resolve_design(obj, level)
+    names = [variables] if isinstance(variables, str) or np.ndim(variables) == 1 and not isinstance(variables, (list, tuple)) else list(variables)
+    labels = [v if isinstance(v, str) else f"x{i}" for i, v in enumerate(names)]
+    Y = np.column_stack([_values(survey, v, l) for v, l in zip(names, labels)])
+    ok = _na(Y, labels, na_rm, survey)
+    if not ok.all():
+        design = design.domain(ok)
+        Y = np.where(ok[:, None], Y, 0.0)
+    codes, dlabels, byname = _by(survey, by, design.n)
+    return design, survey, Y, labels, codes, dlabels, byname
+
+
+def _keys(labels, dlabels, byname, measure):
+    return pd.DataFrame([{"measure": measure, "variable": l, byname: d} for d in dlabels for l in labels])
+
+
+def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+         dist: str = "t") -> EstimateTable:
+    """Weighted (Hajek) mean ``sum w y / sum w`` of one or more variables, with design SEs.
+
+    Parameters
+    ----------
+    obj : Survey or Design
+    variables : str, array or list of them
+    by : str or array, optional
+        Domain variable; domains are zero weights on the full design (R's ``svyby``).
+    level : {"person", "household"}
+        Weights at this level (household rows: person weight = weight x size).
+    na_rm : bool
+        Treat missing values as outside the domain instead of raising.
+    """
+    design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
+    est, z, tot = domain_ratio(design, Y, np.ones(design.n), codes, len(dl))
+    return _table(design, _keys(labels, dl, bn, "mean"), est, z, tot, level=ci_level, dist=dist, title="Mean")
+
+
+def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+          dist: str = "t") -> EstimateTable:
+    """Weighted total ``sum w y`` with design SEs (domains as zero weights)."""
+    design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
+    D = len(dl)
+    ind = (codes[:, None] == np.arange(D)[None, :]).astype(float)
+    Z = (ind[:, :, None] * Y[:, None, :]).reshape(design.n, -1)
+    est = (design.weights[:, None] * Z).sum(0)
+    tot = (Z, lambda T: T)
+    return _table(design, _keys(labels, dl, bn, "total"), est, Z, tot, level=ci_level, dist=dist, title="Total")
+
+
+def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
+          ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+    """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs."""
+    design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
+    est, z, tot = domain_ratio(design, Y[:, :1], Y[:, 1], codes, len(dl))
+    keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
+    return _table(design, keys, est, z, tot, level=ci_level, dist=dist, title="Ratio")

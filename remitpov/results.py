@@ -1,0 +1,198 @@
+"""Immutable result objects returned by every estimator.
+
+An :class:`EstimateTable` holds one or more estimates (rows labelled by key columns such
+as ``measure``, ``concept``, ``domain``), their variance-covariance matrix, confidence
+intervals and the design that produced them. ``to_frame()`` gives the tidy table,
+``summary()`` a readable report, ``get(...)`` a single :class:`Estimate`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .design import critical_value
+
+VALUE_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper", "df")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate with its standard error and confidence interval."""
+
+    estimate: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    df: float
+    level: float = 0.95
+    labels: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def var(self) -> float:
+        return self.se**2
+
+    def __float__(self) -> float:
+        return float(self.estimate)
+
+    def __repr__(self) -> str:
+        lab = ", ".join(f"{k}={v}" for k, v in self.labels.items())
+        return (f"Estimate({lab}{': ' if lab else ''}{self.estimate:.6g} (SE {self.se:.4g}), "
+                f"{self.level:.0%} CI [{self.ci_lower:.6g}, {self.ci_upper:.6g}])")
+
+
+@dataclass(frozen=True, eq=False)
+class EstimateTable:
+    """A set of estimates with their joint variance and the design used.
+
+    Attributes
+    ----------
+    keys : DataFrame
+        One row per estimate: the labelling columns (measure, concept, domain, ...).
+    estimates, vcov : ndarray
+        Point estimates (k,) and their variance-covariance matrix (k, k).
+    df : float
+        Design degrees of freedom used for t intervals.
+    level : float
+        Confidence level.
+    dist : {"t", "normal"}
+        Distribution of the confidence intervals.
+    design : dict
+        Summary of the design (``Design.describe()``).
+    title : str
+    notes : tuple of str
+        Conventions used (strict/weak inequality, line, quantile rule, ...).
+    extra : DataFrame, optional
+        Extra per-estimate columns (e.g. ``deff``, ``n_obs``) joined in ``to_frame``.
+    """
+
+    keys: pd.DataFrame
+    estimates: np.ndarray
+    vcov: np.ndarray
+    df: float
+    level: float = 0.95
+    dist: str = "t"
+    design: Mapping[str, Any] = field(default_factory=dict)
+    title: str = "Estimates"
+    notes: tuple[str, ...] = ()
+    extra: pd.DataFrame | None = None
+
+    def __post_init__(self):
+        est = np.atleast_1d(np.asarray(self.estimates, dtype=float)).copy()
+        V = np.atleast_2d(np.asarray(self.vcov, dtype=float)).copy()
+        est.setflags(write=False)
+        V.setflags(write=False)
+        object.__setattr__(self, "estimates", est)
+        object.__setattr__(self, "vcov", V)
+        object.__setattr__(self, "keys", self.keys.reset_index(drop=True).copy())
+        if len(self.keys) != est.size or V.shape != (est.size, est.size):
+            raise ValueError("keys, estimates and vcov sizes disagree")
+
+    # ---------------------------------------------------------------- accessors
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.vcov), 0, None))
+
+    def conf_int(self, level: float | None = None) -> np.ndarray:
+        """(k, 2) confidence limits at ``level`` (default: the table's level)."""
+        c = critical_value(self.level if level is None else level, self.df, self.dist)
+        return np.column_stack([self.estimates - c * self.se, self.estimates + c * self.se])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: key columns, estimate, se, ci_lower, ci_upper, df (+ extras)."""
+        ci = self.conf_int()
+        out = self.keys.copy()
+        out["estimate"] = self.estimates
+        out["se"] = self.se
+        out["ci_lower"] = ci[:, 0]
+        out["ci_upper"] = ci[:, 1]
+        out["df"] = self.df
+        if self.extra is not None:
+            for c in self.extra.columns:
+                out[c] = self.extra[c].to_numpy()
+        return out
+
+    def __len__(self) -> int:
+        return self.estimates.size
+
+    def _select(self, **labels) -> np.ndarray:
+        mask = np.ones(len(self.keys), dtype=bool)
+        for k, v in labels.items():
+            if k not in self.keys.columns:
+                raise KeyError(f"no key column {k!r}; available: {list(self.keys.columns)}")
+            mask &= (self.keys[k] == v).to_numpy()
+        return np.flatnonzero(mask)
+
+    def get(self, **labels) -> Estimate:
+        """The single estimate whose keys equal ``labels``, e.g. ``get(measure="fgt0")``."""
+        idx = self._select(**labels)
+        if idx.size != 1:
+            raise KeyError(f"{idx.size} estimates match {labels}; give more labels")
+        i = int(idx[0])
+        ci = self.conf_int()[i]
+        return Estimate(float(self.estimates[i]), float(self.se[i]), float(ci[0]), float(ci[1]),
+                        float(self.df), self.level, dict(self.keys.iloc[i]))
+
+    def subset(self, **labels) -> "EstimateTable":
+        idx = self._select(**labels)
+        extra = None if self.extra is None else self.extra.iloc[idx].reset_index(drop=True)
+        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], self.vcov[np.ix_(idx, idx)], self.df,
+                             self.level, self.dist, self.design, self.title, self.notes, extra)
+
+    def contrast(self, weights: Sequence[float], label: str = "contrast") -> Estimate:
+        """A linear combination ``sum c_k theta_k`` with its SE from the joint vcov."""
+        c = np.asarray(weights, dtype=float)
+        est = float(c @ self.estimates)
+        se = float(np.sqrt(max(c @ self.vcov @ c, 0.0)))
+        cv = critical_value(self.level, self.df, self.dist)
+        return Estimate(est, se, est - cv * se, est + cv * se, float(self.df), self.level, {"contrast": label})
+
+    # ---------------------------------------------------------------- display
+    def summary(self, digits: int = 4) -> str:
+        frame = self.to_frame()
+        d = self.design
+        lines = [self.title, "=" * max(len(self.title), 20)]
+        if d:
+            des = (f"design: n={d.get('n')}, PSUs={d.get('n_psu')}, strata={d.get('n_strata')}, "
+                   f"df={d.get('df')}, variance={d.get('variance')}")
+            if d.get("replicates"):
+                des += f" [{d['replicates']}]"
+            lines.append(des)
+        lines.append(f"{self.level:.0%} CI: {self.dist}" + (f" with {self.df:g} df" if self.dist == "t" else ""))
+        with pd.option_context("display.width", 140, "display.max_columns", 30, "display.max_rows", 200):
+            lines.append(frame.drop(columns=["df"]).to_string(index=False, float_format=lambda v: f"{v:.{digits}g}"))
+        for n in self.notes:
+            lines.append(f"note: {n}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:  # notebooks
+        return f"<b>{self.title}</b>" + self.to_frame().to_html(index=False)
+
+
+def make_table(keys: pd.DataFrame | Sequence[Mapping[str, Any]], estimates, vcov, design, *,
+               level: float = 0.95, dist: str = "t", title: str = "Estimates",
+               notes: Sequence[str] = (), extra: pd.DataFrame | None = None) -> EstimateTable:
+    """Build an :class:`EstimateTable` from a :class:`~remitpov.design.Design`."""
+    if not isinstance(keys, pd.DataFrame):
+        keys = pd.DataFrame(list(keys))
+    return EstimateTable(keys, estimates, vcov, float(design.df), level, dist, design.describe(), title,
+                         tuple(notes), extra)
+
+
+def concat_tables(tables: Sequence[EstimateTable], title: str | None = None) -> EstimateTable:
+    """Stack tables estimated on the SAME design (block-diagonal vcov unless joint)."""
+    from scipy.linalg import block_diag
+
+    t0 = tables[0]
+    keys = pd.concat([t.keys for t in tables], ignore_index=True)
+    extra = None
+    if all(t.extra is not None for t in tables):
+        extra = pd.concat([t.extra for t in tables], ignore_index=True)
+    return EstimateTable(keys, np.concatenate([t.estimates for t in tables]),
+                         block_diag(*[t.vcov for t in tables]), t0.df, t0.level, t0.dist, t0.design,
+                         title or t0.title, tuple(dict.fromkeys(n for t in tables for n in t.notes)), extra)

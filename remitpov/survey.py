@@ -1,0 +1,380 @@
+"""The :class:`Survey`: unit-level data + sampling design + metadata + load report.
+
+A Survey is immutable. Methods that change it (``with_columns``, ``with_replicates``,
+...) return a new Survey; the caller's DataFrame is copied on the way in and never
+mutated.
+
+Units and weights
+-----------------
+``unit`` says what one row is (``"household"`` or ``"person"``) and ``weight`` is that
+row's expansion factor. For household rows with household weights, person-level
+results (the Social Panorama convention: "percentage of persons") weight every
+household by ``weight x size`` (``size`` = number of members). ``Survey.design(level=...)``
+returns the design at either level.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .design import Design
+from .exceptions import InputError, describe_rows
+
+LEVELS = ("person", "household")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a loader found or changed in the data."""
+
+    kind: str  # e.g. "collapsed", "converted", "zero_income", "missing", "deflator_undone"
+    message: str
+    column: str | None = None
+    rows: int = 0
+    examples: tuple = ()
+
+    def __str__(self) -> str:
+        col = f"[{self.column}] " if self.column else ""
+        ex = f" (e.g. {', '.join(map(str, self.examples))})" if self.examples else ""
+        return f"{self.kind}: {col}{self.message}{ex}"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """Everything a loader changed or found: rows collapsed, values converted, zeros...
+
+    Immutable; :meth:`add` returns a new report.
+    """
+
+    changes: tuple[Change, ...] = ()
+
+    def add(self, kind: str, message: str, column: str | None = None, rows: int = 0, examples=()) -> "LoadReport":
+        return LoadReport(self.changes + (Change(kind, message, column, int(rows), tuple(examples)[:3]),))
+
+    def find(self, kind: str) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"kind": c.kind, "column": c.column, "rows": c.rows, "message": c.message,
+              "examples": ", ".join(map(str, c.examples))} for c in self.changes],
+            columns=["kind", "column", "rows", "message", "examples"],
+        )
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __iter__(self):
+        return iter(self.changes)
+
+    def __str__(self) -> str:
+        if not self.changes:
+            return "load report: no changes"
+        return "load report:\n" + "\n".join(f"  - {c}" for c in self.changes)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    sha256: str
+    bytes: int
+
+    @classmethod
+    def from_path(cls, path) -> "SourceFile":
+        p = Path(path)
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return cls(str(p), h.hexdigest(), p.stat().st_size)
+
+
+@dataclass(frozen=True)
+class SurveyMetadata:
+    """Descriptive metadata carried to every report and manifest."""
+
+    name: str = "survey"
+    country: str | None = None
+    year: int | None = None
+    currency: str | None = None
+    income_period: str | None = None  # period of the income columns as loaded: "month", "quarter", "year"
+    weight_unit: str = "household"  # what the weight expands: households or persons
+    files: tuple[SourceFile, ...] = ()
+    loader: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "country": self.country, "year": self.year, "currency": self.currency,
+            "income_period": self.income_period, "weight_unit": self.weight_unit, "loader": self.loader,
+            "files": [{"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in self.files],
+            "notes": list(self.notes),
+        }
+
+
+def _check_numeric(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
+    if col not in df.columns:
+        raise InputError(f"{role} column {col!r} not found; available columns: {sorted(map(str, df.columns))[:40]}")
+    s = df[col]
+    if not pd.api.types.is_numeric_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            raise InputError(f"{role} column {col!r} has non-numeric values in {describe_rows(bad.to_numpy())}")
+        s = conv
+    return s.to_numpy(dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class Survey:
+    """Unit-level survey data with its design, metadata and load report.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit (household or person). Copied.
+    weight : str
+        Column with the row's expansion factor (must be finite and > 0).
+    strata, psu, fpc : str, optional
+        Design columns. ``psu`` without ``strata`` is a one-stage cluster design.
+    ssu, fpc2 : str, optional
+        Second-stage units and their population size, for two-stage fpc.
+    unit : {"household", "person"}
+        What one row is.
+    size : str, optional
+        Household size column (persons per household) for household rows; person-level
+        estimates weight each household by ``weight * size``.
+    ids : sequence of str
+        Identifier columns (used in error messages and reports).
+    roles : mapping
+        Other named columns, e.g. ``{"income": "ing_cor", "remittances": "remesas",
+        "area": "area"}``.
+    sources : mapping
+        Income sources ``name -> column`` (labour, pensions, remittances, ...).
+    nest : bool
+        PSU ids unique only within strata.
+    lonely_psu : str
+        Singleton-PSU policy passed to the design.
+    replicate_weights : sequence of str, optional
+        Columns holding published replicate weights (with ``replicate_kind``,
+        ``replicate_scale``, ``replicate_rscales``).
+    """
+
+    data: pd.DataFrame
+    weight: str
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    ssu: str | None = None
+    fpc2: str | None = None
+    unit: str = "household"
+    size: str | None = None
+    ids: tuple[str, ...] = ()
+    roles: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    metadata: SurveyMetadata = field(default_factory=SurveyMetadata)
+    report: LoadReport = field(default_factory=LoadReport)
+    nest: bool = False
+    lonely_psu: str = "error"
+    replicate_weights: tuple[str, ...] = ()
+    replicate_kind: str = "other"
+    replicate_scale: float = 1.0
+    replicate_rscales: tuple[float, ...] | None = None
+    generated_replicates: tuple | None = None  # (kind, R, seed, rho, mse) for with_replicates
+
+    def __post_init__(self):
+        if not isinstance(self.data, pd.DataFrame):
+            raise InputError(f"Survey data must be a pandas DataFrame, got {type(self.data).__name__}")
+        object.__setattr__(self, "data", self.data.reset_index(drop=True).copy())
+        object.__setattr__(self, "ids", tuple(self.ids))
+        object.__setattr__(self, "roles", dict(self.roles))
+        object.__setattr__(self, "sources", dict(self.sources))
+        object.__setattr__(self, "replicate_weights", tuple(self.replicate_weights))
+        if self.unit not in LEVELS:
+            raise InputError(f"unit must be 'household' or 'person', got {self.unit!r}")
+        df = self.data
+        for c in self.ids:
+            if c not in df.columns:
+                raise InputError(f"id column {c!r} not found")
+        w = _check_numeric(df, self.weight, "weight")
+        bad = ~np.isfinite(w)
+        if bad.any():
+            raise InputError(f"weight column {self.weight!r} is missing in {describe_rows(bad, self.id_values)}; "
+                             "fix the weights or drop those rows explicitly")
+        bad = w <= 0
+        if bad.any():
+            raise InputError(f"weight column {self.weight!r} is zero or negative in "
+                             f"{describe_rows(bad, self.id_values)}; weights must be > 0 (drop out-of-scope rows "
+                             "explicitly, or use a domain instead of zero weights)")
+        for role, col in (("strata", self.strata), ("psu", self.psu), ("fpc", self.fpc), ("ssu", self.ssu),
+                          ("fpc2", self.fpc2)):
+            if col is None:
+                continue
+            if col not in df.columns:
+                raise InputError(f"design column {col!r} ({role}) not found; available: {sorted(map(str, df.columns))[:40]}")
+            miss = df[col].isna().to_numpy()
+            if miss.any():
+                raise InputError(f"design column {col!r} ({role}) is missing in {describe_rows(miss, self.id_values)}")
+        if self.size is not None:
+            sz = _check_numeric(df, self.size, "household size")
+            bad = ~np.isfinite(sz) | (sz <= 0)
+            if bad.any():
+                raise InputError(f"household size column {self.size!r} is missing, zero or negative in "
+                                 f"{describe_rows(bad, self.id_values)}; every household needs at least one member")
+        for name, col in list(self.roles.items()) + list(self.sources.items()):
+            if col is not None and col not in df.columns:
+                raise InputError(f"column {col!r} for {name!r} not found in the data")
+        for col in self.replicate_weights:
+            if col not in df.columns:
+                raise InputError(f"replicate weight column {col!r} not found")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def id_values(self) -> np.ndarray | None:
+        if not self.ids:
+            return None
+        if len(self.ids) == 1:
+            return self.data[self.ids[0]].to_numpy()
+        return self.data[list(self.ids)].astype(str).agg("-".join, axis=1).to_numpy()
+
+    @property
+    def household_size(self) -> np.ndarray:
+        """Members per row: the ``size`` column, or 1 for person rows."""
+        if self.size is None:
+            if self.unit == "household":
+                raise InputError("household rows need a size column for person-level estimates; "
+                                 "pass size=... or use level='household'")
+            return np.ones(self.n)
+        return self.data[self.size].to_numpy(dtype=float)
+
+    def weights(self, level: str = "person") -> np.ndarray:
+        """Row weights at ``level``: person weight = household weight x size."""
+        if level not in LEVELS:
+            raise InputError(f"level must be 'person' or 'household', got {level!r}")
+        w = self.data[self.weight].to_numpy(dtype=float)
+        if level == "person" and self.unit == "household":
+            return w * self.household_size
+        if level == "household" and self.unit == "person":
+            raise InputError("person rows cannot give household-level estimates; aggregate to households first")
+        return w
+
+    @cached_property
+    def _base_design(self) -> Design:
+        df = self.data
+        d = Design.from_arrays(
+            self.data[self.weight].to_numpy(dtype=float),
+            strata=None if self.strata is None else df[self.strata].to_numpy(),
+            psu=None if self.psu is None else df[self.psu].to_numpy(),
+            fpc=None if self.fpc is None else df[self.fpc].to_numpy(dtype=float),
+            ssu=None if self.ssu is None else df[self.ssu].to_numpy(),
+            fpc2=None if self.fpc2 is None else df[self.fpc2].to_numpy(dtype=float),
+            nest=self.nest,
+            lonely_psu=self.lonely_psu,
+        )
+        if self.replicate_weights:
+            rs = None if self.replicate_rscales is None else np.asarray(self.replicate_rscales)
+            d = d.with_replicate_weights(df[list(self.replicate_weights)].to_numpy(dtype=float),
+                                         kind=self.replicate_kind, scale=self.replicate_scale, rscales=rs)
+        elif self.generated_replicates is not None:
+            kind, R, seed, rho, mse = self.generated_replicates
+            d = d.with_replicates(kind, R, seed, rho=rho, mse=mse)
+        return d
+
+    def design(self, level: str = "person") -> Design:
+        """The sampling design with weights at ``level`` (see :meth:`weights`)."""
+        d = self._base_design
+        if level == "household" and self.unit == "household":
+            return d
+        return d.reweight(self.weights(level))
+
+    def column(self, col) -> np.ndarray:
+        """A column by name, or an array of length n passed through (validated)."""
+        if isinstance(col, str):
+            if col not in self.data.columns:
+                raise InputError(f"column {col!r} not found; available: {sorted(map(str, self.data.columns))[:40]}")
+            return self.data[col].to_numpy()
+        a = np.asarray(col)
+        if a.shape[0] != self.n:
+            raise InputError(f"array has {a.shape[0]} rows, the survey {self.n}")
+        return a
+
+    def role(self, name: str) -> str:
+        """Column playing role ``name`` (``income``, ``remittances``, ``area`` ...)."""
+        if name in self.roles and self.roles[name] is not None:
+            return self.roles[name]
+        if name in self.sources:
+            return self.sources[name]
+        raise InputError(f"this survey has no {name!r} column; known roles: {sorted(self.roles)}, "
+                         f"sources: {sorted(self.sources)}")
+
+    # ------------------------------------------------------------------ transforms
+    def replace(self, **changes) -> "Survey":
+        return replace(self, **changes)
+
+    def with_columns(self, **columns) -> "Survey":
+        """New Survey with columns added or replaced (arrays of length n or Series)."""
+        df = self.data.copy()
+        for k, v in columns.items():
+            df[k] = v.to_numpy() if isinstance(v, pd.Series) else v
+        return replace(self, data=df)
+
+    def with_roles(self, **roles) -> "Survey":
+        r = dict(self.roles)
+        r.update(roles)
+        return replace(self, roles=r)
+
+    def with_report(self, kind: str, message: str, column: str | None = None, rows: int = 0, examples=()) -> "Survey":
+        return replace(self, report=self.report.add(kind, message, column, rows, examples))
+
+    def with_replicates(self, kind: str = "bootstrap", replicates: int = 500, seed: int | None = 0,
+                        rho: float = 0.5, mse: bool = False) -> "Survey":
+        """Use replicate weights built from the design (bootstrap, jk1, jkn, brr, fay)."""
+        s = replace(self, generated_replicates=(kind, int(replicates), seed, rho, mse), replicate_weights=())
+        s._base_design  # build now: fail early
+        return s
+
+    def with_lonely_psu(self, policy: str) -> "Survey":
+        return replace(self, lonely_psu=policy)
+
+    def domain_codes(self, by) -> tuple[np.ndarray, np.ndarray]:
+        """Integer codes and labels of a domain variable (column name or array)."""
+        vals = pd.Series(self.column(by))
+        if vals.isna().any():
+            raise InputError(f"domain variable {by if isinstance(by, str) else '(array)'} is missing in "
+                             f"{describe_rows(vals.isna().to_numpy(), self.id_values)}; recode missing values "
+                             "to an explicit category")
+        codes, labels = pd.factorize(vals, sort=True)
+        return codes, np.asarray(labels)
+
+    def population(self, level: str = "person") -> float:
+        return float(self.weights(level).sum())
+
+    def __repr__(self) -> str:
+        m = self.metadata
+        des = []
+        if self.strata:
+            des.append(f"strata={self.strata!r}")
+        if self.psu:
+            des.append(f"psu={self.psu!r}")
+        if self.fpc:
+            des.append(f"fpc={self.fpc!r}")
+        return (f"Survey({m.name!r}, {self.n} {self.unit} rows, weight={self.weight!r}"
+                f"{', ' + ', '.join(des) if des else ''}, {len(self.report)} load-report entries)")
+
+    def summary(self) -> str:
+        lines = [repr(self), f"metadata: {self.metadata.to_dict()}", str(self.report)]
+        return "\n".join(lines)
+
+    @classmethod
+    def from_frame(cls, data: pd.DataFrame, weight: str, **kwargs) -> "Survey":
+        return cls(data=data, weight=weight, **kwargs)
