@@ -1,0 +1,12 @@
+"""Econometric models of remittance effects (issue #4).
+
+Results follow the linearmodels pattern: model -> ``fit()`` -> immutable results with
+``params``, ``std_errors``, ``tstats``, ``pvalues``, ``conf_int()`` and ``summary``.
+"""
+from ._base import Comparison, ModelResults, Summary, compare
+
+# Sample-selection model and selection-corrected counterfactual income (part 1).
+# (imports of heckman / counterfactual are added below once those modules land)
+
+# Treatment-effect, IV and panel modules are added by another helper, who appends
+# their own imports at the END of this file (only adds lines; do not reorder).
