@@ -22,9 +22,10 @@ Conventions (R survey 4.1 defaults unless said otherwise)
   ``V2_j = (1 - f2_j) m_j/(m_j - 1) sum_k (X_jk - Xbar_j)^2`` over its second-stage units.
   Without a first-stage fpc the second stage adds nothing (with-replacement first stage).
 * Singleton PSUs (``lonely_psu``): ``"error"`` (default), ``"certainty"`` and
-  ``"remove"`` (the stratum contributes zero), ``"adjust"`` (centre the lonely PSU at the
-  grand mean of all PSU totals, R's ``adjust``; ``"centred"`` is an alias) and
-  ``"average"`` (scale the variance by ``H / H_without_singletons``).
+  ``"remove"`` (the stratum contributes zero), ``"adjust"`` (the lonely PSU's total is
+  taken as a deviation from the grand mean, zero for influence values, as R's ``adjust``;
+  ``"centred"`` is an alias) and ``"average"`` (scale the variance by
+  ``H / H_without_singletons``, counting strata with units in the domain, as R).
 * Degrees of freedom: number of PSUs minus number of strata.
 """
 from __future__ import annotations
@@ -368,16 +369,23 @@ class Design:
                     "(centre at the grand mean) or 'average', or collapse strata"
                 )
             if policy in ("adjust", "centred"):
-                grand = T.mean(axis=0)
+                # R survey: the lonely PSU total is not centred at a stratum mean but taken
+                # as a deviation from zero -- the grand mean of the PSU totals of influence
+                # values of any statistic whose influence values sum to zero (means,
+                # ratios, FGT, Gini...).
                 sel = lonely[ps]
-                Tc[sel] = T[sel] - grand
+                Tc[sel] = T[sel]
                 scale_h = np.where(lonely, 1.0 if self.fpc1 is None else (1.0 - self.fpc1), scale_h)
         V = (Tc * scale_h[ps][:, None]).T @ Tc
         if lonely.any() and self.lonely_psu == "average":
-            ok = (~lonely).sum()
-            if ok == 0:
+            # R survey: V * H / H_ok counting only strata with units in the (domain) sample;
+            # a stratum is "in" the sample of column c if some PSU total there is non-zero.
+            present = _group_sum(ps, (T != 0).astype(float), H) > 0  # (H, k)
+            ok = (present & ~lonely[:, None]).sum(0)
+            if (ok == 0).any():
                 raise DesignError("every stratum has a single PSU: lonely_psu='average' is undefined")
-            V = V * H / ok
+            f = np.sqrt(present.sum(0) / ok)
+            V = V * np.outer(f, f)
         return V
 
     def _stage2(self, x: np.ndarray) -> np.ndarray:
