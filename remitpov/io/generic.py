@@ -1,0 +1,448 @@
+"""Reading survey files of any format, and :func:`read_survey` for a new country's survey.
+
+File formats are chosen by extension (case-insensitive):
+
+========================  =================================================
+``.csv``, ``.csv.gz``,    :func:`pandas.read_csv`
+``.txt``, ``.tsv``
+``.parquet``, ``.pq``     :func:`pandas.read_parquet` (pyarrow)
+``.dta``                  Stata, :func:`pyreadstat.read_dta`
+``.sav``, ``.zsav``       SPSS, :func:`pyreadstat.read_sav`
+``.dbf``                  dBase, ``dbfread`` (encoding from the file header, falling
+                          back to UTF-8 then Latin-1; the choice is reported)
+========================  =================================================
+
+Anything else raises :class:`~remitpov.exceptions.InputError`.
+
+The shared validation helpers here (:func:`require_columns`, :func:`check_income`)
+are used by every loader so that bad input gets the same message everywhere:
+the column, the number of offending rows, an example identifier and what to do,
+or an explicit policy argument whose choice is written to the load report.
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InputError, SpecError, describe_rows
+from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata
+
+__all__ = ["read_table", "read_survey", "require_columns", "check_income", "ROLE_KEYS",
+           "INCOME_POLICIES", "ids_of"]
+
+#: Keys accepted in a :func:`read_survey` spec.
+ROLE_KEYS = ("weight", "strata", "psu", "fpc", "ssu", "fpc2", "unit", "size", "ids", "income", "remittances",
+             "area", "sources", "metadata", "roles", "nest", "lonely_psu", "area_codes")
+
+#: Policies for negative / missing incomes and remittances above income.
+INCOME_POLICIES = ("error", "zero", "keep")
+
+_FORMATS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
+    ".dta": "dta", ".sav": "sav", ".zsav": "sav", ".dbf": "dbf",
+}
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+def file_format(path) -> str:
+    """Format name of ``path`` from its extension; :class:`InputError` if unknown."""
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED and len(suffixes) >= 2:
+        ext = suffixes[-2]
+        if _FORMATS.get(ext) not in ("csv", "tsv"):
+            raise InputError(f"unknown or unsupported file format for {str(p)!r}: compressed files are only "
+                             "supported for CSV (.csv.gz ...)")
+    else:
+        ext = suffixes[-1] if suffixes else ""
+    if ext not in _FORMATS:
+        raise InputError(f"unknown file format {ext or '(no extension)'!r} for {str(p)!r}; supported: "
+                         ".csv/.csv.gz/.txt/.tsv, .parquet, .dta (Stata), .sav (SPSS), .dbf (dBase)")
+    return _FORMATS[ext]
+
+
+def _read_dbf(path: Path) -> tuple[pd.DataFrame, str]:
+    from dbfread import DBF
+
+    last = None
+    for enc in (None, "utf-8", "latin-1"):
+        try:
+            table = DBF(str(path), encoding=enc, char_decode_errors="strict")
+            df = pd.DataFrame(iter(table), columns=table.field_names)
+            return df, table.encoding
+        except UnicodeDecodeError as exc:  # try the next encoding
+            last = exc
+    raise InputError(f"cannot decode text fields of {str(path)!r}: {last}")  # pragma: no cover - latin-1 never fails
+
+
+def read_table(path, *, encoding: str | None = None, report: LoadReport | None = None,
+               **kwargs) -> tuple[pd.DataFrame, SourceFile, LoadReport]:
+    """Read a data file by extension.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. See the module docstring for formats.
+    encoding : str, optional
+        Text encoding for CSV files.
+    report : LoadReport, optional
+        Report to extend (a new one by default).
+    **kwargs
+        Passed to the pandas / pyreadstat reader.
+
+    Returns
+    -------
+    (DataFrame, SourceFile, LoadReport)
+        The data, the file's provenance (sha256) and the report (records the reader used).
+    """
+    report = LoadReport() if report is None else report
+    p = Path(path)
+    fmt = file_format(p)
+    if not p.exists():
+        raise InputError(f"file not found: {str(p)!r}")
+    if fmt in ("csv", "tsv"):
+        sep = "\t" if fmt == "tsv" else kwargs.pop("sep", ",")
+        df = pd.read_csv(p, sep=sep, encoding=encoding, **kwargs)
+        how = "pandas.read_csv"
+    elif fmt == "parquet":
+        df = pd.read_parquet(p, **kwargs)
+        how = "pandas.read_parquet"
+    elif fmt in ("dta", "sav"):
+        import pyreadstat
+
+        reader = pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav
+        df, _meta = reader(str(p), **kwargs)
+        how = f"pyreadstat.read_{fmt}"
+    else:
+        df, enc = _read_dbf(p)
+        how = f"dbfread (encoding {enc})"
+    src = SourceFile.from_path(p)
+    report = report.add("read", f"read {len(df)} rows x {df.shape[1]} columns from {p.name} with {how} "
+                                f"(sha256 {src.sha256[:12]}...)", rows=len(df))
+    return df, src, report
+
+
+def require_columns(df: pd.DataFrame, columns: Mapping[str, Any], what: str = "survey") -> None:
+    """Raise :class:`InputError` naming every ``role -> column`` whose column is absent."""
+    missing = [(k, c) for k, c in columns.items() if c is not None and c not in df.columns]
+    if missing:
+        desc = ", ".join(f"{k}={c!r}" for k, c in missing)
+        raise InputError(f"{what}: column(s) not found: {desc}; available columns: "
+                         f"{sorted(map(str, df.columns))[:60]}")
+
+
+def ids_of(df: pd.DataFrame, ids) -> np.ndarray | None:
+    """Row identifiers (joined with '-' for several id columns) for messages."""
+    ids = [ids] if isinstance(ids, str) else list(ids or ())
+    if not ids:
+        return None
+    if len(ids) == 1:
+        return df[ids[0]].to_numpy()
+    return df[ids].astype(str).agg("-".join, axis=1).to_numpy()
+
+
+def _numeric(df: pd.DataFrame, col: str, what: str, idv) -> pd.Series:
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(float)
+    if not pd.api.types.is_numeric_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            raise InputError(f"{what} column {col!r} has non-numeric values in {describe_rows(bad.to_numpy(), idv)}")
+        return conv.astype(float)
+    return s.astype(float)
+
+
+def _policy(name: str, value: str, allowed=INCOME_POLICIES) -> str:
+    if value not in allowed:
+        raise InputError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, remittances: str | None = None,
+                 sources: Mapping[str, str] | None = None, ids=None, negative_income: str = "error",
+                 missing_income: str = "error", remittances_exceed: str = "error") -> tuple[pd.DataFrame, LoadReport]:
+    """Validate the income and remittance columns, apply the policies and report.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The data (not modified; a copy is returned when values change).
+    report : LoadReport
+        Report to extend.
+    income, remittances : str, optional
+        Column names (household or person income in the file's own period).
+    sources : mapping, optional
+        Other source columns: checked for non-numeric values and missing values
+        (reported, never changed).
+    ids : str or list of str, optional
+        Identifier columns used in messages.
+    negative_income : {"error", "zero", "keep"}
+        Negative income or remittances: raise, set to 0, or keep (reported either way).
+    missing_income : {"error", "zero", "keep"}
+        Missing (NaN) income or remittances: raise, set to 0, or keep as NaN.
+    remittances_exceed : {"error", "cap", "keep"}
+        Remittances larger than income (impossible when remittances are a component of
+        income; usually a unit or period mismatch): raise, cap at income, or keep.
+
+    Returns
+    -------
+    (DataFrame, LoadReport)
+    """
+    _policy("negative_income", negative_income)
+    _policy("missing_income", missing_income)
+    _policy("remittances_exceed", remittances_exceed, ("error", "cap", "keep"))
+    idv = ids_of(df, ids)
+    out = df
+    changed = False
+    for role, col in (("income", income), ("remittances", remittances)):
+        if col is None:
+            continue
+        require_columns(df, {role: col})
+        s = _numeric(df, col, role, idv)
+        miss = s.isna().to_numpy()
+        if miss.any():
+            msg = f"{role} column {col!r} is missing in {describe_rows(miss, idv)}"
+            if missing_income == "error":
+                raise InputError(msg + "; fill them, drop those rows explicitly, or pass missing_income='zero' or 'keep'")
+            if missing_income == "zero":
+                s = s.fillna(0.0)
+                report = report.add("missing", f"{role} missing set to 0 (missing_income='zero')", col,
+                                    int(miss.sum()), idv[miss][:3] if idv is not None else np.flatnonzero(miss)[:3])
+            else:
+                report = report.add("missing", f"{role} missing kept as NaN (missing_income='keep')", col,
+                                    int(miss.sum()), idv[miss][:3] if idv is not None else np.flatnonzero(miss)[:3])
+        neg = (s < 0).to_numpy()
+        if neg.any():
+            msg = f"{role} column {col!r} is negative in {describe_rows(neg, idv)}"
+            if negative_income == "error":
+                raise InputError(msg + "; pass negative_income='zero' (set to 0) or 'keep' to choose a policy")
+            ex = idv[neg][:3] if idv is not None else np.flatnonzero(neg)[:3]
+            if negative_income == "zero":
+                s = s.where(~neg, 0.0)
+                report = report.add("negative_income", f"negative {role} set to 0 (negative_income='zero')", col,
+                                    int(neg.sum()), ex)
+            else:
+                report = report.add("negative_income", f"negative {role} kept (negative_income='keep')", col,
+                                    int(neg.sum()), ex)
+        zero = (s == 0).to_numpy()
+        if role == "income" and zero.any():
+            ex = idv[zero][:3] if idv is not None else np.flatnonzero(zero)[:3]
+            report = report.add("zero_income", f"{int(zero.sum())} rows with zero income (kept)", col,
+                                int(zero.sum()), ex)
+        if not s.equals(df[col]):
+            if not changed:
+                out = df.copy()
+                changed = True
+            out[col] = s.to_numpy()
+    if income is not None and remittances is not None:
+        inc = out[income].to_numpy(dtype=float)
+        rem = out[remittances].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            over = rem > inc + 1e-9 * np.maximum(1.0, np.abs(inc))
+        if over.any():
+            msg = (f"remittances column {remittances!r} is larger than income column {income!r} in "
+                   f"{describe_rows(over, idv)}")
+            if remittances_exceed == "error":
+                raise InputError(msg + "; check units and periods, or pass remittances_exceed='cap' or 'keep'")
+            ex = idv[over][:3] if idv is not None else np.flatnonzero(over)[:3]
+            if remittances_exceed == "cap":
+                if not changed:
+                    out = df.copy()
+                    changed = True
+                out[remittances] = np.where(over, inc, rem)
+                report = report.add("converted", "remittances capped at income (remittances_exceed='cap')",
+                                    remittances, int(over.sum()), ex)
+            else:
+                report = report.add("remittances_exceed", "remittances larger than income kept "
+                                    "(remittances_exceed='keep')", remittances, int(over.sum()), ex)
+    for name, col in (sources or {}).items():
+        if col is None or col in (income, remittances):
+            continue
+        require_columns(df, {f"source {name}": col})
+        s = _numeric(out, col, f"source {name}", idv)
+        miss = s.isna().to_numpy()
+        if miss.any():
+            report = report.add("missing", f"income source {name!r} is missing (kept as NaN)", col,
+                                int(miss.sum()), idv[miss][:3] if idv is not None else np.flatnonzero(miss)[:3])
+    return out, report
+
+
+def report_duplicates(df: pd.DataFrame, ids, report: LoadReport) -> LoadReport:
+    """Raise if the id columns do not identify rows uniquely."""
+    ids = [ids] if isinstance(ids, str) else list(ids or ())
+    if not ids:
+        return report
+    dup = df.duplicated(ids, keep=False).to_numpy()
+    if dup.any():
+        raise InputError(f"id column(s) {ids} are duplicated in {describe_rows(dup, ids_of(df, ids))}; "
+                         "every row must have a unique identifier (remove genuine duplicates, or for ENIGH "
+                         "decile splits use read_enigh which collapses them)")
+    return report
+
+
+# ---------------------------------------------------------------------------- read_survey
+def _load_spec(spec) -> dict:
+    if isinstance(spec, (str, Path)):
+        p = Path(spec)
+        if not p.exists():
+            raise SpecError(f"spec file not found: {str(p)!r}")
+        try:
+            with open(p, "rb") as fh:
+                spec = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"spec file {str(p)!r} is not valid TOML: {exc}") from None
+        spec["_spec_path"] = str(p)
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"spec must be a mapping of roles to columns or a TOML file path, got {type(spec).__name__}")
+    return dict(spec)
+
+
+def read_survey(source, spec, *, negative_income: str = "error", missing_income: str = "error",
+                remittances_exceed: str = "error", **read_kwargs) -> Survey:
+    """Build a :class:`~remitpov.survey.Survey` from any table plus a role mapping.
+
+    This is how a user brings a new country's survey.
+
+    Parameters
+    ----------
+    source : DataFrame or str or Path
+        The data, or a CSV / Parquet / DTA / SAV / DBF file (format by extension).
+        A DataFrame is copied, never modified.
+    spec : mapping or str or Path
+        Roles -> columns, as a dict or a TOML file. Keys (see :data:`ROLE_KEYS`):
+
+        * ``weight`` (required): expansion factor of a row;
+        * ``strata``, ``psu``, ``fpc``, ``ssu``, ``fpc2``: design columns;
+          ``nest`` (bool): PSU codes repeat across strata; ``lonely_psu``: policy;
+        * ``unit``: ``"household"`` (default) or ``"person"``; ``size``: household size column;
+        * ``ids``: identifier column or list of columns (must be unique);
+        * ``income``, ``remittances``, ``area``: columns;
+          ``area_codes``: mapping of raw area codes to labels (e.g. ``{1 = "urban", 2 = "rural"}``);
+        * ``sources``: table ``name -> column`` of income sources;
+        * ``roles``: table of further named columns;
+        * ``metadata``: table with ``name``, ``country``, ``year``, ``currency``,
+          ``income_period`` (``"month"``, ``"quarter"`` or ``"year"``), ``notes``.
+
+        TOML example (``fixtures/spec_example.toml``)::
+
+            weight = "factor"
+            strata = "est_dis"
+            psu = "upm"
+            size = "tot_integ"
+            ids = ["folioviv", "foliohog"]
+            income = "ing_cor"
+            remittances = "remesas"
+            [sources]
+            labour = "ingtrab"
+            [metadata]
+            country = "MEX"
+            year = 2018
+            currency = "MXN"
+            income_period = "quarter"
+
+        ``data = "file.csv"`` in a TOML spec names the data file (relative to the spec)
+        when ``source`` is None.
+    negative_income, missing_income, remittances_exceed : str
+        Policies of :func:`check_income` (default: raise).
+    **read_kwargs
+        Passed to :func:`read_table`.
+
+    Returns
+    -------
+    Survey
+        ``metadata.loader = "read_survey"``; every change is in ``survey.report``.
+
+    Raises
+    ------
+    InputError
+        Unknown role keys or columns, bad weights/design/sizes, duplicated ids,
+        missing or negative incomes (unless a policy is given), unknown file format.
+    """
+    spec = _load_spec(spec)
+    spec_path = spec.pop("_spec_path", None)
+    data_entry = spec.pop("data", None)
+    unknown = [k for k in spec if k not in ROLE_KEYS]
+    if unknown:
+        raise InputError(f"unknown key(s) in the survey spec: {unknown}; allowed keys: {list(ROLE_KEYS)}")
+    if "weight" not in spec:
+        raise InputError("the survey spec needs a 'weight' key naming the expansion-factor column")
+    report = LoadReport()
+    files: tuple[SourceFile, ...] = ()
+    if source is None and data_entry is not None:
+        source = Path(data_entry)
+        if spec_path is not None and not source.is_absolute():
+            source = Path(spec_path).parent / source
+    if isinstance(source, pd.DataFrame):
+        df = source.copy()
+        report = report.add("read", f"{len(df)} rows x {df.shape[1]} columns from a DataFrame (copied)", rows=len(df))
+    elif isinstance(source, (str, Path)):
+        df, src, report = read_table(source, report=report, **read_kwargs)
+        files = (src,)
+    else:
+        raise InputError(f"source must be a DataFrame or a file path, got {type(source).__name__}")
+    if spec_path is not None:
+        files = files + (SourceFile.from_path(spec_path),)
+
+    ids = spec.get("ids") or ()
+    ids = [ids] if isinstance(ids, str) else list(ids)
+    sources = dict(spec.get("sources") or {})
+    roles = dict(spec.get("roles") or {})
+    for r in ("income", "remittances", "area"):
+        if spec.get(r) is not None:
+            roles[r] = spec[r]
+    cols = {"weight": spec["weight"]}
+    for k in ("strata", "psu", "fpc", "ssu", "fpc2", "size"):
+        if spec.get(k) is not None:
+            cols[k] = spec[k]
+    cols.update({f"ids[{i}]": c for i, c in enumerate(ids)})
+    cols.update(roles)
+    cols.update({f"sources.{k}": v for k, v in sources.items()})
+    bad_types = [k for k, v in cols.items() if not isinstance(v, str)]
+    if bad_types:
+        raise InputError(f"spec key(s) {bad_types} must name a column (a string)")
+    require_columns(df, cols, "read_survey spec")
+    report = report_duplicates(df, ids, report)
+
+    if spec.get("area_codes") is not None and "area" in roles:
+        codes = {str(k): v for k, v in dict(spec["area_codes"]).items()}
+        raw = df[roles["area"]]
+        key = raw.map(lambda v: str(int(v)) if isinstance(v, (int, float, np.integer, np.floating))
+                      and not pd.isna(v) and float(v).is_integer() else str(v))
+        lab = key.map(codes)
+        bad = lab.isna().to_numpy()
+        if bad.any():
+            raise InputError(f"area column {roles['area']!r} has codes not in area_codes "
+                             f"{sorted(codes)} in {describe_rows(bad, ids_of(df, ids))}")
+        df["area"] = lab.to_numpy()
+        report = report.add("converted", f"area codes of {roles['area']!r} recoded to labels {codes} in column "
+                                         "'area'", "area", len(df))
+        roles["area"] = "area"
+
+    df, report = check_income(df, report, income=roles.get("income"), remittances=roles.get("remittances"),
+                              sources=sources, ids=ids, negative_income=negative_income,
+                              missing_income=missing_income, remittances_exceed=remittances_exceed)
+    meta_in = dict(spec.get("metadata") or {})
+    unknown_meta = [k for k in meta_in if k not in ("name", "country", "year", "currency", "income_period",
+                                                     "weight_unit", "notes")]
+    if unknown_meta:
+        raise InputError(f"unknown metadata key(s) {unknown_meta} in the survey spec")
+    period = meta_in.get("income_period")
+    if period is not None and period not in ("month", "quarter", "year"):
+        raise InputError(f"metadata income_period must be 'month', 'quarter' or 'year', got {period!r}")
+    unit = spec.get("unit", "household")
+    meta = SurveyMetadata(
+        name=str(meta_in.get("name", "survey")), country=meta_in.get("country"), year=meta_in.get("year"),
+        currency=meta_in.get("currency"), income_period=period,
+        weight_unit=meta_in.get("weight_unit", unit), files=files, loader="read_survey",
+        notes=tuple(meta_in.get("notes", ())),
+    )
+    return Survey(df, weight=spec["weight"], strata=spec.get("strata"), psu=spec.get("psu"), fpc=spec.get("fpc"),
+                  ssu=spec.get("ssu"), fpc2=spec.get("fpc2"), unit=unit, size=spec.get("size"), ids=tuple(ids),
+                  roles=roles, sources=sources, metadata=meta, report=report, nest=bool(spec.get("nest", False)),
+                  lonely_psu=spec.get("lonely_psu", "error"))
