@@ -1,0 +1,12 @@
+"""Chapter reports: spec -> tables, figures, manifest; published-figure checks.
+
+``run_chapter(spec, out_dir)`` regenerates a Social Panorama remittances chapter;
+``run_demo(out_dir)`` does it on the embedded synthetic surveys; ``reproduce(targets)``
+checks published figures against fresh computations.
+"""
+from __future__ import annotations
+
+from .chapter import ChapterResult, run_chapter, run_demo
+from .spec import ChapterSpec, SurveySpec, load_spec, parse_spec
+
+__all__ = ["run_chapter", "run_demo", "ChapterResult", "ChapterSpec", "SurveySpec", "load_spec", "parse_spec"]

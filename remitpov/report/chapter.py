@@ -1,0 +1,676 @@
+"""Run a Social Panorama remittances chapter from a spec: tables, figures, manifest.
+
+:func:`run_chapter` does, in order:
+
+1. **validate** the spec and the output folder (:mod:`remitpov.report.spec`);
+2. **load** every survey with its loader and build the income concepts (with and without
+   remittances, per person) -- then check, *before any estimate*, that every area in the
+   data has a line and that surveys without remittances only ask for poverty measures;
+3. **estimate**, for all surveys side by side (person weights, strict ``y < z``):
+
+   * ``incidence``: % of households and of persons in recipient households,
+     remittances as % of recipients' income, mean remittance per person in recipient
+     households -- total, by area, by quintile and decile of per-capita income WITHOUT
+     remittances (:func:`remitpov.estimation.mean` / :func:`~remitpov.estimation.ratio`);
+   * ``poverty`` and ``poverty_layout``: poverty and indigence rates with and without
+     remittances, total population and persons in recipient households, SE/CI and the
+     difference (:func:`remitpov.poverty.compare`), the "con y sin remesas" layout;
+   * ``fgt``: P0/P1/P2 with and without (total and by area); ``gini`` with and without;
+     ``decomposition``: Lerman--Yitzhaki source decomposition (share, marginal effect)
+     (:mod:`remitpov.inequality`);
+   * ``identity``: the static-counterfactual identity -- change in the total rate =
+     recipients' population share x change among recipients;
+   * ``counterfactual``: selection-corrected counterfactual poverty where requested
+     (:mod:`remitpov.econometrics.counterfactual`);
+4. **write** tables (CSV, XLSX, Markdown, LaTeX), figures (PNG/PDF/SVG) and
+   ``manifest.json``.
+
+Quantile groups (quintiles/deciles) rank persons by per-capita income without
+remittances; a person's group is ``1 + floor(g x F_before)`` where ``F_before`` is the
+person-weighted share of the population strictly ranked before them (ties broken by row
+order, a stable sort), so every group holds ~1/g of the population.
+
+Rates, shares and their SEs/CIs are in percent in the tables (column ``unit``); the
+numbers are exactly ``100 x`` the estimators' results.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InputError, SpecError
+from . import figures as F
+from .manifest import build_manifest, file_sha256, survey_inputs, write_manifest
+from .progress import Progress
+from .spec import (FORMATS, ChapterSpec, SurveySpec, check_line_columns, check_lines_cover, check_output_dir, check_remittances,
+                   load_spec, parse_spec)
+from .tables import write_tables
+
+# column names the chapter adds to every survey
+Y_WITH, Y_WITHOUT, REMIT, RECIPIENT = "y_with", "y_without", "remit_pc", "recipient"
+AREA, QUINTILE, DECILE, RECIP_LABEL = "_area", "_quintile", "_decile", "_recipient"
+HH_FIRST = "_hh_first"
+Z_POV, Z_IND = "_z_poverty", "_z_indigence"
+
+#: The embedded demo: three synthetic countries, every measure, seconds to run.
+DEMO_SPEC: dict = {
+    "chapter": {"title": "Remittances, poverty and inequality (synthetic demo)", "language": "en", "seed": 2026,
+                "measures": ["incidence", "poverty", "fgt", "gini", "decomposition", "curves"],
+                "domains": ["area", "quintile", "decile", "recipient"], "tables": ["csv", "xlsx", "md", "tex"],
+                "figures": ["png", "pdf"]},
+    "survey": [
+        {"id": "A", "label": "Country A", "format": "synthetic", "options": {"country": "A"}},
+        {"id": "B", "label": "Country B", "format": "synthetic", "options": {"country": "B"}},
+    ],
+}
+
+
+# =========================================================================== results
+@dataclass(frozen=True, eq=False)
+class PreparedSurvey:
+    """A loaded survey with the chapter's income, domain and line columns."""
+
+    spec: SurveySpec
+    survey: Any  # remitpov.Survey
+    has_remittances: bool
+    lines: Mapping[str, Any]  # kind -> column name or RelativeLine
+    line_values: Mapping[str, np.ndarray]  # kind -> per-row numbers (relative lines evaluated)
+    household_level: str | None  # "household" (household rows), "first_member" (person rows), None
+
+
+@dataclass(frozen=True, eq=False)
+class ChapterResult:
+    """What :func:`run_chapter` produced."""
+
+    out_dir: Path
+    tables: Mapping[str, pd.DataFrame]
+    estimates: Mapping[tuple[str, str], Any]  # (survey id, block) -> EstimateTable / result
+    figures: tuple[Path, ...]
+    files: tuple[Path, ...]
+    manifest: Mapping[str, Any]
+    surveys: Mapping[str, PreparedSurvey] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"chapter written to {self.out_dir}", f"tables: {', '.join(self.tables)}",
+                 f"figures: {len(self.figures)} files", f"manifest: {self.out_dir / 'manifest.json'}"]
+        return "\n".join(lines)
+
+
+# =========================================================================== loading
+def _import(module: str, name: str, what: str):
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise SpecError(f"{what}: {module}.{name} is not available ({e}); update remitpov") from None
+
+
+def load_survey(s: SurveySpec, seed: int):
+    """Load one survey with the loader named by its format."""
+    module, name = FORMATS[s.format]
+    loader = _import(module, name, f"{s.key}.format = {s.format!r}")
+    opts = dict(s.options)
+    if s.format == "synthetic":
+        opts.setdefault("seed", seed)
+        return loader(**opts)
+    try:
+        return loader(s.path, **opts)
+    except TypeError as e:
+        raise SpecError(f"{s.key}.options: the {s.format!r} loader rejected the options {sorted(opts)} ({e}). "
+                        f"Fix: remove or rename the option") from None
+
+
+def _role(survey, name: str, default: str | None = None) -> str | None:
+    col = survey.roles.get(name)
+    if col is not None and col in survey.data.columns:
+        return col
+    if default is not None and default in survey.data.columns:
+        return default
+    return None
+
+
+def build_concepts(survey, s: SurveySpec):
+    """Add y_with, y_without, remit_pc, recipient (remitpov.income.build_income when there are remittances).
+
+    Returns ``(survey, has_remittances)``.
+    """
+    has_remit = _role(survey, "remittances") is not None or _role(survey, "remit_pc") is not None
+    if not has_remit:
+        inc = _role(survey, "y_with") or _role(survey, "income")
+        if inc is None:
+            raise SpecError(f"{s.key}: the loaded survey has no income role. Fix: use a loader that sets "
+                            "roles['income'], or options.roles = {{income = 'column'}} with format 'table'")
+        y = survey.data[inc].to_numpy(dtype=float)
+        return survey.with_columns(**{Y_WITH: y, Y_WITHOUT: y}), False
+    try:
+        build_income = importlib.import_module("remitpov.income").build_income
+    except (ImportError, AttributeError):
+        build_income = None
+    if build_income is not None and (s.income or _role(survey, "y_with") is None):
+        survey = build_income(survey, **dict(s.income))
+    cols = {}
+    for key in (Y_WITH, Y_WITHOUT, REMIT, RECIPIENT):
+        c = _role(survey, key, key)
+        if c is None:
+            raise SpecError(f"{s.key}: the income concept column {key!r} is missing after build_income. "
+                            "Fix: check [income] options or the loader")
+        cols[key] = survey.data[c].to_numpy()
+    cols[RECIPIENT] = cols[RECIPIENT].astype(bool)
+    for key in (Y_WITH, Y_WITHOUT, REMIT):
+        cols[key] = cols[key].astype(float)
+    return survey.with_columns(**cols), True
+
+
+def quantile_groups(y: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    """Groups 1..g of equal weighted population by ascending ``y`` (see module docstring)."""
+    order = np.argsort(y, kind="stable")
+    ws = w[order]
+    before = (np.cumsum(ws) - ws) / ws.sum()
+    g = np.empty(y.shape[0], dtype=np.int64)
+    g[order] = np.minimum(np.floor(before * groups).astype(np.int64) + 1, groups)
+    return g
+
+
+def _line_column(line, s: SurveySpec, area: np.ndarray | None, y_with, y_without, w, column_values=None):
+    """Per-row line values; relative lines as :class:`remitpov.poverty.RelativeLine` + values."""
+    n = w.shape[0]
+    if line.value is not None:
+        return np.full(n, line.value), None
+    if line.column is not None:
+        return np.asarray(column_values, dtype=float), None
+    if line.by_area is not None:
+        if area is None:
+            raise SpecError(f"{line.key}: lines are given by area but the survey has no area column. Fix: give one "
+                            f"number, or set {s.key}.area = '<column>'")
+        return np.array([line.by_area[a] for a in area], dtype=float), None
+    from ..poverty import RelativeLine, weighted_quantile
+
+    stat, frac, concept = line.relative
+    v = y_with if concept == "with" else y_without
+    value = frac * (weighted_quantile(v, w, 0.5) if stat == "median" else float((w * v).sum() / w.sum()))
+    return np.full(n, float(value)), RelativeLine(share=frac, of=stat, income=Y_WITH if concept == "with" else Y_WITHOUT,
+                                                  label=f"{frac:g} x {stat}")
+
+
+def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
+    """Load, build income concepts and domains, check lines -- no estimation."""
+    survey = load_survey(s, seed)
+    survey, has_remit = build_concepts(survey, s)
+    check_remittances(s, has_remit)
+    w = survey.weights("person")
+    area_col = s.area or _role(survey, "area")
+    if s.area is not None and s.area not in survey.data.columns:
+        raise SpecError(f"{s.key}.area: column {s.area!r} not found. Fix: use one of {sorted(map(str, survey.data.columns))[:30]}")
+    area = None
+    cols: dict[str, Any] = {}
+    if area_col is not None:
+        area = survey.data[area_col].astype(str).to_numpy(dtype=object)
+        cols[AREA] = area
+    check_lines_cover(s, [] if area is None else np.unique(area))
+    check_line_columns(s, survey)
+    yw, yo = survey.data[Y_WITH].to_numpy(float), survey.data[Y_WITHOUT].to_numpy(float)
+    cols[QUINTILE] = quantile_groups(yo, w, 5)
+    cols[DECILE] = quantile_groups(yo, w, 10)
+    if has_remit:
+        cols[RECIP_LABEL] = np.where(survey.data[RECIPIENT].to_numpy(bool), "recipients", "non-recipients")
+    lines, values = {}, {}
+    for kind, line in s.lines.items():
+        col = Z_POV if kind == "poverty" else Z_IND
+        cv = None
+        if line.column is not None:
+            cv = survey.data[survey.roles.get(line.column, line.column)].to_numpy(float)
+        vals, rel = _line_column(line, s, area, yw, yo, w, cv)
+        cols[col] = vals
+        lines[kind] = rel if rel is not None else col
+        values[kind] = vals
+    hh_level = None
+    if survey.unit == "household" and survey.size is not None:
+        hh_level = "household"
+    elif survey.unit == "person" and _role(survey, "household") is not None:
+        hh = survey.data[_role(survey, "household")].to_numpy()
+        cols[HH_FIRST] = ~pd.Series(hh).duplicated().to_numpy()
+        hh_level = "first_member"
+    survey = survey.with_columns(**cols)
+    return PreparedSurvey(s, survey, has_remit, lines, values, hh_level)
+
+
+# =========================================================================== estimation blocks
+def _pct(frame: pd.DataFrame, scale: float = 100.0) -> pd.DataFrame:
+    out = frame.copy()
+    for c in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[c] = out[c] * scale
+    return out
+
+
+def _domain_specs(spec: ChapterSpec, p: PreparedSurvey):
+    out = [("total", None)]
+    if "area" in spec.domains and AREA in p.survey.data.columns:
+        out.append(("area", AREA))
+    if "quintile" in spec.domains:
+        out.append(("quintile", QUINTILE))
+    if "decile" in spec.domains:
+        out.append(("decile", DECILE))
+    return out
+
+
+def _tidy(table, survey_label: str, domain: str, by: str | None, indicator: str, unit: str,
+          scale: float = 100.0) -> pd.DataFrame:
+    fr = table.to_frame()
+    group = fr[by].astype(str).to_numpy() if by is not None else np.full(len(fr), "all", dtype=object)
+    out = pd.DataFrame({"survey": survey_label, "domain": domain, "group": group, "indicator": indicator})
+    for c in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[c] = fr[c].to_numpy(float) * scale
+    out["unit"] = unit
+    return out
+
+
+def incidence_block(spec: ChapterSpec, p: PreparedSurvey):
+    """Remittance incidence by domain: returns (tidy frame, {name: EstimateTable})."""
+    from ..estimation import mean, ratio
+
+    sv = p.survey
+    rec = sv.data[RECIPIENT].to_numpy(bool).astype(float)
+    sv = sv.with_columns(_rec=rec, _remit_rec=sv.data[REMIT].to_numpy(float) * rec,
+                         _y_rec=sv.data[Y_WITH].to_numpy(float) * rec)
+    frames, est = [], {}
+    for domain, by in _domain_specs(spec, p):
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            t = mean(sv, "_rec", by=by, level="person", ci_level=spec.ci_level)
+            est[f"persons_pct/{domain}"] = t
+            frames.append(_tidy(t, p.spec.label, domain, by, "persons_in_recipient_households", "percent"))
+            if p.household_level == "household":
+                t = mean(sv, "_rec", by=by, level="household", ci_level=spec.ci_level)
+            elif p.household_level == "first_member":
+                d = sv.design("person").domain(sv.data[HH_FIRST].to_numpy(bool))
+                codes = None if by is None else sv.data[by].to_numpy()
+                t = mean(d, rec, by=codes, ci_level=spec.ci_level)
+                if by is not None:
+                    t = _rename_domain(t, by)
+            else:
+                t = None
+            if t is not None:
+                est[f"households_pct/{domain}"] = t
+                frames.append(_tidy(t, p.spec.label, domain, by, "recipient_households", "percent"))
+            t = ratio(sv, "_remit_rec", "_y_rec", by=by, level="person", ci_level=spec.ci_level)
+            est[f"remittance_share/{domain}"] = t
+            frames.append(_tidy(t, p.spec.label, domain, by, "remittances_pct_of_recipient_income", "percent"))
+            t = ratio(sv, "_remit_rec", "_rec", by=by, level="person", ci_level=spec.ci_level)
+            est[f"mean_remittance/{domain}"] = t
+            frames.append(_tidy(t, p.spec.label, domain, by, "mean_remittance_per_person_in_recipient_households",
+                                "currency per person", scale=1.0))
+    return pd.concat(frames, ignore_index=True), est
+
+
+def _rename_domain(t, by):
+    """Design-based mean() with an array domain labels the column 'domain'; rename to ``by``."""
+    from ..results import EstimateTable
+
+    keys = t.keys.rename(columns={"domain": by})
+    return EstimateTable(keys, t.estimates, t.vcov, t.df, t.level, t.dist, t.design, t.title, t.notes, t.extra)
+
+
+def _incomes(p: PreparedSurvey) -> dict:
+    return {"with": Y_WITH, "without": Y_WITHOUT} if p.has_remittances else {"total": Y_WITH}
+
+
+def poverty_block(spec: ChapterSpec, p: PreparedSurvey):
+    """Poverty and indigence rates with/without remittances, total and recipients."""
+    from ..poverty import compare, fgt
+
+    frames, est = [], {}
+    pops = [("total", None)] + ([("recipients", RECIP_LABEL)] if p.has_remittances else [])
+    for kind in ("poverty", "indigence"):
+        if kind not in p.lines:
+            continue
+        for pop, by in pops:
+            if p.has_remittances:
+                t = compare(p.survey, _incomes(p), p.lines[kind], alpha=0, by=by, strict=spec.strict,
+                            ci_level=spec.ci_level, label="difference")
+            else:
+                t = fgt(p.survey, Y_WITH, p.lines[kind], alpha=0, by=by, strict=spec.strict, ci_level=spec.ci_level,
+                        headcount_total=False, concept="total")
+            est[f"{kind}/{pop}"] = t
+            fr = t.to_frame()
+            if by is not None:
+                fr = fr[fr[by] == "recipients"]
+            out = pd.DataFrame({"survey": p.spec.label, "population": pop, "indicator": kind,
+                                "concept": fr["concept"].to_numpy()})
+            for c in ("estimate", "se", "ci_lower", "ci_upper"):
+                out[c] = fr[c].to_numpy(float) * 100
+            out["unit"] = "percent"
+            frames.append(out)
+    return pd.concat(frames, ignore_index=True), est
+
+
+def poverty_layout(poverty: pd.DataFrame) -> pd.DataFrame:
+    """The "con y sin remesas" layout: one row per survey x population x indicator."""
+    idx = ["survey", "population", "indicator"]
+    wide = poverty.pivot_table(index=idx, columns="concept", values="estimate", sort=False, aggfunc="first")
+    se = poverty.pivot_table(index=idx, columns="concept", values="se", sort=False, aggfunc="first")
+    out = wide.reset_index()
+    out.columns.name = None
+    if "difference" in se.columns:
+        out["diff_se"] = se["difference"].to_numpy()
+    cols = idx + [c for c in ("with", "without", "difference", "diff_se", "total") if c in out.columns]
+    return out[cols]
+
+
+def fgt_block(spec: ChapterSpec, p: PreparedSurvey):
+    from ..poverty import compare, fgt
+
+    frames, est = [], {}
+    doms = [("total", None)] + ([("area", AREA)] if "area" in spec.domains and AREA in p.survey.data.columns else [])
+    for domain, by in doms:
+        if p.has_remittances:
+            t = compare(p.survey, _incomes(p), p.lines["poverty"], alpha=(0, 1, 2), by=by, strict=spec.strict,
+                        ci_level=spec.ci_level, label="difference")
+        else:
+            t = fgt(p.survey, Y_WITH, p.lines["poverty"], alpha=(0, 1, 2), by=by, strict=spec.strict,
+                    ci_level=spec.ci_level, headcount_total=False, concept="total")
+        est[f"fgt/{domain}"] = t
+        fr = t.to_frame()
+        out = pd.DataFrame({"survey": p.spec.label, "domain": domain,
+                            "group": fr[by].astype(str).to_numpy() if by else "all",
+                            "measure": fr["measure"].to_numpy(), "concept": fr["concept"].to_numpy()})
+        for c in ("estimate", "se", "ci_lower", "ci_upper"):
+            out[c] = fr[c].to_numpy(float) * 100
+        out["unit"] = "percent"
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True), est
+
+
+def gini_block(spec: ChapterSpec, p: PreparedSurvey):
+    ineq = importlib.import_module("remitpov.inequality")
+    frames, est = [], {}
+    for concept, col in _incomes(p).items():
+        t = ineq.gini(p.survey, col)
+        est[f"gini/{concept}"] = t
+        fr = t.to_frame()
+        out = pd.DataFrame({"survey": p.spec.label, "measure": "gini", "concept": concept}, index=range(len(fr)))
+        for c in ("estimate", "se", "ci_lower", "ci_upper"):
+            out[c] = fr[c].to_numpy(float) * 100
+        out["unit"] = "Gini x 100"
+        frames.append(out)
+    fr = pd.concat(frames, ignore_index=True)
+    if p.has_remittances:
+        d = fr.set_index("concept")["estimate"]
+        fr = pd.concat([fr, pd.DataFrame({"survey": [p.spec.label], "measure": ["gini"], "concept": ["difference"],
+                                          "estimate": [d["with"] - d["without"]], "se": [np.nan],
+                                          "ci_lower": [np.nan], "ci_upper": [np.nan], "unit": ["Gini x 100"]})],
+                       ignore_index=True)
+    return fr, est
+
+
+def decomposition_block(spec: ChapterSpec, p: PreparedSurvey):
+    ineq = importlib.import_module("remitpov.inequality")
+    sv = p.survey
+    other = sv.data[Y_WITH].to_numpy(float) - sv.data[REMIT].to_numpy(float)
+    sv = sv.with_columns(_other_income=other)
+    res = ineq.gini_decomposition(sv, {"remittances": REMIT, "other income": "_other_income"})
+    fr = res.to_frame()
+    fr = fr[[c for c in fr.columns if c not in ("df", "deff", "n_obs")]].copy()
+    fr.insert(0, "survey", p.spec.label)
+    fr["unit"] = "ratio"
+    return fr, {"decomposition": res}
+
+
+def identity_block(spec: ChapterSpec, p: PreparedSurvey, poverty: pd.DataFrame) -> pd.DataFrame:
+    """Static counterfactual identity: d(total) = s_R x d(recipients), from the chapter's own numbers."""
+    from ..estimation import mean
+
+    share = float(mean(p.survey, p.survey.data[RECIPIENT].to_numpy(bool).astype(float)).estimates[0]) * 100
+    rows = []
+    sub = poverty[poverty["survey"] == p.spec.label]
+    for kind in dict.fromkeys(sub["indicator"]):
+        g = sub[sub["indicator"] == kind].set_index(["population", "concept"])["estimate"]
+        d_tot = g[("total", "difference")]
+        d_rec = g[("recipients", "difference")]
+        rows.append({"survey": p.spec.label, "indicator": kind, "recipient_share": share,
+                     "change_total": d_tot, "change_recipients": d_rec,
+                     "share_x_change_recipients": share / 100 * d_rec,
+                     "discrepancy": d_tot - share / 100 * d_rec, "unit": "percentage points"})
+    return pd.DataFrame(rows)
+
+
+def curves_block(spec: ChapterSpec, p: PreparedSurvey):
+    """Headcount at multiples of the poverty line (incidence curves), with and without."""
+    from ..poverty import fgt
+
+    mult = np.round(np.linspace(spec.curve_max / (spec.curve_points - 1), spec.curve_max, spec.curve_points - 1), 10)
+    z = p.line_values["poverty"]
+    lines = {float(m): z * m for m in mult}
+    frames = []
+    for concept, col in _incomes(p).items():
+        t = fgt(p.survey, col, lines, alpha=0, strict=spec.strict, headcount_total=False, concept=concept)
+        fr = t.to_frame()
+        frames.append(pd.DataFrame({"survey": p.spec.label, "concept": concept,
+                                    "multiple": fr["line"].astype(float).to_numpy(),
+                                    "estimate": fr["estimate"].to_numpy(float) * 100, "unit": "percent"}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def lorenz_block(spec: ChapterSpec, p: PreparedSurvey, points: int = 101) -> pd.DataFrame:
+    """Lorenz curves with and without remittances and the concentration curve of remittances."""
+    ineq = importlib.import_module("remitpov.inequality")
+    grid = np.linspace(0, 1, points)
+    frames = []
+    for concept, col in _incomes(p).items():
+        fr = _curve_frame(ineq.lorenz(p.survey, col, points=grid, se=False))
+        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": f"lorenz_{concept}", "p": fr[0], "value": fr[1]}))
+    if p.has_remittances:
+        fr = _curve_frame(ineq.concentration_curve(p.survey, REMIT, rank_by=Y_WITHOUT, points=grid, se=False))
+        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": "concentration_remittances",
+                                    "p": fr[0], "value": fr[1]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _curve_frame(obj):
+    fr = obj.to_frame() if hasattr(obj, "to_frame") else pd.DataFrame(obj)
+    pcol = next(c for c in ("p", "population_share", "x") if c in fr.columns)
+    vcol = next(c for c in ("L", "lorenz", "value", "ordinate", "estimate", "concentration", "y") if c in fr.columns)
+    return fr[pcol].to_numpy(float), fr[vcol].to_numpy(float)
+
+
+def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey):
+    """Counterfactual poverty (static: income minus remittances; heckman: selection-corrected)."""
+    cf = dict(p.spec.counterfactual or {"method": "static"})
+    method = cf.pop("method")
+    if method == "static":
+        return None, {}
+    mod = importlib.import_module("remitpov.econometrics.counterfactual")
+    fn = getattr(mod, "counterfactual_poverty", None) or getattr(mod, "counterfactual_fgt")
+    res = fn(p.survey, line=p.lines["poverty"], seed=spec.seed, **cf)
+    fr = res.to_frame() if hasattr(res, "to_frame") else pd.DataFrame(res)
+    fr = fr.copy()
+    fr.insert(0, "survey", p.spec.label)
+    fr.insert(1, "method", method)
+    return fr, {"counterfactual": res}
+
+
+# =========================================================================== driver
+def _relpaths(paths, root: Path) -> list[str]:
+    return [str(Path(x).resolve().relative_to(root.resolve())) for x in paths]
+
+
+def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: str = "remitpov chapter") -> ChapterResult:
+    """Run a chapter spec (a :class:`ChapterSpec`, a dict, or a TOML path) into ``out_dir``.
+
+    Everything that can be wrong with the spec is checked before the first estimate
+    (:class:`~remitpov.exceptions.SpecError` naming the key and the fix).
+    """
+    t_start = time.perf_counter()
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if isinstance(spec, (str, Path)):
+        spec = load_spec(spec)
+    elif isinstance(spec, Mapping):
+        spec = parse_spec(spec)
+    if out_dir is None:
+        if spec.out is None:
+            raise SpecError("--out: no output folder given. Fix: pass --out DIR or set chapter.out in the spec")
+        out_dir = spec.out
+    out = check_output_dir(out_dir, "--out" if spec.out is None else "--out / chapter.out")
+    n_steps = 2 + 6 * len(spec.surveys)
+    prog = Progress(n_steps, enabled=progress)
+    timings: dict[str, float] = {}
+
+    # ---- load everything (no estimation) ----------------------------------------------
+    prepared: dict[str, PreparedSurvey] = {}
+    for s in spec.surveys:
+        prog.step(f"loading {s.id} ({s.format})")
+        t0 = time.perf_counter()
+        prepared[s.id] = prepare_survey(s, spec.seed)
+        timings[f"load/{s.id}"] = time.perf_counter() - t0
+
+    # ---- estimate ---------------------------------------------------------------------
+    blocks: dict[str, list[pd.DataFrame]] = {}
+    est: dict[tuple[str, str], Any] = {}
+    curves, lorenz = [], []
+
+    def add(name, frame):
+        if frame is not None and len(frame):
+            blocks.setdefault(name, []).append(frame)
+
+    for sid, p in prepared.items():
+        m = p.spec.measures
+        t0 = time.perf_counter()
+        if "incidence" in m and p.has_remittances:
+            prog.step(f"{sid}: remittance incidence")
+            fr, e = incidence_block(spec, p)
+            add("incidence", fr)
+            est.update({(sid, k): v for k, v in e.items()})
+        if "poverty" in m and "poverty" in p.lines:
+            prog.step(f"{sid}: poverty and indigence with and without remittances")
+            fr, e = poverty_block(spec, p)
+            add("poverty", fr)
+            est.update({(sid, k): v for k, v in e.items()})
+            if p.has_remittances:
+                add("identity", identity_block(spec, p, fr))
+        if "fgt" in m and "poverty" in p.lines:
+            prog.step(f"{sid}: FGT indices")
+            fr, e = fgt_block(spec, p)
+            add("fgt", fr)
+            est.update({(sid, k): v for k, v in e.items()})
+        if "gini" in m:
+            prog.step(f"{sid}: Gini")
+            fr, e = gini_block(spec, p)
+            add("gini", fr)
+            est.update({(sid, k): v for k, v in e.items()})
+            lorenz.append(lorenz_block(spec, p))
+        if "decomposition" in m and p.has_remittances:
+            prog.step(f"{sid}: Lerman-Yitzhaki decomposition")
+            fr, e = decomposition_block(spec, p)
+            add("decomposition", fr)
+            est.update({(sid, k): v for k, v in e.items()})
+        if "curves" in m and "poverty" in p.lines:
+            prog.step(f"{sid}: poverty incidence curves")
+            curves.append(curves_block(spec, p))
+        if "counterfactual" in m and p.has_remittances:
+            prog.step(f"{sid}: counterfactual ({(p.spec.counterfactual or {}).get('method', 'static')})")
+            fr, e = counterfactual_block(spec, p)
+            add("counterfactual", fr)
+            est.update({(sid, k): v for k, v in e.items()})
+        timings[f"estimate/{sid}"] = time.perf_counter() - t0
+
+    tables = {k: pd.concat(v, ignore_index=True) for k, v in blocks.items()}
+    if "poverty" in tables:
+        tables["poverty_layout"] = poverty_layout(tables["poverty"])
+    if curves:
+        tables["incidence_curves"] = pd.concat(curves, ignore_index=True)
+    order = ["incidence", "poverty_layout", "poverty", "identity", "fgt", "gini", "decomposition", "counterfactual",
+             "incidence_curves"]
+    tables = {k: tables[k] for k in order if k in tables}
+
+    # ---- write ------------------------------------------------------------------------
+    prog.step("writing tables")
+    t0 = time.perf_counter()
+    titles = {k: _title(k, spec.language) for k in tables}
+    written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
+    timings["write/tables"] = time.perf_counter() - t0
+    prog.step("drawing figures")
+    t0 = time.perf_counter()
+    figs = _figures(spec, tables, lorenz, out)
+    timings["write/figures"] = time.perf_counter() - t0
+
+    # ---- manifest -----------------------------------------------------------------------
+    deterministic = [p for p in written if p.suffix in (".csv", ".md", ".tex")]
+    outputs = dict(zip(_relpaths(deterministic, out), (file_sha256(p) for p in deterministic)))
+    spec_text = spec.source.read_text(encoding="utf-8") if spec.source is not None else None
+    timings["total"] = time.perf_counter() - t_start
+    manifest = build_manifest(
+        spec=spec.to_dict(), spec_file=None if spec.source is None else str(spec.source),
+        spec_sha256=spec.source_sha256, spec_text=spec_text,
+        surveys={sid: {**survey_inputs(p.survey), "format": p.spec.format, "options": dict(p.spec.options),
+                       "income": dict(p.spec.income), "has_remittances": p.has_remittances,
+                       "lines": {k: p.spec.lines[k].describe() for k in p.spec.lines}}
+                 for sid, p in prepared.items()},
+        outputs=outputs,
+        settings={"ci_level": spec.ci_level, "strict": spec.strict, "weights": "person (household weight x size)",
+                  "quantile_groups": "persons ranked by per-capita income without remittances, stable sort",
+                  "language": spec.language, "tables": list(spec.tables), "figures": list(spec.figures)},
+        seeds={"chapter": spec.seed, **{sid: p.spec.options.get("seed", spec.seed)
+                                        for sid, p in prepared.items() if p.spec.format == "synthetic"}},
+        command=command, timings=timings, started=started)
+    write_manifest(manifest, out / "manifest.json")
+    prog.done("chapter")
+    files = tuple(sorted(set(written) | set(figs) | {out / "manifest.json"}))
+    return ChapterResult(out, tables, est, tuple(figs), files, manifest, prepared)
+
+
+_TITLES = {
+    "en": {"incidence": "Remittance incidence", "poverty_layout": "Poverty and indigence with and without remittances",
+           "poverty": "Poverty and indigence with and without remittances (with SE and CI)",
+           "identity": "Static counterfactual identity: change in total = recipients' share x change among recipients",
+           "fgt": "FGT indices with and without remittances", "gini": "Gini coefficient with and without remittances",
+           "decomposition": "Lerman-Yitzhaki Gini decomposition by income source",
+           "counterfactual": "Econometric counterfactual", "incidence_curves": "Poverty incidence curves"},
+    "es": {"incidence": "Incidencia de las remesas", "poverty_layout": "Pobreza e indigencia con y sin remesas",
+           "poverty": "Pobreza e indigencia con y sin remesas (con EE e IC)",
+           "identity": "Identidad del contrafactual estático: cambio total = proporción de receptores x cambio en receptores",
+           "fgt": "Índices FGT con y sin remesas", "gini": "Coeficiente de Gini con y sin remesas",
+           "decomposition": "Descomposición del Gini por fuente (Lerman-Yitzhaki)",
+           "counterfactual": "Contrafactual econométrico", "incidence_curves": "Curvas de incidencia de la pobreza"},
+}
+
+
+def _title(name: str, language: str) -> str:
+    return _TITLES.get(language, _TITLES["en"]).get(name, name)
+
+
+def _figures(spec: ChapterSpec, tables, lorenz, out: Path) -> list[Path]:
+    figs: list[Path] = []
+    fd = out / "figures"
+    lang, fmts = spec.language, spec.figures
+    pov = tables.get("poverty")
+    if pov is not None:
+        pv = pov[pov["concept"].isin(["with", "without"])]
+        for kind in ("poverty", "indigence"):
+            sub = pv[pv["indicator"] == kind]
+            if len(sub):
+                figs += F.paired_bars(sub, fd / f"paired_bars_{kind}", indicator=kind, language=lang, formats=fmts,
+                                      level=spec.ci_level)
+    inc = tables.get("incidence")
+    if inc is not None:
+        sub = inc[(inc["domain"] == "decile") & (inc["indicator"] == "persons_in_recipient_households")].copy()
+        if len(sub):
+            sub["group"] = sub["group"].astype(int)
+            figs += F.recipients_by_decile(sub, fd / "recipients_by_decile", language=lang, formats=fmts)
+    if "incidence_curves" in tables:
+        figs += F.incidence_curves(tables["incidence_curves"], fd / "incidence_curves", language=lang, formats=fmts)
+    if lorenz:
+        figs += F.lorenz_curves(pd.concat(lorenz, ignore_index=True), fd / "lorenz_curves", language=lang, formats=fmts)
+    return figs
+
+
+def run_demo(out_dir, *, language: str = "en", progress: bool | None = None) -> ChapterResult:
+    """The chapter on the embedded synthetic surveys (no external data; seconds)."""
+    d = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in DEMO_SPEC.items()}
+    d["chapter"] = dict(DEMO_SPEC["chapter"], language=language)
+    return run_chapter(parse_spec(d), out_dir, progress=progress, command="remitpov demo")

@@ -1,0 +1,77 @@
+"""Progress display for long chapter steps, silent in non-interactive runs.
+
+The display is on when the stream is a terminal (``isatty()``), off otherwise (CI, pipes,
+notebooks executed by a test). ``REMITPOV_PROGRESS=1`` forces it on, ``=0`` off. Output
+goes to ``stderr`` so that tables printed to ``stdout`` stay clean.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+
+
+def progress_enabled(stream=None) -> bool:
+    """Whether to show progress on ``stream`` (default ``sys.stderr``)."""
+    env = os.environ.get("REMITPOV_PROGRESS", "").strip().lower()
+    if env in ("1", "true", "yes", "on"):
+        return True
+    if env in ("0", "false", "no", "off"):
+        return False
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """A minimal step counter: ``[3/7] survey mex2018: poverty (1.2 s)``.
+
+    Parameters
+    ----------
+    total : int
+        Number of steps expected (for the ``[i/n]`` counter).
+    enabled : bool, optional
+        Force on/off; default :func:`progress_enabled`.
+    stream : file, optional
+        Default ``sys.stderr``.
+    """
+
+    def __init__(self, total: int = 0, *, enabled: bool | None = None, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = progress_enabled(self.stream) if enabled is None else bool(enabled)
+        self.total = int(total)
+        self.count = 0
+        self._t0 = time.perf_counter()
+        self._last = self._t0
+
+    def step(self, message: str) -> None:
+        """Report that a step starts."""
+        self.count += 1
+        now = time.perf_counter()
+        if self.enabled:
+            tot = f"/{self.total}" if self.total else ""
+            print(f"[{self.count}{tot}] {message} (+{now - self._last:.1f} s)", file=self.stream, flush=True)
+        self._last = now
+
+    def iterate(self, items: Iterable[T], message: str, total: int | None = None) -> Iterator[T]:
+        """Wrap a loop (e.g. replicates or imputation draws), updating one line in place."""
+        total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
+        every = max(1, (total or 100) // 50)
+        for i, it in enumerate(items, start=1):
+            if self.enabled and (i % every == 0 or i == total):
+                tot = f"/{total}" if total else ""
+                end = "\n" if i == total else ""
+                print(f"\r  {message}: {i}{tot}", end=end, file=self.stream, flush=True)
+            yield it
+
+    def done(self, message: str = "done") -> float:
+        """Finish; returns the elapsed seconds."""
+        el = time.perf_counter() - self._t0
+        if self.enabled:
+            print(f"{message} in {el:.1f} s", file=self.stream, flush=True)
+        return el

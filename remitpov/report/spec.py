@@ -1,0 +1,467 @@
+"""Chapter specification: a TOML file describing the surveys, income concept, lines and outputs.
+
+A chapter spec is parsed and validated *before* anything is loaded or estimated. Every
+problem raises :class:`~remitpov.exceptions.SpecError` naming the key (e.g.
+``survey[1].lines.poverty``) and the fix. Validation happens in two stages:
+
+1. :func:`load_spec` / :func:`parse_spec` check the file itself: known survey formats,
+   input files exist, known measures/domains/formats/language, line values are numbers;
+   :func:`check_output_dir` checks the output folder is writable.
+2. :func:`check_lines_cover` runs after the surveys are *loaded* (reading files is not
+   estimation) and before any estimate: every area value in the data must have a line.
+
+Example
+-------
+.. code-block:: toml
+
+    [chapter]
+    title = "Remittances and poverty"
+    language = "en"                    # "en" or "es"
+    seed = 2026
+    measures = ["incidence", "poverty", "fgt", "gini", "decomposition"]
+    domains = ["area", "quintile", "decile", "recipient"]
+    tables = ["csv", "xlsx", "md", "tex"]
+    figures = ["png", "pdf"]
+
+    [income]                           # defaults for every survey (build_income options)
+    scale = "per_capita"
+    period = "month"
+
+    [[survey]]
+    id = "mex2018"
+    label = "Mexico 2018 (Aguascalientes)"
+    format = "enigh"                   # enigh | encovi2000 | eusilc | synthetic | table
+    path = "data/enigh2018_ags/ConcAguascalientes.dbf"   # spec folder, then $REMITPOV_SHARED
+    [survey.lines]
+    indigence = { urban = 1516.62, rural = 1085.02 }     # or one number, {fraction_of_median=0.4},
+                                                         # or a column/role name, e.g. "indigence_line"
+    poverty = { urban = 3001.17, rural = 1941.35 }
+
+Relative paths are resolved against the spec file's folder first and then against the
+shared data folder (:func:`remitpov.config.shared_dir`).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..config import shared_dir
+from ..exceptions import SpecError
+
+#: survey formats -> (module, function) of the loader; "table" is a generic file read here.
+FORMATS: dict[str, tuple[str, str]] = {
+    "enigh": ("remitpov.io", "read_enigh"),
+    "encovi2000": ("remitpov.io", "read_encovi2000"),
+    "eusilc": ("remitpov.io", "read_eusilc"),
+    "synthetic": ("remitpov.synthetic", "synthetic_survey"),
+    "table": ("remitpov.report.spec", "read_table_survey"),
+}
+#: formats that need no input file
+NO_FILE_FORMATS = ("synthetic",)
+
+MEASURES = ("incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual")
+#: measures that need a remittance column in the survey
+REMITTANCE_MEASURES = ("incidence", "decomposition", "counterfactual")
+DOMAINS = ("area", "quintile", "decile", "recipient")
+TABLE_FORMATS = ("csv", "xlsx", "md", "tex")
+FIGURE_FORMATS = ("png", "pdf", "svg")
+LANGUAGES = ("en", "es")
+LINE_KINDS = ("indigence", "poverty")
+RELATIVE_LINE_KEYS = ("fraction_of_median", "fraction_of_mean")
+COUNTERFACTUAL_METHODS = ("static", "heckman")
+
+_CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
+                 "strict", "out", "curve_points", "curve_max", "progress"}
+_SURVEY_KEYS = {"id", "label", "format", "path", "options", "lines", "income", "measures",
+                "counterfactual", "area"}
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One poverty line: a number, a mapping area -> number, or a relative line.
+
+    ``relative`` is ``("median"|"mean", fraction, concept)``: the line is ``fraction`` x the
+    weighted (person-level) median/mean of the income concept ``concept`` ("with" by default),
+    and the SAME (anchored) line is used for the income without remittances.
+    """
+
+    key: str
+    value: float | None = None
+    by_area: Mapping[str, float] | None = None
+    relative: tuple[str, float, str] | None = None
+    column: str | None = None  # a column (or role, e.g. "poverty_line") of the loaded survey
+
+    def describe(self) -> Any:
+        if self.value is not None:
+            return self.value
+        if self.column is not None:
+            return {"column": self.column}
+        if self.by_area is not None:
+            return dict(self.by_area)
+        stat, frac, concept = self.relative
+        return {f"fraction_of_{stat}": frac, "concept": concept}
+
+
+@dataclass(frozen=True)
+class SurveySpec:
+    """One survey of the chapter (see module docstring for the keys)."""
+
+    index: int
+    id: str
+    label: str
+    format: str
+    path: Path | None
+    options: Mapping[str, Any]
+    lines: Mapping[str, LineSpec]
+    income: Mapping[str, Any]
+    measures: tuple[str, ...]
+    counterfactual: Mapping[str, Any] | None
+    area: str | None = None  # column name of the area (default: the survey's "area" role)
+
+    @property
+    def key(self) -> str:
+        return f"survey[{self.index}]"
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "label": self.label, "format": self.format,
+            "path": None if self.path is None else str(self.path),
+            "options": dict(self.options), "lines": {k: v.describe() for k, v in self.lines.items()},
+            "income": dict(self.income), "measures": list(self.measures),
+            "counterfactual": None if self.counterfactual is None else dict(self.counterfactual),
+            "area": self.area,
+        }
+
+
+@dataclass(frozen=True)
+class ChapterSpec:
+    """A validated chapter specification."""
+
+    title: str
+    language: str
+    seed: int
+    ci_level: float
+    measures: tuple[str, ...]
+    domains: tuple[str, ...]
+    tables: tuple[str, ...]
+    figures: tuple[str, ...]
+    strict: bool
+    surveys: tuple[SurveySpec, ...]
+    income: Mapping[str, Any] = field(default_factory=dict)
+    out: Path | None = None
+    curve_points: int = 41
+    curve_max: float = 2.0
+    source: Path | None = None  # the TOML file, if any
+    source_sha256: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "title": self.title, "language": self.language, "seed": self.seed, "ci_level": self.ci_level,
+            "measures": list(self.measures), "domains": list(self.domains), "tables": list(self.tables),
+            "figures": list(self.figures), "strict": self.strict, "income": dict(self.income),
+            "curve_points": self.curve_points, "curve_max": self.curve_max,
+            "surveys": [s.to_dict() for s in self.surveys],
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+def _fail(key: str, problem: str, fix: str) -> SpecError:
+    return SpecError(f"{key}: {problem}. Fix: {fix}")
+
+
+def _str_list(value, key: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise _fail(key, f"expected a list of {what}, got {value!r}", f"write e.g. {key.split('.')[-1]} = {list(allowed[:2])}")
+    out = []
+    for v in value:
+        if v not in allowed:
+            raise _fail(key, f"unknown {what[:-1] if what.endswith('s') else what} {v!r}",
+                        f"use one of {list(allowed)}")
+        if v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+def _number(value, key: str, positive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(key, f"expected a number, got {value!r}", "give the line as a number in the units of the "
+                    "income concept (e.g. monthly per-capita income)")
+    v = float(value)
+    if not np.isfinite(v) or (positive and v <= 0):
+        raise _fail(key, f"the value {value!r} is not a positive finite number", "give a positive line")
+    return v
+
+
+def _resolve_path(raw: str, key: str, base: Path | None) -> Path:
+    p = Path(os.path.expanduser(str(raw)))
+    tried = []
+    if p.is_absolute():
+        tried.append(p)
+    else:
+        if base is not None:
+            tried.append((base / p).resolve())
+        tried.append((shared_dir() / p).resolve())
+        tried.append(p.resolve())
+    for t in tried:
+        if t.exists():
+            return t
+    raise _fail(key, f"input file not found: {raw!r} (tried {', '.join(str(t) for t in tried)})",
+                "correct the path (relative paths are looked up next to the spec file, then in the shared "
+                "data folder $REMITPOV_SHARED)")
+
+
+def _parse_line(value, key: str) -> LineSpec:
+    if isinstance(value, Mapping):
+        rel = [k for k in value if k in RELATIVE_LINE_KEYS]
+        if rel:
+            extra = set(value) - set(RELATIVE_LINE_KEYS) - {"concept"}
+            if len(rel) > 1 or extra:
+                raise _fail(key, f"a relative line takes one of {list(RELATIVE_LINE_KEYS)} and optionally "
+                            f"'concept', got keys {sorted(value)}", "e.g. {fraction_of_median = 0.6}")
+            frac = _number(value[rel[0]], f"{key}.{rel[0]}")
+            concept = value.get("concept", "with")
+            if concept not in ("with", "without"):
+                raise _fail(f"{key}.concept", f"unknown income concept {concept!r}", "use 'with' or 'without'")
+            return LineSpec(key, relative=(rel[0].removeprefix("fraction_of_"), frac, concept))
+        if not value:
+            raise _fail(key, "empty line table", "give one number, or one number per area")
+        return LineSpec(key, by_area={str(a): _number(v, f"{key}.{a}") for a, v in value.items()})
+    if isinstance(value, str):
+        if not value:
+            raise _fail(key, "empty column name", "give a number, a table by area, or a column/role name")
+        return LineSpec(key, column=value)
+    return LineSpec(key, value=_number(value, key))
+
+
+def _check_keys(table: Mapping, allowed: set, key: str):
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise _fail(key, f"unknown key(s) {unknown}", f"remove them; known keys are {sorted(allowed)}")
+
+
+# --------------------------------------------------------------------------- parsing
+def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, source: Path | None = None,
+               source_sha256: str | None = None) -> ChapterSpec:
+    """Validate a spec given as a dict (the parsed TOML). Raises :class:`SpecError`."""
+    base = None if base_dir is None else Path(base_dir)
+    data = copy.deepcopy(dict(data))
+    top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines"})
+    if top_unknown:
+        raise _fail("(top level)", f"unknown section(s) {top_unknown}",
+                    "use [chapter], [income], [lines] and [[survey]] sections")
+    ch = data.get("chapter", {})
+    if not isinstance(ch, Mapping):
+        raise _fail("chapter", "must be a table", "write a [chapter] section")
+    _check_keys(ch, _CHAPTER_KEYS, "chapter")
+    language = ch.get("language", "en")
+    if language not in LANGUAGES:
+        raise _fail("chapter.language", f"unknown language {language!r}", f"use one of {list(LANGUAGES)}")
+    seed = ch.get("seed", 2026)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise _fail("chapter.seed", f"expected a non-negative integer, got {seed!r}", "e.g. seed = 2026")
+    ci = ch.get("ci_level", 0.95)
+    if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
+        raise _fail("chapter.ci_level", f"expected a number in (0, 1), got {ci!r}", "e.g. ci_level = 0.95")
+    measures = _str_list(ch.get("measures", list(MEASURES[:6])), "chapter.measures", MEASURES, "measures")
+    domains = _str_list(ch.get("domains", list(DOMAINS)), "chapter.domains", DOMAINS, "domains")
+    tables = _str_list(ch.get("tables", list(TABLE_FORMATS)), "chapter.tables", TABLE_FORMATS, "table formats")
+    figures = _str_list(ch.get("figures", ["png", "pdf"]), "chapter.figures", FIGURE_FORMATS, "figure formats")
+    strict = ch.get("strict", True)
+    if not isinstance(strict, bool):
+        raise _fail("chapter.strict", f"expected true/false, got {strict!r}", "strict = true means poor if y < z")
+    cp = ch.get("curve_points", 41)
+    if isinstance(cp, bool) or not isinstance(cp, int) or cp < 3:
+        raise _fail("chapter.curve_points", f"expected an integer >= 3, got {cp!r}", "e.g. curve_points = 41")
+    cm = _number(ch.get("curve_max", 2.0), "chapter.curve_max")
+    out = ch.get("out")
+    if out is not None:
+        out = Path(out) if Path(out).is_absolute() or base is None else base / out
+    income = data.get("income", {})
+    if not isinstance(income, Mapping):
+        raise _fail("income", "must be a table", "write an [income] section with build_income options")
+    default_lines = data.get("lines", {})
+
+    surveys_raw = data.get("survey")
+    if not surveys_raw:
+        raise _fail("survey", "no survey given", "add at least one [[survey]] table with format and path")
+    if isinstance(surveys_raw, Mapping):
+        surveys_raw = [surveys_raw]
+    surveys, ids = [], set()
+    for i, s in enumerate(surveys_raw):
+        key = f"survey[{i}]"
+        if not isinstance(s, Mapping):
+            raise _fail(key, "must be a table", "write [[survey]] sections")
+        _check_keys(s, _SURVEY_KEYS, key)
+        fmt = s.get("format")
+        if fmt is None:
+            raise _fail(f"{key}.format", "missing", f"add format = one of {list(FORMATS)}")
+        if fmt not in FORMATS:
+            raise _fail(f"{key}.format", f"unknown survey format {fmt!r}", f"use one of {list(FORMATS)}")
+        sid = str(s.get("id", f"{fmt}{i}"))
+        if not sid.replace("_", "").replace("-", "").isalnum():
+            raise _fail(f"{key}.id", f"{sid!r} is not a simple identifier", "use letters, digits, '-' or '_'")
+        if sid in ids:
+            raise _fail(f"{key}.id", f"duplicate survey id {sid!r}", "give every survey a distinct id")
+        ids.add(sid)
+        path = None
+        if fmt in NO_FILE_FORMATS:
+            if "path" in s:
+                raise _fail(f"{key}.path", f"format {fmt!r} takes no input file", "remove the path")
+        else:
+            if "path" not in s:
+                raise _fail(f"{key}.path", "missing", f"give the input file of the {fmt!r} survey")
+            path = _resolve_path(s["path"], f"{key}.path", base)
+        options = s.get("options", {})
+        if not isinstance(options, Mapping):
+            raise _fail(f"{key}.options", "must be a table", "write [survey.options] with loader keyword arguments")
+        if fmt == "table" and "weight" not in options:
+            raise _fail(f"{key}.options.weight", "missing", "the generic 'table' format needs options.weight "
+                        "(the weight column)")
+        lines_raw = dict(default_lines)
+        lines_raw.update(s.get("lines", {}))
+        unknown = sorted(set(lines_raw) - set(LINE_KINDS))
+        if unknown:
+            raise _fail(f"{key}.lines", f"unknown line(s) {unknown}", f"use {list(LINE_KINDS)}")
+        s_measures = _str_list(s.get("measures", list(measures)), f"{key}.measures", MEASURES, "measures")
+        needs_lines = {"poverty", "fgt", "curves", "counterfactual"} & set(s_measures)
+        if needs_lines and "poverty" not in lines_raw:
+            raise _fail(f"{key}.lines.poverty", f"missing (needed by measures {sorted(needs_lines)})",
+                        "add [survey.lines] poverty = <number> or a table {area = number}")
+        lines = {k: _parse_line(v, f"{key}.lines.{k}") for k, v in lines_raw.items()}
+        inc = dict(income)
+        s_inc = s.get("income", {})
+        if not isinstance(s_inc, Mapping):
+            raise _fail(f"{key}.income", "must be a table", "write [survey.income] with build_income options")
+        inc.update(s_inc)
+        cf = s.get("counterfactual")
+        if cf is not None:
+            if not isinstance(cf, Mapping):
+                raise _fail(f"{key}.counterfactual", "must be a table", "e.g. counterfactual = {method = 'heckman'}")
+            m = cf.get("method", "static")
+            if m not in COUNTERFACTUAL_METHODS:
+                raise _fail(f"{key}.counterfactual.method", f"unknown method {m!r}",
+                            f"use one of {list(COUNTERFACTUAL_METHODS)}")
+            cf = dict(cf)
+            cf["method"] = m
+            if "counterfactual" not in s_measures:
+                s_measures = s_measures + ("counterfactual",)
+        elif "counterfactual" in s_measures:
+            cf = {"method": "static"}
+        area = s.get("area")
+        surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
+                                  s_measures, cf, area))
+    return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),
+                       measures, domains, tables, figures, strict, tuple(surveys), dict(income), out, cp, cm,
+                       source, source_sha256, data)
+
+
+def load_spec(path) -> ChapterSpec:
+    """Read and validate a chapter spec TOML file. Raises :class:`SpecError`."""
+    p = Path(path)
+    if not p.exists():
+        raise _fail("spec", f"spec file not found: {p}", "give the path of an existing TOML file")
+    raw = p.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise _fail("spec", f"{p} is not valid TOML ({e})", "fix the TOML syntax") from None
+    return parse_spec(data, p.resolve().parent, source=p.resolve(), source_sha256=hashlib.sha256(raw).hexdigest())
+
+
+def check_output_dir(out, key: str = "--out") -> Path:
+    """Create ``out`` if needed and check that a file can be written in it."""
+    p = Path(out)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=".remitpov-write-test-", delete=True):
+            pass
+    except OSError as e:
+        raise _fail(key, f"output folder {str(p)!r} is not writable ({e.strerror or e})",
+                    "choose a folder you can write to (--out DIR)") from None
+    if not os.access(p, os.W_OK):
+        raise _fail(key, f"output folder {str(p)!r} is not writable", "choose a folder you can write to (--out DIR)")
+    return p
+
+
+def check_lines_cover(spec: SurveySpec, area_values) -> None:
+    """After loading (before estimation): every area in the data needs a line."""
+    present = sorted({str(a) for a in area_values})
+    for kind, line in spec.lines.items():
+        if line.by_area is None:
+            continue
+        missing = [a for a in present if a not in line.by_area]
+        if missing:
+            raise _fail(line.key, f"no line for area(s) {missing} (lines given for {sorted(line.by_area)}, "
+                        f"areas in the data: {present})",
+                        f"add {', '.join(f'{a} = <number>' for a in missing)} to [{spec.key}.lines] {kind}, "
+                        "or give a single number for all areas")
+
+
+def check_line_columns(spec: SurveySpec, survey) -> None:
+    """After loading: lines given as a column or role name must exist in the data."""
+    for kind, line in spec.lines.items():
+        if line.column is None:
+            continue
+        col = survey.roles.get(line.column, line.column)
+        if col not in survey.data.columns:
+            raise _fail(line.key, f"no column or role {line.column!r} in the loaded survey",
+                        f"use a number, or one of the roles {sorted(survey.roles)}")
+
+
+def check_remittances(spec: SurveySpec, has_remittances: bool) -> None:
+    """After loading: measures that need remittances need a remittance column."""
+    if has_remittances:
+        return
+    need = [m for m in spec.measures if m in REMITTANCE_MEASURES]
+    if need:
+        keep = [m for m in spec.measures if m not in REMITTANCE_MEASURES]
+        raise _fail(f"{spec.key}.measures", f"the {spec.format!r} survey has no remittance income, but measures "
+                    f"{need} need it", f"set measures = {keep} for this survey")
+
+
+# --------------------------------------------------------------------------- generic table loader
+def read_table_survey(path, *, weight: str, unit: str = "household", strata: str | None = None,
+                      psu: str | None = None, fpc: str | None = None, size: str | None = None,
+                      ids=(), roles: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None,
+                      name: str | None = None, nest: bool = False, lonely_psu: str = "error",
+                      income_period: str | None = None, columns=None):
+    """Read a CSV (optionally gzipped), Stata, dBase or Parquet file into a Survey as is.
+
+    This generic reader changes nothing in the data (it is meant for documented reference
+    computations, e.g. published-figure targets); use the survey-specific loaders in
+    :mod:`remitpov.io` for the chapter's income concepts.
+    """
+    import pandas as pd
+
+    from ..survey import SourceFile, Survey, SurveyMetadata
+
+    p = Path(path)
+    suffix = "".join(p.suffixes).lower()
+    if suffix.endswith((".csv", ".csv.gz")):
+        df = pd.read_csv(p, usecols=columns)
+    elif suffix.endswith(".dta"):
+        df = pd.read_stata(p, columns=columns, convert_categoricals=False)
+    elif suffix.endswith(".parquet"):
+        df = pd.read_parquet(p, columns=columns)
+    elif suffix.endswith(".dbf"):
+        from dbfread import DBF
+
+        df = pd.DataFrame(iter(DBF(str(p), load=False)))
+    else:
+        raise SpecError(f"options/path: cannot read {p.name!r} (use .csv, .csv.gz, .dta, .dbf or .parquet)")
+    meta = SurveyMetadata(name=name or p.stem, files=(SourceFile.from_path(p),), loader="remitpov.report.spec.read_table_survey",
+                          weight_unit=unit, income_period=income_period)
+    return Survey(df, weight=weight, strata=strata, psu=psu, fpc=fpc, unit=unit, size=size, ids=tuple(ids),
+                  roles=dict(roles or {}), sources=dict(sources or {}), metadata=meta, nest=nest,
+                  lonely_psu=lonely_psu)

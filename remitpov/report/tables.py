@@ -1,0 +1,200 @@
+"""Export chapter tables as CSV, XLSX (openpyxl), Markdown and LaTeX.
+
+Conventions
+-----------
+* CSV holds the numbers at full precision (Python ``repr`` of each float, so a value read
+  back is bit-identical to the estimator's result), ``\\n`` line endings, UTF-8, no index.
+* Markdown and LaTeX are for reading: floats are rounded to ``digits`` decimals
+  (default 2; counts and integers are printed as integers), column headers are
+  translated to the chapter language.
+* XLSX: one workbook, one sheet per table, full-precision numbers; the workbook's
+  creation/modification dates are fixed so that reruns differ only if numbers differ.
+
+All writers are deterministic: the same frame gives the same bytes.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+#: column header translations (English is the column name itself, made readable)
+HEADERS = {
+    "en": {
+        "survey": "Survey", "domain": "Domain", "group": "Group", "population": "Population",
+        "measure": "Measure", "concept": "Income", "line": "Line", "estimate": "Estimate", "se": "SE",
+        "ci_lower": "CI lower", "ci_upper": "CI upper", "unit": "Unit", "with": "With remittances",
+        "without": "Without remittances", "difference": "Difference", "diff_se": "SE (difference)",
+        "source": "Source", "share": "Income share S_k", "gini_k": "Gini G_k", "corr_r": "Gini correlation R_k",
+        "contribution": "Share of Gini", "marginal_effect": "Marginal effect", "n_obs": "Observations",
+        "value": "Value", "method": "Method", "level": "Level", "alpha": "alpha",
+    },
+    "es": {
+        "survey": "Encuesta", "domain": "Dominio", "group": "Grupo", "population": "Población",
+        "measure": "Indicador", "concept": "Ingreso", "line": "Línea", "estimate": "Estimación", "se": "EE",
+        "ci_lower": "IC inferior", "ci_upper": "IC superior", "unit": "Unidad", "with": "Con remesas",
+        "without": "Sin remesas", "difference": "Diferencia", "diff_se": "EE (diferencia)",
+        "source": "Fuente", "share": "Participación S_k", "gini_k": "Gini G_k", "corr_r": "Correlación de Gini R_k",
+        "contribution": "Contribución al Gini", "marginal_effect": "Efecto marginal", "n_obs": "Observaciones",
+        "value": "Valor", "method": "Método", "level": "Nivel", "alpha": "alfa",
+    },
+}
+
+
+def header(col: str, language: str = "en") -> str:
+    return HEADERS.get(language, HEADERS["en"]).get(col, col.replace("_", " "))
+
+
+def _fmt(v, digits: int) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return ""
+        return f"{float(v):,.{digits}f}"
+    return str(v)
+
+
+def _cells(frame: pd.DataFrame, digits: int) -> list[list[str]]:
+    return [[_fmt(v, digits) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def to_csv(frame: pd.DataFrame, path) -> Path:
+    """Full-precision CSV (floats written with ``repr``: exact round trip)."""
+    path = Path(path)
+    path.write_text(frame.to_csv(index=False, lineterminator="\n", float_format=None), encoding="utf-8")
+    return path
+
+
+def to_markdown(frame: pd.DataFrame, title: str | None = None, *, language: str = "en", digits: int = 2,
+                notes: Sequence[str] = ()) -> str:
+    """A GitHub-flavoured pipe table (numbers right-aligned)."""
+    cols = [header(c, language) for c in frame.columns]
+    num = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
+    rows = _cells(frame, digits)
+    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    out = []
+    if title:
+        out += [f"### {title}", ""]
+    out.append("| " + " | ".join(esc(c) for c in cols) + " |")
+    out.append("|" + "|".join("---:" if n else ":---" for n in num) + "|")
+    for r in rows:
+        out.append("| " + " | ".join(esc(c) for c in r) + " |")
+    for n in notes:
+        out += ["", f"*{n}*"]
+    return "\n".join(out) + "\n"
+
+
+_TEX_ESC = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex_escape(s: str) -> str:
+    return "".join(_TEX_ESC.get(ch, ch) for ch in str(s))
+
+
+def to_latex(frame: pd.DataFrame, title: str | None = None, *, label: str | None = None, language: str = "en",
+             digits: int = 2, notes: Sequence[str] = ()) -> str:
+    """A ``booktabs`` LaTeX table (needs ``\\usepackage{booktabs}``)."""
+    num = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
+    spec = "".join("r" if n else "l" for n in num)
+    lines = [r"\begin{table}[htbp]", r"\centering"]
+    if title:
+        lines.append(r"\caption{" + tex_escape(title) + "}")
+    if label:
+        lines.append(r"\label{" + label + "}")
+    lines += [r"\begin{tabular}{" + spec + "}", r"\toprule",
+              " & ".join(tex_escape(header(c, language)) for c in frame.columns) + r" \\", r"\midrule"]
+    for r in _cells(frame, digits):
+        lines.append(" & ".join(tex_escape(c) for c in r) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    for n in notes:
+        lines.append(r"\par\smallskip{\footnotesize " + tex_escape(n) + "}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def to_xlsx(tables: Mapping[str, pd.DataFrame], path, *, titles: Mapping[str, str] | None = None,
+            language: str = "en") -> Path:
+    """One workbook, one sheet per table (sheet names cut to Excel's 31 characters)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    fixed = _dt.datetime(2000, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "remitpov"
+    used = set()
+    for name, frame in tables.items():
+        sheet = name[:31]
+        k = 1
+        while sheet in used:
+            k += 1
+            sheet = f"{name[:28]}_{k}"
+        used.add(sheet)
+        ws = wb.create_sheet(sheet)
+        r0 = 1
+        if titles and titles.get(name):
+            ws.cell(1, 1, titles[name]).font = Font(bold=True)
+            r0 = 3
+        for j, c in enumerate(frame.columns, start=1):
+            ws.cell(r0, j, header(c, language)).font = Font(bold=True)
+        for i, row in enumerate(frame.itertuples(index=False, name=None), start=r0 + 1):
+            for j, v in enumerate(row, start=1):
+                if isinstance(v, (np.floating, float)):
+                    v = None if not np.isfinite(v) else float(v)
+                elif isinstance(v, np.integer):
+                    v = int(v)
+                elif isinstance(v, np.bool_):
+                    v = bool(v)
+                elif v is not None and not isinstance(v, (int, str, bool)):
+                    v = str(v)
+                ws.cell(i, j, v)
+    wb.save(path)
+    return path
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir, formats: Sequence[str] = ("csv", "xlsx", "md", "tex"),
+                 *, titles: Mapping[str, str] | None = None, notes: Mapping[str, Sequence[str]] | None = None,
+                 language: str = "en", digits: int = 2, workbook: str = "tables.xlsx") -> list[Path]:
+    """Write every table in every format; returns the files written (sorted by name).
+
+    CSV/LaTeX go to ``out_dir/tables/<name>.<ext>``; Markdown tables are also collected
+    into ``out_dir/tables/tables.md``; all sheets go into one ``out_dir/tables/tables.xlsx``.
+    """
+    titles = titles or {}
+    notes = notes or {}
+    d = Path(out_dir) / "tables"
+    d.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    md_all = []
+    for name, frame in tables.items():
+        if "csv" in formats:
+            written.append(to_csv(frame, d / f"{name}.csv"))
+        if "md" in formats:
+            md = to_markdown(frame, titles.get(name), language=language, digits=digits, notes=notes.get(name, ()))
+            (d / f"{name}.md").write_text(md, encoding="utf-8")
+            written.append(d / f"{name}.md")
+            md_all.append(md)
+        if "tex" in formats:
+            tex = to_latex(frame, titles.get(name), label=f"tab:{name}", language=language, digits=digits,
+                           notes=notes.get(name, ()))
+            (d / f"{name}.tex").write_text(tex, encoding="utf-8")
+            written.append(d / f"{name}.tex")
+    if "md" in formats and md_all:
+        (d / "tables.md").write_text("\n".join(md_all), encoding="utf-8")
+        written.append(d / "tables.md")
+    if "xlsx" in formats and tables:
+        written.append(to_xlsx(tables, d / workbook, titles=titles, language=language))
+    return sorted(written)
