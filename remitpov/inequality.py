@@ -1,0 +1,1136 @@
+"""Inequality measures with design-based standard errors.
+
+Quantiles, the Gini coefficient, generalised entropy (Theil, MLD), Atkinson indices,
+quantile shares and ratios (S80/S20, Palma), Lorenz and concentration curves and the
+Lerman--Yitzhaki decomposition of the Gini by income source.
+
+Every estimator returns a point estimate and influence (linearised) values ``z_i`` such
+that ``theta_hat - theta ~ sum_i w_i z_i`` and hands them to the one variance engine
+:meth:`remitpov.design.Design.vcov`; on replicate-weight designs the statistic is
+re-evaluated under every replicate weight column instead (vectorised: one sort, then
+cumulative sums over a ``(n, r)`` weight matrix).
+
+Conventions
+-----------
+Units and weights
+    Incomes are analysed at person level by default (``level="person"``): household
+    rows are weighted by ``weight x size`` (:meth:`Survey.design`). Use
+    ``level="household"`` for household-level measures.
+Domains
+    ``by=`` domains are zero weights on the FULL design (never subsets): a domain Gini
+    uses only the domain's units, but its variance keeps every PSU and stratum (R
+    survey's ``svyby``).
+Missing values
+    A missing (NaN) income raises :class:`~remitpov.exceptions.InputError` naming the
+    rows, unless ``na_rm=True``, in which case those rows are treated as outside every
+    domain (zero weight, design kept).
+Ranks and ties
+    The cumulative distribution at a unit is the weighted *mid-rank*
+    ``F_i = (W_{<y_i} + W_{=y_i} / 2) / N`` (weight strictly below plus half the weight
+    tied with it). With it the Gini is ``G = 2 sum w_i y_i F_i / (N mu) - 1``, which
+    equals laeken's ``(2 sum w x cumsum(w) - sum w^2 x) / (sum(w) sum(w x)) - 1`` and is
+    invariant to the order of tied incomes. Every estimate in this module is
+    tie-order invariant.
+Scale
+    The Gini and every other index is returned on the 0--1 scale (laeken reports
+    percent: multiply by 100).
+Quantiles
+    ``rule="hf7"`` (default): R survey's weighted Hyndman--Fan type 7 (linear
+    interpolation of the sorted incomes at ``p_k = W_{<k} / (W - w_last)``; equals R's
+    ``quantile(type = 7)`` for equal weights). ``rule="math"`` / ``"hf1"``: the inverse
+    of the weighted cdf, the smallest ``y`` with ``F(y) >= p`` (R survey's default).
+    ``rule="school"`` / ``"hf2"``: as math but averaging at an exact jump.
+    ``rule="laeken"``: laeken's ``weightedQuantile``, the smallest ``y`` with
+    ``cumsum(w)/sum(w) > p`` (strict).
+Negative incomes
+    Allowed in the Gini, quantiles, shares and curves (the mean must be positive). With
+    negative incomes the Gini is no longer bounded by 1 and the Lorenz curve dips below
+    zero. Generalised entropy and Atkinson indices need positive (or, where the formula
+    allows, non-negative) incomes and raise otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, critical_value
+from .estimation import _by, _resolve_design, _values
+from .exceptions import InputError, describe_rows
+from .results import EstimateTable, make_table
+
+QUANTILE_RULES = ("hf7", "math", "hf1", "school", "hf2", "laeken")
+QUANTILE_SE = ("woodruff", "kernel")
+
+
+# =====================================================================================
+# preparation
+# =====================================================================================
+@dataclass(frozen=True)
+class _Prep:
+    design: Design
+    survey: object
+    y: np.ndarray  # (n,) income, NaN rows replaced by 0 (weight 0)
+    ok: np.ndarray  # (n,) usable rows
+    codes: np.ndarray
+    dlabels: np.ndarray
+    byname: str
+    label: str
+
+
+def _prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tuple[_Prep, list[np.ndarray]]:
+    """Resolve design, income (and extra columns), NaN policy and domains."""
+    design, survey = _resolve_design(obj, level)
+    label = income if isinstance(income, str) else "income"
+    y = _values(survey, income, label)
+    if y.shape[0] != design.n:
+        raise InputError(f"income has {y.shape[0]} rows, the design {design.n}")
+    cols = [y] + [_values(survey, e, e if isinstance(e, str) else "x") for e in extra]
+    names = [label] + [e if isinstance(e, str) else f"x{i}" for i, e in enumerate(extra)]
+    miss = np.zeros(design.n, dtype=bool)
+    for c in cols:
+        miss |= ~np.isfinite(c)
+    if miss.any():
+        if not na_rm:
+            ids = None if survey is None else survey.id_values
+            raise InputError(
+                f"{', '.join(map(repr, names))} missing or not finite in {describe_rows(miss, ids)}; "
+                "pass na_rm=True to treat those rows as outside the domain (design kept), or impute them"
+            )
+        design = design.domain(~miss)
+        cols = [np.where(miss, 0.0, c) for c in cols]
+    codes, dlabels, byname = _by(survey, by, design.n)
+    p = _Prep(design, survey, cols[0], ~miss, np.asarray(codes), np.asarray(dlabels, dtype=object),
+              byname, label)
+    return p, cols[1:]
+
+
+def _domain_masks(p: _Prep) -> np.ndarray:
+    """(n, D) boolean membership: domain code and usable row and positive weight."""
+    D = len(p.dlabels)
+    m = p.codes[:, None] == np.arange(D)[None, :]
+    return m & (p.ok & (p.design.weights > 0))[:, None]
+
+
+def _check_domains(p: _Prep, masks: np.ndarray, what: str, min_n: int = 1):
+    cnt = masks.sum(0)
+    bad = np.flatnonzero(cnt < min_n)
+    if bad.size:
+        raise InputError(
+            f"{what}: domain {p.byname}={p.dlabels[bad[0]]!r} has {int(cnt[bad[0]])} usable observation(s) "
+            f"(need {min_n}); drop the empty category or merge it with another"
+        )
+
+
+def _finish(p: _Prep, keys, est, z, *, replicate: Callable | None = None, totals=None, ci_level=0.95,
+            dist="t", title="", notes=(), n_obs=None, vcov=None) -> EstimateTable:
+    """Variance (linearisation or replicate) and the result table."""
+    design = p.design
+    est = np.asarray(est, dtype=float).ravel()
+    extra = {}
+    if vcov is None:
+        if design.replicates is not None:
+            V = design.vcov(est, z, totals=totals, replicate=replicate)
+        else:
+            V = design.vcov(est, np.nan_to_num(np.asarray(z, dtype=float)))
+            bad = ~np.isfinite(np.asarray(z, dtype=float)).all(axis=0)
+            if bad.any():
+                V[bad, :] = np.nan
+                V[:, bad] = np.nan
+    else:
+        V = vcov
+    if design.replicates is None and z is not None:
+        zz = np.nan_to_num(np.asarray(z, dtype=float).reshape(design.n, -1))
+        vs = design.srs_variance(zz)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra["deff"] = np.diag(V) / vs
+    if n_obs is not None:
+        extra["n_obs"] = np.asarray(n_obs)
+    notes = tuple(notes) + ("variance: " + ("replicate weights" if design.replicates is not None
+                                            else "Taylor linearisation (influence functions)"),)
+    return make_table(keys, est, V, design, level=ci_level, dist=dist, title=title, notes=notes,
+                      extra=pd.DataFrame(extra) if extra else None)
+
+
+def _keys(p: _Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFrame:
+    rows = []
+    for d in p.dlabels:
+        for extra in inner:
+            r = {"measure": measure, "variable": p.label, p.byname: d}
+            r.update(extra)
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+# =====================================================================================
+# ranks: sort once, tie blocks, weighted mid-ranks
+# =====================================================================================
+class _Ranked:
+    """Sort order and tie blocks of a ranking variable (the one O(n log n) step)."""
+
+    def __init__(self, y: np.ndarray):
+        self.order = np.argsort(y, kind="stable")
+        ys = y[self.order]
+        self.sorted = ys
+        start = np.ones(ys.shape[0], dtype=bool)
+        if ys.shape[0] > 1:
+            start[1:] = ys[1:] != ys[:-1]
+        self.starts = np.flatnonzero(start)
+        self.block = np.cumsum(start) - 1  # block id of every sorted position
+
+    def block_sums(self, Xs: np.ndarray) -> np.ndarray:
+        """Sums of sorted rows within tie blocks, (B, r)."""
+        if Xs.shape[0] == 0:
+            return Xs
+        return np.add.reduceat(Xs, self.starts, axis=0)
+
+    def mid(self, Xs: np.ndarray) -> np.ndarray:
+        """Mid cumulative sums (sum strictly below + half the tied sum), sorted order, (n, r)."""
+        bs = self.block_sums(Xs)
+        before = np.cumsum(bs, axis=0) - bs
+        return (before + bs / 2.0)[self.block]
+
+    def unsort(self, Xs: np.ndarray) -> np.ndarray:
+        out = np.empty_like(Xs)
+        out[self.order] = Xs
+        return out
+
+
+def _col(a: np.ndarray) -> np.ndarray:
+    return a.reshape(a.shape[0], -1)
+
+
+def _concentration_point(rk: _Ranked, v: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``C = 2 sum w v F_y / T_y - T_v / T_y`` for every weight column of W (n, r).
+
+    ``F_y`` is the weighted mid-rank in the order of ``y`` (the ranking of ``rk``). With
+    ``v = y`` this is the Gini; with ``v`` an income source it is the source's
+    contribution ``S_k G_k R_k`` to the Gini of ``y``.
+    """
+    Ws = _col(W)[rk.order]
+    vs, ys = v[rk.order], y[rk.order]
+    N = Ws.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        F = rk.mid(Ws) / N
+        Ty = (Ws * ys[:, None]).sum(0)
+        Tv = (Ws * vs[:, None]).sum(0)
+        A = (Ws * vs[:, None] * F).sum(0)
+        return 2 * A / Ty - Tv / Ty
+
+
+def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray):
+    """Point value and influence values of ``C`` (see :func:`_concentration_point`).
+
+    Exact derivative of the estimator with respect to the weights:
+    ``dA/dw_i = v_i F_i + (T_v - L_i)/N - A/N`` with ``A = sum w v F`` and ``L_i`` the
+    mid cumulative sum of ``w v`` in the order of ``y``; then
+    ``z_i = 2 dA/T_y - 2 A y_i / T_y^2 - v_i / T_y + T_v y_i / T_y^2``.
+    For ``v = y`` this is Langel & Tillé's (2013) linearised Gini
+    ``z_i = [2 N_i (y_i - Y_i/N_i) + T - N y_i - G (T + N y_i)] / (N T)`` written with
+    mid-ranks (``N_i``, ``Y_i`` cumulative weight and income up to ``y_i``).
+    """
+    o = rk.order
+    ws, vs, ys = w[o], v[o], y[o]
+    N = ws.sum()
+    Ty = ws @ ys
+    Tv = ws @ vs
+    mids = rk.mid(np.column_stack([ws, ws * vs]))
+    F = mids[:, 0] / N
+    L = mids[:, 1]
+    A = (ws * vs * F).sum()
+    C = 2 * A / Ty - Tv / Ty
+    dA = vs * F + (Tv - L) / N - A / N
+    zs = 2 * dA / Ty - 2 * A * ys / Ty**2 - vs / Ty + Tv * ys / Ty**2
+    return C, rk.unsort(zs)
+
+
+# =====================================================================================
+# quantiles
+# =====================================================================================
+def _rule(rule: str) -> str:
+    r = {"hf1": "math", "hf2": "school"}.get(rule, rule)
+    if r not in ("hf7", "math", "school", "laeken"):
+        raise InputError(f"rule={rule!r} is not one of {QUANTILE_RULES}")
+    return r
+
+
+def _quantile_sorted(xs: np.ndarray, Ws: np.ndarray, probs: np.ndarray, rule: str) -> np.ndarray:
+    """Weighted quantiles of sorted ``xs`` for every weight column of ``Ws`` (n, r) -> (k, r).
+
+    Rows with zero weight are ignored (as R survey drops them). Vectorised over columns.
+    """
+    n, r = Ws.shape
+    pos = Ws > 0
+    cw = np.cumsum(Ws, axis=0)
+    W = Ws.sum(0)
+    out = np.full((len(probs), r), np.nan)
+    has = pos.any(0)
+    if not has.any():
+        return out
+    # index of the last positive-weight row (per column)
+    last = n - 1 - np.argmax(pos[::-1], axis=0)
+    first = np.argmax(pos, axis=0)
+    cols = np.arange(r)
+    for j, p in enumerate(probs):
+        if rule == "hf7":
+            wl = Ws[last, cols]
+            pk = (cw - Ws) / (W - wl)  # pk of the positive rows; equals 1 at the last one
+            lo_cond = pos & (pk <= p)
+            lo = np.where(lo_cond.any(0), n - 1 - np.argmax(lo_cond[::-1], axis=0), first)
+            hi_cond = pos & (pk > p)
+            hi_any = hi_cond.any(0)
+            hi = np.where(hi_any, np.argmax(hi_cond, axis=0), lo)
+            plo, phi = pk[lo, cols], pk[hi, cols]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = np.where(hi_any & (phi > plo), (p - plo) / (phi - plo), 0.0)
+            frac = np.clip(frac, 0.0, 1.0)
+            q = xs[lo] + frac * (xs[hi] - xs[lo])
+            q = np.where(W - wl > 0, q, xs[last])  # a single positive row
+        elif rule == "laeken":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cond = pos & (cw / W > p)
+            idx = np.where(cond.any(0), np.argmax(cond, axis=0), last)
+            q = xs[idx]
+        else:  # math / school: smallest x with F(x) >= p
+            target = p * W
+            cond = pos & (cw >= target)
+            idx = np.where(cond.any(0), np.argmax(cond, axis=0), last)
+            q = xs[idx]
+            if rule == "school":
+                exact = cw[idx, cols] == target
+                nxt_cond = pos & (np.arange(n)[:, None] > idx[None, :])
+                nxt = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), idx)
+                q = np.where(exact, (xs[idx] + xs[nxt]) / 2.0, q)
+        out[j] = np.where(has, q, np.nan)
+    return out
+
+
+def _silverman(x: np.ndarray, w: np.ndarray) -> float:
+    """Silverman's rule of thumb ``0.9 min(sd, IQR/1.34) n^(-1/5)`` (weighted sd and IQR)."""
+    pos = w > 0
+    xs, ws = x[pos], w[pos]
+    o = np.argsort(xs, kind="stable")
+    q = _quantile_sorted(xs[o], ws[o][:, None], np.array([0.25, 0.75]), "math")[:, 0]
+    m = ws @ xs / ws.sum()
+    sd = np.sqrt(ws @ (xs - m) ** 2 / ws.sum())
+    s = min(sd, (q[1] - q[0]) / 1.34) if q[1] > q[0] else sd
+    return float(0.9 * s * pos.sum() ** (-0.2))
+
+
+def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", rule: str = "hf7",
+             se_method: str = "woodruff", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+             bandwidth: float | None = None) -> EstimateTable:
+    """Weighted quantiles with design-based standard errors.
+
+    Parameters
+    ----------
+    survey : Survey or Design
+    income : str or array
+    probs : sequence of float in [0, 1]
+    by : str or array, optional
+        Domains (zero weights on the full design).
+    level : {"person", "household"}
+    rule : {"hf7", "math", "hf1", "school", "hf2", "laeken"}
+        Quantile rule (module docstring). Default ``"hf7"`` (R survey's ``qrule="hf7"``);
+        ``"laeken"`` is laeken's ``weightedQuantile`` (Eurostat's EU-SILC rule).
+    se_method : {"woodruff", "kernel"}
+        ``"woodruff"`` (default): Woodruff's (1952) method exactly as R survey 4.1's
+        ``svyquantile(interval.type="mean")``: a ``ci_level`` interval for
+        ``F(q_hat)`` is mapped back through the quantile rule and ``SE = (U - L)/(2 t)``.
+        It is implemented as an influence function ``z_i = -(1[y_i <= q] - F(q))/(N f)``
+        with the density estimated by ``f = 2 t se_F / (U - L)``, which reproduces the
+        Woodruff SE and gives the joint covariance of several quantiles and domains.
+        ``"kernel"``: the same influence function with a Gaussian kernel density at ``q``
+        (Silverman bandwidth, or ``bandwidth``).
+        Replicate designs re-evaluate the quantile under every replicate.
+    na_rm : bool
+    ci_level : float
+    dist : {"t", "normal"}
+    bandwidth : float, optional
+        Kernel bandwidth for ``se_method="kernel"``.
+
+    Returns
+    -------
+    EstimateTable
+        Keys ``measure="quantile"``, ``variable``, domain, ``p``.
+    """
+    rule = _rule(rule)
+    if se_method not in QUANTILE_SE:
+        raise InputError(f"se_method={se_method!r} is not one of {QUANTILE_SE}")
+    P = np.atleast_1d(np.asarray(probs, dtype=float))
+    if P.size == 0 or not np.all((P >= 0) & (P <= 1)):
+        raise InputError(f"probs must lie in [0, 1], got {list(P)}")
+    p, _ = _prep(survey, income, level, by, na_rm)
+    masks = _domain_masks(p)
+    _check_domains(p, masks, "quantile")
+    design, y = p.design, p.y
+    rk = _Ranked(y)
+    xs = y[rk.order]
+    Wd = design.weights[:, None] * masks  # (n, D)
+    Q = _quantile_sorted(xs, Wd[rk.order], P, rule)  # (k, D)
+    est = Q.T.ravel()  # domain-major
+    D, k = masks.shape[1], P.size
+    # influence values of the cdf at the estimated quantiles
+    Nd = Wd.sum(0)
+    Z = np.empty((design.n, D * k))
+    Fq = np.empty(D * k)
+    for d in range(D):
+        ind = y[:, None] <= Q[:, d][None, :]  # (n, k)
+        Fq[d * k:(d + 1) * k] = Wd[:, d] @ ind / Nd[d]
+        Z[:, d * k:(d + 1) * k] = masks[:, d][:, None] * (ind - Fq[d * k:(d + 1) * k]) / Nd[d]
+    notes = [f"quantile rule {rule!r}", "incomes at the quantile counted as y <= q in the cdf"]
+    if design.replicates is not None:
+        def rep(W):
+            Ws = W[rk.order]
+            return np.concatenate([_quantile_sorted(xs, Ws * masks[rk.order, d][:, None], P, rule).T
+                                   for d in range(D)], axis=1)
+        return _finish(p, _keys(p, "quantile", [{"p": float(q)} for q in P]), est, None, replicate=rep,
+                       ci_level=ci_level, dist=dist, title="Quantiles", notes=notes, n_obs=np.repeat(masks.sum(0), k))
+    Vf = design.vcov(Fq, Z)
+    se_f = np.sqrt(np.clip(np.diag(Vf), 0, None))
+    if se_method == "woodruff":
+        t = critical_value(ci_level, design.df, dist)
+        lo_p, hi_p = Fq - t * se_f, Fq + t * se_f
+        dens = np.empty(D * k)
+        for d in range(D):
+            sl = slice(d * k, (d + 1) * k)
+            Ws = Wd[rk.order, d][:, None]
+            L = np.array([_quantile_sorted(xs, Ws, np.array([a]), rule)[0, 0] if 0 <= a <= 1 else np.nan
+                          for a in lo_p[sl]])
+            U = np.array([_quantile_sorted(xs, Ws, np.array([b]), rule)[0, 0] if 0 <= b <= 1 else np.nan
+                          for b in hi_p[sl]])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dens[sl] = np.where(U > L, 2 * t * se_f[sl] / (U - L), np.inf)
+        notes.append(f"SE: Woodruff interval for F(q) at level {ci_level} (R survey interval.type='mean'), "
+                     "SE = (U - L)/(2 t)")
+    else:
+        dens = np.empty(D * k)
+        for d in range(D):
+            h = bandwidth if bandwidth is not None else _silverman(y[masks[:, d]], Wd[masks[:, d], d])
+            u = (y[:, None] - Q[:, d][None, :]) / h
+            dens[d * k:(d + 1) * k] = Wd[:, d] @ np.exp(-0.5 * u**2) / (np.sqrt(2 * np.pi) * h * Nd[d])
+        notes.append("SE: influence function with Gaussian kernel density (Silverman bandwidth)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(np.isinf(dens), 0.0, 1.0 / dens)
+    Zq = -Z * scale[None, :]
+    V = Vf * np.outer(scale, scale)
+    V[np.isnan(scale), :] = np.nan
+    V[:, np.isnan(scale)] = np.nan
+    return _finish(p, _keys(p, "quantile", [{"p": float(q)} for q in P]), est, Zq, vcov=V,
+                   ci_level=ci_level, dist=dist, title="Quantiles", notes=notes, n_obs=np.repeat(masks.sum(0), k))
+
+
+# =====================================================================================
+# Gini
+# =====================================================================================
+def _gini_replicate(rk: _Ranked, y: np.ndarray, masks: np.ndarray):
+    def rep(W):
+        return np.column_stack([_concentration_point(rk, y, y, W * masks[:, d][:, None])
+                                for d in range(masks.shape[1])])
+    return rep
+
+
+def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+         dist: str = "t") -> EstimateTable:
+    """Weighted Gini coefficient (0--1 scale) with a linearised standard error.
+
+    ``G = 2 sum_i w_i y_i F_i / (N mu) - 1`` with ``F_i`` the weighted mid-rank (module
+    docstring): identical to laeken's ``gini`` (which reports ``100 G``) and to the
+    weighted covariance formula ``G = 2 cov(y, F) / mu``. Incomes are sorted once
+    (O(n log n)).
+
+    The variance uses the exact derivative of the estimator with respect to the weights
+    (Langel & Tillé 2013; Osier 2009; R convey's ``svygini``), see
+    :func:`_concentration_if`. Domains (``by``) use only the domain's units for the
+    estimate, zero influence outside the domain, and the full design for the variance.
+    Replicate designs: the Gini is recomputed for every replicate column with one
+    cumulative sum over the sorted ``(n, r)`` weight matrix.
+
+    Negative incomes are allowed (the mean must be positive); the Gini may then exceed 1.
+    Equal incomes give 0. A domain with a single observation has ``G = 0``.
+    """
+    p, _ = _prep(survey, income, level, by, na_rm)
+    masks = _domain_masks(p)
+    _check_domains(p, masks, "gini")
+    y, w = p.y, p.design.weights
+    rk = _Ranked(y)
+    D = masks.shape[1]
+    est = np.empty(D)
+    Z = np.zeros((p.design.n, D))
+    for d in range(D):
+        wd = w * masks[:, d]
+        T = wd @ y
+        if not T > 0:
+            raise InputError(f"gini: the weighted mean income of {p.label!r} is <= 0 in "
+                             f"{p.byname}={p.dlabels[d]!r}; the Gini is undefined")
+        est[d], z = _concentration_if(rk, y, y, wd)
+        Z[:, d] = z * masks[:, d]
+    return _finish(p, _keys(p, "gini"), est, Z, replicate=_gini_replicate(rk, y, masks), ci_level=ci_level,
+                   dist=dist, title="Gini coefficient", n_obs=masks.sum(0),
+                   notes=["Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"])
+
+
+# =====================================================================================
+# smooth functions of totals: generalised entropy, Atkinson
+# =====================================================================================
+def _jacobian(f: Callable, T: np.ndarray) -> np.ndarray:
+    """Jacobian (k, m) of ``f`` at totals ``T`` (m,) by complex-step differentiation.
+
+    ``f`` must be analytic (built from +, *, /, powers, log, exp): the complex step
+    ``Im f(T + i h e_j) / h`` is exact to rounding error (no subtraction).
+    """
+    m = T.size
+    rows = []
+    for j in range(m):
+        h = 1e-30 * max(abs(T[j]), 1.0)
+        Tc = T.astype(complex)
+        Tc[j] += 1j * h
+        rows.append(np.asarray(f(Tc[None, :]))[0].imag / h)
+    return np.column_stack(rows)
+
+
+def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes, ci_level, dist):
+    """Estimate ``f(totals of Y)`` in every domain with influence ``z = Y grad f``."""
+    D, m = masks.shape[1], Y.shape[1]
+    w = p.design.weights
+    est, Zs, Ys = [], [], []
+    for d in range(D):
+        Yd = Y * masks[:, d][:, None]
+        T = w @ Yd
+        e = np.real(np.asarray(f(T[None, :].astype(complex)))[0])
+        J = _jacobian(f, T)
+        est.append(e)
+        Zs.append(Yd @ J.T)
+        Ys.append(Yd)
+    k = len(est[0])
+    Yall = np.hstack(Ys)
+
+    def fall(Tm):
+        return np.hstack([np.real(f(Tm[:, d * m:(d + 1) * m].astype(complex))) for d in range(D)]).reshape(len(Tm), D * k)
+
+    return _finish(p, keys, np.concatenate(est), np.hstack(Zs), totals=(Yall, fall), ci_level=ci_level, dist=dist,
+                   title=title, notes=notes, n_obs=np.repeat(masks.sum(0), k))
+
+
+def _require_income(p: _Prep, masks, positive: bool, what: str):
+    y = p.y
+    inside = masks.any(1)
+    bad = inside & ((y <= 0) if positive else (y < 0))
+    if bad.any():
+        ids = None if p.survey is None else p.survey.id_values
+        raise InputError(
+            f"{what} needs {'positive' if positive else 'non-negative'} incomes but {p.label!r} is "
+            f"{'<= 0' if positive else '< 0'} in {describe_rows(bad, ids)}; use a measure that allows "
+            f"{'zero or ' if positive else ''}negative incomes (gini), or recode/exclude those rows explicitly"
+        )
+
+
+def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, level: str = "person",
+                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+    """Generalised entropy indices ``GE(epsilon)`` with linearised SEs.
+
+    ``GE(e) = [ (1/N) sum w (y/mu)^e - 1 ] / (e (e - 1))``; ``GE(1)`` is Theil's T index
+    ``(1/N) sum w (y/mu) log(y/mu)`` and ``GE(0)`` the mean log deviation
+    ``(1/N) sum w log(mu/y)``. Each index is a smooth function of the weighted totals
+    ``N, sum w y, sum w y^e`` (or ``sum w y log y``, ``sum w log y``); its influence
+    values are ``z_i = sum_j df/dT_j Y_ij`` with the gradient computed exactly by complex
+    step differentiation. Replicate designs use the totals fast path.
+
+    Incomes must be positive for ``e <= 0``; non-negative for ``e > 0`` (Theil: a zero
+    income contributes ``0 log 0 = 0``). Negative incomes raise.
+    """
+    eps = [float(e) for e in np.atleast_1d(epsilon)]
+    p, _ = _prep(survey, income, level, by, na_rm)
+    masks = _domain_masks(p)
+    _check_domains(p, masks, "generalized_entropy")
+    _require_income(p, masks, any(e <= 0 for e in eps), "generalized_entropy")
+    y = p.y
+    cols = [np.ones_like(y), y]
+    fns = []
+    for e in eps:
+        j = len(cols)
+        if e == 1.0:
+            cols.append(np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0))
+            fns.append(lambda T, j=j: T[:, j] / T[:, 1] - np.log(T[:, 1] / T[:, 0]))
+        elif e == 0.0:
+            cols.append(np.log(np.where(y > 0, y, 1.0)))
+            fns.append(lambda T, j=j: np.log(T[:, 1] / T[:, 0]) - T[:, j] / T[:, 0])
+        else:
+            cols.append(np.where(y > 0, np.power(np.where(y > 0, y, 1.0), e), 0.0))
+            fns.append(lambda T, j=j, e=e: ((T[:, j] / T[:, 0]) * (T[:, 1] / T[:, 0]) ** (-e) - 1) / (e * (e - 1)))
+    Y = np.column_stack(cols)
+
+    def f(T):
+        return np.column_stack([g(T) for g in fns])
+
+    keys = _keys(p, "generalized_entropy", [{"epsilon": e} for e in eps])
+    return _smooth(p, masks, Y, f, keys, title="Generalised entropy", ci_level=ci_level, dist=dist,
+                   notes=["GE(1) = Theil T, GE(0) = mean log deviation"])
+
+
+def theil(survey, income, by=None, **kwargs) -> EstimateTable:
+    """Theil's T index, ``GE(1)`` (see :func:`generalized_entropy`)."""
+    return generalized_entropy(survey, income, (1.0,), by, **kwargs)
+
+
+def mld(survey, income, by=None, **kwargs) -> EstimateTable:
+    """Mean log deviation (Theil's L), ``GE(0)`` (see :func:`generalized_entropy`)."""
+    return generalized_entropy(survey, income, (0.0,), by, **kwargs)
+
+
+def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "person", na_rm: bool = False,
+             ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+    """Atkinson indices ``A(e) = 1 - M_e / mu`` with linearised SEs.
+
+    ``M_e = [(1/N) sum w y^(1-e)]^(1/(1-e))`` (``e != 1``) or ``exp((1/N) sum w log y)``
+    (``e = 1``) is the equally-distributed-equivalent income. A smooth function of totals;
+    influence values by the exact complex-step gradient, as :func:`generalized_entropy`.
+    Requires ``e > 0``; incomes positive for ``e >= 1``, non-negative for ``0 < e < 1``.
+    """
+    eps = [float(e) for e in np.atleast_1d(epsilon)]
+    if any(e <= 0 for e in eps):
+        raise InputError(f"atkinson needs epsilon > 0 (inequality aversion), got {eps}")
+    p, _ = _prep(survey, income, level, by, na_rm)
+    masks = _domain_masks(p)
+    _check_domains(p, masks, "atkinson")
+    _require_income(p, masks, any(e >= 1 for e in eps), "atkinson")
+    y = p.y
+    ysafe = np.where(y > 0, y, 1.0)
+    cols = [np.ones_like(y), y]
+    fns = []
+    for e in eps:
+        j = len(cols)
+        if e == 1.0:
+            cols.append(np.log(ysafe))
+            fns.append(lambda T, j=j: 1 - np.exp(T[:, j] / T[:, 0]) / (T[:, 1] / T[:, 0]))
+        else:
+            cols.append(np.where(y > 0, np.power(ysafe, 1 - e), 0.0))
+            fns.append(lambda T, j=j, e=e: 1 - (T[:, j] / T[:, 0]) ** (1 / (1 - e)) / (T[:, 1] / T[:, 0]))
+    Y = np.column_stack(cols)
+
+    def f(T):
+        return np.column_stack([g(T) for g in fns])
+
+    keys = _keys(p, "atkinson", [{"epsilon": e} for e in eps])
+    return _smooth(p, masks, Y, f, keys, title="Atkinson index", ci_level=ci_level, dist=dist, notes=())
+
+
+# =====================================================================================
+# partial sums below a population share: Lorenz, shares, S80/S20, Palma
+# =====================================================================================
+def _partial_sorted(rk: _Ranked, vs: np.ndarray, Ws: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``sum of w v`` over the poorest share ``p`` of the (weighted) population, (k, r).
+
+    Fractional cut: the tie block that straddles ``p W`` contributes the fraction
+    ``(p W - W_before) / W_block`` of its ``sum w v`` (so the result is continuous in p
+    and tie-order invariant).
+    """
+    Wb = rk.block_sums(Ws)
+    Vb = rk.block_sums(Ws * vs[:, None])
+    before = np.cumsum(Wb, axis=0) - Wb
+    W = Wb.sum(0)
+    out = np.empty((len(probs), Ws.shape[1]))
+    for j, pr in enumerate(probs):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.clip(np.where(Wb > 0, (pr * W - before) / Wb, 0.0), 0.0, 1.0)
+        out[j] = (frac * Vb).sum(0)
+    return out
+
+
+def _partial_if(rk: _Ranked, v: np.ndarray, w: np.ndarray, probs: np.ndarray, m_at_cut=None):
+    """Partial sums ``S(p)`` (k,) and influence values (n, k).
+
+    ``z_i = v_i 1[r_i <= q_p] - m(q_p) (1[r_i <= q_p] - p)`` with ``q_p`` the ranking
+    variable's p-quantile and ``m(q)`` the mean of ``v`` among units ranked at ``q``
+    (``= q`` for a Lorenz curve, where ``v`` is the ranking variable). The density of
+    the ranking variable cancels (Osier 2009, rules for the total below a quantile).
+    """
+    o = rk.order
+    ws, vs = w[o], v[o]
+    S = _partial_sorted(rk, vs, ws[:, None], probs)[:, 0]
+    W = ws.sum()
+    cw_before_block = (np.cumsum(rk.block_sums(ws[:, None]), 0) - rk.block_sums(ws[:, None]))[:, 0]
+    ys = rk.sorted
+    Z = np.zeros((w.shape[0], len(probs)))
+    for j, pr in enumerate(probs):
+        if pr <= 0:
+            continue
+        # cut block: last block whose start is below p W among positive-weight blocks
+        bw = rk.block_sums(ws[:, None])[:, 0]
+        cand = np.flatnonzero((cw_before_block < pr * W) & (bw > 0))
+        b = cand[-1] if cand.size else 0
+        q = ys[rk.starts[b]]
+        below = (rk.block <= b).astype(float)
+        m = q if m_at_cut is None else m_at_cut(j, q)
+        Z[o, j] = vs * below - m * (below - pr)
+    return S, Z
+
+
+def _share_prep(survey, income, by, level, na_rm, what):
+    p, _ = _prep(survey, income, level, by, na_rm)
+    masks = _domain_masks(p)
+    _check_domains(p, masks, what)
+    for d in range(masks.shape[1]):
+        if not (p.design.weights * masks[:, d]) @ p.y > 0:
+            raise InputError(f"{what}: total income of {p.label!r} is <= 0 in {p.byname}={p.dlabels[d]!r}")
+    return p, masks, _Ranked(p.y)
+
+
+def _shares_from_partials(S: np.ndarray, T: float, spec) -> np.ndarray:
+    """Evaluate share functionals. ``spec(S_vector, T) -> values``; S rows per prob."""
+    return spec(S, T)
+
+
+def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes, ci_level, dist):
+    """A statistic ``g(S(p_1..p_k), T)`` of partial sums of income below population shares.
+
+    Influence: chain rule over the partial sums' influence values (:func:`_partial_if`)
+    and the total's (``y_i``); gradient of ``g`` by complex step.
+    """
+    y, w = p.y, p.design.weights
+    D = masks.shape[1]
+    probs = np.asarray(probs, dtype=float)
+    ests, Zs = [], []
+    for d in range(D):
+        wd = w * masks[:, d]
+        S, Zp = _partial_if(rk, y, wd, probs)
+        T = wd @ y
+        arg = np.concatenate([S, [T]])
+        e = np.real(g(arg[None, :].astype(complex))[0])
+        J = _jacobian(g, arg)  # (k_out, k+1)
+        Zfull = np.column_stack([Zp, y]) * masks[:, d][:, None]
+        ests.append(e)
+        Zs.append(Zfull @ J.T)
+    est = np.concatenate(ests)
+
+    def rep(W):
+        out = []
+        for d in range(D):
+            Wd = W * masks[:, d][:, None]
+            Ws = Wd[rk.order]
+            S = _partial_sorted(rk, y[rk.order], Ws, probs)  # (k, r)
+            T = (Ws * y[rk.order][:, None]).sum(0)
+            out.append(np.real(g(np.vstack([S, T]).T.astype(complex))))
+        return np.hstack(out)
+
+    return _finish(p, keys, est, np.hstack(Zs), replicate=rep, ci_level=ci_level, dist=dist, title=title,
+                   notes=notes, n_obs=np.repeat(masks.sum(0), len(est) // D))
+
+
+def income_shares(survey, income, groups=5, by=None, *, level: str = "person", na_rm: bool = False,
+                  ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+    """Income shares of population quantile groups (quintiles by default) with SEs.
+
+    ``groups`` is the number of equal groups or a sequence of cut points in (0, 1). The
+    share of the group between population shares ``a`` and ``b`` is
+    ``(S(b) - S(a)) / T`` with ``S(p)`` the income of the poorest ``p`` of the population
+    (fractional cut, see :func:`_partial_sorted`) and ``T`` total income. Influence values
+    from ``z(S(p)) = y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (density-free).
+    """
+    cuts = (np.linspace(0, 1, int(groups) + 1)[1:-1] if np.isscalar(groups)
+            else np.asarray(groups, dtype=float))
+    if cuts.size and (np.any(cuts <= 0) or np.any(cuts >= 1) or np.any(np.diff(cuts) <= 0)):
+        raise InputError(f"income_shares: cut points must be increasing in (0, 1), got {list(cuts)}")
+    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "income_shares")
+    edges = np.concatenate([[0.0], cuts, [1.0]])
+    k = len(cuts)
+
+    def g(a):
+        S, T = a[:, :k], a[:, k:k + 1]
+        full = np.hstack([np.zeros_like(T), S, T])
+        return (full[:, 1:] - full[:, :-1]) / T
+
+    labels = [{"group": i + 1, "p_lower": float(edges[i]), "p_upper": float(edges[i + 1])} for i in range(k + 1)]
+    return _partial_statistic(p, masks, rk, cuts, g, _keys(p, "income_share", labels), title="Income shares",
+                              notes=["shares of population quantile groups (fractional cut at the boundaries)"],
+                              ci_level=ci_level, dist=dist)
+
+
+def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+          dist: str = "t") -> EstimateTable:
+    """Palma ratio: income share of the richest 10 % over that of the poorest 40 %.
+
+    ``(T - S(0.9)) / S(0.4)`` with population shares cut fractionally (as
+    :func:`income_shares`); linearised SE by the chain rule.
+    """
+    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "palma")
+
+    def g(a):
+        return ((a[:, 2] - a[:, 1]) / a[:, 0])[:, None]
+
+    return _partial_statistic(p, masks, rk, [0.4, 0.9], g, _keys(p, "palma"), title="Palma ratio",
+                              notes=["top 10 % share / bottom 40 % share"], ci_level=ci_level, dist=dist)
+
+
+def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: float = 0.8,
+                         definition: str = "laeken", level: str = "person", na_rm: bool = False,
+                         ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+    """Quantile share ratio (S80/S20 by default) with a linearised SE.
+
+    definition : {"laeken", "shares"}
+        ``"laeken"`` (default, Eurostat / laeken's ``qsr``):
+        ``sum w y 1[y > q_upper] / sum w y 1[y <= q_lower]`` with the quantiles by laeken's
+        rule. ``"shares"``: ratio of the income of the richest ``1 - upper`` to that of
+        the poorest ``lower`` of the population, cut fractionally (:func:`income_shares`).
+
+    The influence values of a total above/below a quantile are density-free:
+    ``z(sum w y 1[y <= q_p]) = y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (Osier 2009;
+    Langel & Tillé 2011); the ratio by the chain rule. Replicate designs recompute the
+    ratio (quantiles included) under every replicate.
+    """
+    if not 0 < lower < upper < 1:
+        raise InputError(f"quantile_share_ratio needs 0 < lower < upper < 1, got {lower}, {upper}")
+    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "quantile_share_ratio")
+    keys = _keys(p, "qsr", [{"lower": lower, "upper": upper}])
+    notes = [f"S{round(100 * upper)}/S{round(100 - 100 * upper)} over S{round(100 * lower)}"]
+    if definition == "shares":
+        def g(a):
+            return ((a[:, 2] - a[:, 1]) / a[:, 0])[:, None]
+        return _partial_statistic(p, masks, rk, [lower, upper], g, keys, title="Quantile share ratio",
+                                  notes=notes + ["population shares cut fractionally"], ci_level=ci_level, dist=dist)
+    if definition != "laeken":
+        raise InputError(f"definition={definition!r} is not 'laeken' or 'shares'")
+    y, w = p.y, p.design.weights
+    xs = y[rk.order]
+    D = masks.shape[1]
+    est, Z = np.empty(D), np.zeros((p.design.n, D))
+    for d in range(D):
+        wd = w * masks[:, d]
+        q = _quantile_sorted(xs, wd[rk.order][:, None], np.array([lower, upper]), "laeken")[:, 0]
+        lo = (y <= q[0]).astype(float)
+        hi = (y > q[1]).astype(float)
+        B, Tt = wd @ (y * lo), wd @ (y * hi)
+        if not B > 0:
+            raise InputError(f"quantile_share_ratio: income of the bottom group is <= 0 in {p.byname}={p.dlabels[d]!r}")
+        zb = y * lo - q[0] * (lo - lower)
+        zt = y * hi + q[1] * ((1 - hi) - upper)
+        est[d] = Tt / B
+        Z[:, d] = masks[:, d] * (zt - est[d] * zb) / B
+
+    def rep(W):
+        out = []
+        for d in range(D):
+            Ws = (W * masks[:, d][:, None])[rk.order]
+            q = _quantile_sorted(xs, Ws, np.array([lower, upper]), "laeken")  # (2, r)
+            B = (Ws * (xs[:, None] * (xs[:, None] <= q[0][None, :]))).sum(0)
+            Tt = (Ws * (xs[:, None] * (xs[:, None] > q[1][None, :]))).sum(0)
+            out.append((Tt / B)[:, None])
+        return np.hstack(out)
+
+    return _finish(p, keys, est, Z, replicate=rep, ci_level=ci_level, dist=dist, title="Quantile share ratio",
+                   notes=notes + ["laeken qsr: sum y[y > q80] / sum y[y <= q20], quantiles by laeken's rule"],
+                   n_obs=masks.sum(0))
+
+
+def _points(points) -> np.ndarray:
+    P = np.linspace(0, 1, int(points) + 1) if np.isscalar(points) else np.asarray(points, dtype=float)
+    if P.size == 0 or np.any((P < 0) | (P > 1)):
+        raise InputError(f"curve points must lie in [0, 1], got {list(P)}")
+    return P
+
+
+def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se: bool = True,
+           level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> pd.DataFrame:
+    """Lorenz curve (or generalised Lorenz curve) ordinates as a tidy frame.
+
+    ``L(p) = S(p) / T``: the share of income held by the poorest ``p`` of the population
+    (fractional cut, tie-order invariant); ``GL(p) = S(p) / N = p x mean income of the
+    poorest p``. ``points`` is the number of equal intervals or a sequence of ``p``.
+    With ``se=True`` the frame has linearised ``se``, ``ci_lower``, ``ci_upper``
+    (influence of ``S(p)`` as in :func:`income_shares`).
+
+    Returns
+    -------
+    DataFrame with columns domain, ``p``, ``estimate`` (and ``se``, ``ci_lower``,
+    ``ci_upper``, ``df``), ``measure`` = ``"lorenz"`` or ``"generalized_lorenz"``.
+    """
+    P = _points(points)
+    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "lorenz")
+    k = P.size
+    measure = "generalized_lorenz" if generalized else "lorenz"
+    if generalized:
+        one = np.ones_like(p.y)
+        # N as an extra "partial sum" of ones at p=1 is awkward; use S(p)/N with N from totals
+        def g(a):
+            return a[:, :k] / a[:, k:k + 1]
+        y, w = p.y, p.design.weights
+        D = masks.shape[1]
+        ests, Zs = [], []
+        for d in range(D):
+            wd = w * masks[:, d]
+            S, Zp = _partial_if(rk, y, wd, P)
+            N = wd.sum()
+            ests.append(S / N)
+            Zs.append(masks[:, d][:, None] * (Zp - (S / N)[None, :] * one[:, None]) / N)
+
+        def rep(W):
+            out = []
+            for d in range(D):
+                Ws = (W * masks[:, d][:, None])[rk.order]
+                out.append((_partial_sorted(rk, y[rk.order], Ws, P) / Ws.sum(0)).T)
+            return np.hstack(out)
+
+        tab = _finish(p, _keys(p, measure, [{"p": float(x)} for x in P]), np.concatenate(ests), np.hstack(Zs),
+                      replicate=rep if se else None, ci_level=ci_level, dist=dist, title="Generalised Lorenz curve",
+                      vcov=None if se else np.zeros((k * D, k * D)))
+    else:
+        def g(a):
+            return a[:, :k] / a[:, k:k + 1]
+        if se:
+            tab = _partial_statistic(p, masks, rk, P, g, _keys(p, measure, [{"p": float(x)} for x in P]),
+                                     title="Lorenz curve", notes=(), ci_level=ci_level, dist=dist)
+        else:
+            y, w = p.y, p.design.weights
+            est = np.concatenate([_partial_sorted(rk, y[rk.order], (w * masks[:, d])[rk.order][:, None], P)[:, 0]
+                                  / ((w * masks[:, d]) @ y) for d in range(masks.shape[1])])
+            tab = _finish(p, _keys(p, measure, [{"p": float(x)} for x in P]), est, None,
+                          vcov=np.zeros((est.size, est.size)), ci_level=ci_level, dist=dist, title="Lorenz curve")
+    out = tab.to_frame()
+    if not se:
+        out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
+    return out
+
+
+def concentration_curve(survey, income, rank_by, points=20, by=None, *, se: bool = True, level: str = "person",
+                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+                        bandwidth: float | None = None) -> pd.DataFrame:
+    """Concentration curve of ``income`` against the ranking of ``rank_by``.
+
+    ``C(p)``: share of total ``income`` held by the poorest ``p`` of the population ranked
+    by ``rank_by`` (e.g. the share of remittances received by the poorest p of persons
+    ranked by income without remittances). Units tied in ``rank_by`` are cut fractionally
+    with their block's mean ``income`` (tie-order invariant).
+
+    SEs (``se=True``): influence values
+    ``z_i = v_i 1[r_i <= q] - m(q) (1[r_i <= q] - p)`` minus ``C(p) v_i``, over ``T_v``,
+    where ``m(q) = E[v | r = q]`` is estimated by a Nadaraya--Watson (Gaussian kernel)
+    regression of ``v`` on the mid-rank ``F(r)`` at ``p`` with bandwidth
+    ``0.9 sd(F) n^(-1/5)`` (or ``bandwidth``, on the 0--1 rank scale). Replicate designs
+    recompute the curve.
+    """
+    P = _points(points)
+    p, (r,) = _prep(survey, income, level, by, na_rm, extra=[rank_by])
+    masks = _domain_masks(p)
+    _check_domains(p, masks, "concentration_curve")
+    v, w = p.y, p.design.weights
+    rk = _Ranked(r)
+    o = rk.order
+    D, k = masks.shape[1], P.size
+    ests, Zs = [], []
+    for d in range(D):
+        wd = w * masks[:, d]
+        Tv = wd @ v
+        if Tv == 0:
+            raise InputError(f"concentration_curve: total of {p.label!r} is 0 in {p.byname}={p.dlabels[d]!r}")
+        ws = wd[o]
+        Fs = rk.mid(ws[:, None])[:, 0] / ws.sum()
+        h = bandwidth if bandwidth is not None else 0.9 * np.sqrt(np.cov(Fs[ws > 0], aweights=ws[ws > 0])) * \
+            max((ws > 0).sum(), 2) ** (-0.2)
+
+        def m_at(j, q, Fs=Fs, ws=ws):
+            K = ws * np.exp(-0.5 * ((Fs - P[j]) / h) ** 2)
+            return float(K @ v[o] / K.sum()) if K.sum() > 0 else 0.0
+
+        S, Zp = _partial_if(rk, v, wd, P, m_at_cut=m_at)
+        C = S / Tv
+        ests.append(C)
+        Zs.append(masks[:, d][:, None] * (Zp - C[None, :] * v[:, None]) / Tv)
+
+    def rep(W):
+        out = []
+        for d in range(D):
+            Ws = (W * masks[:, d][:, None])[o]
+            S = _partial_sorted(rk, v[o], Ws, P)
+            out.append((S / (Ws * v[o][:, None]).sum(0)).T)
+        return np.hstack(out)
+
+    keys = _keys(p, "concentration", [{"p": float(x), "rank_by": rank_by if isinstance(rank_by, str) else "rank"}
+                                      for x in P])
+    tab = _finish(p, keys, np.concatenate(ests), np.hstack(Zs), replicate=rep if se else None,
+                  vcov=None if se else np.zeros((D * k, D * k)), ci_level=ci_level, dist=dist,
+                  title="Concentration curve")
+    out = tab.to_frame()
+    if not se:
+        out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
+    return out
+
+
+# =====================================================================================
+# Lerman--Yitzhaki decomposition
+# =====================================================================================
+COMPONENTS = ("share", "gini", "correlation", "contribution", "contribution_share", "marginal_effect")
+
+
+@dataclass(frozen=True, eq=False)
+class GiniDecomposition:
+    """Lerman--Yitzhaki decomposition of the Gini by income source (immutable).
+
+    Attributes
+    ----------
+    table : EstimateTable
+        All components with their joint covariance. Keys: ``measure`` (``"gini"`` for
+        the total, else one of ``share`` (S_k), ``gini`` (G_k), ``correlation`` (R_k),
+        ``contribution`` (S_k G_k R_k), ``contribution_share`` (S_k G_k R_k / G),
+        ``marginal_effect`` (S_k G_k R_k / G - S_k)), ``source`` and the domain column.
+    sources : tuple of str
+    byname : str
+    """
+
+    table: EstimateTable
+    sources: tuple[str, ...]
+    byname: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy long frame: domain, source, measure, estimate, se, ci_lower, ci_upper, df."""
+        return self.table.to_frame()
+
+    def wide(self, value: str = "estimate") -> pd.DataFrame:
+        """One row per (domain, source), one column per component (``value`` column)."""
+        f = self.to_frame()
+        f = f[f["source"] != "total"]
+        return f.pivot_table(index=[self.byname, "source"], columns="measure", values=value, sort=False)[
+            list(COMPONENTS)].reset_index()
+
+    @property
+    def gini(self) -> pd.DataFrame:
+        return self.to_frame().query("source == 'total'")
+
+    def summary(self, digits: int = 4) -> str:
+        lines = ["Lerman-Yitzhaki decomposition of the Gini", "=" * 42]
+        f = self.to_frame()
+        for dom, g in f.groupby(self.byname, sort=False):
+            tot = g[g["source"] == "total"].iloc[0]
+            lines.append(f"{self.byname}={dom}: Gini {tot['estimate']:.{digits}f} (SE {tot['se']:.{digits}f})")
+            w = self.wide().query(f"`{self.byname}` == @dom").drop(columns=[self.byname])
+            with pd.option_context("display.width", 140, "display.max_columns", 30):
+                lines.append(w.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"))
+        for n in self.notes + self.table.notes:
+            lines.append(f"note: {n}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=None, *, level: str = "person",
+                       na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+                       residual_tol: float = 1e-9) -> GiniDecomposition:
+    """Lerman--Yitzhaki (1985) decomposition of the Gini by income source.
+
+    ``G = sum_k S_k G_k R_k`` with ``S_k = mu_k / mu`` (share of total income), ``G_k``
+    the Gini of source k (ranked by itself), ``R_k = cov(y_k, F(y)) / cov(y_k, F(y_k))``
+    (Gini correlation), contribution ``S_k G_k R_k = 2 cov(y_k, F(y)) / mu``, its share
+    of the Gini, and the relative marginal effect of a 1 % increase in source k,
+    ``dG/de / G = S_k G_k R_k / G - S_k`` (Stark, Taylor & Yitzhaki 1986).
+
+    All ranks are weighted mid-ranks (tied incomes share the average rank), the same
+    rule as :func:`gini`, so the contributions sum to the total Gini up to rounding and
+    everything is tie-order invariant.
+
+    Parameters
+    ----------
+    sources : dict name -> column (or array)
+    total : str or array, optional
+        Total income. Default: the sum of the sources. If given and it differs from the
+        sum of the sources by more than ``residual_tol`` (relative), a source
+        ``"residual"`` = total - sum of sources is added so the decomposition is exact.
+
+    Standard errors: linearisation through influence values of each component (the
+    contribution's is the exact weight-derivative of ``2 cov(y_k, F(y)) / mu``, the
+    other components follow by the chain rule), or replicate weights (every component
+    recomputed, sources re-ranked, under each replicate).
+    """
+    if not sources:
+        raise InputError("gini_decomposition needs at least one income source")
+    names = list(sources)
+    cols = [sources[k] for k in names]
+    first = total if total is not None else cols[0]
+    extra = cols if total is not None else cols[1:]
+    p, X = _prep(survey, first, level, by, na_rm, extra=extra)
+    if total is not None:
+        y, Yk = p.y, list(X)
+    else:
+        Yk = [p.y] + list(X)
+        y = np.sum(Yk, axis=0)
+        p = _Prep(p.design, p.survey, y, p.ok, p.codes, p.dlabels, p.byname, "total")
+    notes = ["Lerman-Yitzhaki decomposition with weighted mid-ranks"]
+    if total is not None:
+        resid = y - np.sum(Yk, axis=0)
+        if np.abs(resid).max() > residual_tol * max(np.abs(y).max(), 1.0):
+            names.append("residual")
+            Yk.append(resid)
+            notes.append("total differs from the sum of the sources: a 'residual' source was added")
+        else:
+            # make the sources add up exactly to the total used for ranking
+            y = np.sum(Yk, axis=0)
+            p = _Prep(p.design, p.survey, y, p.ok, p.codes, p.dlabels, p.byname, p.label)
+    masks = _domain_masks(p)
+    _check_domains(p, masks, "gini_decomposition")
+    w = p.design.weights
+    K = len(Yk)
+    rk = _Ranked(y)
+    rks = [_Ranked(v) for v in Yk]
+    D = masks.shape[1]
+    per = 1 + K * len(COMPONENTS)
+    est = np.empty(D * per)
+    Z = np.zeros((p.design.n, D * per))
+    for d in range(D):
+        wd = w * masks[:, d]
+        T = wd @ y
+        if not T > 0:
+            raise InputError(f"gini_decomposition: total income is <= 0 in {p.byname}={p.dlabels[d]!r}")
+        G, zG = _concentration_if(rk, y, y, wd)
+        base = d * per
+        est[base], Z[:, base] = G, zG
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for k, (v, rv) in enumerate(zip(Yk, rks)):
+                Tk = wd @ v
+                S = Tk / T
+                zS = (v - S * y) / T
+                Gk, zGk = _concentration_if(rv, v, v, wd)
+                C, zC = _concentration_if(rk, v, y, wd)
+                R = C / (S * Gk)
+                zR = R * (zC / C - zS / S - zGk / Gk)
+                sh = C / G
+                zsh = (zC - sh * zG) / G
+                me = sh - S
+                zme = zsh - zS
+                j = base + 1 + k * len(COMPONENTS)
+                est[j:j + 6] = [S, Gk, R, C, sh, me]
+                Z[:, j:j + 6] = np.column_stack([zS, zGk, zR, zC, zsh, zme])
+        Z[:, base:base + per] *= masks[:, d][:, None]
+
+    def rep(W):
+        out = []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for d in range(D):
+                Wd = W * masks[:, d][:, None]
+                G = _concentration_point(rk, y, y, Wd)
+                T = Wd.T @ y
+                cols_ = [G]
+                for v, rv in zip(Yk, rks):
+                    S = (Wd.T @ v) / T
+                    Gk = _concentration_point(rv, v, v, Wd)
+                    C = _concentration_point(rk, v, y, Wd)
+                    cols_ += [S, Gk, C / (S * Gk), C, C / G, C / G - S]
+                out.append(np.column_stack(cols_))
+        return np.hstack(out)
+
+    rows = []
+    for dl in p.dlabels:
+        rows.append({"measure": "gini", "source": "total", p.byname: dl})
+        for nm in names:
+            for c in COMPONENTS:
+                rows.append({"measure": c, "source": nm, p.byname: dl})
+    tab = _finish(p, pd.DataFrame(rows), est, Z, replicate=rep, ci_level=ci_level, dist=dist,
+                  title="Lerman-Yitzhaki Gini decomposition", notes=notes,
+                  n_obs=np.repeat(masks.sum(0), per))
+    return GiniDecomposition(tab, tuple(names), p.byname, ())
+
+
+__all__ = ["quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
+           "quantile_share_ratio", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
+           "QUANTILE_RULES"]
