@@ -6,7 +6,7 @@ Results follow the linearmodels pattern: model -> ``fit()`` -> immutable results
 from ._base import Comparison, ModelResults, Summary, compare
 
 # Sample-selection model and selection-corrected counterfactual income (part 1).
-# (imports of heckman / counterfactual are added below once those modules land)
+from .heckman import Heckman, HeckmanResults, inverse_mills
 
 # Treatment-effect, IV and panel modules are added by another helper, who appends
 # their own imports at the END of this file (only adds lines; do not reorder).

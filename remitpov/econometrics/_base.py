@@ -243,13 +243,14 @@ class ModelResults:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self):
-        p = pd.Series(np.asarray(self.params, dtype=float), index=pd.Index(self.params.index, dtype=object),
-                      name="params")
+        a = np.array(self.params, dtype=float)
+        a.setflags(write=False)  # read-only buffers: in-place edits of params/cov raise
+        p = pd.Series(a, index=pd.Index(self.params.index, dtype=object), name="params", copy=False)
         if not p.index.is_unique:
             raise ValueError("parameter names must be unique")
-        V = pd.DataFrame(np.asarray(self.cov, dtype=float), index=p.index, columns=p.index)
-        p.values.setflags(write=False)
-        V.values.setflags(write=False)
+        c = np.array(self.cov, dtype=float)
+        c.setflags(write=False)
+        V = pd.DataFrame(c, index=p.index, columns=p.index, copy=False)
         object.__setattr__(self, "params", p)
         object.__setattr__(self, "cov", V)
         object.__setattr__(self, "equations", {k: tuple(v) for k, v in dict(self.equations).items()})

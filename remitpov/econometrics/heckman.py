@@ -1,0 +1,751 @@
+"""Heckman (1979) sample-selection model: two-step and full maximum likelihood.
+
+Model
+-----
+Outcome (observed only when ``s = 1``) and selection equations::
+
+    y* = X beta + e,        s = 1[Z gamma + u > 0],
+    (e, u) ~ bivariate normal, Var(u) = 1, Var(e) = sigma^2, Corr(e, u) = rho.
+
+so that ``E[y | X, s=1] = X beta + lambda_ * imr(Z gamma)`` with ``imr = phi/Phi`` the
+inverse Mills ratio and ``lambda_ = rho * sigma``.
+
+Estimators
+----------
+``fit(method="twostep")``
+    Probit of ``s`` on ``Z`` (Newton--Raphson, observed information), then OLS of ``y`` on
+    ``[X, imr]`` over the selected rows. ``sigma^2 = e'e/n1 + lambda_^2 mean(delta)`` with
+    ``delta = imr (imr + Z gamma)`` and ``rho = lambda_/sigma`` (Greene 2003, eq. 22-21;
+    Stata ``heckman, twostep``; truncated to [-1, 1] with a warning). The default covariance
+    (``cov_type="unadjusted"``) is Heckman's (1979) / Greene's (2003, eq. 22-22)::
+
+        V = sigma^2 (X*'X*)^-1 [X*'(I - rho^2 Delta) X* + Q] (X*'X*)^-1,
+        Q = rho^2 (X*' Delta Z) V_probit (Z' Delta X*),
+
+    which accounts both for the heteroskedasticity induced by selection and for the
+    estimated probit coefficients. In the two-step fit ``rho`` and ``sigma`` are reported
+    without standard errors (as Stata does); ``lambda_`` is the IMR coefficient with its SE.
+``fit(method="ml")``
+    Maximises the bivariate-normal log-likelihood (Heckman 1979; Stata ``heckman``)::
+
+        s=0:  log Phi(-Z gamma)
+        s=1:  log phi(r) - log sigma + log Phi((Z gamma + rho r)/sqrt(1 - rho^2)),  r = (y - X beta)/sigma
+
+    over ``(beta, gamma, atanh rho, log sigma)`` with the analytic gradient, by
+    Newton--Raphson (numerical Hessian of the analytic gradient, step halving) from the
+    two-step estimates (BFGS fallback). Default covariance: inverse of the observed
+    information (Stata's OIM). ``rho = tanh(.)``, ``sigma = exp(.)``, ``lambda_ = rho sigma``
+    get delta-method SEs.
+
+Survey weights
+--------------
+``weights`` turns both estimators into pseudo-(weighted) estimators: weighted probit,
+weighted least squares, weighted log-likelihood. With sampling weights the model-based
+covariances are not valid, so for weighted fits the default ``cov_type`` is ``"robust"``:
+a sandwich built from per-observation influence values (for the two-step estimator the
+stacked probit + outcome estimating equations, i.e. Murphy--Topel). ``cov_type="cluster"``
+(``clusters=``) sums influence values within clusters (PSUs);  ``cov_type="design"``
+(``design=`` a :class:`remitpov.design.Design`, e.g. ``survey.design("household")``) hands
+them to the survey variance engine (strata, PSUs, fpc, replicates). Robust/cluster use the
+small-sample factor ``G/(G-1)`` (G = observations or clusters), as Stata does.
+
+Conventions: weights are treated as sampling (probability) weights, normalised to mean 1
+for the optimiser only (estimates do not depend on the scale). Exogenous variables must be
+finite on ALL rows (they are needed to predict); ``endog`` only on selected rows (values
+on non-selected rows are ignored: NaN, 0 or -inf after a log are all fine).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
+from ..results import Estimate
+from ._base import ModelResults, Summary, SummaryTable, _fmt, coefficient_frame
+
+__all__ = ["Heckman", "HeckmanResults", "probit", "ProbitFit", "inverse_mills"]
+
+_LOG2PI = np.log(2 * np.pi)
+
+
+class SelectionWarning(RemitpovWarning):
+    """A Heckman model that is estimable but fragile (no exclusion restriction, |rho| > 1 ...)."""
+
+
+def inverse_mills(q) -> np.ndarray:
+    """Inverse Mills ratio ``phi(q)/Phi(q)``, computed stably in logs."""
+    q = np.asarray(q, dtype=float)
+    return np.exp(stats.norm.logpdf(q) - special.log_ndtr(q))
+
+
+# ----------------------------------------------------------------------------- probit
+@dataclass(frozen=True)
+class ProbitFit:
+    """A (weighted) probit fit: coefficients, observed-information covariance, scores."""
+
+    params: np.ndarray
+    cov: np.ndarray  # inverse of minus the (weighted) Hessian
+    hessian: np.ndarray  # weighted Hessian of the log-likelihood
+    scores: np.ndarray  # (n, m) unweighted per-observation scores
+    loglik: float
+    iterations: int
+
+
+def _separation_message(s: np.ndarray, Z: np.ndarray, names) -> str:
+    """Name selection regressors that (quasi-)perfectly predict s."""
+    culprits = []
+    for j in range(Z.shape[1]):
+        col = Z[:, j]
+        vals = np.unique(col)
+        if vals.size < 2:
+            continue
+        if vals.size == 2:  # dummy: one value only with s=1 or only with s=0
+            for v in vals:
+                m = col == v
+                if np.all(s[m] == 1) or np.all(s[m] == 0):
+                    culprits.append(f"{names[j]}={v:g} ({int(m.sum())} rows, all s={int(s[m][0])})")
+        else:
+            if col[s == 1].min() > col[s == 0].max() or col[s == 1].max() < col[s == 0].min():
+                culprits.append(f"{names[j]} (completely separates s)")
+    return "; ".join(culprits) if culprits else "a linear combination of the selection regressors"
+
+
+def probit(s: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None, *, names=None,
+           maxiter: int = 100, tol: float = 1e-10) -> ProbitFit:
+    """Weighted probit by Newton--Raphson with step halving.
+
+    Raises :class:`EstimationError` on perfect prediction / separation (some fitted
+    index beyond +/-8.3, i.e. probabilities within 1e-16 of 0 or 1, or no convergence
+    with the likelihood going to zero), naming the regressors responsible when a single
+    one is.
+    """
+    s = np.asarray(s, dtype=float)
+    n, m = Z.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    names = [f"z{j}" for j in range(m)] if names is None else list(names)
+    sign = 2 * s - 1
+
+    def ll(g):
+        return float(w @ special.log_ndtr(sign * (Z @ g)))
+
+    g = np.zeros(m)
+    cur = ll(g)
+    it = 0
+    for it in range(1, maxiter + 1):
+        q = Z @ g
+        gi = sign * inverse_mills(sign * q)  # d log-lik / dq
+        grad = Z.T @ (w * gi)
+        h = -gi * (gi + q)
+        H = (Z * (w * h)[:, None]).T @ Z
+        try:
+            step = np.linalg.solve(-H, grad)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError("probit Hessian is singular: the selection regressors are collinear") from exc
+        t = 1.0
+        while True:
+            new = ll(g + t * step)
+            if new >= cur - 1e-12 or t < 1e-8:
+                break
+            t /= 2
+        g = g + t * step
+        done = abs(new - cur) < tol * (1 + abs(cur)) and np.max(np.abs(t * step)) < 1e-7
+        cur = new
+        if np.max(np.abs(Z @ g)) > 40:  # diverging: separation
+            break
+        if done:
+            break
+    q = Z @ g
+    sep = sign * q > 8.3  # predicted perfectly (Phi(-8.3) ~ 5e-17)
+    if sep.any() or it >= maxiter:
+        raise EstimationError(
+            f"perfect prediction in the selection probit: {describe_rows(sep)} have fitted probability "
+            f"0 or 1 (separation by {_separation_message(s, Z, names)}). Drop or merge the offending "
+            "regressor/category, or drop the perfectly predicted rows explicitly.")
+    gi = sign * inverse_mills(sign * q)
+    h = -gi * (gi + q)
+    H = (Z * (w * h)[:, None]).T @ Z
+    cov = np.linalg.inv(-H)
+    return ProbitFit(g, cov, H, Z * gi[:, None], cur, it)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _as_frame(x, default: str, n: int | None = None) -> pd.DataFrame:
+    if isinstance(x, pd.DataFrame):
+        return x.reset_index(drop=True)
+    if isinstance(x, pd.Series):
+        return x.reset_index(drop=True).to_frame(x.name or default)
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise InputError(f"{default} must be 1- or 2-dimensional, got shape {a.shape}")
+    cols = [default] if a.shape[1] == 1 else [f"{default}.{j}" for j in range(a.shape[1])]
+    return pd.DataFrame(a, columns=cols)
+
+
+def _numeric(df: pd.DataFrame, what: str) -> np.ndarray:
+    try:
+        a = df.to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} must be numeric; columns {list(df.columns)}") from exc
+    return a
+
+
+def _check_rank(A: np.ndarray, names, what: str):
+    if A.shape[0] < A.shape[1]:
+        raise EstimationError(f"{what}: {A.shape[0]} rows for {A.shape[1]} parameters")
+    r = np.linalg.matrix_rank(A)
+    if r < A.shape[1]:
+        # name the columns that are combinations of earlier ones
+        bad, keep = [], []
+        for j in range(A.shape[1]):
+            if np.linalg.matrix_rank(A[:, keep + [j]]) < len(keep) + 1:
+                bad.append(str(names[j]))
+            else:
+                keep.append(j)
+        raise EstimationError(f"{what} is singular (rank {r} < {A.shape[1]}): column(s) {bad} are constant, "
+                              "duplicated or collinear with earlier columns; drop them")
+
+
+def _sandwich(z: np.ndarray, w: np.ndarray, clusters=None) -> np.ndarray:
+    """sum_g (sum_{i in g} w_i z_i)(...)' x G/(G-1)."""
+    wz = z * w[:, None]
+    if clusters is None:
+        G = wz.shape[0]
+        tot = wz
+    else:
+        codes, uniq = pd.factorize(pd.Series(clusters), sort=True)
+        if (codes < 0).any():
+            raise InputError(f"clusters are missing in {describe_rows(codes < 0)}")
+        G = uniq.size
+        tot = np.zeros((G, wz.shape[1]))
+        np.add.at(tot, codes, wz)
+    if G < 2:
+        raise EstimationError("robust/cluster covariance needs at least 2 clusters")
+    return tot.T @ tot * G / (G - 1)
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True, eq=False, repr=False)
+class HeckmanResults(ModelResults):
+    """Results of :meth:`Heckman.fit` (immutable).
+
+    ``params`` holds the outcome coefficients (plain names), the selection coefficients
+    (``"selection:<name>"``) and either ``lambda`` (two-step: the IMR coefficient) or
+    ``athrho`` and ``lnsigma`` (ML). ``rho``, ``sigma`` and ``lambda_`` are
+    :class:`~remitpov.results.Estimate` objects (``float(res.rho)``, ``res.rho.se``).
+    """
+
+    model: Any = None
+    extra: Mapping[str, Any] = None  # rho/sigma/lambda estimates, imr, loglik, influence...
+
+    @property
+    def selection_params(self) -> pd.Series:
+        names = self.equations["selection"]
+        return pd.Series(self.params[list(names)].to_numpy(), index=[n.split(":", 1)[1] for n in names],
+                         name="selection_params")
+
+    @property
+    def outcome_params(self) -> pd.Series:
+        return self.params[list(self.equations["outcome"])]
+
+    @property
+    def rho(self) -> Estimate:
+        return self.extra["rho"]
+
+    @property
+    def sigma(self) -> Estimate:
+        return self.extra["sigma"]
+
+    @property
+    def lambda_(self) -> Estimate:
+        return self.extra["lambda"]
+
+    @property
+    def imr(self) -> pd.Series:
+        """Inverse Mills ratio ``phi(Z gamma)/Phi(Z gamma)`` for every row (selected or not)."""
+        return pd.Series(inverse_mills(self.model._Z @ self.selection_params.to_numpy()), name="imr")
+
+    @property
+    def loglik(self) -> float:
+        return self.extra.get("loglik", np.nan)
+
+    @property
+    def influence(self) -> np.ndarray | None:
+        """(n, k) influence values: ``params_hat - params ~ sum_i w_i z_i`` (None if not computed)."""
+        return self.extra.get("influence")
+
+    def predict(self, exog=None, selection_exog=None, *, kind: str = "unconditional") -> pd.Series:
+        """Predictions of the outcome.
+
+        Parameters
+        ----------
+        exog, selection_exog : array or DataFrame, optional
+            New data (default: the estimation data). For formula models a DataFrame of
+            original variables may be passed as ``exog``; it is transformed with both
+            formulas.
+        kind : {"unconditional", "conditional", "nonselected", "probability", "index"}
+            ``X b`` (the latent outcome, e.g. the wage offer); ``E[y|s=1] = X b + rho sigma
+            imr(Z g)``; ``E[y|s=0] = X b - rho sigma phi(Z g)/Phi(-Z g)``; ``P(s=1) = Phi(Z g)``;
+            ``Z g``.
+        """
+        X, Z = self.model._design_for(exog, selection_exog)
+        b = self.outcome_params.to_numpy()
+        g = self.selection_params.to_numpy()
+        rs = float(self.lambda_)
+        if kind == "unconditional":
+            out = X @ b
+        elif kind == "conditional":
+            out = X @ b + rs * inverse_mills(Z @ g)
+        elif kind == "nonselected":
+            out = X @ b - rs * inverse_mills(-(Z @ g))
+        elif kind == "probability":
+            out = special.ndtr(Z @ g)
+        elif kind == "index":
+            out = Z @ g
+        else:
+            raise InputError(f"kind must be 'unconditional', 'conditional', 'nonselected', 'probability' or "
+                             f"'index', got {kind!r}")
+        return pd.Series(out, name=kind)
+
+    def simulate(self, exog=None, selection_exog=None, *, kind: str = "unconditional", draws: int = 1,
+                 seed=None) -> np.ndarray:
+        """Draws of the outcome with simulated errors, shape (n, draws).
+
+        ``kind="unconditional"``: ``X b + e``, ``e ~ N(0, sigma^2)``. ``"conditional"`` /
+        ``"nonselected"``: ``X b + e`` with ``e`` drawn from its distribution given
+        ``u > -Z g`` / ``u < -Z g`` (``e = sigma (rho u + sqrt(1 - rho^2) v)``, ``u`` from a
+        truncated normal by inversion). Parameter uncertainty is not simulated.
+        """
+        X, Z = self.model._design_for(exog, selection_exog)
+        rng = np.random.default_rng(seed)
+        xb = X @ self.outcome_params.to_numpy()
+        q = Z @ self.selection_params.to_numpy()
+        rho, sig = float(self.rho), float(self.sigma)
+        n = xb.size
+        v = rng.standard_normal((n, draws))
+        p = rng.random((n, draws))
+        if kind == "unconditional":
+            u = rng.standard_normal((n, draws))
+        elif kind in ("conditional", "nonselected"):
+            lo = special.ndtr(-q)[:, None]  # P(u < -q)
+            if kind == "conditional":  # u > -q
+                u = special.ndtri(lo + p * (1 - lo))
+            else:  # u < -q
+                u = special.ndtri(p * lo)
+            u = np.clip(u, -40, 40)
+        else:
+            raise InputError(f"kind must be 'unconditional', 'conditional' or 'nonselected', got {kind!r}")
+        e = sig * (rho * u + np.sqrt(max(1 - rho**2, 0.0)) * v)
+        return xb[:, None] + e
+
+    def summary_table(self, digits: int = 4, level: float = 0.95) -> Summary:
+        base = super().summary_table(digits, level)
+        rows = []
+        for name in ("rho", "sigma", "lambda"):
+            e = self.extra[name]
+            ok = np.isfinite(e.se)
+            rows.append((name, _fmt(e.estimate, digits), _fmt(e.se, digits) if ok else "", "", "",
+                         _fmt(e.ci_lower, digits) if ok else "", _fmt(e.ci_upper, digits) if ok else ""))
+        anc = SummaryTable("Ancillary parameters" + (" (delta method)" if self.method == "ML" else ""),
+                           base.tables[0].header, tuple(rows))
+        return Summary(base.title, base.info, base.tables + (anc,), base.notes)
+
+
+# ----------------------------------------------------------------------------- model
+class Heckman:
+    """Heckman sample-selection model (linearmodels-style: model -> ``fit()`` -> results).
+
+    Parameters
+    ----------
+    endog : array or Series (n,)
+        Outcome; only the selected rows are used (others may be NaN).
+    exog : array or DataFrame (n, k)
+        Outcome regressors for all rows, including a constant if wanted (no constant is
+        added).
+    selection : array or Series (n,)
+        Selection indicator (0/1 or bool): 1 where ``endog`` is observed.
+    selection_exog : array or DataFrame (n, m)
+        Selection regressors for all rows (should include every column of ``exog`` plus at
+        least one excluded variable; a warning is given when none is excluded).
+    weights : array (n,), optional
+        Sampling weights (pseudo-likelihood; see the module docstring).
+    """
+
+    def __init__(self, endog, exog, selection, selection_exog, *, weights=None):
+        self._formula = None
+        X = _as_frame(exog, "exog")
+        Z = _as_frame(selection_exog, "selection_exog")
+        n = len(X)
+        y = np.asarray(pd.to_numeric(pd.Series(np.asarray(endog).ravel()), errors="coerce"), dtype=float)
+        s_raw = pd.Series(np.asarray(selection).ravel())
+        if len(y) != n or len(Z) != n or len(s_raw) != n:
+            raise InputError(f"endog ({len(y)}), exog ({n}), selection ({len(s_raw)}) and selection_exog "
+                             f"({len(Z)}) must have the same number of rows")
+        if s_raw.isna().any():
+            raise InputError(f"selection indicator is missing in {describe_rows(s_raw.isna().to_numpy())}")
+        s = pd.to_numeric(s_raw.astype(float) if s_raw.dtype == bool else s_raw, errors="coerce").to_numpy(float)
+        bad = ~np.isin(s, (0.0, 1.0))
+        if bad.any():
+            raise InputError(f"selection indicator must be 0/1 (or bool); other values in {describe_rows(bad)} "
+                             f"(e.g. {s_raw[bad].iloc[0]!r}); recode it, e.g. (participation == 'yes')")
+        self.exog_names = [str(c) for c in X.columns]
+        self.selection_names = [str(c) for c in Z.columns]
+        self._X = _numeric(X, "exog")
+        self._Z = _numeric(Z, "selection_exog")
+        for A, names, what in ((self._X, self.exog_names, "exog"), (self._Z, self.selection_names, "selection_exog")):
+            badr = ~np.isfinite(A).all(axis=1)
+            if badr.any():
+                cols = [names[j] for j in np.flatnonzero(~np.isfinite(A).all(axis=0))]
+                raise InputError(f"{what} column(s) {cols} missing or infinite in {describe_rows(badr)}; "
+                                 "regressors are needed on all rows (selected or not): impute or drop those rows")
+        self._s = s.astype(bool)
+        self.nobs = n
+        n1 = int(self._s.sum())
+        if n1 == 0:
+            raise EstimationError("no selected observations (selection is 0 everywhere): the outcome equation "
+                                  "cannot be estimated")
+        if n1 == n:
+            raise EstimationError("every observation is selected (selection is 1 everywhere): there is no "
+                                  "selection to model; use OLS")
+        ybad = self._s & ~np.isfinite(y)
+        if ybad.any():
+            raise InputError(f"endog is missing or infinite for selected rows: {describe_rows(ybad)}; the outcome "
+                             "must be observed where selection == 1 (check the selection indicator, or log(0))")
+        self._y = np.where(self._s, y, 0.0)
+        if weights is None:
+            self._w = np.ones(n)
+            self.weighted = False
+        else:
+            w = np.asarray(weights, dtype=float).ravel()
+            if w.size != n:
+                raise InputError(f"weights have {w.size} rows, the data {n}")
+            wb = ~np.isfinite(w) | (w < 0)
+            if wb.any():
+                raise InputError(f"weights missing or negative in {describe_rows(wb)}")
+            if not (w > 0).any():
+                raise InputError("all weights are zero")
+            self._w = w
+            self.weighted = True
+        self.endog_name = getattr(endog, "name", None) or "y"
+        self.selection_name = getattr(selection, "name", None) or "selected"
+        _check_rank(self._X[self._s], self.exog_names, "outcome design (selected rows)")
+        _check_rank(self._Z, self.selection_names, "selection design")
+        excluded = set(self.selection_names) - set(self.exog_names)
+        if not excluded and self.selection_names != [f"selection_exog.{j}" for j in range(self._Z.shape[1])]:
+            warnings.warn("no exclusion restriction: every selection regressor is also in the outcome equation; "
+                          "identification rests on the normality (non-linearity of the IMR) alone",
+                          SelectionWarning, stacklevel=2)
+
+    # ---------------------------------------------------------------- formulas
+    @classmethod
+    def from_formula(cls, formula: str, selection_formula: str, data: pd.DataFrame, *, weights=None) -> "Heckman":
+        """Build the model from two formulas (formulaic syntax), e.g.
+        ``Heckman.from_formula("np.log(wage) ~ educ + exper + I(exper**2)",
+        "inlf ~ nwifeinc + educ + exper + I(exper**2) + age + kidslt6 + kidsge6", data)``.
+
+        Rows are never dropped: missing values on the right-hand sides raise; the outcome
+        may be missing on non-selected rows. ``weights`` may be a column name.
+        """
+        import formulaic
+
+        if not isinstance(data, pd.DataFrame):
+            raise InputError("data must be a pandas DataFrame")
+        data = data.reset_index(drop=True)
+        mo = formulaic.model_matrix(formula, data, na_action="ignore")
+        ms = formulaic.model_matrix(selection_formula, data, na_action="ignore")
+        if not hasattr(mo, "lhs") or not hasattr(ms, "lhs"):
+            raise InputError("both formulas need a left-hand side: 'y ~ x...' and 's ~ z...'")
+        if mo.lhs.shape[1] != 1 or ms.lhs.shape[1] != 1:
+            raise InputError("each left-hand side must be a single numeric column; for a yes/no factor write "
+                             "e.g. I(participation == 'yes')")
+        w = data[weights].to_numpy(dtype=float) if isinstance(weights, str) else weights
+        y = mo.lhs.iloc[:, 0].rename(str(mo.lhs.columns[0]))
+        s = ms.lhs.iloc[:, 0].rename(str(ms.lhs.columns[0]))
+        model = cls(y, pd.DataFrame(mo.rhs), s, pd.DataFrame(ms.rhs), weights=w)
+        model._formula = (formula, selection_formula, mo.rhs.model_spec, ms.rhs.model_spec)
+        return model
+
+    def _design_for(self, exog=None, selection_exog=None) -> tuple[np.ndarray, np.ndarray]:
+        if exog is None and selection_exog is None:
+            return self._X, self._Z
+        if self._formula is not None and isinstance(exog, pd.DataFrame) and selection_exog is None:
+            X = self._formula[2].get_model_matrix(exog, na_action="raise")
+            Z = self._formula[3].get_model_matrix(exog, na_action="raise")
+            return np.asarray(X, dtype=float), np.asarray(Z, dtype=float)
+        X = self._X if exog is None else _numeric(_as_frame(exog, "exog"), "exog")
+        Z = self._Z if selection_exog is None else _numeric(_as_frame(selection_exog, "selection_exog"),
+                                                            "selection_exog")
+        if X.shape[1] != self._X.shape[1] or Z.shape[1] != self._Z.shape[1]:
+            raise InputError(f"new exog must have {self._X.shape[1]} columns and selection_exog "
+                             f"{self._Z.shape[1]}; got {X.shape[1]} and {Z.shape[1]}")
+        return X, Z
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, method: str = "twostep", cov_type: str | None = None, *, clusters=None, design=None,
+            start=None, maxiter: int = 200, tol: float = 1e-9) -> HeckmanResults:
+        """Estimate the model.
+
+        Parameters
+        ----------
+        method : {"twostep", "ml"}
+        cov_type : {"unadjusted", "robust", "cluster", "design"}, optional
+            Default ``"unadjusted"`` (Heckman/Greene two-step covariance; ML inverse
+            observed information) without weights, ``"robust"`` with weights.
+        clusters : array (n,), optional
+            Cluster (PSU) labels for ``cov_type="cluster"``.
+        design : remitpov.design.Design, optional
+            Survey design (same rows) for ``cov_type="design"``; its weights should be the
+            model weights.
+        start : array, optional
+            ML starting values ``(beta, gamma, atanh rho, log sigma)`` (default: two-step).
+        """
+        method = method.lower().replace("-", "").replace("_", "")
+        if method not in ("twostep", "ml"):
+            raise InputError(f"method must be 'twostep' or 'ml', got {method!r}")
+        if cov_type is None:
+            cov_type = "robust" if self.weighted else "unadjusted"
+        if cov_type not in ("unadjusted", "robust", "cluster", "design"):
+            raise InputError(f"cov_type must be 'unadjusted', 'robust', 'cluster' or 'design', got {cov_type!r}")
+        if cov_type == "cluster" and clusters is None:
+            raise InputError("cov_type='cluster' needs clusters= (e.g. the PSU column)")
+        if cov_type == "design" and design is None:
+            raise InputError("cov_type='design' needs design= (e.g. survey.design('household'))")
+        if cov_type == "unadjusted" and self.weighted:
+            warnings.warn("cov_type='unadjusted' with sampling weights treats them as frequency weights; "
+                          "use 'robust', 'cluster' or 'design'", SelectionWarning, stacklevel=2)
+        two = self._twostep(cov_type, clusters, design)
+        if method == "twostep":
+            return two
+        return self._ml(two, cov_type, clusters, design, start, maxiter, tol)
+
+    def _names(self):
+        return self.exog_names, [f"selection:{n}" for n in self.selection_names]
+
+    def _finish_cov(self, cov_type, z, clusters, design, est):
+        w = self._w
+        if cov_type == "robust":
+            return _sandwich(z, w)
+        if cov_type == "cluster":
+            c = np.asarray(clusters).ravel()
+            if c.size != self.nobs:
+                raise InputError(f"clusters have {c.size} rows, the data {self.nobs}")
+            return _sandwich(z, w, c)
+        if design.n != self.nobs:
+            raise InputError(f"design has {design.n} rows, the data {self.nobs}")
+        return design.vcov(est, z)
+
+    def _twostep(self, cov_type, clusters, design) -> HeckmanResults:
+        X, Z, s, y, w = self._X, self._Z, self._s, self._y, self._w
+        wn = w / w.mean()
+        pf = probit(s, Z, wn, names=self.selection_names)
+        g = pf.params
+        q = Z @ g
+        lam = inverse_mills(q)
+        Xs = np.column_stack([X, lam])[s]
+        ws = wn[s]
+        A = (Xs * ws[:, None]).T @ Xs
+        theta = np.linalg.solve(A, (Xs * ws[:, None]).T @ y[s])
+        e = y[s] - Xs @ theta
+        bl = theta[-1]
+        delta = lam[s] * (lam[s] + q[s])
+        sig2 = (ws @ e**2 + bl**2 * (ws @ delta)) / ws.sum()
+        sig = np.sqrt(sig2)
+        rho = bl / sig
+        if abs(rho) > 1:
+            warnings.warn(f"two-step rho = {rho:.4f} outside [-1, 1]; truncated to {np.sign(rho):+.0f} "
+                          "(as Stata does); the sigma estimate is unreliable", SelectionWarning, stacklevel=3)
+            rho = float(np.sign(rho))
+            bl_used = rho * sig
+        else:
+            bl_used = bl
+        k, m = X.shape[1], Z.shape[1]
+        # influence values of (theta, gamma): stacked estimating equations (Murphy-Topel)
+        Ainv = np.linalg.inv(A)
+        psi_g = pf.scores @ pf.cov  # gamma_hat - gamma ~ sum wn_i psi_i
+        # d(normal equations)/d(gamma): through the IMR in the fitted values and in the regressor
+        C = (Xs * (ws * bl * delta)[:, None]).T @ Z[s]
+        C[-1] -= (ws * e * delta) @ Z[s]
+        ztheta = np.zeros((self.nobs, k + 1))
+        ztheta[s] = (Xs * e[:, None]) @ Ainv
+        ztheta += psi_g @ C.T @ Ainv
+        zall = np.column_stack([ztheta, psi_g]) / w.mean()  # per unit of the original weights
+        est = np.concatenate([theta, g])
+        if cov_type == "unadjusted":
+            # Heckman (1979) / Greene (2003, 22-22)
+            D = delta * ws
+            M = Xs.T @ (Xs * (ws - rho**2 * D)[:, None])
+            XDZ = (Xs * D[:, None]).T @ Z[s]
+            Q = rho**2 * XDZ @ pf.cov @ XDZ.T
+            Vt = sig2 * Ainv @ (M + Q) @ Ainv
+            V = np.zeros((k + 1 + m, k + 1 + m))
+            V[: k + 1, : k + 1] = Vt
+            V[k + 1:, k + 1:] = pf.cov
+            # cross-covariance theta-gamma: the probit part of the influence
+            V[: k + 1, k + 1:] = Ainv @ C @ pf.cov
+            V[k + 1:, : k + 1] = V[: k + 1, k + 1:].T
+        else:
+            V = self._finish_cov(cov_type, zall, clusters, design, est)
+        # reorder: outcome, selection, lambda
+        on, sn = self._names()
+        order = list(range(k)) + list(range(k + 1, k + 1 + m)) + [k]
+        names = on + sn + ["lambda"]
+        P = pd.Series(est[order], index=names)
+        Vo = V[np.ix_(order, order)]
+        lam_se = float(np.sqrt(Vo[-1, -1]))
+        c = stats.norm.ppf(0.975)
+        extra = {
+            "rho": Estimate(float(rho), np.nan, np.nan, np.nan, np.inf, labels={"parameter": "rho"}),
+            "sigma": Estimate(float(sig), np.nan, np.nan, np.nan, np.inf, labels={"parameter": "sigma"}),
+            "lambda": Estimate(float(bl_used), lam_se, float(bl_used - c * lam_se), float(bl_used + c * lam_se),
+                               np.inf, labels={"parameter": "lambda"}),
+            "influence": zall[:, order],
+            "probit": pf,
+            "loglik": np.nan,
+        }
+        return self._results(P, Vo, "two-step", cov_type, extra, {"lambda": ("lambda",)})
+
+    def _results(self, P, V, method, cov_type, extra, more_eq) -> HeckmanResults:
+        on, sn = self._names()
+        n1 = int(self._s.sum())
+        info = {"Selected obs.": n1, "Non-selected obs.": self.nobs - n1}
+        if np.isfinite(extra.get("loglik", np.nan)):
+            info["Log-likelihood"] = float(extra["loglik"])
+        info["Weights"] = "sampling" if self.weighted else "none"
+        eqs = {"outcome": tuple(on), "selection": tuple(sn)}
+        eqs.update(more_eq)
+        notes = []
+        if method == "two-step":
+            notes.append("two-step: rho and sigma are reported without standard errors (as Stata)")
+        return HeckmanResults(P, V, self.nobs, "Heckman Selection", self.endog_name, cov_type, method, "normal",
+                              None, eqs, info, tuple(notes), model=self, extra=extra)
+
+    # ---------------------------------------------------------------- ML
+    def _loglik_parts(self, theta):
+        X, Z, s, y = self._X, self._Z, self._s, self._y
+        k, m = X.shape[1], Z.shape[1]
+        b, g, tau, ls = theta[:k], theta[k:k + m], theta[k + m], theta[k + m + 1]
+        rho = np.tanh(tau)
+        sig = np.exp(ls)
+        sq = np.sqrt(1 - rho**2)
+        q = Z @ g
+        r = (y - X @ b) / sig
+        a = (q + rho * r) / sq
+        ll = np.where(s, stats.norm.logpdf(r) - ls + special.log_ndtr(np.where(s, a, 0.0)),
+                      special.log_ndtr(-q))
+        # per-observation scores
+        ma = inverse_mills(a)
+        m0 = inverse_mills(-q)
+        gb = np.where(s, r / sig - ma * rho / (sig * sq), 0.0)
+        gq = np.where(s, ma / sq, -m0)
+        gtau = np.where(s, ma * (r + rho * q) / sq, 0.0)
+        gls = np.where(s, r**2 - 1 - ma * rho * r / sq, 0.0)
+        S = np.column_stack([X * gb[:, None], Z * gq[:, None], gtau, gls])
+        return ll, S
+
+    def _ml(self, two, cov_type, clusters, design, start, maxiter, tol) -> HeckmanResults:
+        k, m = self._X.shape[1], self._Z.shape[1]
+        wn = self._w / self._w.mean()
+        if start is None:
+            rho0 = float(np.clip(float(two.rho), -0.95, 0.95))
+            start = np.concatenate([two.params.iloc[:k].to_numpy(), two.params.iloc[k:k + m].to_numpy(),
+                                    [np.arctanh(rho0), np.log(float(two.sigma))]])
+        theta = np.asarray(start, dtype=float).copy()
+
+        def f(t):
+            ll, _ = self._loglik_parts(t)
+            return -float(wn @ ll)
+
+        def grad(t):
+            _, S = self._loglik_parts(t)
+            return -(S.T @ wn)
+
+        def hess(t):
+            p = t.size
+            H = np.empty((p, p))
+            for j in range(p):
+                h = 1e-5 * max(1.0, abs(t[j]))
+                e = np.zeros(p)
+                e[j] = h
+                H[:, j] = (grad(t + e) - grad(t - e)) / (2 * h)
+            return (H + H.T) / 2
+
+        cur = f(theta)
+        converged = False
+        for it in range(maxiter):
+            gvec = grad(theta)
+            H = hess(theta)
+            try:
+                step = -np.linalg.solve(H, gvec)
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)) or gvec @ step > 0:  # not a descent direction
+                break
+            t = 1.0
+            while t > 1e-10:
+                new = f(theta + t * step)
+                if np.isfinite(new) and new <= cur + 1e-12:
+                    break
+                t /= 2
+            theta = theta + t * step
+            dec = cur - new
+            cur = new
+            if abs(gvec @ step) < tol and dec < tol:
+                converged = True
+                break
+        if not converged:
+            res = optimize.minimize(f, theta, jac=grad, method="BFGS", options={"gtol": 1e-7, "maxiter": 5000})
+            theta = res.x
+            cur = res.fun
+            if not res.success and np.max(np.abs(grad(theta))) > 1e-3:
+                raise EstimationError(f"ML did not converge ({res.message}); |rho| may be at the boundary "
+                                      "(try the two-step estimator or a better exclusion restriction)")
+        H = hess(theta)  # Hessian of the NEGATIVE normalised log-likelihood
+        try:
+            Hinv = np.linalg.inv(H)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError("ML Hessian is singular at the optimum") from exc
+        if np.any(np.diag(Hinv) <= 0):
+            raise EstimationError("ML Hessian is not positive definite at the optimum (a boundary/flat "
+                                  "likelihood, often |rho| -> 1); use the two-step estimator")
+        _, S = self._loglik_parts(theta)
+        z = S @ Hinv / self._w.mean()  # theta_hat - theta ~ sum_i w_i z_i
+        if cov_type == "unadjusted":
+            V = Hinv / self._w.mean()
+        else:
+            V = self._finish_cov(cov_type, z, clusters, design, theta)
+        loglik = float(self._w @ self._loglik_parts(theta)[0])
+        on, sn = self._names()
+        names = on + sn + ["athrho", "lnsigma"]
+        P = pd.Series(theta, index=names)
+        tau, ls = theta[-2], theta[-1]
+        rho, sig = float(np.tanh(tau)), float(np.exp(ls))
+        Vtl = V[-2:, -2:]
+        c = stats.norm.ppf(0.975)
+
+        def est(name, val, gr, tr=None, j=None):
+            # delta-method SE; intervals for rho and sigma transformed from those of atanh(rho)
+            # and log(sigma) (as Stata), so they stay inside (-1, 1) and (0, inf)
+            se = float(np.sqrt(gr @ Vtl @ gr))
+            if tr is None:
+                lo, hi = val - c * se, val + c * se
+            else:
+                sj = float(np.sqrt(Vtl[j, j]))
+                lo, hi = tr(theta[-2 + j] - c * sj), tr(theta[-2 + j] + c * sj)
+            return Estimate(val, se, float(lo), float(hi), np.inf, labels={"parameter": name})
+
+        extra = {
+            "rho": est("rho", rho, np.array([1 - rho**2, 0.0]), np.tanh, 0),
+            "sigma": est("sigma", sig, np.array([0.0, sig]), np.exp, 1),
+            "lambda": est("lambda", rho * sig, np.array([(1 - rho**2) * sig, rho * sig])),
+            "influence": z,
+            "loglik": loglik,
+            "iterations": it + 1,
+            "twostep": two,
+        }
+        return self._results(P, V, "ML", cov_type, extra, {"ancillary": ("athrho", "lnsigma")})
