@@ -117,6 +117,8 @@ def kernel_density(y, w, at: float, h: float | None = None) -> float:
 
 def _g(y, z, alpha: float | str, strict: bool):
     """Per-unit poverty contribution: FGT ``1[y<z]((z-y)/z)^a`` or Watts ``1[y<z] log(z/y)``."""
+    if alpha == "one":
+        return np.ones(np.broadcast(y, z).shape)
     poor = (y < z) if strict else (y <= z)
     if alpha == "watts":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -130,6 +132,8 @@ def _g(y, z, alpha: float | str, strict: bool):
 
 def _dg(y, z, alpha: float | str, strict: bool):
     """Derivative of :func:`_g` with respect to the line ``z`` (``alpha > 0`` or Watts)."""
+    if alpha == "one":
+        return np.zeros(np.broadcast(y, z).shape)
     poor = (y < z) if strict else (y <= z)
     with np.errstate(divide="ignore", invalid="ignore"):
         if alpha == "watts":
@@ -348,9 +352,41 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
     return design, survey, Y, names, ok
 
 
+@dataclass
+class _Core:
+    """Joint estimates of every (domain, cell) with influence values and replicate hooks."""
+
+    design: Design
+    keys: pd.DataFrame
+    est: np.ndarray
+    Z: np.ndarray
+    totals: tuple
+    f_replicate: Callable
+    needs_replicate_fn: bool
+    empty_rows: np.ndarray
+    cells: list
+    dkeys: pd.DataFrame
+    names: list
+    notes: tuple
+
+
 def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, ci_level, dist,
                    na_rm, headcount_total: bool, contrast: str | None = None, title: str = "Poverty",
                    extra_notes: Sequence[str] = ()) -> EstimateTable:
+    core = _poverty_core(obj, incomes, line, alphas, by, level=level, strict=strict, na_rm=na_rm,
+                         headcount_total=headcount_total, extra_notes=extra_notes)
+    keys, transform = core.keys, None
+    if contrast is not None:
+        # first concept minus second, cell by cell
+        Lm = _contrast_matrix(keys, core.names)
+        keys = pd.concat([keys, _contrast_keys(keys, core.names, contrast)], ignore_index=True)
+        Cm = np.vstack([np.eye(len(core.est)), Lm])
+        transform = (lambda E: E @ Cm.T, Cm)
+    return _finish(core, keys, transform, level=ci_level, dist=dist, title=title)
+
+
+def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, na_rm,
+                  headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = ()) -> _Core:
     design, survey, Y, names, ok = _prepare(obj, incomes, level, na_rm, line)
     n = design.n
     w = design.weights
@@ -372,6 +408,8 @@ def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, 
                 cells.append(_Cell(nm, ci, li, meas, a))
             if headcount_total:
                 cells.append(_Cell(nm, ci, li, "headcount_total", 0, total=True))
+            if population:
+                cells.append(_Cell(nm, ci, li, "population", "one", total=True))
     K = len(cells)
     G = np.empty((n, K))
     for k, c in enumerate(cells):
@@ -397,6 +435,8 @@ def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, 
         any_rel = True
         ZL[:, k] = ln.zlin
         y = Y[:, c.ci]
+        if c.alpha == "one":
+            continue
         if c.alpha == 0:
             for d in range(D):
                 wd = w * IND[:, d]
@@ -452,16 +492,8 @@ def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, 
         for c in cells:
             rows.append({"measure": c.measure, "concept": c.concept, "line": L[c.ci, c.li].label, **dk})
     keys = pd.DataFrame(rows)
-    if contrast is not None:
-        # first concept minus second, cell by cell
-        Lm = _contrast_matrix(keys, names)
-        keys = pd.concat([keys, _contrast_keys(keys, names, contrast)], ignore_index=True)
-        Cm = np.vstack([np.eye(len(est)), Lm])
-    else:
-        Cm = None
-    return _finish(design, keys, est, Z, (np.hstack([Ynum, IND]), f_totals), f_replicate, any_rel, Cm,
-                   empty_rows=np.repeat(empty, K), level=ci_level, dist=dist, title=title,
-                   notes=_notes(strict, L, extra_notes))
+    return _Core(design, keys, est, Z, (np.hstack([Ynum, IND]), f_totals), f_replicate, any_rel,
+                 np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes))
 
 
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -494,30 +526,48 @@ def _notes(strict, L, extra):
     return tuple(notes) + tuple(extra)
 
 
-def _finish(design: Design, keys, est, Z, totals, f_replicate, needs_replicate_fn: bool, Cm, *, empty_rows,
-            level, dist, title, notes) -> EstimateTable:
-    if empty_rows.any():
-        bad = keys.iloc[np.flatnonzero(empty_rows)[:3]].to_dict("records")
-        warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
-                      f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
-    Y, f = totals
-    if Cm is not None:
-        est_all = Cm @ np.where(np.isnan(est), 0.0, est)
-        Z = Z @ Cm.T
-        f0, r0 = f, f_replicate
-        f = lambda T: np.nan_to_num(f0(T)) @ Cm.T  # noqa: E731
-        f_replicate = lambda W: np.nan_to_num(r0(W)) @ Cm.T  # noqa: E731
-        empty_all = (np.abs(Cm[:, empty_rows]).sum(1) > 0) if empty_rows.any() else np.zeros(len(est_all), bool)
+def _complex_jacobian(h: Callable, x: np.ndarray) -> np.ndarray:
+    """Jacobian of ``h`` (maps (1, k) -> (1, m), built from + - * /) by the complex step."""
+    k = x.size
+    eps = 1e-30
+    X = np.tile(x.astype(complex), (k, 1)) + 1j * eps * np.eye(k)
+    return (np.imag(h(X)) / eps).T  # (m, k)
+
+
+def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, title,
+            extra_notes: Sequence[str] = ()) -> EstimateTable:
+    """Variance of the core estimates (or of a smooth ``transform`` of them) and the table.
+
+    ``transform = (h, J)``: ``h`` maps estimates (R, k) -> (R, m) (row-wise, smooth) and
+    ``J`` is its (m, k) Jacobian at the estimate (or None: complex-step). Influence values
+    are ``Z J^T``; replicate estimates are ``h`` of the core's replicate estimates.
+    """
+    design, est, Z, empty_rows = core.design, core.est, core.Z, core.empty_rows
+    Y, f = core.totals
+    f_rep = core.f_replicate
+    est0 = np.where(empty_rows, 0.0, est)
+    if transform is not None:
+        h, J = transform
+        if J is None:
+            J = _complex_jacobian(h, est0)
+        est_all = np.asarray(h(est0[None, :]), dtype=float).ravel()
+        Z = Z @ J.T
+        empty_all = (np.abs(J[:, empty_rows]).sum(1) > 0) if empty_rows.any() else np.zeros(len(est_all), bool)
+        f = lambda T, f0=f: h(np.nan_to_num(f0(T)))  # noqa: E731
+        f_rep = lambda W, r0=f_rep: h(np.nan_to_num(r0(W)))  # noqa: E731
     else:
         est_all, empty_all = est, empty_rows
         if empty_rows.any():
-            f0, r0 = f, f_replicate
-            f = lambda T: np.nan_to_num(f0(T))  # noqa: E731
-            f_replicate = lambda W: np.nan_to_num(r0(W))  # noqa: E731
+            f = lambda T, f0=f: np.nan_to_num(f0(T))  # noqa: E731
+            f_rep = lambda W, r0=f_rep: np.nan_to_num(r0(W))  # noqa: E731
+    if empty_rows.any():
+        bad = core.keys.iloc[np.flatnonzero(empty_rows)[:3]].to_dict("records")
+        warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
+                      f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
     if design.replicates is None:
         V = design.vcov(est_all, Z)
-    elif needs_replicate_fn:
-        V = design.vcov(np.nan_to_num(est_all), replicate=f_replicate)
+    elif core.needs_replicate_fn or Y is None:
+        V = design.vcov(np.nan_to_num(est_all), replicate=f_rep)
     else:
         V = design.vcov(np.nan_to_num(est_all), totals=(Y, f))
     est_all = np.where(empty_all, np.nan, est_all)
@@ -530,7 +580,8 @@ def _finish(design: Design, keys, est, Z, totals, f_replicate, needs_replicate_f
         vs = design.srs_variance(Z)
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = pd.DataFrame({"deff": np.diag(V) / vs})
-    return make_table(keys, est_all, V, design, level=level, dist=dist, title=title, notes=notes, extra=extra)
+    return make_table(keys, est_all, V, design, level=level, dist=dist, title=title,
+                      notes=core.notes + tuple(extra_notes), extra=extra)
 
 
 def _alphas(alpha) -> tuple:
@@ -650,3 +701,427 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=(0, 1, 2
                           dist=dist, na_rm=na_rm, headcount_total=headcount_total, contrast=lab,
                           title=f"Poverty: {names[0]} vs {names[1]}",
                           extra_notes=(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)",))
+
+
+# ====================================================================== decomposition
+def _single_line(line):
+    if isinstance(line, Mapping):
+        raise InputError("give a single poverty line here (not a mapping of lines)")
+    return line
+
+
+def decompose(survey, income, line, by, alpha=(0, 1, 2), *, level: str = "person", strict: bool = True,
+              ci_level: float = 0.95, dist: str = "t", na_rm: bool = False) -> EstimateTable:
+    """Subgroup decomposition of FGT indices (additive decomposability).
+
+    ``P_a = sum_g s_g P_a,g`` with population shares ``s_g = N_g / N``. For every
+    ``a`` and group ``g`` the table has ``component`` rows ``population_share``
+    (``s_g``), ``group_index`` (``P_a,g``), ``contribution`` (``s_g P_a,g``) and
+    ``pct_contribution`` (``100 s_g P_a,g / P_a``, percent), plus a ``total`` row
+    (``P_a``, group ``"(total)"``). All SEs come from the joint linearisation (delta
+    method on the group estimates) or from the replicates.
+    """
+    if by is None:
+        raise InputError("decompose needs a subgroup variable by=")
+    al = _alphas(alpha)
+    inc = _incomes(income)
+    core = _poverty_core(survey, inc, _single_line(line), al, by, level=level, strict=strict, na_rm=na_rm,
+                         headcount_total=False, population=True)
+    D, na = len(core.dkeys), len(al)
+    K = na + 1
+    bycols = list(core.dkeys.columns)
+
+    def h(E):
+        N_g = E[:, np.arange(D) * K + na]
+        N = N_g.sum(axis=1, keepdims=True)
+        s = N_g / N
+        out = []
+        for ia in range(na):
+            P_g = E[:, np.arange(D) * K + ia]
+            C = s * P_g
+            P = C.sum(axis=1, keepdims=True)
+            block = np.stack([s, P_g, C, 100 * C / P], axis=2).reshape(E.shape[0], 4 * D)
+            out += [block, P]
+        return np.hstack(out)
+
+    rows = []
+    base = core.keys.iloc[0]
+    for a in al:
+        for d in range(D):
+            dk = core.dkeys.iloc[d].to_dict()
+            for comp in ("population_share", "group_index", "contribution", "pct_contribution"):
+                rows.append({"measure": f"fgt{a:g}", "component": comp, "concept": base["concept"],
+                             "line": base["line"], **dk})
+        rows.append({"measure": f"fgt{a:g}", "component": "total", "concept": base["concept"], "line": base["line"],
+                     **{c: "(total)" for c in bycols}})
+    return _finish(core, pd.DataFrame(rows), (h, None), level=ci_level, dist=dist, title="FGT decomposition",
+                   extra_notes=("pct_contribution in percent of the total index",))
+
+
+@dataclass(frozen=True)
+class StaticIdentity:
+    """Static counterfactual identity for the poverty effect of remittances.
+
+    ``total_change = recipient_share x recipient_change + (1 - recipient_share) x
+    nonrecipient_change``; when non-recipients' incomes are the same under both concepts
+    ``nonrecipient_change = 0`` and the change in the total equals the recipients'
+    population share times the change among recipients. Changes are WITH minus WITHOUT
+    (negative = remittances reduce poverty). ``lhs``/``rhs`` hold, per alpha, the total
+    change computed directly from the two national indices and ``share x recipient
+    change``; ``table`` has every term with design SEs.
+    """
+
+    alphas: tuple
+    lhs: np.ndarray
+    rhs: np.ndarray
+    recipient_share: float
+    recipient_change: np.ndarray
+    nonrecipient_change: np.ndarray
+    table: EstimateTable
+
+    @property
+    def gap(self) -> np.ndarray:
+        return self.lhs - self.rhs
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.to_frame()
+
+    def summary(self, digits: int = 4) -> str:
+        lines = ["Static identity: change in total = recipients' share x change among recipients"]
+        for i, a in enumerate(self.alphas):
+            lines.append(f"  fgt{a:g}: total change {self.lhs[i]:.{digits}g} = {self.recipient_share:.{digits}g} x "
+                         f"{self.recipient_change[i]:.{digits}g} = {self.rhs[i]:.{digits}g} "
+                         f"(non-recipients' change {self.nonrecipient_change[i]:.{digits}g})")
+        return "\n".join(lines) + "\n" + self.table.summary(digits)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def static_identity(survey, with_, without, line, recipient, alpha=(0, 1, 2), *, level: str = "person",
+                    strict: bool = True, ci_level: float = 0.95, dist: str = "t", na_rm: bool = False
+                    ) -> StaticIdentity:
+    """Decompose the poverty change WITH minus WITHOUT remittances over recipients.
+
+    Parameters
+    ----------
+    with_, without : str or array
+        Incomes with and without remittances.
+    line : scalar, column, array or RelativeLine
+        One line for both concepts (a RelativeLine without ``income=`` is computed on each
+        concept's own distribution, which breaks the identity's premise; anchor it).
+    recipient : str or array
+        Truthy for members of remittance-receiving households.
+    """
+    al = _alphas(alpha)
+    design, sv = _resolve_design(survey, level)
+    rec = pd.Series(_array(sv, recipient, "recipient") if not isinstance(recipient, str) or sv is not None
+                    else recipient)
+    if rec.isna().any():
+        raise InputError(f"recipient indicator is missing in {describe_rows(rec.isna().to_numpy())}")
+    rec = rec.to_numpy() != 0
+    if rec.all() or not rec.any():
+        raise InputError("the recipient indicator must have both recipients and non-recipients")
+    core = _poverty_core(survey, {"with": with_, "without": without}, _single_line(line), al, rec, level=level,
+                         strict=strict, na_rm=na_rm, headcount_total=False, population=True)
+    na = len(al)
+    K = 2 * (na + 1)
+    # domains sorted: False (non-recipients) = 0, True (recipients) = 1
+
+    def h(E):
+        def P(g, ci, ia):
+            return E[:, g * K + ci * (na + 1) + ia]
+        N0, N1 = P(0, 0, na), P(1, 0, na)
+        s = N1 / (N0 + N1)
+        out = []
+        for ia in range(na):
+            rch = P(1, 0, ia) - P(1, 1, ia)
+            nch = P(0, 0, ia) - P(0, 1, ia)
+            tot = s * rch + (1 - s) * nch
+            out.append(np.stack([tot, s, rch, nch, s * rch], axis=1))
+        return np.hstack(out)
+
+    comps = ("total_change", "recipient_share", "recipient_change", "nonrecipient_change",
+             "share_x_recipient_change")
+    lab = core.keys.iloc[0]["line"]
+    keys = pd.DataFrame([{"measure": f"fgt{a:g}", "component": c, "concept": "with - without", "line": lab}
+                         for a in al for c in comps])
+    table = _finish(core, keys, (h, None), level=ci_level, dist=dist, title="Static counterfactual identity",
+                    extra_notes=("changes are WITH minus WITHOUT remittances",))
+    # lhs directly from the two national indices
+    Pw = fgt(survey, with_, _single_line(line), al, level=level, strict=strict, na_rm=na_rm,
+             headcount_total=False).estimates
+    Po = fgt(survey, without, _single_line(line), al, level=level, strict=strict, na_rm=na_rm,
+             headcount_total=False).estimates
+    e = table.estimates.reshape(na, len(comps))
+    return StaticIdentity(al, Pw - Po, e[:, 4], float(e[0, 1]), e[:, 2], e[:, 3], table)
+
+
+# ====================================================================== curves
+def poverty_curve(survey, incomes, lines, alpha: int = 0, by=None, *, level: str = "person", strict: bool = True,
+                  na_rm: bool = False, ci_level: float = 0.95, dist: str = "t", difference: bool = False,
+                  max_cells: int = 20_000_000) -> pd.DataFrame:
+    """Poverty incidence (``alpha=0``), deficit (1) or severity (2) curves over a grid of lines.
+
+    ``FGT_a(z)`` for every ``z`` in ``lines`` -- for dominance analysis with and without
+    remittances. Each income is sorted once; the estimates for all lines come from
+    cumulative sums of ``w``, ``w y`` and ``w y^2`` (``P1 = (z W - S1)/(z N)``,
+    ``P2 = (z^2 W - 2 z S1 + S2)/(z^2 N)`` with ``W, S1, S2`` the sums below ``z``).
+    The lines are fixed (no variance from the line). SEs from the influence values of
+    every grid point, in blocks of at most ``max_cells`` numbers.
+
+    Parameters
+    ----------
+    incomes : str, array or mapping ``{label: income}``
+    lines : array_like
+        Positive grid of poverty lines.
+    difference : bool
+        With exactly two incomes, add the curve of first minus second (joint SEs).
+
+    Returns
+    -------
+    DataFrame
+        Tidy: ``line``, ``concept``, domain column(s), ``estimate``, ``se``,
+        ``ci_lower``, ``ci_upper``, ``alpha``.
+    """
+    from .design import critical_value
+
+    if alpha not in (0, 1, 2):
+        raise InputError(f"poverty_curve alpha must be 0, 1 or 2, got {alpha!r}")
+    grid = np.asarray(lines, dtype=float).ravel()
+    if grid.size == 0 or not (np.isfinite(grid).all() and (grid > 0).all()):
+        raise InputError("lines must be a non-empty grid of finite positive poverty lines")
+    inc = _incomes(incomes)
+    design, sv, Y, names, ok = _prepare(survey, inc, level, na_rm, None)
+    if difference and len(names) != 2:
+        raise InputError("difference=True needs exactly two incomes")
+    n, w = design.n, design.weights
+    codes, dkeys = _domains(sv, by, n)
+    D = len(dkeys)
+    IND = _indicator(codes, D)
+    Nd = IND.T @ w
+    G = grid.size
+    side = "left" if strict else "right"
+    est = np.empty((len(names), D, G))
+    for ci in range(len(names)):
+        y = Y[:, ci]
+        order = np.argsort(y, kind="stable")
+        ys = y[order]
+        idx = np.searchsorted(ys, grid, side=side)
+        for d in range(D):
+            wd = (w * IND[:, d])[order]
+            c0 = np.concatenate([[0.0], np.cumsum(wd)])[idx]
+            c1 = np.concatenate([[0.0], np.cumsum(wd * ys)])[idx]
+            c2 = np.concatenate([[0.0], np.cumsum(wd * ys * ys)])[idx]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if alpha == 0:
+                    num = c0
+                elif alpha == 1:
+                    num = (grid * c0 - c1) / grid
+                else:
+                    num = (grid * grid * c0 - 2 * grid * c1 + c2) / (grid * grid)
+                est[ci, d] = num / Nd[d]
+    # SEs, in blocks of grid points
+    C = len(names)
+    out_se = np.empty((C + difference, D, G))
+    block = max(1, int(max_cells // max(n * D * (C + 1), 1)))
+    for start in range(0, G, block):
+        gz = grid[start:start + block]
+        b = gz.size
+        Zs, Ys = [], []
+        for ci in range(C):
+            g = _g(Y[:, ci][:, None], gz[None, :], alpha, strict)  # (n, b)
+            for d in range(D):
+                ind = IND[:, d:d + 1]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    Zs.append(ind * (g - est[ci, d, start:start + b]) / Nd[d])
+                Ys.append(ind * g)
+        Z = np.hstack(Zs)  # (n, C*D*b)
+        if difference:
+            Z = np.hstack([Z, Z[:, :D * b] - Z[:, D * b:2 * D * b]])
+        e_blk = est[:, :, start:start + b].ravel()
+        if difference:
+            e_blk = np.concatenate([e_blk, (est[0] - est[1])[:, start:start + b].ravel()])
+        if design.replicates is None:
+            v = np.diag(design.vcov(e_blk, Z))
+        else:
+            Yn = np.hstack(Ys + [IND])
+            m = C * D * b
+            den_idx = np.tile(np.repeat(np.arange(D), b), C)
+
+            def f(T, m=m, den_idx=den_idx, b=b):
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    r = T[:, :m] / T[:, m:][:, den_idx]
+                if difference:
+                    r = np.hstack([r, r[:, :D * b] - r[:, D * b:2 * D * b]])
+                return r
+
+            v = np.diag(design.vcov(e_blk, totals=(Yn, f)))
+        out_se[:, :, start:start + b] = np.sqrt(np.clip(v, 0, None)).reshape(C + difference, D, b)
+    labels = names + ([f"{names[0]} - {names[1]}"] if difference else [])
+    all_est = np.concatenate([est, (est[0] - est[1])[None]]) if difference else est
+    cv = critical_value(ci_level, design.df, dist)
+    frames = []
+    for ci, lab in enumerate(labels):
+        for d in range(D):
+            fr = pd.DataFrame({"line": grid, "concept": lab})
+            for col, val in dkeys.iloc[d].items():
+                fr[col] = val
+            fr["estimate"] = all_est[ci, d]
+            fr["se"] = out_se[ci, d]
+            fr["ci_lower"] = fr["estimate"] - cv * fr["se"]
+            fr["ci_upper"] = fr["estimate"] + cv * fr["se"]
+            frames.append(fr)
+    res = pd.concat(frames, ignore_index=True)
+    res["alpha"] = alpha
+    res.attrs["curve"] = {0: "incidence", 1: "deficit", 2: "severity"}[alpha]
+    return res
+
+
+# ====================================================================== Sen and SST
+def _gini_influence(x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """Weighted Gini ``sum_ij w_i w_j |x_i - x_j| / (2 N^2 mean)`` and ``dG/dw_k`` for all k.
+
+    Tie-invariant (laeken's formula). ``dG/dw_k = (sum_j w_j |x_k - x_j| - G (T + N x_k)) / (N T)``
+    with ``T = sum w x``; computed with one sort and ``searchsorted``.
+    """
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    N, T = ws.sum(), (ws * xs).sum()
+    if not (N > 0) or T == 0:
+        return np.nan, np.zeros_like(x)
+    cw = np.concatenate([[0.0], np.cumsum(ws)])
+    cwx = np.concatenate([[0.0], np.cumsum(ws * xs)])
+    A = (2 * (ws * xs * cw[1:]).sum() - (ws * ws * xs).sum()) / 2 - N * T / 2  # = sum_ij w w |dx| / 2
+    G = A / (N * T)
+    lo = np.searchsorted(xs, x, side="left")
+    hi = np.searchsorted(xs, x, side="right")
+    L, TL = cw[lo], cwx[lo]
+    U, TU = N - cw[hi], T - cwx[hi]
+    mad = x * L - TL + TU - x * U
+    return float(G), (mad - G * (T + N * x)) / (N * T)
+
+
+def _gini_columns(xs: np.ndarray, Ws: np.ndarray) -> np.ndarray:
+    """Gini of sorted ``xs`` (n,) or (n, r) under every weight column of ``Ws`` (n, r)."""
+    C = np.cumsum(Ws, axis=0)
+    N = C[-1]
+    xs2 = xs if xs.ndim == 2 else xs[:, None]
+    T = (Ws * xs2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        G = (2 * (Ws * xs2 * C).sum(axis=0) - (Ws * Ws * xs2).sum(axis=0)) / (N * T) - 1
+    return G
+
+
+def _sen_values(y, z, W, kind: str, strict: bool) -> np.ndarray:
+    """[index, P0, P1, Gini of gaps] (4, r) under weight columns W (n, r); z (n,1) or (1,r)."""
+    poor = (y[:, None] < z) if strict else (y[:, None] <= z)
+    x = np.where(poor, (z - y[:, None]) / z, 0.0)  # (n, r) gap ratios
+    N = W.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        P0 = (W * poor).sum(axis=0) / N
+        P1 = (W * x).sum(axis=0) / N
+    Wg = W * poor if kind == "sen" else W
+    order = np.argsort(x, axis=0, kind="stable")
+    xs = np.take_along_axis(x, order, axis=0)
+    Ws = np.take_along_axis(Wg, order, axis=0)
+    G = _gini_columns(xs, Ws)
+    G = np.where(P1 > 0, G, 0.0)
+    return np.vstack([P1 * (1 + G), P0, P1, G])
+
+
+def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist, na_rm, concept):
+    inc = _incomes(income, concept)
+    line = _single_line(line)
+    design, sv, Y, names, ok = _prepare(survey, inc, level, na_rm, line)
+    n, w = design.n, design.weights
+    y = Y[:, 0]
+    ln = _resolve_line(line, sv, design, y, names[0], ok, n)
+    codes, dkeys = _domains(sv, by, n)
+    D = len(dkeys)
+    IND = _indicator(codes, D)
+    Nd = IND.T @ w
+    empty = Nd <= 0
+    z = ln.z
+    poor = (y < z) if strict else (y <= z)
+    x = np.where(poor, (z - y) / z, 0.0)
+    K = 4
+    est = np.zeros(D * K)
+    Z = np.zeros((n, D * K))
+    for d in range(D):
+        if empty[d]:
+            continue
+        ind = IND[:, d]
+        P0 = (w * ind * poor).sum() / Nd[d]
+        P1 = (w * ind * x).sum() / Nd[d]
+        mask = ind * (poor if kind == "sen" else 1.0)
+        if P1 > 0:
+            G, zG = _gini_influence(x, w * mask)
+            zG = zG * mask
+        else:
+            G, zG = 0.0, np.zeros(n)
+        zP0 = ind * (poor - P0) / Nd[d]
+        zP1 = ind * (x - P1) / Nd[d]
+        S = P1 * (1 + G)
+        zS = (1 + G) * zP1 + P1 * zG
+        if ln.rel is not None:  # line derivative by a central difference of width = kernel bandwidth
+            pos = w * ind > 0
+            dl = ln.rel.bandwidth or convey_bandwidth(y[pos], (w * ind)[pos])
+            zz = np.array([[ln.scalar + dl, ln.scalar - dl]])
+            vals = _sen_values(y, zz, np.repeat((w * ind)[:, None], 2, axis=1), kind, strict)
+            dS = (vals[:, 0] - vals[:, 1]) / (2 * dl)
+            dP0 = kernel_density(y[pos], (w * ind)[pos], ln.scalar, ln.rel.bandwidth)
+            zS, zP0 = zS + dS[0] * ln.zlin, zP0 + dP0 * ln.zlin
+            zP1 = zP1 + dS[2] * ln.zlin
+            zG = zG + dS[3] * ln.zlin
+        est[d * K:(d + 1) * K] = [S, P0, P1, G]
+        Z[:, d * K:(d + 1) * K] = np.column_stack([zS, zP0, zP1, zG])
+
+    def f_replicate(W):
+        zr = ln.replicate(W)
+        out = np.empty((W.shape[1], D * K))
+        for d in range(D):
+            out[:, d * K:(d + 1) * K] = _sen_values(y, zr, W * IND[:, d:d + 1], kind, strict).T
+        return out
+
+    gname = "gini_gaps_poor" if kind == "sen" else "gini_gaps"
+    rows = [{"measure": m, "concept": names[0], "line": ln.label, **dkeys.iloc[d].to_dict()}
+            for d in range(D) for m in (kind, "fgt0", "fgt1", gname)]
+    core = _Core(design, pd.DataFrame(rows), est, Z, (None, None), f_replicate, True, np.repeat(empty, K),
+                 [], dkeys, names, _notes(strict, {(0, 0): ln}, ()))
+    note = ("Sen index = P1 (1 + Gini of the poverty gap ratios among the poor) = H [I + (1 - I) G_p]"
+            if kind == "sen" else
+            "Sen-Shorrocks-Thon = P0 x (mean gap ratio of the poor) x (1 + Gini of gap ratios over everyone)"
+            " = P1 (1 + G)")
+    return _finish(core, core.keys, None, level=ci_level, dist=dist,
+                   title="Sen index" if kind == "sen" else "Sen-Shorrocks-Thon index", extra_notes=(note,))
+
+
+def sen(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
+        dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
+    """Sen (1976) poverty index with design-based SEs (large-sample form).
+
+    ``S = H [I + (1 - I) G_p] = P1 (1 + G_x)``, with ``H = P0``, ``I`` the mean gap ratio
+    of the poor, ``G_p`` the Gini of the poor's incomes and ``G_x`` the Gini of the poor's
+    gap ratios ``(z - y)/z`` (the two forms are algebraically identical for the weighted
+    population Gini ``sum w w |d| / (2 N^2 mean)``; no ``q/(q+1)`` small-sample factor).
+    Rows: ``sen``, ``fgt0``, ``fgt1``, ``gini_gaps_poor`` (joint vcov). Linearisation:
+    ``z_S = (1 + G) z_P1 + P1 z_G`` with the weighted Gini's influence restricted to the
+    poor of the domain. Relative lines add ``dS/dz x I_z`` with ``dS/dz`` a central
+    difference of width the kernel bandwidth (the smoothed derivative of a statistic
+    that jumps when the poor set changes). Replicate designs recompute everything.
+    """
+    return _sen_table(survey, income, line, by, "sen", level=level, strict=strict, ci_level=ci_level, dist=dist,
+                      na_rm=na_rm, concept=concept)
+
+
+def sst(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
+        dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
+    """Sen--Shorrocks--Thon index ``SST = P0 x I x (1 + G_x) = P1 (1 + G_x)``.
+
+    ``G_x`` is the Gini of the gap ratios ``max(0, (z - y)/z)`` over the WHOLE domain
+    population (Shorrocks 1995; convey's ``svysst``). Rows ``sst``, ``fgt0``, ``fgt1``,
+    ``gini_gaps``; SEs as in :func:`sen`.
+    """
+    return _sen_table(survey, income, line, by, "sst", level=level, strict=strict, ci_level=ci_level, dist=dist,
+                      na_rm=na_rm, concept=concept)
