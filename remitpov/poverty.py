@@ -23,7 +23,10 @@ Conventions
 * **Domains** (``by=``) are zero weights on the FULL design, never subsets (R survey's
   ``svyby``). Several ``by`` variables give their observed combinations.
   **Empty domains** (no positive weight, e.g. after ``na_rm``) give ``NaN`` estimates
-  and SEs and an :class:`EmptyDomainWarning`.
+  and SEs and an :class:`EmptyDomainWarning`. A domain inside a single PSU gets its
+  (correct, svyby-consistent) SE of zero for ratio indices and a
+  :class:`SinglePSUDomainWarning`; a design STRATUM with a single PSU follows the
+  design's ``lonely_psu`` policy (error by default).
 * **Weights**: person weights by default (``level="person"``: household weight x size
   for household rows), the Social Panorama "percentage of persons" convention.
 * **Relative lines** (:class:`RelativeLine`): ``share x`` the weighted median (or
@@ -58,7 +61,7 @@ from .exceptions import InputError, RemitpovWarning, describe_rows
 from .results import EstimateTable, make_table
 
 __all__ = [
-    "RelativeLine", "EmptyDomainWarning", "fgt", "watts", "sen", "sst", "compare", "decompose",
+    "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning", "fgt", "watts", "sen", "sst", "compare", "decompose",
     "static_identity", "StaticIdentity", "poverty_curve", "weighted_quantile", "kernel_density",
     "convey_bandwidth",
 ]
@@ -68,6 +71,23 @@ QUANTILE_RULES = ("laeken", "inverse_cdf")
 
 class EmptyDomainWarning(RemitpovWarning):
     """A domain has no unit with positive weight: its estimates are NaN."""
+
+
+class SinglePSUDomainWarning(RemitpovWarning):
+    """A domain lies in a single PSU: the SE of a ratio (FGT) in it is zero by construction."""
+
+
+def _check_single_psu(design: Design, IND: np.ndarray, dkeys: pd.DataFrame) -> None:
+    pos = design.weights > 0
+    bad = []
+    for d in range(IND.shape[1]):
+        m = pos & (IND[:, d] > 0)
+        if m.any() and np.unique(design.psu[m]).size == 1:
+            bad.append(dkeys.iloc[d].to_dict())
+    if bad:
+        warnings.warn(f"{len(bad)} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
+                      "ratio such as an FGT index is zero there (all its variation is within one PSU); "
+                      "do not publish those SEs -- merge domains", SinglePSUDomainWarning, stacklevel=4)
 
 
 # ====================================================================== helpers
@@ -312,7 +332,8 @@ def _domains(survey, by, n: int):
         return codes.astype(np.int64), pd.DataFrame({names[0]: np.asarray(labels, dtype=object)})
     mi = pd.MultiIndex.from_arrays(cols, names=names)
     codes, labels = pd.factorize(mi, sort=True)
-    return codes.astype(np.int64), labels.to_frame(index=False)
+    frame = pd.DataFrame(list(labels), columns=names)
+    return codes.astype(np.int64), frame
 
 
 def _indicator(codes: np.ndarray, D: int) -> np.ndarray:
@@ -394,6 +415,7 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     D = len(dkeys)
     IND = _indicator(codes, D)
     Nd = IND.T @ w  # (D,)
+    _check_single_psu(design, IND, dkeys)
     line_list = _lines(line)
     # resolve every (concept, line)
     L = {}
@@ -992,7 +1014,7 @@ def _gini_influence(x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
         return np.nan, np.zeros_like(x)
     cw = np.concatenate([[0.0], np.cumsum(ws)])
     cwx = np.concatenate([[0.0], np.cumsum(ws * xs)])
-    A = (2 * (ws * xs * cw[1:]).sum() - (ws * ws * xs).sum()) / 2 - N * T / 2  # = sum_ij w w |dx| / 2
+    A = 2 * (ws * xs * cw[1:]).sum() - (ws * ws * xs).sum() - N * T  # = sum_ij w_i w_j |x_i - x_j| / 2
     G = A / (N * T)
     lo = np.searchsorted(xs, x, side="left")
     hi = np.searchsorted(xs, x, side="right")
