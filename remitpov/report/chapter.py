@@ -66,9 +66,11 @@ DEMO_SPEC: dict = {
                 "measures": ["incidence", "poverty", "fgt", "gini", "decomposition", "curves"],
                 "domains": ["area", "quintile", "decile", "recipient"], "tables": ["csv", "xlsx", "md", "tex"],
                 "figures": ["png", "pdf"]},
+    "lines": {"poverty": "poverty_line", "indigence": "indigence_line"},
     "survey": [
         {"id": "A", "label": "Country A", "format": "synthetic", "options": {"country": "A"}},
         {"id": "B", "label": "Country B", "format": "synthetic", "options": {"country": "B"}},
+        {"id": "C", "label": "Country C", "format": "synthetic", "options": {"country": "C"}},
     ],
 }
 
@@ -118,6 +120,9 @@ def load_survey(s: SurveySpec, seed: int):
     loader = _import(module, name, f"{s.key}.format = {s.format!r}")
     opts = dict(s.options)
     if s.format == "synthetic":
+        # a named country of remitpov.synthetic.COUNTRY_PARAMS gets its preset parameters
+        presets = getattr(importlib.import_module(module), "COUNTRY_PARAMS", {})
+        opts = {**presets.get(str(opts.get("country", "A")), {}), **opts}
         opts.setdefault("seed", seed)
         return loader(**opts)
     try:
@@ -183,7 +188,7 @@ def _line_column(line, s: SurveySpec, area: np.ndarray | None, y_with, y_without
     n = w.shape[0]
     if line.value is not None:
         return np.full(n, line.value), None
-    if line.column is not None:
+    if line.column is not None or line.table is not None:
         return np.asarray(column_values, dtype=float), None
     if line.by_area is not None:
         if area is None:
@@ -199,11 +204,33 @@ def _line_column(line, s: SurveySpec, area: np.ndarray | None, y_with, y_without
                                                   label=f"{frac:g} x {stat}")
 
 
+def _table_lines(s: SurveySpec, survey, area_col) -> dict | None:
+    """Lines from a :class:`remitpov.lines.PovertyLines` table (``[survey.lines] from = ...``)."""
+    specs = [l for l in s.lines.values() if l.table is not None]
+    if not specs:
+        return None
+    from ..lines import PovertyLines, default_lines
+
+    src, country, year = specs[0].table
+    table = default_lines() if src == "default" else PovertyLines(pd.read_csv(src))
+    try:
+        ind, pov = table.for_survey(survey, country, year, area_col=area_col,
+                                    period=s.income.get("period", "month"))
+    except InputError as e:
+        raise SpecError(f"{s.key}.lines: {e}. Fix: add the missing line to the table, or set country/year "
+                        "to a (country, year) the table has") from None
+    return {"indigence": ind, "poverty": pov}
+
+
 def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
     """Load, build income concepts and domains, check lines -- no estimation."""
     survey = load_survey(s, seed)
+    if s.lonely_psu is not None:
+        survey = survey.with_lonely_psu(s.lonely_psu)
     survey, has_remit = build_concepts(survey, s)
     check_remittances(s, has_remit)
+    if (s.counterfactual or {}).get("method", "static") != "static":
+        _counterfactual_function(s)
     w = survey.weights("person")
     area_col = s.area or _role(survey, "area")
     if s.area is not None and s.area not in survey.data.columns:
@@ -221,11 +248,14 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
     if has_remit:
         cols[RECIP_LABEL] = np.where(survey.data[RECIPIENT].to_numpy(bool), "recipients", "non-recipients")
     lines, values = {}, {}
+    table_lines = _table_lines(s, survey, area_col)
     for kind, line in s.lines.items():
         col = Z_POV if kind == "poverty" else Z_IND
         cv = None
         if line.column is not None:
             cv = survey.data[survey.roles.get(line.column, line.column)].to_numpy(float)
+        elif line.table is not None:
+            cv = table_lines[kind]
         vals, rel = _line_column(line, s, area, yw, yo, w, cv)
         cols[col] = vals
         lines[kind] = rel if rel is not None else col
@@ -479,14 +509,26 @@ def _curve_frame(obj):
     return fr[pcol].to_numpy(float), fr[vcol].to_numpy(float)
 
 
+def _counterfactual_function(s: SurveySpec):
+    try:
+        mod = importlib.import_module("remitpov.econometrics.counterfactual")
+    except ImportError as e:
+        raise SpecError(f"{s.key}.counterfactual.method = {s.counterfactual['method']!r} needs "
+                        f"remitpov.econometrics.counterfactual ({e}). Fix: update remitpov, or use method = 'static'") from None
+    for name in ("counterfactual_poverty", "counterfactual_fgt"):
+        if hasattr(mod, name):
+            return getattr(mod, name)
+    raise SpecError(f"{s.key}.counterfactual: remitpov.econometrics.counterfactual has no counterfactual_poverty. "
+                    "Fix: update remitpov, or use method = 'static'")
+
+
 def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey):
     """Counterfactual poverty (static: income minus remittances; heckman: selection-corrected)."""
     cf = dict(p.spec.counterfactual or {"method": "static"})
     method = cf.pop("method")
     if method == "static":
         return None, {}
-    mod = importlib.import_module("remitpov.econometrics.counterfactual")
-    fn = getattr(mod, "counterfactual_poverty", None) or getattr(mod, "counterfactual_fgt")
+    fn = _counterfactual_function(p.spec)
     res = fn(p.survey, line=p.lines["poverty"], seed=spec.seed, **cf)
     fr = res.to_frame() if hasattr(res, "to_frame") else pd.DataFrame(res)
     fr = fr.copy()
@@ -496,6 +538,14 @@ def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey):
 
 
 # =========================================================================== driver
+def _n_steps(p: PreparedSurvey) -> int:
+    m = p.spec.measures
+    pov = "poverty" in p.lines
+    return sum([("incidence" in m) and p.has_remittances, ("poverty" in m) and pov, ("fgt" in m) and pov,
+                "gini" in m, ("decomposition" in m) and p.has_remittances, ("curves" in m) and pov,
+                ("counterfactual" in m) and p.has_remittances])
+
+
 def _relpaths(paths, root: Path) -> list[str]:
     return [str(Path(x).resolve().relative_to(root.resolve())) for x in paths]
 
@@ -517,8 +567,7 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
             raise SpecError("--out: no output folder given. Fix: pass --out DIR or set chapter.out in the spec")
         out_dir = spec.out
     out = check_output_dir(out_dir, "--out" if spec.out is None else "--out / chapter.out")
-    n_steps = 2 + 6 * len(spec.surveys)
-    prog = Progress(n_steps, enabled=progress)
+    prog = Progress(len(spec.surveys), enabled=progress)
     timings: dict[str, float] = {}
 
     # ---- load everything (no estimation) ----------------------------------------------
@@ -530,6 +579,7 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
         timings[f"load/{s.id}"] = time.perf_counter() - t0
 
     # ---- estimate ---------------------------------------------------------------------
+    prog.total = prog.count + 2 + sum(_n_steps(p) for p in prepared.values())
     blocks: dict[str, list[pd.DataFrame]] = {}
     est: dict[tuple[str, str], Any] = {}
     curves, lorenz = [], []

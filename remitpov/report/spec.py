@@ -35,6 +35,11 @@ Example
     [survey.lines]
     indigence = { urban = 1516.62, rural = 1085.02 }     # or one number, {fraction_of_median=0.4},
                                                          # or a column/role name, e.g. "indigence_line"
+    # or both lines from a remitpov.lines.PovertyLines table ("default" = the shipped one, or a CSV):
+    # [survey.lines]
+    # from = "default"
+    # country = "MEX"
+    # year = 2018
     poverty = { urban = 3001.17, rural = 1941.35 }
 
 Relative paths are resolved against the spec file's folder first and then against the
@@ -81,7 +86,7 @@ COUNTERFACTUAL_METHODS = ("static", "heckman")
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress"}
 _SURVEY_KEYS = {"id", "label", "format", "path", "options", "lines", "income", "measures",
-                "counterfactual", "area"}
+                "counterfactual", "area", "lonely_psu"}
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,15 @@ class LineSpec:
     by_area: Mapping[str, float] | None = None
     relative: tuple[str, float, str] | None = None
     column: str | None = None  # a column (or role, e.g. "poverty_line") of the loaded survey
+    table: tuple[str, Any, Any] | None = None  # (source, country, year): remitpov.lines.PovertyLines
 
     def describe(self) -> Any:
         if self.value is not None:
             return self.value
         if self.column is not None:
             return {"column": self.column}
+        if self.table is not None:
+            return {"from": self.table[0], "country": self.table[1], "year": self.table[2]}
         if self.by_area is not None:
             return dict(self.by_area)
         stat, frac, concept = self.relative
@@ -125,6 +133,7 @@ class SurveySpec:
     measures: tuple[str, ...]
     counterfactual: Mapping[str, Any] | None
     area: str | None = None  # column name of the area (default: the survey's "area" role)
+    lonely_psu: str | None = None  # singleton-PSU policy passed to Survey.with_lonely_psu
 
     @property
     def key(self) -> str:
@@ -137,7 +146,7 @@ class SurveySpec:
             "options": dict(self.options), "lines": {k: v.describe() for k, v in self.lines.items()},
             "income": dict(self.income), "measures": list(self.measures),
             "counterfactual": None if self.counterfactual is None else dict(self.counterfactual),
-            "area": self.area,
+            "area": self.area, "lonely_psu": self.lonely_psu,
         }
 
 
@@ -330,6 +339,17 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
                         "(the weight column)")
         lines_raw = dict(default_lines)
         lines_raw.update(s.get("lines", {}))
+        table_src = None
+        if "from" in lines_raw:
+            src = lines_raw.pop("from")
+            country, year = lines_raw.pop("country", None), lines_raw.pop("year", None)
+            if src != "default":
+                src = str(_resolve_path(src, f"{key}.lines.from", base))
+            if any(k in lines_raw for k in LINE_KINDS):
+                raise _fail(f"{key}.lines", "both 'from' (a line table) and explicit lines given",
+                            "keep one of them")
+            table_src = (src, country, year)
+            lines_raw = {k: None for k in LINE_KINDS}
         unknown = sorted(set(lines_raw) - set(LINE_KINDS))
         if unknown:
             raise _fail(f"{key}.lines", f"unknown line(s) {unknown}", f"use {list(LINE_KINDS)}")
@@ -338,7 +358,10 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         if needs_lines and "poverty" not in lines_raw:
             raise _fail(f"{key}.lines.poverty", f"missing (needed by measures {sorted(needs_lines)})",
                         "add [survey.lines] poverty = <number> or a table {area = number}")
-        lines = {k: _parse_line(v, f"{key}.lines.{k}") for k, v in lines_raw.items()}
+        if table_src is not None:
+            lines = {k: LineSpec(f"{key}.lines", table=table_src) for k in LINE_KINDS}
+        else:
+            lines = {k: _parse_line(v, f"{key}.lines.{k}") for k, v in lines_raw.items()}
         inc = dict(income)
         s_inc = s.get("income", {})
         if not isinstance(s_inc, Mapping):
@@ -359,8 +382,14 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         elif "counterfactual" in s_measures:
             cf = {"method": "static"}
         area = s.get("area")
+        lonely = s.get("lonely_psu")
+        if lonely is not None:
+            from ..design import LONELY_PSU_POLICIES
+
+            if lonely not in LONELY_PSU_POLICIES:
+                raise _fail(f"{key}.lonely_psu", f"unknown policy {lonely!r}", f"use one of {list(LONELY_PSU_POLICIES)}")
         surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
-                                  s_measures, cf, area))
+                                  s_measures, cf, area, lonely))
     return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),
                        measures, domains, tables, figures, strict, tuple(surveys), dict(income), out, cp, cm,
                        source, source_sha256, data)

@@ -31,7 +31,9 @@ HEADERS = {
         "without": "Without remittances", "difference": "Difference", "diff_se": "SE (difference)",
         "source": "Source", "share": "Income share S_k", "gini_k": "Gini G_k", "corr_r": "Gini correlation R_k",
         "contribution": "Share of Gini", "marginal_effect": "Marginal effect", "n_obs": "Observations",
-        "value": "Value", "method": "Method", "level": "Level", "alpha": "alpha",
+        "value": "Value", "method": "Method", "level": "Level", "alpha": "alpha", "indicator": "Indicator",
+        "recipient_share": "Recipients (% of persons)", "change_total": "Change, total", "change_recipients": "Change, recipients",
+        "share_x_change_recipients": "Share x change, recipients", "discrepancy": "Discrepancy", "multiple": "Line multiple",
     },
     "es": {
         "survey": "Encuesta", "domain": "Dominio", "group": "Grupo", "population": "Población",
@@ -40,7 +42,9 @@ HEADERS = {
         "without": "Sin remesas", "difference": "Diferencia", "diff_se": "EE (diferencia)",
         "source": "Fuente", "share": "Participación S_k", "gini_k": "Gini G_k", "corr_r": "Correlación de Gini R_k",
         "contribution": "Contribución al Gini", "marginal_effect": "Efecto marginal", "n_obs": "Observaciones",
-        "value": "Valor", "method": "Método", "level": "Nivel", "alpha": "alfa",
+        "value": "Valor", "method": "Método", "level": "Nivel", "alpha": "alfa", "indicator": "Indicador",
+        "recipient_share": "Receptores (% de personas)", "change_total": "Cambio, total", "change_recipients": "Cambio, receptores",
+        "share_x_change_recipients": "Proporción x cambio, receptores", "discrepancy": "Discrepancia", "multiple": "Múltiplo de la línea",
     },
 }
 
