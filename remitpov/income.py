@@ -206,7 +206,7 @@ def _apply_floor(survey: Survey, y: np.ndarray, floor: str, column: str, what: s
 
 def build_income(survey: Survey, *, income=None, remittances=None, scale="per_capita", period: str = "month",
                  income_period: str | None = None, deflator=None, currency_factor: float = 1.0,
-                 floor: str = "zero", **scale_kwargs) -> Survey:
+                 floor: str = "zero", negative_income: str = "error", **scale_kwargs) -> Survey:
     """Add the standard with/without-remittances income columns.
 
     Parameters
@@ -229,6 +229,9 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
         Multiplies income (e.g. local currency -> dollars at PPP).
     floor : {"zero", "keep", "error"}
         Policy for negative income without remittances (reported).
+    negative_income : {"error", "zero", "keep"}
+        Negative household income or remittances in the input: raise (default), set to 0,
+        or keep (reported).
     **scale_kwargs
         Passed to :func:`equivalence_scale` (``adults=``, ``children=``, ``age_groups=``).
 
@@ -252,11 +255,14 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
         raise InputError("no income column: pass income=<column> or load the survey with an 'income' role")
     if rem_name is None:
         raise InputError("no remittances column: pass remittances=<column> or set the survey's 'remittances' role")
-    inc = np.asarray(pd.to_numeric(pd.Series(survey.column(income if income is not None else inc_name)),
-                                   errors="coerce"), dtype=float)
-    rem = np.asarray(pd.to_numeric(pd.Series(survey.column(remittances if remittances is not None else rem_name)),
-                                   errors="coerce"), dtype=float)
+    inc = np.array(pd.to_numeric(pd.Series(survey.column(income if income is not None else inc_name)),
+                                 errors="coerce"), dtype=float)
+    rem = np.array(pd.to_numeric(pd.Series(survey.column(remittances if remittances is not None else rem_name)),
+                                 errors="coerce"), dtype=float)
     ids = survey.id_values
+    if negative_income not in ("error", "zero", "keep"):
+        raise InputError(f"negative_income must be 'error', 'zero' or 'keep', got {negative_income!r}")
+    pre_report = survey.report
     for what, a, col in (("income", inc, inc_name), ("remittances", rem, rem_name)):
         miss = ~np.isfinite(a)
         if miss.any():
@@ -264,9 +270,16 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
                              "rows explicitly (read_survey(..., missing_income='zero'))")
         neg = a < 0
         if neg.any():
-            raise InputError(f"{what} column {col!r} is negative in {describe_rows(neg, ids)}; load with "
-                             "negative_income='zero' or 'keep' to choose a policy")
-    over = rem > inc + 1e-9 * np.maximum(1.0, np.abs(inc))
+            if negative_income == "error":
+                raise InputError(f"{what} column {col!r} is negative in {describe_rows(neg, ids)}; pass "
+                                 "negative_income='zero' or 'keep' to choose a policy")
+            ex = ids[neg][:3] if ids is not None else np.flatnonzero(neg)[:3]
+            if negative_income == "zero":
+                a[neg] = 0.0
+            pre_report = pre_report.add("negative_income", f"negative {what} {'set to 0' if negative_income == 'zero' else 'kept'} "
+                                        f"(negative_income={negative_income!r})", col, int(neg.sum()), ex)
+    survey = replace(survey, report=pre_report)
+    over = (rem > 0) & (rem > inc + 1e-9 * np.maximum(1.0, np.abs(inc)))
     if over.any():
         raise InputError(f"remittances {rem_name!r} larger than income {inc_name!r} in {describe_rows(over, ids)}; "
                          "check units and periods")

@@ -131,6 +131,10 @@ def test_bad_inputs():
         build_income(_survey(inc=[300.0, 600.0, np.nan, 0.0]))
     with pytest.raises(InputError, match="negative in 1 row.*h1"):
         build_income(_survey(inc=[-1.0, 600.0, 1200.0, 0.0]))
+    kept = build_income(_survey(inc=[-3.0, 600.0, 1200.0, 0.0]), negative_income="keep", floor="keep")
+    assert kept.data["y_with"][0] == -1.0 and kept.report.find("negative_income")[0].rows == 1
+    zero = build_income(_survey(inc=[-3.0, 600.0, 1200.0, 0.0]), negative_income="zero")
+    assert zero.data["y_with"][0] == 0.0
     with pytest.raises(InputError, match="income period is unknown"):
         build_income(_survey(period=None))
     assert build_income(_survey(period=None), income_period="month").data["y_with"][0] == 300.0

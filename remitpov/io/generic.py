@@ -244,7 +244,7 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
         inc = out[income].to_numpy(dtype=float)
         rem = out[remittances].to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
-            over = rem > inc + 1e-9 * np.maximum(1.0, np.abs(inc))
+            over = (rem > 0) & (rem > inc + 1e-9 * np.maximum(1.0, np.abs(inc)))
         if over.any():
             msg = (f"remittances column {remittances!r} is larger than income column {income!r} in "
                    f"{describe_rows(over, idv)}")
