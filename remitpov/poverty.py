@@ -147,7 +147,7 @@ def _g(y, z, alpha: float | str, strict: bool):
         return poor.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = (z - y) / z
-        return np.where(poor, np.abs(gap) ** alpha * np.sign(gap), 0.0)
+        return np.where(poor, np.maximum(gap, 0.0) ** alpha, 0.0)
 
 
 def _dg(y, z, alpha: float | str, strict: bool):
@@ -284,6 +284,9 @@ def _resolve_line(line, survey, design: Design, y: np.ndarray, ylabel: str, ok: 
                 raise InputError(f"the relative line's income {vlab!r} is missing in {describe_rows(bad)}")
         v = np.where(ok, v, 0.0)
         z, zlin = line.influence(v, design.weights)
+        if not (np.isfinite(z) and z > 0):
+            raise InputError(f"the relative line {line.describe(vlab)!r} is {z!r}, not a positive number "
+                             "(the income's median or mean is zero or negative)")
         return _Line(label if label is not None else line.describe(vlab), np.full(n, float(z)), line, v, zlin)
     if np.ndim(line) == 0 and not isinstance(line, str):
         zv = float(line)
