@@ -374,7 +374,9 @@ class Heckman:
         Selection regressors for all rows (should include every column of ``exog`` plus at
         least one excluded variable; a warning is given when none is excluded).
     weights : array (n,), optional
-        Sampling weights (pseudo-likelihood; see the module docstring).
+        Sampling weights (pseudo-likelihood; see the module docstring). Rows with zero
+        weight take no part in the estimation (a domain: the design is kept) and their
+        outcome may be missing even where selected.
     """
 
     def __init__(self, endog, exog, selection, selection_exog, *, weights=None):
@@ -413,11 +415,6 @@ class Heckman:
         if n1 == n:
             raise EstimationError("every observation is selected (selection is 1 everywhere): there is no "
                                   "selection to model; use OLS")
-        ybad = self._s & ~np.isfinite(y)
-        if ybad.any():
-            raise InputError(f"endog is missing or infinite for selected rows: {describe_rows(ybad)}; the outcome "
-                             "must be observed where selection == 1 (check the selection indicator, or log(0))")
-        self._y = np.where(self._s, y, 0.0)
         if weights is None:
             self._w = np.ones(n)
             self.weighted = False
@@ -432,6 +429,12 @@ class Heckman:
                 raise InputError("all weights are zero")
             self._w = w
             self.weighted = True
+        ybad = self._s & ~np.isfinite(y) & (self._w > 0)
+        if ybad.any():
+            raise InputError(f"endog is missing or infinite for selected rows: {describe_rows(ybad)}; the outcome "
+                             "must be observed where selection == 1 (check the selection indicator, or log(0)); "
+                             "rows with zero weight are ignored")
+        self._y = np.where(self._s & np.isfinite(y), y, 0.0)
         self.endog_name = getattr(endog, "name", None) or "y"
         self.selection_name = getattr(selection, "name", None) or "selected"
         _check_rank(self._X[self._s], self.exog_names, "outcome design (selected rows)")
