@@ -249,3 +249,17 @@ def test_enigh_2010_rural_table(shared):
     c = np.where((keys.measure == "fgt0") & (keys.concept == "selection"), 1.0, 0.0) - \
         np.where((keys.measure == "fgt0") & (keys.concept == "observed"), 1.0, 0.0)
     assert np.isfinite(tab.contrast(c).se)
+
+
+def test_ml_and_unconditional_draws(sim):
+    """ML selection model and unconditional draws: the draws' mean log income for recipients
+    matches X b (E[e] = 0) up to Monte Carlo error sigma/sqrt(M n_rec)."""
+    cf = counterfactual_income(sim, "x", "x + z", method="ml", draws=4, seed=2)
+    assert cf.model.method == "ML" and cf.model.cov_type == "design"
+    rec = cf.survey.data["recipient"].to_numpy()
+    logs = np.log(cf.survey.data.loc[rec, list(cf.columns)].to_numpy())
+    xb = cf.model.predict().to_numpy()[rec]
+    mc = float(cf.model.sigma) / np.sqrt(logs.size)
+    # coefficient draws add the prediction's sampling SD (~0.02 for the mean): allow 4 of each
+    assert abs((logs - xb[:, None]).mean()) < 4 * mc + 4 * 0.02
+    assert float(cf.model.rho) == pytest.approx(RHO, abs=0.15)

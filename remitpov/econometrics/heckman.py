@@ -66,7 +66,7 @@ from scipy import optimize, special, stats
 
 from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
 from ..results import Estimate
-from ._base import ModelResults, Summary, SummaryTable, _fmt, coefficient_frame
+from ._base import ModelResults, Summary, SummaryTable, _fmt
 
 __all__ = ["Heckman", "HeckmanResults", "probit", "ProbitFit", "inverse_mills"]
 
