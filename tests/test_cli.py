@@ -1,0 +1,87 @@
+"""remitpov CLI via main([...]): demo numbers against a direct computation, describe on
+the shared files, clean errors (exit 2, message, no traceback)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from remitpov.cli import build_parser, main, register_command
+from remitpov.income import build_income
+from remitpov.synthetic import synthetic_lines, synthetic_survey
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_demo_matches_direct_computation(capsys):
+    assert main(["demo"], plugins=False) == 0
+    out = capsys.readouterr().out
+    s = synthetic_survey()
+    b = build_income(s)
+    _, pov = synthetic_lines(s).for_survey(b)
+    w = b.weights("person")
+    with_ = 100 * np.average(b.data["y_with"] < pov, weights=w)
+    without = 100 * np.average(b.data["y_without"] < pov, weights=w)
+    line = next(l for l in out.splitlines() if l.startswith("poverty headcount"))
+    assert f"{with_:.2f}" in line and f"{without:.2f}" in line and f"{without - with_:.2f}" in line
+    assert "indigence headcount" in out
+    assert main(["demo", "--country", "C", "--seed", "1"], plugins=False) == 0
+    assert "synthetic survey 'C' (seed 1)" in capsys.readouterr().out
+
+
+def test_describe_enigh(shared, capsys):
+    assert main(["describe", str(shared("data", "enigh2018_ags", "ConcAguascalientes.dbf")), "--format", "enigh"]) == 0
+    out = capsys.readouterr().out
+    assert "households: 2,306" in out and "1,342,587 persons" in out
+    assert "households receiving remittances (remesas > 0): 5.97 %" in out
+    assert "collapsed" in out and "load report" in out
+
+
+def test_describe_eusilc_encovi(shared, capsys):
+    assert main(["describe", str(shared("data", "eusilc", "eusilc.csv.gz")), "-f", "eusilc"]) == 0
+    out = capsys.readouterr().out
+    assert "households: 6,000   persons (sample): 14,827" in out and "8,182,222 persons" in out
+    assert main(["describe", str(shared("data", "encovi2000_gt")), "-f", "encovi2000"]) == 0
+    out = capsys.readouterr().out
+    assert "11,385,441 persons" in out and "remittances: none" in out
+
+
+def test_describe_spec(tmp_path, capsys):
+    s = synthetic_survey(n_households=400, n_regions=2)
+    p = tmp_path / "hh.csv"
+    s.data.to_csv(p, index=False)
+    assert main(["describe", str(p), "--format", str(FIX / "spec_example.toml")], plugins=False) == 0
+    out = capsys.readouterr().out
+    share = 100 * np.average(s.data["remesas"] > 0, weights=s.data["factor"])
+    assert f"households receiving remittances (remesas > 0): {share:.2f} %" in out
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["describe", "data.xlsx", "--format", "enigh"], "unknown file format '.xlsx'"),
+    (["describe", "data.csv", "--format", "stata"], "unknown --format 'stata'"),
+    (["describe", "nothere.csv", "--format", "enigh"], "file not found"),
+    (["describe", "nothere.csv", "--format", "nothere.toml"], "spec file not found"),
+])
+def test_errors_clean(argv, msg, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv, plugins=False) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and msg in err and "Traceback" not in err
+
+
+def test_usage_and_registry(capsys):
+    assert main(["describe", "x.csv"], plugins=False) == 2  # --format required
+    assert "--format" in capsys.readouterr().err
+    assert main([], plugins=False) == 2
+    choices = build_parser(plugins=False)._subparsers._group_actions[0].choices
+    assert set(choices) == {"demo", "describe"}
+    with pytest.raises(ValueError, match="already registered"):
+        register_command("describe", "x", lambda p: None, lambda a: 0)
+
+
+def test_plugins_first():
+    import importlib.util
+
+    choices = build_parser()._subparsers._group_actions[0].choices
+    assert {"demo", "describe"} <= set(choices)
+    if importlib.util.find_spec("remitpov.report.cli_commands") is not None:
+        assert {"chapter", "reproduce"} <= set(choices)
