@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from remitpov.econometrics.counterfactual import (ENIGH_RURAL_SPEC, CounterfactualWarning, counterfactual_fgt,
+                                                  counterfactual_gini,
                                                   counterfactual_income, enigh_covariates, leave_one_out_share,
                                                   remittance_counterfactual_table, rubin)
 from remitpov.estimation import mean
@@ -263,3 +264,21 @@ def test_ml_and_unconditional_draws(sim):
     # coefficient draws add the prediction's sampling SD (~0.02 for the mean): allow 4 of each
     assert abs((logs - xb[:, None]).mean()) < 4 * mc + 4 * 0.02
     assert float(cf.model.rho) == pytest.approx(RHO, abs=0.15)
+
+
+def test_counterfactual_gini_rubin_mean(sim):
+    """Inequality with the same estimator: rows equal inequality.gini on each column; the
+    selection row is the mean over imputations and its variance Rubin's T (closed form)."""
+    from remitpov.inequality import gini
+
+    cf = counterfactual_income(sim, "x", "x + z", draws=3, seed=9)
+    tab = counterfactual_gini(cf, concepts={"observed": "y_with"})
+    f = tab.to_frame().set_index("concept")
+    g_obs = gini(cf.survey, "y_with")
+    assert f.loc["observed", "estimate"] == pytest.approx(g_obs.estimates[0], rel=1e-12)
+    assert f.loc["observed", "se"] == pytest.approx(g_obs.se[0], rel=1e-9)
+    per = [gini(cf.survey, c) for c in cf.columns]
+    q = np.array([t.estimates[0] for t in per])
+    u = np.array([t.vcov[0, 0] for t in per])
+    assert f.loc["selection", "estimate"] == pytest.approx(q.mean(), rel=1e-12)
+    assert f.loc["selection", "se"] ** 2 == pytest.approx(u.mean() + (1 + 1 / 3) * q.var(ddof=1), rel=1e-9)

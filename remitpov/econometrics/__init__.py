@@ -7,7 +7,7 @@ from ._base import Comparison, ModelResults, Summary, compare
 
 # Sample-selection model and selection-corrected counterfactual income (part 1).
 from .heckman import Heckman, HeckmanResults, inverse_mills
-from .counterfactual import (CounterfactualIncome, counterfactual_fgt, counterfactual_income,
+from .counterfactual import (CounterfactualIncome, counterfactual_fgt, counterfactual_gini, counterfactual_income,
                              remittance_counterfactual_table, rubin)
 
 # Treatment-effect, IV and panel modules are added by another helper, who appends
