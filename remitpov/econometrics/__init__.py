@@ -12,3 +12,7 @@ from .counterfactual import (CounterfactualIncome, counterfactual_fgt, counterfa
 
 # Treatment-effect, IV and panel modules are added by another helper, who appends
 # their own imports at the END of this file (only adds lines; do not reorder).
+from .treatment import (AugmentedIPW, InverseProbabilityWeighting, MatchingResults, PropensityScore,
+                        PropensityScoreMatching, PropensityScoreResults, TreatmentEffectResults, balance_table)
+from .iv import IVResults, RemittanceIV
+from .panel import PanelResults, RemittancePanel
