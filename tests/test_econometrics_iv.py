@@ -9,7 +9,6 @@ double precision; the JSON stores 15+ significant digits.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np

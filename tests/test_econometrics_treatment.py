@@ -271,3 +271,19 @@ def test_results_are_immutable(matchit_fit):
         matchit_fit.params.iloc[0] = 0.0
     with pytest.raises(Exception):
         matchit_fit.estimand = "ATE"
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_design_se_equals_wls_hc0(lalonde, replace):
+    """With unit survey weights and no clusters, se='design' (matching weights fixed) is
+    the HC0 SE of the weighted regression y ~ treat with the matching weights, times
+    sqrt(n/(n-1)) (the design's with-replacement factor over all n rows)."""
+    m = PropensityScoreMatching(FORMULA, lalonde, outcome="re78", weights=np.ones(len(lalonde)))
+    r = m.fit(replace=replace)
+    assert r.cov_type.startswith("design")
+    keep = r.unit_weights > 0
+    X = sm.add_constant(lalonde["treat"].to_numpy()[keep].astype(float))
+    wls = sm.WLS(lalonde["re78"].to_numpy()[keep], X, weights=r.unit_weights[keep]).fit(cov_type="HC0")
+    n = len(lalonde)
+    assert r.params["ATT"] == pytest.approx(wls.params[1], rel=1e-10)
+    assert r.std_errors["ATT"] == pytest.approx(wls.bse[1] * np.sqrt(n / (n - 1)), rel=1e-10)

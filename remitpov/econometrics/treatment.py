@@ -754,11 +754,8 @@ class PropensityScoreMatching(_TreatmentModel):
             else:
                 vK = Ksel * sig2 * (K**2 - KK)
             var = (np.sum(vK) + np.sum(target * (tau_i - est) ** 2)) / N**2
-            # report on (mu1, mu0): put all the variance on the contrast, split evenly is arbitrary;
-            # we store var for the effect and the plain variances of the means
             v1 = np.sum(target * (y1 - mu1) ** 2) / N**2
-            v0 = max(var + v1 - 0.0, 0.0)
-            # choose cov so that var(mu1 - mu0) = var: cov = (v1 + v0 - var)/2
+            v0 = var + v1  # any (v0, cov) with v1 + v0 - 2 cov = var; the effect's SE is what counts
             cov = (v1 + v0 - var) / 2
             V = np.array([[v1, cov], [cov, v0]])
             notes.append("SE: Abadie-Imbens (2006), propensity score treated as known (no AI 2016 adjustment); "
@@ -774,13 +771,10 @@ class PropensityScoreMatching(_TreatmentModel):
         # weighted sums of the matched units' outcomes (matching weights fixed)
         own1 = (wt * (t == 1) * (y - mu1))
         own0 = (wt * (t == 0) * (y - mu0))
-        imp = np.bincount(C, weights=w[R] * WW * y[C], minlength=n)  # outcome used as imputation
-        cnt = np.bincount(C, weights=w[R] * WW, minlength=n)
         # imputed Y0 for treated targets come from controls (column 1), Y1 for control targets from treated
         tgt_t = t[R] == 1
         imp0 = np.bincount(C[tgt_t], weights=(w[R] * WW * (y[C] - mu0))[tgt_t], minlength=n)
         imp1 = np.bincount(C[~tgt_t], weights=(w[R] * WW * (y[C] - mu1))[~tgt_t], minlength=n)
-        del imp, cnt
         Z = np.column_stack([own1 + imp1, own0 + imp0]) / N
         wpos = np.where(w > 0, w, 1.0)
         Z = Z / wpos[:, None]
