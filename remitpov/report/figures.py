@@ -19,11 +19,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 #: one consistent style for all chapter figures
 STYLE = {
-    "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight", "font.size": 9, "axes.titlesize": 10,
+    "figure.dpi": 100, "savefig.dpi": 150, "figure.constrained_layout.use": True, "font.size": 9, "axes.titlesize": 10,
     "axes.labelsize": 9, "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "axes.grid.axis": "y",
     "grid.color": "#dddddd", "grid.linewidth": 0.6, "font.family": "DejaVu Sans", "svg.hashsalt": "remitpov",
-    "pdf.fonttype": 42, "legend.frameon": False,
+    "pdf.fonttype": 3, "legend.frameon": False,
 }
 COLORS = {"with": "#1f4e79", "without": "#e07b39", "diff": "#7f7f7f", "equality": "#9e9e9e",
           "remittances": "#2e8b57"}
@@ -32,7 +32,8 @@ PALETTE = ["#1f4e79", "#e07b39", "#2e8b57", "#8e44ad", "#c0392b", "#7f8c8d"]
 LABELS = {
     "en": {
         "with": "With remittances", "without": "Without remittances", "total": "Total population",
-        "recipients": "People in recipient households", "poverty": "Poverty", "indigence": "Indigence",
+        "recipients": "People in recipient households", "total_short": "Total",
+        "recipients_short": "Recipient\nhouseholds", "poverty": "Poverty", "indigence": "Indigence",
         "rate": "% of persons", "paired_title": "{indicator} with and without remittances",
         "decile": "Decile of per-capita income without remittances", "recipients_pct": "% of persons in recipient households",
         "decile_title": "Remittance recipients by decile of pre-remittance income",
@@ -45,7 +46,8 @@ LABELS = {
     },
     "es": {
         "with": "Con remesas", "without": "Sin remesas", "total": "Población total",
-        "recipients": "Personas en hogares receptores", "poverty": "Pobreza", "indigence": "Indigencia",
+        "recipients": "Personas en hogares receptores", "total_short": "Total",
+        "recipients_short": "Hogares\nreceptores", "poverty": "Pobreza", "indigence": "Indigencia",
         "rate": "% de personas", "paired_title": "{indicator} con y sin remesas",
         "decile": "Decil de ingreso per cápita sin remesas", "recipients_pct": "% de personas en hogares receptores",
         "decile_title": "Receptores de remesas por decil de ingreso antes de remesas",
@@ -111,7 +113,7 @@ def paired_bars(frame: pd.DataFrame, stem, *, indicator: str = "poverty", langua
 
     with style():
         groups = frame[["survey", "population"]].drop_duplicates().reset_index(drop=True)
-        fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(groups) + 1.5), 3.4))
+        fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(groups) + 1.5), 3.6))
         x = np.arange(len(groups))
         width = 0.38
         for j, concept in enumerate(("with", "without")):
@@ -121,7 +123,8 @@ def paired_bars(frame: pd.DataFrame, stem, *, indicator: str = "poverty", langua
             ax.bar(x + (j - 0.5) * width, est, width, color=COLORS[concept], label=label(concept, language),
                    yerr=np.where(np.isfinite(err), err, 0), capsize=2.5, error_kw={"elinewidth": 0.8, "ecolor": "#333333"})
         ax.set_xticks(x)
-        ax.set_xticklabels([f"{s}\n{label(p, language)}" for s, p in groups.itertuples(index=False)], fontsize=7)
+        ax.set_xticklabels([f"{s}\n{label(p + '_short', language)}" for s, p in groups.itertuples(index=False)],
+                           fontsize=7)
         ax.set_ylabel(label("rate", language))
         ax.set_title(label("paired_title", language, indicator=label(indicator, language)))
         ax.legend(title="whiskers: " + label("ci", language, level=level) if language == "en" else "barras: " + label("ci", language, level=level), title_fontsize=7)
@@ -188,7 +191,7 @@ def lorenz_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats=("
               "concentration_remittances": COLORS["remittances"]}
     with style():
         surveys = list(dict.fromkeys(frame["survey"]))
-        fig, axes = _grid(len(surveys), 3.2, 3.2)
+        fig, axes = _grid(len(surveys), 3.7, 3.4)
         for ax, s in zip(axes, surveys):
             sub = frame[frame["survey"] == s]
             ax.plot([0, 1], [0, 1], color=COLORS["equality"], lw=0.7, ls="--", label=label("equality", language))
