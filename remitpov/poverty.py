@@ -49,7 +49,7 @@ Conventions
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -77,13 +77,13 @@ class SinglePSUDomainWarning(RemitpovWarning):
     """A domain lies in a single PSU: the SE of a ratio (FGT) in it is zero by construction."""
 
 
-def _check_single_psu(design: Design, IND: np.ndarray, dkeys: pd.DataFrame) -> None:
+def _check_single_psu(design: Design, codes: np.ndarray, dkeys: pd.DataFrame) -> None:
+    D = len(dkeys)
     pos = design.weights > 0
-    bad = []
-    for d in range(IND.shape[1]):
-        m = pos & (IND[:, d] > 0)
-        if m.any() and np.unique(design.psu[m]).size == 1:
-            bad.append(dkeys.iloc[d].to_dict())
+    present = np.zeros(design.n_psu * D, dtype=bool)
+    present[design.psu[pos] * D + codes[pos]] = True
+    n_psu = present.reshape(design.n_psu, D).sum(axis=0)
+    bad = [dkeys.iloc[d].to_dict() for d in np.flatnonzero(n_psu == 1)]
     if bad:
         warnings.warn(f"{len(bad)} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
                       "ratio such as an FGT index is zero there (all its variation is within one PSU); "
@@ -287,7 +287,8 @@ def _resolve_line(line, survey, design: Design, y: np.ndarray, ylabel: str, ok: 
         if not (np.isfinite(z) and z > 0):
             raise InputError(f"the relative line {line.describe(vlab)!r} is {z!r}, not a positive number "
                              "(the income's median or mean is zero or negative)")
-        return _Line(label if label is not None else line.describe(vlab), np.full(n, float(z)), line, v, zlin)
+        own = line.describe("" if line.income is None else vlab)  # same label for every concept's own line
+        return _Line(label if label is not None else own, np.full(n, float(z)), line, v, zlin)
     if np.ndim(line) == 0 and not isinstance(line, str):
         zv = float(line)
         if not (np.isfinite(zv) and zv > 0):
@@ -418,7 +419,7 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     D = len(dkeys)
     IND = _indicator(codes, D)
     Nd = IND.T @ w  # (D,)
-    _check_single_psu(design, IND, dkeys)
+    _check_single_psu(design, codes, dkeys)
     line_list = _lines(line)
     # resolve every (concept, line)
     L = {}
@@ -474,20 +475,25 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             dG = _dg(y, ln.z, c.alpha, strict)
             with np.errstate(invalid="ignore", divide="ignore"):
                 A[:, k] = (IND.T @ (w * dG)) / np.where(empty, 1.0, Nd)
-    # influence values, domain-major then cell
-    Z = np.empty((n, D * K))
-    Ynum = np.empty((n, D * K))
-    for d in range(D):
-        sl = slice(d * K, (d + 1) * K)
-        ind = IND[:, d:d + 1]
-        Ynum[:, sl] = ind * G
-        if empty[d]:
-            Z[:, sl] = 0.0
-            continue
-        tot = np.array([c.total for c in cells])
-        zr = ind * (G - EST[d]) / Nd[d]
-        zt = ind * G
-        Z[:, sl] = np.where(tot[None, :], zt, zr) + A[d][None, :] * ZL
+    # influence values, domain-major then cell: ind_d (G - P_d)/N_d (+ dP/dz x I_z); totals: ind_d G
+    tot = np.array([c.total for c in cells])
+    CEN = np.where(tot[None, :] | empty[:, None], 0.0, EST)  # (D, K)
+    with np.errstate(divide="ignore"):
+        SCL = np.where(tot[None, :], 1.0, np.where(empty, 0.0, 1.0 / np.where(empty, 1.0, Nd))[:, None])
+    if D == 1:
+        Z = (G - CEN[0]) * SCL[0]
+    else:
+        Z3 = np.zeros((n, D, K))
+        Z3[np.arange(n), codes, :] = (G - CEN[codes]) * SCL[codes]
+        Z = Z3.reshape(n, D * K)
+    if any_rel:
+        for d in np.flatnonzero(~empty):
+            Z[:, d * K:(d + 1) * K] += A[d][None, :] * ZL
+    if design.replicates is not None:
+        Ynum = np.hstack([IND[:, d:d + 1] * G for d in range(D)])
+        totals = (np.hstack([Ynum, IND]), None)
+    else:
+        totals = (None, None)
     est = EST.ravel()  # domain-major
     is_total = np.tile([c.total for c in cells], D)
     dom_of = np.repeat(np.arange(D), K)
@@ -517,20 +523,21 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         for c in cells:
             rows.append({"measure": c.measure, "concept": c.concept, "line": L[c.ci, c.li].label, **dk})
     keys = pd.DataFrame(rows)
-    return _Core(design, keys, est, Z, (np.hstack([Ynum, IND]), f_totals), f_replicate, any_rel,
+    return _Core(design, keys, est, Z, (totals[0], f_totals), f_replicate, any_rel,
                  np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes))
 
 
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
-    a, b = names[0], names[1]
-    other = [c for c in keys.columns if c not in ("concept",)]
-    first = keys.index[keys["concept"] == a]
-    kb = keys[keys["concept"] == b]
-    idx_b = {tuple(r[c] for c in other): i for i, r in kb.iterrows()}
-    Lm = np.zeros((len(first), len(keys)))
-    for j, i in enumerate(first):
-        Lm[j, i] = 1.0
-        Lm[j, idx_b[tuple(keys.loc[i, c] for c in other)]] = -1.0
+    """First concept minus second, cell by cell.
+
+    Rows are domain-major and, inside a domain, concept-major with the same (line, measure)
+    order for both concepts, so the i-th row of concept 0 pairs with the i-th of concept 1
+    (even when each concept has its own relative line)."""
+    first = np.flatnonzero((keys["concept"] == names[0]).to_numpy())
+    second = np.flatnonzero((keys["concept"] == names[1]).to_numpy())
+    Lm = np.zeros((first.size, len(keys)))
+    Lm[np.arange(first.size), first] = 1.0
+    Lm[np.arange(first.size), second] = -1.0
     return Lm
 
 
@@ -840,8 +847,7 @@ def static_identity(survey, with_, without, line, recipient, alpha=(0, 1, 2), *,
     """
     al = _alphas(alpha)
     design, sv = _resolve_design(survey, level)
-    rec = pd.Series(_array(sv, recipient, "recipient") if not isinstance(recipient, str) or sv is not None
-                    else recipient)
+    rec = pd.Series(_array(sv, recipient, "recipient"))  # bool or 0/1 (non-numeric labels -> missing)
     if rec.isna().any():
         raise InputError(f"recipient indicator is missing in {describe_rows(rec.isna().to_numpy())}")
     rec = rec.to_numpy() != 0

@@ -476,3 +476,25 @@ def test_sen_sst_replicates_and_relative_line():
     b = sen(sl, "y_with", zl)
     np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
     assert np.isfinite(a.se).all() and not np.allclose(a.se, b.se)
+
+
+def test_compare_with_each_concepts_own_relative_line():
+    """RelativeLine without income=: each concept's own median; difference and its SE by hand."""
+    s = synthetic(seed=11)
+    w = s.design().weights
+    yw, yo = s.data["y_with"].to_numpy(), s.data["y_without"].to_numpy()
+    c = compare(s, {"with": "y_with", "without": "y_without"}, RelativeLine(0.6), alpha=(0, 1), by="area")
+    a = fgt(s, "y_with", RelativeLine(0.6), alpha=(0, 1), by="area", headcount_total=False)
+    b = fgt(s, "y_without", RelativeLine(0.6), alpha=(0, 1), by="area", headcount_total=False)
+    for m in ("fgt0", "fgt1"):
+        for area in ("rural", "urban"):
+            d = c.get(measure=m, concept="with - without", area=area)
+            ea, eb = a.get(measure=m, area=area), b.get(measure=m, area=area)
+            np.testing.assert_allclose(d.estimate, ea.estimate - eb.estimate, rtol=1e-12)
+            assert c.get(measure=m, concept="with", area=area).se == pytest.approx(ea.se, rel=1e-12)
+    urb = (s.data["area"] == "urban").to_numpy()
+    zw = 0.6 * weighted_quantile(yw, w, 0.5)
+    zo = 0.6 * weighted_quantile(yo, w, 0.5)
+    np.testing.assert_allclose(c.get(measure="fgt0", concept="with - without", area="urban").estimate,
+                               hand_fgt(yw[urb], w[urb], zw, 0) - hand_fgt(yo[urb], w[urb], zo, 0), rtol=1e-12)
+    assert set(c.to_frame()["line"]) == {"60% median"}
