@@ -498,3 +498,22 @@ def test_compare_with_each_concepts_own_relative_line():
     np.testing.assert_allclose(c.get(measure="fgt0", concept="with - without", area="urban").estimate,
                                hand_fgt(yw[urb], w[urb], zw, 0) - hand_fgt(yo[urb], w[urb], zo, 0), rtol=1e-12)
     assert set(c.to_frame()["line"]) == {"60% median"}
+
+
+def test_decompose_and_static_identity_on_replicate_design():
+    """Transformed estimates (shares, contributions) on a BRR design: the replicate variance
+    of the transform, checked against estimation.mean (population share) and compare()."""
+    s = synthetic(n_strata=8, two_psu=True, per_psu=20, seed=3).with_replicates("brr")
+    t = decompose(s, "y_with", 9000.0, by="area", alpha=1)
+    urb = (s.data["area"] == "urban").astype(float).to_numpy()
+    m = rp.mean(s, urb)
+    sh = t.get(measure="fgt1", component="population_share", area="urban")
+    np.testing.assert_allclose([sh.estimate, sh.se], [m.estimates[0], m.se[0]], rtol=1e-10)
+    tot = t.get(measure="fgt1", component="total")
+    ref = fgt(s, "y_with", 9000.0, alpha=1, headcount_total=False)
+    np.testing.assert_allclose([tot.estimate, tot.se], [ref.estimates[0], ref.se[0]], rtol=1e-10)
+    r = static_identity(s, "y_with", "y_without", 9000.0, "recipient", alpha=1)
+    c = compare(s, {"with": "y_with", "without": "y_without"}, 9000.0, alpha=1)
+    np.testing.assert_allclose(r.table.get(component="total_change").se, c.get(concept="with - without").se,
+                               rtol=1e-10)
+    np.testing.assert_allclose(r.lhs, r.rhs, atol=1e-12)
