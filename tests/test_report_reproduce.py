@@ -1,0 +1,118 @@
+"""`remitpov reproduce`: published targets pass, misses fail with a non-zero exit."""
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from remitpov.exceptions import SpecError
+from remitpov.report.cli_commands import main
+from remitpov.report.reproduce import compute_target, parse_targets, reproduce
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SYN = {"format": "synthetic", "options": {"country": "A", "n_households": 400, "n_regions": 2}}
+
+
+def _target(**kw):
+    t = {"id": "t", "value": 0.0, "unit": "percent", "tolerance": 0.01, "source": "test",
+         "compute": {"measure": "fgt", "survey": SYN, "income": "ing_cor", "line": 1.0, "alpha": 0}}
+    t.update(kw)
+    return {"target": [t]}
+
+
+def test_shipped_targets_all_pass(shared):
+    shared("data")
+    res = reproduce(EXAMPLES / "targets.toml")
+    bad = res.table[res.table.status != "pass"]
+    assert bad.empty, bad[["id", "value", "computed", "error"]].to_string()
+    assert len(res.table) >= 12
+
+
+def test_shipped_target_values_are_the_reference_values(shared):
+    """The targets file quotes the shared R reference values exactly (no retyping errors)."""
+    laeken = json.loads(shared("reference", "eusilc_laeken.json").read_text())["point"]
+    api = json.loads(shared("reference", "api_survey.json").read_text())
+    t = {x["id"]: x["value"] for x in tomllib.loads((EXAMPLES / "targets.toml").read_text())["target"]}
+    assert t["eusilc-laeken-arpr"] == laeken["arpr_60_percent"]
+    assert t["eusilc-laeken-gini"] == laeken["gini_percent"]
+    assert t["eusilc-laeken-qsr"] == laeken["qsr"]
+    assert t["eusilc-laeken-median"] == laeken["weighted_median_eqIncome"]
+    assert t["api-strat-mean-api00"] == api["strat"]["mean_api00"]["estimate"]
+    assert t["api-strat-mean-api00-se"] == api["strat"]["mean_api00"]["se"]
+    assert t["api-clus1-total-enroll"] == api["clus1"]["total_enroll"]["estimate"]
+    assert t["api-clus1-total-enroll-se"] == api["clus1"]["total_enroll"]["se"]
+    assert t["api-srs-ratio"] == api["srs"]["ratio_api00_over_api99"]["estimate"]
+
+
+def test_fgt_target_matches_closed_form():
+    from remitpov.synthetic import synthetic_survey
+
+    sv = synthetic_survey(seed=2026, **SYN["options"])
+    y = sv.data["ing_cor"].to_numpy() / 3 / sv.data["tot_integ"].to_numpy()
+    sv = sv.with_columns(y_pc=y)
+    w = sv.weights("person")
+    z = float(sv.data["poverty_line"].median())
+    # the target computes on the raw survey: give it the same per-capita column via a line on ing_cor
+    t = parse_targets(_target(compute={"measure": "fgt", "survey": SYN, "income": "ing_cor", "line": 3 * 4 * z,
+                                       "alpha": 0}))[0]
+    want = 100 * (w * (sv.data["ing_cor"].to_numpy() < 12 * z)).sum() / w.sum()
+    assert compute_target(t) == pytest.approx(want, rel=1e-12)
+
+
+def test_miss_and_error_fail_with_exit_1(tmp_path, capsys):
+    p = tmp_path / "t.toml"
+    p.write_text('[[target]]\nid = "far"\nvalue = 99.0\nunit = "percent"\ntolerance = 0.1\nsource = "made up"\n'
+                 '[target.compute]\nmeasure = "fgt"\nsurvey = { format = "synthetic", options = { country = "A", '
+                 'n_households = 400, n_regions = 2 } }\nincome = "ing_cor"\nline = 10.0\nalpha = 0\n'
+                 '[[target]]\nid = "ok"\nvalue = 0.0\nunit = "percentage points"\ntolerance = 1e-12\nsource = "x"\n'
+                 '[target.compute]\nmeasure = "published_identity"\ntable = { total_with = 30.0, total_without = 31.0, '
+                 'recipients_with = 20.0, recipients_without = 30.0, recipient_share = 10.0 }\n'
+                 '[[target]]\nid = "broken"\nvalue = 0.0\nunit = "value"\ntolerance = 1\nsource = "made up"\n'
+                 '[target.compute]\nmeasure = "mean"\nsurvey = { format = "synthetic", options = { country = "A", '
+                 'n_households = 400, n_regions = 2 } }\nvariable = "no_such_column"\n')
+    assert main(["reproduce", str(p), "--csv", str(tmp_path / "r.csv")]) == 1
+    out = capsys.readouterr()
+    assert "far" in out.out and "FAIL" in out.out and "1/3 targets reproduced" in out.out
+    assert "no_such_column" in out.err
+    import pandas as pd
+
+    r = pd.read_csv(tmp_path / "r.csv")
+    assert list(r.status) == ["FAIL", "pass", "ERROR"]
+
+
+def test_published_identity():
+    # a consistent table: total change -1.2 = 0.2 x (-6.0)
+    tab = {"total_with": 30.0, "total_without": 31.2, "recipients_with": 20.0, "recipients_without": 26.0,
+           "recipient_share": 20.0}
+    ok = parse_targets(_target(unit="percentage points", tolerance=0.06,
+                               compute={"measure": "published_identity", "table": tab}))
+    assert reproduce(ok).ok
+    bad = dict(tab, total_without=32.0)  # -2.0 != -1.2
+    assert not reproduce(parse_targets(_target(unit="percentage points", tolerance=0.06,
+                                               compute={"measure": "published_identity", "table": bad}))).ok
+
+
+def test_static_identity_on_synthetic():
+    t = parse_targets(_target(unit="percentage points", tolerance=1e-9,
+                              compute={"measure": "static_identity", "survey": SYN, "line": "poverty_line"}))
+    assert abs(compute_target(t[0])) < 1e-10
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"unit": "euros"}, "target[0].unit"),
+    ({"compute": {"measure": "theil", "survey": SYN}}, "target[0].compute.measure"),
+    ({"compute": {"measure": "fgt", "survey": SYN, "income": "ing_cor"}}, "target[0].compute.line"),
+    ({"compute": {"measure": "gini", "survey": {"format": "stata"}, "income": "x"}}, "target[0].compute.survey.format"),
+    ({"compute": {"measure": "gini", "survey": {"format": "enigh", "path": "nope.dbf"}, "income": "x"}},
+     "target[0].compute.survey.path"),
+])
+def test_bad_targets_name_the_key(change, key):
+    with pytest.raises(SpecError) as e:
+        parse_targets(_target(**change))
+    assert key in str(e.value) and "Fix:" in str(e.value)
+    d = _target()
+    del d["target"][0]["source"]
+    with pytest.raises(SpecError, match=r"target\[0\]\.source"):
+        parse_targets(d)
