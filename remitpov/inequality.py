@@ -260,49 +260,66 @@ def _quantile_sorted(xs: np.ndarray, Ws: np.ndarray, probs: np.ndarray, rule: st
     """Weighted quantiles of sorted ``xs`` for every weight column of ``Ws`` (n, r) -> (k, r).
 
     Rows with zero weight are ignored (as R survey drops them). Vectorised over columns.
+    Works on tie blocks (runs of equal ``xs``), so every rule is invariant to the order
+    of tied incomes. For ``hf7`` the units of a tie block are taken in increasing order
+    of weight (R survey's ``qrule_hf7`` depends on the row order of tied units with
+    unequal weights; both agree whenever tied units have equal weights or there are no
+    ties).
     """
     n, r = Ws.shape
-    pos = Ws > 0
-    cw = np.cumsum(Ws, axis=0)
-    W = Ws.sum(0)
     out = np.full((len(probs), r), np.nan)
+    if n == 0:
+        return out
+    start = np.ones(n, dtype=bool)
+    start[1:] = xs[1:] != xs[:-1]
+    starts = np.flatnonzero(start)
+    ends = np.append(starts[1:], n) - 1
+    xb = xs[starts]
+    B = starts.size
+    cw = np.cumsum(Ws, axis=0)
+    cend = cw[ends]  # cumulative weight at the end of every block (B, r)
+    Wb = np.add.reduceat(Ws, starts, axis=0)
+    before = cend - Wb
+    pos = Wb > 0
+    W = cw[-1]
     has = pos.any(0)
     if not has.any():
         return out
-    # index of the last positive-weight row (per column)
-    last = n - 1 - np.argmax(pos[::-1], axis=0)
-    first = np.argmax(pos, axis=0)
     cols = np.arange(r)
+    bidx = np.arange(B)[:, None]
+    lastb = B - 1 - np.argmax(pos[::-1], axis=0)
+    firstb = np.argmax(pos, axis=0)
+    if rule == "hf7":
+        Mb = np.maximum.reduceat(Ws, starts, axis=0)  # heaviest unit of each block comes last
+        D = cend[lastb, cols] - Mb[lastb, cols]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo_k = before / D  # pk of the block's first unit
+            hi_k = (cend - Mb) / D  # pk of its last unit
     for j, p in enumerate(probs):
         if rule == "hf7":
-            wl = Ws[last, cols]
-            pk = (cw - Ws) / (W - wl)  # pk of the positive rows; equals 1 at the last one
-            lo_cond = pos & (pk <= p)
-            lo = np.where(lo_cond.any(0), n - 1 - np.argmax(lo_cond[::-1], axis=0), first)
-            hi_cond = pos & (pk > p)
-            hi_any = hi_cond.any(0)
-            hi = np.where(hi_any, np.argmax(hi_cond, axis=0), lo)
-            plo, phi = pk[lo, cols], pk[hi, cols]
+            cond = pos & (lo_k <= p)
+            b = np.where(cond.any(0), B - 1 - np.argmax(cond[::-1], axis=0), firstb)
+            nxt_cond = pos & (bidx > b[None, :])
+            b2 = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), b)
+            h, l2 = hi_k[b, cols], lo_k[b2, cols]
             with np.errstate(divide="ignore", invalid="ignore"):
-                frac = np.where(hi_any & (phi > plo), (p - plo) / (phi - plo), 0.0)
-            frac = np.clip(frac, 0.0, 1.0)
-            q = xs[lo] + frac * (xs[hi] - xs[lo])
-            q = np.where(W - wl > 0, q, xs[last])  # a single positive row
+                frac = np.where((p > h) & (b2 != b) & (l2 > h), (p - h) / (l2 - h), 0.0)
+            q = xb[b] + np.clip(frac, 0.0, 1.0) * (xb[b2] - xb[b])
+            q = np.where(D > 0, q, xb[lastb])  # a single positive unit
         elif rule == "laeken":
             with np.errstate(divide="ignore", invalid="ignore"):
-                cond = pos & (cw / W > p)
-            idx = np.where(cond.any(0), np.argmax(cond, axis=0), last)
-            q = xs[idx]
+                cond = pos & (cend / W > p)
+            q = xb[np.where(cond.any(0), np.argmax(cond, axis=0), lastb)]
         else:  # math / school: smallest x with F(x) >= p
             target = p * W
-            cond = pos & (cw >= target)
-            idx = np.where(cond.any(0), np.argmax(cond, axis=0), last)
-            q = xs[idx]
+            cond = pos & (cend >= target)
+            b = np.where(cond.any(0), np.argmax(cond, axis=0), lastb)
+            q = xb[b]
             if rule == "school":
-                exact = cw[idx, cols] == target
-                nxt_cond = pos & (np.arange(n)[:, None] > idx[None, :])
-                nxt = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), idx)
-                q = np.where(exact, (xs[idx] + xs[nxt]) / 2.0, q)
+                exact = cend[b, cols] == target
+                nxt_cond = pos & (bidx > b[None, :])
+                b2 = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), b)
+                q = np.where(exact, (xb[b] + xb[b2]) / 2.0, q)
         out[j] = np.where(has, q, np.nan)
     return out
 
@@ -651,14 +668,14 @@ def _partial_if(rk: _Ranked, v: np.ndarray, w: np.ndarray, probs: np.ndarray, m_
     ws, vs = w[o], v[o]
     S = _partial_sorted(rk, vs, ws[:, None], probs)[:, 0]
     W = ws.sum()
-    cw_before_block = (np.cumsum(rk.block_sums(ws[:, None]), 0) - rk.block_sums(ws[:, None]))[:, 0]
+    bw = rk.block_sums(ws[:, None])[:, 0]
+    cw_before_block = np.cumsum(bw) - bw
     ys = rk.sorted
     Z = np.zeros((w.shape[0], len(probs)))
     for j, pr in enumerate(probs):
         if pr <= 0:
             continue
-        # cut block: last block whose start is below p W among positive-weight blocks
-        bw = rk.block_sums(ws[:, None])[:, 0]
+        # cut block: last positive-weight block that starts below p W
         cand = np.flatnonzero((cw_before_block < pr * W) & (bw > 0))
         b = cand[-1] if cand.size else 0
         q = ys[rk.starts[b]]
@@ -676,11 +693,6 @@ def _share_prep(survey, income, by, level, na_rm, what):
         if not (p.design.weights * masks[:, d]) @ p.y > 0:
             raise InputError(f"{what}: total income of {p.label!r} is <= 0 in {p.byname}={p.dlabels[d]!r}")
     return p, masks, _Ranked(p.y)
-
-
-def _shares_from_partials(S: np.ndarray, T: float, spec) -> np.ndarray:
-    """Evaluate share functionals. ``spec(S_vector, T) -> values``; S rows per prob."""
-    return spec(S, T)
 
 
 def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes, ci_level, dist):
@@ -852,9 +864,6 @@ def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se:
     measure = "generalized_lorenz" if generalized else "lorenz"
     if generalized:
         one = np.ones_like(p.y)
-        # N as an extra "partial sum" of ones at p=1 is awkward; use S(p)/N with N from totals
-        def g(a):
-            return a[:, :k] / a[:, k:k + 1]
         y, w = p.y, p.design.weights
         D = masks.shape[1]
         ests, Zs = [], []

@@ -447,3 +447,22 @@ def test_results_are_immutable_tables():
     with pytest.raises(ValueError):
         t.estimates[0] = 1.0
     assert "Gini" in t.summary()
+
+
+def test_single_observation_survey():
+    """One person: Gini 0 with SE 0 (lonely PSU under 'certainty'), quantile = the income."""
+    s = Survey(pd.DataFrame({"y": [1234.5], "w": [10.0]}), weight="w", unit="person", lonely_psu="certainty")
+    g = gini(s, "y")
+    assert g.estimates[0] == 0.0 and g.se[0] == 0.0
+    for rule in ("hf7", "math", "school", "laeken"):
+        assert quantile(s, "y", (0.1, 0.5, 0.9), rule=rule).estimates.tolist() == [1234.5] * 3
+    assert generalized_entropy(s, "y", (0, 1, 2)).estimates.tolist() == pytest.approx([0, 0, 0], abs=1e-15)
+
+
+def test_quantile_extreme_probabilities():
+    s = make_survey(26)
+    y = s.data["income"].to_numpy()
+    for rule in ("hf7", "math", "laeken"):
+        q = quantile(s, "income", (0.0, 1.0), rule=rule).estimates
+        assert q[1] == y.max()
+        assert q[0] == y.min()

@@ -88,6 +88,16 @@ for (rule in c("math", "hf7")) {
                       se = unname(b[["se.eqIncome"]]))
 }
 
+# 3. quantile rules on a small deterministic weighted sample without ties (stored with
+#    its data): survey's internal qrule_hf7 / qrule_math / qrule_school.
+xs <- round(((1:41) * 37) %% 101 + sqrt(1:41), 6)
+ws <- ((1:41) %% 7) + 0.5
+pr <- c(0.01, 0.05, 0.1, 0.25, 0.33, 0.5, 0.66, 0.75, 0.9, 0.99)
+qsyn <- list(x = xs, w = ws, p = pr,
+             hf7 = sapply(pr, function(p) survey:::qrule_hf7(xs, ws, p)),
+             math = sapply(pr, function(p) survey:::qrule_math(xs, ws, p)),
+             school = sapply(pr, function(p) survey:::qrule_school(xs, ws, p)))
+
 out <- list(
   meta = list(
     script = "tests/r/make_inequality_eusilc.R",
@@ -101,7 +111,8 @@ out <- list(
   gini_laeken = lg,
   gini = list(national = gini_ref(all_dom), db040 = gini_ref(reg_dom), rb090 = gini_ref(sex_dom)),
   quantile = qref,
-  quantile_by_rb090 = qby
+  quantile_by_rb090 = qby,
+  quantile_rules_synthetic = qsyn
 )
 write_json(out, "fixtures/inequality_eusilc.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
 cat("wrote fixtures/inequality_eusilc.json\n")
