@@ -250,3 +250,43 @@ def test_example_specs_real_data(example, tmp_path, shared):
         # laeken: arpr 14.4442181675336 % (60 % of the median, with-transfer income)
         w = pov[(pov.population == "total") & (pov.indicator == "poverty") & (pov.concept == "with")]
         assert w["estimate"].item() == pytest.approx(14.4442181675336, abs=1e-8)
+
+
+def test_heckman_counterfactual_block_equals_estimator(tmp_path):
+    from remitpov.econometrics.counterfactual import remittance_counterfactual_table
+
+    cfspec = {"method": "heckman", "income_formula": "head_educ + head_age",
+              "selection_formula": "head_educ + head_age + mig_network", "draws": 0}
+    spec = {"chapter": {"measures": ["poverty"], "tables": ["csv"], "figures": ["png"]},
+            "survey": [{"id": "A", "format": "synthetic", "options": {"country": "A", "n_households": 1500},
+                        "lines": {"poverty": "poverty_line"}, "counterfactual": cfspec}]}
+    res = run_chapter(spec, tmp_path, progress=False)
+    got = _csv(res, "counterfactual")
+    p = res.surveys["A"]
+    tab, _ = remittance_counterfactual_table(p.survey, p.lines["poverty"], cfspec["income_formula"],
+                                             cfspec["selection_formula"], draws=0, seed=2026)
+    want = tab.to_frame().set_index(["measure", "concept"])
+    for r in got.itertuples():
+        assert r.estimate == want.loc[(r.measure, r.concept), "estimate"] * 100
+    assert set(got.concept) == {"observed", "static", "selection"}
+    assert (tmp_path / "models" / "A_counterfactual.txt").read_text().startswith("Selection-corrected")
+    # the static rows equal the chapter's own "without" column
+    pov = _csv(res, "poverty")
+    st = got[(got.measure == "fgt0") & (got.concept == "static")]["estimate"].item()
+    assert st == pytest.approx(pov[(pov.population == "total") & (pov.indicator == "poverty")
+                                   & (pov.concept == "without")]["estimate"].item(), rel=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["enigh2018_ags", "enigh2010_rural"])
+def test_enigh_examples(example, tmp_path, shared):
+    shared("data")
+    from pathlib import Path
+
+    ex = Path(__file__).resolve().parents[1] / "examples" / f"{example}.toml"
+    res = run_chapter(ex, tmp_path, progress=False)
+    assert verify_manifest(tmp_path / "manifest.json") == []
+    ident = res.tables["identity"]
+    assert np.abs(ident["discrepancy"]).max() < 1e-10
+    if example == "enigh2010_rural":
+        assert "counterfactual" in res.tables

@@ -130,3 +130,14 @@ def test_relative_paths_resolve_next_to_spec_then_shared(tmp_path, shared):
          "survey": [{"id": "eu", "format": "eusilc", "path": "data/eusilc/eusilc.csv.gz"}]}
     spec = parse_spec(d, tmp_path)
     assert spec.surveys[0].path == shared("data", "eusilc", "eusilc.csv.gz").resolve()
+
+
+def test_counterfactual_keys(tmp_path, no_loading):
+    _raises(_spec(counterfactual={"method": "magic"}), tmp_path, "survey[0].counterfactual.method", "heckman")
+    _raises(_spec(counterfactual={"method": "heckman"}), tmp_path, "survey[0].counterfactual", "income_formula")
+    _raises(_spec(counterfactual={"method": "heckman", "preset": "x"}), tmp_path,
+            "survey[0].counterfactual.preset", "enigh_rural")
+    _raises(_spec(counterfactual={"method": "heckman", "preset": "enigh_rural", "draws": 1}), tmp_path,
+            "survey[0].counterfactual.draws")
+    _raises(_spec(counterfactual={"method": "heckman", "preset": "enigh_rural", "colour": 1}), tmp_path,
+            "survey[0].counterfactual", "colour")

@@ -510,31 +510,52 @@ def _curve_frame(obj):
 
 
 def _counterfactual_function(s: SurveySpec):
+    """The selection-corrected counterfactual (checked before any computation)."""
     try:
         mod = importlib.import_module("remitpov.econometrics.counterfactual")
-    except ImportError as e:
+        return mod.remittance_counterfactual_table
+    except (ImportError, AttributeError) as e:
         raise SpecError(f"{s.key}.counterfactual.method = {s.counterfactual['method']!r} needs "
-                        f"remitpov.econometrics.counterfactual ({e}). Fix: update remitpov, or use method = 'static'") from None
-    for name in ("counterfactual_poverty", "counterfactual_fgt"):
-        if hasattr(mod, name):
-            return getattr(mod, name)
-    raise SpecError(f"{s.key}.counterfactual: remitpov.econometrics.counterfactual has no counterfactual_poverty. "
-                    "Fix: update remitpov, or use method = 'static'")
+                        f"remitpov.econometrics.counterfactual ({e}). Fix: update remitpov, or use "
+                        "method = 'static'") from None
 
 
 def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey):
-    """Counterfactual poverty (static: income minus remittances; heckman: selection-corrected)."""
+    """Counterfactual poverty: observed, static (minus remittances) and selection-corrected.
+
+    ``method = "static"`` adds nothing (the static counterfactual is the "without" column of
+    the poverty tables). ``method = "heckman"`` runs
+    :func:`remitpov.econometrics.counterfactual.remittance_counterfactual_table` (Heckman
+    income equation on non-recipients, predicted no-migration income for recipients,
+    ``draws`` seeded imputations combined by Rubin's rules) with the chapter's poverty line.
+    """
     cf = dict(p.spec.counterfactual or {"method": "static"})
     method = cf.pop("method")
     if method == "static":
         return None, {}
     fn = _counterfactual_function(p.spec)
-    res = fn(p.survey, line=p.lines["poverty"], seed=spec.seed, **cf)
-    fr = res.to_frame() if hasattr(res, "to_frame") else pd.DataFrame(res)
-    fr = fr.copy()
-    fr.insert(0, "survey", p.spec.label)
-    fr.insert(1, "method", method)
-    return fr, {"counterfactual": res}
+    mod = importlib.import_module("remitpov.econometrics.counterfactual")
+    sv = p.survey
+    preset = cf.pop("preset", None)
+    formulas = {}
+    if preset == "enigh_rural":
+        sv = mod.enigh_covariates(sv)
+        formulas = dict(mod.ENIGH_RURAL_SPEC)
+    income_formula = cf.pop("income_formula", formulas.get("income_formula"))
+    selection_formula = cf.pop("selection_formula", formulas.get("selection_formula"))
+    if "estimator" in cf:
+        cf["method"] = cf.pop("estimator")
+    cf.setdefault("draws", 20)
+    cf.setdefault("seed", spec.seed)
+    tab, model = fn(sv, p.lines["poverty"], income_formula, selection_formula, strict=spec.strict, **cf)
+    fr = tab.to_frame()
+    out = pd.DataFrame({"survey": p.spec.label, "method": method, "measure": fr["measure"].to_numpy(),
+                        "concept": fr["concept"].to_numpy()})
+    for c in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[c] = fr[c].to_numpy(float) * 100
+    out["unit"] = "percent"
+    out = out[out["measure"].astype(str).str.startswith("fgt")].reset_index(drop=True)
+    return out, {"counterfactual": tab, "counterfactual_model": model}
 
 
 # =========================================================================== driver
@@ -648,6 +669,11 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
     t0 = time.perf_counter()
     figs = _figures(spec, tables, lorenz, out)
     timings["write/figures"] = time.perf_counter() - t0
+
+    for (sid, k), v in est.items():
+        if k == "counterfactual_model":
+            (out / "models").mkdir(exist_ok=True)
+            (out / "models" / f"{sid}_counterfactual.txt").write_text(str(v.summary()) + "\n", encoding="utf-8")
 
     # ---- manifest -----------------------------------------------------------------------
     deterministic = [p for p in written if p.suffix in (".csv", ".md", ".tex")]

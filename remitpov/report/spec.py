@@ -82,6 +82,10 @@ LANGUAGES = ("en", "es")
 LINE_KINDS = ("indigence", "poverty")
 RELATIVE_LINE_KEYS = ("fraction_of_median", "fraction_of_mean")
 COUNTERFACTUAL_METHODS = ("static", "heckman")
+#: presets of remitpov.econometrics.counterfactual: covariates builder + formulas
+COUNTERFACTUAL_PRESETS = ("enigh_rural",)
+_COUNTERFACTUAL_KEYS = {"method", "preset", "income_formula", "selection_formula", "draws", "seed", "kind",
+                        "estimator", "weighted", "nonpositive"}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress"}
@@ -377,6 +381,23 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
                             f"use one of {list(COUNTERFACTUAL_METHODS)}")
             cf = dict(cf)
             cf["method"] = m
+            unknown = sorted(set(cf) - _COUNTERFACTUAL_KEYS)
+            if unknown:
+                raise _fail(f"{key}.counterfactual", f"unknown key(s) {unknown}",
+                            f"use {sorted(_COUNTERFACTUAL_KEYS)}")
+            if m == "heckman":
+                preset = cf.get("preset")
+                if preset is not None and preset not in COUNTERFACTUAL_PRESETS:
+                    raise _fail(f"{key}.counterfactual.preset", f"unknown preset {preset!r}",
+                                f"use one of {list(COUNTERFACTUAL_PRESETS)} or give income_formula and "
+                                "selection_formula")
+                if preset is None and not ("income_formula" in cf and "selection_formula" in cf):
+                    raise _fail(f"{key}.counterfactual", "method 'heckman' needs income_formula and "
+                                "selection_formula (or a preset)", "e.g. preset = 'enigh_rural'")
+                d = cf.get("draws", 20)
+                if isinstance(d, bool) or not isinstance(d, int) or d < 0 or d == 1:
+                    raise _fail(f"{key}.counterfactual.draws", f"expected 0 or an integer >= 2, got {d!r}",
+                                "draws = 20 (multiple imputation) or 0 (deterministic)")
             if "counterfactual" not in s_measures:
                 s_measures = s_measures + ("counterfactual",)
         elif "counterfactual" in s_measures:
