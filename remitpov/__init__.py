@@ -9,6 +9,17 @@ from .exceptions import (DataWarning, DesignError, EstimationError, InputError, 
                          RemitpovWarning, SpecError)
 from .results import Estimate, EstimateTable
 from .survey import LoadReport, SourceFile, Survey, SurveyMetadata
+from .exceptions import OverlapWarning, WeakInstrumentWarning
+from .io import read_encovi2000, read_enigh, read_eusilc, read_lac_panel, read_survey
+from .income import build_income, equivalence_scale, income_without
+from .lines import PovertyLines, default_lines
+from .synthetic import synthetic_countries, synthetic_lines, synthetic_survey
+from .poverty import (EmptyDomainWarning, RelativeLine, SinglePSUDomainWarning, StaticIdentity, compare,
+                      decompose, fgt, poverty_curve, sen, sst, static_identity, watts)
+from .econometrics import (AugmentedIPW, Heckman, InverseProbabilityWeighting, PropensityScoreMatching,
+                           RemittanceIV, RemittancePanel, counterfactual_fgt, counterfactual_gini,
+                           counterfactual_income, remittance_counterfactual_table, rubin)
+from .econometrics import compare as compare_models
 
 try:
     __version__ = _version("remitpov")
@@ -19,5 +30,16 @@ __all__ = [
     "Design", "Replicates", "Survey", "SurveyMetadata", "LoadReport", "SourceFile",
     "Estimate", "EstimateTable", "mean", "total", "ratio",
     "RemitpovError", "InputError", "DesignError", "SpecError", "EstimationError",
-    "RemitpovWarning", "DataWarning", "__version__",
+    "RemitpovWarning", "DataWarning", "OverlapWarning", "WeakInstrumentWarning", "__version__",
+    # loaders and income concepts
+    "read_enigh", "read_encovi2000", "read_eusilc", "read_survey", "read_lac_panel",
+    "build_income", "equivalence_scale", "income_without", "PovertyLines", "default_lines",
+    "synthetic_survey", "synthetic_countries", "synthetic_lines",
+    # poverty
+    "fgt", "watts", "sen", "sst", "compare", "decompose", "static_identity", "StaticIdentity",
+    "poverty_curve", "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning",
+    # econometrics
+    "Heckman", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini",
+    "remittance_counterfactual_table", "rubin", "PropensityScoreMatching",
+    "InverseProbabilityWeighting", "AugmentedIPW", "RemittanceIV", "RemittancePanel", "compare_models",
 ]
