@@ -289,27 +289,42 @@ class _Linear:
     cells_den: tuple
 
 
+def _keys3(s, u, d):
+    """Codes of the (stratum, psu, domain) combinations present, without building tuples.
+
+    Returns (row codes, MultiIndex of the combinations, domain codes, domain labels)."""
+    sc, sl = pd.factorize(s)
+    uc, ul = pd.factorize(u)
+    dc, dl = pd.factorize(d)
+    key = (sc.astype(np.int64) * len(ul) + uc) * max(len(dl), 1) + dc
+    codes, first = pd.factorize(key)
+    first = np.asarray(first)
+    dd = first % max(len(dl), 1)
+    rest = first // max(len(dl), 1)
+    idx = pd.MultiIndex.from_arrays([np.asarray(sl)[rest // len(ul)], np.asarray(ul)[rest % len(ul)],
+                                     np.asarray(dl, dtype=object)[dd]], names=["s", "u", "d"])
+    return codes, idx, dc, dl
+
+
 def _linear_partition(pdf: pd.DataFrame, ds: DaskSurvey, spec: _Linear, by, na_rm: bool):
     w, ok, probs = _validate(pdf, ds, spec.numeric, na_rm)
     dom = _domain_values(pdf, by)
     if probs:
         return {"problems": probs}
     V = np.asarray(spec.values(pdf, ok), dtype=float)
-    V = np.where(ok[:, None], V, 0.0)
+    if not ok.all():
+        V = np.where(ok[:, None], V, 0.0)
     we = np.where(ok, w, 0.0)  # rows outside every domain: zero weight, design kept
     m = V.shape[1]
     strata = pdf[ds.strata].to_numpy() if ds.strata is not None else np.zeros(len(pdf), dtype=np.int64)
-    keys = pd.MultiIndex.from_arrays([strata, pdf[ds.psu].to_numpy(), dom], names=["s", "u", "d"])
-    # (stratum, psu, domain) sums of w v: one group-by for all columns
-    codes, uniq = pd.factorize(keys)
+    # (stratum, psu, domain) sums of w v: one sparse product for all columns
+    codes, uniq, dcodes, dlab = _keys3(strata, pdf[ds.psu].to_numpy(), dom)
     sums = _group_sum(codes, V, len(uniq), we)
     unit = pd.DataFrame(sums, index=uniq, columns=[f"v{j}" for j in range(m)])
     # per domain first and second moments (design effects) and counts
-    dcodes, dlab = pd.factorize(dom)
     D = len(dlab)
     M = _group_sum(dcodes, V, D, we)
-    Q = np.stack([(V[dcodes == d] * we[dcodes == d][:, None]).T @ V[dcodes == d] for d in range(D)]) \
-        if D else np.zeros((0, m, m))
+    Q = np.stack([(V.T * (we * (dcodes == d))) @ V for d in range(D)]) if D else np.zeros((0, m, m))
     mom = pd.DataFrame(np.hstack([M, Q.reshape(D, m * m)]), index=pd.Index(dlab, name="d"))
     # strata of every psu row is already in the key; fpc per stratum (min, max)
     fpc = None
@@ -575,12 +590,13 @@ def _poverty(ds, incomes: Mapping[str, str], line, alphas, by, *, strict, na_rm,
                 raise InputError(f"poverty line {line_col!r} is missing, zero or negative in {int(bad.sum())} rows "
                                  f"(e.g. rows labelled {', '.join(_examples(pdf.index, bad))}); every unit needs a "
                                  "positive line")
-        out = [np.ones(n)]
+        out = np.empty((n, len(cells) + 1))
+        out[:, 0] = 1.0
         Y = [pd.to_numeric(pdf[c], errors="coerce").to_numpy(float) for c in cols]
-        for ci, a, tot in cells:
-            y = np.where(ok, Y[ci], 0.0)
-            out.append(_g(y, z, a, strict))
-        return np.column_stack(out)
+        allok = ok.all()
+        for j, (ci, a, tot) in enumerate(cells):
+            out[:, j + 1] = _g(Y[ci] if allok else np.where(ok, Y[ci], 0.0), z, a, strict)
+        return out
 
     K = len(cells)
     spec = _Linear(values=values, numeric=tuple(cols), cells_num=tuple(range(1, K + 1)),
@@ -811,8 +827,7 @@ def _gini_partition(pdf, ds, income, by, na_rm, bounds, dlabels, offW, offY, N, 
         a1 = ys * F + (Td - L) / Nd
     vals = np.column_stack([np.ones(n), ys, a1, ys * F, a1 * a1, a1 * ys, ys * ys])
     strata = pdf[ds.strata].to_numpy()[o] if ds.strata is not None else np.zeros(n, dtype=np.int64)
-    keys = pd.MultiIndex.from_arrays([strata, pdf[ds.psu].to_numpy()[o], np.asarray(dlabels, dtype=object)[ds_]])
-    codes, uniq = pd.factorize(keys)
+    codes, uniq, _, _ = _keys3(strata, pdf[ds.psu].to_numpy()[o], np.asarray(dlabels, dtype=object)[ds_])
     sums = _group_sum(codes, vals, len(uniq), ws)
     return pd.DataFrame(sums, index=uniq, columns=["w", "wy", "a1", "A", "a1a1", "a1y", "yy"])
 

@@ -1,0 +1,572 @@
+#!/usr/bin/env python
+"""Census-scale benchmark: remitpov against the tools a user would otherwise pick.
+
+One seeded synthetic person-level survey per size (10,000 PSUs nested in 200 strata,
+lognormal weights and incomes with ~3 % zeros, remittances for ~15 % of rows, an urban
+flag), and, side by side in one run and on the same data:
+
+* ``remitpov``   -- Survey + poverty.compare (with vs without remittances, FGT(0,1,2)),
+  total and by urban/rural; inequality.gini with its linearised SE; poverty.fgt with a
+  relative line (60 % of the median, laeken's quantile rule); 500 bootstrap replicates.
+* ``numpy``      -- a plain vectorised kernel written here: np.bincount of influence values
+  to PSU totals and the stratified with-replacement formula (the floor for any Python tool).
+* ``r-survey``   -- R survey: svydesign + svymean / svyby / svycontrast (benchmarks/r/bench_survey.R).
+* ``laeken``     -- R laeken: gini() and arpr() point estimates (benchmarks/r/bench_laeken.R).
+* ``samplics``   -- samplics' TaylorEstimator("mean") (PyPI; archived by its authors).
+* ``svy``        -- svy (PyPI, Rust core): Sample(...).estimation.mean(..., by=).
+
+Each step is timed several times (median wall seconds; CPU seconds alongside); R times
+itself with system.time() so R's start-up and CSV reading are not counted. The FGT
+indicator columns are precomputed for R, samplics and svy (their users would build them
+too; this favours the peers), while remitpov and numpy compute them from the incomes
+inside the timed region. Every tool's estimates and SEs are ASSERTED equal to remitpov's
+to 1e-8 (relative).
+
+Peak memory: tracemalloc (Python/numpy allocations) for remitpov and numpy over one run
+of the whole table; R's gc() "max used" (Ncells + Vcells) for R.
+
+Usage::
+
+    python benchmarks/bench_fgt.py --quick                      # 1e5 rows, remitpov + numpy, seconds
+    python benchmarks/bench_fgt.py --sizes 1e6 --repeats 5      # all tools at 1e6
+    python benchmarks/bench_fgt.py --sizes 1e5,1e6,5e6 --tools remitpov,numpy,r-survey,laeken,svy
+
+Tools that are not installed are reported as skipped. ``--json FILE`` saves everything.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import remitpov as rp  # noqa: E402
+from remitpov.inequality import gini  # noqa: E402
+from remitpov.poverty import RelativeLine, compare, fgt  # noqa: E402
+
+ALL_TOOLS = ("remitpov", "numpy", "r-survey", "laeken", "samplics", "svy")
+LINE = 250.0
+ALPHAS = (0, 1, 2)
+TOL = 1e-8
+N_PSU, N_STRATA = 10_000, 200
+
+
+# ====================================================================== data
+def make_data(n: int, seed: int = 20240601) -> pd.DataFrame:
+    """Seeded synthetic person-level survey (see module docstring)."""
+    rng = np.random.default_rng(seed)
+    psu = np.concatenate([np.arange(N_PSU), rng.integers(0, N_PSU, n - N_PSU)])  # every PSU present
+    psu = np.sort(psu)  # survey files are usually ordered by PSU
+    strata = psu // (N_PSU // N_STRATA)
+    w = rng.lognormal(5.0, 0.6, n)
+    income = rng.lognormal(6.0, 1.0, n)
+    income[rng.random(n) < 0.03] = 0.0
+    remit = np.where(rng.random(n) < 0.15, rng.lognormal(4.5, 1.0, n), 0.0)
+    urban = (rng.random(n) < np.where(psu % 3 == 0, 0.8, 0.5)).astype(np.int64)
+    df = pd.DataFrame({"strata": strata, "psu": psu, "w": w, "income": income, "remit": remit, "urban": urban})
+    df["y0"] = df["income"] - df["remit"]  # counterfactual income without remittances
+    return df
+
+
+def with_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """FGT indicator columns for the peers (g<a>w with, g<a>o without, d<a> difference)."""
+    out = df.copy()
+    for tag, col in (("w", "income"), ("o", "y0")):
+        y = df[col].to_numpy()
+        for a in ALPHAS:
+            out[f"g{a}{tag}"] = np.where(y < LINE, ((LINE - y) / LINE) ** a, 0.0)
+    for a in ALPHAS:
+        out[f"d{a}"] = out[f"g{a}w"] - out[f"g{a}o"]
+    return out
+
+
+USED = ["income", "remit", "w", "strata", "psu", "urban"]  # the columns the table needs
+
+
+# ====================================================================== timing helpers
+def timed(fn, repeats: int):
+    wall, cpu, out = [], [], None
+    for _ in range(repeats):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu), out
+
+
+def peak_mb(fn) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+# ====================================================================== remitpov
+def remitpov_table(df: pd.DataFrame):
+    """Design + with/without FGT(0,1,2) + differences, total and urban/rural."""
+    s = rp.Survey(df, weight="w", strata="strata", psu="psu", unit="person")
+    s.design()
+    inc = {"with": "income", "without": "y0"}
+    return s, compare(s, inc, LINE, ALPHAS), compare(s, inc, LINE, ALPHAS, by="urban")
+
+
+def remitpov_values(tab_total, tab_by):
+    """Arrays in the common order: total (6: g0w g1w g2w g0o g1o g2o), domain (12: domain-major),
+    diff total (3), diff domain (6: domain-major)."""
+    ft, fb = tab_total.to_frame(), tab_by.to_frame()
+    meas = [f"fgt{a}" for a in ALPHAS]
+
+    def pick(f, concept, urban=None):
+        q = f[f["concept"] == concept]
+        if urban is not None:
+            q = q[q["urban"] == urban]
+        q = q.set_index("measure").loc[meas]
+        return q["estimate"].to_numpy(), q["se"].to_numpy()
+
+    out = {}
+    e1, s1 = pick(ft, "with")
+    e2, s2 = pick(ft, "without")
+    out["total"] = (np.r_[e1, e2], np.r_[s1, s2])
+    dom_e, dom_s, dd_e, dd_s = [], [], [], []
+    for u in (0, 1):
+        a, b = pick(fb, "with", u)
+        c, d = pick(fb, "without", u)
+        dom_e += [a, c]
+        dom_s += [b, d]
+        x, y = pick(fb, "with - without", u)
+        dd_e.append(x)
+        dd_s.append(y)
+    out["domain"] = (np.concatenate(dom_e), np.concatenate(dom_s))
+    out["diff_total"] = pick(ft, "with - without")
+    out["diff_domain"] = (np.concatenate(dd_e), np.concatenate(dd_s))
+    return out
+
+
+def bench_remitpov(df, repeats):
+    res = {}
+    inc = {"with": "income", "without": "y0"}
+    w_all, c_all, (s, tt, tb) = timed(lambda: remitpov_table(df), repeats)
+    res["table"] = (w_all, c_all)
+    res["design"] = timed(lambda: rp.Survey(df, weight="w", strata="strata", psu="psu", unit="person").design(),
+                          repeats)[:2]
+    res["total+difference"] = timed(lambda: compare(s, inc, LINE, ALPHAS), repeats)[:2]
+    res["domain+difference"] = timed(lambda: compare(s, inc, LINE, ALPHAS, by="urban"), repeats)[:2]
+    res["peak_mb"] = peak_mb(lambda: remitpov_table(df))
+    res["values"] = remitpov_values(tt, tb)
+    # Gini with linearised SE, relative-line poverty (arpr), bootstrap
+    wg, cg, g = timed(lambda: gini(s, "income"), repeats)
+    res["gini+se"] = (wg, cg)
+    res["gini"] = (g.get().estimate, g.get().se)
+    rl = RelativeLine(0.6, "median", quantile_rule="laeken")
+    wa, ca, a = timed(lambda: fgt(s, "income", rl, alpha=0, headcount_total=False), repeats)
+    res["arpr+se"] = (wa, ca)
+    res["arpr"] = a.get(measure="fgt0").estimate
+    return res
+
+
+def bench_bootstrap(df, R, repeats):
+    s = rp.Survey(df, weight="w", strata="strata", psu="psu", unit="person")
+    s.design()
+
+    def run():
+        sr = s.with_replicates("bootstrap", R, seed=7)
+        return sr, fgt(sr, "income", LINE, ALPHAS, headcount_total=False)
+
+    w, c, (sr, t) = timed(run, repeats)
+    # independent check of the replicate SEs: PSU totals by np.bincount, replicate totals
+    d = sr.design()
+    F = d.replicates.factors  # (P, R)
+    y = df["income"].to_numpy()
+    wt = df["w"].to_numpy()
+    den = np.bincount(d.psu, wt, d.n_psu) @ F
+    se = []
+    for a in ALPHAS:
+        g = np.where(y < LINE, ((LINE - y) / LINE) ** a, 0.0)
+        th = (np.bincount(d.psu, wt * g, d.n_psu) @ F) / den
+        se.append(np.sqrt(((th - th.mean()) ** 2).sum() / (R - 1)))
+    np.testing.assert_allclose(t.se, se, rtol=TOL)
+    return w, c
+
+
+# ====================================================================== numpy kernel
+def numpy_design(df):
+    s_codes, _ = pd.factorize(df["strata"], sort=True)
+    p_codes, _ = pd.factorize(df["psu"], sort=True)
+    P = int(p_codes.max()) + 1
+    psu_h = np.empty(P, dtype=np.int64)
+    psu_h[p_codes] = s_codes
+    H = int(s_codes.max()) + 1
+    n_h = np.bincount(psu_h, minlength=H).astype(float)
+    return p_codes, P, psu_h, n_h, H, df["w"].to_numpy(float)
+
+
+def numpy_var(des, zcols):
+    """Stratified with-replacement variance of every influence column (diagonal only)."""
+    p, P, psu_h, n_h, H, w = des
+    out = []
+    scale = n_h / (n_h - 1)
+    for z in zcols:
+        T = np.bincount(p, weights=w * z, minlength=P)
+        mh = np.bincount(psu_h, weights=T, minlength=H) / n_h
+        out.append((scale[psu_h] * (T - mh[psu_h]) ** 2).sum())
+    return np.array(out)
+
+
+def numpy_fgt(des, y, mask=None):
+    w = des[5] if mask is None else des[5] * mask
+    W = w.sum()
+    G = [np.where(y < LINE, ((LINE - y) / LINE) ** a, 0.0) for a in ALPHAS]
+    est = np.array([w @ g / W for g in G])
+    Z = [(g - e) / W * (1.0 if mask is None else mask) for g, e in zip(G, est)]
+    return est, Z
+
+
+def numpy_table(df):
+    des = numpy_design(df)
+    yw, yo = df["income"].to_numpy(), df["y0"].to_numpy()
+    u = df["urban"].to_numpy()
+    res, Zall = {}, {}
+    ew, zw = numpy_fgt(des, yw)
+    eo, zo = numpy_fgt(des, yo)
+    res["total"] = (np.r_[ew, eo], np.sqrt(numpy_var(des, zw + zo)))
+    de, ds_, dde, dds = [], [], [], []
+    for k in (0, 1):
+        m = (u == k).astype(float)
+        a, za = numpy_fgt(des, yw, m)
+        b, zb = numpy_fgt(des, yo, m)
+        de += [a, b]
+        ds_ += [np.sqrt(numpy_var(des, za)), np.sqrt(numpy_var(des, zb))]
+        dde.append(a - b)
+        dds.append(np.sqrt(numpy_var(des, [x - y for x, y in zip(za, zb)])))
+    res["domain"] = (np.concatenate(de), np.concatenate(ds_))
+    res["diff_total"] = (ew - eo, np.sqrt(numpy_var(des, [x - y for x, y in zip(zw, zo)])))
+    res["diff_domain"] = (np.concatenate(dde), np.concatenate(dds))
+    return res
+
+
+def bench_numpy(df, repeats):
+    res = {}
+    w, c, vals = timed(lambda: numpy_table(df), repeats)
+    res["table"] = (w, c)
+    res["design"] = timed(lambda: numpy_design(df), repeats)[:2]
+    res["peak_mb"] = peak_mb(lambda: numpy_table(df))
+    res["values"] = vals
+    # Gini point estimate: one sort (laeken's formula), the floor for the Gini
+    x, wt = df["income"].to_numpy(), df["w"].to_numpy()
+
+    def g():
+        o = np.argsort(x, kind="stable")
+        xs, ws = x[o], wt[o]
+        return (2 * np.sum(ws * xs * np.cumsum(ws)) - np.sum(ws**2 * xs)) / (ws.sum() * (ws @ xs)) - 1
+
+    wg, cg, gv = timed(g, repeats)
+    res["gini"] = (wg, cg)
+    res["gini_value"] = gv
+    return res
+
+
+# ====================================================================== samplics / svy
+def bench_samplics(dfi, repeats):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from samplics.estimation import TaylorEstimator
+            from samplics.utils.types import PopParam
+    except Exception as e:  # noqa: BLE001
+        return {"skipped": f"samplics not importable: {e}"}
+    vars_ = [f"g{a}{t}" for t in "wo" for a in ALPHAS]
+    kw = dict(samp_weight=dfi["w"], stratum=dfi["strata"], psu=dfi["psu"])
+
+    def est(col, domain=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            e = TaylorEstimator(PopParam.mean)
+            e.estimate(y=dfi[col], domain=domain, **kw)
+        return e
+
+    def table():
+        out = {}
+        r = [est(v) for v in vars_]
+        out["total"] = (np.array([x.point_est for x in r], float), np.array([x.stderror for x in r], float))
+        rb = [est(v, dfi["urban"]) for v in vars_]
+        out["domain"] = (np.array([rb[j].point_est[k] for k in (0, 1) for j in range(6)], float),
+                         np.array([rb[j].stderror[k] for k in (0, 1) for j in range(6)], float))
+        rd = [est(f"d{a}") for a in ALPHAS]
+        out["diff_total"] = (np.array([x.point_est for x in rd], float), np.array([x.stderror for x in rd], float))
+        rdd = [est(f"d{a}", dfi["urban"]) for a in ALPHAS]
+        out["diff_domain"] = (np.array([rdd[j].point_est[k] for k in (0, 1) for j in range(3)], float),
+                              np.array([rdd[j].stderror[k] for k in (0, 1) for j in range(3)], float))
+        return out
+
+    w, c, vals = timed(table, repeats)
+    return {"table": (w, c), "values": vals, "design": (np.nan, np.nan)}
+
+
+def bench_svy(dfi, repeats):
+    try:
+        import polars as pl
+        import svy
+    except Exception as e:  # noqa: BLE001
+        return {"skipped": f"svy not importable: {e}"}
+    vars_ = [f"g{a}{t}" for t in "wo" for a in ALPHAS]
+    cols = ["strata", "psu", "w", "urban"] + vars_ + [f"d{a}" for a in ALPHAS]
+    pdf = pl.from_pandas(dfi[cols])
+
+    def design():
+        return svy.Sample(pdf, svy.Design(stratum="strata", psu="psu", wgt="w"))
+
+    def vals(res, by=False):
+        res = res if isinstance(res, list) else [res]
+        frames = [r.to_polars().to_pandas() for r in res]
+        if not by:
+            return np.array([f["est"].iloc[0] for f in frames]), np.array([f["se"].iloc[0] for f in frames])
+        e = np.array([f.sort_values("urban")["est"].to_numpy() for f in frames])  # (vars, 2)
+        s = np.array([f.sort_values("urban")["se"].to_numpy() for f in frames])
+        return e.T.ravel(), s.T.ravel()
+
+    def table():
+        s = design()
+        out = {"total": vals(s.estimation.mean(vars_)), "domain": vals(s.estimation.mean(vars_, by="urban"), True),
+               "diff_total": vals(s.estimation.mean([f"d{a}" for a in ALPHAS])),
+               "diff_domain": vals(s.estimation.mean([f"d{a}" for a in ALPHAS], by="urban"), True)}
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w, c, v = timed(table, repeats)
+        dw = timed(design, repeats)[:2]
+    return {"table": (w, c), "design": dw, "values": v}
+
+
+# ====================================================================== R
+def run_r(script: str, csv: Path, repeats: int, workdir: Path) -> dict:
+    if shutil.which("Rscript") is None:
+        return {"skipped": "Rscript not found"}
+    out = workdir / f"{Path(script).stem}.json"
+    p = subprocess.run(["Rscript", str(HERE / "r" / script), str(csv), str(repeats), str(out)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"skipped": f"{script} failed: {p.stderr.strip()[-400:]}"}
+    return json.loads(out.read_text())
+
+
+def bench_r_survey(csv, repeats, workdir):
+    j = run_r("bench_survey.R", csv, repeats, workdir)
+    if "skipped" in j:
+        return j
+    el = {k: statistics.median(np.atleast_1d(v)) for k, v in j["elapsed"].items()}
+    cp = {k: statistics.median(np.atleast_1d(v)) for k, v in j["cpu"].items()}
+    tot_w = sum(statistics.median(x) for x in zip(*[np.atleast_1d(v) for v in j["elapsed"].values()]))
+    per_run = np.sum([np.atleast_1d(v) for v in j["elapsed"].values()], axis=0)
+    per_cpu = np.sum([np.atleast_1d(v) for v in j["cpu"].values()], axis=0)
+    del tot_w
+    vals = {"total": (np.array(j["total"]["estimate"]), np.array(j["total"]["se"]))}
+    # svyby rows: urban 0 then 1; estimates per row in var order -> domain-major like remitpov
+    vals["domain"] = (np.array(j["domain"]["estimate"]), np.array(j["domain"]["se"]))
+    vals["diff_total"] = (np.array(j["diff_total"]["estimate"]), np.array(j["diff_total"]["se"]))
+    vals["diff_domain"] = (np.array(j["diff_domain"]["estimate"]), np.array(j["diff_domain"]["se"]))
+    return {"table": (float(np.median(per_run)), float(np.median(per_cpu))), "design": (el["design"], cp["design"]),
+            "steps": el, "peak_mb": j["max_used_mb"], "values": vals, "version": j["version"], "R": j["R"]}
+
+
+def bench_laeken(csv, repeats, workdir):
+    j = run_r("bench_laeken.R", csv, repeats, workdir)
+    if "skipped" in j:
+        return j
+    return {"gini": (statistics.median(j["elapsed"]["gini"]), statistics.median(j["cpu"]["gini"])),
+            "arpr": (statistics.median(j["elapsed"]["arpr"]), statistics.median(j["cpu"]["arpr"])),
+            "gini_value": j["gini"] / 100, "arpr_value": j["arpr"] / 100, "peak_mb": j["max_used_mb"],
+            "version": j["version"]}
+
+
+# ====================================================================== checks and report
+def check_same(name, vals, ref):
+    for part in ("total", "domain", "diff_total", "diff_domain"):
+        e, s = vals[part]
+        re, rs = ref[part]
+        np.testing.assert_allclose(e, re, rtol=TOL, atol=1e-15, err_msg=f"{name} {part} estimates differ")
+        np.testing.assert_allclose(s, rs, rtol=TOL, atol=1e-15, err_msg=f"{name} {part} SEs differ")
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 2**20:.1f} GiB"
+    except (OSError, ValueError):
+        pass
+    vers = {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+            "remitpov": getattr(rp, "__version__", "?")}
+    for mod in ("scipy", "samplics", "svy", "polars", "dask"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                vers[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001
+            pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "load_avg": os.getloadavg(), "versions": vers}
+
+
+def fmt(x, nd=3):
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "-"
+    return f"{x:.{nd}f}" if x < 100 else f"{x:.0f}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1e5,1e6", help="comma-separated row counts (default 1e5,1e6)")
+    ap.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"subset of {','.join(ALL_TOOLS)}")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--bootstrap", type=int, default=500, help="bootstrap replicates (0 = skip)")
+    ap.add_argument("--quick", action="store_true", help="1e5 rows, remitpov + numpy, 3 repeats")
+    ap.add_argument("--samplics-max", type=float, default=2e6, help="largest size samplics is run at")
+    ap.add_argument("--workdir", default=None, help="where the CSV files for R go (default: a temp dir)")
+    ap.add_argument("--json", default=None, help="write all results to this file")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.sizes, a.tools, a.repeats = "1e5", "remitpov,numpy", 3
+    sizes = [int(float(s)) for s in a.sizes.split(",")]
+    tools = [t.strip() for t in a.tools.split(",")]
+    bad = set(tools) - set(ALL_TOOLS)
+    if bad:
+        ap.error(f"unknown tools {sorted(bad)}")
+    workdir = Path(a.workdir or tempfile.mkdtemp(prefix="remitpov-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print(f"machine: {info['nproc']} cores, {info['cpu']}, {info['memory']}, load {info['load_avg']}")
+    print("versions:", ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    allres = {"machine": info, "sizes": {}}
+    for n in sizes:
+        print(f"\n=== {n:,} rows ({N_PSU} PSUs, {N_STRATA} strata), line {LINE}, {a.repeats} runs, median ===")
+        df = make_data(n)
+        used_mb = df[USED].memory_usage(index=False).sum() / 2**20
+        res = {}
+        if "remitpov" in tools or len(tools):
+            res["remitpov"] = bench_remitpov(df, a.repeats)
+        ref = res["remitpov"]["values"]
+        if "numpy" in tools:
+            res["numpy"] = bench_numpy(df, a.repeats)
+        need_ind = {"r-survey", "samplics", "svy", "laeken"} & set(tools)
+        if need_ind:
+            dfi = with_indicators(df)
+            csv = workdir / f"bench_{n}.csv"
+            dfi.to_csv(csv, index=False, float_format="%.17g")
+        peers = {"r-survey": lambda: bench_r_survey(csv, a.repeats, workdir),
+                 "laeken": lambda: bench_laeken(csv, a.repeats, workdir),
+                 "samplics": lambda: (bench_samplics(dfi, max(1, min(a.repeats, 3))) if n <= a.samplics_max
+                                      else {"skipped": f"n > --samplics-max {a.samplics_max:g}"}),
+                 "svy": lambda: bench_svy(dfi, a.repeats)}
+        for t, fn in peers.items():
+            if t in tools:
+                try:
+                    res[t] = fn()
+                except Exception as e:  # noqa: BLE001 - a peer's failure is reported, not fatal
+                    res[t] = {"skipped": f"failed: {type(e).__name__}: {e}"}
+                print(f"  {t}: done", flush=True)
+        if a.bootstrap:
+            res["bootstrap"] = bench_bootstrap(df, a.bootstrap, max(1, min(a.repeats, 3)))
+        # ---- assertions: same estimate and SE everywhere
+        for t in ("numpy", "r-survey", "samplics", "svy"):
+            if t in res and "values" in res[t]:
+                check_same(t, res[t]["values"], ref)
+        g_rp = res["remitpov"]["gini"][0]
+        if "numpy" in res:
+            assert abs(res["numpy"]["gini_value"] - g_rp) <= TOL * g_rp, "numpy Gini differs"
+        if "laeken" in res and "gini_value" in res["laeken"]:
+            assert abs(res["laeken"]["gini_value"] - g_rp) <= TOL * g_rp, "laeken Gini differs"
+            ar = res["remitpov"]["arpr"]
+            assert abs(res["laeken"]["arpr_value"] - ar) <= TOL * ar, "laeken arpr differs"
+        # ---- report
+        base = res["remitpov"]["table"][0]
+        print(f"columns used {USED}: {used_mb:.1f} MiB")
+        print(f"{'tool':<10} {'task':<44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'tool/remitpov':>14}")
+
+        def row(tool, task, wc, peak=None, ref_time=base):
+            w, c = wc
+            ratio = w / ref_time if ref_time and np.isfinite(w) else np.nan
+            print(f"{tool:<10} {task:<44} {fmt(w):>8} {fmt(c):>8} {fmt(peak, 0) if peak else '-':>9} "
+                  f"{fmt(ratio, 2):>14}")
+
+        R = res["remitpov"]
+        row("remitpov", "FGT table: design+total+urban/rural+diffs", R["table"], R["peak_mb"])
+        row("remitpov", "  design (Survey + Design)", R["design"])
+        row("remitpov", "  compare() total (with, without, diff)", R["total+difference"])
+        row("remitpov", "  compare() by urban", R["domain+difference"])
+        for t in ("numpy", "r-survey", "samplics", "svy"):
+            if t not in res:
+                continue
+            if "skipped" in res[t]:
+                print(f"{t:<10} skipped: {res[t]['skipped']}")
+                continue
+            row(t, "FGT table: design+total+urban/rural+diffs", res[t]["table"], res[t].get("peak_mb"))
+            if np.isfinite(res[t]["design"][0]):
+                row(t, "  design", res[t]["design"])
+            for k, v in res[t].get("steps", {}).items():
+                if k != "design":
+                    row(t, f"  {k}", (v, np.nan))
+        gbase = R["gini+se"][0]
+        row("remitpov", "Gini + linearised SE", R["gini+se"], ref_time=gbase)
+        if "numpy" in res:
+            row("numpy", "Gini point estimate (one sort)", res["numpy"]["gini"], ref_time=gbase)
+        if "laeken" in res and "skipped" not in res["laeken"]:
+            row("laeken", "gini() point estimate", res["laeken"]["gini"], ref_time=gbase)
+        row("remitpov", "ARPR (60% median) + SE with line variance", R["arpr+se"], ref_time=R["arpr+se"][0])
+        if "laeken" in res and "skipped" not in res["laeken"]:
+            row("laeken", "arpr() point estimate", res["laeken"]["arpr"], ref_time=R["arpr+se"][0])
+        if "bootstrap" in res:
+            row("remitpov", f"{a.bootstrap} bootstrap replicates FGT(0,1,2)", res["bootstrap"],
+                ref_time=res["bootstrap"][0])
+        print(f"all tools agree with remitpov to {TOL:g} (estimates and SEs): OK")
+        # targets (at any size, shown for orientation)
+        tg = []
+        if "r-survey" in res and "table" in res["r-survey"]:
+            tg.append(("FGT table >= 20x faster than R survey", res["r-survey"]["table"][0] / base, ">=", 20))
+        if "svy" in res and "table" in res["svy"]:
+            tg.append(("FGT table >= 2x faster than svy", res["svy"]["table"][0] / base, ">=", 2))
+        if "numpy" in res:
+            tg.append(("FGT table within 1.5x of the numpy kernel", base / res["numpy"]["table"][0], "<=", 1.5))
+        if "laeken" in res and "gini" in res["laeken"]:
+            tg.append(("Gini+SE within 1.5x of laeken's gini()", gbase / res["laeken"]["gini"][0], "<=", 1.5))
+        if "bootstrap" in res:
+            tg.append((f"{a.bootstrap} bootstrap replicates < 2 s", res["bootstrap"][0], "<=", 2.0))
+        tg.append(("peak memory < 3x the columns used", R["peak_mb"] / used_mb, "<=", 3.0))
+        for name, val, op, lim in tg:
+            ok = val >= lim if op == ">=" else val <= lim
+            print(f"target {name:<45} {val:8.2f} {op} {lim:<5} {'MET' if ok else 'MISSED'}")
+        allres["sizes"][n] = {"used_mb": used_mb, "targets": tg,
+                              "results": {k: {kk: vv for kk, vv in v.items() if kk != "values"} if isinstance(v, dict)
+                                          else v for k, v in res.items()}}
+    if a.json:
+        Path(a.json).write_text(json.dumps(allres, indent=1, default=lambda o: o.tolist()
+                                           if isinstance(o, np.ndarray) else float(o)))
+        print(f"\nresults written to {a.json}")
+
+
+if __name__ == "__main__":
+    main()
