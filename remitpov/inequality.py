@@ -170,8 +170,9 @@ def _keys(p: _Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFr
 class _Ranked:
     """Sort order and tie blocks of a ranking variable (the one O(n log n) step)."""
 
-    def __init__(self, y: np.ndarray):
-        self.order = np.argsort(y, kind="stable")
+    def __init__(self, y: np.ndarray, order: np.ndarray | None = None):
+        self.y = y
+        self.order = np.argsort(y, kind="stable") if order is None else order
         ys = y[self.order]
         self.sorted = ys
         start = np.ones(ys.shape[0], dtype=bool)
@@ -192,8 +193,13 @@ class _Ranked:
         before = np.cumsum(bs, axis=0) - bs
         return (before + bs / 2.0)[self.block]
 
+    def restrict(self, mask: np.ndarray) -> "_Ranked":
+        """The same ranking restricted to the rows in ``mask`` (no new sort: O(n))."""
+        return _Ranked(self.y, self.order[mask[self.order]])
+
     def unsort(self, Xs: np.ndarray) -> np.ndarray:
-        out = np.empty_like(Xs)
+        """Back to the original row order, full length; rows not ranked get 0."""
+        out = np.zeros((self.y.shape[0],) + Xs.shape[1:], dtype=Xs.dtype)
         out[self.order] = Xs
         return out
 
@@ -442,10 +448,9 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
 # =====================================================================================
 # Gini
 # =====================================================================================
-def _gini_replicate(rk: _Ranked, y: np.ndarray, masks: np.ndarray):
+def _gini_replicate(rks: Sequence[_Ranked], y: np.ndarray):
     def rep(W):
-        return np.column_stack([_concentration_point(rk, y, y, W * masks[:, d][:, None])
-                                for d in range(masks.shape[1])])
+        return np.column_stack([_concentration_point(r, y, y, W) for r in rks])
     return rep
 
 
@@ -474,17 +479,16 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
     y, w = p.y, p.design.weights
     rk = _Ranked(y)
     D = masks.shape[1]
+    rks = [rk.restrict(masks[:, d]) for d in range(D)]  # domain rows in the one sorted order
     est = np.empty(D)
     Z = np.zeros((p.design.n, D))
     for d in range(D):
-        wd = w * masks[:, d]
-        T = wd @ y
+        T = w[rks[d].order] @ y[rks[d].order]
         if not T > 0:
             raise InputError(f"gini: the weighted mean income of {p.label!r} is <= 0 in "
                              f"{p.byname}={p.dlabels[d]!r}; the Gini is undefined")
-        est[d], z = _concentration_if(rk, y, y, wd)
-        Z[:, d] = z * masks[:, d]
-    return _finish(p, _keys(p, "gini"), est, Z, replicate=_gini_replicate(rk, y, masks), ci_level=ci_level,
+        est[d], Z[:, d] = _concentration_if(rks[d], y, y, w)
+    return _finish(p, _keys(p, "gini"), est, Z, replicate=_gini_replicate(rks, y), ci_level=ci_level,
                    dist=dist, title="Gini coefficient", n_obs=masks.sum(0),
                    notes=["Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"])
 
@@ -1086,21 +1090,23 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
     per = 1 + K * len(COMPONENTS)
     est = np.empty(D * per)
     Z = np.zeros((p.design.n, D * per))
+    rk_d = [rk.restrict(masks[:, d]) for d in range(D)]
+    rks_d = [[rv.restrict(masks[:, d]) for rv in rks] for d in range(D)]
     for d in range(D):
         wd = w * masks[:, d]
         T = wd @ y
         if not T > 0:
             raise InputError(f"gini_decomposition: total income is <= 0 in {p.byname}={p.dlabels[d]!r}")
-        G, zG = _concentration_if(rk, y, y, wd)
+        G, zG = _concentration_if(rk_d[d], y, y, w)
         base = d * per
         est[base], Z[:, base] = G, zG
         with np.errstate(divide="ignore", invalid="ignore"):
-            for k, (v, rv) in enumerate(zip(Yk, rks)):
+            for k, (v, rv) in enumerate(zip(Yk, rks_d[d])):
                 Tk = wd @ v
                 S = Tk / T
                 zS = (v - S * y) / T
-                Gk, zGk = _concentration_if(rv, v, v, wd)
-                C, zC = _concentration_if(rk, v, y, wd)
+                Gk, zGk = _concentration_if(rv, v, v, w)
+                C, zC = _concentration_if(rk_d[d], v, y, w)
                 R = C / (S * Gk)
                 zR = R * (zC / C - zS / S - zGk / Gk)
                 sh = C / G
@@ -1117,13 +1123,13 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
         with np.errstate(divide="ignore", invalid="ignore"):
             for d in range(D):
                 Wd = W * masks[:, d][:, None]
-                G = _concentration_point(rk, y, y, Wd)
+                G = _concentration_point(rk_d[d], y, y, W)
                 T = Wd.T @ y
                 cols_ = [G]
-                for v, rv in zip(Yk, rks):
+                for v, rv in zip(Yk, rks_d[d]):
                     S = (Wd.T @ v) / T
-                    Gk = _concentration_point(rv, v, v, Wd)
-                    C = _concentration_point(rk, v, y, Wd)
+                    Gk = _concentration_point(rv, v, v, W)
+                    C = _concentration_point(rk_d[d], v, y, W)
                     cols_ += [S, Gk, C / (S * Gk), C, C / G, C / G - S]
                 out.append(np.column_stack(cols_))
         return np.hstack(out)
