@@ -42,6 +42,16 @@ Quantiles
     ``rule="school"`` / ``"hf2"``: as math but averaging at an exact jump.
     ``rule="laeken"``: laeken's ``weightedQuantile``, the smallest ``y`` with
     ``cumsum(w)/sum(w) > p`` (strict).
+Standard errors (all linearised; every measure also supports replicate designs)
+    * Gini, concentration coefficients, Lerman--Yitzhaki components: exact derivative
+      of the mid-rank estimator with respect to the weights (Langel & Tillé 2013).
+    * GE / Theil / MLD / Atkinson: smooth functions of weighted totals; gradient by
+      complex-step differentiation (exact to rounding).
+    * Quantiles: ``-(1[y <= q] - F(q)) / (N f(q))`` with ``f`` from Woodruff's interval
+      (default; reproduces R survey's ``svyquantile``) or a Gaussian kernel.
+    * Shares, Lorenz ordinates, Palma, S80/S20: density-free influence of the income
+      below a quantile, ``y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (Osier 2009).
+    * Concentration curves: as shares, with ``E[v | rank = q]`` by kernel regression.
 Negative incomes
     Allowed in the Gini, quantiles, shares and curves (the mean must be positive). With
     negative incomes the Gini is no longer bounded by 1 and the Lorenz curve dips below
