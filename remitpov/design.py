@@ -454,8 +454,8 @@ class Design:
         w = self.weights
         n = np.count_nonzero(w > 0)
         W = w.sum()
-        s1 = w @ z  # sum w z
-        s2 = w @ np.square(z)  # sum w z^2  (two BLAS passes, one temporary)
+        s1 = np.einsum("i,ij->j", w, z)  # sum w z
+        s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
         ss = np.maximum(s2 - s1 * s1 / W, 0.0)  # sum w (z - zbar_w)^2
         v = W * ss / max(n - 1, 1)
         return v * max(1 - n / W, 0.0)
