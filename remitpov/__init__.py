@@ -16,6 +16,9 @@ from .lines import PovertyLines, default_lines
 from .synthetic import synthetic_countries, synthetic_lines, synthetic_survey
 from .poverty import (EmptyDomainWarning, RelativeLine, SinglePSUDomainWarning, StaticIdentity, compare,
                       decompose, fgt, poverty_curve, sen, sst, static_identity, watts)
+from .inequality import (GiniDecomposition, atkinson, concentration_curve, generalized_entropy, gini,
+                         gini_decomposition, income_shares, lorenz, mld, palma, quantile, quantile_share_ratio,
+                         theil)
 from .econometrics import (AugmentedIPW, Heckman, InverseProbabilityWeighting, PropensityScoreMatching,
                            RemittanceIV, RemittancePanel, counterfactual_fgt, counterfactual_gini,
                            counterfactual_income, remittance_counterfactual_table, rubin)
@@ -38,6 +41,9 @@ __all__ = [
     # poverty
     "fgt", "watts", "sen", "sst", "compare", "decompose", "static_identity", "StaticIdentity",
     "poverty_curve", "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning",
+    # inequality
+    "quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
+    "quantile_share_ratio", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
     # econometrics
     "Heckman", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini",
     "remittance_counterfactual_table", "rubin", "PropensityScoreMatching",
