@@ -277,7 +277,6 @@ def test_heckman_counterfactual_block_equals_estimator(tmp_path):
                                    & (pov.concept == "without")]["estimate"].item(), rel=1e-12)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("example", ["enigh2018_ags", "enigh2010_rural"])
 def test_enigh_examples(example, tmp_path, shared):
     shared("data")
