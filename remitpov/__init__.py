@@ -23,6 +23,8 @@ from .econometrics import (AugmentedIPW, Heckman, InverseProbabilityWeighting, P
                            RemittanceIV, RemittancePanel, counterfactual_fgt, counterfactual_gini,
                            counterfactual_income, remittance_counterfactual_table, rubin)
 from .econometrics import compare as compare_models
+from .report import run_chapter, run_demo
+from .report.reproduce import reproduce
 
 try:
     __version__ = _version("remitpov")
@@ -44,6 +46,8 @@ __all__ = [
     # inequality
     "quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
     "quantile_share_ratio", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
+    # reports
+    "run_chapter", "run_demo", "reproduce",
     # econometrics
     "Heckman", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini",
     "remittance_counterfactual_table", "rubin", "PropensityScoreMatching",
