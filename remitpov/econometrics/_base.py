@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..exceptions import InputError
+
 __all__ = ["ModelResults", "Summary", "SummaryTable", "Comparison", "compare", "coefficient_frame"]
 
 
@@ -177,6 +179,27 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return self.as_html()
+
+
+def data_column(data: pd.DataFrame, col, name: str) -> np.ndarray | None:
+    """A column of ``data`` by name, or an array of ``len(data)`` values passed through.
+
+    ``None`` gives ``None``. Raises :class:`~remitpov.exceptions.InputError` naming the
+    column (and the available columns) when it is absent, or the lengths when an array
+    does not match the data.
+    """
+    if col is None:
+        return None
+    if isinstance(col, str):
+        if col not in data.columns:
+            raise InputError(f"{name} column {col!r} is not in the data; available columns: "
+                             f"{sorted(map(str, data.columns))[:40]}")
+        return data[col].to_numpy()
+    a = np.asarray(col)
+    if a.ndim == 0 or a.shape[0] != len(data):
+        raise InputError(f"{name} has {a.shape[0] if a.ndim else 'a scalar, not'} values for {len(data)} rows; "
+                         "pass a column name or one value per row")
+    return a
 
 
 def coefficient_frame(params: pd.Series, se: pd.Series, dist: str = "normal", df: float | None = None,

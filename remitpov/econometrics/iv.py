@@ -40,25 +40,12 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, describe_rows
-from ._base import ModelResults
+from ._base import ModelResults, data_column
 
 __all__ = ["RemittanceIV", "IVResults"]
 
 ESTIMATORS = ("2sls", "liml", "gmm")
 COV_TYPES = ("unadjusted", "homoskedastic", "robust", "heteroskedastic", "clustered", "kernel")
-
-
-def _array(data: pd.DataFrame, col, name: str) -> np.ndarray | None:
-    if col is None:
-        return None
-    if isinstance(col, str):
-        if col not in data.columns:
-            raise InputError(f"{name} column {col!r} is not in the data")
-        return data[col].to_numpy()
-    a = np.asarray(col)
-    if a.shape[0] != len(data):
-        raise InputError(f"{name} has {a.shape[0]} values for {len(data)} rows")
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,7 +120,7 @@ class RemittanceIV:
         if missing not in ("raise", "drop"):
             raise InputError("missing must be 'raise' or 'drop'")
         self.formula, self.data, self.missing = formula, data, missing
-        w = _array(data, weights, "weights")
+        w = data_column(data, weights, "weights")
         if w is not None:
             w = pd.to_numeric(pd.Series(w), errors="coerce").to_numpy(dtype=float)
             bad = ~np.isfinite(w) | (w <= 0)
@@ -141,7 +128,7 @@ class RemittanceIV:
                 raise InputError(f"weights must be finite and > 0 in IV regressions: {describe_rows(bad)}; "
                                  "drop zero-weight rows explicitly")
         self.weights = w
-        c = _array(data, clusters, "clusters")
+        c = data_column(data, clusters, "clusters")
         if c is not None and pd.isna(pd.Series(c)).any():
             raise InputError(f"clusters have missing labels in {describe_rows(pd.isna(pd.Series(c)).to_numpy())}")
         self.clusters = c

@@ -65,7 +65,7 @@ from scipy import stats
 
 from ..design import Design
 from ..exceptions import EstimationError, InputError, OverlapWarning, describe_rows
-from ._base import ModelResults
+from ._base import ModelResults, data_column
 
 __all__ = [
     "PropensityScore", "PropensityScoreResults", "PropensityScoreMatching", "InverseProbabilityWeighting",
@@ -108,24 +108,11 @@ def _model_matrices(formula: str, data: pd.DataFrame):
     return lhs_name, t, X
 
 
-def _column(data: pd.DataFrame, col, name: str, n: int) -> np.ndarray | None:
-    if col is None:
-        return None
-    if isinstance(col, str):
-        if col not in data.columns:
-            raise InputError(f"{name} column {col!r} is not in the data")
-        return data[col].to_numpy()
-    a = np.asarray(col)
-    if a.shape[0] != n:
-        raise InputError(f"{name} has {a.shape[0]} values for {n} rows")
-    return a
-
-
-def _outcome(data: pd.DataFrame, outcome, n: int) -> tuple[str, np.ndarray]:
+def _outcome(data: pd.DataFrame, outcome) -> tuple[str, np.ndarray]:
     if outcome is None:
         raise InputError("give the outcome: outcome='re78' (a column name) or an array")
     name = outcome if isinstance(outcome, str) else "y"
-    y = pd.to_numeric(pd.Series(_column(data, outcome, "outcome", n)), errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(pd.Series(data_column(data, outcome, "outcome")), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(y)
     if bad.any():
         raise InputError(f"outcome {name!r} is missing or non-finite in {describe_rows(bad)}; "
@@ -133,10 +120,10 @@ def _outcome(data: pd.DataFrame, outcome, n: int) -> tuple[str, np.ndarray]:
     return name, y
 
 
-def _weights(data, weights, n) -> np.ndarray | None:
+def _weights(data, weights) -> np.ndarray | None:
     if weights is None:
         return None
-    w = pd.to_numeric(pd.Series(_column(data, weights, "weights", n)), errors="coerce").to_numpy(dtype=float)
+    w = pd.to_numeric(pd.Series(data_column(data, weights, "weights")), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         raise InputError(f"weights must be finite and >= 0: {describe_rows(bad)}")
@@ -189,7 +176,7 @@ class PropensityScore:
             raise InputError(f"link={link!r}: use 'logit' or 'probit'")
         self.formula, self.data, self.link = formula, data, link
         self.treatment, self.t, self.X = _model_matrices(formula, data)
-        self.w = _weights(data, weights, len(data))
+        self.w = _weights(data, weights)
 
     def fit(self, *, separation_tol: float = 1e-12, maxiter: int = 100) -> PropensityScoreResults:
         """Fit by (weighted) maximum likelihood.
@@ -462,11 +449,11 @@ class _TreatmentModel:
         self.ps_model = PropensityScore(formula, data, weights=weights, link=link)
         self.t = self.ps_model.t
         self.X = self.ps_model.X
-        self.outcome_name, self.y = _outcome(data, outcome, len(data))
+        self.outcome_name, self.y = _outcome(data, outcome)
         self.w_given = self.ps_model.w is not None
         self.w = self.ps_model.w if self.ps_model.w is not None else np.ones(len(data))
-        self.psu = _column(data, psu, "psu", len(data))
-        self.strata = _column(data, strata, "strata", len(data))
+        self.psu = data_column(data, psu, "psu")
+        self.strata = data_column(data, strata, "strata")
         self.link = link
 
     @classmethod
