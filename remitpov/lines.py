@@ -84,23 +84,36 @@ class PovertyLines:
         missing = [c for c in LINE_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(f"poverty-line table lacks column(s) {missing}; needed: {list(LINE_COLUMNS)}")
+        for c in ("country", "year", "area"):
+            bad = df[c].isna().to_numpy()
+            if bad.any():
+                raise InputError(f"poverty-line column {c!r} is missing in {describe_rows(bad)}; every line needs "
+                                 "a country, a year and an area ('urban', 'rural' or 'national')")
         df["country"] = df["country"].astype(str)
         df["area"] = df["area"].astype(str)
-        df["year"] = pd.to_numeric(df["year"], errors="coerce")
+        year = pd.to_numeric(df["year"], errors="coerce")
+        bad = (year.isna() | (year != year.round())).to_numpy()
+        if bad.any():
+            raise InputError(f"poverty-line column 'year' must be a whole number; got "
+                             f"{df.loc[bad, 'year'].head(3).tolist()} in {describe_rows(bad)}")
+        df["year"] = year.astype(int)
         for c in ("indigence", "poverty"):
             df[c] = pd.to_numeric(df[c], errors="coerce")
             bad = ~(df[c] > 0).to_numpy()
             if bad.any():
-                raise InputError(f"poverty-line column {c!r} is missing or not positive in {describe_rows(bad)}")
+                raise InputError(f"poverty-line column {c!r} is missing or not positive in {describe_rows(bad)}; "
+                                 "lines are amounts per person per period, > 0")
         bad = (df["indigence"] > df["poverty"]).to_numpy()
         if bad.any():
-            raise InputError(f"indigence line above the poverty line in {describe_rows(bad)}")
+            raise InputError(f"indigence line above the poverty line in {describe_rows(bad)}; check that the two "
+                             "columns are not swapped and use the same period")
         bad = ~df["period"].isin(list(_MONTHS)).to_numpy()
         if bad.any():
             raise InputError(f"line period must be one of {tuple(_MONTHS)}; other values in {describe_rows(bad)}")
         dup = df.duplicated(["country", "year", "area"], keep=False).to_numpy()
         if dup.any():
-            raise InputError(f"poverty-line table has duplicated country/year/area rows: {describe_rows(dup)}")
+            raise InputError(f"poverty-line table has duplicated country/year/area rows: {describe_rows(dup)}; "
+                             "keep one line per country, year and area")
         self._table = df[list(LINE_COLUMNS)].reset_index(drop=True)
 
     @property

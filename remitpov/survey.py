@@ -118,6 +118,15 @@ class SurveyMetadata:
         }
 
 
+def join_ids(df: pd.DataFrame, ids: Sequence[str]) -> np.ndarray:
+    """Several id columns joined with '-' for messages (vectorised ``str.cat``, no loop over rows).
+
+    A missing id shows as ``NA``.
+    """
+    first = df[ids[0]].astype(str)
+    return first.str.cat([df[c].astype(str) for c in ids[1:]], sep="-", na_rep="NA").to_numpy(dtype=object)
+
+
 def _check_numeric(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
     if col not in df.columns:
         raise InputError(f"{role} column {col!r} not found; available columns: {sorted(map(str, df.columns))[:40]}")
@@ -245,7 +254,7 @@ class Survey:
             return None
         if len(self.ids) == 1:
             return self.data[self.ids[0]].to_numpy()
-        return self.data[list(self.ids)].astype(str).agg("-".join, axis=1).to_numpy()
+        return join_ids(self.data, self.ids)
 
     @property
     def household_size(self) -> np.ndarray:

@@ -137,7 +137,14 @@ def test_bad_inputs(raw18, tmp_path):
         load(over)
     capped = load(over, remittances_exceed="cap")
     assert capped.data.loc[5, "remesas"] == capped.data.loc[5, "ing_cor"]
-    with pytest.raises(InputError, match="tam_loc must be 1-4"):
+    with pytest.raises(InputError, match=r"tam_loc must be 1-4; other or missing values \['7'\].*recode them"):
         load(base.assign(tam_loc=7))
+    # undoing a deflator: text in a money column is an error naming the row, never a silent NaN
+    defl = base.assign(Deflactore=100.0, trabajo=base["trabajo"].astype(object))
+    defl.loc[5, "trabajo"] = "12 pesos"
+    with pytest.raises(InputError, match=rf"'trabajo' has non-numeric values in 1 row.*{hid}"):
+        load(defl)
+    with pytest.raises(InputError, match=rf"'Deflactore' is missing or not positive in 1 row.*{hid}.*undo_deflator=False"):
+        load(base.assign(Deflactore=np.where(base.index == 5, 0.0, 100.0)))
     with pytest.raises(InputError, match="negative_income must be"):
         load(base, negative_income="drop")

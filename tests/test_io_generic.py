@@ -101,7 +101,14 @@ def test_bad_inputs(frame):
     _err(frame.assign(ing_cor=np.where(row3, "n/a", frame["ing_cor"].astype(str))), rf"non-numeric values in 1 row.*{hid}")
     _err(frame, "income_period must be", {**SPEC, "metadata": {"income_period": "weekly"}})
     _err(frame, r"unknown metadata key\(s\) \['countri'\]", {**SPEC, "metadata": {"countri": "X"}})
-    _err(frame, f"has codes not in area_codes.*{int((frame['tam_loc'] != 1).sum())} rows", {**SPEC, "area": "tam_loc", "area_codes": {"1": "urban"}})
+    _err(frame, rf"has codes \['4'\] not in area_codes.*{int((frame['tam_loc'] != 1).sum())} rows.*"
+                "add them to area_codes", {**SPEC, "area": "tam_loc", "area_codes": {"1": "urban"}})
+    # float codes (1.0) and string codes ("1") map like integer codes
+    spec = {**SPEC, "area": "tam_loc", "area_codes": {"1": "urban", "2": "urban", "3": "urban", "4": "rural"}}
+    for col in (frame["tam_loc"].astype(float), frame["tam_loc"].astype(str)):
+        s = read_survey(frame.assign(tam_loc=col), spec)
+        assert (s.data["area"].to_numpy() == np.where(frame["tam_loc"] == 4, "rural", "urban")).all()
+        assert s.role("area") == "area"
     _err(frame, "negative_income must be", negative_income="drop")
 
 
@@ -118,6 +125,9 @@ def test_policies_reported(frame):
     over = frame.assign(remesas=np.where(frame.index == 3, frame["ing_cor"] + 1, frame["remesas"]))
     kept = read_survey(over, SPEC, remittances_exceed="keep")
     assert kept.report.find("remittances_exceed")[0].rows == 1
-    n_zero = int((frame["ing_cor"] == 0).sum())
-    if n_zero:
-        assert read_survey(frame, SPEC).report.find("zero_income")[0].rows == n_zero
+    # two rows with zero income (and no remittances) are kept and reported, never dropped
+    zero = frame.assign(ing_cor=np.where(frame.index.isin([3, 7]), 0.0, frame["ing_cor"]),
+                        remesas=np.where(frame.index.isin([3, 7]), 0.0, frame["remesas"]))
+    zs = read_survey(zero, SPEC)
+    assert zs.n == len(frame)
+    assert zs.report.find("zero_income")[0].rows == int((zero["ing_cor"] == 0).sum()) >= 2

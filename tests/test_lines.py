@@ -53,6 +53,10 @@ def test_errors():
         PovertyLines(pd.DataFrame([{**base, "poverty": 0.0}]))
     with pytest.raises(InputError, match="duplicated"):
         PovertyLines(pd.DataFrame([base, base]))
+    with pytest.raises(InputError, match=r"'year' must be a whole number; got \['2020a'\] in 1 row"):
+        PovertyLines(pd.DataFrame([{**base, "year": "2020a"}]))
+    with pytest.raises(InputError, match="'area' is missing in 1 row"):
+        PovertyLines(pd.DataFrame([{**base, "area": None}]))
     with pytest.raises(InputError, match="lacks column"):
         PovertyLines(pd.DataFrame([{"country": "X"}]))
 

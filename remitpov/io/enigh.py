@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey, SurveyMetadata
-from .generic import check_income, file_format, ids_of, read_table, require_columns
+from .generic import _numeric, check_income, file_format, ids_of, read_table, require_columns
 
 __all__ = ["read_enigh", "ENIGH_ALIASES", "ENIGH_SOURCES", "MONEY_COLUMNS", "DECILE_HELPERS"]
 
@@ -226,11 +226,13 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
             bad = ~np.isfinite(d) | (d <= 0)
             if bad.any():
                 raise InputError(f"deflator column 'Deflactore' is missing or not positive in "
-                                 f"{describe_rows(bad, ids_of(df, _IDS))}")
+                                 f"{describe_rows(bad, ids_of(df, _IDS))}; fix those values, or pass "
+                                 "undo_deflator=False to keep the deflated amounts")
             cols = [c for c in MONEY_COLUMNS if c in df.columns]
             df = df.copy()
-            for c in cols:
-                df[c] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float) * d / 100.0
+            idv = ids_of(df, _IDS)
+            for c in cols:  # non-numeric text raises (naming the rows) instead of becoming NaN
+                df[c] = _numeric(df, c, "ENIGH money", idv).to_numpy() * d / 100.0
             report = report.add("deflator_undone", f"money columns {cols} x Deflactore / 100 -> original pesos "
                                                    f"(Deflactore from {np.min(d):.4g} to {np.max(d):.4g})",
                                 "deflactore", len(df))
@@ -243,7 +245,9 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
         t = pd.to_numeric(df["tam_loc"], errors="coerce")
         bad = ~t.isin([1, 2, 3, 4]).to_numpy()
         if bad.any():
-            raise InputError(f"tam_loc must be 1-4; other or missing values in {describe_rows(bad, ids_of(df, _IDS))}")
+            raise InputError(f"tam_loc must be 1-4; other or missing values {sorted(map(str, df.loc[bad, 'tam_loc'].unique()))[:5]} "
+                             f"in {describe_rows(bad, ids_of(df, _IDS))}; recode them (1-3 urban, 4 rural) or drop "
+                             "the tam_loc column to load without an area")
         df = df.copy()
         df["area"] = np.where(t.to_numpy() == 4, "rural", "urban")
         roles["area"] = "area"

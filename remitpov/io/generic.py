@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError, SpecError, describe_rows
-from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata
+from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids
 
 __all__ = ["read_table", "read_survey", "require_columns", "check_income", "ROLE_KEYS",
            "INCOME_POLICIES", "ids_of"]
@@ -142,7 +142,7 @@ def ids_of(df: pd.DataFrame, ids) -> np.ndarray | None:
         return None
     if len(ids) == 1:
         return df[ids[0]].to_numpy()
-    return df[ids].astype(str).agg("-".join, axis=1).to_numpy()
+    return join_ids(df, ids)
 
 
 def _numeric(df: pd.DataFrame, col: str, what: str, idv) -> pd.Series:
@@ -412,13 +412,17 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     if spec.get("area_codes") is not None and "area" in roles:
         codes = {str(k): v for k, v in dict(spec["area_codes"]).items()}
         raw = df[roles["area"]]
-        key = raw.map(lambda v: str(int(v)) if isinstance(v, (int, float, np.integer, np.floating))
-                      and not pd.isna(v) and float(v).is_integer() else str(v))
-        lab = key.map(codes)
+        # map the distinct values, not the rows: integral numbers as "1" (1, 1.0 -> "1"), others str()
+        inv, uniq = pd.factorize(raw, use_na_sentinel=False)
+        keys = np.array([str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v)
+                         and float(v).is_integer() else str(v) for v in uniq], dtype=object)
+        lab = pd.Series(keys[inv] if len(uniq) else np.array([], dtype=object), index=df.index).map(codes)
         bad = lab.isna().to_numpy()
         if bad.any():
-            raise InputError(f"area column {roles['area']!r} has codes not in area_codes "
-                             f"{sorted(codes)} in {describe_rows(bad, ids_of(df, ids))}")
+            unknown = sorted(set(keys[inv[bad]]))
+            raise InputError(f"area column {roles['area']!r} has codes {unknown[:10]} not in area_codes "
+                             f"{sorted(codes)} in {describe_rows(bad, ids_of(df, ids))}; add them to area_codes "
+                             "in the spec or recode the column")
         df["area"] = lab.to_numpy()
         report = report.add("converted", f"area codes of {roles['area']!r} recoded to labels {codes} in column "
                                          "'area'", "area", len(df))
