@@ -60,7 +60,7 @@ Negative incomes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -162,6 +162,34 @@ def _finish(p: _Prep, keys, est, z, *, replicate: Callable | None = None, totals
                                             else "Taylor linearisation (influence functions)"),)
     return make_table(keys, est, V, design, level=ci_level, dist=dist, title=title, notes=notes,
                       extra=pd.DataFrame(extra) if extra else None)
+
+
+@dataclass(frozen=True, eq=False)
+class _Part:
+    """One measure of one income, before the variance: what :func:`_finish` needs.
+
+    ``Z`` (n, k) influence values (None when only replicates apply); ``replicate``
+    (``W (n, r) -> (r, k)``) and/or ``totals`` (``(Y, f)``) for replicate designs; ``vcov``
+    overrides the linearised variance of a single-income table (quantiles: Woodruff;
+    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses). Rows are
+    domain-major, ``D`` domains.
+    """
+
+    keys: pd.DataFrame
+    est: np.ndarray
+    Z: np.ndarray | None
+    D: int
+    replicate: Callable | None = None
+    totals: tuple | None = None
+    vcov: np.ndarray | None = None
+    title: str = ""
+    notes: tuple = ()
+    n_obs: np.ndarray | None = None
+
+
+def _finish_part(p: _Prep, part: _Part, ci_level: float, dist: str) -> EstimateTable:
+    return _finish(p, part.keys, part.est, part.Z, replicate=part.replicate, totals=part.totals, vcov=part.vcov,
+                   ci_level=ci_level, dist=dist, title=part.title, notes=part.notes, n_obs=part.n_obs)
 
 
 def _keys(p: _Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFrame:
@@ -389,13 +417,19 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
     EstimateTable
         Keys ``measure="quantile"``, ``variable``, domain, ``p``.
     """
+    p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _quantile_part(p, probs, rule=rule, se_method=se_method, bandwidth=bandwidth,
+                                          ci_level=ci_level, dist=dist), ci_level, dist)
+
+
+def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str = "woodruff",
+                   bandwidth: float | None = None, ci_level: float = 0.95, dist: str = "t") -> _Part:
     rule = _rule(rule)
     if se_method not in QUANTILE_SE:
         raise InputError(f"se_method={se_method!r} is not one of {QUANTILE_SE}")
     P = np.atleast_1d(np.asarray(probs, dtype=float))
     if P.size == 0 or not np.all((P >= 0) & (P <= 1)):
         raise InputError(f"probs must lie in [0, 1], got {list(P)}")
-    p, _ = _prep(survey, income, level, by, na_rm)
     masks = _domain_masks(p)
     _check_domains(p, masks, "quantile")
     design, y = p.design, p.y
@@ -414,13 +448,14 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
         Fq[d * k:(d + 1) * k] = Wd[:, d] @ ind / Nd[d]
         Z[:, d * k:(d + 1) * k] = masks[:, d][:, None] * (ind - Fq[d * k:(d + 1) * k]) / Nd[d]
     notes = [f"quantile rule {rule!r}", "incomes at the quantile counted as y <= q in the cdf"]
+    keys = _keys(p, "quantile", [{"p": float(q)} for q in P])
+    n_obs = np.repeat(masks.sum(0), k)
     if design.replicates is not None:
         def rep(W):
             Ws = W[rk.order]
             return np.concatenate([_quantile_sorted(xs, Ws * masks[rk.order, d][:, None], P, rule).T
                                    for d in range(D)], axis=1)
-        return _finish(p, _keys(p, "quantile", [{"p": float(q)} for q in P]), est, None, replicate=rep,
-                       ci_level=ci_level, dist=dist, title="Quantiles", notes=notes, n_obs=np.repeat(masks.sum(0), k))
+        return _Part(keys, est, None, D, replicate=rep, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
     Vf = design.vcov(Fq, Z)
     se_f = np.sqrt(np.clip(np.diag(Vf), 0, None))
     if se_method == "woodruff":
@@ -451,8 +486,7 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
     V = Vf * np.outer(scale, scale)
     V[np.isnan(scale), :] = np.nan
     V[:, np.isnan(scale)] = np.nan
-    return _finish(p, _keys(p, "quantile", [{"p": float(q)} for q in P]), est, Zq, vcov=V,
-                   ci_level=ci_level, dist=dist, title="Quantiles", notes=notes, n_obs=np.repeat(masks.sum(0), k))
+    return _Part(keys, est, Zq, D, vcov=V, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
 
 
 # =====================================================================================
@@ -484,6 +518,10 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
     Equal incomes give 0. A domain with a single observation has ``G = 0``.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _gini_part(p), ci_level, dist)
+
+
+def _gini_part(p: _Prep) -> _Part:
     masks = _domain_masks(p)
     _check_domains(p, masks, "gini")
     y, w = p.y, p.design.weights
@@ -498,9 +536,9 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
             raise InputError(f"gini: the weighted mean income of {p.label!r} is <= 0 in "
                              f"{p.byname}={p.dlabels[d]!r}; the Gini is undefined")
         est[d], Z[:, d] = _concentration_if(rks[d], y, y, w)
-    return _finish(p, _keys(p, "gini"), est, Z, replicate=_gini_replicate(rks, y), ci_level=ci_level,
-                   dist=dist, title="Gini coefficient", n_obs=masks.sum(0),
-                   notes=["Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"])
+    return _Part(_keys(p, "gini"), est, Z, D, replicate=_gini_replicate(rks, y), title="Gini coefficient",
+                 n_obs=masks.sum(0),
+                 notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"))
 
 
 # =====================================================================================
@@ -522,7 +560,7 @@ def _jacobian(f: Callable, T: np.ndarray) -> np.ndarray:
     return np.column_stack(rows)
 
 
-def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes, ci_level, dist):
+def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes) -> _Part:
     """Estimate ``f(totals of Y)`` in every domain with influence ``z = Y grad f``."""
     D, m = masks.shape[1], Y.shape[1]
     w = p.design.weights
@@ -541,8 +579,8 @@ def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, ti
     def fall(Tm):
         return np.hstack([np.real(f(Tm[:, d * m:(d + 1) * m].astype(complex))) for d in range(D)]).reshape(len(Tm), D * k)
 
-    return _finish(p, keys, np.concatenate(est), np.hstack(Zs), totals=(Yall, fall), ci_level=ci_level, dist=dist,
-                   title=title, notes=notes, n_obs=np.repeat(masks.sum(0), k))
+    return _Part(keys, np.concatenate(est), np.hstack(Zs), D, totals=(Yall, fall), title=title, notes=tuple(notes),
+                 n_obs=np.repeat(masks.sum(0), k))
 
 
 def _require_income(p: _Prep, masks, positive: bool, what: str):
@@ -572,8 +610,12 @@ def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, lev
     Incomes must be positive for ``e <= 0``; non-negative for ``e > 0`` (Theil: a zero
     income contributes ``0 log 0 = 0``). Negative incomes raise.
     """
-    eps = [float(e) for e in np.atleast_1d(epsilon)]
     p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _ge_part(p, epsilon), ci_level, dist)
+
+
+def _ge_part(p: _Prep, epsilon=(0.0, 1.0, 2.0)) -> _Part:
+    eps = [float(e) for e in np.atleast_1d(epsilon)]
     masks = _domain_masks(p)
     _check_domains(p, masks, "generalized_entropy")
     _require_income(p, masks, any(e <= 0 for e in eps), "generalized_entropy")
@@ -597,7 +639,7 @@ def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, lev
         return np.column_stack([g(T) for g in fns])
 
     keys = _keys(p, "generalized_entropy", [{"epsilon": e} for e in eps])
-    return _smooth(p, masks, Y, f, keys, title="Generalised entropy", ci_level=ci_level, dist=dist,
+    return _smooth(p, masks, Y, f, keys, title="Generalised entropy",
                    notes=["GE(1) = Theil T, GE(0) = mean log deviation"])
 
 
@@ -620,10 +662,14 @@ def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "
     influence values by the exact complex-step gradient, as :func:`generalized_entropy`.
     Requires ``e > 0``; incomes positive for ``e >= 1``, non-negative for ``0 < e < 1``.
     """
+    p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _atkinson_part(p, epsilon), ci_level, dist)
+
+
+def _atkinson_part(p: _Prep, epsilon=(0.5, 1.0, 2.0)) -> _Part:
     eps = [float(e) for e in np.atleast_1d(epsilon)]
     if any(e <= 0 for e in eps):
         raise InputError(f"atkinson needs epsilon > 0 (inequality aversion), got {eps}")
-    p, _ = _prep(survey, income, level, by, na_rm)
     masks = _domain_masks(p)
     _check_domains(p, masks, "atkinson")
     _require_income(p, masks, any(e >= 1 for e in eps), "atkinson")
@@ -645,7 +691,7 @@ def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "
         return np.column_stack([g(T) for g in fns])
 
     keys = _keys(p, "atkinson", [{"epsilon": e} for e in eps])
-    return _smooth(p, masks, Y, f, keys, title="Atkinson index", ci_level=ci_level, dist=dist, notes=())
+    return _smooth(p, masks, Y, f, keys, title="Atkinson index", notes=())
 
 
 # =====================================================================================
@@ -701,15 +747,20 @@ def _partial_if(rk: _Ranked, v: np.ndarray, w: np.ndarray, probs: np.ndarray, m_
 
 def _share_prep(survey, income, by, level, na_rm, what):
     p, _ = _prep(survey, income, level, by, na_rm)
+    return (p,) + _share_checks(p, what)
+
+
+def _share_checks(p: _Prep, what: str):
+    """Domain masks (checked: usable rows, positive total income) and the ranking."""
     masks = _domain_masks(p)
     _check_domains(p, masks, what)
     for d in range(masks.shape[1]):
         if not (p.design.weights * masks[:, d]) @ p.y > 0:
             raise InputError(f"{what}: total income of {p.label!r} is <= 0 in {p.byname}={p.dlabels[d]!r}")
-    return p, masks, _Ranked(p.y)
+    return masks, _Ranked(p.y)
 
 
-def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes, ci_level, dist):
+def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) -> _Part:
     """A statistic ``g(S(p_1..p_k), T)`` of partial sums of income below population shares.
 
     Influence: chain rule over the partial sums' influence values (:func:`_partial_if`)
@@ -741,8 +792,8 @@ def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes, 
             out.append(np.real(g(np.vstack([S, T]).T.astype(complex))))
         return np.hstack(out)
 
-    return _finish(p, keys, est, np.hstack(Zs), replicate=rep, ci_level=ci_level, dist=dist, title=title,
-                   notes=notes, n_obs=np.repeat(masks.sum(0), len(est) // D))
+    return _Part(keys, est, np.hstack(Zs), D, replicate=rep, title=title, notes=tuple(notes),
+                 n_obs=np.repeat(masks.sum(0), len(est) // D))
 
 
 def income_shares(survey, income, groups=5, by=None, *, level: str = "person", na_rm: bool = False,
@@ -755,11 +806,16 @@ def income_shares(survey, income, groups=5, by=None, *, level: str = "person", n
     (fractional cut, see :func:`_partial_sorted`) and ``T`` total income. Influence values
     from ``z(S(p)) = y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (density-free).
     """
+    p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _shares_part(p, groups), ci_level, dist)
+
+
+def _shares_part(p: _Prep, groups=5) -> _Part:
     cuts = (np.linspace(0, 1, int(groups) + 1)[1:-1] if np.isscalar(groups)
             else np.asarray(groups, dtype=float))
     if cuts.size and (np.any(cuts <= 0) or np.any(cuts >= 1) or np.any(np.diff(cuts) <= 0)):
         raise InputError(f"income_shares: cut points must be increasing in (0, 1), got {list(cuts)}")
-    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "income_shares")
+    masks, rk = _share_checks(p, "income_shares")
     edges = np.concatenate([[0.0], cuts, [1.0]])
     k = len(cuts)
 
@@ -770,8 +826,7 @@ def income_shares(survey, income, groups=5, by=None, *, level: str = "person", n
 
     labels = [{"group": i + 1, "p_lower": float(edges[i]), "p_upper": float(edges[i + 1])} for i in range(k + 1)]
     return _partial_statistic(p, masks, rk, cuts, g, _keys(p, "income_share", labels), title="Income shares",
-                              notes=["shares of population quantile groups (fractional cut at the boundaries)"],
-                              ci_level=ci_level, dist=dist)
+                              notes=["shares of population quantile groups (fractional cut at the boundaries)"])
 
 
 def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
@@ -781,13 +836,18 @@ def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     ``(T - S(0.9)) / S(0.4)`` with population shares cut fractionally (as
     :func:`income_shares`); linearised SE by the chain rule.
     """
-    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "palma")
+    p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _palma_part(p), ci_level, dist)
+
+
+def _palma_part(p: _Prep) -> _Part:
+    masks, rk = _share_checks(p, "palma")
 
     def g(a):
         return ((a[:, 2] - a[:, 1]) / a[:, 0])[:, None]
 
     return _partial_statistic(p, masks, rk, [0.4, 0.9], g, _keys(p, "palma"), title="Palma ratio",
-                              notes=["top 10 % share / bottom 40 % share"], ci_level=ci_level, dist=dist)
+                              notes=["top 10 % share / bottom 40 % share"])
 
 
 def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: float = 0.8,
@@ -806,16 +866,21 @@ def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: 
     Langel & Tillé 2011); the ratio by the chain rule. Replicate designs recompute the
     ratio (quantiles included) under every replicate.
     """
+    p, _ = _prep(survey, income, level, by, na_rm)
+    return _finish_part(p, _qsr_part(p, lower=lower, upper=upper, definition=definition), ci_level, dist)
+
+
+def _qsr_part(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: str = "laeken") -> _Part:
     if not 0 < lower < upper < 1:
         raise InputError(f"quantile_share_ratio needs 0 < lower < upper < 1, got {lower}, {upper}")
-    p, masks, rk = _share_prep(survey, income, by, level, na_rm, "quantile_share_ratio")
+    masks, rk = _share_checks(p, "quantile_share_ratio")
     keys = _keys(p, "qsr", [{"lower": lower, "upper": upper}])
     notes = [f"S{round(100 * upper)}/S{round(100 - 100 * upper)} over S{round(100 * lower)}"]
     if definition == "shares":
         def g(a):
             return ((a[:, 2] - a[:, 1]) / a[:, 0])[:, None]
         return _partial_statistic(p, masks, rk, [lower, upper], g, keys, title="Quantile share ratio",
-                                  notes=notes + ["population shares cut fractionally"], ci_level=ci_level, dist=dist)
+                                  notes=notes + ["population shares cut fractionally"])
     if definition != "laeken":
         raise InputError(f"definition={definition!r} is not 'laeken' or 'shares'")
     y, w = p.y, p.design.weights
@@ -845,9 +910,9 @@ def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: 
             out.append((Tt / B)[:, None])
         return np.hstack(out)
 
-    return _finish(p, keys, est, Z, replicate=rep, ci_level=ci_level, dist=dist, title="Quantile share ratio",
-                   notes=notes + ["laeken qsr: sum y[y > q80] / sum y[y <= q20], quantiles by laeken's rule"],
-                   n_obs=masks.sum(0))
+    return _Part(keys, est, Z, D, replicate=rep, title="Quantile share ratio",
+                 notes=tuple(notes) + ("laeken qsr: sum y[y > q80] / sum y[y <= q20], quantiles by laeken's rule",),
+                 n_obs=masks.sum(0))
 
 
 def _points(points) -> np.ndarray:
@@ -902,8 +967,8 @@ def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se:
         def g(a):
             return a[:, :k] / a[:, k:k + 1]
         if se:
-            tab = _partial_statistic(p, masks, rk, P, g, _keys(p, measure, [{"p": float(x)} for x in P]),
-                                     title="Lorenz curve", notes=(), ci_level=ci_level, dist=dist)
+            tab = _finish_part(p, _partial_statistic(p, masks, rk, P, g, _keys(p, measure, [{"p": float(x)} for x in P]),
+                                                     title="Lorenz curve", notes=()), ci_level, dist)
         else:
             y, w = p.y, p.design.weights
             est = np.concatenate([_partial_sorted(rk, y[rk.order], (w * masks[:, d])[rk.order][:, None], P)[:, 0]
@@ -1156,6 +1221,191 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
     return GiniDecomposition(tab, tuple(names), p.byname, ())
 
 
-__all__ = ["quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
+# =====================================================================================
+# several income concepts on the same sample
+# =====================================================================================
+#: measure name -> function building its :class:`_Part` for one income (options by keyword)
+_PARTS: dict[str, Callable] = {
+    "gini": _gini_part,
+    "theil": lambda p: _ge_part(p, (1.0,)),
+    "mld": lambda p: _ge_part(p, (0.0,)),
+    "generalized_entropy": _ge_part,
+    "atkinson": _atkinson_part,
+    "palma": _palma_part,
+    "qsr": _qsr_part,
+    "income_shares": _shares_part,
+    "quantile": _quantile_part,
+}
+_ALIASES = {"ge": "generalized_entropy", "quantile_share_ratio": "qsr", "shares": "income_shares"}
+#: measures :func:`compare_inequality` (and :func:`remitpov.poverty.compare`) estimate jointly
+INEQUALITY_MEASURES = tuple(_PARTS) + tuple(_ALIASES)
+
+
+def _part_options(measure: str) -> tuple[str, ...]:
+    import inspect
+
+    return tuple(n for n in list(inspect.signature(_PARTS[measure]).parameters)[1:] if n not in ("ci_level", "dist"))
+
+
+def _replicate_of(part: _Part) -> Callable | None:
+    """The part's replicate rule as ``W (n, r) -> (r, k)`` (totals become ``f(W' Y)``)."""
+    if part.replicate is not None:
+        return part.replicate
+    if part.totals is not None:
+        Y, f = part.totals
+        return lambda W: np.asarray(f(W.T @ Y), dtype=float)
+    return None
+
+
+def _counted(fn: Callable, total: int, progress: Callable | None) -> Callable:
+    """``fn`` that reports ``progress(done, total)`` after every chunk of replicate columns."""
+    if progress is None:
+        return fn
+    done = [0]
+
+    def wrapped(W):
+        out = fn(W)
+        done[0] += W.shape[1]
+        progress(min(done[0], total), total)
+        return out
+    return wrapped
+
+
+def _joint(p: _Prep, parts: Sequence[_Part], names: Sequence[str], diff_labels: Sequence[str],
+           progress: Callable | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None, dict, np.ndarray]:
+    """Stack the parts of several concepts and the differences first minus each other one.
+
+    Returns keys, estimates, influence values, the replicate arguments of
+    :meth:`Design.vcov` and ``n_obs``, rows domain-major (inside a domain: concepts in
+    order, then the differences). The difference's influence values are the difference of
+    the concepts' (same units, same weights); its replicate estimates the difference of
+    the replicate estimates.
+    """
+    first = parts[0]
+    k, D = first.est.size, first.D
+    B = 2 * len(parts) - 1
+    keys = []
+    for name, part in zip(names, parts):
+        kk = part.keys.copy()
+        kk.insert(1, "concept", name)
+        keys.append(kk)
+    for lab, part in zip(diff_labels, parts[1:]):
+        kk = first.keys.copy()
+        kk["variable"] = f"{first.keys['variable'].iloc[0]} - {part.keys['variable'].iloc[0]}"
+        kk.insert(1, "concept", lab)
+        keys.append(kk)
+    per = k // D
+    order = (np.arange(B)[None, :, None] * k + np.arange(D)[:, None, None] * per
+             + np.arange(per)[None, None, :]).ravel()  # domain-major
+    keys = pd.concat(keys, ignore_index=True).iloc[order].reset_index(drop=True)
+
+    def stack(blocks):
+        return np.hstack(list(blocks) + [blocks[0] - b for b in blocks[1:]])[..., order]
+
+    est = stack([pt.est for pt in parts])
+    Z = None if any(pt.Z is None for pt in parts) else stack([np.asarray(pt.Z, dtype=float) for pt in parts])
+    n_obs = None if first.n_obs is None else np.tile(first.n_obs, B)[order]
+    rep: dict = {}
+    if p.design.replicates is not None:
+        if all(pt.totals is not None and pt.replicate is None for pt in parts):
+            Ys = [pt.totals[0] for pt in parts]
+            edges = np.cumsum([0] + [Y.shape[1] for Y in Ys])
+
+            def f(T):
+                return stack([np.asarray(pt.totals[1](T[:, a:b]), dtype=float)
+                              for pt, a, b in zip(parts, edges[:-1], edges[1:])])
+            rep["totals"] = (np.hstack(Ys), f)
+        else:
+            fns = [_replicate_of(pt) for pt in parts]
+            if any(fn is None for fn in fns):
+                raise InputError("this measure does not support replicate-weight designs")
+            rep["replicate"] = _counted(lambda W: stack([fn(W) for fn in fns]),
+                                        p.design.replicates.n_replicates, progress)
+    return keys, est, Z, rep, n_obs
+
+
+def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gini", by=None, *,
+                       level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+                       label: str | None = None, progress: Callable | None = None, **options) -> EstimateTable:
+    """An inequality measure for several income concepts on the same sample, jointly.
+
+    Every concept (e.g. income with and without remittances) is measured on the same
+    units with the same weights, so the estimates are correlated; this function returns
+    them with their joint covariance and the differences FIRST minus each other concept,
+    whose SE comes from the difference of the influence values
+    (``Var(G1 - G2) = V1 + V2 - 2 C12``) or, on replicate designs, from the replicate-wise
+    differences. Each concept's estimate and SE are exactly those of the single-income
+    function (:func:`gini`, :func:`theil`, ...).
+
+    Parameters
+    ----------
+    survey : Survey or Design
+    incomes : mapping ``{label: column or array}``
+        Two or more concepts, e.g. ``{"with": "y_with", "without": "y_without"}``.
+    measure : str
+        ``"gini"``, ``"theil"``, ``"mld"``, ``"generalized_entropy"`` (``"ge"``;
+        option ``epsilon``), ``"atkinson"`` (``epsilon``), ``"palma"``, ``"qsr"``
+        (``"quantile_share_ratio"``; ``lower``, ``upper``, ``definition``),
+        ``"income_shares"`` (``"shares"``; ``groups``) or ``"quantile"`` (``probs``,
+        ``rule``, ``se_method``, ``bandwidth``).
+    by : str, array, optional
+        Domains (zero weights on the full design).
+    level, na_rm, ci_level, dist
+        As in the single-income functions. A row with a missing value in ANY concept is
+        treated alike in all of them (``na_rm=True``: outside every domain), so all
+        concepts use the same sample.
+    label : str, optional
+        Label of the difference with two concepts (default ``"first - second"``).
+    progress : callable, optional
+        ``progress(done, total)`` called after each chunk of replicates when the
+        statistic is recomputed replicate by replicate (replicate designs only).
+    **options
+        The measure's options (above).
+
+    Returns
+    -------
+    EstimateTable
+        Keys ``measure``, ``concept`` (the labels, then ``"first - other"``),
+        ``variable`` and the domain column (plus the measure's own keys such as
+        ``epsilon`` or ``p``); rows domain-major, concepts then differences.
+
+    Examples
+    --------
+    >>> t = compare_inequality(s, {"with": "y_with", "without": "y_without"}, "gini")  # doctest: +SKIP
+    >>> t.get(concept="with - without")  # doctest: +SKIP
+    """
+    if incomes is None or len(incomes) < 2:
+        raise InputError("compare_inequality needs at least two income concepts, e.g. "
+                         "{'with': 'y_with', 'without': 'y_without'}")
+    m = _ALIASES.get(measure, measure)
+    if m not in _PARTS:
+        raise InputError(f"measure={measure!r} is not one of {INEQUALITY_MEASURES}")
+    allowed = _part_options(m)
+    bad = sorted(set(options) - set(allowed))
+    if bad:
+        raise InputError(f"compare_inequality(measure={measure!r}) got unknown option(s) {bad}; "
+                         f"its options are {list(allowed) or 'none'}")
+    if m == "quantile":
+        options = dict(options, ci_level=ci_level, dist=dist)
+    names = [str(k) for k in incomes]
+    cols = list(incomes.values())
+    if len(set(names)) != len(names):
+        raise InputError(f"concept labels must be distinct, got {names}")
+    p0, rest = _prep(survey, cols[0], level, by, na_rm, extra=cols[1:])
+    preps = [replace(p0, y=y, label=c if isinstance(c, str) else n) for y, c, n in zip([p0.y] + rest, cols, names)]
+    parts = [_PARTS[m](pi, **options) for pi in preps]
+    if label is not None and len(names) != 2:
+        raise InputError("label= names the difference of exactly two concepts; with more, differences are "
+                         "labelled 'first - other'")
+    diffs = [label] if label is not None else [f"{names[0]} - {n}" for n in names[1:]]
+    keys, est, Z, rep, n_obs = _joint(p0, parts, names, diffs, progress)
+    first = parts[0]
+    notes = first.notes + (f"difference = {names[0]} minus {', '.join(names[1:])}: same sample, joint vcov "
+                           "(difference of influence values / of replicate estimates)",)
+    return _finish(p0, keys, est, Z, ci_level=ci_level, dist=dist, title=f"{first.title}: {' vs '.join(names)}",
+                   notes=notes, n_obs=n_obs, **rep)
+
+
+__all__ = ["compare_inequality", "INEQUALITY_MEASURES", "quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
            "quantile_share_ratio", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
            "QUANTILE_RULES"]

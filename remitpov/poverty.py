@@ -692,10 +692,11 @@ def watts(survey, income, line, by=None, *, level: str = "person", strict: bool 
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=False, title="Watts index")
 
 
-def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=(0, 1, 2), by=None, *, measure: str = "fgt",
-            level: str = "person", strict: bool = True, ci_level: float = 0.95, dist: str = "t",
-            na_rm: bool = False, headcount_total: bool = False, label: str | None = None) -> EstimateTable:
-    """Poverty under two income concepts on the same sample, and their difference.
+def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
+            level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
+            na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
+            **options) -> EstimateTable:
+    """Poverty (or inequality) under two income concepts on the same sample, and their difference.
 
     Parameters
     ----------
@@ -706,8 +707,22 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=(0, 1, 2
     line : as in :func:`fgt`
         The same line specification for both concepts. A :class:`RelativeLine` without
         ``income=`` is recomputed on each concept's own distribution; give ``income=``
-        to anchor a single line.
-    measure : {"fgt", "watts"}
+        to anchor a single line. Not used by inequality measures (giving it raises).
+    alpha : float or sequence, default ``(0, 1, 2)``
+        FGT parameters (``measure="fgt"`` only).
+    measure : {"fgt", "watts"} or an inequality measure
+        An inequality measure (``"gini"``, ``"theil"``, ``"mld"``, ``"atkinson"``,
+        ``"palma"``, ``"qsr"``, ``"quantile"``, ... see
+        :data:`remitpov.inequality.INEQUALITY_MEASURES`) is delegated to
+        :func:`remitpov.inequality.compare_inequality` with ``**options`` (e.g.
+        ``epsilon=`` or ``probs=``); poverty-only arguments (``line``, ``alpha``,
+        ``strict``, ``headcount_total``) then raise :class:`InputError`.
+    strict : bool, default True
+        ``y < z`` (poverty measures only).
+    headcount_total : bool, default False
+        Add the number of poor (``measure="fgt"`` only).
+    **options
+        Options of an inequality measure (none for poverty measures).
 
     Returns
     -------
@@ -719,8 +734,23 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=(0, 1, 2
     """
     if incomes is None or len(incomes) != 2:
         raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
+    from .inequality import INEQUALITY_MEASURES, compare_inequality
+
+    if measure in INEQUALITY_MEASURES:
+        given = [n for n, v in (("line", line), ("alpha", alpha), ("strict", strict),
+                                ("headcount_total", headcount_total)) if v is not None]
+        if given:
+            raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
+                             "('fgt', 'watts'); remove them (inequality measures need no line)")
+        return compare_inequality(survey, incomes, measure, by, level=level, na_rm=na_rm, ci_level=ci_level,
+                                  dist=dist, label=label, **options)
+    if options:
+        raise InputError(f"compare(measure={measure!r}) got unknown argument(s) {sorted(options)}")
     if line is None:
         raise InputError("compare needs a poverty line")
+    alpha = (0, 1, 2) if alpha is None else alpha
+    strict = True if strict is None else strict
+    headcount_total = False if headcount_total is None else headcount_total
     names = list(incomes)
     lab = label or f"{names[0]} - {names[1]}"
     if measure == "fgt":
@@ -728,7 +758,8 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=(0, 1, 2
     elif measure == "watts":
         al, headcount_total = ("watts",), False
     else:
-        raise InputError(f"measure={measure!r}: use 'fgt' or 'watts' (sen/sst have their own functions)")
+        raise InputError(f"measure={measure!r}: use 'fgt', 'watts' or an inequality measure {INEQUALITY_MEASURES} "
+                         "(sen/sst have their own functions)")
     return _poverty_table(survey, dict(incomes), line, al, by, level=level, strict=strict, ci_level=ci_level,
                           dist=dist, na_rm=na_rm, headcount_total=headcount_total, contrast=lab,
                           title=f"Poverty: {names[0]} vs {names[1]}",
