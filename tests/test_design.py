@@ -92,7 +92,7 @@ def test_replicates_of_a_total_equal_linearisation(kind):
     v_lin = d.vcov(est, y)
     dr = d.with_replicates(kind)
     v_rep = dr.vcov(est, y, totals=(y[:, None], lambda T: T))
-    np.testing.assert_allclose(v_rep, v_lin, rtol=1e-10)
+    np.testing.assert_allclose(v_rep, v_lin, rtol=1e-10)  # exact identity: rounding only
 
 
 def test_bootstrap_close_to_linearisation_and_unbiased_factors():
@@ -126,7 +126,7 @@ def test_replicate_row_path_equals_totals_path():
     est, z, tot = ratio_linearization(w, y, np.ones_like(y))
     v_fast = d.vcov(est, z, totals=tot)
     v_rows = d.vcov(est, z, replicate=lambda W: (W.T @ y) / W.sum(0))
-    np.testing.assert_allclose(v_rows, v_fast, rtol=1e-10)
+    np.testing.assert_allclose(v_rows, v_fast, rtol=1e-10)  # same replicate estimates, summed differently
 
 
 def test_user_supplied_replicate_weights_equal_generated():
@@ -137,6 +137,7 @@ def test_user_supplied_replicate_weights_equal_generated():
     sup = d.with_replicate_weights(W, kind="jkn", scale=1.0, rscales=gen.replicates.rscales)
     a = rp.mean(gen, y).get()
     b = rp.mean(sup, y).get()
+    # identical replicate weights, two code paths: rounding only
     assert a.se == pytest.approx(b.se, rel=1e-12)
     # domains zero the supplied replicate weights too
     dom = y > np.median(y)
@@ -152,6 +153,7 @@ def test_srs_mean_variance_closed_form(n, seed):
     y = np.random.default_rng(seed).normal(size=n)
     d = Design.from_arrays(np.ones(n))
     se = rp.mean(d, y).get().se
+    # closed form, rounding only (abs for the all-equal-y case where both are ~0)
     assert se == pytest.approx(np.sqrt(y.var(ddof=1) / n), rel=1e-9, abs=1e-14)
 
 
@@ -161,6 +163,7 @@ def test_weight_scale_invariance_of_mean_se(seed, c):
     w, strata, psu, y = _paired_design(seed=seed)
     a = rp.mean(Design.from_arrays(w, strata=strata, psu=psu), y).get()
     b = rp.mean(Design.from_arrays(c * w, strata=strata, psu=psu), y).get()
+    # exact invariance; c up to 100 costs a few ulps in the weighted sums of squares
     assert a.estimate == pytest.approx(b.estimate, rel=1e-10)
     assert a.se == pytest.approx(b.se, rel=1e-8)
 
