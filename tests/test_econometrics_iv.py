@@ -41,6 +41,7 @@ def cig(shared):
 
 
 def _check(res, r, se_key):
+    assert sorted(NAMES[k] for k in res.params.index) == sorted(r["coef"])  # every R coefficient checked
     for k, v in res.params.items():
         assert v == pytest.approx(r["coef"][NAMES[k]], rel=RTOL)
         assert res.std_errors[k] == pytest.approx(r[se_key][NAMES[k]], rel=RTOL)

@@ -52,6 +52,7 @@ def test_pscore_equals_r_glm(lalonde, ref):
     ps = PropensityScore(FORMULA, lalonde).fit()
     np.testing.assert_allclose(ps.pscore, ref["pscore"], atol=1e-6)
     names = {"Intercept": "(Intercept)", "race[T.hispan]": "racehispan", "race[T.white]": "racewhite"}
+    assert sorted(names.get(k, k) for k in ps.params.index) == sorted(ref["ps_coef"])
     for k, v in ps.params.items():
         assert v == pytest.approx(ref["ps_coef"][names.get(k, k)], rel=1e-6)
 
@@ -78,6 +79,9 @@ def test_matchit_vignette_regressions(matchit_fit, lalonde, ref):
 def test_balance_equals_matchit_summary(matchit_fit, ref):
     b = matchit_fit.balance
     names = {"race[T.hispan]": "racehispan", "race[T.white]": "racewhite"}
+    # every model column is checked; MatchIt also lists the score ('distance') and race's base level
+    ours = {names.get(c, c) for c in b.index}
+    assert ours <= set(ref["smd_all"]) and set(ref["smd_all"]) - ours == {"distance", "raceblack"}
     for cov in b.index:
         k = names.get(cov, cov)
         assert b.loc[cov, "smd"] == pytest.approx(ref["smd_all"][k], rel=1e-9)
