@@ -26,6 +26,15 @@ How it is generated (all vectorised, deterministic for a seed and country name):
    monthly per-capita income with remittances, the rural one ``rural_line_ratio`` times
    that, and the indigence lines half of each. They give poverty rates of 20-50 %.
 
+6. Optional (``migration_types=True``): a three-category migration status
+   ``migration_status`` in {"none", "internal", "international"} from a multinomial logit
+   with iid Gumbel errors (see :data:`MIGRATION_TYPES_DGP`), the log-wage error correlated
+   with the normal transforms of those errors (Bourguignon--Fournier--Gurgand's design),
+   internal migrants' transfers (in ``transf_hog`` and separately in
+   ``internal_transfers``) and an internal-migration network ``int_network`` (PSU level,
+   the exclusion restriction for internal migration). The extra randomness comes from a
+   separate random stream, so the default survey is unchanged.
+
 Nothing here is real data; use it to exercise the pipeline, never to report figures.
 """
 from __future__ import annotations
@@ -35,11 +44,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from .exceptions import InputError
 from .survey import LoadReport, Survey, SurveyMetadata
 
-__all__ = ["synthetic_survey", "synthetic_countries", "synthetic_lines", "COUNTRY_PARAMS"]
+__all__ = ["synthetic_survey", "synthetic_countries", "synthetic_lines", "COUNTRY_PARAMS", "MIGRATION_TYPES_DGP"]
 
 #: Parameters of the three synthetic countries of :func:`synthetic_countries`.
 COUNTRY_PARAMS = {
@@ -57,6 +67,22 @@ _SOURCES = {"labour": "ingtrab", "rents": "rentas", "pensions": "jubilacion", "s
             "imputed_rent": "estim_alqu", "other": "otros_ing"}
 
 
+#: The data-generating process of ``synthetic_survey(..., migration_types=True)``.
+#: Utilities (status = argmax_j V_j + eps_j, eps_j iid standard Gumbel, "none" = 0)::
+#:
+#:     V_internal      = -1.9 + 6.0 int_network + 0.3 rural + 0.04 (head_educ - 8)
+#:     V_international = -2.6 + 9.0 mig_network + 0.5 rural - 0.06 (head_educ - 8) + 0.3 head_female
+#:
+#: The log-wage error is ``0.6 (sum_j r_j Phi^-1(G(eps_j)) + sqrt(1 - sum r_j^2) v)`` with
+#: ``r = (none, internal, international)`` below (``G`` the Gumbel cdf), so the correlations
+#: of the outcome error with the normal-transformed choice errors are known (BFG 2007).
+#: Migrants' households lose earners (0.6 international, 0.5 internal); internal migrants
+#: send ``internal_share`` x (log-normal, sd 0.5) x pre-transfer income per month.
+MIGRATION_TYPES_DGP = {"r": (0.2, -0.3, -0.3), "sigma": 0.6, "internal_share": 0.35,
+                       "internal": {"const": -1.9, "int_network": 6.0, "rural": 0.3, "head_educ": 0.04},
+                       "earner_loss": {"international": 0.6, "internal": 0.5}}
+
+
 def _rng(seed: int, country: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(str(country).encode())])
 
@@ -69,7 +95,7 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
                      rural_share: float = 0.45, migration: float = 1.0, income_level: float = 1.0,
                      n_regions: int = 4, hh_per_psu: int = 10, population_households: float | None = None,
                      line_ratio: float = 0.7, rural_line_ratio: float = 0.75, year: int = 2024,
-                     currency: str = "LCU") -> Survey:
+                     currency: str = "LCU", migration_types: bool = False) -> Survey:
     """Generate one synthetic household survey.
 
     Parameters
@@ -97,6 +123,12 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
         Poverty-line calibration (see module docstring).
     year : int
     currency : str
+    migration_types : bool
+        Add a three-category migration status (module docstring, :data:`MIGRATION_TYPES_DGP`):
+        columns ``migration_status`` ("none"/"internal"/"international"), ``int_network``
+        and ``internal_transfers`` (quarterly, already included in ``transf_hog`` and
+        ``ing_cor``); ``has_migrant`` then means a member abroad (international). Default
+        False: the survey is exactly the one generated without the option.
 
     Returns
     -------
@@ -148,11 +180,29 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
     # ---- migration and remittances
     lin = -2.6 + 9.0 * mig_network[psu] + 0.5 * rural - 0.06 * (head_educ - 8) + 0.3 * head_female
     has_migrant = rng.random(n) < _logistic(lin)
+    if migration_types:  # separate stream: the default survey's draws are untouched
+        rng2 = np.random.default_rng([int(seed), zlib.crc32(str(country).encode()), 3])
+        dgp = MIGRATION_TYPES_DGP
+        int_network = np.clip(rng2.beta(1.5, 9.0, n_psu) * migration, 0, 0.95)
+        ci = dgp["internal"]
+        v_int = ci["const"] + ci["int_network"] * int_network[psu] + ci["rural"] * rural + ci["head_educ"] * (
+            head_educ - 8)
+        eps = rng2.gumbel(size=(n, 3))
+        status_code = np.argmax(np.column_stack([np.zeros(n), v_int, lin]) + eps, axis=1)
+        has_migrant = status_code == 2
+        internal = status_code == 1
+        eps_star = special.ndtri_exp(-np.exp(-eps))  # Phi^-1(G(eps)): standard normal
+        r_corr = np.asarray(dgp["r"])
     recipient = np.where(has_migrant, rng.random(n) < 0.85, rng.random(n) < 0.02)
     # ---- pre-remittance income (monthly, per household)
     earners = np.maximum(n_19plus + 0.5 * n_14_18 - 0.6 * has_migrant, 0.5)
+    wage_error = rng.normal(0, 0.6, n)
+    if migration_types:
+        earners = np.maximum(n_19plus + 0.5 * n_14_18 - dgp["earner_loss"]["international"] * has_migrant
+                             - dgp["earner_loss"]["internal"] * internal, 0.5)
+        wage_error = dgp["sigma"] * (eps_star @ r_corr + np.sqrt(1 - r_corr @ r_corr) * wage_error / 0.6)
     log_wage = (np.log(2200 * income_level) + 0.075 * head_educ - 0.35 * rural + psu_effect[psu]
-                - 0.15 * head_female + rng.normal(0, 0.6, n))
+                - 0.15 * head_female + wage_error)
     labour = np.exp(log_wage) * earners ** 0.8 * np.where(rng.random(n) < 0.05, 0.0, 1.0)
     u = rng.random((n, 6))
     pensions = np.where((head_age >= 60) & (u[:, 0] < np.where(rural, 0.2, 0.45)),
@@ -171,11 +221,17 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
     other = np.where(rng.random(n) < 0.02, np.exp(rng.normal(np.log(800 * income_level), 0.7, n)), 0.0)
     pre = pre + bene_gob + imputed_rent + other
     remit = np.where(recipient, np.exp(rng.normal(np.log(0.6), 0.55, n)) * np.maximum(pre, 1500 * income_level), 0.0)
+    if migration_types:
+        internal_tr = np.where(internal, dgp["internal_share"] * np.exp(rng2.normal(0.0, 0.5, n))
+                               * np.maximum(pre, 1500 * income_level), 0.0)
+        transf_hog = transf_hog + internal_tr
     monthly = {"ingtrab": labour, "rentas": rents, "jubilacion": pensions, "becas": scholarships,
                "donativos": donations, "remesas": remit, "bene_gob": bene_gob, "transf_hog": transf_hog,
                "trans_inst": trans_inst, "estim_alqu": imputed_rent, "otros_ing": other}
     quarterly = {k: np.round(3.0 * v, 2) for k, v in monthly.items()}
     ing_cor = np.round(sum(quarterly.values()), 2)
+    if migration_types:  # the internal part of transf_hog, rounded so that it never exceeds it
+        internal_q = np.minimum(np.round(3.0 * internal_tr, 2), quarterly["transf_hog"])
     # ---- weights: rural PSUs oversampled, noise within strata
     pop = float(population_households or 400.0 * n_households)
     base = np.where(rural, 0.75, 1.15) * np.exp(rng.normal(0, 0.25, n_psu))[psu] * np.exp(rng.normal(0, 0.1, n))
@@ -196,6 +252,10 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
         "mig_network": np.round(mig_network[psu], 4), "has_migrant": has_migrant.astype(int),
         "ing_cor": ing_cor, **quarterly,
     })
+    if migration_types:
+        df["migration_status"] = np.array(["none", "internal", "international"])[status_code]
+        df["int_network"] = np.round(int_network[psu], 4)
+        df["internal_transfers"] = internal_q
     df["transfer"] = np.round(df[["jubilacion", "becas", "donativos", "remesas", "bene_gob", "transf_hog",
                                   "trans_inst"]].sum(axis=1), 2)
     # ---- lines per person per month, calibrated on the generated data (see module docstring)
@@ -211,6 +271,8 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
     params = dict(seed=seed, country=country, n_households=n, rural_share=rural_share, migration=migration,
                   income_level=income_level, n_regions=n_regions, hh_per_psu=hh_per_psu, line_ratio=line_ratio,
                   rural_line_ratio=rural_line_ratio)
+    if migration_types:
+        params["migration_types"] = True
     report = LoadReport().add("generated", f"synthetic survey {params}", rows=n)
     meta = SurveyMetadata(name=f"synthetic-{country}", country=str(country), year=year, currency=currency,
                           income_period="quarter", weight_unit="household", loader="synthetic_survey",
@@ -221,6 +283,9 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
              "n_children": "n_children", "n_0_5": "n_0_5", "n_6_12": "n_6_12", "n_13_18": "n_13_18",
              "n_19plus": "n_19plus", "poverty_line": "poverty_line", "indigence_line": "indigence_line",
              "instrument": "mig_network", "migrant": "has_migrant"}
+    if migration_types:
+        roles.update({"migration_status": "migration_status", "internal_remittances": "internal_transfers",
+                      "instrument_internal": "int_network"})
     return Survey(df, weight="factor", strata="est_dis", psu="upm", unit="household", size="tot_integ",
                   ids=("folioviv", "foliohog"), roles=roles, sources=dict(_SOURCES), metadata=meta, report=report)
 

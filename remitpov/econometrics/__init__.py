@@ -16,3 +16,4 @@ from .treatment import (AugmentedIPW, InverseProbabilityWeighting, MatchingResul
                         PropensityScoreMatching, PropensityScoreResults, TreatmentEffectResults, balance_table)
 from .iv import IVResults, RemittanceIV
 from .panel import PanelResults, RemittancePanel
+from .multinomial import MultinomialSelection, MultinomialSelectionResults, multinomial_counterfactual_income

@@ -1,0 +1,921 @@
+"""Selection correction based on the multinomial logit, and the multinomial counterfactual.
+
+Households choose one of ``J`` migration statuses (e.g. ``"none"``, ``"internal"``,
+``"international"``). The (log) income equation of the *base* status ``s`` (no migrants)
+is observed only for households in ``s``::
+
+    status = argmax_j (Z gamma_j + eps_j),   eps_j iid Gumbel (type-I extreme value)
+    y_s    = X beta + u,                     observed iff status = s,
+
+so that ``E[y_s | X, Z, status = s] = X beta + E[u | status = s]``. The first stage is a
+multinomial logit (``gamma_s = 0``, the base status is the reference category); the
+second stage is least squares of ``y_s`` on ``X`` and correction terms built from the
+fitted probabilities ``P_1 .. P_J`` (Bourguignon, Fournier & Gurgand 2007, "BFG"):
+
+``method="lee"`` -- Lee (1983)
+    One term ``phi(Phi^-1(P_s)) / P_s`` (the inverse Mills ratio evaluated at
+    ``Phi^-1(P_s)``); its coefficient is ``sigma rho`` with ``rho`` the correlation of
+    ``u`` with the normal transform of the selection error. With two statuses and a
+    binary logit this is Heckman's two-step with ``Phi^-1(Lambda(Z gamma))`` in place of
+    the probit index.
+``method="dmf"`` -- Dubin & McFadden (1984)
+    ``E[u | eps] = sigma sqrt(6)/pi sum_j r_j (eps_j - E eps_j)`` with ``sum_j r_j = 0``:
+    ``J - 1`` terms, one per non-base status ``j``,
+    ``sqrt(6)/pi [P_j ln P_j / (1 - P_j) + ln P_s]`` (= ``sqrt(6)/pi E[eps_j - eps_s | s]``).
+    The ``sqrt(6)/pi`` factor standardises the Gumbel errors, so each coefficient is
+    ``sigma r_j`` (``r_j`` = correlation of ``u`` with ``eps_j``).
+``method="dmf1"`` -- BFG's "DMF variant 1"
+    The same without the restriction ``sum r_j = 0``: ``J`` terms,
+    ``sqrt(6)/pi (-ln P_s)`` for the base and ``sqrt(6)/pi P_j ln P_j / (1 - P_j)`` for ``j != s``.
+``method="bfg"`` -- BFG's "DMF variant 2" (the default; recommended by BFG's Monte Carlo)
+    Linearity in the *normal transforms* ``eps*_j = Phi^-1(G(eps_j))`` (``G`` the Gumbel
+    cdf): ``E[u | eps] = sigma sum_j r*_j eps*_j``. ``J`` terms, ``m(P_s)`` for the base and
+    ``m(P_j) P_j / (P_j - 1)`` for ``j != s``, with
+    ``m(P) = int Phi^-1(G(v - ln P)) g(v) dv = int_0^1 Phi^-1(t^P) dt``. Each coefficient is
+    ``sigma r*_j``. (Stata's ``selmlog, dmf(2)``.)
+
+All four rest on the fact that, with iid Gumbel errors, ``eps_s | status = s`` is Gumbel
+shifted by ``-ln P_s`` and ``eps_j | status = s`` has the distribution of ``eps_j`` given
+``status != j`` (IIA), so every conditional expectation is a closed form (``m`` by
+quadrature) in the probabilities.
+
+First stage
+-----------
+:func:`mnlogit` is a weighted multinomial logit (Newton--Raphson on the weighted
+log-likelihood, step halving). Unweighted it is statsmodels' ``MNLogit`` (same
+likelihood, same reference category; checked in the tests); with survey weights it is the
+pseudo-maximum-likelihood estimator (weights normalised to mean 1: estimates do not depend
+on their scale). statsmodels' ``MNLogit`` has no weights, and scaling weights as frequency
+weights would give wrong SEs, hence the own implementation. Perfect prediction
+(separation) raises :class:`~remitpov.exceptions.EstimationError` naming the regressor
+when a single dummy is responsible.
+
+Standard errors
+---------------
+Two-step (Murphy--Topel) sandwich: the first-stage influence values
+``psi_i = I^-1 score_i`` are propagated through the derivative of the second-stage normal
+equations with respect to ``gamma`` (analytic derivatives of the correction terms through
+the softmax), giving per-household influence values ``z_i`` of ``(beta, c, gamma)`` with
+``theta_hat - theta ~ sum_i w_i z_i``. ``cov_type="robust"`` (default:
+``G/(G-1) sum (w_i z_i)(w_i z_i)'``), ``"cluster"`` (sums within PSUs) or ``"design"``
+(:meth:`remitpov.design.Design.vcov`: strata, PSUs, fpc, replicate weights). A bootstrap
+over PSUs would re-estimate both stages and is not needed: the linearisation is exact to
+first order and is checked against a numerically differentiated stacked-moment (GMM)
+sandwich and against the Monte Carlo spread of the estimator in the tests.
+
+Counterfactual
+--------------
+:func:`multinomial_counterfactual_income` predicts the no-migration income of households
+in every non-base status (``kind="unconditional"``: ``exp(X b)``, the Barham--Boucher /
+Adams counterfactual; ``kind="conditional"``: ``exp(X b + E[u | status = j])``, which also
+carries the household's expected unobservables given its observed status), optionally
+with ``draws`` seeded imputations (coefficients from ``N(b, V_b)`` and residuals resampled,
+weight-proportionally, from the base group's second-stage residuals), and returns a
+:class:`~remitpov.econometrics.counterfactual.CounterfactualIncome` that
+:func:`~remitpov.econometrics.counterfactual.counterfactual_fgt` turns into FGT indices
+with the same estimator and SEs as the static counterfactual (Rubin's rules over draws).
+
+Data: the ENIGH concentrado has no internal-migration information (see
+:mod:`remitpov.econometrics.counterfactual`); the variant needs a survey with a
+3-category status, e.g. Mexico's MMP, Guatemala ENCOVI's migration module, or
+:func:`remitpov.synthetic.synthetic_survey` with ``migration_types=True``.
+
+References
+----------
+Bourguignon, F., Fournier, M. and Gurgand, M. (2007). Selection bias corrections based on
+the multinomial logit: Monte Carlo comparisons. *Journal of Economic Surveys* 21(1), 174-205.
+Dubin, J. A. and McFadden, D. L. (1984). An econometric analysis of residential electric
+appliance holdings and consumption. *Econometrica* 52(2), 345-362.
+Lee, L.-F. (1983). Generalized econometric models with selectivity. *Econometrica* 51(2), 507-512.
+Murphy, K. M. and Topel, R. H. (1985). Estimation and inference in two-step econometric
+models. *Journal of Business & Economic Statistics* 3(4), 370-379.
+Barham, B. and Boucher, S. (1998). Migration, remittances, and inequality. *Journal of
+Development Economics* 55(2), 307-331.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import interpolate, special, stats
+
+from ..exceptions import EstimationError, InputError, describe_rows
+from ..survey import Survey
+from ._base import ModelResults
+from .counterfactual import CounterfactualIncome, CounterfactualWarning, _rhs
+from .heckman import _as_frame, _check_rank, _numeric, _sandwich
+
+__all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
+           "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
+           "METHODS"]
+
+#: Correction methods (see the module docstring).
+METHODS = ("lee", "dmf", "dmf1", "bfg")
+_K = np.sqrt(6.0) / np.pi  # standard deviation of a Gumbel variable is pi / sqrt(6)
+_PMIN = 1e-15
+
+
+# ----------------------------------------------------------------------------- first stage
+@dataclass(frozen=True)
+class MNLogitFit:
+    """A (weighted) multinomial-logit fit; category 0 is the reference.
+
+    Attributes
+    ----------
+    params : ndarray (m, J-1)
+        Coefficients of categories 1..J-1 (columns), as statsmodels' ``MNLogit.params``.
+    cov : ndarray (p, p)
+        Inverse of the (weighted) information, ``p = m (J-1)``, parameters ordered by
+        category then regressor (statsmodels' order).
+    scores : ndarray (n, p)
+        Unweighted per-observation scores.
+    probs : ndarray (n, J)
+        Fitted probabilities.
+    loglik : float
+        Weighted log-likelihood (with the weights as given to :func:`mnlogit`).
+    iterations : int
+    """
+
+    params: np.ndarray
+    cov: np.ndarray
+    scores: np.ndarray
+    probs: np.ndarray
+    loglik: float
+    iterations: int
+
+
+def _softmax(Z: np.ndarray, G: np.ndarray) -> np.ndarray:
+    eta = np.column_stack([np.zeros(Z.shape[0]), Z @ G])
+    return np.exp(eta - special.logsumexp(eta, axis=1, keepdims=True))
+
+
+def _mnl_separation_message(d, Z, names, categories) -> str:
+    culprits = []
+    for j in range(Z.shape[1]):
+        vals = np.unique(Z[:, j])
+        if vals.size != 2:
+            continue
+        for v in vals:
+            m = Z[:, j] == v
+            present = np.unique(d[m])
+            if present.size == 1:
+                culprits.append(f"{names[j]}={v:g} only in {categories[present[0]]!r} ({int(m.sum())} rows)")
+            else:
+                for k in np.setdiff1d(np.arange(len(categories)), present):
+                    culprits.append(f"{names[j]}={v:g} never in {categories[k]!r}")
+    return "; ".join(culprits) if culprits else "a linear combination of the selection regressors"
+
+
+def mnlogit(d, Z, weights=None, *, names=None, categories=None, maxiter: int = 100,
+            tol: float = 1e-10) -> MNLogitFit:
+    """Weighted multinomial logit by Newton--Raphson (category 0 = reference).
+
+    Parameters
+    ----------
+    d : int array (n,)
+        Category codes ``0 .. J-1`` (every category must occur).
+    Z : ndarray (n, m)
+        Regressors (include a constant).
+    weights : array (n,), optional
+        Sampling weights (pseudo-likelihood); zero weights drop a row from the estimation.
+    names, categories : sequence of str, optional
+        Used in error messages.
+
+    Returns
+    -------
+    MNLogitFit
+
+    Raises
+    ------
+    EstimationError
+        Perfect prediction (a fitted log-odds beyond 30, i.e. a probability within about
+        1e-13 of 0 or 1, or no convergence) or a singular information matrix.
+    """
+    d = np.asarray(d, dtype=int)
+    Z = np.asarray(Z, dtype=float)
+    n, m = Z.shape
+    J = int(d.max()) + 1
+    names = [f"z{j}" for j in range(m)] if names is None else list(names)
+    categories = [str(c) for c in range(J)] if categories is None else [str(c) for c in categories]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    Y = np.zeros((n, J))
+    Y[np.arange(n), d] = 1.0
+    p = m * (J - 1)
+
+    def loglik(G):
+        eta = np.column_stack([np.zeros(n), Z @ G])
+        return float(w @ (eta[np.arange(n), d] - special.logsumexp(eta, axis=1)))
+
+    def info(P):
+        Pn = P[:, 1:]
+        Wm = (Pn[:, :, None] * (np.eye(J - 1)[None] - Pn[:, None, :])) * w[:, None, None]  # (n, J-1, J-1)
+        H = np.einsum("ilk,ia,ib->lakb", Wm, Z, Z, optimize=True).reshape(p, p)
+        return H  # information (minus the Hessian)
+
+    G = np.zeros((m, J - 1))
+    cur = loglik(G)
+    it = 0
+    diverged = False
+    for it in range(1, maxiter + 1):
+        P = _softmax(Z, G)
+        grad = (Z.T @ ((Y - P)[:, 1:] * w[:, None])).T.ravel()  # category-major
+        Info = info(P)
+        try:
+            step = np.linalg.solve(Info, grad)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError("multinomial-logit information matrix is singular: the selection regressors "
+                                  "are collinear") from exc
+        S = step.reshape(J - 1, m).T
+        t = 1.0
+        while True:
+            new = loglik(G + t * S)
+            if new >= cur - 1e-12 or t < 1e-8:
+                break
+            t /= 2
+        G = G + t * S
+        done = abs(new - cur) < tol * (1 + abs(cur)) and np.max(np.abs(t * step)) < 1e-8
+        cur = new
+        if np.max(np.abs(Z @ G)) > 40:
+            diverged = True
+            break
+        if done:
+            break
+    P = _softmax(Z, G)
+    eta = np.column_stack([np.zeros(n), Z @ G])
+    # log-odds of the observed category against the most likely other one
+    other = np.where(np.arange(J)[None, :] == d[:, None], -np.inf, eta).max(axis=1)
+    sep = (eta[np.arange(n), d] - other > 30) & (w > 0)
+    if diverged or sep.any() or it >= maxiter:
+        raise EstimationError(
+            f"perfect prediction in the multinomial logit: {describe_rows(sep)} have a fitted probability of their "
+            f"status within 1e-13 of 1 (separation by {_mnl_separation_message(d[w > 0], Z[w > 0], names, categories)}"
+            "). Drop or merge the offending regressor or status category.")
+    Info = info(P)
+    try:
+        cov = np.linalg.inv(Info)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("multinomial-logit information matrix is singular at the optimum") from exc
+    scores = ((Y - P)[:, 1:, None] * Z[:, None, :]).reshape(n, p)
+    return MNLogitFit(G, cov, scores, P, cur, it)
+
+
+# ----------------------------------------------------------------------------- correction terms
+@lru_cache(maxsize=1)
+def _m_spline():
+    """Cubic Hermite interpolant of ``m`` as a function of ``t = -ln P`` on [0, 36].
+
+    ``m(P) = int J(x) g(x + ln P) dx`` with ``J(x) = Phi^-1(G(x))``, ``G(x) = exp(-e^-x)``,
+    ``g = G'``: the trapezoid rule on x in [-6, 90] (step 0.04) is exponentially accurate
+    for this smooth, fast-decaying integrand; ``dm/dt`` is the same quadrature of the
+    derivative of the density. Nodes t at step 0.02: Hermite interpolation error below 1e-9.
+    """
+    x = np.arange(-6.0, 90.0, 0.04)
+    Jx = special.ndtri_exp(-np.exp(-x))  # Phi^-1(exp(-e^-x)), stable in both tails
+    t = np.arange(0.0, 36.0 + 1e-9, 0.02)
+    E = np.exp(t)[:, None] * np.exp(-x)[None, :]  # exp(-(x - t)) = exp(-(x + ln P))
+    g = np.exp(t[:, None] - x[None, :] - E)  # g(x + ln P)
+    m = 0.04 * (g @ Jx)
+    dm = 0.04 * ((g * (1.0 - E)) @ Jx)  # d g(x - t) / dt = g (1 - exp(-(x - t)))
+    return interpolate.CubicHermiteSpline(t, m, dm)
+
+
+def bfg_m(P) -> tuple[np.ndarray, np.ndarray]:
+    """BFG's ``m(P) = E[Phi^-1(G(eps - ln P))] = int_0^1 Phi^-1(t^P) dt`` and ``m'(P)``.
+
+    ``eps`` is standard Gumbel, so ``eps - ln P`` is the distribution of a Gumbel error
+    given that its alternative was chosen with probability ``P``; ``m(1) = 0`` and
+    ``m(P) > 0`` for ``P < 1``. Probabilities are clipped to ``[1e-15, 1]``.
+    """
+    P = np.clip(np.asarray(P, dtype=float), _PMIN, 1.0)
+    t = -np.log(P)
+    sp = _m_spline()
+    return sp(t), -sp(t, 1) / P
+
+
+def _plogp(P):
+    """``P ln P / (1 - P)`` (limit -1 at P = 1) and its derivative."""
+    P = np.clip(P, _PMIN, 1.0)
+    q = 1.0 - P
+    ok = q > 1e-8
+    qs = np.where(ok, q, 1.0)
+    lp = np.log(P)
+    f = np.where(ok, P * lp / qs, -1.0 + q / 2)
+    df = np.where(ok, (lp + 1.0 - P) / qs**2, 0.5)
+    return f, df
+
+
+def correction_terms(P, method: str, chosen=0, *, base: int = 0, derivative: bool = False):
+    """Selection-correction regressors ``E[.. | status = chosen]`` for each method.
+
+    Parameters
+    ----------
+    P : array (n, J)
+        Multinomial-logit probabilities.
+    method : {"lee", "dmf", "dmf1", "bfg"}
+    chosen : int or int array (n,)
+        Status conditioned on: ``base`` for the estimation terms; another status gives the
+        expected unobservables of the base outcome for households observed in ``chosen``
+        (used by ``predict(kind="conditional")``).
+    base : int
+        Column of the base status.
+    derivative : bool
+        Also return ``dC/dP`` (n, q, J) (only for ``chosen == base``).
+
+    Returns
+    -------
+    C : ndarray (n, q)
+        ``q = 1`` (lee), ``J - 1`` (dmf, non-base statuses in column order) or ``J``
+        (dmf1, bfg).
+    dC : ndarray (n, q, J), if ``derivative``
+    """
+    P = np.clip(np.asarray(P, dtype=float), _PMIN, 1.0)
+    n, J = P.shape
+    ch = np.broadcast_to(np.asarray(chosen), (n,))
+    others = [j for j in range(J) if j != base]
+    if derivative and not np.all(ch == base):
+        raise InputError("derivatives are only available for chosen == base")
+    if method == "lee":
+        Ps = P[:, base]
+        c = special.ndtri(np.clip(Ps, _PMIN, 1 - 1e-16))
+        phi = stats.norm.pdf(c)
+        sel = ch == base
+        C = np.where(sel, phi / Ps, -phi / np.clip(1 - Ps, _PMIN, None))[:, None]
+        if derivative:
+            dC = np.zeros((n, 1, J))
+            dC[:, 0, base] = -c / Ps - phi / Ps**2
+            return C, dC
+        return C
+    if method in ("dmf", "dmf1"):
+        f, df = _plogp(P)
+        E = np.where(np.arange(J)[None, :] == ch[:, None], -np.log(P), f)  # E[eps_j - gamma_E | chosen]
+        if method == "dmf":
+            C = _K * (E[:, others] - E[:, [base]])
+        else:
+            C = _K * E
+        if derivative:
+            if method == "dmf":
+                dC = np.zeros((n, J - 1, J))
+                for q, j in enumerate(others):
+                    dC[:, q, j] = _K * df[:, j]
+                    dC[:, q, base] = _K / P[:, base]
+            else:
+                dC = np.zeros((n, J, J))
+                for j in range(J):
+                    dC[:, j, j] = _K * (-1.0 / P[:, j] if j == base else df[:, j])
+            return C, dC
+        return C
+    if method == "bfg":
+        m, dm = bfg_m(P)
+        q = np.where(1 - P > 1e-12, P - 1.0, -1e-12)
+        Mnot = m * P / q  # E[eps*_j | j not chosen]
+        C = np.where(np.arange(J)[None, :] == ch[:, None], m, Mnot)
+        if derivative:
+            dC = np.zeros((n, J, J))
+            for j in range(J):
+                dC[:, j, j] = dm[:, j] if j == base else dm[:, j] * P[:, j] / q[:, j] - m[:, j] / q[:, j] ** 2
+            return C, dC
+        return C
+    raise InputError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def _term_names(method: str, categories: Sequence[str], base: int) -> list[str]:
+    if method == "lee":
+        return ["lee"]
+    if method == "dmf":
+        return [f"dmf:{c}" for j, c in enumerate(categories) if j != base]
+    return [f"{method}:{c}" for c in categories]
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True, eq=False, repr=False)
+class MultinomialSelectionResults(ModelResults):
+    """Results of :meth:`MultinomialSelection.fit` (immutable).
+
+    ``params`` holds the outcome coefficients (plain names), the correction coefficients
+    (``"<method>:<status>"`` or ``"lee"``; equation ``"correction"``) and the
+    multinomial-logit coefficients (``"selection[<status>]:<name>"``, one equation per
+    non-base status). ``cov`` is the two-step (Murphy--Topel) covariance of all of them.
+    """
+
+    model: Any = None
+    extra: Mapping[str, Any] = None
+
+    @property
+    def outcome_params(self) -> pd.Series:
+        return self.params[list(self.equations["outcome"])]
+
+    @property
+    def correction_params(self) -> pd.Series:
+        return self.params[list(self.equations["correction"])]
+
+    @property
+    def selection_params(self) -> pd.DataFrame:
+        """Multinomial-logit coefficients, (regressor x non-base status), like statsmodels."""
+        mdl = self.model
+        cats = [c for j, c in enumerate(mdl.categories) if j != 0]
+        G = np.column_stack([self.params[[f"selection[{c}]:{z}" for z in mdl.selection_names]].to_numpy()
+                             for c in cats])
+        return pd.DataFrame(G, index=mdl.selection_names, columns=cats)
+
+    @property
+    def influence(self) -> np.ndarray:
+        """(n, k) influence values, ``params_hat - params ~ sum_i w_i z_i``."""
+        return self.extra["influence"]
+
+    @property
+    def first_stage(self) -> MNLogitFit:
+        return self.extra["mnlogit"]
+
+    @property
+    def residuals(self) -> pd.Series:
+        """Second-stage residuals (NaN outside the base status / zero-weight rows)."""
+        return pd.Series(self.extra["residuals"], name="residual")
+
+    def probabilities(self, selection_exog=None) -> pd.DataFrame:
+        """Fitted status probabilities (columns = statuses, base first)."""
+        _, Z = self.model._design_for(None, selection_exog)
+        return pd.DataFrame(_softmax(Z, self.selection_params.to_numpy()), columns=list(self.model.categories))
+
+    def predict(self, exog=None, selection_exog=None, *, kind: str = "unconditional", status=None) -> pd.Series:
+        """Predictions of the base-status outcome.
+
+        Parameters
+        ----------
+        exog, selection_exog : array or DataFrame, optional
+            New data (default: the estimation data). For formula models a DataFrame of the
+            original variables may be passed as ``exog`` (both formulas are applied).
+        kind : {"unconditional", "conditional", "index"}
+            ``X b`` (the latent no-migration outcome); ``X b + E[u | status]`` using the
+            correction terms evaluated for the status of each row; ``"index"`` = ``X b``.
+        status : str, array of str, optional
+            Status conditioned on for ``kind="conditional"`` (default: the observed status
+            for the estimation data; required with new data).
+        """
+        X, Z = self.model._design_for(exog, selection_exog)
+        b = self.outcome_params.to_numpy()
+        xb = X @ b
+        if kind in ("unconditional", "index"):
+            return pd.Series(xb, name=kind)
+        if kind != "conditional":
+            raise InputError(f"kind must be 'unconditional', 'conditional' or 'index', got {kind!r}")
+        cats = list(self.model.categories)
+        if status is None:
+            if exog is not None or selection_exog is not None:
+                raise InputError("give status= (the status conditioned on) with new data")
+            codes = self.model._d
+        else:
+            st = pd.Series(np.broadcast_to(np.asarray(status, dtype=object), (X.shape[0],)))
+            bad = ~st.isin(cats)
+            if bad.any():
+                raise InputError(f"status values {sorted(set(st[bad].astype(str)))} not in {cats}")
+            codes = st.map({c: j for j, c in enumerate(cats)}).to_numpy(dtype=int)
+        P = _softmax(Z, self.selection_params.to_numpy())
+        C = correction_terms(P, self.model.method, codes)
+        return pd.Series(xb + C @ self.correction_params.to_numpy(), name=kind)
+
+
+# ----------------------------------------------------------------------------- model
+class MultinomialSelection:
+    """Outcome equation of one status with a multinomial-logit selection correction.
+
+    Parameters
+    ----------
+    endog : array or Series (n,)
+        Outcome (e.g. log income); used only on rows with ``status == base`` (others may
+        be NaN).
+    exog : array or DataFrame (n, k)
+        Outcome regressors for all rows (include a constant; none is added).
+    status : array or Series (n,)
+        Status of every row (e.g. ``"none"``, ``"internal"``, ``"international"``).
+    selection_exog : array or DataFrame (n, m)
+        Multinomial-logit regressors for all rows (include a constant and, for
+        identification other than by functional form, variables excluded from ``exog``).
+    base : str
+        The status whose outcome equation is estimated (reference category of the logit).
+    categories : sequence, optional
+        All statuses (default: those observed, base first then sorted). A listed status
+        with no rows raises.
+    method : {"bfg", "dmf", "dmf1", "lee"}
+        Correction (module docstring).
+    weights : array (n,), optional
+        Sampling weights (pseudo-likelihood in both stages). Zero-weight rows take no part
+        (a domain: the design is kept) and their outcome may be missing.
+
+    Examples
+    --------
+    >>> res = MultinomialSelection.from_formula("np.log(y) ~ x", "~ x + z", df, status="status",
+    ...                                         base="none").fit()      # doctest: +SKIP
+    >>> print(res.summary)                                               # doctest: +SKIP
+    """
+
+    def __init__(self, endog, exog, status, selection_exog, *, base="none", categories=None,
+                 method: str = "bfg", weights=None):
+        self._formula = None
+        if method not in METHODS:
+            raise InputError(f"method must be one of {METHODS}, got {method!r}")
+        self.method = method
+        X = _as_frame(exog, "exog")
+        Z = _as_frame(selection_exog, "selection_exog")
+        n = len(X)
+        y = np.asarray(pd.to_numeric(pd.Series(np.asarray(endog).ravel()), errors="coerce"), dtype=float)
+        st = pd.Series(np.asarray(status, dtype=object).ravel())
+        if len(y) != n or len(Z) != n or len(st) != n:
+            raise InputError(f"endog ({len(y)}), exog ({n}), status ({len(st)}) and selection_exog ({len(Z)}) "
+                             "must have the same number of rows")
+        if st.isna().any():
+            raise InputError(f"status is missing in {describe_rows(st.isna().to_numpy())}; every row needs a "
+                             "status (recode unknowns explicitly or drop those rows before)")
+        st = st.astype(str)
+        observed = sorted(set(st))
+        base = str(base)
+        if categories is None:
+            if base not in observed:
+                raise InputError(f"base status {base!r} has no observations; statuses present: {observed}")
+            cats = [base] + [c for c in observed if c != base]
+        else:
+            cats = [str(c) for c in categories]
+            if len(set(cats)) != len(cats):
+                raise InputError(f"categories contain duplicates: {cats}")
+            if base not in cats:
+                raise InputError(f"base status {base!r} is not among categories {cats}")
+            extra = sorted(set(observed) - set(cats))
+            if extra:
+                raise InputError(f"status values {extra} are not among categories {cats} "
+                                 f"({describe_rows(st.isin(extra).to_numpy())}); add or recode them")
+            cats = [base] + [c for c in cats if c != base]
+        self.categories = tuple(cats)
+        if len(cats) < 2:
+            raise InputError(f"need at least two statuses, got {cats}")
+        d = st.map({c: j for j, c in enumerate(cats)}).to_numpy(dtype=int)
+        if weights is None:
+            self._w = np.ones(n)
+            self.weighted = False
+        else:
+            w = np.asarray(weights, dtype=float).ravel()
+            if w.size != n:
+                raise InputError(f"weights have {w.size} rows, the data {n}")
+            wb = ~np.isfinite(w) | (w < 0)
+            if wb.any():
+                raise InputError(f"weights missing or negative in {describe_rows(wb)}")
+            if not (w > 0).any():
+                raise InputError("all weights are zero")
+            self._w = w
+            self.weighted = True
+        counts = np.bincount(d[self._w > 0], minlength=len(cats))
+        empty = [c for c, k in zip(cats, counts) if k == 0]
+        if empty:
+            raise InputError(f"status categor{'y' if len(empty) == 1 else 'ies'} {empty} ha"
+                             f"{'s' if len(empty) == 1 else 've'} no observations (with positive weight): the "
+                             "multinomial logit cannot be estimated; drop the category (categories=) or merge it")
+        self.counts = dict(zip(cats, counts.tolist()))
+        self.exog_names = [str(c) for c in X.columns]
+        self.selection_names = [str(c) for c in Z.columns]
+        self._X = _numeric(X, "exog")
+        self._Z = _numeric(Z, "selection_exog")
+        for A, names, what in ((self._X, self.exog_names, "exog"), (self._Z, self.selection_names, "selection_exog")):
+            badr = ~np.isfinite(A).all(axis=1)
+            if badr.any():
+                cols = [names[j] for j in np.flatnonzero(~np.isfinite(A).all(axis=0))]
+                raise InputError(f"{what} column(s) {cols} missing or infinite in {describe_rows(badr)}; "
+                                 "regressors are needed on all rows (every status): impute or drop those rows")
+        self._d = d
+        self._s = (d == 0)
+        self.nobs = n
+        ybad = self._s & ~np.isfinite(y) & (self._w > 0)
+        if ybad.any():
+            raise InputError(f"endog is missing or infinite for base-status ({base!r}) rows: {describe_rows(ybad)} "
+                             "(log of 0?); give them zero weight or fix the outcome")
+        self._y = np.where(self._s & np.isfinite(y), y, 0.0)
+        self.endog_name = getattr(endog, "name", None) or "y"
+        act = self._w > 0
+        _check_rank(self._X[self._s & act], self.exog_names, f"outcome design ({base!r} rows)")
+        _check_rank(self._Z[act], self.selection_names, "selection design")
+        if not (set(self.selection_names) - set(self.exog_names)) and \
+                self.selection_names != [f"selection_exog.{j}" for j in range(self._Z.shape[1])]:
+            warnings.warn("no exclusion restriction: every selection regressor is also in the outcome equation; "
+                          "identification rests on the non-linearity of the correction terms alone",
+                          CounterfactualWarning, stacklevel=2)
+
+    @classmethod
+    def from_formula(cls, formula: str, selection_formula: str, data: pd.DataFrame, *, status: str,
+                     base="none", categories=None, method: str = "bfg", weights=None) -> "MultinomialSelection":
+        """Build the model from formulas (formulaic syntax).
+
+        ``formula`` is ``"outcome ~ regressors"``; ``selection_formula`` the right-hand
+        side of the multinomial logit (``"~ z1 + z2"`` or ``"z1 + z2"``); ``status`` the
+        status column; ``weights`` an array or column name. Rows are never dropped.
+        """
+        import formulaic
+
+        if not isinstance(data, pd.DataFrame):
+            raise InputError("data must be a pandas DataFrame")
+        if status not in data.columns:
+            raise InputError(f"status column {status!r} not found in the data")
+        data = data.reset_index(drop=True)
+        mo = formulaic.model_matrix(formula, data, na_action="ignore")
+        if not hasattr(mo, "lhs") or mo.lhs.shape[1] != 1:
+            raise InputError("formula needs a single left-hand side: 'y ~ x...'")
+        sf = selection_formula.strip()
+        sf = sf.split("~", 1)[1] if "~" in sf else sf
+        if "~" in selection_formula and selection_formula.split("~", 1)[0].strip():
+            raise InputError("selection_formula is a right-hand side only ('~ z1 + z2'); the status is status=")
+        ms = formulaic.model_matrix(sf, data, na_action="ignore")
+        w = data[weights].to_numpy(dtype=float) if isinstance(weights, str) else weights
+        y = mo.lhs.iloc[:, 0].rename(str(mo.lhs.columns[0]))
+        model = cls(y, pd.DataFrame(mo.rhs), data[status], pd.DataFrame(ms), base=base, categories=categories,
+                    method=method, weights=w)
+        model._formula = (formula, sf, mo.rhs.model_spec, ms.model_spec)
+        return model
+
+    def _design_for(self, exog=None, selection_exog=None) -> tuple[np.ndarray, np.ndarray]:
+        if exog is None and selection_exog is None:
+            return self._X, self._Z
+        if self._formula is not None and isinstance(exog, pd.DataFrame) and selection_exog is None:
+            X = self._formula[2].get_model_matrix(exog, na_action="raise")
+            Z = self._formula[3].get_model_matrix(exog, na_action="raise")
+            return np.asarray(X, dtype=float), np.asarray(Z, dtype=float)
+        X = self._X if exog is None else _numeric(_as_frame(exog, "exog"), "exog")
+        Z = self._Z if selection_exog is None else _numeric(_as_frame(selection_exog, "selection_exog"),
+                                                            "selection_exog")
+        if X.shape[1] != self._X.shape[1] or Z.shape[1] != self._Z.shape[1] or X.shape[0] != Z.shape[0]:
+            raise InputError(f"new exog must have {self._X.shape[1]} columns and selection_exog "
+                             f"{self._Z.shape[1]} (same rows); got {X.shape} and {Z.shape}")
+        return X, Z
+
+    def fit(self, cov_type: str = "robust", *, clusters=None, design=None) -> MultinomialSelectionResults:
+        """Two-step estimation (multinomial logit, then least squares with correction terms).
+
+        Parameters
+        ----------
+        cov_type : {"robust", "cluster", "design"}
+            Two-step (Murphy--Topel) sandwich from influence values (module docstring).
+        clusters : array (n,), optional
+            Cluster (PSU) labels for ``"cluster"``.
+        design : remitpov.design.Design, optional
+            Survey design on the same rows for ``"design"`` (its weights should be the
+            model weights).
+        """
+        if cov_type not in ("robust", "cluster", "design"):
+            raise InputError(f"cov_type must be 'robust', 'cluster' or 'design', got {cov_type!r}")
+        if cov_type == "cluster" and clusters is None:
+            raise InputError("cov_type='cluster' needs clusters= (e.g. the PSU column)")
+        if cov_type == "design" and design is None:
+            raise InputError("cov_type='design' needs design= (e.g. survey.design('household'))")
+        X, Z, d, y, w = self._X, self._Z, self._d, self._y, self._w
+        n, k = X.shape
+        mz = Z.shape[1]
+        J = len(self.categories)
+        wbar = w.mean()
+        wn = w / wbar
+        mf = mnlogit(d, Z, wn, names=self.selection_names, categories=self.categories)
+        P = mf.probs
+        C, dC = correction_terms(P, self.method, 0, derivative=True)
+        q = C.shape[1]
+        s = self._s & (w > 0)
+        Xt = np.column_stack([X, C])
+        _check_rank(Xt[s], self.exog_names + _term_names(self.method, self.categories, 0),
+                    f"second stage ({self.categories[0]!r} rows with correction terms)")
+        ws = wn * s
+        A = (Xt * ws[:, None]).T @ Xt
+        theta = np.linalg.solve(A, (Xt * ws[:, None]).T @ y)
+        e = np.where(s, y - Xt @ theta, 0.0)
+        c = theta[k:]
+        # ---- derivative of the normal equations with respect to gamma (category-major)
+        # dC_iq/dgamma_l = P_il (dC_iql - sum_k dC_iqk P_ik) Z_i  for l = 1..J-1
+        Aq = P[:, None, 1:] * (dC[:, :, 1:] - np.einsum("iqk,ik->iq", dC, P)[:, :, None])  # (n, q, J-1)
+        cdC = np.einsum("q,iql->il", c, Aq)  # (n, J-1): c' dC_i / d(eta_l)
+        cdCZ = (cdC[:, :, None] * Z[:, None, :]).reshape(n, -1)  # (n, p)
+        Gm = -(Xt * ws[:, None]).T @ cdCZ
+        Gm[k:] += np.einsum("i,iql,ia->qla", ws * e, Aq, Z).reshape(q, -1)
+        Ainv = np.linalg.inv(A)
+        psi = mf.scores @ mf.cov  # gamma_hat - gamma ~ sum wn_i psi_i
+        zth = (Xt * e[:, None]) @ Ainv + psi @ Gm.T @ Ainv
+        zall = np.column_stack([zth, psi]) / wbar
+        est = np.concatenate([theta, mf.params.T.ravel()])
+        if cov_type == "robust":
+            V = _sandwich(zall, w)
+        elif cov_type == "cluster":
+            cl = np.asarray(clusters).ravel()
+            if cl.size != n:
+                raise InputError(f"clusters have {cl.size} rows, the data {n}")
+            V = _sandwich(zall, w, cl)
+        else:
+            if design.n != n:
+                raise InputError(f"design has {design.n} rows, the data {n}")
+            V = design.vcov(est, zall)
+        tn = _term_names(self.method, self.categories, 0)
+        sn = [f"selection[{cat}]:{z}" for cat in self.categories[1:] for z in self.selection_names]
+        names = self.exog_names + tn + sn
+        P_ser = pd.Series(est, index=names)
+        eqs = {"outcome": tuple(self.exog_names), "correction": tuple(tn)}
+        for cat in self.categories[1:]:
+            eqs[f"selection[{cat}]"] = tuple(f"selection[{cat}]:{z}" for z in self.selection_names)
+        # Wald test of no selection bias (all correction coefficients zero)
+        Vc = V[k:k + q, k:k + q]
+        try:
+            wald = float(c @ np.linalg.solve(Vc, c))
+        except np.linalg.LinAlgError:
+            wald = np.nan
+        info = {"Base status": self.categories[0],
+                **{f"Obs. {cat}": self.counts[cat] for cat in self.categories},
+                "Correction": self.method, "MNL log-lik.": mf.loglik * wbar,
+                f"Wald no selection (chi2 {q})": wald, "p-value": float(stats.chi2.sf(wald, q)),
+                "Weights": "sampling" if self.weighted else "none"}
+        resid = np.where(s, e, np.nan)
+        for a in (zall, resid, P):
+            a.setflags(write=False)
+        extra = {"influence": zall, "mnlogit": mf, "residuals": resid, "probs": P, "wald": wald}
+        note = {"lee": "lee: coefficient = sigma * rho (Lee 1983)",
+                "dmf": "dmf: coefficients = sigma * r_j, sum_j r_j = 0 (Dubin-McFadden 1984)",
+                "dmf1": "dmf1: coefficients = sigma * r_j (BFG 2007 DMF variant 1)",
+                "bfg": "bfg: coefficients = sigma * r*_j, r*_j = corr(u, Phi^-1(G(eps_j))) (BFG 2007 DMF variant 2)"}
+        notes = (note[self.method], "two-step (Murphy-Topel) standard errors: first-stage uncertainty included")
+        return MultinomialSelectionResults(P_ser, V, n, "Multinomial-Logit Selection", self.endog_name, cov_type,
+                                           f"two-step ({self.method})", "normal", None, eqs, info, notes,
+                                           model=self, extra=extra)
+
+
+# ----------------------------------------------------------------------------- counterfactual
+@dataclass(frozen=True, eq=False)
+class MultinomialCounterfactualIncome(CounterfactualIncome):
+    """Result of :func:`multinomial_counterfactual_income`.
+
+    A :class:`~remitpov.econometrics.counterfactual.CounterfactualIncome` (so
+    :func:`~remitpov.econometrics.counterfactual.counterfactual_fgt` and
+    ``counterfactual_gini`` accept it); ``recipient`` holds the status column and
+    ``model`` a :class:`MultinomialSelectionResults`. Extra attributes: ``status``,
+    ``base``, ``method``.
+    """
+
+    status: str = "migration_status"
+    base: str = "none"
+    method: str = "bfg"
+
+    def summary(self) -> str:
+        st = self.survey.data[self.status].astype(str)
+        counts = st.value_counts().reindex(list(self.model.model.categories)).fillna(0).astype(int)
+        lines = ["Multinomial selection-corrected counterfactual income (no migration)",
+                 f"income: {self.income!r}; statuses: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                 + f"; base {self.base!r}; correction: {self.method}; prediction: {self.kind}; draws: {self.draws}; "
+                   f"columns: {', '.join(self.columns)}",
+                 str(self.model.summary)]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"MultinomialCounterfactualIncome(output={self.output!r}, method={self.method!r}, draws={self.draws}, "
+                f"kind={self.kind!r}, rows={self.survey.n})")
+
+
+def multinomial_counterfactual_income(survey: Survey, income_formula: str, selection_formula: str, *,
+                                      status: str = "migration_status", base="none", categories=None,
+                                      income: str = "y_without", output: str = "y_mcf", method: str = "bfg",
+                                      kind: str = "unconditional", draws: int = 0, seed: int | None = 0,
+                                      parameter_draws: bool = True, weighted: bool = True,
+                                      cov_type: str | None = None,
+                                      nonpositive: str = "exclude") -> MultinomialCounterfactualIncome:
+    """Counterfactual no-migration income for households in every non-base migration status.
+
+    The multinomial analogue of
+    :func:`~remitpov.econometrics.counterfactual.counterfactual_income`: a
+    :class:`MultinomialSelection` model of ``log(income)`` on base-status households
+    (``status == base``, e.g. no migrants) with a multinomial-logit correction, whose
+    prediction replaces the income of internal- and international-migrant households.
+
+    Parameters
+    ----------
+    survey : Survey
+        Household rows with a status column and per-person income *without migrants'
+        transfers* (``income``; for base households their observed income).
+    income_formula, selection_formula : str
+        Right-hand sides (formulaic) of the log-income equation and of the multinomial
+        logit; the latter should contain variables excluded from the former (e.g.
+        internal and international migration networks).
+    status, base, categories
+        Status column, base status, optional full list of statuses (see
+        :class:`MultinomialSelection`).
+    income, output : str
+        Input income column and name of the counterfactual column.
+    method : {"bfg", "dmf", "dmf1", "lee"}
+        Correction (module docstring).
+    kind : {"unconditional", "conditional"}
+        ``exp(X b)`` or ``exp(X b + E[u | status])`` for non-base households.
+    draws : int
+        0: deterministic; M >= 2: imputations ``output_1..output_M`` with coefficients from
+        ``N(b, V_b)`` (``parameter_draws``) and residuals resampled with probability
+        proportional to the weight from the base group's second-stage residuals (seeded).
+        These residuals have the conditional variance ``Var(u | base)``, not ``Var(u)``;
+        the difference (a function of the correlations) is not estimated.
+    weighted : bool
+        Household weights (pseudo-likelihood) and design-based model SEs
+        (``cov_type="design"``) unless False (then ``"robust"``).
+    nonpositive : {"exclude", "error"}
+        Base households with income <= 0: zero weight in the model (design kept; they keep
+        their observed income), or raise.
+
+    Returns
+    -------
+    MultinomialCounterfactualIncome
+        Pass it to :func:`~remitpov.econometrics.counterfactual.counterfactual_fgt`, e.g.
+        ``counterfactual_fgt(cf, line, concepts={"observed": "y_with", "static": "y_static"},
+        concept="multinomial")``.
+    """
+    if not isinstance(survey, Survey):
+        raise InputError(f"expected a Survey, got {type(survey).__name__}")
+    if kind not in ("unconditional", "conditional"):
+        raise InputError(f"kind must be 'unconditional' or 'conditional', got {kind!r}")
+    if nonpositive not in ("exclude", "error"):
+        raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
+    if method not in METHODS:
+        raise InputError(f"method must be one of {METHODS}, got {method!r}")
+    draws = int(draws)
+    if draws < 0 or draws == 1:
+        raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
+    rf, sf = _rhs(income_formula, "income_formula"), _rhs(selection_formula, "selection_formula")
+    df = survey.data
+    if status not in df.columns:
+        raise InputError(f"status column {status!r} not found; a 3-category migration status is needed "
+                         "(e.g. synthetic_survey(..., migration_types=True))")
+    ids = survey.id_values
+    st = df[status]
+    if st.isna().any():
+        raise InputError(f"status column {status!r} is missing in {describe_rows(st.isna().to_numpy(), ids)}")
+    isbase = st.astype(str).to_numpy() == str(base)
+    y = np.asarray(pd.to_numeric(pd.Series(survey.column(income)), errors="coerce"), dtype=float)
+    miss = isbase & ~np.isfinite(y)
+    if miss.any():
+        raise InputError(f"income {income!r} is missing for base-status rows in {describe_rows(miss, ids)}")
+    nonpos = isbase & (y <= 0)
+    notes = []
+    if nonpos.any():
+        if nonpositive == "error":
+            raise InputError(f"income {income!r} is zero or negative for base-status rows in "
+                             f"{describe_rows(nonpos, ids)}: log income is undefined; pass nonpositive='exclude'")
+        msg = (f"{int(nonpos.sum())} base-status rows with {income} <= 0 excluded from the model "
+               "(zero weight, design kept); they keep their observed income")
+        warnings.warn(msg, CounterfactualWarning, stacklevel=2)
+        notes.append(msg)
+    est_mask = ~nonpos
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logy = np.where(isbase & est_mask, np.log(np.where(y > 0, y, 1.0)), np.nan)
+    data = df.copy()
+    data["__logy"] = logy
+    w = None
+    design = None
+    if weighted:
+        d_hh = survey.design("household")
+        design = d_hh.domain(est_mask) if nonpos.any() else d_hh
+        w = design.weights
+        cov_type = cov_type or "design"
+    elif nonpos.any():
+        w = est_mask.astype(float)
+    cov_type = cov_type or "robust"
+    model = MultinomialSelection.from_formula(f"__logy ~ {rf}", sf, data, status=status, base=base,
+                                              categories=categories, method=method, weights=w)
+    fit_kw = {"design": design} if cov_type == "design" else {}
+    if cov_type == "cluster":
+        fit_kw = {"clusters": survey.column(survey.psu) if survey.psu else None}
+    res = model.fit(cov_type, **fit_kw)
+    from dataclasses import replace
+    res = replace(res, dep_var=f"log {income} ({base!r} households)")
+    mig = ~isbase
+    pred = res.predict(kind=kind).to_numpy()
+    new = {output: np.where(mig, np.exp(pred), y)}
+    if draws:
+        rng = np.random.default_rng(seed)
+        on = list(res.equations["outcome"])
+        b = res.params[on].to_numpy()
+        Vb = res.cov.loc[on, on].to_numpy()
+        if parameter_draws:
+            B = rng.multivariate_normal(b, Vb, size=draws, method="eigh")
+        else:
+            B = np.repeat(b[None, :], draws, axis=0)
+        r = res.extra["residuals"]
+        ok = np.isfinite(r)
+        pw = model._w[ok] / model._w[ok].sum()
+        E = rng.choice(r[ok], size=(survey.n, draws), p=pw)
+        logy_m = (pred - model._X @ b)[:, None] + model._X @ B.T + E
+        cols = [f"{output}_{m + 1}" for m in range(draws)]
+        for m, col in enumerate(cols):
+            new[col] = np.where(mig, np.exp(logy_m[:, m]), y)
+        notes.append(f"{draws} imputations: residuals resampled from the base group's second-stage residuals, "
+                     f"coefficients {'drawn from N(b, V)' if parameter_draws else 'fixed'}; seed {seed}")
+    else:
+        cols = [output]
+        notes.append(f"deterministic prediction ({kind}) for non-base households: SEs treat it as fixed "
+                     "(use draws= for multiple-imputation SEs)")
+    out = survey.with_columns(**new)
+    out = out.with_report("counterfactual",
+                          f"multinomial selection-corrected counterfactual income without migration for "
+                          f"{int(mig.sum())} households not in status {base!r} ({method}; log {income} ~ {rf}; "
+                          f"multinomial logit of {status} ~ {sf}; prediction {kind}; draws {draws}); "
+                          f"{base!r} households keep their observed {income}", column=output, rows=int(mig.sum()))
+    if nonpos.any():
+        out = out.with_report("excluded", notes[0], column=income, rows=int(nonpos.sum()),
+                              examples=[] if ids is None else list(ids[nonpos][:3]))
+    return MultinomialCounterfactualIncome(out, res, tuple(cols), output, income, status, draws, kind, est_mask,
+                                           tuple(notes), status=status, base=str(base), method=method)
