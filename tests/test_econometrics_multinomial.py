@@ -24,7 +24,8 @@ from scipy import integrate, special, stats
 
 from remitpov.econometrics.counterfactual import counterfactual_fgt, counterfactual_income
 from remitpov.econometrics.multinomial import (MultinomialCounterfactualIncome, MultinomialSelection, bfg_m,
-                                               correction_terms, mnlogit, multinomial_counterfactual_income)
+                                               correction_terms, multinomial_counterfactual_income,
+                                               multinomial_counterfactual_table)
 from remitpov.exceptions import EstimationError, InputError
 from remitpov.income import build_income
 from remitpov.poverty import fgt
@@ -376,6 +377,30 @@ def test_end_to_end_fgt_table(syn):
     assert (table.extra["fmi"].to_numpy()[table.keys["concept"].to_numpy() == "multinomial"] > 0).all()
     assert "multinomial" in cf.summary().lower() and "bfg" in cf.summary()
     assert "multinomial selection-corrected" in str(cf.survey.report).lower()
+    # the one-call table is the same computation
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tab2, cf2 = multinomial_counterfactual_table(syn, "poverty_line", inc_f, inc_f + " + mig_network + int_network",
+                                                     binary_selection_formula=inc_f + " + mig_network", draws=5,
+                                                     seed=3)
+    np.testing.assert_allclose(tab2.estimates, table.estimates, rtol=1e-12)
+    np.testing.assert_allclose(tab2.vcov, table.vcov, rtol=1e-10, atol=1e-300)
+    assert tab2.keys.equals(table.keys)
+
+
+def test_counterfactual_unweighted_conditional(syn):
+    """Unweighted, PSU-clustered model; kind="conditional" adds E[u | status] to X b."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cf = multinomial_counterfactual_income(syn, "head_educ + rural",
+                                               "head_educ + rural + mig_network + int_network", income="y_static", method="dmf", kind="conditional",
+                                               weighted=False, cov_type="cluster")
+    assert cf.model.cov_type == "cluster" and cf.model.info["Weights"] != "none"  # zero weights for income 0
+    d = cf.survey.data
+    mig = (d["migration_status"] != "none").to_numpy()
+    np.testing.assert_allclose(d.loc[mig, "y_mcf"], np.exp(cf.model.predict(kind="conditional").to_numpy()[mig]))
+    # clustered SEs differ from robust ones and are finite
+    assert np.all(np.isfinite(cf.model.std_errors)) and np.all(cf.model.std_errors > 0)
 
 
 def test_counterfactual_bad_input(syn):

@@ -111,7 +111,7 @@ from .heckman import _as_frame, _check_rank, _numeric, _sandwich
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
            "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
-           "METHODS"]
+           "multinomial_counterfactual_table", "METHODS"]
 
 #: Correction methods (see the module docstring).
 METHODS = ("lee", "dmf", "dmf1", "bfg")
@@ -878,7 +878,9 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
                                               categories=categories, method=method, weights=w)
     fit_kw = {"design": design} if cov_type == "design" else {}
     if cov_type == "cluster":
-        fit_kw = {"clusters": survey.column(survey.psu) if survey.psu else None}
+        if survey.psu is None:
+            raise InputError("cov_type='cluster' needs a survey with PSUs (survey.psu); use 'robust' or 'design'")
+        fit_kw = {"clusters": survey.column(survey.psu)}
     res = model.fit(cov_type, **fit_kw)
     from dataclasses import replace
     res = replace(res, dep_var=f"log {income} ({base!r} households)")
@@ -919,3 +921,56 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
                               examples=[] if ids is None else list(ids[nonpos][:3]))
     return MultinomialCounterfactualIncome(out, res, tuple(cols), output, income, status, draws, kind, est_mask,
                                            tuple(notes), status=status, base=str(base), method=method)
+
+
+def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, selection_formula: str, *,
+                                     binary_selection_formula: str | None = None, alpha=(0, 1, 2), by=None,
+                                     observed: str = "y_with", static: str = "y_static",
+                                     binary_income: str = "y_without", recipient: str = "recipient",
+                                     status: str = "migration_status", base="none", method: str = "bfg",
+                                     kind: str = "unconditional", draws: int = 20, seed: int | None = 0,
+                                     level: str = "person", strict: bool = True,
+                                     **kwargs) -> tuple[Any, MultinomialCounterfactualIncome]:
+    """FGT indices under observed, static, binary-Heckman and multinomial counterfactuals, in one table.
+
+    Key ``concept``: ``observed`` (``observed``), ``static`` (``static``: income without
+    ALL migrants' transfers, international and internal), ``heckman`` (only with
+    ``binary_selection_formula``: :func:`~remitpov.econometrics.counterfactual.counterfactual_income`
+    for remittance recipients, deterministic, on ``binary_income``) and ``multinomial``
+    (:func:`multinomial_counterfactual_income` on ``static``, with ``draws`` imputations).
+    Estimated jointly by :func:`remitpov.poverty.fgt` (one vcov; Rubin's rules over the
+    draws), so ``table.contrast`` gives SEs of differences between concepts.
+
+    Example (synthetic data; ``static`` built by hand)::
+
+        s = build_income(synthetic_survey(migration_types=True))
+        d = s.data
+        s = s.with_columns(y_static=np.maximum((d["y_hh"] - (d["remesas"] + d["internal_transfers"]) / 3)
+                                               / d["eq_scale"], 0), rural=(d["area"] == "rural") * 1.0)
+        rhs = "head_educ + head_age + head_female + rural + C(region)"
+        table, cf = multinomial_counterfactual_table(s, "poverty_line", rhs, rhs + " + mig_network + int_network",
+                                                     binary_selection_formula=rhs + " + mig_network")
+        print(table.summary())
+
+    Other keyword arguments go to :func:`multinomial_counterfactual_income`.
+
+    Returns
+    -------
+    (EstimateTable, MultinomialCounterfactualIncome)
+    """
+    from .counterfactual import counterfactual_fgt, counterfactual_income
+
+    concepts = {"observed": observed, "static": static}
+    s = survey
+    if binary_selection_formula is not None:
+        heck = counterfactual_income(survey, income_formula, binary_selection_formula, recipient=recipient,
+                                     income=binary_income, output="y_heckman", kind="unconditional", draws=0,
+                                     weighted=kwargs.get("weighted", True))
+        s = heck.survey
+        concepts["heckman"] = "y_heckman"
+    cf = multinomial_counterfactual_income(s, income_formula, selection_formula, status=status, base=base,
+                                           income=static, method=method, kind=kind, draws=draws, seed=seed,
+                                           **kwargs)
+    tab = counterfactual_fgt(cf, line, alpha, by, concepts=concepts, level=level, strict=strict,
+                             concept="multinomial")
+    return tab, cf
