@@ -88,7 +88,8 @@ class EstimateTable:
         object.__setattr__(self, "vcov", V)
         object.__setattr__(self, "keys", self.keys.reset_index(drop=True).copy())
         if len(self.keys) != est.size or V.shape != (est.size, est.size):
-            raise ValueError("keys, estimates and vcov sizes disagree")
+            raise ValueError(f"keys ({len(self.keys)} rows), estimates ({est.size}) and vcov {V.shape} sizes "
+                             f"disagree: give one key row per estimate and a ({est.size}, {est.size}) vcov")
 
     # ---------------------------------------------------------------- accessors
     @property
@@ -188,7 +189,14 @@ def concat_tables(tables: Sequence[EstimateTable], title: str | None = None) -> 
     """Stack tables estimated on the SAME design (block-diagonal vcov unless joint)."""
     from scipy.linalg import block_diag
 
+    if not tables:
+        raise ValueError("concat_tables needs at least one EstimateTable")
     t0 = tables[0]
+    for i, t in enumerate(tables[1:], start=1):
+        if (t.df, t.level, t.dist) != (t0.df, t0.level, t0.dist):
+            raise ValueError(f"concat_tables: table {i} has df={t.df}, level={t.level}, dist={t.dist!r} but table 0 "
+                             f"has df={t0.df}, level={t0.level}, dist={t0.dist!r}; stack only tables estimated on "
+                             "the same design (their intervals would otherwise be silently recomputed)")
     keys = pd.concat([t.keys for t in tables], ignore_index=True)
     extra = None
     if all(t.extra is not None for t in tables):

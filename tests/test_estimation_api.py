@@ -107,3 +107,27 @@ def test_domain_equals_zero_weights_not_subset(shared):
     r = rp.ratio(s2, "yE", "isE").get()
     _close(r.estimate, by.estimate)
     _close(r.se, by.se)
+
+
+def test_result_tables_are_immutable_and_checked():
+    """EstimateTable: read-only arrays, size errors that name the sizes, concat only on one design."""
+    from dataclasses import replace
+
+    from remitpov.design import Design
+    from remitpov.results import concat_tables
+
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=40)
+    t = rp.mean(Design.from_arrays(np.ones(40)), y)
+    with pytest.raises(ValueError):
+        t.estimates[0] = 1.0  # read-only
+    with pytest.raises(ValueError):
+        t.vcov[0, 0] = 1.0
+    with pytest.raises(ValueError, match=r"keys \(1 rows\), estimates \(2\) and vcov \(2, 2\)"):
+        replace(t, estimates=np.zeros(2), vcov=np.eye(2))
+    both = concat_tables([t, t])
+    assert len(both) == 2 and both.vcov[0, 1] == 0.0  # block-diagonal
+    with pytest.raises(ValueError, match="table 1 has df=5.0"):
+        concat_tables([t, replace(t, df=5.0)])
+    with pytest.raises(ValueError, match="at least one"):
+        concat_tables([])
