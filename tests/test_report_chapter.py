@@ -289,3 +289,88 @@ def test_enigh_examples(example, tmp_path, shared):
     assert np.abs(ident["discrepancy"]).max() < 1e-10
     if example == "enigh2010_rural":
         assert "counterfactual" in res.tables
+
+
+def test_gini_table_equals_compare_inequality(demo):
+    """The Gini table is compare_inequality's joint table x 100: the difference has an SE and CI."""
+    from remitpov.inequality import compare_inequality
+
+    gi = _csv(demo, "gini")
+    for sid, p in demo.surveys.items():
+        t = compare_inequality(p.survey, {"with": Y_WITH, "without": Y_WITHOUT}, "gini",
+                               label="difference").to_frame().set_index("concept")
+        mine = gi[gi.survey == p.spec.label].set_index("concept")
+        assert list(mine.index) == ["with", "without", "difference"]
+        for c in ("with", "without", "difference"):
+            for col in ("estimate", "se", "ci_lower", "ci_upper"):
+                assert mine.loc[c, col] == t.loc[c, col] * 100  # bit for bit (CSV written with repr)
+        d = mine.loc["difference"]
+        assert d["se"] > 0 and d["ci_lower"] < d["estimate"] < d["ci_upper"]
+        assert d["estimate"] == pytest.approx(mine.loc["with", "estimate"] - mine.loc["without", "estimate"],
+                                              abs=1e-12)
+        assert demo.estimates[(sid, "gini")].get(concept="difference").se * 100 == d["se"]
+
+
+def test_progress_callback_display():
+    import io
+
+    from remitpov.report.progress import Progress
+
+    buf = io.StringIO()
+    pr = Progress(enabled=True, stream=buf)
+    cb = pr.callback("replicates")
+    for done in (64, 128, 150):  # chunks of replicates
+        cb(done, 150)
+    assert buf.getvalue() == "\r  replicates: 64/150\r  replicates: 128/150\r  replicates: 150/150\n"
+    assert Progress(enabled=False, stream=io.StringIO()).callback("x") is None  # estimators get progress=None
+    buf2 = io.StringIO()
+    assert list(Progress(enabled=True, stream=buf2).iterate(range(200), "draws")) == list(range(200))
+    assert buf2.getvalue().count("\r") == 50 and buf2.getvalue().endswith("draws: 200/200\n")
+
+
+@pytest.mark.filterwarnings("ignore::remitpov.exceptions.RemitpovWarning")
+def test_counterfactual_draws_progress(tmp_path, capsys):
+    """Imputation draws report progress once per draw: estimator callback and chapter display."""
+    from remitpov.econometrics.counterfactual import remittance_counterfactual_table
+
+    cfspec = {"method": "heckman", "income_formula": "head_educ + head_age",
+              "selection_formula": "head_educ + head_age + mig_network", "draws": 3}
+    spec = {"chapter": {"measures": ["poverty", "gini"], "tables": ["csv"], "figures": ["png"]},
+            "survey": [{"id": "A", "format": "synthetic", "options": {"country": "A", "n_households": 800},
+                        "lines": {"poverty": "poverty_line"}, "counterfactual": cfspec}]}
+    capsys.readouterr()
+    res = run_chapter(spec, tmp_path / "on", progress=True)
+    err = capsys.readouterr().err
+    assert "\r  A: imputation draws: 1/3\r  A: imputation draws: 2/3\r  A: imputation draws: 3/3\n" in err
+    assert "[6/6] drawing figures" in err and "replicates" not in err  # linearised Gini: no replicate loop
+    run_chapter(spec, tmp_path / "off", progress=False)
+    assert capsys.readouterr().err == ""  # quiet when off (the default off a terminal)
+    calls = []
+    p = res.surveys["A"]
+    tab, _ = remittance_counterfactual_table(p.survey, p.lines["poverty"], cfspec["income_formula"],
+                                             cfspec["selection_formula"], draws=3, seed=2026,
+                                             progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    got = _csv(res, "counterfactual").set_index(["measure", "concept"])
+    want = tab.to_frame().set_index(["measure", "concept"])
+    for idx, r in got.iterrows():
+        assert r["estimate"] == want.loc[idx, "estimate"] * 100
+
+
+def test_gini_block_replicate_progress(demo):
+    """On a replicate design the Gini block reports each chunk of replicates; the difference's
+    SE is then the SE of the replicate-wise differences (compare_inequality on that design)."""
+    from dataclasses import replace
+
+    from remitpov.inequality import compare_inequality
+    from remitpov.report.chapter import DEMO_SPEC, gini_block
+    from remitpov.report.spec import parse_spec
+
+    p = demo.surveys["B"]
+    p = replace(p, survey=p.survey.with_replicates("bootstrap", 100, seed=3))
+    calls = []
+    fr, est = gini_block(parse_spec(DEMO_SPEC), p, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(64, 100), (100, 100)]  # Design evaluates replicates in chunks of 64 columns
+    ref = compare_inequality(p.survey, {"with": Y_WITH, "without": Y_WITHOUT}, "gini", label="difference")
+    assert est["gini"].design["variance"] == "replicate"
+    np.testing.assert_array_equal(fr["se"].to_numpy(), ref.se * 100)

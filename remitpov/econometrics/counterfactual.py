@@ -412,7 +412,8 @@ def _default_estimator(line, alpha, by, level, strict) -> Callable:
 
 def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=None, *,
                        concepts: Mapping[str, str] | None = None, estimator: Callable | None = None,
-                       level: str = "person", strict: bool = True, concept: str = "selection") -> EstimateTable:
+                       level: str = "person", strict: bool = True, concept: str = "selection",
+                       progress: Callable[[int, int], None] | None = None) -> EstimateTable:
     """Poverty under the counterfactual, with the same estimator as the static one.
 
     Parameters
@@ -430,6 +431,8 @@ def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=
         indicator); default :func:`remitpov.poverty.fgt`.
     concept : str
         Label of the counterfactual income.
+    progress : callable, optional
+        ``progress(done, total)`` after each imputed income is estimated (once per draw).
 
     Returns
     -------
@@ -448,6 +451,8 @@ def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=
         inc = dict(concepts)
         inc[concept] = col
         tables.append(estimator(cf.survey, inc))
+        if progress is not None:
+            progress(len(tables), len(cf.columns))
     if len(tables) == 1:
         return tables[0]
     return rubin(tables, title=tables[0].title + " (multiple imputation)")
@@ -482,6 +487,7 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
                                     recipient: str = "recipient", draws: int = 20, seed: int | None = 0,
                                     method: str = "twostep", kind: str = "unconditional", level: str = "person",
                                     strict: bool = True, estimator: Callable | None = None,
+                                    progress: Callable[[int, int], None] | None = None,
                                     **kwargs) -> tuple[EstimateTable, CounterfactualIncome]:
     """FGT(0,1,2) with SEs under (a) observed income, (b) the static counterfactual and (c) the
     selection-corrected counterfactual, in one table (key ``concept`` = ``observed``,
@@ -504,7 +510,8 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
         print(cf.summary())         # the selection model
 
     1328.51 pesos per person per month is CONEVAL's 2010 rural "linea de bienestar"
-    (applied here to per-capita income). Runs in about 3 seconds.
+    (applied here to per-capita income). Runs in about 3 seconds. ``progress(done, total)``,
+    if given, is called after each imputation draw's estimates (see :func:`counterfactual_fgt`).
 
     Returns
     -------
@@ -513,5 +520,6 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
     cf = counterfactual_income(survey, income_formula, selection_formula, recipient=recipient, income=static,
                                method=method, kind=kind, draws=draws, seed=seed, **kwargs)
     tab = counterfactual_fgt(cf, line, alpha, by, concepts={"observed": observed, "static": static},
-                             estimator=estimator, level=level, strict=strict, concept="selection")
+                             estimator=estimator, level=level, strict=strict, concept="selection",
+                             progress=progress)
     return tab, cf

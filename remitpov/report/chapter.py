@@ -39,7 +39,7 @@ import datetime as _dt
 import importlib
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -417,26 +417,27 @@ def fgt_block(spec: ChapterSpec, p: PreparedSurvey):
     return pd.concat(frames, ignore_index=True), est
 
 
-def gini_block(spec: ChapterSpec, p: PreparedSurvey):
+def gini_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
+    """Gini with and without remittances and their difference, estimated jointly.
+
+    :func:`remitpov.inequality.compare_inequality` on the same sample, so the difference
+    has an SE/CI (difference of the influence values; replicate-wise differences on
+    replicate designs, with ``progress(done, total)`` called per chunk of replicates).
+    Surveys without remittances get the Gini of total income only.
+    """
     ineq = importlib.import_module("remitpov.inequality")
-    frames, est = [], {}
-    for concept, col in _incomes(p).items():
-        t = ineq.gini(p.survey, col)
-        est[f"gini/{concept}"] = t
-        fr = t.to_frame()
-        out = pd.DataFrame({"survey": p.spec.label, "measure": "gini", "concept": concept}, index=range(len(fr)))
-        for c in ("estimate", "se", "ci_lower", "ci_upper"):
-            out[c] = fr[c].to_numpy(float) * 100
-        out["unit"] = "Gini x 100"
-        frames.append(out)
-    fr = pd.concat(frames, ignore_index=True)
     if p.has_remittances:
-        d = fr.set_index("concept")["estimate"]
-        fr = pd.concat([fr, pd.DataFrame({"survey": [p.spec.label], "measure": ["gini"], "concept": ["difference"],
-                                          "estimate": [d["with"] - d["without"]], "se": [np.nan],
-                                          "ci_lower": [np.nan], "ci_upper": [np.nan], "unit": ["Gini x 100"]})],
-                       ignore_index=True)
-    return fr, est
+        t = ineq.compare_inequality(p.survey, _incomes(p), "gini", ci_level=spec.ci_level, label="difference",
+                                    progress=progress)
+    else:
+        t = ineq.gini(p.survey, Y_WITH, ci_level=spec.ci_level)
+        t = replace(t, keys=t.keys.assign(concept="total"))
+    fr = t.to_frame()
+    out = pd.DataFrame({"survey": p.spec.label, "measure": "gini", "concept": fr["concept"].to_numpy()})
+    for c in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[c] = fr[c].to_numpy(float) * 100
+    out["unit"] = "Gini x 100"
+    return out, {"gini": t}
 
 
 def decomposition_block(spec: ChapterSpec, p: PreparedSurvey):
@@ -520,14 +521,15 @@ def _counterfactual_function(s: SurveySpec):
                         "method = 'static'") from None
 
 
-def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey):
+def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
     """Counterfactual poverty: observed, static (minus remittances) and selection-corrected.
 
     ``method = "static"`` adds nothing (the static counterfactual is the "without" column of
     the poverty tables). ``method = "heckman"`` runs
     :func:`remitpov.econometrics.counterfactual.remittance_counterfactual_table` (Heckman
     income equation on non-recipients, predicted no-migration income for recipients,
-    ``draws`` seeded imputations combined by Rubin's rules) with the chapter's poverty line.
+    ``draws`` seeded imputations combined by Rubin's rules) with the chapter's poverty line;
+    ``progress(done, total)`` is called after each draw.
     """
     cf = dict(p.spec.counterfactual or {"method": "static"})
     method = cf.pop("method")
@@ -547,6 +549,8 @@ def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey):
         cf["method"] = cf.pop("estimator")
     cf.setdefault("draws", 20)
     cf.setdefault("seed", spec.seed)
+    if progress is not None:
+        cf["progress"] = progress
     tab, model = fn(sv, p.lines["poverty"], income_formula, selection_formula, strict=spec.strict, **cf)
     fr = tab.to_frame()
     out = pd.DataFrame({"survey": p.spec.label, "method": method, "measure": fr["measure"].to_numpy(),
@@ -631,7 +635,7 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
             est.update({(sid, k): v for k, v in e.items()})
         if "gini" in m:
             prog.step(f"{sid}: Gini")
-            fr, e = gini_block(spec, p)
+            fr, e = gini_block(spec, p, progress=prog.callback(f"{sid}: Gini replicates"))
             add("gini", fr)
             est.update({(sid, k): v for k, v in e.items()})
             lorenz.append(lorenz_block(spec, p))
@@ -645,7 +649,7 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
             curves.append(curves_block(spec, p))
         if "counterfactual" in m and p.has_remittances:
             prog.step(f"{sid}: counterfactual ({(p.spec.counterfactual or {}).get('method', 'static')})")
-            fr, e = counterfactual_block(spec, p)
+            fr, e = counterfactual_block(spec, p, progress=prog.callback(f"{sid}: imputation draws"))
             add("counterfactual", fr)
             est.update({(sid, k): v for k, v in e.items()})
         timings[f"estimate/{sid}"] = time.perf_counter() - t0

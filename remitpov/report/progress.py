@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -48,6 +48,7 @@ class Progress:
         self.count = 0
         self._t0 = time.perf_counter()
         self._last = self._t0
+        self._shown = 0  # last count shown by update()
 
     def step(self, message: str) -> None:
         """Report that a step starts."""
@@ -61,13 +62,35 @@ class Progress:
     def iterate(self, items: Iterable[T], message: str, total: int | None = None) -> Iterator[T]:
         """Wrap a loop (e.g. replicates or imputation draws), updating one line in place."""
         total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
-        every = max(1, (total or 100) // 50)
         for i, it in enumerate(items, start=1):
-            if self.enabled and (i % every == 0 or i == total):
-                tot = f"/{total}" if total else ""
-                end = "\n" if i == total else ""
-                print(f"\r  {message}: {i}{tot}", end=end, file=self.stream, flush=True)
+            self.update(i, total, message)
             yield it
+
+    def update(self, done: int, total: int | None, message: str) -> None:
+        """Show ``message: done/total`` on one line updated in place (about 50 updates a loop).
+
+        The line is finished (newline) when ``done == total``.
+        """
+        if not self.enabled:
+            return
+        if done < self._shown:  # a new loop
+            self._shown = 0
+        every = max(1, (total or 100) // 50)
+        if done - self._shown >= every or done == total:
+            self._shown = 0 if done == total else done
+            tot = f"/{total}" if total else ""
+            end = "\n" if done == total else ""
+            print(f"\r  {message}: {done}{tot}", end=end, file=self.stream, flush=True)
+
+    def callback(self, message: str) -> Callable[[int, int], None] | None:
+        """A ``progress(done, total)`` callback for estimators' long loops, or ``None`` when off.
+
+        Estimators accept ``progress=None`` (no reporting, no overhead), so a disabled
+        display passes nothing at all.
+        """
+        if not self.enabled:
+            return None
+        return lambda done, total: self.update(done, total, message)
 
     def done(self, message: str = "done") -> float:
         """Finish; returns the elapsed seconds."""
