@@ -23,6 +23,8 @@ from .econometrics import (AugmentedIPW, Heckman, InverseProbabilityWeighting, P
                            RemittanceIV, RemittancePanel, counterfactual_fgt, counterfactual_gini,
                            counterfactual_income, remittance_counterfactual_table, rubin)
 from .econometrics import compare as compare_models
+from .econometrics import MultinomialSelection, multinomial_counterfactual_income
+from .econometrics.multinomial import multinomial_counterfactual_table
 from .report import run_chapter, run_demo
 from .report.reproduce import reproduce
 
@@ -52,4 +54,5 @@ __all__ = [
     "Heckman", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini",
     "remittance_counterfactual_table", "rubin", "PropensityScoreMatching",
     "InverseProbabilityWeighting", "AugmentedIPW", "RemittanceIV", "RemittancePanel", "compare_models",
+    "MultinomialSelection", "multinomial_counterfactual_income", "multinomial_counterfactual_table",
 ]
