@@ -402,3 +402,26 @@ def test_results_base_summary_and_compare(fits):
     # t distribution branch of the base class
     r = ModelResults(pd.Series([1.0], index=["x"]), np.array([[0.25]]), 10, dist="t", df_resid=5)
     assert r.pvalues["x"] == pytest.approx(2 * stats.t.sf(2.0, 5))
+
+
+def test_bad_weights_name_rows_and_fix():
+    """Weights: one validator for every model (named rows, what to do), zero weights allowed."""
+    from remitpov.econometrics.treatment import PropensityScore
+
+    rng = np.random.default_rng(0)
+    n = 60
+    x = rng.normal(size=n)
+    s = (x + rng.normal(size=n) > 0).astype(float)
+    y = np.where(s == 1, 1 + x + rng.normal(size=n), np.nan)
+    X = np.column_stack([np.ones(n), x])
+    Z = np.column_stack([np.ones(n), x, rng.normal(size=n)])
+    w = np.ones(n)
+    for bad, msg in ((np.where(np.arange(n) == 4, -1.0, w), r"negative in 1 row"),
+                     (np.where(np.arange(n) == 4, np.nan, w), r"missing, non-numeric or negative in 1 row"),
+                     (w[:-1], r"weights ha(ve|s) 59 (rows|values)"), (0 * w, "all weights are zero")):
+        with pytest.raises(InputError, match=msg):
+            Heckman(y, X, s, Z, weights=bad)
+        df = pd.DataFrame({"t": s, "x": x})
+        with pytest.raises(InputError, match=msg):
+            PropensityScore("t ~ x", df, weights=bad)
+    Heckman(y, X, s, Z, weights=np.where(np.arange(n) == 4, 0.0, w))  # a zero weight is allowed

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import InputError
+from ..exceptions import InputError, describe_rows
 
 __all__ = ["ModelResults", "Summary", "SummaryTable", "Comparison", "compare", "coefficient_frame"]
 
@@ -200,6 +200,25 @@ def data_column(data: pd.DataFrame, col, name: str) -> np.ndarray | None:
         raise InputError(f"{name} has {a.shape[0] if a.ndim else 'a scalar, not'} values for {len(data)} rows; "
                          "pass a column name or one value per row")
     return a
+
+
+def validated_weights(weights, n: int, ids=None) -> np.ndarray:
+    """Observation weights as a float array of length ``n``: finite, >= 0, not all zero.
+
+    Raises :class:`~remitpov.exceptions.InputError` naming the offending rows (count and
+    example ids) and what to do. Zero weights are allowed (they drop a row from the fit
+    without deleting it, as a domain does).
+    """
+    w = np.asarray(pd.to_numeric(pd.Series(np.asarray(weights).ravel()), errors="coerce"), dtype=float)
+    if w.size != n:
+        raise InputError(f"weights have {w.size} rows, the data {n}; pass one weight per row")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise InputError(f"weights missing, non-numeric or negative in {describe_rows(bad, ids)}; weights must be "
+                         "finite and >= 0 (drop those rows explicitly or fix the weights)")
+    if not (w > 0).any():
+        raise InputError("all weights are zero: nothing to estimate")
+    return w
 
 
 def coefficient_frame(params: pd.Series, se: pd.Series, dist: str = "normal", df: float | None = None,

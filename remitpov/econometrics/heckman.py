@@ -66,7 +66,7 @@ from scipy import optimize, special, stats
 
 from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
 from ..results import Estimate
-from ._base import ModelResults, Summary, SummaryTable, _fmt
+from ._base import ModelResults, Summary, SummaryTable, _fmt, validated_weights
 
 __all__ = ["Heckman", "HeckmanResults", "probit", "ProbitFit", "inverse_mills"]
 
@@ -419,15 +419,7 @@ class Heckman:
             self._w = np.ones(n)
             self.weighted = False
         else:
-            w = np.asarray(weights, dtype=float).ravel()
-            if w.size != n:
-                raise InputError(f"weights have {w.size} rows, the data {n}")
-            wb = ~np.isfinite(w) | (w < 0)
-            if wb.any():
-                raise InputError(f"weights missing or negative in {describe_rows(wb)}")
-            if not (w > 0).any():
-                raise InputError("all weights are zero")
-            self._w = w
+            self._w = validated_weights(weights, n)
             self.weighted = True
         ybad = self._s & ~np.isfinite(y) & (self._w > 0)
         if ybad.any():

@@ -65,7 +65,7 @@ from scipy import stats
 
 from ..design import Design
 from ..exceptions import EstimationError, InputError, OverlapWarning, describe_rows
-from ._base import ModelResults, data_column
+from ._base import ModelResults, data_column, validated_weights
 
 __all__ = [
     "PropensityScore", "PropensityScoreResults", "PropensityScoreMatching", "InverseProbabilityWeighting",
@@ -123,13 +123,7 @@ def _outcome(data: pd.DataFrame, outcome) -> tuple[str, np.ndarray]:
 def _weights(data, weights) -> np.ndarray | None:
     if weights is None:
         return None
-    w = pd.to_numeric(pd.Series(data_column(data, weights, "weights")), errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        raise InputError(f"weights must be finite and >= 0: {describe_rows(bad)}")
-    if not (w > 0).any():
-        raise InputError("all weights are zero")
-    return w
+    return validated_weights(data_column(data, weights, "weights"), len(data))
 
 
 def _wmean(x, w):
