@@ -52,6 +52,13 @@ Standard errors (all linearised; every measure also supports replicate designs)
     * Shares, Lorenz ordinates, Palma, S80/S20: density-free influence of the income
       below a quantile, ``y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (Osier 2009).
     * Concentration curves: as shares, with ``E[v | rank = q]`` by kernel regression.
+Several income concepts
+    :func:`compare_inequality` estimates a measure for several incomes of the same units
+    (e.g. with and without remittances) jointly: the concepts' influence values (or
+    replicate estimates) are stacked, so the joint vcov gives the difference FIRST minus
+    each other concept its SE, ``V1 + V2 - 2 C12`` (difference of the influence values /
+    of the replicate estimates). :func:`remitpov.poverty.compare` dispatches to it for
+    inequality measures.
 Negative incomes
     Allowed in the Gini, quantiles, shares and curves (the mean must be positive). With
     negative incomes the Gini is no longer bounded by 1 and the Lorenz curve dips below

@@ -15,13 +15,18 @@
    * ``poverty`` and ``poverty_layout``: poverty and indigence rates with and without
      remittances, total population and persons in recipient households, SE/CI and the
      difference (:func:`remitpov.poverty.compare`), the "con y sin remesas" layout;
-   * ``fgt``: P0/P1/P2 with and without (total and by area); ``gini`` with and without;
+   * ``fgt``: P0/P1/P2 with and without (total and by area); ``gini`` with and without
+     and their difference with SE/CI (joint, same sample:
+     :func:`remitpov.inequality.compare_inequality`);
      ``decomposition``: Lerman--Yitzhaki source decomposition (share, marginal effect)
      (:mod:`remitpov.inequality`);
    * ``identity``: the static-counterfactual identity -- change in the total rate =
      recipients' population share x change among recipients;
    * ``counterfactual``: selection-corrected counterfactual poverty where requested
      (:mod:`remitpov.econometrics.counterfactual`);
+   Long loops (imputation draws; replicate chunks on replicate-weight designs) report
+   progress on one updated line when the display is on (:mod:`remitpov.report.progress`:
+   a terminal, or ``REMITPOV_PROGRESS=1``; quiet otherwise);
 4. **write** tables (CSV, XLSX, Markdown, LaTeX), figures (PNG/PDF/SVG) and
    ``manifest.json``.
 

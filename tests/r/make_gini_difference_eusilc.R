@@ -55,15 +55,13 @@ reg <- sort(unique(d$db040)); reg_dom <- setNames(lapply(reg, function(r) d$db04
 sex <- sort(unique(d$rb090)); sex_dom <- setNames(lapply(sex, function(r) d$rb090 == r), sex)
 
 out <- list(
-  meta = list(
-    script = "tests/r/make_gini_difference_eusilc.R",
-    R = R.version.string, survey = as.character(packageVersion("survey")),
-    laeken = as.character(packageVersion("laeken")),
-    design = "svydesign(ids=~db030, strata=~db040, weights=~rb050, data=eusilc)",
-    degf = degf(des),
-    concepts = list(with = "eqIncome", without = "eqIncome - hy080n/eqSS"),
-    difference = "with minus without; SE = SE(svytotal(~u_with - u_without)) on the same design",
-    gini = "Langel-Tille (2013) linearised variable (gini_lin of make_inequality_eusilc.R); 0-1 scale"
+  meta = c(
+    lapply(c(survey = "survey", laeken = "laeken"), function(pkg) as.character(packageVersion(pkg))),
+    list(script = "tests/r/make_gini_difference_eusilc.R", R = R.version.string, degf = degf(des),
+         design = "svydesign(ids=~db030, strata=~db040, weights=~rb050, data=eusilc)"),
+    list(concepts = list(with = "eqIncome", without = "eqIncome - hy080n/eqSS"),
+         difference = "with minus without; SE = SE(svytotal(~u_with - u_without)) on the same design",
+         gini = "Langel-Tille (2013) linearised variable (gini_lin of make_inequality_eusilc.R); 0-1 scale")
   ),
   gini_laeken = list(with = laeken::gini("eqIncome", weights = "rb050", data = d)$value / 100,
                      without = laeken::gini("noT", weights = "rb050", data = d)$value / 100),
