@@ -150,3 +150,14 @@ def test_read_lac_panel_errors(tmp_path, monkeypatch):
         read_lac_panel("wdi")
     with pytest.raises(InputError, match="which"):
         read_lac_panel("oecd")
+    # malformed files: named problem and fix, never a pandas KeyError/ValueError
+    p = tmp_path / "wdi_lac_1990_2021.csv"
+    pd.DataFrame({"country": ["A", "A"], "year": [2000, 2000], "personal_rm": [1.0, 2.0]}).to_csv(p, index=False)
+    with pytest.raises(InputError, match=r"2 duplicated country-year rows.*remove or aggregate"):
+        read_lac_panel("wdi", path=p)
+    pd.DataFrame({"country": ["A", "A"], "year": [2000, "y2k"]}).to_csv(p, index=False)
+    with pytest.raises(InputError, match=r"year must be a whole number.*\['y2k'\] in 1 rows"):
+        read_lac_panel("wdi", path=p)
+    pd.DataFrame({"pais": ["A"], "year": [2000]}).to_csv(p, index=False)
+    with pytest.raises(InputError, match=r"no column\(s\) \['country'\]"):
+        read_lac_panel("wdi", path=p)

@@ -82,20 +82,31 @@ def read_lac_panel(which: str = "wdi", *, path=None, add_lags: bool = True) -> p
     """
     p = _path(which, path)
     df = pd.read_csv(p)
+    missing = [c for c in ("country", "year") if c not in df.columns]
+    if missing:
+        raise InputError(f"{p.name} has no column(s) {missing}; a LAC panel needs 'country' and 'year' "
+                         f"(columns found: {sorted(map(str, df.columns))[:20]})")
     report: list[str] = []
     if which == "gini":
         yr = pd.to_numeric(df["year"].astype(str).str[:4], errors="coerce")
         if yr.isna().any():
-            raise InputError(f"unreadable year values in {p.name}: {df.loc[yr.isna(), 'year'].head(3).tolist()}")
+            raise InputError(f"unreadable year values in {p.name}: {df.loc[yr.isna(), 'year'].head(3).tolist()} "
+                             f"in {int(yr.isna().sum())} rows; years must start with four digits (2000 or '2000-10-18')")
         df["year"] = yr.astype(int)
         report.append("year: date strings like '2000-10-18' converted to the integer year")
         report.append("rm_l1/rm_l3 kept as stored: they are leads (personal_rm at t+1, t+3), not lags")
     else:
-        df["year"] = pd.to_numeric(df["year"], errors="raise").astype(int)
+        yr = pd.to_numeric(df["year"], errors="coerce")
+        bad = yr.isna() | (yr != yr.round())
+        if bad.any():
+            raise InputError(f"year must be a whole number in {p.name}; got {df.loc[bad, 'year'].head(3).tolist()} "
+                             f"in {int(bad.sum())} rows -- fix or remove those rows")
+        df["year"] = yr.astype(int)
     dup = df.duplicated(["country", "year"], keep=False)
     if dup.any():
         ex = df.loc[dup, ["country", "year"]].head(3).to_dict("records")
-        raise InputError(f"{int(dup.sum())} duplicated country-year rows in {p.name} (e.g. {ex})")
+        raise InputError(f"{int(dup.sum())} duplicated country-year rows in {p.name} (e.g. {ex}); a panel needs one "
+                         "row per country and year: remove or aggregate the duplicates")
     df = df.sort_values(["country", "year"], kind="stable").reset_index(drop=True)
     if which == "gini" and add_lags:
         try:
