@@ -186,6 +186,17 @@ def _array(survey: Survey, x, what: str) -> np.ndarray:
     return a
 
 
+def _numeric_values(values, what: str, col, ids) -> np.ndarray:
+    """Float copy of ``values``; text that is not a number raises (it is never turned into NaN)."""
+    raw = pd.Series(values)
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = (num.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        raise InputError(f"{what} column {col!r} has non-numeric values {raw[bad].astype(str).unique()[:3].tolist()} "
+                         f"in {describe_rows(bad, ids)}; convert or fix them before build_income")
+    return np.array(num, dtype=float)
+
+
 def _apply_floor(survey: Survey, y: np.ndarray, floor: str, column: str, what: str):
     if floor not in _FLOORS:
         raise InputError(f"floor must be one of {_FLOORS}, got {floor!r}")
@@ -255,11 +266,10 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
         raise InputError("no income column: pass income=<column> or load the survey with an 'income' role")
     if rem_name is None:
         raise InputError("no remittances column: pass remittances=<column> or set the survey's 'remittances' role")
-    inc = np.array(pd.to_numeric(pd.Series(survey.column(income if income is not None else inc_name)),
-                                 errors="coerce"), dtype=float)
-    rem = np.array(pd.to_numeric(pd.Series(survey.column(remittances if remittances is not None else rem_name)),
-                                 errors="coerce"), dtype=float)
     ids = survey.id_values
+    inc = _numeric_values(survey.column(income if income is not None else inc_name), "income", inc_name, ids)
+    rem = _numeric_values(survey.column(remittances if remittances is not None else rem_name), "remittances",
+                          rem_name, ids)
     if negative_income not in ("error", "zero", "keep"):
         raise InputError(f"negative_income must be 'error', 'zero' or 'keep', got {negative_income!r}")
     pre_report = survey.report

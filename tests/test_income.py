@@ -127,6 +127,8 @@ def test_income_without_on_eusilc(shared):
 
 
 def test_bad_inputs():
+    with pytest.raises(InputError, match=r"'inc' has non-numeric values \['n/a'\] in 1 row.*h2"):
+        build_income(_survey(inc=[300.0, "n/a", 1200.0, 0.0]))
     with pytest.raises(InputError, match="missing in 1 row.*h3"):
         build_income(_survey(inc=[300.0, 600.0, np.nan, 0.0]))
     with pytest.raises(InputError, match="negative in 1 row.*h1"):
