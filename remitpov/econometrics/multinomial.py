@@ -105,7 +105,7 @@ from scipy import interpolate, special, stats
 
 from ..exceptions import EstimationError, InputError, describe_rows
 from ..survey import Survey
-from ._base import ModelResults
+from ._base import ModelResults, validated_weights
 from .counterfactual import CounterfactualIncome, CounterfactualWarning, _rhs
 from .heckman import _as_frame, _check_rank, _numeric, _sandwich
 
@@ -555,15 +555,7 @@ class MultinomialSelection:
             self._w = np.ones(n)
             self.weighted = False
         else:
-            w = np.asarray(weights, dtype=float).ravel()
-            if w.size != n:
-                raise InputError(f"weights have {w.size} rows, the data {n}")
-            wb = ~np.isfinite(w) | (w < 0)
-            if wb.any():
-                raise InputError(f"weights missing or negative in {describe_rows(wb)}")
-            if not (w > 0).any():
-                raise InputError("all weights are zero")
-            self._w = w
+            self._w = validated_weights(weights, n)
             self.weighted = True
         counts = np.bincount(d[self._w > 0], minlength=len(cats))
         empty = [c for c, k in zip(cats, counts) if k == 0]
