@@ -16,7 +16,7 @@ from .lines import PovertyLines, default_lines
 from .synthetic import synthetic_countries, synthetic_lines, synthetic_survey
 from .poverty import (EmptyDomainWarning, RelativeLine, SinglePSUDomainWarning, StaticIdentity, compare,
                       decompose, fgt, poverty_curve, sen, sst, static_identity, watts)
-from .inequality import (GiniDecomposition, atkinson, concentration_curve, generalized_entropy, gini,
+from .inequality import (INEQUALITY_MEASURES, GiniDecomposition, compare_inequality, atkinson, concentration_curve, generalized_entropy, gini,
                          gini_decomposition, income_shares, lorenz, mld, palma, quantile, quantile_share_ratio,
                          theil)
 from .econometrics import (AugmentedIPW, Heckman, InverseProbabilityWeighting, PropensityScoreMatching,
@@ -47,7 +47,7 @@ __all__ = [
     "poverty_curve", "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning",
     # inequality
     "quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
-    "quantile_share_ratio", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
+    "quantile_share_ratio", "compare_inequality", "INEQUALITY_MEASURES", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
     # reports
     "run_chapter", "run_demo", "reproduce",
     # econometrics

@@ -34,16 +34,16 @@ Conventions
 * Estimation is weighted by the household weights (pseudo-likelihood) with design-based
   SEs for the model (``cov_type="design"``) unless ``weighted=False``.
 
-Multinomial variant (no migrant / internal / international) -- not implemented
---------------------------------------------------------------------------------
-A Dubin--McFadden or Bourguignon--Fournier--Gurgand multinomial-logit correction needs
-each household's migration status in three categories. The shared data do not have it:
-ENIGH's ``concentradohogar`` records ``remesas`` (income from other countries) but no
-internal-migration variable; its ``transf_hog`` (transfers from other households in
-Mexico) mixes internal migrants' remittances with gifts from non-migrant relatives and
-friends, so "internal migrant household" cannot be identified. The multinomial variant is
-therefore left out rather than estimated on a misclassified outcome; with a member roster
-(``poblacion``/migration module) it could be added on top of ``statsmodels`` ``MNLogit``.
+Multinomial variant (no migrant / internal / international)
+------------------------------------------------------------
+See :mod:`remitpov.econometrics.multinomial` (Lee, Dubin--McFadden and
+Bourguignon--Fournier--Gurgand corrections) for surveys with a three-category migration
+status (e.g. the Mexican Migration Project, ENCOVI's migration module, or
+``synthetic_survey(migration_types=True)``). The ENIGH ``concentradohogar`` extracts in the
+shared data cannot use it: they record ``remesas`` (income from other countries) but no
+internal-migration variable, and ``transf_hog`` (transfers from other households in Mexico)
+mixes internal migrants' remittances with gifts from non-migrant relatives and friends, so
+"internal migrant household" cannot be identified there.
 """
 from __future__ import annotations
 
