@@ -65,7 +65,7 @@ Example
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -611,7 +611,6 @@ def _poverty(ds, incomes: Mapping[str, str], line, alphas, by, *, strict, na_rm,
     C = None
     notes = ["poor if income " + ("< line (strict)" if strict else "<= line (weak)")]
     if contrast is not None:
-        D = len(dl)
         first = [i for i, r in enumerate(rows) if r["concept"] == names[0]]
         Cd = np.zeros((len(first), len(rows)))
         per = len(cells) // 2
@@ -623,7 +622,6 @@ def _poverty(ds, incomes: Mapping[str, str], line, alphas, by, *, strict, na_rm,
         ck["concept"] = contrast
         keys = pd.concat([keys, ck], ignore_index=True)
         notes.append(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)")
-        del D
     return _table(units, keys, est, V, gram, C=C, title=title, notes=notes, ci_level=ci_level, dist=dist)
 
 
@@ -798,7 +796,6 @@ def _gini_partition(pdf, ds, income, by, na_rm, bounds, dlabels, offW, offY, N, 
     w = np.where(ok, w, 0.0)
     d = pd.Index(dlabels).get_indexer(_domain_values(pdf, by))
     b = _bucket(y, bounds)
-    D = len(dlabels)
     n = len(pdf)
     # sort by (domain, bucket, y): tie blocks are (domain, y); buckets are whole here
     o = np.lexsort((y, b, d))
