@@ -211,6 +211,45 @@ class CounterfactualIncome:
                 f"rows={self.survey.n})")
 
 
+
+def _estimation_sample(survey: Survey, income: str, base: np.ndarray, what: str, nonpositive: str,
+                       weighted: bool, cov_type: str | None):
+    """Log income of the ``base`` rows (the group whose income equation is estimated).
+
+    Rows of ``base`` with missing income raise; rows with income <= 0 raise
+    (``nonpositive="error"``) or get zero weight (``"exclude"``: design kept, warned and
+    returned in ``notes``). Returns ``(y, logy, est_mask, notes, weights, design, cov_type)``
+    with ``design`` the household design (domain-restricted when rows are excluded) if
+    ``weighted``; ``cov_type`` defaults to ``"design"`` when weighted.
+    """
+    ids = survey.id_values
+    y = np.asarray(pd.to_numeric(pd.Series(survey.column(income)), errors="coerce"), dtype=float)
+    miss = base & ~np.isfinite(y)
+    if miss.any():
+        raise InputError(f"income {income!r} is missing for {what} rows in {describe_rows(miss, ids)}")
+    nonpos = base & (y <= 0)
+    notes = []
+    if nonpos.any():
+        if nonpositive == "error":
+            raise InputError(f"income {income!r} is zero or negative for {what} rows in "
+                             f"{describe_rows(nonpos, ids)}: log income is undefined; pass nonpositive='exclude'")
+        msg = (f"{int(nonpos.sum())} {what} rows with {income} <= 0 excluded from the income equation "
+               "(zero weight, design kept); they keep their observed income")
+        warnings.warn(msg, CounterfactualWarning, stacklevel=3)
+        notes.append(msg)
+    est_mask = ~nonpos
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logy = np.where(base & est_mask, np.log(np.where(y > 0, y, 1.0)), np.nan)
+    w, design = None, None
+    if weighted:
+        d_hh = survey.design("household")
+        design = d_hh.domain(est_mask) if nonpos.any() else d_hh
+        w = design.weights
+        cov_type = cov_type or "design"
+    elif nonpos.any():
+        w = est_mask.astype(float)
+    return y, logy, est_mask, notes, w, design, cov_type
+
 def counterfactual_income(survey: Survey, income_formula: str, selection_formula: str, *,
                           recipient: str = "recipient", income: str = "y_without", output: str = "y_cf",
                           method: str = "twostep", kind: str = "unconditional", draws: int = 0,
@@ -268,36 +307,13 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     if not np.isin(rec, (0.0, 1.0)).all():
         raise InputError(f"recipient column {recipient!r} must be 0/1 or bool")
     rec = rec.astype(bool)
-    y = np.asarray(pd.to_numeric(pd.Series(survey.column(income)), errors="coerce"), dtype=float)
     nonrec = ~rec
-    miss = nonrec & ~np.isfinite(y)
-    if miss.any():
-        raise InputError(f"income {income!r} is missing for non-recipients in {describe_rows(miss, ids)}")
-    nonpos = nonrec & (y <= 0)
-    notes = []
-    if nonpos.any():
-        if nonpositive == "error":
-            raise InputError(f"income {income!r} is zero or negative for non-recipients in "
-                             f"{describe_rows(nonpos, ids)}: log income is undefined; pass nonpositive='exclude'")
-        msg = (f"{int(nonpos.sum())} non-recipient rows with {income} <= 0 excluded from the income equation "
-               "(zero weight, design kept); they keep their observed income")
-        warnings.warn(msg, CounterfactualWarning, stacklevel=2)
-        notes.append(msg)
-    est_mask = ~nonpos
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logy = np.where(nonrec & est_mask, np.log(np.where(y > 0, y, 1.0)), np.nan)
+    y, logy, est_mask, notes, w, design, cov_type = _estimation_sample(
+        survey, income, nonrec, "non-recipient", nonpositive, weighted, cov_type)
+    nonpos = ~est_mask
     data = df.copy()
     data["__logy"] = logy
     data["__nonrec"] = nonrec.astype(float)
-    w = None
-    design = None
-    if weighted:
-        d_hh = survey.design("household")
-        design = d_hh.domain(est_mask) if nonpos.any() else d_hh
-        w = design.weights
-        cov_type = cov_type or "design"
-    elif nonpos.any():
-        w = est_mask.astype(float)
     if cov_type is None:
         cov_type = "unadjusted" if w is None else "robust"
     try:

@@ -476,9 +476,9 @@ class Heckman:
         X = self._X if exog is None else _numeric(_as_frame(exog, "exog"), "exog")
         Z = self._Z if selection_exog is None else _numeric(_as_frame(selection_exog, "selection_exog"),
                                                             "selection_exog")
-        if X.shape[1] != self._X.shape[1] or Z.shape[1] != self._Z.shape[1]:
+        if X.shape[1] != self._X.shape[1] or Z.shape[1] != self._Z.shape[1] or X.shape[0] != Z.shape[0]:
             raise InputError(f"new exog must have {self._X.shape[1]} columns and selection_exog "
-                             f"{self._Z.shape[1]}; got {X.shape[1]} and {Z.shape[1]}")
+                             f"{self._Z.shape[1]} (same rows); got {X.shape} and {Z.shape}")
         return X, Z
 
     # ---------------------------------------------------------------- fitting

@@ -106,8 +106,8 @@ from scipy import interpolate, special, stats
 from ..exceptions import EstimationError, InputError, describe_rows
 from ..survey import Survey
 from ._base import ModelResults, validated_weights
-from .counterfactual import CounterfactualIncome, CounterfactualWarning, _rhs
-from .heckman import _as_frame, _check_rank, _numeric, _sandwich
+from .counterfactual import CounterfactualIncome, CounterfactualWarning, _estimation_sample, _rhs
+from .heckman import Heckman, _as_frame, _check_rank, _numeric, _sandwich
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
            "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
@@ -623,20 +623,8 @@ class MultinomialSelection:
         model._formula = (formula, sf, mo.rhs.model_spec, ms.model_spec)
         return model
 
-    def _design_for(self, exog=None, selection_exog=None) -> tuple[np.ndarray, np.ndarray]:
-        if exog is None and selection_exog is None:
-            return self._X, self._Z
-        if self._formula is not None and isinstance(exog, pd.DataFrame) and selection_exog is None:
-            X = self._formula[2].get_model_matrix(exog, na_action="raise")
-            Z = self._formula[3].get_model_matrix(exog, na_action="raise")
-            return np.asarray(X, dtype=float), np.asarray(Z, dtype=float)
-        X = self._X if exog is None else _numeric(_as_frame(exog, "exog"), "exog")
-        Z = self._Z if selection_exog is None else _numeric(_as_frame(selection_exog, "selection_exog"),
-                                                            "selection_exog")
-        if X.shape[1] != self._X.shape[1] or Z.shape[1] != self._Z.shape[1] or X.shape[0] != Z.shape[0]:
-            raise InputError(f"new exog must have {self._X.shape[1]} columns and selection_exog "
-                             f"{self._Z.shape[1]} (same rows); got {X.shape} and {Z.shape}")
-        return X, Z
+    # new data for predictions: the same formula/array handling as the binary model
+    _design_for = Heckman._design_for
 
     def fit(self, cov_type: str = "robust", *, clusters=None, design=None) -> MultinomialSelectionResults:
         """Two-step estimation (multinomial logit, then least squares with correction terms).
@@ -837,34 +825,11 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     if st.isna().any():
         raise InputError(f"status column {status!r} is missing in {describe_rows(st.isna().to_numpy(), ids)}")
     isbase = st.astype(str).to_numpy() == str(base)
-    y = np.asarray(pd.to_numeric(pd.Series(survey.column(income)), errors="coerce"), dtype=float)
-    miss = isbase & ~np.isfinite(y)
-    if miss.any():
-        raise InputError(f"income {income!r} is missing for base-status rows in {describe_rows(miss, ids)}")
-    nonpos = isbase & (y <= 0)
-    notes = []
-    if nonpos.any():
-        if nonpositive == "error":
-            raise InputError(f"income {income!r} is zero or negative for base-status rows in "
-                             f"{describe_rows(nonpos, ids)}: log income is undefined; pass nonpositive='exclude'")
-        msg = (f"{int(nonpos.sum())} base-status rows with {income} <= 0 excluded from the model "
-               "(zero weight, design kept); they keep their observed income")
-        warnings.warn(msg, CounterfactualWarning, stacklevel=2)
-        notes.append(msg)
-    est_mask = ~nonpos
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logy = np.where(isbase & est_mask, np.log(np.where(y > 0, y, 1.0)), np.nan)
+    y, logy, est_mask, notes, w, design, cov_type = _estimation_sample(
+        survey, income, isbase, "base-status", nonpositive, weighted, cov_type)
+    nonpos = ~est_mask
     data = df.copy()
     data["__logy"] = logy
-    w = None
-    design = None
-    if weighted:
-        d_hh = survey.design("household")
-        design = d_hh.domain(est_mask) if nonpos.any() else d_hh
-        w = design.weights
-        cov_type = cov_type or "design"
-    elif nonpos.any():
-        w = est_mask.astype(float)
     cov_type = cov_type or "robust"
     model = MultinomialSelection.from_formula(f"__logy ~ {rf}", sf, data, status=status, base=base,
                                               categories=categories, method=method, weights=w)
