@@ -27,6 +27,32 @@ Conventions (R survey 4.1 defaults unless said otherwise)
   ``"centred"`` is an alias) and ``"average"`` (scale the variance by
   ``H / H_without_singletons``, counting strata with units in the domain, as R).
 * Degrees of freedom: number of PSUs minus number of strata.
+
+Factored influence values (no ``n x K`` matrices)
+-------------------------------------------------
+Most estimators' influence values are linear in a few row-level *basis* variables with
+coefficients that depend only on the row's domain: ``z_ik = sum_j B_ij A[d_i, j, k]``
+with ``B`` (n, m) -- e.g. the FGT contributions ``g_a``, the constant 1 and the
+influence values of a relative poverty line -- domain codes ``d_i`` in ``0..D-1`` and
+coefficients ``A`` (D*m, K). The FGT index of domain ``d`` has ``B = (g, 1)`` and
+``A[d] = (1, -P_d)/N_d`` (zero for the other domains); a with-minus-without difference
+or any linear transform ``J`` of the estimates is ``A J^T``. The engine then never builds
+``z`` (K columns of n floats):
+
+1. :meth:`Design.influence_sums` -- one pass over the rows, in chunks of
+   :data:`FACTOR_CHUNK` rows (``B`` may be a callable producing a chunk, so not even ``B``
+   is materialised): the PSU x domain totals ``S`` (P, D*m) of ``w B`` (one sparse
+   indicator product on the combined code ``psu * D + d``), the SSU x domain totals for
+   a two-stage fpc, and for design effects the per-domain Gram matrices
+   ``G_d = sum_{i in d} w_i B_i B_i^T`` (m x m, a BLAS product per domain).
+2. :meth:`Design.vcov_factored` -- the PSU totals of ``w z`` are ``S A`` (P, K): the
+   same stratified / fpc / lonely-PSU formula (``_stage1``, ``_stage2``) as the row path.
+   Replicate designs built from the design (PSU factors) use the PSU totals directly
+   (``psu_totals=`` in :meth:`Design.vcov`), never the rows.
+3. :meth:`Design.srs_variance_factored` -- the design effect's SRS variance needs
+   ``sum_i w_i z_ik = (sum_P S) A`` and ``sum_i w_i z_ik^2 = sum_d a_dk^T G_d a_dk``.
+
+Both paths give the same numbers (up to floating-point summation order).
 """
 from __future__ import annotations
 
@@ -44,6 +70,8 @@ REPLICATE_KINDS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
 
 #: Number of replicate columns evaluated at once on the row-level path (memory bound).
 REPLICATE_CHUNK = 64
+#: Rows per chunk of :meth:`Design.influence_sums` (bounds its temporaries).
+FACTOR_CHUNK = 1 << 16
 
 
 def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +100,42 @@ def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray 
     M = sparse.csc_matrix((data, np.asarray(codes, dtype=np.int64), np.arange(n + 1, dtype=np.int64)),
                           shape=(size, n))
     return np.asarray(M @ np.asarray(x, dtype=float).reshape(n, -1))
+
+
+def _apply_coefficients(S: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``S @ A`` through a sparse ``A`` (mostly zeros: each estimate uses its own domain's
+    rows), with plain multiply-adds (no fused multiply-add), so that influence values
+    that are exactly zero on every row (e.g. ``g - P`` when everyone is poor) give
+    exactly zero PSU totals, as on the row path."""
+    As = sparse.csr_matrix(A.T)
+    return np.ascontiguousarray((As @ np.ascontiguousarray(S.T)).T)
+
+
+@dataclass(frozen=True, eq=False)
+class InfluenceSums:
+    """Sufficient statistics of factored influence values ``z_i = B_i A[d_i]``.
+
+    Built by :meth:`Design.influence_sums`; consumed by :meth:`Design.vcov_factored` and
+    :meth:`Design.srs_variance_factored` with any coefficient matrix ``A`` (D*m, K).
+    """
+
+    n_domains: int
+    m: int
+    psu: np.ndarray  # (P, D*m) PSU x domain totals of w B (domain-major columns)
+    ssu: np.ndarray | None = None  # (n_ssu, D*m) SSU x domain totals (two-stage fpc only)
+    gram: np.ndarray | None = None  # (D, m, m) per-domain sum_i w_i B_i B_i^T
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Weighted totals of the basis per domain, ``sum_{i in d} w_i B_i`` (D, m)."""
+        return self.psu.sum(axis=0).reshape(self.n_domains, self.m)
+
+    def coefficients(self, A) -> np.ndarray:
+        A = np.asarray(A, dtype=float)
+        A2 = A.reshape(self.n_domains * self.m, -1)
+        if A2.shape[0] != self.n_domains * self.m:
+            raise InputError(f"coefficients need {self.n_domains * self.m} rows (domains x basis), got {A.shape}")
+        return A2
 
 
 @dataclass(frozen=True, eq=False)
@@ -324,7 +388,8 @@ class Design:
         return replace(self, replicates=Replicates(kind=kind, scale=float(scale), rscales=rs, mse=mse, weights=W))
 
     # ------------------------------------------------------------------ variance
-    def vcov(self, estimate, z=None, *, totals=None, replicate: Callable | None = None) -> np.ndarray:
+    def vcov(self, estimate, z=None, *, totals=None, replicate: Callable | None = None,
+             psu_totals=None) -> np.ndarray:
         """Variance-covariance matrix of a statistic.
 
         Parameters
@@ -341,13 +406,107 @@ class Design:
         replicate : callable, optional
             For replicate designs, ``replicate(W)`` with ``W`` (n, r) replicate weights
             returning (r, k) estimates. Called on chunks of replicates.
+        psu_totals : tuple (T, f), optional
+            Like ``totals`` but with the PSU totals ``T`` (P, m) of ``w Y`` already
+            summed (e.g. from :meth:`influence_sums`); only for replicates built from the
+            design (PSU factors).
         """
         est = np.atleast_1d(np.asarray(estimate, dtype=float))
         if self.replicates is None:
             if z is None:
                 raise DesignError("this statistic has no influence values for linearisation")
             return self._vcov_linear(np.asarray(z, dtype=float))
-        return self._vcov_replicate(est, totals=totals, replicate=replicate)
+        return self._vcov_replicate(est, totals=totals, replicate=replicate, psu_totals=psu_totals)
+
+    # ------------------------------------------------------------------ factored influence
+    def influence_sums(self, B, codes=None, n_domains: int = 1, *, gram: bool | None = None,
+                       chunk: int | None = None) -> InfluenceSums:
+        """PSU x domain totals (and Gram matrices) of row-level basis variables.
+
+        Parameters
+        ----------
+        B : array_like (n, m) or callable
+            Basis variables, or ``B(start, stop)`` returning rows ``start:stop`` (so the
+            caller never materialises all of them).
+        codes : array_like of int (n,), optional
+            Domain code of every row in ``0..n_domains-1`` (default: one domain).
+        n_domains : int
+            Number of domains ``D``.
+        gram : bool, optional
+            Also accumulate per-domain Gram matrices for design effects (default: for
+            linearisation designs).
+        chunk : int, optional
+            Rows per pass (default :data:`FACTOR_CHUNK`).
+
+        See the module docstring; use with :meth:`vcov_factored`.
+        """
+        n, w, D = self.n, self.weights, int(n_domains)
+        if gram is None:
+            gram = self.replicates is None
+        if codes is None:
+            codes = np.zeros(n, dtype=np.int64)
+            D = 1
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.shape != (n,):
+            raise InputError(f"domain codes have shape {codes.shape}, the design {n} rows")
+        get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b].reshape(b - a, -1))
+        step = int(chunk or FACTOR_CHUNK)
+        two_stage = self.fpc1 is not None and self.ssu is not None
+        n_ssu = int(self.ssu.max()) + 1 if two_stage else 0
+        S = S2 = Gm = None
+        m = None
+        for a in range(0, max(n, 1), step):
+            b = min(a + step, n)
+            Bc = np.asarray(get(a, b), dtype=float).reshape(b - a, -1)
+            if m is None:
+                m = Bc.shape[1]
+                S = np.zeros((self.n_psu * D, m))
+                S2 = np.zeros((n_ssu * D, m)) if two_stage else None
+                Gm = np.zeros((D, m, m)) if gram else None
+            if b <= a:
+                break
+            wc, cc = w[a:b], codes[a:b]
+            S += _group_sum(self.psu[a:b] * D + cc, Bc, self.n_psu * D, wc)
+            if two_stage:
+                S2 += _group_sum(self.ssu[a:b] * D + cc, Bc, n_ssu * D, wc)
+            if gram:
+                if D == 1:
+                    Gm[0] += (Bc * wc[:, None]).T @ Bc
+                else:
+                    o = np.argsort(cc, kind="stable")
+                    Bs, ws = Bc[o], wc[o]
+                    cut = np.searchsorted(cc[o], np.arange(D + 1))
+                    for d in np.flatnonzero(cut[1:] > cut[:-1]):
+                        Bd = Bs[cut[d]:cut[d + 1]]
+                        Gm[d] += (Bd * ws[cut[d]:cut[d + 1], None]).T @ Bd
+        return InfluenceSums(
+            n_domains=D, m=m,
+            psu=S.reshape(self.n_psu, D * m),
+            ssu=None if S2 is None else S2.reshape(n_ssu, D * m),
+            gram=Gm,
+        )
+
+    def vcov_factored(self, sums: InfluenceSums, A) -> np.ndarray:
+        """Linearised vcov (K, K) of influence values ``z_i = B_i A[d_i]`` from their sums.
+
+        The PSU totals of ``w z`` are ``sums.psu @ A``; then the same stratified, fpc,
+        two-stage and lonely-PSU formula as :meth:`vcov` with row-level ``z``.
+        """
+        A2 = sums.coefficients(A)
+        V = self._stage1(_apply_coefficients(sums.psu, A2))
+        if self.fpc1 is not None and self.ssu is not None:
+            V = V + self._stage2_totals(_apply_coefficients(sums.ssu, A2))
+        return V
+
+    def srs_variance_factored(self, sums: InfluenceSums, A) -> np.ndarray:
+        """:meth:`srs_variance` of ``z_i = B_i A[d_i]`` from the Gram matrices (no rows)."""
+        if sums.gram is None:
+            raise DesignError("these influence sums have no Gram matrices (built with gram=False)")
+        A2 = sums.coefficients(A)
+        A3 = A2.reshape(sums.n_domains, sums.m, -1)
+        s1 = sums.psu.sum(axis=0) @ A2
+        s2 = (A3 * np.matmul(sums.gram, A3)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
+        return self._srs_from_moments(s1, s2)
 
     def _vcov_linear(self, z: np.ndarray) -> np.ndarray:
         z2 = z.reshape(z.shape[0], -1)
@@ -398,7 +557,11 @@ class Design:
 
     def _stage2(self, x: np.ndarray) -> np.ndarray:
         n_ssu = int(self.ssu.max()) + 1
-        S = _group_sum(self.ssu, x, n_ssu)  # SSU totals
+        return self._stage2_totals(_group_sum(self.ssu, x, n_ssu))
+
+    def _stage2_totals(self, S: np.ndarray) -> np.ndarray:
+        """Second-stage term from the SSU totals ``S`` (n_ssu, k) of ``w z``."""
+        n_ssu = S.shape[0]
         ssu_psu = np.zeros(n_ssu, dtype=np.int64)
         ssu_psu[self.ssu] = self.psu
         m_j = np.bincount(ssu_psu, minlength=self.n_psu).astype(float)
@@ -414,12 +577,20 @@ class Design:
             return reps.weights[:, cols]
         return self.weights[:, None] * reps.factors[self.psu][:, cols]
 
-    def replicate_estimates(self, *, totals=None, replicate: Callable | None = None) -> np.ndarray:
+    def replicate_estimates(self, *, totals=None, replicate: Callable | None = None,
+                            psu_totals=None) -> np.ndarray:
         """Estimates under every replicate, shape (R, k)."""
         reps = self.replicates
         if reps is None:
             raise DesignError("the design has no replicate weights")
         R = reps.n_replicates
+        if psu_totals is not None:
+            if reps.factors is None:
+                raise DesignError("psu_totals need replicates built from the design (PSU factors); "
+                                  "pass row-level totals=(Y, f) for user-supplied replicate weights")
+            T, f = psu_totals
+            T = np.asarray(T, dtype=float).reshape(self.n_psu, -1)
+            return np.atleast_2d(np.asarray(f(reps.factors.T @ T), dtype=float)).reshape(R, -1)
         if totals is not None and reps.factors is not None:
             Y, f = totals
             Y = np.asarray(Y, dtype=float).reshape(self.n, -1)
@@ -439,9 +610,9 @@ class Design:
             out.append(np.asarray(replicate(self._replicate_row_weights(cols)), dtype=float).reshape(len(cols), -1))
         return np.vstack(out)
 
-    def _vcov_replicate(self, est, totals=None, replicate=None) -> np.ndarray:
+    def _vcov_replicate(self, est, totals=None, replicate=None, psu_totals=None) -> np.ndarray:
         reps = self.replicates
-        th = self.replicate_estimates(totals=totals, replicate=replicate)
+        th = self.replicate_estimates(totals=totals, replicate=replicate, psu_totals=psu_totals)
         centre = est if reps.mse else th.mean(axis=0)
         d = th - centre
         return reps.scale * (d * reps.rscales[:, None]).T @ d
@@ -452,10 +623,15 @@ class Design:
         (R survey's ``deff`` denominator): ``W sum w z^2 / (n - 1) (1 - n/W)``."""
         z = np.asarray(z, dtype=float).reshape(self.n, -1)
         w = self.weights
-        n = np.count_nonzero(w > 0)
-        W = w.sum()
         s1 = np.einsum("i,ij->j", w, z)  # sum w z
         s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
+        return self._srs_from_moments(s1, s2)
+
+    def _srs_from_moments(self, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+        """SRS variance from ``s1 = sum w z`` and ``s2 = sum w z^2`` (per column)."""
+        w = self.weights
+        n = np.count_nonzero(w > 0)
+        W = w.sum()
         ss = np.maximum(s2 - s1 * s1 / W, 0.0)  # sum w (z - zbar_w)^2
         v = W * ss / max(n - 1, 1)
         return v * max(1 - n / W, 0.0)

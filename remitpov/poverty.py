@@ -379,12 +379,18 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
 
 @dataclass
 class _Core:
-    """Joint estimates of every (domain, cell) with influence values and replicate hooks."""
+    """Joint estimates of every (domain, cell) with FACTORED influence values and replicate hooks.
+
+    The influence values are ``z_i = B_i A[d_i]`` (``sums`` = :class:`~remitpov.design.InfluenceSums`
+    of the basis ``B``, ``A`` (D*m, k)); ``totals = ((kind, Y), f)`` with ``kind`` "psu" (PSU
+    totals of ``w Y``) or "rows" (row-level ``Y``) for replicate designs.
+    """
 
     design: Design
     keys: pd.DataFrame
     est: np.ndarray
-    Z: np.ndarray
+    sums: Any
+    A: np.ndarray
     totals: tuple
     f_replicate: Callable
     needs_replicate_fn: bool
@@ -412,13 +418,19 @@ def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, 
 
 def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, na_rm,
                   headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = ()) -> _Core:
+    """Every (domain, cell) estimate with FACTORED influence values (see :mod:`remitpov.design`).
+
+    Basis ``B = (g_1..g_K, 1, I_z of every relative line)`` (computed chunk by chunk,
+    never stored); coefficients ``A[d]``: ``1/N_d`` on ``g_k`` and ``-P_dk/N_d`` on 1 for
+    the domain's own cells (``1`` and ``0`` for totals), ``dP_dk/dz`` on the line's
+    influence for every domain (the line is national). Estimates come from the same
+    PSU x domain sums as the variance.
+    """
     design, survey, Y, names, ok = _prepare(obj, incomes, level, na_rm, line)
     n = design.n
     w = design.weights
     codes, dkeys = _domains(survey, by, n)
     D = len(dkeys)
-    IND = _indicator(codes, D)
-    Nd = IND.T @ w  # (D,)
     _check_single_psu(design, codes, dkeys)
     line_list = _lines(line)
     # resolve every (concept, line)
@@ -437,65 +449,70 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             if population:
                 cells.append(_Cell(nm, ci, li, "population", "one", total=True))
     K = len(cells)
-    G = np.empty((n, K))
-    for k, c in enumerate(cells):
-        G[:, k] = _g(Y[:, c.ci], L[c.ci, c.li].z, c.alpha, strict)
-        if c.alpha == "watts":
-            bad = (w > 0) & ~np.isfinite(G[:, k])
-            if bad.any():
-                raise InputError(f"Watts index undefined: income {c.concept!r} is zero or negative for poor units in "
-                                 f"{describe_rows(bad, None if survey is None else survey.id_values)}; "
-                                 "censor or exclude them explicitly")
-    NUM = IND.T @ (w[:, None] * G)  # (D, K)
+    rel_keys = [key for key, ln in L.items() if ln.rel is not None]
+    rel_col = {key: K + 1 + j for j, key in enumerate(rel_keys)}
+    m = K + 1 + len(rel_keys)
+    ids = None if survey is None else survey.id_values
+    # scalar lines broadcast; per-unit lines are sliced
+    zline = {key: (ln.scalar if ln.rel is not None else (float(ln.z[0]) if ln.z.size and (ln.z == ln.z[0]).all()
+                                                          else ln.z)) for key, ln in L.items()}
+
+    def basis(a: int, b: int) -> np.ndarray:
+        out = np.empty((b - a, m))
+        for k, c in enumerate(cells):
+            zz = zline[c.ci, c.li]
+            out[:, k] = _g(Y[a:b, c.ci], zz if np.ndim(zz) == 0 else zz[a:b], c.alpha, strict)
+            if c.alpha == "watts":
+                bad = (w[a:b] > 0) & ~np.isfinite(out[:, k])
+                if bad.any():
+                    full = np.zeros(n, dtype=bool)
+                    full[a:b] = bad
+                    raise InputError(f"Watts index undefined: income {c.concept!r} is zero or negative for poor "
+                                     f"units in {describe_rows(full, ids)}; censor or exclude them explicitly")
+        out[:, K] = 1.0
+        for key, j in rel_col.items():
+            out[:, j] = L[key].zlin[a:b]
+        return out
+
+    sums = design.influence_sums(basis, codes, D, gram=design.replicates is None)
+    TOT = sums.totals  # (D, m)
+    NUM, Nd = TOT[:, :K], TOT[:, K]
     empty = Nd <= 0
+    tot = np.array([c.total for c in cells])
     with np.errstate(invalid="ignore", divide="ignore"):
-        EST = np.where([[c.total for c in cells]], NUM, NUM / Nd[:, None])  # (D, K)
+        EST = np.where(tot[None, :], NUM, NUM / Nd[:, None])  # (D, K)
     # derivative of every cell with respect to its line (relative lines only)
-    A = np.zeros((D, K))
-    ZL = np.zeros((n, K))
-    any_rel = False
+    Aln = np.zeros((D, K))
+    any_rel = bool(rel_keys)
     for k, c in enumerate(cells):
         ln = L[c.ci, c.li]
-        if ln.rel is None:
+        if ln.rel is None or c.alpha == "one":
             continue
-        any_rel = True
-        ZL[:, k] = ln.zlin
         y = Y[:, c.ci]
-        if c.alpha == "one":
-            continue
         if c.alpha == 0:
-            for d in range(D):
-                wd = w * IND[:, d]
-                if Nd[d] <= 0:
-                    continue
-                pos = wd > 0
-                dens = kernel_density(y[pos], wd[pos], ln.scalar, ln.rel.bandwidth)
-                A[d, k] = dens * (Nd[d] if c.total else 1.0)
+            for d in np.flatnonzero(~empty):
+                pos = (w > 0) if D == 1 else ((codes == d) & (w > 0))
+                dens = kernel_density(y[pos], w[pos], ln.scalar, ln.rel.bandwidth)
+                Aln[d, k] = dens * (Nd[d] if c.total else 1.0)
         else:
-            dG = _dg(y, ln.z, c.alpha, strict)
+            dG = _dg(y, ln.scalar, c.alpha, strict)
             with np.errstate(invalid="ignore", divide="ignore"):
-                A[:, k] = (IND.T @ (w * dG)) / np.where(empty, 1.0, Nd)
-    # influence values, domain-major then cell: ind_d (G - P_d)/N_d (+ dP/dz x I_z); totals: ind_d G
-    tot = np.array([c.total for c in cells])
+                Aln[:, k] = np.bincount(codes, weights=w * dG, minlength=D) / np.where(empty, 1.0, Nd)
+    # coefficients (D, m, D*K), domain-major columns: own cells (g - P)/N (totals: g), line terms everywhere
     CEN = np.where(tot[None, :] | empty[:, None], 0.0, EST)  # (D, K)
     with np.errstate(divide="ignore"):
         SCL = np.where(tot[None, :], 1.0, np.where(empty, 0.0, 1.0 / np.where(empty, 1.0, Nd))[:, None])
-    if D == 1:
-        Z = (G - CEN[0]) * SCL[0]
-    else:
-        Z3 = np.zeros((n, D, K))
-        Z3[np.arange(n), codes, :] = (G - CEN[codes]) * SCL[codes]
-        Z = Z3.reshape(n, D * K)
+    A = np.zeros((D, m, D * K))
+    dd, kk = np.meshgrid(np.arange(D), np.arange(K), indexing="ij")
+    A[dd, kk, dd * K + kk] = SCL
+    A[dd, K, dd * K + kk] = -CEN * SCL
     if any_rel:
-        for d in np.flatnonzero(~empty):
-            Z[:, d * K:(d + 1) * K] += A[d][None, :] * ZL
-    if design.replicates is not None:
-        Ynum = np.hstack([IND[:, d:d + 1] * G for d in range(D)])
-        totals = (np.hstack([Ynum, IND]), None)
-    else:
-        totals = (None, None)
+        for k, c in enumerate(cells):
+            j = rel_col.get((c.ci, c.li))
+            if j is not None:
+                A[:, j, np.arange(D) * K + k] = np.where(empty, 0.0, Aln[:, k])[None, :]
     est = EST.ravel()  # domain-major
-    is_total = np.tile([c.total for c in cells], D)
+    is_total = np.tile(tot, D)
     dom_of = np.repeat(np.arange(D), K)
 
     def f_totals(T):  # T (R, D*K + D): numerators then domain sizes
@@ -503,9 +520,20 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(is_total[None, :], num, num / den)
 
+    rep_totals = (None, None)
+    if design.replicates is not None and not any_rel:
+        S3 = sums.psu.reshape(design.n_psu, D, m)
+        if design.replicates.factors is not None:  # PSU totals: replicate totals = factors' PSU totals
+            rep_totals = ("psu", np.hstack([S3[:, :, :K].reshape(design.n_psu, D * K), S3[:, :, K]]))
+        else:  # user replicate weights: row-level totals
+            G = basis(0, n)[:, :K]
+            IND = _indicator(codes, D)
+            rep_totals = ("rows", np.hstack([IND[:, d:d + 1] * G for d in range(D)] + [IND]))
+
     def f_replicate(W):  # W (n, r): recompute relative lines in every replicate
         r = W.shape[1]
         out = np.empty((r, D * K))
+        IND = _indicator(codes, D)
         Nr = IND.T @ W  # (D, r)
         for k, c in enumerate(cells):
             zr = L[c.ci, c.li].replicate(W)
@@ -523,7 +551,7 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         for c in cells:
             rows.append({"measure": c.measure, "concept": c.concept, "line": L[c.ci, c.li].label, **dk})
     keys = pd.DataFrame(rows)
-    return _Core(design, keys, est, Z, (totals[0], f_totals), f_replicate, any_rel,
+    return _Core(design, keys, est, sums, A.reshape(D * m, D * K), (rep_totals, f_totals), f_replicate, any_rel,
                  np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes))
 
 
@@ -574,8 +602,8 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
     ``J`` is its (m, k) Jacobian at the estimate (or None: complex-step). Influence values
     are ``Z J^T``; replicate estimates are ``h`` of the core's replicate estimates.
     """
-    design, est, Z, empty_rows = core.design, core.est, core.Z, core.empty_rows
-    Y, f = core.totals
+    design, est, A, empty_rows = core.design, core.est, core.A, core.empty_rows
+    (kind, Y), f = core.totals
     f_rep = core.f_replicate
     est0 = np.where(empty_rows, 0.0, est)
     if transform is not None:
@@ -583,7 +611,7 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         if J is None:
             J = _complex_jacobian(h, est0)
         est_all = np.asarray(h(est0[None, :]), dtype=float).ravel()
-        Z = Z @ J.T
+        A = A @ J.T
         empty_all = (np.abs(J[:, empty_rows]).sum(1) > 0) if empty_rows.any() else np.zeros(len(est_all), bool)
         f = lambda T, f0=f: h(np.nan_to_num(f0(T)))  # noqa: E731
         f_rep = lambda W, r0=f_rep: h(np.nan_to_num(r0(W)))  # noqa: E731
@@ -597,9 +625,11 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
                       f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
     if design.replicates is None:
-        V = design.vcov(est_all, Z)
+        V = design.vcov_factored(core.sums, A)
     elif core.needs_replicate_fn or Y is None:
         V = design.vcov(np.nan_to_num(est_all), replicate=f_rep)
+    elif kind == "psu":
+        V = design.vcov(np.nan_to_num(est_all), psu_totals=(Y, f))
     else:
         V = design.vcov(np.nan_to_num(est_all), totals=(Y, f))
     est_all = np.where(empty_all, np.nan, est_all)
@@ -609,7 +639,7 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         V[:, empty_all] = np.nan
     extra = None
     if design.replicates is None:
-        vs = design.srs_variance(Z)
+        vs = design.srs_variance_factored(core.sums, A)
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = pd.DataFrame({"deff": np.diag(V) / vs})
     return make_table(keys, est_all, V, design, level=level, dist=dist, title=title,
@@ -1149,8 +1179,9 @@ def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist,
     gname = "gini_gaps_poor" if kind == "sen" else "gini_gaps"
     rows = [{"measure": m, "concept": names[0], "line": ln.label, **dkeys.iloc[d].to_dict()}
             for d in range(D) for m in (kind, "fgt0", "fgt1", gname)]
-    core = _Core(design, pd.DataFrame(rows), est, Z, (None, None), f_replicate, True, np.repeat(empty, K),
-                 [], dkeys, names, _notes(strict, {(0, 0): ln}, ()))
+    sums = design.influence_sums(Z, gram=design.replicates is None)  # Z as the basis, one "domain"
+    core = _Core(design, pd.DataFrame(rows), est, sums, np.eye(D * K), ((None, None), None), f_replicate, True,
+                 np.repeat(empty, K), [], dkeys, names, _notes(strict, {(0, 0): ln}, ()))
     note = ("Sen index = P1 (1 + Gini of the poverty gap ratios among the poor) = H [I + (1 - I) G_p]"
             if kind == "sen" else
             "Sen-Shorrocks-Thon = P0 x (mean gap ratio of the poor) x (1 + Gini of gap ratios over everyone)"
