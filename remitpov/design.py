@@ -75,7 +75,14 @@ FACTOR_CHUNK = 1 << 16
 
 
 def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise labels to 0..K-1 codes; refuse missing labels."""
+    """Factorise labels to 0..K-1 codes (sorted labels); refuse missing labels."""
+    a = np.asarray(values)
+    if a.ndim == 1 and a.dtype.kind in "iu" and a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo >= 0 and hi <= 4 * a.size + 1024:  # small non-negative integers: one bincount pass
+            present = np.bincount(a, minlength=hi + 1) > 0
+            code_of = np.cumsum(present) - 1
+            return code_of[a].astype(np.int64), np.flatnonzero(present).astype(a.dtype)
     s = pd.Series(values)
     if s.isna().any():
         raise InputError(
@@ -100,6 +107,33 @@ def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray 
     M = sparse.csc_matrix((data, np.asarray(codes, dtype=np.int64), np.arange(n + 1, dtype=np.int64)),
                           shape=(size, n))
     return np.asarray(M @ np.asarray(x, dtype=float).reshape(n, -1))
+
+
+def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int) -> None:
+    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]`` (upper triangle by matrix-vector
+    products on column-major ``B``, then mirrored); few domains by masked weights, many
+    by grouping the rows (radix sort of the small domain codes)."""
+    Bf = np.asfortranarray(B)
+    m = Bf.shape[1]
+
+    def add(d, X, wx):
+        for j in range(m):
+            r = (X[:, j] * wx) @ X[:, j:]
+            Gm[d, j, j:] += r
+            Gm[d, j + 1:, j] += r[1:]
+
+    if D == 1:
+        add(0, Bf, w)
+    elif D <= 4:
+        for d in range(D):
+            add(d, Bf, w * (codes == d))
+    else:
+        small = codes.astype(np.uint8 if D < 256 else np.uint16 if D < 65536 else np.int64)
+        o = np.argsort(small, kind="stable")
+        Bs, ws = np.asfortranarray(Bf[o]), w[o]
+        cut = np.searchsorted(small[o], np.arange(D + 1))
+        for d in np.flatnonzero(cut[1:] > cut[:-1]):
+            add(d, Bs[cut[d]:cut[d + 1]], ws[cut[d]:cut[d + 1]])
 
 
 def _apply_coefficients(S: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -466,19 +500,13 @@ class Design:
             if b <= a:
                 break
             wc, cc = w[a:b], codes[a:b]
-            S += _group_sum(self.psu[a:b] * D + cc, Bc, self.n_psu * D, wc)
+            Bcc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
+            S += _group_sum(self.psu[a:b] * D + cc, Bcc, self.n_psu * D, wc)
             if two_stage:
-                S2 += _group_sum(self.ssu[a:b] * D + cc, Bc, n_ssu * D, wc)
+                S2 += _group_sum(self.ssu[a:b] * D + cc, Bcc, n_ssu * D, wc)
+            del Bcc
             if gram:
-                if D == 1:
-                    Gm[0] += (Bc * wc[:, None]).T @ Bc
-                else:
-                    o = np.argsort(cc, kind="stable")
-                    Bs, ws = Bc[o], wc[o]
-                    cut = np.searchsorted(cc[o], np.arange(D + 1))
-                    for d in np.flatnonzero(cut[1:] > cut[:-1]):
-                        Bd = Bs[cut[d]:cut[d + 1]]
-                        Gm[d] += (Bd * ws[cut[d]:cut[d + 1], None]).T @ Bd
+                _gram_add(Gm, Bc, wc, cc, D)
         return InfluenceSums(
             n_domains=D, m=m,
             psu=S.reshape(self.n_psu, D * m),

@@ -77,11 +77,13 @@ class SinglePSUDomainWarning(RemitpovWarning):
     """A domain lies in a single PSU: the SE of a ratio (FGT) in it is zero by construction."""
 
 
-def _check_single_psu(design: Design, codes: np.ndarray, dkeys: pd.DataFrame) -> None:
+def _check_single_psu(design: Design, codes: np.ndarray, dkeys: pd.DataFrame, present=None) -> None:
+    """Warn about domains inside a single PSU; ``present`` (P, D): PSU has positive weight in the domain."""
     D = len(dkeys)
-    pos = design.weights > 0
-    present = np.zeros(design.n_psu * D, dtype=bool)
-    present[design.psu[pos] * D + codes[pos]] = True
+    if present is None:
+        pos = design.weights > 0
+        present = np.zeros(design.n_psu * D, dtype=bool)
+        present[design.psu[pos] * D + codes[pos]] = True
     n_psu = present.reshape(design.n_psu, D).sum(axis=0)
     bad = [dkeys.iloc[d].to_dict() for d in np.flatnonzero(n_psu == 1)]
     if bad:
@@ -362,7 +364,10 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
     Y = np.column_stack([_array(survey, incomes[k], "income") for k in names]) if names else np.zeros((n, 0))
     if Y.shape[0] != n:
         raise InputError(f"income has {Y.shape[0]} rows, the design {n}")
-    miss = ~np.isfinite(Y).all(axis=1) & (design.weights > 0)
+    ok = np.ones(n, dtype=bool)
+    for j in range(Y.shape[1]):  # column by column: a row-wise all() over few columns is slow
+        ok &= np.isfinite(Y[:, j])
+    miss = ~ok & (design.weights > 0)
     # per-unit lines that are columns/arrays: missing values count as missing rows too
     if miss.any():
         if not na_rm:
@@ -370,7 +375,6 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
                 f"income {', '.join(map(repr, names))} missing in "
                 f"{describe_rows(miss, None if survey is None else survey.id_values)}; pass na_rm=True to treat "
                 "those rows as outside every domain (design kept), or impute them")
-    ok = np.isfinite(Y).all(axis=1)
     if not ok.all():
         design = design.domain(ok)
         Y = np.where(ok[:, None], Y, 0.0)
@@ -431,7 +435,6 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     w = design.weights
     codes, dkeys = _domains(survey, by, n)
     D = len(dkeys)
-    _check_single_psu(design, codes, dkeys)
     line_list = _lines(line)
     # resolve every (concept, line)
     L = {}
@@ -458,10 +461,32 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
                                                           else ln.z)) for key, ln in L.items()}
 
     def basis(a: int, b: int) -> np.ndarray:
-        out = np.empty((b - a, m))
+        out = np.empty((m, b - a)).T  # column-major: contiguous columns
+        cache = {}  # (concept, line) -> (poor, gap): computed once for all alphas
         for k, c in enumerate(cells):
             zz = zline[c.ci, c.li]
-            out[:, k] = _g(Y[a:b, c.ci], zz if np.ndim(zz) == 0 else zz[a:b], c.alpha, strict)
+            zz = zz if np.ndim(zz) == 0 else zz[a:b]
+            if c.alpha == "one":
+                out[:, k] = 1.0
+                continue
+            if c.alpha == "watts":
+                out[:, k] = _g(Y[a:b, c.ci], zz, c.alpha, strict)
+            else:
+                if (c.ci, c.li) not in cache:
+                    y = Y[a:b, c.ci]
+                    poor = (y < zz) if strict else (y <= zz)
+                    gap = np.maximum(zz - y, 0.0)  # (z - y)/z if poor (z > 0), else 0
+                    gap /= zz
+                    cache[c.ci, c.li] = poor, gap
+                poor, gap = cache[c.ci, c.li]
+                if c.alpha == 0:
+                    out[:, k] = poor
+                elif c.alpha == 1:
+                    out[:, k] = gap
+                elif c.alpha == 2:
+                    np.multiply(gap, gap, out=out[:, k])
+                else:
+                    out[:, k] = gap ** c.alpha
             if c.alpha == "watts":
                 bad = (w[a:b] > 0) & ~np.isfinite(out[:, k])
                 if bad.any():
@@ -475,6 +500,8 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         return out
 
     sums = design.influence_sums(basis, codes, D, gram=design.replicates is None)
+    # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
+    _check_single_psu(design, codes, dkeys, sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0)
     TOT = sums.totals  # (D, m)
     NUM, Nd = TOT[:, :K], TOT[:, K]
     empty = Nd <= 0
