@@ -203,3 +203,62 @@ def test_person_weights_and_immutability():
     assert "z" not in s.data.columns and "z" in s2.data.columns
     df.loc[0, "y"] = 99.0  # the caller's frame is copied on the way in
     assert s.data.loc[0, "y"] == 1.0
+
+
+# ---------------------------------------------------------------------- factored influence values
+def _factored_case(seed, D, m=3, K=4, chunk=None):
+    rng = np.random.default_rng(seed)
+    w, strata, psu, _ = _paired_design(H=12, seed=seed)
+    n = w.size
+    B = rng.normal(size=(n, m))
+    codes = rng.integers(0, D, n)
+    A = rng.normal(size=(D * m, K))
+    # the row-level influence values the factored form stands for: z_i = B_i A[d_i]
+    z = np.einsum("im,imk->ik", B, A.reshape(D, m, K)[codes])
+    return w, strata, psu, B, codes, A, z
+
+
+@pytest.mark.parametrize("D", [1, 3, 7])
+@pytest.mark.parametrize("kind", ["plain", "fpc", "two_stage", "lonely_adjust", "lonely_average"])
+def test_factored_influence_equals_row_path(D, kind):
+    """vcov_factored / srs_variance_factored equal the row path (R-tested above) on z = B A[d].
+
+    Same sums in another order: 1e-10 relative. Chunks smaller than n exercise the
+    accumulation over chunks (and the many-domain grouping for D > 4)."""
+    w, strata, psu, B, codes, A, z = _factored_case(5 + D, D)
+    kw = {}
+    if kind in ("fpc", "two_stage"):
+        kw["fpc"] = np.full(w.size, 40.0)
+    if kind == "two_stage":
+        kw["ssu"] = np.arange(w.size) % 3
+        kw["fpc2"] = np.full(w.size, 10.0)
+    if kind.startswith("lonely"):
+        strata = strata.copy()
+        strata[psu == psu.max()] = strata.max() + 1  # one stratum with a single PSU
+        kw["lonely_psu"] = kind.split("_")[1]
+    d = Design.from_arrays(w, strata=strata, psu=psu, **kw)
+    sums = d.influence_sums(B, codes, D, chunk=37)
+    np.testing.assert_allclose(d.vcov_factored(sums, A), d.vcov(np.zeros(A.shape[1]), z), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(d.srs_variance_factored(sums, A), d.srs_variance(z), rtol=1e-10)
+    # a callable basis (chunks produced on demand) gives the same sums
+    sums2 = d.influence_sums(lambda a, b: B[a:b], codes, D, chunk=50)
+    np.testing.assert_allclose(sums2.psu, sums.psu, rtol=1e-12, atol=1e-14)
+    # per-domain totals of w B
+    np.testing.assert_allclose(sums.totals, [(w[codes == j, None] * B[codes == j]).sum(0) for j in range(D)],
+                               rtol=1e-12)
+
+
+def test_factored_replicate_psu_totals_equal_row_totals():
+    """Replicate estimates from PSU totals (factored path) equal those from row-level totals."""
+    w, strata, psu, y = _paired_design(H=10)
+    d = Design.from_arrays(w, strata=strata, psu=psu).with_replicates("bootstrap", replicates=40, seed=2)
+    Y = np.column_stack([y, np.ones_like(y)])
+    f = lambda T: T[:, :1] / T[:, 1:]  # noqa: E731
+    sums = d.influence_sums(Y, gram=False)
+    est = np.array([(w * y).sum() / w.sum()])
+    a = d.vcov(est, psu_totals=(sums.psu, f))
+    b = d.vcov(est, totals=(Y, f))
+    np.testing.assert_allclose(a, b, rtol=1e-10)  # same totals, summed in another order
+    sup = d.with_replicate_weights(w[:, None] * d.replicates.factors[psu])
+    with pytest.raises(DesignError, match="PSU factors"):
+        sup.vcov(est, psu_totals=(sums.psu, f))
