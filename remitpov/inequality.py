@@ -217,7 +217,9 @@ class _Ranked:
 
     def __init__(self, y: np.ndarray, order: np.ndarray | None = None):
         self.y = y
-        self.order = np.argsort(y, kind="stable") if order is None else order
+        # every statistic here uses tie blocks (mid-ranks), so the order inside ties is
+        # irrelevant: numpy's default (SIMD introsort) is ~1.5x faster than a stable sort
+        self.order = np.argsort(y) if order is None else order
         ys = y[self.order]
         self.sorted = ys
         start = np.ones(ys.shape[0], dtype=bool)
@@ -233,13 +235,28 @@ class _Ranked:
         return np.add.reduceat(Xs, self.starts, axis=0)
 
     def mid(self, Xs: np.ndarray) -> np.ndarray:
-        """Mid cumulative sums (sum strictly below + half the tied sum), sorted order, (n, r)."""
-        bs = self.block_sums(Xs)
-        before = np.cumsum(bs, axis=0) - bs
-        return (before + bs / 2.0)[self.block]
+        """Mid cumulative sums (sum strictly below + half the tied sum), sorted order, (n, r).
+
+        One cumulative sum: with ``C`` the inclusive cumulative sum at the last row of a
+        tie block and ``C0`` the one before the block, the mid value is ``(C0 + C)/2``."""
+        n = Xs.shape[0]
+        if n == 0:
+            return Xs
+        cs = np.cumsum(Xs, axis=0)
+        if self.starts.size == n:  # no ties: C0 = C - x
+            return cs - Xs / 2.0
+        end = np.empty(self.starts.size, dtype=np.int64)
+        end[:-1] = self.starts[1:] - 1
+        end[-1] = n - 1
+        c_end = cs[end]
+        c_before = np.zeros_like(c_end)
+        c_before[1:] = c_end[:-1]
+        return ((c_before + c_end) / 2.0)[self.block]
 
     def restrict(self, mask: np.ndarray) -> "_Ranked":
         """The same ranking restricted to the rows in ``mask`` (no new sort: O(n))."""
+        if mask.all():
+            return self
         return _Ranked(self.y, self.order[mask[self.order]])
 
     def unsort(self, Xs: np.ndarray) -> np.ndarray:
@@ -283,17 +300,26 @@ def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray):
     mid-ranks (``N_i``, ``Y_i`` cumulative weight and income up to ``y_i``).
     """
     o = rk.order
-    ws, vs, ys = w[o], v[o], y[o]
+    ws, vs = w[o], v[o]
+    ys = vs if v is y else y[o]
     N = ws.sum()
     Ty = ws @ ys
-    Tv = ws @ vs
-    mids = rk.mid(np.column_stack([ws, ws * vs]))
-    F = mids[:, 0] / N
-    L = mids[:, 1]
-    A = (ws * vs * F).sum()
+    wv = ws * vs
+    Tv = wv.sum()
+    F = rk.mid(ws)
+    F /= N
+    L = rk.mid(wv)  # 1-D cumulative sums (contiguous)
+    A = wv @ F
     C = 2 * A / Ty - Tv / Ty
-    dA = vs * F + (Tv - L) / N - A / N
-    zs = 2 * dA / Ty - 2 * A * ys / Ty**2 - vs / Ty + Tv * ys / Ty**2
+    # z = 2 dA/Ty - 2 A y/Ty^2 - v/Ty + Tv y/Ty^2 with dA = v F + (Tv - L)/N - A/N, in place
+    zs = F
+    zs *= 2.0
+    zs -= 1.0
+    zs *= vs
+    zs /= Ty
+    zs -= L * (2.0 / (N * Ty))
+    zs += ys * ((Tv - 2 * A) / Ty**2)
+    zs += 2 * (Tv - A) / (N * Ty)
     return C, rk.unsort(zs)
 
 
