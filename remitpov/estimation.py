@@ -84,6 +84,62 @@ def _table(design, keys, est, z, totals, *, level, dist, title, notes=(), deff=T
                       extra=pd.DataFrame(extra) if extra else None)
 
 
+def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
+                    level, dist, title):
+    """Means/ratios (``den`` given) or totals (``den`` None) of the columns of ``Y`` in every
+    domain, through factored influence values (:meth:`Design.influence_sums`; no ``n x D k``
+    matrices): basis ``B = (Y, den)``; a ratio ``R_dj = Y_dj / X_d`` has coefficients
+    ``1/X_d`` on ``y_j`` and ``-R_dj/X_d`` on ``den`` in domain ``d``, a total ``1`` on ``y_j``.
+    Estimates come from the same PSU x domain sums. User-supplied replicate weights go
+    through the row-level totals."""
+    k = Y.shape[1]
+    reps = design.replicates
+    if reps is not None and reps.factors is None:
+        if den is None:
+            ind = (codes[:, None] == np.arange(D)[None, :]).astype(float)
+            Z = (ind[:, :, None] * Y[:, None, :]).reshape(design.n, -1)
+            est, z, tot = (design.weights[:, None] * Z).sum(0), Z, (Z, lambda T: T)
+        else:
+            est, z, tot = domain_ratio(design, Y, den, codes, D)
+        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title)
+    B = Y if den is None else np.column_stack([Y, den])
+    m = B.shape[1]
+    sums = design.influence_sums(B, codes, D)
+    T = sums.totals  # (D, m)
+    A = np.zeros((D, m, D * k))
+    dd, jj = np.meshgrid(np.arange(D), np.arange(k), indexing="ij")
+    cols = dd * k + jj
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if den is None:
+            E = T[:, :k]
+            A[dd, jj, cols] = 1.0
+        else:
+            Td = T[:, k][:, None]
+            E = T[:, :k] / Td
+            A[dd, jj, cols] = 1.0 / Td
+            A[dd, k, cols] = -E / Td
+    est = E.ravel()
+    A = A.reshape(D * m, D * k)
+    extra = None
+    if reps is None:
+        V = design.vcov_factored(sums, A)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = pd.DataFrame({"deff": np.diag(V) / design.srs_variance_factored(sums, A)})
+    else:
+        PS = sums.psu.reshape(design.n_psu, D, m)
+        num = PS[:, :, :k].reshape(design.n_psu, D * k)
+        if den is None:
+            V = design.vcov(est, psu_totals=(num, lambda R: R))
+        else:
+            Tps = np.hstack([num, np.repeat(PS[:, :, k], k, axis=1)])
+
+            def f(R, n_=D * k):
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return R[:, :n_] / R[:, n_:]
+            V = design.vcov(est, psu_totals=(Tps, f))
+    return make_table(keys, est, V, design, level=level, dist=dist, title=title, extra=extra)
+
+
 def _na(y: np.ndarray, names: Sequence[str], na_rm: bool, survey) -> np.ndarray:
     """Row mask of usable values; raise on missing unless ``na_rm``."""
     miss = ~np.isfinite(y).all(axis=1)
@@ -128,26 +184,22 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         Treat missing values as outside the domain instead of raising.
     """
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
-    est, z, tot = domain_ratio(design, Y, np.ones(design.n), codes, len(dl))
-    return _table(design, _keys(labels, dl, bn, "mean"), est, z, tot, level=ci_level, dist=dist, title="Mean")
+    return _factored_table(design, _keys(labels, dl, bn, "mean"), Y, np.ones(design.n), codes, len(dl),
+                           level=ci_level, dist=dist, title="Mean")
 
 
 def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
           dist: str = "t") -> EstimateTable:
     """Weighted total ``sum w y`` with design SEs (domains as zero weights)."""
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
-    D = len(dl)
-    ind = (codes[:, None] == np.arange(D)[None, :]).astype(float)
-    Z = (ind[:, :, None] * Y[:, None, :]).reshape(design.n, -1)
-    est = (design.weights[:, None] * Z).sum(0)
-    tot = (Z, lambda T: T)
-    return _table(design, _keys(labels, dl, bn, "total"), est, Z, tot, level=ci_level, dist=dist, title="Total")
+    return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level,
+                           dist=dist, title="Total")
 
 
 def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
           ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs."""
     design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
-    est, z, tot = domain_ratio(design, Y[:, :1], Y[:, 1], codes, len(dl))
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
-    return _table(design, keys, est, z, tot, level=ci_level, dist=dist, title="Ratio")
+    return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, dist=dist,
+                           title="Ratio")
