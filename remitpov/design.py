@@ -77,12 +77,13 @@ FACTOR_CHUNK = 1 << 16
 def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Factorise labels to 0..K-1 codes (sorted labels); refuse missing labels."""
     a = np.asarray(values)
-    if a.ndim == 1 and a.dtype.kind in "iu" and a.size:
-        lo, hi = int(a.min()), int(a.max())
+    if a.ndim == 1 and a.dtype.kind in "iub" and a.size:
+        ai = a.view(np.uint8) if a.dtype.kind == "b" else a
+        lo, hi = int(ai.min()), int(ai.max())
         if lo >= 0 and hi <= 4 * a.size + 1024:  # small non-negative integers: one bincount pass
-            present = np.bincount(a, minlength=hi + 1) > 0
+            present = np.bincount(ai, minlength=hi + 1) > 0
             code_of = np.cumsum(present) - 1
-            return code_of[a].astype(np.int64), np.flatnonzero(present).astype(a.dtype)
+            return code_of[ai].astype(np.int64, copy=False), np.flatnonzero(present).astype(a.dtype)
     s = pd.Series(values)
     if s.isna().any():
         raise InputError(

@@ -55,7 +55,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .design import Design
+from .design import Design, as_index_codes
 from .estimation import _resolve_design
 from .exceptions import InputError, RemitpovWarning, describe_rows
 from .results import EstimateTable, make_table
@@ -290,12 +290,13 @@ def _resolve_line(line, survey, design: Design, y: np.ndarray, ylabel: str, ok: 
             raise InputError(f"the relative line {line.describe(vlab)!r} is {z!r}, not a positive number "
                              "(the income's median or mean is zero or negative)")
         own = line.describe("" if line.income is None else vlab)  # same label for every concept's own line
-        return _Line(label if label is not None else own, np.full(n, float(z)), line, v, zlin)
+        return _Line(label if label is not None else own, np.broadcast_to(float(z), (n,)), line, v, zlin)
     if np.ndim(line) == 0 and not isinstance(line, str):
         zv = float(line)
         if not (np.isfinite(zv) and zv > 0):
             raise InputError(f"poverty line must be a finite positive number, got {line!r}")
-        return _Line(label if label is not None else (int(zv) if zv.is_integer() else zv), np.full(n, zv))
+        # one value for every unit: a read-only broadcast view, not n copies
+        return _Line(label if label is not None else (int(zv) if zv.is_integer() else zv), np.broadcast_to(zv, (n,)))
     z = _array(survey, line, "poverty line")
     bad = ok & ~(np.isfinite(z) & (z > 0))
     if bad.any():
@@ -334,8 +335,8 @@ def _domains(survey, by, n: int):
         cols.append(vals.to_numpy())
         names.append(b if isinstance(b, str) else ("domain" if len(items) == 1 else f"by{j}"))
     if len(cols) == 1:
-        codes, labels = pd.factorize(pd.Series(cols[0]), sort=True)
-        return codes.astype(np.int64), pd.DataFrame({names[0]: np.asarray(labels, dtype=object)})
+        codes, labels = as_index_codes(cols[0])  # sorted labels (integers: one bincount pass)
+        return codes, pd.DataFrame({names[0]: np.asarray(labels, dtype=object)})
     mi = pd.MultiIndex.from_arrays(cols, names=names)
     codes, labels = pd.factorize(mi, sort=True)
     frame = pd.DataFrame(list(labels), columns=names)
@@ -457,8 +458,7 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     m = K + 1 + len(rel_keys)
     ids = None if survey is None else survey.id_values
     # scalar lines broadcast; per-unit lines are sliced
-    zline = {key: (ln.scalar if ln.rel is not None else (float(ln.z[0]) if ln.z.size and (ln.z == ln.z[0]).all()
-                                                          else ln.z)) for key, ln in L.items()}
+    zline = {key: (float(ln.z[0]) if ln.z.size and ln.z.strides == (0,) else ln.z) for key, ln in L.items()}
 
     def basis(a: int, b: int) -> np.ndarray:
         out = np.empty((m, b - a)).T  # column-major: contiguous columns
