@@ -110,23 +110,41 @@ def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray 
     return np.asarray(M @ np.asarray(x, dtype=float).reshape(n, -1))
 
 
+def _crossprod(X: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(X * scale[:, None]).T @ X`` summed over blocks of rows.
+
+    Small blocks keep every BLAS call below OpenBLAS's multi-threading threshold: a
+    threaded call would gain nothing here and leave its idle threads spinning, which on a
+    2-core machine slows the row passes that follow by up to 2x."""
+    n, k = X.shape
+    step = max(64, min(1024, (1 << 19) // max(k * k, 1)))
+    V = np.zeros((k, k))
+    for a in range(0, n, step):
+        Xa = X[a:a + step]
+        V += (Xa * scale[a:a + step, None]).T @ Xa
+    return V
+
+
 def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int) -> None:
-    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]`` (upper triangle by dot products of
-    contiguous columns, then mirrored; dot products are single-threaded and faster here
-    than a threaded matrix product); few domains by masked weights, many by grouping the
-    rows (radix sort of the small domain codes)."""
+    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]`` (upper triangle by vector-matrix
+    products on column-major ``B``, then mirrored); few domains by masked weights, many
+    by grouping the rows (radix sort of the small domain codes).
+
+    Vector-matrix products of a chunk stay single-threaded in OpenBLAS, unlike long dot
+    products (threaded above ~10^4 elements, whose idle threads then spin and slow the
+    rest of the computation down on a 2-core machine)."""
     Bf = np.asfortranarray(B)
     m = Bf.shape[1]
 
     def add(d, X, wx):
-        Xt = X.T  # (m, rows), contiguous rows
         for j in range(m):
-            xw = Xt[j] * wx
-            for k in range(j, m):
-                v = xw @ Xt[k]
-                Gm[d, j, k] += v
-                if k != j:
-                    Gm[d, k, j] += v
+            xw = X[:, j] * wx
+            if j < m - 1:
+                r = xw @ X[:, j:]
+            else:  # a single column would be a (threaded) BLAS dot product
+                r = np.einsum("i,i->", xw, X[:, j])[None]
+            Gm[d, j, j:] += r
+            Gm[d, j + 1:, j] += r[1:]
 
     if D == 1:
         add(0, Bf, w)
@@ -593,7 +611,7 @@ class Design:
                 sel = lonely[ps]
                 Tc[sel] = T[sel]
                 scale_h = np.where(lonely, 1.0 if self.fpc1 is None else (1.0 - self.fpc1), scale_h)
-        V = (Tc * scale_h[ps][:, None]).T @ Tc
+        V = _crossprod(Tc, scale_h[ps])
         if lonely.any() and self.lonely_psu == "average":
             # R survey: V * H / H_ok counting only strata with units in the (domain) sample;
             # a stratum is "in" the sample of column c if some PSU total there is non-zero.
@@ -619,7 +637,7 @@ class Design:
         Sc = S - mean_j[ssu_psu]
         f1 = self.fpc1[self.psu_stratum]  # (P,)
         scale_j = np.divide(m_j, m_j - 1, out=np.zeros(self.n_psu), where=m_j > 1) * (1 - self.fpc2) * f1
-        return (Sc * scale_j[ssu_psu][:, None]).T @ Sc
+        return _crossprod(Sc, scale_j[ssu_psu])
 
     def _replicate_row_weights(self, cols: np.ndarray) -> np.ndarray:
         reps = self.replicates

@@ -303,13 +303,15 @@ def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray):
     ws, vs = w[o], v[o]
     ys = vs if v is y else y[o]
     N = ws.sum()
-    Ty = ws @ ys
     wv = ws * vs
+    # np.einsum, not "@": long BLAS dot products are multi-threaded in OpenBLAS and its
+    # idle threads then spin, slowing the rest down on small machines
+    Ty = wv.sum() if v is y else np.einsum("i,i->", ws, ys)
     Tv = wv.sum()
     F = rk.mid(ws)
     F /= N
     L = rk.mid(wv)  # 1-D cumulative sums (contiguous)
-    A = wv @ F
+    A = np.einsum("i,i->", wv, F)
     C = 2 * A / Ty - Tv / Ty
     # z = 2 dA/Ty - 2 A y/Ty^2 - v/Ty + Tv y/Ty^2 with dA = v F + (Tv - L)/N - A/N, in place
     zs = F
@@ -564,7 +566,7 @@ def _gini_part(p: _Prep) -> _Part:
     est = np.empty(D)
     Z = np.zeros((p.design.n, D))
     for d in range(D):
-        T = w[rks[d].order] @ y[rks[d].order]
+        T = np.einsum("i,i->", w[rks[d].order], y[rks[d].order])
         if not T > 0:
             raise InputError(f"gini: the weighted mean income of {p.label!r} is <= 0 in "
                              f"{p.byname}={p.dlabels[d]!r}; the Gini is undefined")
