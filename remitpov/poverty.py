@@ -106,7 +106,7 @@ def weighted_quantile(x, w, p: float, rule: str = "laeken"):
         raise InputError(f"quantile order must be strictly between 0 and 1, got {p}")
     x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x)  # the value picked is the same whatever the order inside ties
     xs = x[order]
     cw = np.cumsum(w[order], axis=0)
     rw = cw / cw[-1]
