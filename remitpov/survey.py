@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -202,8 +203,9 @@ class Survey:
             raise InputError(f"Survey data must be a pandas DataFrame, got {type(self.data).__name__}")
         object.__setattr__(self, "data", self.data.reset_index(drop=True).copy())
         object.__setattr__(self, "ids", tuple(self.ids))
-        object.__setattr__(self, "roles", dict(self.roles))
-        object.__setattr__(self, "sources", dict(self.sources))
+        # read-only mappings: a Survey is immutable (use with_roles / replace to change them)
+        object.__setattr__(self, "roles", MappingProxyType(dict(self.roles)))
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
         object.__setattr__(self, "replicate_weights", tuple(self.replicate_weights))
         if self.unit not in LEVELS:
             raise InputError(f"unit must be 'household' or 'person', got {self.unit!r}")
@@ -242,6 +244,17 @@ class Survey:
         for col in self.replicate_weights:
             if col not in df.columns:
                 raise InputError(f"replicate weight column {col!r} not found")
+
+    def __getstate__(self):  # pickling (multiprocessing, caching): proxies as plain dicts
+        state = dict(self.__dict__)
+        state["roles"], state["sources"] = dict(self.roles), dict(self.sources)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state["roles"] = MappingProxyType(state["roles"])
+        state["sources"] = MappingProxyType(state["sources"])
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ basics
     @property

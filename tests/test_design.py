@@ -262,3 +262,19 @@ def test_factored_replicate_psu_totals_equal_row_totals():
     sup = d.with_replicate_weights(w[:, None] * d.replicates.factors[psu])
     with pytest.raises(DesignError, match="PSU factors"):
         sup.vcov(est, psu_totals=(sums.psu, f))
+
+
+def test_survey_roles_read_only_and_picklable():
+    import pickle
+
+    df = pd.DataFrame({"w": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 4.0], "st": [1, 1, 2], "p": [1, 2, 3]})
+    s = rp.Survey(df, weight="w", unit="person", roles={"income": "y"}, strata="st", psu="p",
+                  lonely_psu="certainty")
+    with pytest.raises(TypeError):
+        s.roles["income"] = "w"  # immutable: use with_roles
+    s2 = s.with_roles(income="w")
+    assert s.roles["income"] == "y" and s2.roles["income"] == "w"
+    t = pickle.loads(pickle.dumps(s))
+    assert dict(t.roles) == {"income": "y"} and t.data.equals(s.data)
+    a, b = rp.mean(s, "y").get(), rp.mean(t, "y").get()
+    assert (a.estimate, a.se) == (b.estimate, b.se)
