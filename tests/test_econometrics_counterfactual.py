@@ -282,3 +282,15 @@ def test_counterfactual_gini_rubin_mean(sim):
     u = np.array([t.vcov[0, 0] for t in per])
     assert f.loc["selection", "estimate"] == pytest.approx(q.mean(), rel=1e-12)
     assert f.loc["selection", "se"] ** 2 == pytest.approx(u.mean() + (1 + 1 / 3) * q.var(ddof=1), rel=1e-9)
+    # the difference observed - selection: estimated jointly in every imputation (same sample,
+    # difference of influence values), combined by Rubin's rules -- by hand from
+    # compare_inequality on each imputed column
+    from remitpov.inequality import compare_inequality
+
+    per_d = [compare_inequality(cf.survey, {"observed": "y_with", "selection": c}, measure="gini")
+             for c in cf.columns]
+    qd = np.array([t.estimates[2] for t in per_d])
+    ud = np.array([t.vcov[2, 2] for t in per_d])
+    d = f.loc["observed - selection"]
+    assert d["estimate"] == pytest.approx(g_obs.estimates[0] - q.mean(), rel=1e-10)
+    assert d["se"] ** 2 == pytest.approx(ud.mean() + (1 + 1 / 3) * qd.var(ddof=1), rel=1e-9)

@@ -478,22 +478,25 @@ def counterfactual_gini(cf: CounterfactualIncome, by=None, *, concepts: Mapping[
                         level: str = "person", concept: str = "selection") -> EstimateTable:
     """Gini coefficient under the counterfactual (with :func:`remitpov.inequality.gini`, the
     same estimator as for observed income), one row per concept (key ``concept``), combined
-    over imputations with Rubin's rules. Concepts are estimated separately (block-diagonal
-    covariance between concepts; no SEs for differences between them).
+    over imputations with Rubin's rules. With other ``concepts`` the concepts are estimated
+    JOINTLY on the same sample (:func:`remitpov.inequality.compare_inequality`): the table
+    also has the differences "first concept minus each other" with SEs from the difference
+    of influence values (Rubin's rules applied to the joint covariance).
     """
     from dataclasses import replace as _replace
 
-    from ..inequality import gini
-    from ..results import concat_tables
+    from ..inequality import compare_inequality, gini
 
     def est(survey, incomes):
-        parts = []
-        for label, col in incomes.items():
+        if len(incomes) == 1:
+            (label, col), = incomes.items()
             t = gini(survey, col, by, level=level)
             keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
             keys.insert(1, "concept", label)  # the imputed column's name varies by draw: use the label
-            parts.append(_replace(t, keys=keys))
-        return concat_tables(parts, title="Gini coefficient")
+        else:
+            t = compare_inequality(survey, incomes, measure="gini", by=by, level=level)
+            keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
+        return _replace(t, keys=keys, title="Gini coefficient")
 
     return counterfactual_fgt(cf, concepts=concepts, estimator=est, concept=concept)
 
