@@ -50,7 +50,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..exceptions import SpecError
+from ..exceptions import RemitpovError, SpecError
 from .spec import FORMATS, NO_FILE_FORMATS, _resolve_path
 
 MEASURES = ("fgt", "arpr", "gini", "quantile", "qsr", "mean", "total", "ratio", "static_identity",
@@ -301,7 +301,10 @@ def reproduce(targets, *, seed: int = 2026) -> ReproduceResult:
             diff = v - t.value
             status = "pass" if abs(diff) <= t.tolerance else "FAIL"
             err = ""
-        except Exception as e:  # report, never hide: the row says error and why
+        except (RemitpovError, ValueError, LookupError, OSError, ArithmeticError) as e:
+            # a target that cannot be computed (bad data, missing file, estimator refusal) is an
+            # ERROR row with the reason; programming errors (TypeError, AttributeError...)
+            # propagate with their traceback instead of hiding as a row
             v, diff, status, err = np.nan, np.nan, "ERROR", f"{type(e).__name__}: {e}"
         rows.append({"id": t.id, "description": t.description, "value": t.value, "computed": v, "difference": diff,
                      "tolerance": t.tolerance, "unit": t.unit, "status": status, "source": t.source, "error": err})
