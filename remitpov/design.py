@@ -198,11 +198,39 @@ class InfluenceSums:
     psu: np.ndarray  # (P, D*m) PSU x domain totals of w B (domain-major columns)
     ssu: np.ndarray | None = None  # (n_ssu, D*m) SSU x domain totals (two-stage fpc only)
     gram: np.ndarray | None = None  # (D, m, m) per-domain sum_i w_i B_i B_i^T
+    #: domain 0 is the whole sample, prepended by :meth:`with_total` (rows are then in two
+    #: domains: ``z_i = B_i (A[0] + A[d_i])``)
+    total_first: bool = False
 
     @property
     def totals(self) -> np.ndarray:
         """Weighted totals of the basis per domain, ``sum_{i in d} w_i B_i`` (D, m)."""
         return self.psu.sum(axis=0).reshape(self.n_domains, self.m)
+
+    def with_total(self) -> "InfluenceSums":
+        """The same sums with the whole sample prepended as domain 0 (``D + 1`` domains).
+
+        The whole sample's PSU (SSU) totals are the sums over the domains of the PSU x
+        domain (SSU x domain) totals and its Gram matrix the sum of the domains' -- no
+        pass over the rows (domains partition the rows). Domain ``d`` becomes ``d + 1``.
+        Every row is then in two domains, the whole sample and its own, so influence
+        values are ``z_i = B_i (A[0] + A[d_i + 1])``: the PSU totals ``S A`` are unchanged
+        in form, and :meth:`Design.srs_variance_factored` folds ``A[0]`` into the
+        domains' coefficients for the second moments.
+        """
+        if self.total_first:
+            raise InputError("these influence sums already include the whole sample")
+        D, m = self.n_domains, self.m
+
+        def add(S):
+            if S is None:
+                return None
+            S3 = S.reshape(S.shape[0], D, m)
+            return np.concatenate([S3.sum(axis=1)[:, None, :], S3], axis=1).reshape(S.shape[0], (D + 1) * m)
+
+        gram = None if self.gram is None else np.concatenate([self.gram.sum(axis=0)[None], self.gram], axis=0)
+        return InfluenceSums(n_domains=D + 1, m=m, psu=add(self.psu), ssu=add(self.ssu), gram=gram,
+                             total_first=True)
 
     def coefficients(self, A) -> np.ndarray:
         A = np.asarray(A, dtype=float)
@@ -573,7 +601,10 @@ class Design:
         A2 = sums.coefficients(A)
         A3 = A2.reshape(sums.n_domains, sums.m, -1)
         s1 = sums.psu.sum(axis=0) @ A2
-        s2 = (A3 * np.matmul(sums.gram, A3)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
+        gram = sums.gram
+        if sums.total_first:  # row i has coefficients A[0] + A[d_i]: fold the whole sample's into the domains'
+            A3, gram = A3[1:] + A3[:1], gram[1:]
+        s2 = (A3 * np.matmul(gram, A3)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
         return self._srs_from_moments(s1, s2)
 
     def _vcov_linear(self, z: np.ndarray) -> np.ndarray:

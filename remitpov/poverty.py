@@ -314,6 +314,27 @@ def _lines(line) -> list[tuple[Any, Any]]:
 
 
 # ====================================================================== domains
+def _total_label(total) -> Any:
+    """``total=`` argument -> label of the whole-sample row (None: no such row)."""
+    if total is None or total is False:
+        return None
+    if total is True:
+        return "all"
+    if isinstance(total, str) and total:
+        return total
+    raise InputError(f"total={total!r}: use True (label 'all'), False or a non-empty label string")
+
+
+def _with_total_key(dkeys: pd.DataFrame, label) -> pd.DataFrame:
+    """Prepend the whole-sample row (``label`` in every domain column) to the domain keys."""
+    for c in dkeys.columns:
+        if (dkeys[c].astype(object) == label).any():
+            raise InputError(f"total={label!r} is also a value of the domain variable {c!r}; give another "
+                             f"label, e.g. total='(total)'")
+    top = pd.DataFrame({c: [label] for c in dkeys.columns})
+    return pd.concat([top, dkeys.astype(object)], ignore_index=True)
+
+
 def _domains(survey, by, n: int):
     """Integer domain codes, number of domains and a keys DataFrame (one row per domain)."""
     if by is None:
@@ -408,9 +429,9 @@ class _Core:
 
 def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, ci_level, dist,
                    na_rm, headcount_total: bool, contrast: str | None = None, title: str = "Poverty",
-                   extra_notes: Sequence[str] = ()) -> EstimateTable:
+                   extra_notes: Sequence[str] = (), total=False) -> EstimateTable:
     core = _poverty_core(obj, incomes, line, alphas, by, level=level, strict=strict, na_rm=na_rm,
-                         headcount_total=headcount_total, extra_notes=extra_notes)
+                         headcount_total=headcount_total, extra_notes=extra_notes, total=total)
     keys, transform = core.keys, None
     if contrast is not None:
         # first concept minus second, cell by cell
@@ -422,7 +443,8 @@ def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, 
 
 
 def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, na_rm,
-                  headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = ()) -> _Core:
+                  headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = (),
+                  total=False) -> _Core:
     """Every (domain, cell) estimate with FACTORED influence values (see :mod:`remitpov.design`).
 
     Basis ``B = (g_1..g_K, 1, I_z of every relative line)`` (computed chunk by chunk,
@@ -435,7 +457,17 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     n = design.n
     w = design.weights
     codes, dkeys = _domains(survey, by, n)
-    D = len(dkeys)
+    D0 = len(dkeys)  # domains of `by`; with total=, domain 0 is the whole sample and d >= 1 is by's d - 1
+    tlabel = _total_label(total) if by is not None else None
+    off = int(tlabel is not None)
+    if off:
+        dkeys = _with_total_key(dkeys, tlabel)
+    D = D0 + off
+
+    def dom_indicator() -> np.ndarray:  # (n, D) row-level domain indicators (replicate paths only)
+        IND = _indicator(codes, D0)
+        return np.hstack([np.ones((n, 1)), IND]) if off else IND
+
     line_list = _lines(line)
     # resolve every (concept, line)
     L = {}
@@ -499,7 +531,9 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             out[:, j] = L[key].zlin[a:b]
         return out
 
-    sums = design.influence_sums(basis, codes, D, gram=design.replicates is None)
+    sums = design.influence_sums(basis, codes, D0, gram=design.replicates is None)
+    if off:  # the whole sample's PSU totals are sums over the domains: no second pass over the rows
+        sums = sums.with_total()
     # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
     _check_single_psu(design, codes, dkeys, sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0)
     TOT = sums.totals  # (D, m)
@@ -518,13 +552,16 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         y = Y[:, c.ci]
         if c.alpha == 0:
             for d in np.flatnonzero(~empty):
-                pos = (w > 0) if D == 1 else ((codes == d) & (w > 0))
+                pos = (w > 0) if (D == 1 or d < off) else ((codes == d - off) & (w > 0))
                 dens = kernel_density(y[pos], w[pos], ln.scalar, ln.rel.bandwidth)
                 Aln[d, k] = dens * (Nd[d] if c.total else 1.0)
         else:
             dG = _dg(y, ln.scalar, c.alpha, strict)
             with np.errstate(invalid="ignore", divide="ignore"):
-                Aln[:, k] = np.bincount(codes, weights=w * dG, minlength=D) / np.where(empty, 1.0, Nd)
+                sdg = np.bincount(codes, weights=w * dG, minlength=D0)
+                if off:
+                    sdg = np.concatenate([[sdg.sum()], sdg])
+                Aln[:, k] = sdg / np.where(empty, 1.0, Nd)
     # coefficients (D, m, D*K), domain-major columns: own cells (g - P)/N (totals: g), line terms everywhere
     CEN = np.where(tot[None, :] | empty[:, None], 0.0, EST)  # (D, K)
     with np.errstate(divide="ignore"):
@@ -537,7 +574,9 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         for k, c in enumerate(cells):
             j = rel_col.get((c.ci, c.li))
             if j is not None:
-                A[:, j, np.arange(D) * K + k] = np.where(empty, 0.0, Aln[:, k])[None, :]
+                # the line's influence is on every row: put it on the domains that partition the
+                # rows (not also on the whole-sample domain 0 when total=)
+                A[off:, j, np.arange(D) * K + k] = np.where(empty, 0.0, Aln[:, k])[None, :]
     est = EST.ravel()  # domain-major
     is_total = np.tile(tot, D)
     dom_of = np.repeat(np.arange(D), K)
@@ -554,13 +593,13 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             rep_totals = ("psu", np.hstack([S3[:, :, :K].reshape(design.n_psu, D * K), S3[:, :, K]]))
         else:  # user replicate weights: row-level totals
             G = basis(0, n)[:, :K]
-            IND = _indicator(codes, D)
+            IND = dom_indicator()
             rep_totals = ("rows", np.hstack([IND[:, d:d + 1] * G for d in range(D)] + [IND]))
 
     def f_replicate(W):  # W (n, r): recompute relative lines in every replicate
         r = W.shape[1]
         out = np.empty((r, D * K))
-        IND = _indicator(codes, D)
+        IND = dom_indicator()
         Nr = IND.T @ W  # (D, r)
         for k, c in enumerate(cells):
             zr = L[c.ci, c.li].replicate(W)
@@ -690,7 +729,7 @@ def _incomes(income, concept=None) -> dict:
 # ====================================================================== public API
 def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,
         ci_level: float = 0.95, dist: str = "t", na_rm: bool = False, headcount_total: bool = True,
-        concept: str | None = None) -> EstimateTable:
+        concept: str | None = None, total: bool | str = False) -> EstimateTable:
     """Foster--Greer--Thorbecke poverty indices with design-based standard errors.
 
     ``P_a = sum w 1[y < z] ((z - y)/z)^a / sum w`` for every ``a`` in ``alpha`` (P0
@@ -723,6 +762,13 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
         Add the number of poor (``measure="headcount_total"``).
     concept : str, optional
         Label of the income in the ``concept`` column (default: its column name).
+    total : bool or str, default False
+        With ``by``: also estimate the whole sample, as the FIRST domain, labelled
+        ``"all"`` (``total=True``) or ``total`` (a string) in every domain column. The
+        total comes from the same pass over the rows as the domains (its PSU totals are
+        sums of the PSU x domain totals), so it costs nothing extra, equals a separate
+        call without ``by`` (up to floating-point summation order) and shares the joint
+        vcov with the domains (contrasts domain minus total work). Ignored without ``by``.
 
     Returns
     -------
@@ -733,26 +779,28 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
     """
     return _poverty_table(survey, _incomes(income, concept), line, _alphas(alpha), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=headcount_total,
-                          title="FGT poverty indices")
+                          title="FGT poverty indices", total=total)
 
 
 def watts(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
-          dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
+          dist: str = "t", na_rm: bool = False, concept: str | None = None, total: bool | str = False
+          ) -> EstimateTable:
     """Watts index ``W = sum w 1[y < z] log(z / y) / sum w`` with design SEs.
 
     A ratio mean like FGT (influence ``(g_i - W)/N``); with a relative line the
     influence gains ``(sum w 1[y<z]/z / N) x I_z`` (the log term is 0 at ``y = z``, so no
     density term). Raises for poor units with ``y <= 0`` (the index is undefined).
-    Same parameters as :func:`fgt`.
+    Same parameters as :func:`fgt` (including ``total=``).
     """
     return _poverty_table(survey, _incomes(income, concept), line, ("watts",), by, level=level, strict=strict,
-                          ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=False, title="Watts index")
+                          ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=False, title="Watts index",
+                          total=total)
 
 
 def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
             na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
-            **options) -> EstimateTable:
+            total: bool | str = False, **options) -> EstimateTable:
     """Poverty (or inequality) under two income concepts on the same sample, and their difference.
 
     Parameters
@@ -778,6 +826,11 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         ``y < z`` (poverty measures only).
     headcount_total : bool, default False
         Add the number of poor (``measure="fgt"`` only).
+    total : bool or str, default False
+        With ``by``: also the whole sample (first domain, labelled ``"all"`` or the given
+        string), from the same pass over the rows, in the same joint vcov -- the
+        with/without table for the total and the domains in one call (see :func:`fgt`).
+        Poverty measures only.
     **options
         Options of an inequality measure (none for poverty measures).
 
@@ -796,6 +849,8 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
     if measure in INEQUALITY_MEASURES:
         given = [n for n, v in (("line", line), ("alpha", alpha), ("strict", strict),
                                 ("headcount_total", headcount_total)) if v is not None]
+        if total is not False:
+            given.append("total")
         if given:
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
@@ -820,7 +875,8 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
     return _poverty_table(survey, dict(incomes), line, al, by, level=level, strict=strict, ci_level=ci_level,
                           dist=dist, na_rm=na_rm, headcount_total=headcount_total, contrast=lab,
                           title=f"Poverty: {names[0]} vs {names[1]}",
-                          extra_notes=(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)",))
+                          extra_notes=(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)",),
+                          total=total)
 
 
 # ====================================================================== decomposition
