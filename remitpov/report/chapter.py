@@ -402,14 +402,23 @@ def fgt_block(spec: ChapterSpec, p: PreparedSurvey):
     from ..poverty import compare, fgt
 
     frames, est = [], {}
-    doms = [("total", None)] + ([("area", AREA)] if "area" in spec.domains and AREA in p.survey.data.columns else [])
+    by_area = "area" in spec.domains and AREA in p.survey.data.columns
+    doms = [("total", None)] + ([("area", AREA)] if by_area else [])
+    # the total and the areas from ONE call (total=: one pass over the rows, joint vcov), split in two tables
+    label = None
+    if by_area:
+        areas = set(map(str, p.survey.data[AREA].unique()))
+        label = next(c for c in ("all", "(total)", "(all areas)", "\x00total") if c not in areas)
+    if p.has_remittances:
+        t = compare(p.survey, _incomes(p), p.lines["poverty"], alpha=(0, 1, 2), by=AREA if by_area else None,
+                    strict=spec.strict, ci_level=spec.ci_level, label="difference", total=label or False)
+    else:
+        t = fgt(p.survey, Y_WITH, p.lines["poverty"], alpha=(0, 1, 2), by=AREA if by_area else None,
+                strict=spec.strict, ci_level=spec.ci_level, headcount_total=False, concept="total",
+                total=label or False)
+    tables = _split_total(t, AREA, label) if by_area else {"total": t}
     for domain, by in doms:
-        if p.has_remittances:
-            t = compare(p.survey, _incomes(p), p.lines["poverty"], alpha=(0, 1, 2), by=by, strict=spec.strict,
-                        ci_level=spec.ci_level, label="difference")
-        else:
-            t = fgt(p.survey, Y_WITH, p.lines["poverty"], alpha=(0, 1, 2), by=by, strict=spec.strict,
-                    ci_level=spec.ci_level, headcount_total=False, concept="total")
+        t = tables[domain]
         est[f"fgt/{domain}"] = t
         fr = t.to_frame()
         out = pd.DataFrame({"survey": p.spec.label, "domain": domain,
@@ -420,6 +429,23 @@ def fgt_block(spec: ChapterSpec, p: PreparedSurvey):
         out["unit"] = "percent"
         frames.append(out)
     return pd.concat(frames, ignore_index=True), est
+
+
+def _split_total(t, by: str, label) -> dict:
+    """A ``total=label`` table -> {"total": the whole-sample rows as a no-``by`` table would key
+    them (column ``domain`` = "all"), "area": the domain rows}."""
+    from ..results import EstimateTable
+
+    is_total = (t.keys[by] == label).to_numpy()
+
+    def part(idx, keys):
+        extra = None if t.extra is None else t.extra.iloc[idx].reset_index(drop=True)
+        return EstimateTable(keys.reset_index(drop=True), t.estimates[idx], t.vcov[np.ix_(idx, idx)], t.df,
+                             t.level, t.dist, t.design, t.title, t.notes, extra)
+
+    it, ia = np.flatnonzero(is_total), np.flatnonzero(~is_total)
+    kt = t.keys.iloc[it].drop(columns=[by]).assign(domain="all")
+    return {"total": part(it, kt), "area": part(ia, t.keys.iloc[ia])}
 
 
 def gini_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
