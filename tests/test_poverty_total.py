@@ -201,3 +201,11 @@ def test_eusilc_compare_differences_national_and_region(eusilc, eusilc_fgt_ref):
         for dom, rd in r["difference_by_db040"].items():
             d = t.get(measure=f"fgt{a}", concept="without - with", db040=dom)
             np.testing.assert_allclose([d.estimate, d.se], [rd["estimate"], rd["se"]], rtol=1e-8, atol=1e-15)
+
+
+def test_deff_false_skips_design_effects_only(survey):
+    a = compare(survey, INC, 250, by="area", total=True)
+    b = compare(survey, INC, 250, by="area", total=True, deff=False)
+    assert "deff" in a.to_frame() and "deff" not in b.to_frame()
+    np.testing.assert_array_equal(a.estimates, b.estimates)
+    np.testing.assert_array_equal(a.vcov, b.vcov)
