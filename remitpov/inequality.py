@@ -212,21 +212,89 @@ def _keys(p: _Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFr
 # =====================================================================================
 # ranks: sort once, tie blocks, weighted mid-ranks
 # =====================================================================================
+def _sort_order(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An order that sorts the float64 ``y`` ascending EXACTLY (ties in any order), and ``y[order]``.
+
+    Faster than ``np.argsort`` (~0.055 s vs 0.085 s at 10^6 rows): sort ONE uint64 array
+    of keys ``(order-preserving bits of y with the lowest b bits cleared) | row index``
+    (``b`` = bits of ``n - 1``), whose sort is numpy's SIMD sort of plain integers, and
+    read the row index back from the low bits. Values that differ only in their lowest
+    ``b`` bits (relative difference below ~2^(b-53)) share a truncated key and come out
+    in row order; a repair pass finds every such out-of-order pair (``ys[i+1] < ys[i]``)
+    and re-sorts those groups of equal truncated keys by the exact value, so the result
+    is an exact sort. Equal values (true ties) may be in any order: every statistic here
+    uses tie blocks (weighted mid-ranks), which are invariant to it.
+    """
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    n = y.shape[0]
+    if n < 2 or n >= 1 << 40:
+        order = np.argsort(y)
+        return order, y[order]
+    b = int(n - 1).bit_length()
+    low = np.uint64((1 << b) - 1)
+    # order-preserving map of IEEE doubles to unsigned integers: flip all bits of
+    # negatives, set the sign bit of non-negatives (key = bits ^ (sign-extended | 2^63)),
+    # in place on one array
+    key = (y.view(np.int64) >> 63).view(np.uint64)
+    key |= np.uint64(1 << 63)
+    key ^= y.view(np.uint64)
+    key &= ~low
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort()
+    tk = key >> np.uint64(b)  # sorted truncated keys (only used by the repair)
+    key &= low
+    order = key.view(np.int64).astype(np.intp, copy=False)
+    ys = y[order]
+    bad = np.flatnonzero(ys[1:] < ys[:-1])
+    if bad.size:  # exact order inside groups of equal truncated keys
+        vals = np.unique(tk[bad])
+        lo = np.searchsorted(tk, vals, "left")
+        hi = np.searchsorted(tk, vals, "right")
+        ln = hi - lo
+        sel = np.repeat(lo - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln) + np.arange(ln.sum())
+        grp = np.repeat(np.arange(vals.size), ln)
+        sub = np.lexsort((ys[sel], grp))
+        order[sel] = order[sel][sub]
+        ys[sel] = ys[sel][sub]
+    return order, ys
+
+
 class _Ranked:
     """Sort order and tie blocks of a ranking variable (the one O(n log n) step)."""
 
     def __init__(self, y: np.ndarray, order: np.ndarray | None = None):
         self.y = y
         # every statistic here uses tie blocks (mid-ranks), so the order inside ties is
-        # irrelevant: numpy's default (SIMD introsort) is ~1.5x faster than a stable sort
-        self.order = np.argsort(y) if order is None else order
-        ys = y[self.order]
+        # irrelevant (see _sort_order)
+        if order is None:
+            self.order, ys = _sort_order(y)
+        else:
+            self.order = order
+            ys = y[order]
         self.sorted = ys
         start = np.ones(ys.shape[0], dtype=bool)
         if ys.shape[0] > 1:
             start[1:] = ys[1:] != ys[:-1]
         self.starts = np.flatnonzero(start)
-        self.block = np.cumsum(start) - 1  # block id of every sorted position
+        self._block = None
+        # rows in tie blocks of two or more (the only rows whose mid value is not cs - x/2)
+        n = ys.shape[0]
+        if self.starts.size < n:
+            size = np.diff(np.append(self.starts, n))
+            multi = np.flatnonzero(size > 1)
+            self._tb_start, self._tb_end = self.starts[multi], self.starts[multi] + size[multi] - 1
+            self._tied = np.repeat(self._tb_start, size[multi]) - np.repeat(
+                np.concatenate([[0], np.cumsum(size[multi])[:-1]]), size[multi]) + np.arange(size[multi].sum())
+            self._tied_blk = np.repeat(np.arange(multi.size), size[multi])
+
+    @property
+    def block(self) -> np.ndarray:
+        """Block id of every sorted position (computed on first use)."""
+        if self._block is None:
+            start = np.zeros(self.sorted.shape[0], dtype=np.int64)
+            start[self.starts] = 1
+            self._block = np.cumsum(start) - 1
+        return self._block
 
     def block_sums(self, Xs: np.ndarray) -> np.ndarray:
         """Sums of sorted rows within tie blocks, (B, r)."""
@@ -243,15 +311,19 @@ class _Ranked:
         if n == 0:
             return Xs
         cs = np.cumsum(Xs, axis=0)
-        if self.starts.size == n:  # no ties: C0 = C - x
-            return cs - Xs / 2.0
-        end = np.empty(self.starts.size, dtype=np.int64)
-        end[:-1] = self.starts[1:] - 1
-        end[-1] = n - 1
-        c_end = cs[end]
-        c_before = np.zeros_like(c_end)
-        c_before[1:] = c_end[:-1]
-        return ((c_before + c_end) / 2.0)[self.block]
+        # untied rows: C0 = C - x; rows in tie blocks: (C before the block + C at its end)/2
+        tied = None if self.starts.size == n else self._tied
+        if tied is not None:
+            s0, e0 = self._tb_start, self._tb_end
+            c_before = cs[np.maximum(s0 - 1, 0)]  # a new array; s0 ascending: only s0[0] may be 0
+            if s0[0] == 0:
+                c_before[0] = 0.0
+            fix = ((c_before + cs[e0]) / 2.0)[self._tied_blk]
+        half = Xs * 0.5
+        cs -= half
+        if tied is not None:
+            cs[tied] = fix
+        return cs
 
     def restrict(self, mask: np.ndarray) -> "_Ranked":
         """The same ranking restricted to the rows in ``mask`` (no new sort: O(n))."""
