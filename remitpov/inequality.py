@@ -151,15 +151,19 @@ def _finish(p: _Prep, keys, est, z, *, replicate: Callable | None = None, totals
         if design.replicates is not None:
             V = design.vcov(est, z, totals=totals, replicate=replicate)
         else:
-            V = design.vcov(est, np.nan_to_num(np.asarray(z, dtype=float)))
-            bad = ~np.isfinite(np.asarray(z, dtype=float)).all(axis=0)
+            zf = np.asarray(z, dtype=float)
+            bad = ~np.isfinite(zf).all(axis=0)
+            zf = np.nan_to_num(zf) if bad.any() else zf  # no copy in the usual all-finite case
+            V = design.vcov(est, zf)
             if bad.any():
                 V[bad, :] = np.nan
                 V[:, bad] = np.nan
     else:
         V = vcov
     if design.replicates is None and z is not None:
-        zz = np.nan_to_num(np.asarray(z, dtype=float).reshape(design.n, -1))
+        zz = np.asarray(z, dtype=float).reshape(design.n, -1)
+        if not np.isfinite(zz).all():
+            zz = np.nan_to_num(zz)
         vs = design.srs_variance(zz)
         with np.errstate(divide="ignore", invalid="ignore"):
             extra["deff"] = np.diag(V) / vs
@@ -272,20 +276,30 @@ class _Ranked:
             self.order = order
             ys = y[order]
         self.sorted = ys
-        start = np.ones(ys.shape[0], dtype=bool)
-        if ys.shape[0] > 1:
-            start[1:] = ys[1:] != ys[:-1]
-        self.starts = np.flatnonzero(start)
-        self._block = None
-        # rows in tie blocks of two or more (the only rows whose mid value is not cs - x/2)
         n = ys.shape[0]
-        if self.starts.size < n:
-            size = np.diff(np.append(self.starts, n))
-            multi = np.flatnonzero(size > 1)
-            self._tb_start, self._tb_end = self.starts[multi], self.starts[multi] + size[multi] - 1
-            self._tied = np.repeat(self._tb_start, size[multi]) - np.repeat(
-                np.concatenate([[0], np.cumsum(size[multi])[:-1]]), size[multi]) + np.arange(size[multi].sum())
-            self._tied_blk = np.repeat(np.arange(multi.size), size[multi])
+        eq = ys[1:] == ys[:-1]  # row i+1 ties with row i
+        self._start = np.ones(n, dtype=bool)
+        self._start[1:] = ~eq
+        self._starts = self._block = None
+        # rows in tie blocks of two or more: the only rows whose mid value is not cs - x/2
+        self.any_tie = bool(eq.any())
+        if self.any_tie:
+            tied = np.zeros(n, dtype=bool)
+            tied[1:] |= eq
+            tied[:-1] |= eq
+            end = np.ones(n, dtype=bool)
+            end[:-1] = ~eq
+            self._tied = np.flatnonzero(tied)
+            self._tb_start = np.flatnonzero(tied & self._start)
+            self._tb_end = np.flatnonzero(tied & end)
+            self._tied_blk = np.cumsum(self._start[self._tied]) - 1
+
+    @property
+    def starts(self) -> np.ndarray:
+        """First sorted position of every tie block (computed on first use)."""
+        if self._starts is None:
+            self._starts = np.flatnonzero(self._start)
+        return self._starts
 
     @property
     def block(self) -> np.ndarray:
@@ -312,7 +326,7 @@ class _Ranked:
             return Xs
         cs = np.cumsum(Xs, axis=0)
         # untied rows: C0 = C - x; rows in tie blocks: (C before the block + C at its end)/2
-        tied = None if self.starts.size == n else self._tied
+        tied = self._tied if self.any_tie else None
         if tied is not None:
             s0, e0 = self._tb_start, self._tb_end
             c_before = cs[np.maximum(s0 - 1, 0)]  # a new array; s0 ascending: only s0[0] may be 0
@@ -360,7 +374,7 @@ def _concentration_point(rk: _Ranked, v: np.ndarray, y: np.ndarray, W: np.ndarra
         return 2 * A / Ty - Tv / Ty
 
 
-def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray):
+def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray, check: list | None = None):
     """Point value and influence values of ``C`` (see :func:`_concentration_point`).
 
     Exact derivative of the estimator with respect to the weights:
@@ -372,14 +386,17 @@ def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray):
     mid-ranks (``N_i``, ``Y_i`` cumulative weight and income up to ``y_i``).
     """
     o = rk.order
-    ws, vs = w[o], v[o]
-    ys = vs if v is y else y[o]
+    ws = w[o]
+    ys = rk.sorted if y is rk.y else y[o]  # the ranking variable is already sorted
+    vs = ys if v is y else v[o]
     N = ws.sum()
     wv = ws * vs
     # np.einsum, not "@": long BLAS dot products are multi-threaded in OpenBLAS and its
     # idle threads then spin, slowing the rest down on small machines
     Ty = wv.sum() if v is y else np.einsum("i,i->", ws, ys)
     Tv = wv.sum()
+    if check is not None:  # the caller checks T_y > 0 (no second pass)
+        check.append(Ty)
     F = rk.mid(ws)
     F /= N
     L = rk.mid(wv)  # 1-D cumulative sums (contiguous)
@@ -636,13 +653,19 @@ def _gini_part(p: _Prep) -> _Part:
     D = masks.shape[1]
     rks = [rk.restrict(masks[:, d]) for d in range(D)]  # domain rows in the one sorted order
     est = np.empty(D)
-    Z = np.zeros((p.design.n, D))
+    Z = None
     for d in range(D):
-        T = np.einsum("i,i->", w[rks[d].order], y[rks[d].order])
-        if not T > 0:
+        Ty = []
+        est[d], z = _concentration_if(rks[d], y, y, w, check=Ty)
+        if not Ty[0] > 0:
             raise InputError(f"gini: the weighted mean income of {p.label!r} is <= 0 in "
                              f"{p.byname}={p.dlabels[d]!r}; the Gini is undefined")
-        est[d], Z[:, d] = _concentration_if(rks[d], y, y, w)
+        if D == 1:
+            Z = z[:, None]
+        else:
+            if Z is None:
+                Z = np.zeros((p.design.n, D))
+            Z[:, d] = z
     return _Part(_keys(p, "gini"), est, Z, D, replicate=_gini_replicate(rks, y), title="Gini coefficient",
                  n_obs=masks.sum(0),
                  notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"))
