@@ -82,6 +82,8 @@ def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = int(ai.min()), int(ai.max())
         if lo >= 0 and hi <= 4 * a.size + 1024:  # small non-negative integers: one bincount pass
             present = np.bincount(ai, minlength=hi + 1) > 0
+            if lo == 0 and present.all():  # already codes 0..K-1: a copy, no gather
+                return ai.astype(np.int64, copy=True), np.arange(hi + 1).astype(a.dtype)
             code_of = np.cumsum(present) - 1
             return code_of[ai].astype(np.int64, copy=False), np.flatnonzero(present).astype(a.dtype)
     s = pd.Series(values)
