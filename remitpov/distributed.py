@@ -471,12 +471,15 @@ def _srs_diag(units: _Units, gram, C=None) -> np.ndarray:
     return W * ss / max(n - 1, 1) * max(1 - n / W, 0.0)
 
 
-def _table(units, keys, est, V, gram, *, C=None, title, notes, ci_level=0.95, dist="t") -> EstimateTable:
+def _table(units, keys, est, V, gram, *, C=None, title, notes, ci_level=0.95, dist="t",
+           deff: bool = False) -> EstimateTable:
     if C is not None:
         est, V = C @ est, C @ V @ C.T
-    vs = _srs_diag(units, gram, C)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        extra = pd.DataFrame({"deff": np.diag(V) / vs})
+    extra = None
+    if deff:  # design effects on request, as the in-memory estimators (R survey's default)
+        vs = _srs_diag(units, gram, C)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = pd.DataFrame({"deff": np.diag(V) / vs})
     return make_table(keys, est, V, _DescribedDesign(units), level=ci_level, dist=dist, title=title,
                       notes=tuple(notes) + ("engine: dask, PSU sufficient statistics (exact)",), extra=extra)
 
@@ -495,7 +498,7 @@ def _as_list(v) -> list[str]:
 
 
 def mean(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t") -> EstimateTable:
+         dist: str = "t", deff: bool = False) -> EstimateTable:
     """Weighted (Hajek) means with linearised SEs, as :func:`remitpov.estimation.mean`."""
     names = _as_list(variables)
     k = len(names)
@@ -504,11 +507,12 @@ def mean(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = Fals
         numeric=tuple(names), cells_num=tuple(range(1, k + 1)), cells_den=(0,) * k)
     est, V, gram, units, dl, K = _linear_estimate(ds, spec, by, na_rm)
     keys = pd.DataFrame([{"measure": "mean", "variable": v, _byname(by): d} for d in _dlabels(dl, by) for v in names])
-    return _table(units, keys, est, V, gram, title="Mean", notes=(), ci_level=ci_level, dist=dist)
+    return _table(units, keys, est, V, gram, title="Mean", notes=(), ci_level=ci_level, dist=dist,
+                  deff=deff)
 
 
 def total(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t") -> EstimateTable:
+          dist: str = "t", deff: bool = False) -> EstimateTable:
     """Weighted totals with linearised SEs, as :func:`remitpov.estimation.total`."""
     names = _as_list(variables)
     k = len(names)
@@ -517,11 +521,12 @@ def total(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = Fal
         numeric=tuple(names), cells_num=tuple(range(1, k + 1)), cells_den=(-1,) * k)
     est, V, gram, units, dl, K = _linear_estimate(ds, spec, by, na_rm)
     keys = pd.DataFrame([{"measure": "total", "variable": v, _byname(by): d} for d in _dlabels(dl, by) for v in names])
-    return _table(units, keys, est, V, gram, title="Total", notes=(), ci_level=ci_level, dist=dist)
+    return _table(units, keys, est, V, gram, title="Total", notes=(), ci_level=ci_level, dist=dist,
+                  deff=deff)
 
 
 def ratio(ds: DaskSurvey, numerator: str, denominator: str, by: str | None = None, *, na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+          ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` with linearised SEs (R's ``svyratio``)."""
     spec = _Linear(values=lambda pdf, ok: np.column_stack([np.ones(len(pdf))] + [
         pd.to_numeric(pdf[c], errors="coerce").to_numpy(float) for c in (numerator, denominator)]),
@@ -529,7 +534,8 @@ def ratio(ds: DaskSurvey, numerator: str, denominator: str, by: str | None = Non
     est, V, gram, units, dl, K = _linear_estimate(ds, spec, by, na_rm)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{numerator}/{denominator}", _byname(by): d}
                          for d in _dlabels(dl, by)])
-    return _table(units, keys, est, V, gram, title="Ratio", notes=(), ci_level=ci_level, dist=dist)
+    return _table(units, keys, est, V, gram, title="Ratio", notes=(), ci_level=ci_level, dist=dist,
+                  deff=deff)
 
 
 # ====================================================================== public: poverty
@@ -569,7 +575,7 @@ def _line_spec(line):
 
 
 def _poverty(ds, incomes: Mapping[str, str], line, alphas, by, *, strict, na_rm, headcount_total, contrast,
-             ci_level, dist, title):
+             ci_level, dist, title, deff=False):
     names = list(incomes)
     cols = [incomes[k] for k in names]
     label, line_col = _line_spec(line)
@@ -622,12 +628,12 @@ def _poverty(ds, incomes: Mapping[str, str], line, alphas, by, *, strict, na_rm,
         ck["concept"] = contrast
         keys = pd.concat([keys, ck], ignore_index=True)
         notes.append(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)")
-    return _table(units, keys, est, V, gram, C=C, title=title, notes=notes, ci_level=ci_level, dist=dist)
+    return _table(units, keys, est, V, gram, C=C, title=title, notes=notes, ci_level=ci_level, dist=dist, deff=deff)
 
 
 def fgt(ds: DaskSurvey, income: str, line, alpha=(0, 1, 2), by: str | None = None, *, strict: bool = True,
         na_rm: bool = False, headcount_total: bool = True, concept: str | None = None, ci_level: float = 0.95,
-        dist: str = "t") -> EstimateTable:
+        dist: str = "t", deff: bool = False) -> EstimateTable:
     """FGT indices with linearised SEs, as :func:`remitpov.poverty.fgt` (same keys and values).
 
     Parameters
@@ -639,17 +645,17 @@ def fgt(ds: DaskSurvey, income: str, line, alpha=(0, 1, 2), by: str | None = Non
         A scalar line or a column with one line per row. Relative lines: compute the
         quantile with :func:`quantile` and pass the value (its variability is then not
         in the SE).
-    alpha, by, strict, na_rm, headcount_total, concept
+    alpha, by, strict, na_rm, headcount_total, concept, deff
         As :func:`remitpov.poverty.fgt`.
     """
     return _poverty(ds, {concept or income: income}, line, _alphas(alpha), by, strict=strict, na_rm=na_rm,
                     headcount_total=headcount_total, contrast=None, ci_level=ci_level, dist=dist,
-                    title="FGT poverty indices")
+                    title="FGT poverty indices", deff=deff)
 
 
 def compare(ds: DaskSurvey, incomes: Mapping[str, str], line, alpha=(0, 1, 2), by: str | None = None, *,
             strict: bool = True, na_rm: bool = False, headcount_total: bool = False, label: str | None = None,
-            ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+            ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
     """FGT under two income concepts and their difference, as :func:`remitpov.poverty.compare`.
 
     ``incomes = {"with": "income", "without": "income_norem"}`` (column names; build a
@@ -661,7 +667,7 @@ def compare(ds: DaskSurvey, incomes: Mapping[str, str], line, alpha=(0, 1, 2), b
     names = list(incomes)
     return _poverty(ds, dict(incomes), line, _alphas(alpha), by, strict=strict, na_rm=na_rm,
                     headcount_total=headcount_total, contrast=label or f"{names[0]} - {names[1]}",
-                    ci_level=ci_level, dist=dist, title=f"Poverty: {names[0]} vs {names[1]}")
+                    ci_level=ci_level, dist=dist, title=f"Poverty: {names[0]} vs {names[1]}", deff=deff)
 
 
 # ====================================================================== ranks: buckets

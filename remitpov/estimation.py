@@ -85,7 +85,7 @@ def _table(design, keys, est, z, totals, *, level, dist, title, notes=(), deff=T
 
 
 def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
-                    level, dist, title):
+                    level, dist, title, deff: bool = False):
     """Means/ratios (``den`` given) or totals (``den`` None) of the columns of ``Y`` in every
     domain, through factored influence values (:meth:`Design.influence_sums`; no ``n x D k``
     matrices): basis ``B = (Y, den)``; a ratio ``R_dj = Y_dj / X_d`` has coefficients
@@ -101,10 +101,10 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
             est, z, tot = (design.weights[:, None] * Z).sum(0), Z, (Z, lambda T: T)
         else:
             est, z, tot = domain_ratio(design, Y, den, codes, D)
-        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title)
+        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title, deff=deff)
     B = Y if den is None else np.column_stack([Y, den])
     m = B.shape[1]
-    sums = design.influence_sums(B, codes, D)
+    sums = design.influence_sums(B, codes, D, gram=deff and reps is None)
     T = sums.totals  # (D, m)
     A = np.zeros((D, m, D * k))
     dd, jj = np.meshgrid(np.arange(D), np.arange(k), indexing="ij")
@@ -123,8 +123,9 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
     extra = None
     if reps is None:
         V = design.vcov_factored(sums, A)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra = pd.DataFrame({"deff": np.diag(V) / design.srs_variance_factored(sums, A)})
+        if deff:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                extra = pd.DataFrame({"deff": np.diag(V) / design.srs_variance_factored(sums, A)})
     else:
         PS = sums.psu.reshape(design.n_psu, D, m)
         num = PS[:, :, :k].reshape(design.n_psu, D * k)
@@ -169,7 +170,7 @@ def _keys(labels, dlabels, byname, measure):
 
 
 def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t") -> EstimateTable:
+         dist: str = "t", deff: bool = False) -> EstimateTable:
     """Weighted (Hajek) mean ``sum w y / sum w`` of one or more variables, with design SEs.
 
     Parameters
@@ -182,24 +183,30 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         Weights at this level (household rows: person weight = weight x size).
     na_rm : bool
         Treat missing values as outside the domain instead of raising.
+    ci_level, dist : float, {"t", "normal"}
+        Confidence level and distribution (t with the design degrees of freedom by default).
+    deff : bool, default False
+        Add design effects (column ``deff``: the design variance over the variance under
+        simple random sampling without replacement of the same size, R survey's
+        ``deff=TRUE``); off by default, as in R survey, since they need a second-moment pass.
     """
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "mean"), Y, np.ones(design.n), codes, len(dl),
-                           level=ci_level, dist=dist, title="Mean")
+                           level=ci_level, deff=deff, dist=dist, title="Mean")
 
 
 def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t") -> EstimateTable:
+          dist: str = "t", deff: bool = False) -> EstimateTable:
     """Weighted total ``sum w y`` with design SEs (domains as zero weights)."""
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
-    return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level,
+    return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level, deff=deff,
                            dist=dist, title="Total")
 
 
 def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+          ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs."""
     design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
-    return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, dist=dist,
+    return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, deff=deff, dist=dist,
                            title="Ratio")

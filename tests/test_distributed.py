@@ -87,6 +87,10 @@ def _same(a, b, rtol=RTOL):
 def test_mean_total_ratio_by_domain(client, pair):
     s, ds = pair
     _same(rd.mean(ds, ["income", "y0"], by="urban"), rp.mean(s, ["income", "y0"], by="urban"))
+    # design effects on request: same second moments through the sufficient statistics
+    a, b = rd.mean(ds, ["income", "y0"], by="urban", deff=True), rp.mean(s, ["income", "y0"], by="urban", deff=True)
+    assert "deff" in a.to_frame() and "deff" in b.to_frame()
+    _same(a, b)
     _same(rd.mean(ds, "income"), rp.mean(s, "income"))
     _same(rd.total(ds, ["income", "remit"], by="region"), rp.total(s, ["income", "remit"], by="region"))
     _same(rd.ratio(ds, "remit", "income", by="urban"), rp.ratio(s, "remit", "income", by="urban"))
@@ -112,6 +116,7 @@ def test_compare_with_without_remittances(client, pair):
     for by in (None, "urban"):
         got = rd.compare(ds, inc, 600.0, by=by)
         _same(got, compare(s, inc, 600.0, by=by))
+        _same(rd.compare(ds, inc, 600.0, by=by, deff=True), compare(s, inc, 600.0, by=by, deff=True))
     diff = got.to_frame().query("concept == 'with - without'")
     assert len(diff) == 6 and (diff["estimate"] < 0).all()  # remittances reduce poverty here
 

@@ -89,7 +89,7 @@ def test_api_all_estimates(shared, api_ref, name):
         _close(res.estimate, r["estimate"])
         _close(res.se, r["se"])
         if "deff" in r and key.startswith("mean_"):
-            deff = rp.mean(s, var, na_rm=True).to_frame()["deff"].iloc[0]
+            deff = rp.mean(s, var, na_rm=True, deff=True).to_frame()["deff"].iloc[0]
             _close(deff, r["deff"])
 
 

@@ -204,8 +204,8 @@ def test_eusilc_compare_differences_national_and_region(eusilc, eusilc_fgt_ref):
 
 
 def test_deff_false_skips_design_effects_only(survey):
-    a = compare(survey, INC, 250, by="area", total=True)
-    b = compare(survey, INC, 250, by="area", total=True, deff=False)
+    a = compare(survey, INC, 250, by="area", total=True, deff=True)
+    b = compare(survey, INC, 250, by="area", total=True)  # default: no design effects (R survey)
     assert "deff" in a.to_frame() and "deff" not in b.to_frame()
     np.testing.assert_array_equal(a.estimates, b.estimates)
     np.testing.assert_array_equal(a.vcov, b.vcov)
