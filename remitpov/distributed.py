@@ -910,3 +910,42 @@ def _fpc_partition(pdf, ds):
 
 def _combine_fpc(parts):
     return pd.concat(parts).groupby(level=0).agg({"min": "min", "max": "max"})
+
+
+# ====================================================================== entry from the in-memory API
+def is_dask_survey(obj) -> bool:
+    """True for a :class:`DaskSurvey` (without importing dask)."""
+    return isinstance(obj, DaskSurvey)
+
+
+def from_memory_call(name: str, memory_fn: Callable, ds: DaskSurvey, args: tuple, kwargs: Mapping[str, Any]):
+    """Run ``remitpov.distributed.<name>`` for an in-memory estimator called on a DaskSurvey.
+
+    ``remitpov.fgt(dask_survey, ...)`` (and ``compare``, ``mean``, ``total``, ``ratio``,
+    ``gini``, ``quantile``) land here: options both functions know are passed on as given
+    (so e.g. a quantile rule the Dask path lacks raises there, never silently changes);
+    options only the in-memory function has are dropped when left at their default and
+    refused otherwise, with the reason.
+    """
+    import inspect
+
+    fn = globals()[name]
+    dask_params = inspect.signature(fn).parameters
+    mem_params = inspect.signature(memory_fn).parameters
+    call = {}
+    for k, v in kwargs.items():
+        if k in dask_params:
+            call[k] = v
+            continue
+        default = mem_params[k].default if k in mem_params else inspect.Parameter.empty
+        same = v is default
+        if not same:
+            try:
+                same = bool(v == default)
+            except (TypeError, ValueError):
+                same = False
+        if not same:
+            raise InputError(f"{name}(): option {k}={v!r} is not available for a DaskSurvey "
+                             f"(remitpov.distributed.{name} supports {sorted(p for p in dask_params if p != 'ds')}); "
+                             "drop it, or load the data into memory with remitpov.Survey")
+    return fn(ds, *args, **call)

@@ -20,6 +20,11 @@ from .design import Design, ratio_linearization
 from .exceptions import InputError, describe_rows
 from .results import EstimateTable, make_table
 
+def _is_dask(obj) -> bool:
+    """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
+    return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
+
+
 
 def _resolve_design(obj, level: str) -> tuple[Design, "object | None"]:
     from .survey import Survey
@@ -190,6 +195,10 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         simple random sampling without replacement of the same size, R survey's
         ``deff=TRUE``); off by default, as in R survey, since they need a second-moment pass.
     """
+    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        return _rd.from_memory_call("mean", mean, obj, (variables, by), dict(
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff))
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "mean"), Y, np.ones(design.n), codes, len(dl),
                            level=ci_level, deff=deff, dist=dist, title="Mean")
@@ -198,6 +207,10 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
 def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
           dist: str = "t", deff: bool = False) -> EstimateTable:
     """Weighted total ``sum w y`` with design SEs (domains as zero weights)."""
+    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        return _rd.from_memory_call("total", total, obj, (variables, by), dict(
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff))
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level, deff=deff,
                            dist=dist, title="Total")
@@ -206,6 +219,10 @@ def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False
 def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
           ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs."""
+    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        return _rd.from_memory_call("ratio", ratio, obj, (numerator, denominator, by), dict(
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff))
     design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
     return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, deff=deff, dist=dist,

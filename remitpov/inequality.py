@@ -96,6 +96,11 @@ class _Prep:
     byname: str
     label: str
 
+def _is_dask(obj) -> bool:
+    """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
+    return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
+
+
 
 def _prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tuple[_Prep, list[np.ndarray]]:
     """Resolve design, income (and extra columns), NaN policy and domains."""
@@ -541,6 +546,11 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
     EstimateTable
         Keys ``measure="quantile"``, ``variable``, domain, ``p``.
     """
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        return _rd.from_memory_call("quantile", quantile, survey, (income, probs, by), dict(
+            level=level, rule=rule, se_method=se_method, na_rm=na_rm, ci_level=ci_level, dist=dist,
+            bandwidth=bandwidth))
     p, _ = _prep(survey, income, level, by, na_rm)
     return _finish_part(p, _quantile_part(p, probs, rule=rule, se_method=se_method, bandwidth=bandwidth,
                                           ci_level=ci_level, dist=dist), ci_level, dist)
@@ -641,6 +651,10 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
     Negative incomes are allowed (the mean must be positive); the Gini may then exceed 1.
     Equal incomes give 0. A domain with a single observation has ``G = 0``.
     """
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        return _rd.from_memory_call("gini", gini, survey, (income, by), dict(
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist))
     p, _ = _prep(survey, income, level, by, na_rm)
     return _finish_part(p, _gini_part(p), ci_level, dist)
 

@@ -68,6 +68,11 @@ __all__ = [
 
 QUANTILE_RULES = ("laeken", "inverse_cdf")
 
+def _is_dask(obj) -> bool:
+    """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
+    return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
+
+
 
 class EmptyDomainWarning(RemitpovWarning):
     """A domain has no unit with positive weight: its estimates are NaN."""
@@ -787,6 +792,11 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
         ``concept``, ``line`` and the domain column(s); ``to_frame()`` adds estimate,
         se, ci_lower, ci_upper, df and, with ``deff=True``, ``deff`` (linearised designs).
     """
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        return _rd.from_memory_call("fgt", fgt, survey, (income, line, alpha, by), dict(
+            level=level, strict=strict, ci_level=ci_level, dist=dist, na_rm=na_rm,
+            headcount_total=headcount_total, concept=concept, total=total, deff=deff))
     return _poverty_table(survey, _incomes(income, concept), line, _alphas(alpha), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=headcount_total,
                           title="FGT poverty indices", total=total, deff=deff)
@@ -854,6 +864,14 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         difference of replicate estimates). Rows missing in either concept are
         treated alike (``na_rm``).
     """
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        from . import distributed as _rd
+        alpha = (0, 1, 2) if alpha is None else alpha  # the in-memory defaults, stated
+        strict = True if strict is None else strict
+        headcount_total = False if headcount_total is None else headcount_total
+        return _rd.from_memory_call("compare", compare, survey, (incomes, line, alpha, by), dict(
+            measure=measure, level=level, strict=strict, ci_level=ci_level, dist=dist, na_rm=na_rm,
+            headcount_total=headcount_total, label=label, total=total, deff=deff))
     if incomes is None or len(incomes) != 2:
         raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
     from .inequality import INEQUALITY_MEASURES, compare_inequality
