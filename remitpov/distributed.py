@@ -74,6 +74,7 @@ import pandas as pd
 
 from .design import Design, _group_sum
 from .exceptions import InputError
+from .poverty import _alphas, _g  # FGT contributions and alpha check: one convention with poverty
 from .results import EstimateTable, make_table
 
 try:  # optional dependency: pip install "remitpov[dask]"
@@ -539,29 +540,6 @@ def ratio(ds: DaskSurvey, numerator: str, denominator: str, by: str | None = Non
 
 
 # ====================================================================== public: poverty
-def _g(y, z, alpha, strict):
-    """FGT contribution ``1[y<z]((z-y)/z)^a`` (same convention as :mod:`remitpov.poverty`)."""
-    try:
-        from .poverty import _g as pg
-
-        return pg(y, z, alpha, strict)
-    except ImportError:  # pragma: no cover
-        poor = (y < z) if strict else (y <= z)
-        if alpha == 0:
-            return poor.astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gap = (z - y) / z
-            return np.where(poor, np.abs(gap) ** alpha * np.sign(gap), 0.0)
-
-
-def _alphas(alpha) -> tuple:
-    a = (alpha,) if np.ndim(alpha) == 0 else tuple(alpha)
-    for x in a:
-        if not (np.isfinite(x) and x >= 0):
-            raise InputError(f"FGT alpha must be >= 0, got {x}")
-    return tuple(float(x) for x in a)
-
-
 def _line_spec(line):
     if isinstance(line, str):
         return line, line
