@@ -230,6 +230,21 @@ def _sandwich(z: np.ndarray, w: np.ndarray, clusters=None) -> np.ndarray:
     return tot.T @ tot * G / (G - 1)
 
 
+def _set_regressors(model, X: pd.DataFrame, Z: pd.DataFrame, which_rows: str) -> None:
+    """Store outcome and selection regressors on ``model`` (names and float arrays); both
+    are needed on ALL rows (``which_rows`` says which, for the error message)."""
+    model.exog_names = [str(c) for c in X.columns]
+    model.selection_names = [str(c) for c in Z.columns]
+    model._X = _numeric(X, "exog")
+    model._Z = _numeric(Z, "selection_exog")
+    for A, names, what in ((model._X, model.exog_names, "exog"), (model._Z, model.selection_names, "selection_exog")):
+        badr = ~np.isfinite(A).all(axis=1)
+        if badr.any():
+            cols = [names[j] for j in np.flatnonzero(~np.isfinite(A).all(axis=0))]
+            raise InputError(f"{what} column(s) {cols} missing or infinite in {describe_rows(badr)}; "
+                             f"regressors are needed on all rows ({which_rows}): impute or drop those rows")
+
+
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True, eq=False, repr=False)
 class HeckmanResults(ModelResults):
@@ -396,16 +411,7 @@ class Heckman:
         if bad.any():
             raise InputError(f"selection indicator must be 0/1 (or bool); other values in {describe_rows(bad)} "
                              f"(e.g. {s_raw[bad].iloc[0]!r}); recode it, e.g. (participation == 'yes')")
-        self.exog_names = [str(c) for c in X.columns]
-        self.selection_names = [str(c) for c in Z.columns]
-        self._X = _numeric(X, "exog")
-        self._Z = _numeric(Z, "selection_exog")
-        for A, names, what in ((self._X, self.exog_names, "exog"), (self._Z, self.selection_names, "selection_exog")):
-            badr = ~np.isfinite(A).all(axis=1)
-            if badr.any():
-                cols = [names[j] for j in np.flatnonzero(~np.isfinite(A).all(axis=0))]
-                raise InputError(f"{what} column(s) {cols} missing or infinite in {describe_rows(badr)}; "
-                                 "regressors are needed on all rows (selected or not): impute or drop those rows")
+        _set_regressors(self, X, Z, "selected or not")
         self._s = s.astype(bool)
         self.nobs = n
         n1 = int(self._s.sum())

@@ -107,7 +107,7 @@ from ..exceptions import EstimationError, InputError, describe_rows
 from ..survey import Survey
 from ._base import ModelResults, validated_weights
 from .counterfactual import CounterfactualIncome, CounterfactualWarning, _estimation_sample, _rhs
-from .heckman import Heckman, _as_frame, _check_rank, _numeric, _sandwich
+from .heckman import Heckman, _as_frame, _check_rank, _numeric, _sandwich, _set_regressors
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
            "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
@@ -564,16 +564,7 @@ class MultinomialSelection:
                              f"{'s' if len(empty) == 1 else 've'} no observations (with positive weight): the "
                              "multinomial logit cannot be estimated; drop the category (categories=) or merge it")
         self.counts = dict(zip(cats, counts.tolist()))
-        self.exog_names = [str(c) for c in X.columns]
-        self.selection_names = [str(c) for c in Z.columns]
-        self._X = _numeric(X, "exog")
-        self._Z = _numeric(Z, "selection_exog")
-        for A, names, what in ((self._X, self.exog_names, "exog"), (self._Z, self.selection_names, "selection_exog")):
-            badr = ~np.isfinite(A).all(axis=1)
-            if badr.any():
-                cols = [names[j] for j in np.flatnonzero(~np.isfinite(A).all(axis=0))]
-                raise InputError(f"{what} column(s) {cols} missing or infinite in {describe_rows(badr)}; "
-                                 "regressors are needed on all rows (every status): impute or drop those rows")
+        _set_regressors(self, X, Z, "every status")
         self._d = d
         self._s = (d == 0)
         self.nobs = n
