@@ -115,6 +115,17 @@ def _separation_message(s: np.ndarray, Z: np.ndarray, names) -> str:
     return "; ".join(culprits) if culprits else "a linear combination of the selection regressors"
 
 
+
+def backtrack(loglik, x, step, current: float) -> tuple[float, float]:
+    """Step halving for a Newton ascent: the largest ``t`` in 1, 1/2, 1/4, ... (down to 1e-8)
+    with ``loglik(x + t step) >= current`` (up to 1e-12). Returns ``(new loglik, t)``."""
+    t = 1.0
+    while True:
+        new = loglik(x + t * step)
+        if new >= current - 1e-12 or t < 1e-8:
+            return new, t
+        t /= 2
+
 def probit(s: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None, *, names=None,
            maxiter: int = 100, tol: float = 1e-10) -> ProbitFit:
     """Weighted probit by Newton--Raphson with step halving.
@@ -146,12 +157,7 @@ def probit(s: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None, *, n
             step = np.linalg.solve(-H, grad)
         except np.linalg.LinAlgError as exc:
             raise EstimationError("probit Hessian is singular: the selection regressors are collinear") from exc
-        t = 1.0
-        while True:
-            new = ll(g + t * step)
-            if new >= cur - 1e-12 or t < 1e-8:
-                break
-            t /= 2
+        new, t = backtrack(ll, g, step, cur)
         g = g + t * step
         done = abs(new - cur) < tol * (1 + abs(cur)) and np.max(np.abs(t * step)) < 1e-7
         cur = new

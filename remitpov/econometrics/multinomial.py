@@ -107,7 +107,7 @@ from ..exceptions import EstimationError, InputError, describe_rows
 from ..survey import Survey
 from ._base import ModelResults, validated_weights
 from .counterfactual import CounterfactualIncome, CounterfactualWarning, _estimation_sample, _rhs
-from .heckman import Heckman, _as_frame, _check_rank, _numeric, _sandwich, _set_regressors
+from .heckman import Heckman, _as_frame, backtrack, _check_rank, _numeric, _sandwich, _set_regressors
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
            "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
@@ -230,12 +230,7 @@ def mnlogit(d, Z, weights=None, *, names=None, categories=None, maxiter: int = 1
             raise EstimationError("multinomial-logit information matrix is singular: the selection regressors "
                                   "are collinear") from exc
         S = step.reshape(J - 1, m).T
-        t = 1.0
-        while True:
-            new = loglik(G + t * S)
-            if new >= cur - 1e-12 or t < 1e-8:
-                break
-            t /= 2
+        new, t = backtrack(loglik, G, S, cur)
         G = G + t * S
         done = abs(new - cur) < tol * (1 + abs(cur)) and np.max(np.abs(t * step)) < 1e-8
         cur = new
