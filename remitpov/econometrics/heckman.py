@@ -115,7 +115,6 @@ def _separation_message(s: np.ndarray, Z: np.ndarray, names) -> str:
     return "; ".join(culprits) if culprits else "a linear combination of the selection regressors"
 
 
-
 def backtrack(loglik, x, step, current: float) -> tuple[float, float]:
     """Step halving for a Newton ascent: the largest ``t`` in 1, 1/2, 1/4, ... (down to 1e-8)
     with ``loglik(x + t step) >= current`` (up to 1e-12). Returns ``(new loglik, t)``."""
