@@ -23,7 +23,8 @@
    * ``identity``: the static-counterfactual identity -- change in the total rate =
      recipients' population share x change among recipients;
    * ``counterfactual``: selection-corrected counterfactual poverty where requested
-     (:mod:`remitpov.econometrics.counterfactual`);
+     (:mod:`remitpov.econometrics.counterfactual`: binary Heckman;
+     :mod:`remitpov.econometrics.multinomial`: no migrants / internal / international);
    Long loops (imputation draws; replicate chunks on replicate-weight designs) report
    progress on one updated line when the display is on (:mod:`remitpov.report.progress`:
    a terminal, or ``REMITPOV_PROGRESS=1``; quiet otherwise);
@@ -55,8 +56,8 @@ from ..exceptions import InputError, SpecError
 from . import figures as F
 from .manifest import build_manifest, file_sha256, survey_inputs, write_manifest
 from .progress import Progress
-from .spec import (FORMATS, ChapterSpec, SurveySpec, check_line_columns, check_lines_cover, check_output_dir, check_remittances,
-                   load_spec, parse_spec)
+from .spec import (FORMATS, ChapterSpec, SurveySpec, check_counterfactual_columns, check_line_columns, check_lines_cover,
+                   check_output_dir, check_remittances, load_spec, parse_spec)
 from .tables import write_tables
 
 # column names the chapter adds to every survey
@@ -64,6 +65,8 @@ Y_WITH, Y_WITHOUT, REMIT, RECIPIENT = "y_with", "y_without", "remit_pc", "recipi
 AREA, QUINTILE, DECILE, RECIP_LABEL = "_area", "_quintile", "_decile", "_recipient"
 HH_FIRST = "_hh_first"
 Z_POV, Z_IND = "_z_poverty", "_z_indigence"
+#: per-capita income without ALL migrants' transfers (the multinomial counterfactual's static concept)
+Y_STATIC = "y_static"
 
 #: The embedded demo: three synthetic countries, every measure, seconds to run.
 DEMO_SPEC: dict = {
@@ -236,6 +239,8 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
     check_remittances(s, has_remit)
     if (s.counterfactual or {}).get("method", "static") != "static":
         _counterfactual_function(s)
+    if has_remit:
+        check_counterfactual_columns(s, survey)
     w = survey.weights("person")
     area_col = s.area or _role(survey, "area")
     if s.area is not None and s.area not in survey.data.columns:
@@ -543,13 +548,43 @@ def _curve_frame(obj):
 
 def _counterfactual_function(s: SurveySpec):
     """The selection-corrected counterfactual (checked before any computation)."""
+    module, name = (("remitpov.econometrics.multinomial", "multinomial_counterfactual_table")
+                    if s.counterfactual["method"] == "multinomial"
+                    else ("remitpov.econometrics.counterfactual", "remittance_counterfactual_table"))
     try:
-        mod = importlib.import_module("remitpov.econometrics.counterfactual")
-        return mod.remittance_counterfactual_table
+        return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as e:
         raise SpecError(f"{s.key}.counterfactual.method = {s.counterfactual['method']!r} needs "
-                        f"remitpov.econometrics.counterfactual ({e}). Fix: update remitpov, or use "
-                        "method = 'static'") from None
+                        f"{module} ({e}). Fix: update remitpov, or use method = 'static'") from None
+
+
+def static_income(p: PreparedSurvey):
+    """The survey with :data:`Y_STATIC`: per-capita income without all ``static_sources``.
+
+    :func:`remitpov.income.income_without` (same period/deflator factor and equivalence
+    scale as ``y_with``; negative results floored at zero and reported).
+    """
+    from ..income import income_without
+
+    sources = list(p.spec.counterfactual["static_sources"])
+    try:
+        return income_without(p.survey, sources, name=Y_STATIC)
+    except InputError as e:
+        raise SpecError(f"{p.spec.key}.counterfactual.static_sources: {e}. Fix: name income sources "
+                        f"{sorted(p.survey.sources)}, roles or columns") from None
+
+
+def _multinomial_block(spec: ChapterSpec, p: PreparedSurvey, fn):
+    """``method = "multinomial"``: :func:`remitpov.econometrics.multinomial.multinomial_counterfactual_table`."""
+    cf = dict(p.spec.counterfactual)
+    cf.pop("method")
+    sv = static_income(p)
+    kw = {k: cf[k] for k in ("kind", "weighted", "nonpositive") if k in cf}
+    status = p.survey.roles.get(cf["status"], cf["status"])
+    return fn(sv, p.lines["poverty"], cf["income_formula"], cf["selection_formula"],
+              binary_selection_formula=cf.get("binary_selection_formula"), status=status, base=cf["base"],
+              method=cf["correction"], draws=cf["draws"], seed=cf.get("seed", spec.seed), static=Y_STATIC,
+              observed=Y_WITH, binary_income=Y_WITHOUT, recipient=RECIPIENT, strict=spec.strict, **kw)
 
 
 def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
@@ -561,12 +596,24 @@ def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
     income equation on non-recipients, predicted no-migration income for recipients,
     ``draws`` seeded imputations combined by Rubin's rules) with the chapter's poverty line;
     ``progress(done, total)`` is called after each draw.
+
+    ``method = "multinomial"`` runs
+    :func:`remitpov.econometrics.multinomial.multinomial_counterfactual_table` (no migrants /
+    internal / international; multinomial-logit selection correction ``correction``): rows
+    ``observed`` (``y_with``), ``static`` (:data:`Y_STATIC` = income without ALL
+    ``static_sources``, built by :func:`static_income` -- *not* the chapter's "without
+    remittances" column when internal transfers are among the sources), ``heckman`` (with
+    ``binary_selection_formula``: binary Heckman on ``y_without``, deterministic) and
+    ``multinomial`` (``draws`` imputations, Rubin's rules).
     """
     cf = dict(p.spec.counterfactual or {"method": "static"})
     method = cf.pop("method")
     if method == "static":
         return None, {}
     fn = _counterfactual_function(p.spec)
+    if method == "multinomial":
+        tab, model = _multinomial_block(spec, p, fn)
+        return _counterfactual_frame(p, method, tab), {"counterfactual": tab, "counterfactual_model": model}
     mod = importlib.import_module("remitpov.econometrics.counterfactual")
     sv = p.survey
     preset = cf.pop("preset", None)
@@ -583,14 +630,17 @@ def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
     if progress is not None:
         cf["progress"] = progress
     tab, model = fn(sv, p.lines["poverty"], income_formula, selection_formula, strict=spec.strict, **cf)
+    return _counterfactual_frame(p, method, tab), {"counterfactual": tab, "counterfactual_model": model}
+
+
+def _counterfactual_frame(p: PreparedSurvey, method: str, tab) -> pd.DataFrame:
     fr = tab.to_frame()
     out = pd.DataFrame({"survey": p.spec.label, "method": method, "measure": fr["measure"].to_numpy(),
                         "concept": fr["concept"].to_numpy()})
     for c in ("estimate", "se", "ci_lower", "ci_upper"):
         out[c] = fr[c].to_numpy(float) * 100
     out["unit"] = "percent"
-    out = out[out["measure"].astype(str).str.startswith("fgt")].reset_index(drop=True)
-    return out, {"counterfactual": tab, "counterfactual_model": model}
+    return out[out["measure"].astype(str).str.startswith("fgt")].reset_index(drop=True)
 
 
 # =========================================================================== driver

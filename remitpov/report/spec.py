@@ -41,6 +41,16 @@ Example
     # country = "MEX"
     # year = 2018
     poverty = { urban = 3001.17, rural = 1941.35 }
+    [survey.counterfactual]            # optional: "static" (default), "heckman" or "multinomial"
+    method = "multinomial"             # no migrants / internal / international (BFG 2007)
+    status = "migration_status"        # column or role; base = its no-migrant category
+    base = "none"
+    correction = "bfg"                 # lee | dmf | dmf1 | bfg (remitpov.econometrics.multinomial.METHODS)
+    income_formula = "head_educ + head_age + head_female + C(area)"
+    selection_formula = "head_educ + head_age + head_female + C(area) + mig_network + int_network"
+    binary_selection_formula = "head_educ + head_age + head_female + C(area) + mig_network"  # optional
+    draws = 20                         # 0 = deterministic, >= 2 = imputations (Rubin's rules)
+    static_sources = ["remittances", "internal_transfers"]  # static = income without ALL of these
 
 Relative paths are resolved against the spec file's folder first and then against the
 shared data folder (:func:`remitpov.config.shared_dir`).
@@ -81,11 +91,19 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 LANGUAGES = ("en", "es")
 LINE_KINDS = ("indigence", "poverty")
 RELATIVE_LINE_KEYS = ("fraction_of_median", "fraction_of_mean")
-COUNTERFACTUAL_METHODS = ("static", "heckman")
+COUNTERFACTUAL_METHODS = ("static", "heckman", "multinomial")
 #: presets of remitpov.econometrics.counterfactual: covariates builder + formulas
 COUNTERFACTUAL_PRESETS = ("enigh_rural",)
 _COUNTERFACTUAL_KEYS = {"method", "preset", "income_formula", "selection_formula", "draws", "seed", "kind",
                         "estimator", "weighted", "nonpositive"}
+#: keys of ``method = "multinomial"`` (remitpov.econometrics.multinomial.multinomial_counterfactual_table)
+_MULTINOMIAL_KEYS = {"method", "status", "base", "correction", "income_formula", "selection_formula",
+                     "binary_selection_formula", "draws", "seed", "static_sources", "kind", "weighted",
+                     "nonpositive"}
+#: defaults of ``method = "multinomial"``; ``static_sources`` are names of income sources
+#: (``survey.sources``), roles or columns: the static concept is income without ALL of them.
+MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correction": "bfg", "draws": 20,
+                        "static_sources": ["remittances", "internal_remittances"], "kind": "unconditional"}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress"}
@@ -263,6 +281,116 @@ def _check_keys(table: Mapping, allowed: set, key: str):
         raise _fail(key, f"unknown key(s) {unknown}", f"remove them; known keys are {sorted(allowed)}")
 
 
+def _parse_multinomial(cf: Mapping[str, Any], key: str) -> dict:
+    """Validate ``[survey.counterfactual] method = "multinomial"``; returns the table with defaults.
+
+    Keys (defaults in :data:`MULTINOMIAL_DEFAULTS`): ``status`` (column or role of the
+    migration status), ``base`` (its no-migrant category), ``correction`` (one of
+    :data:`remitpov.econometrics.multinomial.METHODS`), ``income_formula`` and
+    ``selection_formula`` (required right-hand sides), ``binary_selection_formula``
+    (optional: adds the binary Heckman row), ``draws`` (0 or >= 2), ``seed`` (default: the
+    chapter seed), ``static_sources`` (income sources removed for the static concept),
+    ``kind`` ("unconditional"|"conditional"), ``weighted``, ``nonpositive``.
+    """
+    try:
+        from ..econometrics.multinomial import METHODS
+    except ImportError as e:  # pragma: no cover - the module ships with remitpov
+        raise _fail(f"{key}.method", f"'multinomial' needs remitpov.econometrics.multinomial ({e})",
+                    "update remitpov, or use method = 'static'") from None
+    out = {**copy.deepcopy(MULTINOMIAL_DEFAULTS), **dict(cf)}
+    for k in ("status", "base"):
+        v = out[k]
+        if not isinstance(v, str) or not v:
+            raise _fail(f"{key}.{k}", f"expected a non-empty string, got {v!r}",
+                        f"e.g. {k} = {MULTINOMIAL_DEFAULTS[k]!r}")
+    if out["correction"] not in METHODS:
+        raise _fail(f"{key}.correction", f"unknown correction {out['correction']!r}",
+                    f"use one of {list(METHODS)} (remitpov.econometrics.multinomial.METHODS)")
+    for k in ("income_formula", "selection_formula"):
+        if k not in out:
+            raise _fail(f"{key}.{k}", "missing (method 'multinomial' has no preset)",
+                        f"give {k} as a right-hand side, e.g. {k} = 'head_educ + head_age'")
+    for k in ("income_formula", "selection_formula", "binary_selection_formula"):
+        if k in out:
+            v = out[k]
+            if not isinstance(v, str) or not v.strip().lstrip("~").strip():
+                raise _fail(f"{key}.{k}", f"expected a non-empty formula string, got {v!r}",
+                            "give a right-hand side, e.g. 'head_educ + head_age + mig_network'")
+            if "~" in v and v.split("~", 1)[0].strip():
+                raise _fail(f"{key}.{k}", f"give a right-hand side only, got left-hand side "
+                            f"{v.split('~', 1)[0].strip()!r}",
+                            "drop the outcome: log income and the status are built for you")
+    d = out["draws"]
+    if isinstance(d, bool) or not isinstance(d, int) or d < 0 or d == 1:
+        raise _fail(f"{key}.draws", f"expected 0 or an integer >= 2, got {d!r}",
+                    "draws = 20 (multiple imputation, Rubin's rules) or 0 (deterministic)")
+    if "seed" in out:
+        sd = out["seed"]
+        if isinstance(sd, bool) or not isinstance(sd, int) or sd < 0:
+            raise _fail(f"{key}.seed", f"expected a non-negative integer, got {sd!r}", "e.g. seed = 2026")
+    src = out["static_sources"]
+    if isinstance(src, str):
+        src = [src]
+    if (not isinstance(src, (list, tuple)) or not src
+            or not all(isinstance(x, str) and x for x in src)):
+        raise _fail(f"{key}.static_sources", f"expected a non-empty list of source names, got {src!r}",
+                    "e.g. static_sources = ['remittances', 'internal_transfers']")
+    out["static_sources"] = list(src)
+    if out["kind"] not in ("unconditional", "conditional"):
+        raise _fail(f"{key}.kind", f"unknown prediction {out['kind']!r}", "use 'unconditional' or 'conditional'")
+    if "weighted" in out and not isinstance(out["weighted"], bool):
+        raise _fail(f"{key}.weighted", f"expected true/false, got {out['weighted']!r}", "weighted = true")
+    if "nonpositive" in out and out["nonpositive"] not in ("exclude", "error"):
+        raise _fail(f"{key}.nonpositive", f"unknown policy {out['nonpositive']!r}", "use 'exclude' or 'error'")
+    return out
+
+
+def check_counterfactual_columns(spec: SurveySpec, survey) -> None:
+    """After loading (before estimation): the multinomial counterfactual's columns exist.
+
+    Checks the status column (a column or role name) and its base category, the
+    ``static_sources`` and every variable of the formulas.
+    """
+    cf = spec.counterfactual or {}
+    if cf.get("method") != "multinomial":
+        return
+    key = f"{spec.key}.counterfactual"
+    cols = survey.data.columns
+    status = survey.roles.get(cf["status"], cf["status"])
+    if status not in cols:
+        raise _fail(f"{key}.status", f"no column or role {cf['status']!r} in the loaded survey (the multinomial "
+                    "counterfactual needs a migration status with a no-migrant category)",
+                    "set status = '<column>' (e.g. synthetic options migration_types = true add "
+                    "'migration_status'), or use method = 'heckman'")
+    values = sorted(map(str, survey.data[status].dropna().unique()))
+    if cf["base"] not in values:
+        raise _fail(f"{key}.base", f"category {cf['base']!r} not in the status column {status!r} "
+                    f"(values {values})", f"set base to one of {values}")
+    if len(values) < 2:
+        raise _fail(f"{key}.status", f"the status column {status!r} has a single category {values}",
+                    "use a status with a base and at least one migrant category")
+    for src in cf["static_sources"]:
+        if src not in survey.sources and src not in survey.roles and src not in cols:
+            raise _fail(f"{key}.static_sources", f"unknown income source {src!r}",
+                        f"use source names {sorted(survey.sources)}, roles or column names")
+    try:
+        from formulaic import Formula
+    except ImportError:  # pragma: no cover
+        return
+    for k in ("income_formula", "selection_formula", "binary_selection_formula"):
+        if k not in cf:
+            continue
+        rhs = cf[k].split("~", 1)[-1]
+        try:
+            needed = Formula(rhs).required_variables
+        except Exception as e:  # formulaic raises several parser errors
+            raise _fail(f"{key}.{k}", f"cannot parse {cf[k]!r} ({e})", "write a formulaic right-hand side") from None
+        missing = sorted(v for v in needed if v not in cols)
+        if missing:
+            raise _fail(f"{key}.{k}", f"variable(s) {missing} not in the loaded survey",
+                        "use columns of the survey (after build_income)")
+
+
 # --------------------------------------------------------------------------- parsing
 def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, source: Path | None = None,
                source_sha256: str | None = None) -> ChapterSpec:
@@ -381,10 +509,13 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
                             f"use one of {list(COUNTERFACTUAL_METHODS)}")
             cf = dict(cf)
             cf["method"] = m
-            unknown = sorted(set(cf) - _COUNTERFACTUAL_KEYS)
+            allowed = _MULTINOMIAL_KEYS if m == "multinomial" else _COUNTERFACTUAL_KEYS
+            unknown = sorted(set(cf) - allowed)
             if unknown:
-                raise _fail(f"{key}.counterfactual", f"unknown key(s) {unknown}",
-                            f"use {sorted(_COUNTERFACTUAL_KEYS)}")
+                raise _fail(f"{key}.counterfactual", f"unknown key(s) {unknown} for method {m!r}",
+                            f"use {sorted(allowed)}")
+            if m == "multinomial":
+                cf = _parse_multinomial(cf, f"{key}.counterfactual")
             if m == "heckman":
                 preset = cf.get("preset")
                 if preset is not None and preset not in COUNTERFACTUAL_PRESETS:
