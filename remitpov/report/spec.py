@@ -623,26 +623,22 @@ def read_table_survey(path, *, weight: str, unit: str = "household", strata: str
     computations, e.g. published-figure targets); use the survey-specific loaders in
     :mod:`remitpov.io` for the chapter's income concepts.
     """
-    import pandas as pd
-
-    from ..survey import SourceFile, Survey, SurveyMetadata
+    from ..exceptions import InputError
+    from ..io.generic import read_table
+    from ..survey import Survey, SurveyMetadata
 
     p = Path(path)
-    suffix = "".join(p.suffixes).lower()
-    if suffix.endswith((".csv", ".csv.gz")):
-        df = pd.read_csv(p, usecols=columns)
-    elif suffix.endswith(".dta"):
-        df = pd.read_stata(p, columns=columns, convert_categoricals=False)
-    elif suffix.endswith(".parquet"):
-        df = pd.read_parquet(p, columns=columns)
-    elif suffix.endswith(".dbf"):
-        from dbfread import DBF
-
-        df = pd.DataFrame(iter(DBF(str(p), load=False)))
-    else:
-        raise SpecError(f"options/path: cannot read {p.name!r} (use .csv, .csv.gz, .dta, .dbf or .parquet)")
-    meta = SurveyMetadata(name=name or p.stem, files=(SourceFile.from_path(p),), loader="remitpov.report.spec.read_table_survey",
+    try:  # the package's one file reader (pyreadstat for Stata/SPSS, dbfread, pandas)
+        df, src, report = read_table(p)
+    except InputError as e:
+        raise SpecError(f"options/path: {e}. Fix: use a .csv, .csv.gz, .parquet, .dta, .sav or .dbf file") from None
+    if columns is not None:
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise SpecError(f"options/path: columns {missing} not in {p.name!r}. Fix: check the column names")
+        df = df[list(columns)]
+    meta = SurveyMetadata(name=name or p.stem, files=(src,), loader="remitpov.report.spec.read_table_survey",
                           weight_unit=unit, income_period=income_period)
     return Survey(df, weight=weight, strata=strata, psu=psu, fpc=fpc, unit=unit, size=size, ids=tuple(ids),
-                  roles=dict(roles or {}), sources=dict(sources or {}), metadata=meta, nest=nest,
+                  roles=dict(roles or {}), sources=dict(sources or {}), metadata=meta, report=report, nest=nest,
                   lonely_psu=lonely_psu)
