@@ -379,3 +379,13 @@ def test_gini_block_replicate_progress(demo):
     ref = compare_inequality(p.survey, {"with": Y_WITH, "without": Y_WITHOUT}, "gini", label="difference")
     assert est["gini"].design["variance"] == "replicate"
     np.testing.assert_array_equal(fr["se"].to_numpy(), ref.se * 100)
+
+
+def test_markdown_decimals_for_ratio_columns():
+    """Percent columns print with 2 decimals; columns of ratios in (-1, 1) (Gini components,
+    shares) with 4, so that a contribution of 0.0042 does not print as 0.00."""
+    from remitpov.report.tables import to_markdown
+
+    fr = pd.DataFrame({"measure": ["a", "b"], "percent": [45.5612, 8.8912], "ratio": [0.0042, -0.43]})
+    md = to_markdown(fr)
+    assert "| a | 45.56 | 0.0042 |" in md and "| b | 8.89 | -0.4300 |" in md

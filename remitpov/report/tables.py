@@ -67,8 +67,24 @@ def _fmt(v, digits: int) -> str:
     return str(v)
 
 
+def _column_digits(frame: pd.DataFrame, digits: int) -> list[int]:
+    """Decimals per column: ``digits``, or ``digits + 2`` for float columns whose values all
+    lie in (-1, 1) (ratios, Gini components) so that they do not print as 0.00."""
+    out = []
+    for c in frame.columns:
+        col = frame[c]
+        small = False
+        if pd.api.types.is_float_dtype(col):
+            v = np.abs(col.to_numpy(dtype=float))
+            v = v[np.isfinite(v)]
+            small = v.size > 0 and bool((v < 1).all())
+        out.append(digits + 2 if small else digits)
+    return out
+
+
 def _cells(frame: pd.DataFrame, digits: int) -> list[list[str]]:
-    return [[_fmt(v, digits) for v in row] for row in frame.itertuples(index=False, name=None)]
+    dig = _column_digits(frame, digits)
+    return [[_fmt(v, d) for v, d in zip(row, dig)] for row in frame.itertuples(index=False, name=None)]
 
 
 def to_csv(frame: pd.DataFrame, path) -> Path:
