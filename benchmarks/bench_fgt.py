@@ -486,6 +486,25 @@ def fmt(x, nd=3):
     return f"{x:.{nd}f}" if x < 100 else f"{x:.0f}"
 
 
+def installed_tools() -> list[str]:
+    """The tools of :data:`ALL_TOOLS` that can run here (peers not installed are left out)."""
+    import importlib.util
+
+    out = ["remitpov", "numpy"]
+    if importlib.util.find_spec("dask") is not None:
+        out.append("remitpov-ss")
+    for t, mod in (("samplics", "samplics"), ("svy", "svy")):
+        if importlib.util.find_spec(mod) is not None:
+            out.append(t)
+    if shutil.which("Rscript"):
+        for t, pkg in (("r-survey", "survey"), ("laeken", "laeken")):
+            r = subprocess.run(["Rscript", "-e", f"quit(status = !requireNamespace('{pkg}', quietly = TRUE))"],
+                               capture_output=True)
+            if r.returncode == 0:
+                out.append(t)
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1e5,1e6", help="comma-separated row counts (default 1e5,1e6)")
@@ -494,12 +513,17 @@ def main(argv=None):
     ap.add_argument("--bootstrap", type=int, default=500, help="bootstrap replicates (0 = skip)")
     ap.add_argument("--quick", action="store_true",
                     help="1e5 rows, remitpov + numpy, 3 repeats, 100 bootstrap replicates")
+    ap.add_argument("--tiny", action="store_true",
+                    help="smoke run (the test suite's): 20,000 rows, one repeat, 20 bootstrap replicates, the Python "
+                         "tools and the peers that are installed")
     ap.add_argument("--samplics-max", type=float, default=2e6, help="largest size samplics is run at")
     ap.add_argument("--workdir", default=None, help="where the CSV files for R go (default: a temp dir)")
     ap.add_argument("--json", default=None, help="write all results to this file")
     a = ap.parse_args(argv)
     if a.quick:
         a.sizes, a.tools, a.repeats, a.bootstrap = "1e5", "remitpov,remitpov-ss,numpy", 3, 100
+    if a.tiny:
+        a.sizes, a.tools, a.repeats, a.bootstrap = "2e4", ",".join(installed_tools()), 1, 20
     sizes = [int(float(s)) for s in a.sizes.split(",")]
     tools = [t.strip() for t in a.tools.split(",")]
     bad = set(tools) - set(ALL_TOOLS)

@@ -23,6 +23,7 @@ Run it::
 
     python benchmarks/dask_census.py                       # 1e7 rows, local cluster
     python benchmarks/dask_census.py --rows 2e6            # smaller try-out
+    python benchmarks/dask_census.py --tiny                # smoke run (the test suite's), seconds
     python benchmarks/dask_census.py --path /data/census.parquet --scheduler tcp://scheduler:8786
 
 A multi-machine cluster
@@ -92,31 +93,46 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--memory-limit", default="3GiB", help="per local worker (spills to disk beyond)")
     ap.add_argument("--line", type=float, default=250.0)
+    ap.add_argument("--tiny", action="store_true",
+                    help="smoke run: 20,000 rows in a temporary folder, Dask's synchronous scheduler (no cluster)")
     a = ap.parse_args(argv)
+    if a.tiny:
+        a.rows, a.scheduler = 2e4, "sync"
     rows = int(a.rows)
 
     from distributed import Client, LocalCluster
 
     from remitpov.distributed import DaskSurvey, compare, gini, quantile
 
+    tmp = None
+    if a.tiny and a.path is None:
+        import tempfile
+
+        tmp = tempfile.TemporaryDirectory(prefix="remitpov-census-")
+        a.path = str(Path(tmp.name) / "census.parquet")
     path = Path(a.path or f"/tmp/remitpov_census_{rows}.parquet")
     if not path.exists():
         t = time.perf_counter()
         write_dataset(path, rows)
         print(f"wrote {rows:,} rows to {path} in {time.perf_counter() - t:.1f} s")
-    if a.scheduler:
+    if a.scheduler == "sync":  # no cluster: every task in this process
+        import dask
+
+        dask.config.set(scheduler="synchronous")
+        client = None
+    elif a.scheduler:
         client = Client(a.scheduler)
     else:
         client = Client(LocalCluster(n_workers=a.workers, threads_per_worker=1, memory_limit=a.memory_limit,
                                      dashboard_address=None))
-    print(client)
+    print(client if client is not None else "dask: synchronous scheduler (no cluster)")
     ds = DaskSurvey(str(path), weight="w", strata="strata", psu="psu")
     ds = ds.assign(y_norem=ds.data["income"] - ds.data["remit"])  # counterfactual: without remittances
     inc = {"with": "income", "without": "y_norem"}
 
     t = time.perf_counter()
-    tab = compare(ds, inc, a.line, by="urban")
-    tot = compare(ds, inc, a.line)
+    tab = compare(ds, inc, a.line, by="urban", deff=True)  # design effects are opt-in (R survey's default)
+    tot = compare(ds, inc, a.line, deff=True)
     t_fgt = time.perf_counter() - t
     t = time.perf_counter()
     g = gini(ds, "income", by="urban")
@@ -134,7 +150,10 @@ def main(argv=None):
           f"Gini + SE by urban {t_gini:.1f} s; 9 exact deciles {t_q:.1f} s")
     print(f"driver peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB "
           f"(columns read: {rows * 6 * 8 / 2**20:.0f} MiB in total)")
-    client.close()
+    if client is not None:
+        client.close()
+    if tmp is not None:
+        tmp.cleanup()
 
 
 if __name__ == "__main__":
