@@ -410,7 +410,10 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
                 "those rows as outside every domain (design kept), or impute them")
     if not ok.all():
         design = design.domain(ok)
-        Y = np.where(ok[:, None], Y, 0.0)
+        # rows outside every domain get income +inf: never poor, so they add exactly 0 to every
+        # poverty numerator (FGT gaps, Watts' log(z/y), Sen's gaps) on both variance paths, whatever
+        # their (zero) weight -- a 0 would give log(z/0) * 0 = NaN in the Watts index (#10.1)
+        Y = np.where(ok[:, None], Y, np.inf)
     return design, survey, Y, names, ok
 
 
@@ -1111,7 +1114,7 @@ def poverty_curve(survey, incomes, lines, alpha: int = 0, by=None, *, level: str
     side = "left" if strict else "right"
     est = np.empty((len(names), D, G))
     for ci in range(len(names)):
-        y = Y[:, ci]
+        y = np.where(ok, Y[:, ci], 0.0)  # rows outside every domain: weight 0, and finite for w * y
         order = np.argsort(y, kind="stable")
         ys = y[order]
         idx = np.searchsorted(ys, grid, side=side)
