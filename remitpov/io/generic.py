@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError, SpecError, describe_rows
-from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids
+from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids, text_cells, text_values
 
-__all__ = ["read_table", "read_survey", "require_columns", "check_income", "ROLE_KEYS",
-           "INCOME_POLICIES", "ids_of"]
+__all__ = ["read_table", "read_survey", "require_columns", "check_income", "check_duplicate_rows",
+           "numeric_column", "ROLE_KEYS", "INCOME_POLICIES", "DUPLICATE_POLICIES", "ids_of"]
 
 #: Keys accepted in a :func:`read_survey` spec.
 ROLE_KEYS = ("weight", "strata", "psu", "fpc", "ssu", "fpc2", "unit", "size", "ids", "income", "remittances",
@@ -292,17 +292,45 @@ def ids_of(df: pd.DataFrame, ids) -> np.ndarray | None:
     return join_ids(df, ids)
 
 
+def numeric_column(df: pd.DataFrame, col: str, what: str, idv, report: LoadReport | None = None,
+                   coerce_text: bool = False) -> tuple[pd.Series, LoadReport | None]:
+    """Column ``col`` as floats; text that is not a number raises, or with ``coerce_text`` becomes missing.
+
+    Parameters
+    ----------
+    df : DataFrame
+    col : str
+    what : str
+        Role of the column, for the message (``"income"``, ``"weight"`` ...).
+    idv : array, optional
+        Row identifiers for the message.
+    report : LoadReport, optional
+        Extended with a ``"coerced"`` entry (count and example values) when text is coerced.
+    coerce_text : bool
+        ``False`` (default): :class:`InputError` listing the text values and rows.
+        ``True``: the text cells become NaN (missing) and the report says how many and
+        which values; the missing-value policy of the caller then applies.
+
+    Returns
+    -------
+    (Series, LoadReport or None)
+    """
+    num, bad = text_cells(df[col])
+    if bad.any():
+        vals = text_values(df[col], bad)
+        if not coerce_text:
+            raise InputError(f"{what} column {col!r} has non-numeric values in {describe_rows(bad, idv)}: {vals}; "
+                             "fix them (e.g. remove thousands separators), or pass coerce_text=True to treat "
+                             "them as missing (counted in the load report)")
+        if report is not None:
+            report = report.add("coerced", f"{int(bad.sum())} non-numeric {what} values {vals} set to missing "
+                                           "(coerce_text=True)", col, int(bad.sum()),
+                                idv[bad][:3] if idv is not None else np.flatnonzero(bad)[:3])
+    return num, report
+
+
 def _numeric(df: pd.DataFrame, col: str, what: str, idv) -> pd.Series:
-    s = df[col]
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(float)
-    if not pd.api.types.is_numeric_dtype(s):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna()
-        if bad.any():
-            raise InputError(f"{what} column {col!r} has non-numeric values in {describe_rows(bad.to_numpy(), idv)}")
-        return conv.astype(float)
-    return s.astype(float)
+    return numeric_column(df, col, what, idv)[0]
 
 
 def _policy(name: str, value: str, allowed=INCOME_POLICIES) -> str:
@@ -313,7 +341,8 @@ def _policy(name: str, value: str, allowed=INCOME_POLICIES) -> str:
 
 def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, remittances: str | None = None,
                  sources: Mapping[str, str] | None = None, ids=None, negative_income: str = "error",
-                 missing_income: str = "error", remittances_exceed: str = "error") -> tuple[pd.DataFrame, LoadReport]:
+                 missing_income: str = "error", remittances_exceed: str = "error",
+                 coerce_text: bool = False) -> tuple[pd.DataFrame, LoadReport]:
     """Validate the income and remittance columns, apply the policies and report.
 
     Parameters
@@ -336,6 +365,10 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
     remittances_exceed : {"error", "cap", "keep"}
         Remittances larger than income (impossible when remittances are a component of
         income; usually a unit or period mismatch): raise, cap at income, or keep.
+    coerce_text : bool
+        Text that is not a number in these columns (``"n/a"``, ``"1,873.50"``): raise
+        (default, listing the values and rows), or with ``True`` treat it as missing and
+        record a ``"coerced"`` load-report entry; ``missing_income`` then applies.
 
     Returns
     -------
@@ -351,7 +384,7 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
         if col is None:
             continue
         require_columns(df, {role: col})
-        s = _numeric(df, col, role, idv)
+        s, report = numeric_column(df, col, role, idv, report, coerce_text)
         miss = s.isna().to_numpy()
         if miss.any():
             msg = f"{role} column {col!r} is missing in {describe_rows(miss, idv)}"
@@ -412,7 +445,12 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
         if col is None or col in (income, remittances):
             continue
         require_columns(df, {f"source {name}": col})
-        s = _numeric(out, col, f"source {name}", idv)
+        s, report = numeric_column(out, col, f"source {name}", idv, report, coerce_text)
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            if not changed:
+                out = out.copy()
+                changed = True
+            out[col] = s.to_numpy()
         miss = s.isna().to_numpy()
         if miss.any():
             report = report.add("missing", f"income source {name!r} is missing (kept as NaN)", col,
@@ -433,6 +471,64 @@ def report_duplicates(df: pd.DataFrame, ids, report: LoadReport) -> LoadReport:
     return report
 
 
+#: Policies for exact duplicate rows.
+DUPLICATE_POLICIES = ("error", "drop", "keep")
+
+
+def check_duplicate_rows(df: pd.DataFrame, report: LoadReport, *, ids=None, weight: str | None = None,
+                         duplicates: str = "error") -> tuple[pd.DataFrame, LoadReport]:
+    """Refuse (or drop, or keep with a report entry) rows that are exact copies of another row.
+
+    An exact copy (every column equal, weight included) is a data-handling error (a file
+    appended twice, a bad merge), not a unit of the sample: counted twice it doubles that
+    unit's weight. ENIGH decile splits are not exact copies (their ``factor`` and decile
+    differ) and are handled by :func:`remitpov.io.read_enigh`.
+
+    Parameters
+    ----------
+    df : DataFrame
+    report : LoadReport
+    ids : str or list of str, optional
+        Identifier columns for the message.
+    weight : str, optional
+        Weight column: the weight carried by the extra copies is reported.
+    duplicates : {"error", "drop", "keep"}
+        ``"error"`` (default): :class:`InputError` naming the rows; ``"drop"``: keep the
+        first of each set of copies (load-report entry ``"dropped"`` with the count and the
+        weight removed); ``"keep"``: keep them all (entry ``"duplicates_kept"``), for data
+        whose rows are genuinely distinct units with identical values.
+
+    Returns
+    -------
+    (DataFrame, LoadReport)
+    """
+    _policy("duplicates", duplicates, DUPLICATE_POLICIES)
+    extra = df.duplicated(keep="first").to_numpy()
+    if not extra.any():
+        return df, report
+    every = df.duplicated(keep=False).to_numpy()
+    idv = ids_of(df, ids)
+    ex = idv[extra][:3] if idv is not None else np.flatnonzero(extra)[:3]
+    wtxt = ""
+    if weight is not None and weight in df.columns:
+        wsum = float(pd.to_numeric(df.loc[extra, weight], errors="coerce").sum())
+        wtxt = f" carrying weight {wsum:,.6g}"
+    n = int(extra.sum())
+    if duplicates == "error":
+        raise InputError(f"exact duplicate rows: every column, weight included, is duplicated in "
+                         f"{describe_rows(every, idv)} ({n} extra cop{'ies' if n != 1 else 'y'}{wtxt}); counted "
+                         "twice they would double those units' weight: remove them, or pass duplicates='drop' to "
+                         "keep one of each (reported), or duplicates='keep' if they are distinct units with "
+                         "identical values")
+    if duplicates == "drop":
+        report = report.add("dropped", f"{n} exact duplicate rows dropped{wtxt} (duplicates='drop'); the first "
+                                       "copy of each is kept", weight, n, ex)
+        return df.loc[~extra].reset_index(drop=True), report
+    report = report.add("duplicates_kept", f"{n} rows identical to another row kept as distinct units "
+                                           "(duplicates='keep')", weight, n, ex)
+    return df, report
+
+
 # ---------------------------------------------------------------------------- read_survey
 def _load_spec(spec) -> dict:
     if isinstance(spec, (str, Path)):
@@ -451,7 +547,8 @@ def _load_spec(spec) -> dict:
 
 
 def read_survey(source, spec, *, negative_income: str = "error", missing_income: str = "error",
-                remittances_exceed: str = "error", **read_kwargs) -> Survey:
+                remittances_exceed: str = "error", coerce_text: bool = False, duplicates: str = "error",
+                **read_kwargs) -> Survey:
     """Build a :class:`~remitpov.survey.Survey` from any table plus a role mapping.
 
     This is how a user brings a new country's survey.
@@ -497,6 +594,11 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         when ``source`` is None.
     negative_income, missing_income, remittances_exceed : str
         Policies of :func:`check_income` (default: raise).
+    coerce_text : bool
+        Text in the income, remittance and source columns: raise (default) or treat as
+        missing with a load-report entry (see :func:`check_income`).
+    duplicates : {"error", "drop", "keep"}
+        Rows that are exact copies of another row (see :func:`check_duplicate_rows`).
     **read_kwargs
         Passed to :func:`read_table`.
 
@@ -554,6 +656,7 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     if bad_types:
         raise InputError(f"spec key(s) {bad_types} must name a column (a string)")
     require_columns(df, cols, "read_survey spec")
+    df, report = check_duplicate_rows(df, report, ids=ids, weight=spec["weight"], duplicates=duplicates)
     report = report_duplicates(df, ids, report)
 
     if spec.get("area_codes") is not None and "area" in roles:
@@ -577,7 +680,8 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
 
     df, report = check_income(df, report, income=roles.get("income"), remittances=roles.get("remittances"),
                               sources=sources, ids=ids, negative_income=negative_income,
-                              missing_income=missing_income, remittances_exceed=remittances_exceed)
+                              missing_income=missing_income, remittances_exceed=remittances_exceed,
+                              coerce_text=coerce_text)
     meta_in = dict(spec.get("metadata") or {})
     unknown_meta = [k for k in meta_in if k not in ("name", "country", "year", "currency", "income_period",
                                                      "weight_unit", "notes")]
