@@ -128,17 +128,31 @@ def join_ids(df: pd.DataFrame, ids: Sequence[str]) -> np.ndarray:
     return first.str.cat([df[c].astype(str) for c in ids[1:]], sep="-", na_rep="NA").to_numpy(dtype=object)
 
 
-def _check_numeric(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
+def text_cells(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``(numbers, mask)``: the column as numbers and the cells holding text that is not a number.
+
+    Missing cells are not text; ``"n/a"``, ``"1,873.50"`` (thousands separator) or ``"x"``
+    are. Numeric and boolean columns have no text cells.
+    """
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s.astype(float), np.zeros(len(s), dtype=bool)
+    conv = pd.to_numeric(s, errors="coerce")
+    return conv.astype(float), (conv.isna() & s.notna()).to_numpy()
+
+
+def text_values(s: pd.Series, mask, max_values: int = 5) -> list[str]:
+    """The distinct text values of ``s[mask]`` (at most ``max_values``) for messages."""
+    return pd.Series(s.to_numpy()[np.asarray(mask, dtype=bool)]).astype(str).unique()[:max_values].tolist()
+
+
+def _check_numeric(df: pd.DataFrame, col: str, role: str, ids=None) -> np.ndarray:
     if col not in df.columns:
         raise InputError(f"{role} column {col!r} not found; available columns: {sorted(map(str, df.columns))[:40]}")
-    s = df[col]
-    if not pd.api.types.is_numeric_dtype(s):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna()
-        if bad.any():
-            raise InputError(f"{role} column {col!r} has non-numeric values in {describe_rows(bad.to_numpy())}")
-        s = conv
-    return s.to_numpy(dtype=float)
+    num, bad = text_cells(df[col])
+    if bad.any():
+        raise InputError(f"{role} column {col!r} has non-numeric values in {describe_rows(bad, ids)}: "
+                         f"{text_values(df[col], bad)}; convert or fix them")
+    return num.to_numpy(dtype=float)
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,7 +227,7 @@ class Survey:
         for c in self.ids:
             if c not in df.columns:
                 raise InputError(f"id column {c!r} not found")
-        w = _check_numeric(df, self.weight, "weight")
+        w = _check_numeric(df, self.weight, "weight", self.id_values)
         bad = ~np.isfinite(w)
         if bad.any():
             raise InputError(f"weight column {self.weight!r} is missing in {describe_rows(bad, self.id_values)}; "
@@ -233,7 +247,7 @@ class Survey:
             if miss.any():
                 raise InputError(f"design column {col!r} ({role}) is missing in {describe_rows(miss, self.id_values)}")
         if self.size is not None:
-            sz = _check_numeric(df, self.size, "household size")
+            sz = _check_numeric(df, self.size, "household size", self.id_values)
             bad = ~np.isfinite(sz) | (sz <= 0)
             if bad.any():
                 raise InputError(f"household size column {self.size!r} is missing, zero or negative in "

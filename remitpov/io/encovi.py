@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey, SurveyMetadata
-from .generic import check_income, read_table, report_duplicates, require_columns
+from .generic import check_duplicate_rows, check_income, read_table, report_duplicates, require_columns
 
 __all__ = ["read_encovi2000", "ENCOVI2000_LINES"]
 
@@ -75,6 +75,7 @@ def read_encovi2000(path_or_dir, *, hogares: bool = True) -> Survey:
     cols = {c: c for c in ("hogar", "agreg3", "li_gener", "li_extre", "factor2", "factor3", "thogar", "upm",
                            "estrato", "area")}
     require_columns(df, cols, "ENCOVI 2000 consumption file")
+    df, report = check_duplicate_rows(df, report, ids=["hogar"], weight="factor2")
     report = report_duplicates(df, ["hogar"], report)
     idv = df["hogar"].to_numpy()
     files = (src,)

@@ -34,7 +34,8 @@ import pandas as pd
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey, SurveyMetadata
-from .generic import _numeric, check_income, file_format, ids_of, read_table, require_columns
+from .generic import (_numeric, check_duplicate_rows, check_income, file_format, ids_of, numeric_column, read_table,
+                      require_columns)
 
 __all__ = ["read_enigh", "ENIGH_ALIASES", "ENIGH_SOURCES", "MONEY_COLUMNS", "DECILE_HELPERS"]
 
@@ -126,6 +127,17 @@ def _collapse(df: pd.DataFrame, report, weight: str):
         raise InputError(f"duplicated household ids (folioviv, foliohog) whose columns {bad_cols[:8]} differ: "
                          f"{describe_rows(mask, ids_of(df, _IDS))}; these are genuine duplicates, not decile "
                          "splits (which differ only in factor and the decile helper columns) -- remove them")
+    if "decil" in df.columns:
+        # a decile split puts the household's copies in different deciles
+        g = sub.groupby(_IDS, sort=False)["decil"]
+        same = (g.transform("nunique") < g.transform("size")).to_numpy()
+        if same.any():
+            mask = np.zeros(len(df), dtype=bool)
+            mask[np.flatnonzero(dup)[same]] = True
+            raise InputError(f"duplicated household ids (folioviv, foliohog) in the same decile: "
+                             f"{describe_rows(mask, ids_of(df, _IDS))}; a decile split puts the copies of a "
+                             "household in different deciles (decil), so these are genuine duplicates -- remove "
+                             "them")
     n_before = len(df)
     agg = {c: "first" for c in df.columns if c not in _IDS}
     agg[weight] = "sum"
@@ -146,7 +158,7 @@ def _collapse(df: pd.DataFrame, report, weight: str):
 
 def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True, year: int | None = None,
                negative_income: str = "error", missing_income: str = "error", remittances_exceed: str = "error",
-               require_design: bool = True) -> Survey:
+               require_design: bool = True, coerce_text: bool = False, duplicates: str = "error") -> Survey:
     """Read an ENIGH ``concentradohogar`` file (CSV, DBF, DTA or SAV).
 
     Parameters
@@ -167,6 +179,13 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
     require_design : bool
         Raise if ``est_dis`` or ``upm`` is absent (default). With ``False`` the survey has
         no strata/PSU (SRS-like variance) and the report says so.
+    coerce_text : bool
+        Text that is not a number in income, remittance or source columns: raise
+        (default, listing values and rows) or treat as missing (reported).
+    duplicates : {"error", "drop", "keep"}
+        Rows that are exact copies of another row (every column equal, ``factor``
+        included): raise (default), drop the extra copies (reported), or keep them. Only
+        rows of one household that differ in the decile split are merged (step 4).
 
     Returns
     -------
@@ -206,11 +225,12 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
     if converted:
         report = report.add("converted", f"numeric codes {converted} converted to text", None, len(df))
     # weights must be valid before summing them
-    w = pd.to_numeric(df["factor"], errors="coerce").to_numpy(dtype=float)
+    w = numeric_column(df, "factor", "weight", ids_of(df, _IDS))[0].to_numpy(dtype=float)
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
         raise InputError(f"weight column 'factor' is missing, zero or negative in {describe_rows(bad, ids_of(df, _IDS))}; "
                          "weights must be > 0")
+    df, report = check_duplicate_rows(df, report, ids=_IDS, weight="factor", duplicates=duplicates)
     if collapse_splits:
         df, report = _collapse(df, report, "factor")
     else:
@@ -263,7 +283,7 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
         report = report.add("missing", f"income source columns not in the file: {absent}", None, 0)
     df, report = check_income(df, report, income="ing_cor", remittances="remesas", sources=sources, ids=_IDS,
                               negative_income=negative_income, missing_income=missing_income,
-                              remittances_exceed=remittances_exceed)
+                              remittances_exceed=remittances_exceed, coerce_text=coerce_text)
     nest = False
     if "est_dis" in df.columns and "upm" in df.columns:
         per = df.groupby("upm")["est_dis"].nunique()

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey, SurveyMetadata
-from .generic import check_income, ids_of, read_table, require_columns
+from .generic import check_duplicate_rows, check_income, ids_of, numeric_column, read_table, report_duplicates, require_columns
 
 __all__ = ["read_eusilc", "HPLUS", "HMINUS", "PPLUS", "EUSILC_SOURCES"]
 
@@ -52,7 +52,8 @@ EUSILC_SOURCES = {
 _PERIOD_DIV = {"year": 1.0, "quarter": 4.0, "month": 12.0}
 
 
-def read_eusilc(path, *, period: str = "year", check_shipped: bool = True, tolerance: float = 1e-8) -> Survey:
+def read_eusilc(path, *, period: str = "year", check_shipped: bool = True, tolerance: float = 1e-8,
+                duplicates: str = "error") -> Survey:
     """Read laeken's EU-SILC sample and rebuild its equivalised income.
 
     Parameters
@@ -69,6 +70,9 @@ def read_eusilc(path, *, period: str = "year", check_shipped: bool = True, toler
         (absolute, euro); the differences are reported either way.
     tolerance : float
         Absolute tolerance of that check.
+    duplicates : {"error", "drop", "keep"}
+        Rows that are exact copies of another row: raise (default), drop the extra
+        copies (reported) or keep them (see :func:`~remitpov.io.generic.check_duplicate_rows`).
 
     Returns
     -------
@@ -102,7 +106,11 @@ def read_eusilc(path, *, period: str = "year", check_shipped: bool = True, toler
     need = {"db030": "db030", "db040": "db040", "rb050": "rb050", "age": "age", "rb030": "rb030"}
     need.update({c: c for c in HPLUS + HMINUS + PPLUS})
     require_columns(df, need, "EU-SILC file")
+    df, report = check_duplicate_rows(df, report, ids=["rb030"], weight="rb050", duplicates=duplicates)
+    report = report_duplicates(df, ["rb030"], report)
     idv = df["rb030"].to_numpy()
+    for c in ("rb050", "age") + HPLUS + HMINUS + PPLUS:  # text in a numeric item: an error naming values and rows
+        df[c] = numeric_column(df, c, "EU-SILC", idv)[0].to_numpy()
     age = pd.to_numeric(df["age"], errors="coerce")
     if age.isna().any():
         raise InputError(f"EU-SILC column 'age' is missing in {describe_rows(age.isna().to_numpy(), idv)}; "

@@ -21,6 +21,7 @@ or an explicit policy argument whose choice is written to the load report.
 """
 from __future__ import annotations
 
+import struct
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
@@ -29,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError, SpecError, describe_rows
-from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids
+from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids, text_cells, text_values
 
-__all__ = ["read_table", "read_survey", "require_columns", "check_income", "ROLE_KEYS",
-           "INCOME_POLICIES", "ids_of"]
+__all__ = ["read_table", "read_survey", "require_columns", "check_income", "check_duplicate_rows",
+           "numeric_column", "ROLE_KEYS", "INCOME_POLICIES", "DUPLICATE_POLICIES", "ids_of"]
 
 #: Keys accepted in a :func:`read_survey` spec.
 ROLE_KEYS = ("weight", "strata", "psu", "fpc", "ssu", "fpc2", "unit", "size", "ids", "income", "remittances",
@@ -65,23 +66,144 @@ def file_format(path) -> str:
     return _FORMATS[ext]
 
 
-def _read_dbf(path: Path) -> tuple[pd.DataFrame, str]:
+#: dBase version bytes (first byte of the file) that dbfread can read.
+_DBF_VERSIONS = frozenset({0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0xCB, 0xF5, 0xFB})
+
+
+def _dbf_layout(path: Path) -> tuple[int, int, int, int]:
+    """Check a dBase file's header against its size; return (records, deleted, header bytes, record bytes).
+
+    The header (first 32 bytes) declares the number of records, the header length and
+    the record length, so the exact size of the data is known before anything is read:
+    ``header + records x record length`` bytes, optionally followed by one end-of-file
+    byte ``0x1A``. A shorter file was cut (the message says after how many complete
+    records and whether it ends mid-record); a longer one holds data the header does
+    not declare. Deleted records (first byte ``*``) are skipped by dbfread; they are
+    counted here so that the rows read can be checked exactly.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            raise InputError(f"{str(path)!r} is not a complete dBase file: expected a header of at least 32 bytes, "
+                             f"found {size} bytes (the file is truncated or empty)")
+        version = head[0]
+        n_rec, h_len, r_len = np.frombuffer(head[4:12], dtype="<u4,<u2,<u2")[0].tolist()
+        if version not in _DBF_VERSIONS or h_len < 33 or r_len < 1:
+            raise InputError(f"{str(path)!r} is not a dBase (.dbf) file: expected a dBase header (version byte "
+                             f"0x03, 0x30, 0x83 ..., header >= 33 bytes, record length >= 1), found version byte "
+                             f"0x{version:02X}, header {h_len} bytes, record length {r_len}; check the file or its "
+                             "extension")
+        if size < h_len:
+            raise InputError(f"{str(path)!r}: dBase header truncated: the header declares {h_len} bytes, the file "
+                             f"has only {size} bytes; obtain a complete copy of the file")
+        fields = fh.read(h_len - 32)
+    # field descriptors are 32 bytes each, ended by 0x0D
+    if 0x0D not in fields[::32]:
+        raise InputError(f"{str(path)!r} is not a valid dBase file: expected the field descriptors to end with "
+                         "byte 0x0D, found none; the header is corrupt or the file is not dBase")
+    expected = h_len + n_rec * r_len
+    if size < expected:
+        data = size - h_len
+        full, part = divmod(data, r_len)
+        cut = f" and {part} bytes of a partial record (the file ends mid-record)" if part else ""
+        raise InputError(f"{str(path)!r} is truncated: its header declares {n_rec:,} records of {r_len} bytes "
+                         f"({expected:,} bytes with the header), the file has {size:,} bytes = {full:,} complete "
+                         f"records{cut}; obtain a complete copy of the file (loading the part would give wrong "
+                         "totals)")
+    if size > expected + 1:
+        raise InputError(f"{str(path)!r}: its header declares {n_rec:,} records of {r_len} bytes ({expected:,} "
+                         f"bytes with the header), but the file has {size:,} bytes; records beyond the declared "
+                         "count would be ignored: repair the header's record count or re-export the file")
+    deleted = 0
+    if n_rec:
+        first = np.fromfile(path, dtype=np.uint8, count=n_rec * r_len, offset=h_len).reshape(n_rec, r_len)[:, 0]
+        deleted = int(np.count_nonzero(first == ord("*")))
+    return int(n_rec), deleted, int(h_len), int(r_len)
+
+
+def _read_dbf(path: Path) -> tuple[pd.DataFrame, str, int]:
+    """Read a dBase file, checking the rows read against the header; returns (data, encoding, deleted)."""
     from dbfread import DBF
 
+    n_rec, deleted, _h, _r = _dbf_layout(path)
     last = None
     for enc in (None, "utf-8", "latin-1"):
         try:
             table = DBF(str(path), encoding=enc, char_decode_errors="strict")
             df = pd.DataFrame(iter(table), columns=table.field_names)
-            return df, table.encoding
+            break
         except UnicodeDecodeError as exc:  # try the next encoding
             last = exc
-    raise InputError(f"cannot decode text fields of {str(path)!r}: {last}")  # pragma: no cover - latin-1 never fails
+        except (ValueError, EOFError, struct.error, KeyError, IndexError) as exc:
+            raise InputError(f"{str(path)!r}: cannot read the dBase records ({type(exc).__name__}: {exc}); "
+                             "the file is corrupt") from None
+    else:  # pragma: no cover - latin-1 never fails
+        raise InputError(f"cannot decode text fields of {str(path)!r}: {last}")
+    if len(df) != n_rec - deleted:
+        raise InputError(f"{str(path)!r}: expected {n_rec - deleted:,} records (header {n_rec:,}, {deleted} marked "
+                         f"deleted), read {len(df):,}; the file is corrupt")
+    return df, table.encoding, deleted
+
+
+def _open_text_tail(p: Path, compression: str | None, nbytes: int = 1 << 16) -> bytes:
+    """The last ``nbytes`` of the (decompressed) file, decompressing it completely."""
+    import bz2
+    import gzip
+    import lzma
+
+    openers = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+    if compression is None:
+        with open(p, "rb") as fh:
+            fh.seek(max(0, p.stat().st_size - nbytes))
+            return fh.read()
+    if compression not in openers:  # zip / zstd: pandas checked the stream
+        return b""
+    tail = b""
+    with openers[compression](p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):  # loop over 1 MiB blocks, not rows
+            tail = (tail + chunk)[-nbytes:]
+    return tail
+
+
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+
+
+def _read_csv(p: Path, sep: str, encoding: str | None, **kwargs) -> pd.DataFrame:
+    """pandas.read_csv with every failure turned into an :class:`InputError` naming the file,
+    and a check that the file does not end in the middle of a row."""
+    import csv
+    import zlib
+
+    compression = _COMPRESSION.get(p.suffix.lower())
+    try:
+        df = pd.read_csv(p, sep=sep, encoding=encoding, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{str(p)!r} is empty: expected a header line with column names and data rows, found "
+                         "no data at all") from None
+    except (EOFError, zlib.error, OSError) as exc:
+        raise InputError(f"{str(p)!r}: the {compression or 'file'} stream is incomplete or corrupt "
+                         f"({type(exc).__name__}: {exc}); expected a complete file, obtain a complete copy") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{str(p)!r}: cannot parse as delimited text ({exc}); check the separator and quoting, "
+                         "or whether the file was cut short") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{str(p)!r}: text is not in encoding {encoding or 'utf-8'!r} ({exc}); pass "
+                         "encoding='latin-1' (or the file's encoding)") from None
+    tail = _open_text_tail(p, compression)
+    if tail and not tail.endswith((b"\n", b"\r")) and df.shape[1] > 1:
+        last = tail.rsplit(b"\n", 1)[-1].decode("latin-1")
+        fields = next(csv.reader([last], delimiter=sep), [])
+        if len(fields) < df.shape[1]:
+            raise InputError(f"{str(p)!r} ends in the middle of a row: expected {df.shape[1]} fields in the last "
+                             f"line, found {len(fields)} ({last[:60]!r}); the file was cut short, obtain a "
+                             "complete copy")
+    return df
 
 
 def read_table(path, *, encoding: str | None = None, report: LoadReport | None = None,
                **kwargs) -> tuple[pd.DataFrame, SourceFile, LoadReport]:
-    """Read a data file by extension.
+    """Read a data file by extension, verifying that it was read completely.
 
     Parameters
     ----------
@@ -98,31 +220,56 @@ def read_table(path, *, encoding: str | None = None, report: LoadReport | None =
     -------
     (DataFrame, SourceFile, LoadReport)
         The data, the file's provenance (sha256) and the report (records the reader used).
+
+    Raises
+    ------
+    InputError
+        Unknown format, missing file, and every file that cannot be read completely:
+        a dBase file whose size disagrees with the record count in its header (cut
+        after some records, mid-record, in the header) or that is not dBase at all; a
+        compressed CSV whose stream is incomplete; a CSV ending in the middle of a row;
+        an empty file; a file with a header but no data rows. The message names the
+        file, what was expected and what was found.
     """
     report = LoadReport() if report is None else report
     p = Path(path)
     fmt = file_format(p)
     if not p.exists():
         raise InputError(f"file not found: {str(p)!r}")
+    if p.is_dir():
+        raise InputError(f"{str(p)!r} is a folder: expected a {fmt} file")
+    deleted = 0
     if fmt in ("csv", "tsv"):
         sep = "\t" if fmt == "tsv" else kwargs.pop("sep", ",")
-        df = pd.read_csv(p, sep=sep, encoding=encoding, **kwargs)
+        df = _read_csv(p, sep, encoding, **kwargs)
         how = "pandas.read_csv"
-    elif fmt == "parquet":
-        df = pd.read_parquet(p, **kwargs)
-        how = "pandas.read_parquet"
-    elif fmt in ("dta", "sav"):
-        import pyreadstat
-
-        reader = pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav
-        df, _meta = reader(str(p), **kwargs)
-        how = f"pyreadstat.read_{fmt}"
-    else:
-        df, enc = _read_dbf(p)
+    elif fmt == "dbf":
+        df, enc, deleted = _read_dbf(p)
         how = f"dbfread (encoding {enc})"
+    else:
+        try:
+            if fmt == "parquet":
+                df = pd.read_parquet(p, **kwargs)
+                how = "pandas.read_parquet"
+            else:
+                import pyreadstat
+
+                reader = pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav
+                df, _meta = reader(str(p), **kwargs)
+                how = f"pyreadstat.read_{fmt}"
+        except TypeError:  # a wrong keyword argument: a programming/usage error, shown as is
+            raise
+        except Exception as exc:  # pyreadstat.ReadstatError, pyarrow.ArrowInvalid, OSError ...
+            raise InputError(f"{str(p)!r}: cannot read as {fmt} ({type(exc).__name__}: {exc}); expected a complete "
+                             f"{fmt} file: check the file or its extension") from None
+    if len(df) == 0:
+        raise InputError(f"{str(p)!r} has no data rows: expected at least one row, found a header with "
+                         f"{df.shape[1]} column(s) and 0 rows")
     src = SourceFile.from_path(p)
     report = report.add("read", f"read {len(df)} rows x {df.shape[1]} columns from {p.name} with {how} "
                                 f"(sha256 {src.sha256[:12]}...)", rows=len(df))
+    if deleted:
+        report = report.add("skipped", f"{deleted} dBase records marked deleted were not read", rows=deleted)
     return df, src, report
 
 
@@ -145,17 +292,45 @@ def ids_of(df: pd.DataFrame, ids) -> np.ndarray | None:
     return join_ids(df, ids)
 
 
+def numeric_column(df: pd.DataFrame, col: str, what: str, idv, report: LoadReport | None = None,
+                   coerce_text: bool = False) -> tuple[pd.Series, LoadReport | None]:
+    """Column ``col`` as floats; text that is not a number raises, or with ``coerce_text`` becomes missing.
+
+    Parameters
+    ----------
+    df : DataFrame
+    col : str
+    what : str
+        Role of the column, for the message (``"income"``, ``"weight"`` ...).
+    idv : array, optional
+        Row identifiers for the message.
+    report : LoadReport, optional
+        Extended with a ``"coerced"`` entry (count and example values) when text is coerced.
+    coerce_text : bool
+        ``False`` (default): :class:`InputError` listing the text values and rows.
+        ``True``: the text cells become NaN (missing) and the report says how many and
+        which values; the missing-value policy of the caller then applies.
+
+    Returns
+    -------
+    (Series, LoadReport or None)
+    """
+    num, bad = text_cells(df[col])
+    if bad.any():
+        vals = text_values(df[col], bad)
+        if not coerce_text:
+            raise InputError(f"{what} column {col!r} has non-numeric values in {describe_rows(bad, idv)}: {vals}; "
+                             "fix them (e.g. remove thousands separators), or pass coerce_text=True to treat "
+                             "them as missing (counted in the load report)")
+        if report is not None:
+            report = report.add("coerced", f"{int(bad.sum())} non-numeric {what} values {vals} set to missing "
+                                           "(coerce_text=True)", col, int(bad.sum()),
+                                idv[bad][:3] if idv is not None else np.flatnonzero(bad)[:3])
+    return num, report
+
+
 def _numeric(df: pd.DataFrame, col: str, what: str, idv) -> pd.Series:
-    s = df[col]
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(float)
-    if not pd.api.types.is_numeric_dtype(s):
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna()
-        if bad.any():
-            raise InputError(f"{what} column {col!r} has non-numeric values in {describe_rows(bad.to_numpy(), idv)}")
-        return conv.astype(float)
-    return s.astype(float)
+    return numeric_column(df, col, what, idv)[0]
 
 
 def _policy(name: str, value: str, allowed=INCOME_POLICIES) -> str:
@@ -166,7 +341,8 @@ def _policy(name: str, value: str, allowed=INCOME_POLICIES) -> str:
 
 def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, remittances: str | None = None,
                  sources: Mapping[str, str] | None = None, ids=None, negative_income: str = "error",
-                 missing_income: str = "error", remittances_exceed: str = "error") -> tuple[pd.DataFrame, LoadReport]:
+                 missing_income: str = "error", remittances_exceed: str = "error",
+                 coerce_text: bool = False) -> tuple[pd.DataFrame, LoadReport]:
     """Validate the income and remittance columns, apply the policies and report.
 
     Parameters
@@ -189,6 +365,10 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
     remittances_exceed : {"error", "cap", "keep"}
         Remittances larger than income (impossible when remittances are a component of
         income; usually a unit or period mismatch): raise, cap at income, or keep.
+    coerce_text : bool
+        Text that is not a number in these columns (``"n/a"``, ``"1,873.50"``): raise
+        (default, listing the values and rows), or with ``True`` treat it as missing and
+        record a ``"coerced"`` load-report entry; ``missing_income`` then applies.
 
     Returns
     -------
@@ -204,7 +384,7 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
         if col is None:
             continue
         require_columns(df, {role: col})
-        s = _numeric(df, col, role, idv)
+        s, report = numeric_column(df, col, role, idv, report, coerce_text)
         miss = s.isna().to_numpy()
         if miss.any():
             msg = f"{role} column {col!r} is missing in {describe_rows(miss, idv)}"
@@ -265,7 +445,12 @@ def check_income(df: pd.DataFrame, report: LoadReport, *, income: str | None, re
         if col is None or col in (income, remittances):
             continue
         require_columns(df, {f"source {name}": col})
-        s = _numeric(out, col, f"source {name}", idv)
+        s, report = numeric_column(out, col, f"source {name}", idv, report, coerce_text)
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            if not changed:
+                out = out.copy()
+                changed = True
+            out[col] = s.to_numpy()
         miss = s.isna().to_numpy()
         if miss.any():
             report = report.add("missing", f"income source {name!r} is missing (kept as NaN)", col,
@@ -286,6 +471,64 @@ def report_duplicates(df: pd.DataFrame, ids, report: LoadReport) -> LoadReport:
     return report
 
 
+#: Policies for exact duplicate rows.
+DUPLICATE_POLICIES = ("error", "drop", "keep")
+
+
+def check_duplicate_rows(df: pd.DataFrame, report: LoadReport, *, ids=None, weight: str | None = None,
+                         duplicates: str = "error") -> tuple[pd.DataFrame, LoadReport]:
+    """Refuse (or drop, or keep with a report entry) rows that are exact copies of another row.
+
+    An exact copy (every column equal, weight included) is a data-handling error (a file
+    appended twice, a bad merge), not a unit of the sample: counted twice it doubles that
+    unit's weight. ENIGH decile splits are not exact copies (their ``factor`` and decile
+    differ) and are handled by :func:`remitpov.io.read_enigh`.
+
+    Parameters
+    ----------
+    df : DataFrame
+    report : LoadReport
+    ids : str or list of str, optional
+        Identifier columns for the message.
+    weight : str, optional
+        Weight column: the weight carried by the extra copies is reported.
+    duplicates : {"error", "drop", "keep"}
+        ``"error"`` (default): :class:`InputError` naming the rows; ``"drop"``: keep the
+        first of each set of copies (load-report entry ``"dropped"`` with the count and the
+        weight removed); ``"keep"``: keep them all (entry ``"duplicates_kept"``), for data
+        whose rows are genuinely distinct units with identical values.
+
+    Returns
+    -------
+    (DataFrame, LoadReport)
+    """
+    _policy("duplicates", duplicates, DUPLICATE_POLICIES)
+    extra = df.duplicated(keep="first").to_numpy()
+    if not extra.any():
+        return df, report
+    every = df.duplicated(keep=False).to_numpy()
+    idv = ids_of(df, ids)
+    ex = idv[extra][:3] if idv is not None else np.flatnonzero(extra)[:3]
+    wtxt = ""
+    if weight is not None and weight in df.columns:
+        wsum = float(pd.to_numeric(df.loc[extra, weight], errors="coerce").sum())
+        wtxt = f" carrying weight {wsum:,.6g}"
+    n = int(extra.sum())
+    if duplicates == "error":
+        raise InputError(f"exact duplicate rows: every column, weight included, is duplicated in "
+                         f"{describe_rows(every, idv)} ({n} extra cop{'ies' if n != 1 else 'y'}{wtxt}); counted "
+                         "twice they would double those units' weight: remove them, or pass duplicates='drop' to "
+                         "keep one of each (reported), or duplicates='keep' if they are distinct units with "
+                         "identical values")
+    if duplicates == "drop":
+        report = report.add("dropped", f"{n} exact duplicate rows dropped{wtxt} (duplicates='drop'); the first "
+                                       "copy of each is kept", weight, n, ex)
+        return df.loc[~extra].reset_index(drop=True), report
+    report = report.add("duplicates_kept", f"{n} rows identical to another row kept as distinct units "
+                                           "(duplicates='keep')", weight, n, ex)
+    return df, report
+
+
 # ---------------------------------------------------------------------------- read_survey
 def _load_spec(spec) -> dict:
     if isinstance(spec, (str, Path)):
@@ -304,7 +547,8 @@ def _load_spec(spec) -> dict:
 
 
 def read_survey(source, spec, *, negative_income: str = "error", missing_income: str = "error",
-                remittances_exceed: str = "error", **read_kwargs) -> Survey:
+                remittances_exceed: str = "error", coerce_text: bool = False, duplicates: str = "error",
+                **read_kwargs) -> Survey:
     """Build a :class:`~remitpov.survey.Survey` from any table plus a role mapping.
 
     This is how a user brings a new country's survey.
@@ -350,6 +594,11 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         when ``source`` is None.
     negative_income, missing_income, remittances_exceed : str
         Policies of :func:`check_income` (default: raise).
+    coerce_text : bool
+        Text in the income, remittance and source columns: raise (default) or treat as
+        missing with a load-report entry (see :func:`check_income`).
+    duplicates : {"error", "drop", "keep"}
+        Rows that are exact copies of another row (see :func:`check_duplicate_rows`).
     **read_kwargs
         Passed to :func:`read_table`.
 
@@ -407,6 +656,7 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     if bad_types:
         raise InputError(f"spec key(s) {bad_types} must name a column (a string)")
     require_columns(df, cols, "read_survey spec")
+    df, report = check_duplicate_rows(df, report, ids=ids, weight=spec["weight"], duplicates=duplicates)
     report = report_duplicates(df, ids, report)
 
     if spec.get("area_codes") is not None and "area" in roles:
@@ -430,7 +680,8 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
 
     df, report = check_income(df, report, income=roles.get("income"), remittances=roles.get("remittances"),
                               sources=sources, ids=ids, negative_income=negative_income,
-                              missing_income=missing_income, remittances_exceed=remittances_exceed)
+                              missing_income=missing_income, remittances_exceed=remittances_exceed,
+                              coerce_text=coerce_text)
     meta_in = dict(spec.get("metadata") or {})
     unknown_meta = [k for k in meta_in if k not in ("name", "country", "year", "currency", "income_period",
                                                      "weight_unit", "notes")]
