@@ -12,14 +12,20 @@ plugin may define ``chapter``, ``reproduce`` and its own ``demo``; the commands 
   persons, weighted population, share of households / persons receiving remittances,
   remittance share of recipients' income, and the load report.
 
-Exit codes: 0 success, 2 bad input (the message, never a traceback, for remitpov's
-own errors) or bad usage.
+Errors and exit codes (:func:`run`): 0 success; 2 bad input or bad usage -- a
+:mod:`remitpov.exceptions` error, a missing/unreadable file (``OSError``), a file that is
+not valid TOML or text -- printed as ONE line ``error: what, where. Fix: what to do``, never
+a traceback; 1 a programming error in remitpov: its traceback, then a request to report it;
+130 interrupted (Ctrl-C). Warnings are printed as one line each (``warning: ...``).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+import tomllib
+import traceback
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +33,11 @@ import numpy as np
 
 from .exceptions import RemitpovError
 
-__all__ = ["main", "build_parser", "describe_survey", "load_for_describe", "PLUGINS", "register_command"]
+__all__ = ["main", "run", "error_line", "build_parser", "describe_survey", "load_for_describe", "PLUGINS",
+           "register_command"]
+
+#: where to report programming errors
+REPORT_TO = "the remitpov issue tracker"
 
 #: Modules whose ``register(subparsers)`` adds subcommands (skipped when absent).
 PLUGINS: list[str] = ["remitpov.report.cli_commands"]
@@ -211,26 +221,72 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None, *, plugins: bool = True) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 bad input or usage)."""
-    parser = build_parser(plugins=plugins)
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def error_line(exc: BaseException) -> str | None:
+    """The one-line message for a bad-input error, or None for a programming error.
+
+    Bad input: :class:`~remitpov.exceptions.RemitpovError` (its message already names what,
+    where and the fix), ``OSError`` (a missing, unreadable or unwritable file or folder),
+    ``tomllib.TOMLDecodeError`` and ``UnicodeDecodeError`` (a file that is not TOML / text).
+    """
+    if isinstance(exc, RemitpovError):
+        return f"error: {_one_line(exc)}"
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else ""
+        what = {FileNotFoundError: "file or folder not found", IsADirectoryError: "a folder where a file is needed",
+                NotADirectoryError: "a file where a folder is needed",
+                PermissionError: "permission denied"}.get(type(exc), _one_line(exc.strerror or exc))
+        return (f"error: {what}: {where!s}. Fix: check the path (and that you may read/write it)"
+                if where else f"error: {what}. Fix: check the paths given and free disk space")
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return f"error: not a valid TOML file ({_one_line(exc)}). Fix: correct the TOML syntax"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"error: a file is not UTF-8 text ({_one_line(exc)}). Fix: give a UTF-8 text file"
+    return None
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {_one_line(message)}", file=sys.stderr if file is None else file)
+
+
+def run(func, args) -> int:
+    """Run a subcommand handler: bad input -> one line on stderr and 2; bugs -> traceback and 1."""
+    old = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse usage errors / --help
-        return int(exc.code or 0)
-    try:
-        return int(args.func(args))
-    except RemitpovError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(f"error: file not found: {exc.filename}", file=sys.stderr)
-        return 2
+        return int(func(args))
     except BrokenPipeError:  # output piped into e.g. `head`
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - sorted into bad input / programming error below
+        msg = error_line(exc)
+        if msg is not None:
+            print(msg, file=sys.stderr)
+            return 2
+        traceback.print_exc()
+        print(f"remitpov: internal error (a bug, not your input). Please report it with the command and "
+              f"the traceback above to {REPORT_TO}", file=sys.stderr)
+        return 1
+    finally:
+        warnings.showwarning = old
+
+
+def main(argv=None, *, plugins: bool = True) -> int:
+    """Run the CLI; returns the exit code (see the module docstring)."""
+    parser = build_parser(plugins=plugins)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse usage errors / --help
+        return int(exc.code or 0)
+    return run(args.func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

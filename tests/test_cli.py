@@ -82,3 +82,59 @@ def test_plugins_first():
     choices = build_parser()._subparsers._group_actions[0].choices
     # remitpov.report.cli_commands ships with the package: its commands are always registered
     assert {"demo", "describe", "chapter", "reproduce"} <= set(choices)
+
+
+def test_reproduce_csv_folder_is_one_line_error(tmp_path, capsys):
+    """Issue 9 item 9: `reproduce --csv <folder>` printed the table then a traceback."""
+    t = tmp_path / "t.toml"
+    t.write_text('[[target]]\nid = "x"\nvalue = 1.0\nunit = "percent"\ntolerance = 0.1\nsource = "s"\n'
+                 '[target.compute]\nmeasure = "fgt"\nsurvey = { format = "synthetic" }\nincome = "y"\nline = 1\n')
+    assert main(["reproduce", str(t), "--csv", str(tmp_path)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""  # refused before computing: no table printed
+    assert cap.err.count("\n") == 1 and "--csv" in cap.err and "is a folder" in cap.err and "Fix:" in cap.err
+    assert main(["reproduce", str(t), "--csv", str(tmp_path / "no" / "such" / "r.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_programming_error_shows_traceback_and_request(capsys, monkeypatch):
+    import remitpov.cli as cli
+
+    def bug(args):
+        raise ZeroDivisionError("a bug")
+    monkeypatch.setitem(cli._COMMANDS, "describe", (cli._COMMANDS["describe"][0], cli._COMMANDS["describe"][1], bug))
+    assert main(["describe", "x.csv", "-f", "enigh"], plugins=False) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: a bug" in err and "Please report it" in err
+
+
+@pytest.mark.parametrize("exc, words", [
+    (FileNotFoundError(2, "No such file or directory", "in.csv"), ["file or folder not found", "in.csv", "Fix:"]),
+    (PermissionError(13, "Permission denied", "/root/x"), ["permission denied", "/root/x"]),
+    (IsADirectoryError(21, "Is a directory", "d"), ["a folder where a file is needed", "d"]),
+    (OSError(28, "No space left on device"), ["No space left on device", "Fix:"]),
+    (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), ["not UTF-8"]),
+])
+def test_bad_input_exceptions_are_one_line(exc, words, capsys):
+    from remitpov.cli import run
+
+    def raiser(args):
+        raise exc
+    assert run(raiser, None) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    for w in words:
+        assert w in err, err
+
+
+def test_warnings_are_one_line(capsys):
+    import warnings
+
+    from remitpov.cli import run
+    from remitpov.exceptions import DataWarning
+
+    def warn(args):
+        warnings.warn("poverty rate 99.5 %\n  check the line's period", DataWarning)
+        return 0
+    assert run(warn, None) == 0
+    assert capsys.readouterr().err == "warning: poverty rate 99.5 % check the line's period\n"

@@ -141,3 +141,22 @@ def test_counterfactual_keys(tmp_path, no_loading):
             "survey[0].counterfactual.draws")
     _raises(_spec(counterfactual={"method": "heckman", "preset": "enigh_rural", "colour": 1}), tmp_path,
             "survey[0].counterfactual", "colour")
+
+
+@pytest.mark.parametrize("where,value", [("lines", "x"), ("lines", 2018.5), ("lines", True), ("options", "x"),
+                                         ("options", 1066)])
+def test_year_must_be_a_whole_year(tmp_path, no_loading, where, value):
+    """Issue 9 item 7: ``year = "x"`` went into the manifest; now refused with the key."""
+    if where == "lines":
+        d = _spec(format="enigh", path="data/enigh2018_ags/ConcAguascalientes.dbf",
+                  lines={"from": "default", "country": "MEX", "year": value})
+    else:
+        d = _spec(format="enigh", path="data/enigh2018_ags/ConcAguascalientes.dbf", options={"year": value})
+    _raises(d, tmp_path, f"survey[0].{where}.year", repr(value), "between 1900 and 2100")
+
+
+@pytest.mark.parametrize("ci", [1.5, 0, 1, -0.1, float("nan"), "0.95", True])
+def test_ci_level_outside_unit_interval_refused(tmp_path, no_loading, ci):
+    d = _spec()
+    d["chapter"]["ci_level"] = ci
+    _raises(d, tmp_path, "chapter.ci_level", "(0, 1)")

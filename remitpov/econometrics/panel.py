@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError, InputError, describe_rows
+from ..formula import check_formula
 from ._base import ModelResults
 
 __all__ = ["RemittancePanel", "PanelResults"]
@@ -152,6 +153,7 @@ class RemittancePanel:
         if data.duplicated([entity, time]).any():
             dup = data.duplicated([entity, time], keep=False).to_numpy()
             raise InputError(f"duplicated {entity}-{time} pairs in {describe_rows(dup)}")
+        check_formula(formula, data.columns)  # remitpov.formula: only columns and allowed functions
         self.formula, self.entity, self.time, self.missing = formula, entity, time, missing
         self.iv = "[" in formula
         self.data = data.reset_index(drop=True)

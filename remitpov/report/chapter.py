@@ -55,9 +55,10 @@ import pandas as pd
 from ..exceptions import InputError, SpecError
 from . import figures as F
 from .manifest import build_manifest, file_sha256, survey_inputs, write_manifest
+from .output import check_target, staged_output
 from .progress import Progress
 from .spec import (FORMATS, ChapterSpec, SurveySpec, check_counterfactual_columns, check_line_columns, check_lines_cover,
-                   check_output_dir, check_remittances, load_spec, parse_spec)
+                   check_remittances, load_spec, parse_spec)
 from .tables import write_tables
 
 # column names the chapter adds to every survey
@@ -660,7 +661,10 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
     """Run a chapter spec (a :class:`ChapterSpec`, a dict, or a TOML path) into ``out_dir``.
 
     Everything that can be wrong with the spec is checked before the first estimate
-    (:class:`~remitpov.exceptions.SpecError` naming the key and the fix).
+    (:class:`~remitpov.exceptions.SpecError` naming the key and the fix). The output is
+    written atomically (:mod:`remitpov.report.output`): into a temporary folder next to
+    ``out_dir``, moved into place when complete; an existing chapter output in ``out_dir`` is
+    replaced as a whole; any other non-empty ``out_dir`` is refused.
     """
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -672,7 +676,18 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
         if spec.out is None:
             raise SpecError("--out: no output folder given. Fix: pass --out DIR or set chapter.out in the spec")
         out_dir = spec.out
-    out = check_output_dir(out_dir, "--out" if spec.out is None else "--out / chapter.out")
+    target = check_target(out_dir, "--out" if spec.out is None else "--out / chapter.out")
+    with staged_output(target) as out:
+        res = _write_chapter(spec, out, progress, command, t_start, started)
+
+    def moved(p):
+        return target / Path(p).relative_to(out)
+
+    return replace(res, out_dir=target, figures=tuple(map(moved, res.figures)), files=tuple(map(moved, res.files)))
+
+
+def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start: float, started: str) -> ChapterResult:
+    """Load, estimate and write the whole chapter into the (temporary) folder ``out``."""
     prog = Progress(len(spec.surveys), enabled=progress)
     timings: dict[str, float] = {}
 

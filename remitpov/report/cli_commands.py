@@ -5,24 +5,23 @@ subcommand stores its handler as ``func`` (``args.func(args) -> int``). :func:`m
 these subcommands on their own (``python -m remitpov.report.cli_commands ...``).
 
 Exit codes: 0 success; 1 a reproduce target missed (or errored); 2 a bad spec/targets file
-(:class:`~remitpov.exceptions.SpecError`) or bad input -- the message names the key and the fix.
+(:class:`~remitpov.exceptions.SpecError`) or bad input -- one line naming the key and the fix
+(errors are turned into messages and exit codes by :func:`remitpov.cli.run`).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..exceptions import RemitpovError
+from pathlib import Path
+
+from ..exceptions import SpecError
 
 
 def cmd_chapter(args) -> int:
     from .chapter import run_chapter
 
-    try:
-        res = run_chapter(args.spec, args.out, progress=_progress(args), command=f"remitpov chapter {args.spec}")
-    except RemitpovError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    res = run_chapter(args.spec, args.out, progress=_progress(args), command=f"remitpov chapter {args.spec}")
     if not args.quiet:
         print(res.summary())
     return 0
@@ -31,11 +30,7 @@ def cmd_chapter(args) -> int:
 def cmd_demo(args) -> int:
     from .chapter import run_demo
 
-    try:
-        res = run_demo(args.out, language=args.language, progress=_progress(args))
-    except RemitpovError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    res = run_demo(args.out, language=args.language, progress=_progress(args))
     if not args.quiet:
         print(res.summary())
         lay = res.tables.get("poverty_layout")
@@ -48,11 +43,9 @@ def cmd_reproduce(args) -> int:
     from .reproduce import reproduce
     from .tables import to_csv
 
-    try:
-        res = reproduce(args.targets)
-    except RemitpovError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    if args.csv:
+        _check_csv_path(args.csv)  # before the (slow) computation, not after printing the table
+    res = reproduce(args.targets)
     print(res.summary())
     for _, r in res.table[res.table["status"] != "pass"].iterrows():
         extra = f": {r['error']}" if r["error"] else ""
@@ -60,6 +53,16 @@ def cmd_reproduce(args) -> int:
     if args.csv:
         to_csv(res.table, args.csv)
     return 0 if res.ok else 1
+
+
+def _check_csv_path(path) -> Path:
+    """``--csv`` must name a file in an existing folder (not a folder)."""
+    p = Path(path)
+    if p.is_dir():
+        raise SpecError(f"--csv: {str(p)!r} is a folder. Fix: give a file name, e.g. --csv {p / 'reproduce.csv'}")
+    if not p.parent.resolve().is_dir():
+        raise SpecError(f"--csv: the folder {str(p.parent)!r} does not exist. Fix: create it or choose another file")
+    return p
 
 
 def _progress(args):
@@ -73,7 +76,9 @@ def register(subparsers) -> None:
                               description="Tables (CSV/XLSX/Markdown/LaTeX), figures and manifest.json for "
                                           "every survey of SPEC.toml, written to --out.")
     p.add_argument("spec", help="chapter spec (TOML), e.g. examples/enigh2018_ags.toml")
-    p.add_argument("--out", "-o", default=None, help="output folder (default: chapter.out in the spec)")
+    p.add_argument("--out", "-o", default=None,
+                   help="output folder (default: chapter.out in the spec); written atomically, a previous "
+                        "chapter output there is replaced as a whole, any other non-empty folder is refused")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary output")
     p.set_defaults(func=cmd_chapter)
     p = subparsers.add_parser("reproduce", help="check published figures against fresh computations",
@@ -100,7 +105,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    from ..cli import run
+
+    return run(args.func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

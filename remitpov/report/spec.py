@@ -69,7 +69,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..config import shared_dir
-from ..exceptions import SpecError
+from ..exceptions import InputError, SpecError
+from ..formula import check_formula
 
 #: survey formats -> (module, function) of the loader; "table" is a generic file read here.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -234,6 +235,22 @@ def _number(value, key: str, positive: bool = True) -> float:
     return v
 
 
+def _year(value, key: str) -> int:
+    """A survey year: a whole number between 1900 and 2100 (not a string, not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
+        raise _fail(key, f"expected a year (a whole number between 1900 and 2100), got {value!r}",
+                    "write e.g. year = 2018 (no quotes)")
+    return value
+
+
+def _formula(value, key: str, columns=None) -> list[str]:
+    """Check a formula from the spec with :func:`remitpov.formula.check_formula` (no evaluation)."""
+    try:
+        return check_formula(value, columns)
+    except InputError as e:
+        raise SpecError(f"{key}: {e}") from None
+
+
 def _resolve_path(raw: str, key: str, base: Path | None) -> Path:
     p = Path(os.path.expanduser(str(raw)))
     tried = []
@@ -320,6 +337,7 @@ def _parse_multinomial(cf: Mapping[str, Any], key: str) -> dict:
                 raise _fail(f"{key}.{k}", f"give a right-hand side only, got left-hand side "
                             f"{v.split('~', 1)[0].strip()!r}",
                             "drop the outcome: log income and the status are built for you")
+            _formula(v, f"{key}.{k}")
     d = out["draws"]
     if isinstance(d, bool) or not isinstance(d, int) or d < 0 or d == 1:
         raise _fail(f"{key}.draws", f"expected 0 or an integer >= 2, got {d!r}",
@@ -373,22 +391,9 @@ def check_counterfactual_columns(spec: SurveySpec, survey) -> None:
         if src not in survey.sources and src not in survey.roles and src not in cols:
             raise _fail(f"{key}.static_sources", f"unknown income source {src!r}",
                         f"use source names {sorted(survey.sources)}, roles or column names")
-    try:
-        from formulaic import Formula
-    except ImportError:  # pragma: no cover
-        return
     for k in ("income_formula", "selection_formula", "binary_selection_formula"):
-        if k not in cf:
-            continue
-        rhs = cf[k].split("~", 1)[-1]
-        try:
-            needed = Formula(rhs).required_variables
-        except Exception as e:  # formulaic raises several parser errors
-            raise _fail(f"{key}.{k}", f"cannot parse {cf[k]!r} ({e})", "write a formulaic right-hand side") from None
-        missing = sorted(v for v in needed if v not in cols)
-        if missing:
-            raise _fail(f"{key}.{k}", f"variable(s) {missing} not in the loaded survey",
-                        "use columns of the survey (after build_income)")
+        if k in cf:  # only the loaded survey's columns and the allowed functions (remitpov.formula)
+            _formula(cf[k].split("~", 1)[-1], f"{key}.{k}", cols)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -466,6 +471,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         options = s.get("options", {})
         if not isinstance(options, Mapping):
             raise _fail(f"{key}.options", "must be a table", "write [survey.options] with loader keyword arguments")
+        if "year" in options:
+            _year(options["year"], f"{key}.options.year")
         if fmt == "table" and "weight" not in options:
             raise _fail(f"{key}.options.weight", "missing", "the generic 'table' format needs options.weight "
                         "(the weight column)")
@@ -475,6 +482,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         if "from" in lines_raw:
             src = lines_raw.pop("from")
             country, year = lines_raw.pop("country", None), lines_raw.pop("year", None)
+            if year is not None:
+                year = _year(year, f"{key}.lines.year")
             if src != "default":
                 src = str(_resolve_path(src, f"{key}.lines.from", base))
             if any(k in lines_raw for k in LINE_KINDS):
@@ -525,6 +534,9 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
                 if preset is None and not ("income_formula" in cf and "selection_formula" in cf):
                     raise _fail(f"{key}.counterfactual", "method 'heckman' needs income_formula and "
                                 "selection_formula (or a preset)", "e.g. preset = 'enigh_rural'")
+                for k in ("income_formula", "selection_formula"):
+                    if k in cf:
+                        _formula(cf[k], f"{key}.counterfactual.{k}")
                 d = cf.get("draws", 20)
                 if isinstance(d, bool) or not isinstance(d, int) or d < 0 or d == 1:
                     raise _fail(f"{key}.counterfactual.draws", f"expected 0 or an integer >= 2, got {d!r}",
