@@ -66,7 +66,8 @@ from scipy import sparse, stats
 from .exceptions import DesignError, InputError, describe_rows
 
 LONELY_PSU_POLICIES = ("error", "certainty", "remove", "adjust", "centred", "average")
-REPLICATE_KINDS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
+REPLICATE_KINDS = ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay",
+                   "other")
 
 #: Number of replicate columns evaluated at once on the row-level path (memory bound).
 REPLICATE_CHUNK = 64
@@ -473,7 +474,12 @@ class Design:
 
     def with_replicates(self, kind: str = "bootstrap", replicates: int = 500, seed: int | None = 0,
                         rho: float = 0.5, mse: bool = False) -> "Design":
-        """Return a replicate-weight version of this design (see :mod:`remitpov.replicates`)."""
+        """Return a replicate-weight version of this design (see :mod:`remitpov.replicates`).
+
+        ``kind``: ``"bootstrap"`` (Rao--Wu, ignores the fpc; ``"subbootstrap"`` is the same
+        under R's name), ``"canty_davison"`` (R's ``type="bootstrap"``, with the fpc),
+        ``"mrbbootstrap"`` (Preston, with one- or two-stage fpc), ``"jk1"``/``"jkn"`` (the
+        first-stage fpc folded into scale/rscales, as R), ``"brr"``, ``"fay"``."""
         from .replicates import build_replicates
 
         return replace(self, replicates=build_replicates(self, kind, replicates, seed, rho=rho, mse=mse))

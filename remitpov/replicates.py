@@ -1,29 +1,65 @@
-"""Replicate weights built from a design: bootstrap, jackknife, BRR and Fay.
+"""Replicate weights built from a design: bootstraps, jackknives, BRR and Fay.
 
-All replicates are stored compactly as one multiplier per PSU and replicate
-(``factors``, shape ``(n_psu, R)``); row weights are ``w_i * factors[psu_i, r]``. Draws
-are vectorised over replicates and PSUs (no Python loop over rows or replicates).
+Replicates are stored compactly as one multiplier per PSU and replicate (``factors``,
+shape ``(n_psu, R)``; row weights ``w_i * factors[psu_i, r]``), except the two-stage
+multistage rescaled bootstrap, whose multipliers vary within a PSU and are stored as full
+row weights ``(n, R)``. Draws are vectorised over replicates and PSUs (no Python loop over
+rows or replicates; the Canty--Davison draw loops over strata).
 
-Conventions
------------
-``bootstrap``
+The variance is ``scale * sum_r rscales_r (theta_r - c)^2``, ``c`` the mean of the
+replicates, or the full-sample estimate with ``mse=True`` (R survey's ``svrVar``).
+
+Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
+---------------------------------------------------------------
+``bootstrap`` / ``subbootstrap`` [``"subbootstrap"``]
     Rao--Wu (1988) rescaled bootstrap with ``m_h = n_h - 1``: in every stratum draw
-    ``n_h - 1`` PSUs with replacement; multiplier ``n_h/(n_h - 1) * count``. Variance
-    ``1/(R - 1) sum_r (theta_r - mean)^2``. The fpc is ignored (with-replacement).
+    ``n_h - 1`` PSUs with replacement; multiplier ``n_h/(n_h - 1) * count``; ``scale =
+    1/(R - 1)``, ``rscales = 1``. **The fpc is ignored** (a with-replacement first stage is
+    assumed, as R's ``subbootstrap``): with a sampling fraction ``f_h`` the variance
+    overstates the fpc-corrected one by about ``1/(1 - f_h)``; use ``canty_davison`` or
+    ``mrbbootstrap`` to include the fpc. ``bootstrap`` is remitpov's historical name and
+    stays the default; ``subbootstrap`` is the same generator under R's name.
+``canty_davison`` [``"bootstrap"``]
+    Canty and Davison (1999) bootstrap as R's ``bootweights``: in stratum ``h`` draw
+    ``n_h`` PSUs *without* replacement from a pseudo-population of ``N_h`` units made of
+    copies of the ``n_h`` sampled PSUs (``floor(N_h/n_h)`` copies each, the remaining
+    ``N_h mod n_h`` copies given to randomly chosen PSUs, ``N_h`` truncated to an integer
+    as R's ``rep(length=)``); the multiplier is the number of times a PSU was drawn
+    (multivariate hypergeometric). Without fpc the draw is with replacement (multinomial).
+    ``scale = nbar/((nbar - 1)(R - 1))`` with ``nbar`` the harmonic mean of ``n_h`` over
+    strata (R's approximation: exact for equal ``n_h``), ``rscales = 1``. The expected
+    variance of a total is the fpc-corrected linearised one times ``N_h/(N_h - 1)``.
+``mrbbootstrap`` [``"mrbbootstrap"``]
+    Preston's (2009) multistage rescaled bootstrap as R's ``mrbweights``: in stratum ``h``
+    keep a simple random sample of ``n*_h = floor(n_h/2)`` PSUs; the stage-1 component is
+    ``lambda_h (n_h/n*_h 1[kept] - 1)`` with ``lambda_h = sqrt(n*_h (1 - f_h)/(n_h -
+    n*_h))``. With a two-stage fpc (``ssu`` + ``fpc2``) every *kept* PSU ``j`` then keeps
+    ``m*_j = floor(m_j/2)`` of its ``m_j`` SSUs, component ``sqrt(n_h/n*_h) lambda_j
+    (m_j/m*_j 1[kept] - 1)`` with ``lambda_j = sqrt(f_h m*_j (1 - f2_j)/(m_j - m*_j))``.
+    Multiplier ``1 + sum of components``; ``scale = 1``, ``rscales = 1/(R - 1)``. The
+    expected replicate variance of a total equals the linearised (``svyrecvar``) variance
+    exactly, stage by stage. Without fpc only the first stage is used (``f_h = 0``), as R.
+    R 4.1.1 draws the second stage within R's second-stage strata, which for an
+    unstratified second stage (e.g. ``ids=~dnum+snum``) pool the SSUs of all kept PSUs and
+    use the first row's ``fpc2``; remitpov subsamples SSUs within each PSU (Preston's
+    method, unbiased as above). Strata with one PSU contribute nothing (``n*_h = 0``).
 ``jk1``
     Delete-one-PSU jackknife for unstratified designs: ``R = n_psu``, multiplier
-    ``n/(n - 1)``, variance ``(n - 1)/n sum_r (theta_r - mean)^2``.
+    ``n/(n - 1)``, ``scale = (1 - f)(n - 1)/n`` (R's ``jk1weights``: the fpc is folded into
+    the scale). With ``f = 1`` the scale is 0.
 ``jkn``
-    Stratified delete-one-PSU jackknife: one replicate per PSU, the rest of its
-    stratum multiplied by ``n_h/(n_h - 1)``, ``rscales = (n_h - 1)/n_h``, scale 1.
-    Strata with one PSU produce no replicate (they add no variance).
+    Stratified delete-one-PSU jackknife: one replicate per PSU, the rest of its stratum
+    multiplied by ``n_h/(n_h - 1)``, ``rscales = (1 - f_h)(n_h - 1)/n_h``, ``scale = 1``
+    (R's ``jknweights``). Strata with one PSU, and strata sampled exhaustively
+    (``f_h = 1``), produce no replicate (they add no variance), as R.
 ``brr`` / ``fay``
     Balanced repeated replication for designs with exactly two PSUs per stratum, from a
     Sylvester--Hadamard matrix of order the smallest power of two > H; Fay's method
     with ``rho`` (multipliers ``2 - rho`` / ``rho``), variance ``1/(R (1 - rho)^2) sum``.
+    The fpc is ignored (R drops it with a warning).
 
-Centering is at the mean of the replicates unless ``mse=True`` (full-sample estimate),
-as R survey's ``svrVar``.
+For the jackknives and the bootstraps only the first-stage fpc is used, except
+``mrbbootstrap`` (R drops later-stage fpcs with a warning for JK1/JKn/bootstrap).
 """
 from __future__ import annotations
 
@@ -32,48 +68,166 @@ from scipy.linalg import hadamard
 
 from .exceptions import DesignError, InputError
 
+#: Replicate types built from the design (``Design.with_replicates``).
+KINDS = ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay")
+
+
+def _fraction(design) -> np.ndarray:
+    """First-stage sampling fraction per stratum (zeros without fpc)."""
+    return np.zeros(design.n_strata) if design.fpc1 is None else np.asarray(design.fpc1, dtype=float)
+
+
+def _subsample(groups: np.ndarray, n_groups: int, take: np.ndarray, R: int, rng) -> np.ndarray:
+    """``(R, len(groups))`` bool: in every replicate a simple random sample without
+    replacement of ``take[g]`` of the members of each group ``g`` (one argsort of
+    ``group + U(0, 1)`` keys ranks the members within their group at random)."""
+    m = groups.size
+    order = np.argsort(groups[None, :] + rng.random((R, m)), axis=1)
+    pos = np.empty_like(order)
+    np.put_along_axis(pos, order, np.broadcast_to(np.arange(m), (R, m)), axis=1)
+    offset = np.concatenate([[0], np.cumsum(np.bincount(groups, minlength=n_groups))[:-1]])
+    return (pos - offset[groups][None, :]) < take[groups][None, :]
+
+
+def _need_two_psus(n_h: np.ndarray, kind: str) -> None:
+    if (n_h < 2).any():
+        raise DesignError(f"{kind} replicates need at least 2 PSUs in every stratum; collapse strata")
+
+
+def _rao_wu(design, n_h, replicates, rng) -> np.ndarray:
+    P, H, ps = design.n_psu, design.n_strata, design.psu_stratum
+    order = np.argsort(ps, kind="stable")  # PSUs grouped by stratum
+    offset = np.concatenate([[0], np.cumsum(n_h)[:-1]])
+    draws_h = np.repeat(np.arange(H), n_h - 1)  # stratum of every draw
+    u = rng.random((replicates, draws_h.size))
+    pick = offset[draws_h] + np.floor(u * n_h[draws_h]).astype(np.int64)
+    psu_pick = order[pick]  # (R, n_draws)
+    flat = (np.arange(replicates)[:, None] * P + psu_pick).ravel()
+    counts = np.bincount(flat, minlength=replicates * P).reshape(replicates, P).T
+    return counts * (n_h / (n_h - 1))[ps][:, None]
+
+
+def pseudo_population_copies(n: int, f: float, rng) -> np.ndarray:
+    """Copies of each of ``n`` sampled PSUs in the Canty--Davison pseudo-population of
+    ``N = floor(n/f)`` units (R's ``rep(sample(psu), length = N)``): ``floor(N/n)`` each,
+    one more for ``N mod n`` PSUs chosen at random."""
+    N = int(np.floor(n / f + 1e-7))  # n/f recovers the integer N up to rounding
+    copies = np.full(n, N // n, dtype=np.int64)
+    copies[rng.permutation(n)[: N % n]] += 1
+    return copies
+
+
+def _canty_davison(design, n_h, replicates, rng) -> np.ndarray:
+    f = _fraction(design)
+    ps = design.psu_stratum
+    counts = np.empty((design.n_psu, replicates))
+    for h in range(design.n_strata):  # one vectorised (R, n_h) draw per stratum
+        members = np.flatnonzero(ps == h)
+        n = members.size
+        if f[h] > 0:
+            draw = rng.multivariate_hypergeometric(pseudo_population_copies(n, f[h], rng), n, size=replicates)
+        else:
+            draw = rng.multinomial(n, np.full(n, 1.0 / n), size=replicates)
+        counts[members] = draw.T
+    return counts
+
+
+def _mrb(design, n_h, replicates, rng) -> np.ndarray:
+    """Multipliers ``(n_psu, R)`` (one stage) or ``(n, R)`` (two-stage fpc)."""
+    ps, H = design.psu_stratum, design.n_strata
+    f = _fraction(design)
+    nstar = n_h // 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.where(nstar > 0, np.sqrt(nstar * (1 - f) / (n_h - nstar)), 0.0)
+        up = np.where(nstar > 0, n_h / nstar, 0.0)
+    keep1 = _subsample(ps, H, nstar, replicates, rng)  # (R, P)
+    a1 = lam[ps] * (up[ps] * keep1 - 1.0)  # (R, P)
+    if design.fpc1 is None or design.ssu is None:
+        return 1.0 + a1.T
+    # second stage within every PSU
+    ssu = design.ssu
+    n_ssu = int(ssu.max()) + 1
+    ssu_psu = np.zeros(n_ssu, dtype=np.int64)
+    ssu_psu[ssu] = design.psu
+    m_j = np.bincount(ssu_psu, minlength=design.n_psu)
+    mstar = m_j // 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam2 = np.where(mstar > 0, np.sqrt(f[ps] * mstar * (1 - design.fpc2) / (m_j - mstar)), 0.0)
+        up2 = np.where(mstar > 0, m_j / mstar, 0.0)
+    keep2 = _subsample(ssu_psu, design.n_psu, mstar, replicates, rng)  # (R, n_ssu)
+    carry = np.sqrt(up[ps])[ssu_psu] * keep1[:, ssu_psu]  # stage-1 rescaling of kept PSUs
+    a2 = carry * lam2[ssu_psu] * (up2[ssu_psu] * keep2 - 1.0)  # (R, n_ssu)
+    return 1.0 + a1.T[design.psu] + a2.T[ssu]
+
 
 def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, seed: int | None = 0,
                      *, rho: float = 0.5, mse: bool = False):
+    """Replicate weights of ``design`` of type ``kind`` (module docstring).
+
+    Parameters
+    ----------
+    design : Design
+    kind : {"bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay"}
+    replicates : int
+        Number of bootstrap replicates (ignored by the jackknives, BRR and Fay).
+    seed : int or None
+        Seed of ``numpy.random.default_rng`` for the bootstraps.
+    rho : float
+        Fay's coefficient.
+    mse : bool
+        Centre the replicate variance at the full-sample estimate.
+
+    Returns
+    -------
+    Replicates
+    """
     from .design import Replicates
 
     kind = kind.lower()
     P, H, ps = design.n_psu, design.n_strata, design.psu_stratum
     n_h = np.bincount(ps, minlength=H)
-    if kind == "bootstrap":
+    if kind in ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap"):
         if replicates < 2:
-            raise InputError("bootstrap needs at least 2 replicates")
-        if (n_h < 2).any():
-            raise DesignError("bootstrap replicates need at least 2 PSUs in every stratum; collapse strata")
+            raise InputError(f"{kind} needs at least 2 replicates, got replicates={replicates}")
+        _need_two_psus(n_h, kind)
         rng = np.random.default_rng(seed)
-        order = np.argsort(ps, kind="stable")  # PSUs grouped by stratum
-        offset = np.concatenate([[0], np.cumsum(n_h)[:-1]])
-        draws_h = np.repeat(np.arange(H), n_h - 1)  # stratum of every draw
-        u = rng.random((replicates, draws_h.size))
-        pick = offset[draws_h] + np.floor(u * n_h[draws_h]).astype(np.int64)
-        psu_pick = order[pick]  # (R, n_draws)
-        flat = (np.arange(replicates)[:, None] * P + psu_pick).ravel()
-        counts = np.bincount(flat, minlength=replicates * P).reshape(replicates, P).T
-        factors = counts * (n_h / (n_h - 1))[ps][:, None]
-        return Replicates(kind="bootstrap", scale=1.0 / (replicates - 1), rscales=np.ones(replicates),
-                          mse=mse, factors=factors, seed=seed)
+        ones = np.ones(replicates)
+        if kind == "mrbbootstrap":
+            M = _mrb(design, n_h, replicates, rng)
+            if M.shape[0] == P:
+                return Replicates(kind=kind, scale=1.0, rscales=ones / (replicates - 1), mse=mse, factors=M,
+                                  seed=seed)
+            return Replicates(kind=kind, scale=1.0, rscales=ones / (replicates - 1), mse=mse,
+                              weights=design.weights[:, None] * M, seed=seed)
+        if kind == "canty_davison":
+            nbar = 1.0 / np.mean(1.0 / n_h)
+            return Replicates(kind=kind, scale=nbar / ((nbar - 1) * (replicates - 1)), rscales=ones, mse=mse,
+                              factors=_canty_davison(design, n_h, replicates, rng), seed=seed)
+        return Replicates(kind=kind, scale=1.0 / (replicates - 1), rscales=ones, mse=mse,
+                          factors=_rao_wu(design, n_h, replicates, rng), seed=seed)
     if kind == "jk1":
         if H > 1:
             raise DesignError("jk1 is for unstratified designs; use kind='jkn' for a stratified design")
         factors = np.full((P, P), P / (P - 1))
         np.fill_diagonal(factors, 0.0)
-        return Replicates(kind="jk1", scale=(P - 1) / P, rscales=np.ones(P), mse=mse, factors=factors)
+        return Replicates(kind="jk1", scale=(1.0 - _fraction(design)[0]) * (P - 1) / P, rscales=np.ones(P),
+                          mse=mse, factors=factors)
     if kind == "jkn":
+        f = _fraction(design)
         keep = n_h[ps] > 1  # PSUs whose deletion makes a replicate
         if not keep.all() and design.lonely_psu == "error":
             raise DesignError("a stratum has a single PSU: jackknife needs lonely_psu other than 'error'")
-        rep_psu = np.flatnonzero(keep)
+        rep_psu = np.flatnonzero(keep & (f[ps] < 1))  # exhaustively sampled strata add nothing (R)
+        if rep_psu.size == 0:
+            raise DesignError("jkn: every stratum was sampled exhaustively (fpc = population size): "
+                              "the variance is zero; there is nothing to replicate")
         R = rep_psu.size
         factors = np.ones((P, R))
         same = ps[:, None] == ps[rep_psu][None, :]
         factors[same] = np.repeat((n_h / (n_h - 1.0))[ps][:, None], R, axis=1)[same]
         factors[rep_psu, np.arange(R)] = 0.0
-        rscales = (n_h[ps[rep_psu]] - 1.0) / n_h[ps[rep_psu]]
+        h = ps[rep_psu]
+        rscales = (1.0 - f[h]) * (n_h[h] - 1.0) / n_h[h]
         return Replicates(kind="jkn", scale=1.0, rscales=rscales, mse=mse, factors=factors)
     if kind in ("brr", "fay"):
         if not (n_h == 2).all():
@@ -93,4 +247,4 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
         factors = np.where(sign > 0, 2.0 - r, r)
         return Replicates(kind=kind, scale=1.0 / (order * (1 - r) ** 2), rscales=np.ones(order), mse=mse,
                           factors=factors, rho=r if kind == "fay" else None)
-    raise InputError(f"unknown replicate kind {kind!r}; use bootstrap, jk1, jkn, brr or fay")
+    raise InputError(f"unknown replicate kind {kind!r}; use one of {', '.join(KINDS)}")
