@@ -17,25 +17,9 @@ import pandas as pd
 import pytest
 
 from remitpov.econometrics.heckman import Heckman
+from test_econometrics_heckman import OUT, SEL, mroz  # noqa: F401  (the Mroz data fixture)
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "heckman_ml_mroz.json"
-OUT = "lwage ~ educ + exper + expersq"
-SEL = "inlf ~ nwifeinc + educ + exper + expersq + age + kidslt6 + kidsge6"
-
-
-@pytest.fixture(scope="module")
-def mroz(shared):
-    d = pd.read_csv(shared("data", "econ", "PSID1976.csv.gz"))
-    out = pd.DataFrame({
-        "inlf": (d["participation"] == "yes").astype(int),
-        "educ": d["education"].astype(float), "exper": d["experience"].astype(float),
-        "age": d["age"].astype(float), "kidslt6": d["youngkids"].astype(float),
-        "kidsge6": d["oldkids"].astype(float),
-        "nwifeinc": (d["fincome"] - d["hours"] * d["wage"]) / 1000,
-    })
-    out["expersq"] = out["exper"] ** 2
-    out["lwage"] = np.where(out["inlf"] == 1, np.log(d["wage"].where(d["wage"] > 0)), np.nan)
-    return out
 
 
 @pytest.fixture(scope="module")
