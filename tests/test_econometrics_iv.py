@@ -30,8 +30,13 @@ def ref():
 
 @pytest.fixture(scope="module")
 def cig(shared):
+    return cigarettes(shared, (1995,))
+
+
+def cigarettes(shared, years=(1985, 1995)) -> pd.DataFrame:
+    """CigarettesSW for the given years with Stock & Watson's real-price variables."""
     d = pd.read_csv(shared("data", "econ", "CigarettesSW.csv.gz"))
-    d = d[d["year"] == 1995].reset_index(drop=True)
+    d = d[d["year"].isin(years)].reset_index(drop=True)
     d["lrprice"] = np.log(d["price"] / d["cpi"])
     d["lrincome"] = np.log(d["income"] / d["population"] / d["cpi"])
     d["lpacks"] = np.log(d["packs"])
@@ -52,8 +57,14 @@ def test_2sls_equals_aer_ivreg(cig, ref, case, instr):
     iv = RemittanceIV.from_formula(f"lpacks ~ 1 + lrincome + [lrprice ~ {instr}]", cig)
     r = ref[case]
     _check(iv.fit(cov_type="unadjusted", debiased=True), r, "se_classical")
-    _check(iv.fit(cov_type="robust"), r, "se_hc0")
-    _check(iv.fit(cov_type="robust", debiased=True), r, "se_hc1")
+    _check(iv.fit(cov_type="HC0"), r, "se_hc0")
+    _check(iv.fit(cov_type="HC1", debiased=True), r, "se_hc1")
+    _check(iv.fit(cov_type="HC1"), r, "se_hc1")  # the registry name fixes the matrix; debiased only the df
+    # old spellings: the same numbers, with a DeprecationWarning naming the new one
+    with pytest.warns(DeprecationWarning, match="write cov_type='HC0'"):
+        _check(iv.fit(cov_type="robust"), r, "se_hc0")
+    with pytest.warns(DeprecationWarning, match="write cov_type='HC1'"):
+        _check(iv.fit(cov_type="robust", debiased=True), r, "se_hc1")
 
 
 def test_diagnostics_equal_aer(cig, ref):
@@ -81,9 +92,9 @@ def test_weighted_equals_aer(cig, ref):
 
 def test_liml_gmm_and_clusters(cig):
     iv = RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig)
-    s = iv.fit("2sls", cov_type="robust")
-    l = iv.fit("liml", cov_type="robust")
-    g = iv.fit("gmm", cov_type="robust")
+    s = iv.fit("2sls", cov_type="HC0")
+    l = iv.fit("liml", cov_type="HC0")
+    g = iv.fit("gmm", cov_type="HC0")
     # over-identified but strong instruments: LIML and GMM close to 2SLS (within 1 SE)
     for r in (l, g):
         assert abs(r.params["lrprice"] - s.params["lrprice"]) < s.std_errors["lrprice"]
@@ -91,7 +102,7 @@ def test_liml_gmm_and_clusters(cig):
     # clusters: every state its own cluster == HC0 up to G/(G-1) only when debiased
     c = RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig,
                                   clusters="state").fit()
-    assert c.cov_type.startswith("clustered")
+    assert c.cov_type == "CR0"
     np.testing.assert_allclose(c.std_errors, s.std_errors, rtol=1e-10)
     # coarser clusters (first letter of the state): a different SE
     cig2 = cig.assign(region=cig["state"].astype(str).str[0])
@@ -121,6 +132,10 @@ def test_bad_input(cig):
     res = RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", d, missing="drop").fit()
     assert res.nobs == len(d) - 1 and "dropped" in res.notes[0]
     with pytest.raises(InputError, match="clusters"):
-        RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit(cov_type="clustered")
+        RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit(cov_type="CR1")
+    with pytest.raises(InputError, match="not a covariance type"):
+        RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit(cov_type="HC4")
+    with pytest.raises(InputError, match="not available for this model"):
+        RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit("liml", cov_type="HC2")
     with pytest.raises(InputError, match="estimator"):
         RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit("ols")

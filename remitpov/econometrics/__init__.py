@@ -17,3 +17,6 @@ from .treatment import (AugmentedIPW, InverseProbabilityWeighting, MatchingResul
 from .iv import IVResults, RemittanceIV
 from .panel import PanelResults, RemittancePanel
 from .multinomial import MultinomialSelection, MultinomialSelectionResults, multinomial_counterfactual_income
+# Covariance registry (HC0-HC3, CR0-CR2) and lm_robust-like regression (issue #10).
+from .covariance import COV_TYPES, CovType
+from .ols import OLSResults, RobustOLS

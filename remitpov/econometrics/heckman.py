@@ -31,10 +31,12 @@ Estimators
         s=0:  log Phi(-Z gamma)
         s=1:  log phi(r) - log sigma + log Phi((Z gamma + rho r)/sqrt(1 - rho^2)),  r = (y - X beta)/sigma
 
-    over ``(beta, gamma, atanh rho, log sigma)`` with the analytic gradient, by
-    Newton--Raphson (numerical Hessian of the analytic gradient, step halving) from the
-    two-step estimates (BFGS fallback). Default covariance: inverse of the observed
-    information (Stata's OIM). ``rho = tanh(.)``, ``sigma = exp(.)``, ``lambda_ = rho sigma``
+    over ``(beta, gamma, atanh rho, log sigma)`` with the analytic gradient and the
+    analytic Hessian (:meth:`Heckman._ml_hessian`), by Newton--Raphson with step halving
+    from the two-step estimates (BFGS fallback). Default covariance: inverse of the
+    observed information (Stata's OIM), exact to rounding whatever the scale of the
+    regressors (a finite-difference Hessian with a fixed step is not: with ``exper^2`` up
+    to ~2,000 in Mroz it was off by 2-3e-6 relative). ``rho = tanh(.)``, ``sigma = exp(.)``, ``lambda_ = rho sigma``
     get delta-method SEs.
 
 Survey weights
@@ -656,6 +658,59 @@ class Heckman:
         S = np.column_stack([X * gb[:, None], Z * gq[:, None], gtau, gls])
         return ll, S
 
+    def _ml_hessian(self, theta, w) -> np.ndarray:
+        """Analytic Hessian of the weighted log-likelihood ``sum_i w_i l_i`` in
+        ``theta = (beta, gamma, tau = atanh rho, ls = log sigma)``.
+
+        With ``r = (y - X beta) e^-ls``, ``q = Z gamma`` and ``a = q cosh(tau) + r sinh(tau)``
+        (= ``(q + rho r)/sqrt(1 - rho^2)``), a selected row contributes
+        ``l = -r^2/2 - ls + log Phi(a)`` and a non-selected one ``log Phi(-q)``. With
+        ``M(x) = phi(x)/Phi(x)`` and ``M'(x) = -M(x)(x + M(x))``::
+
+            d2 l = -dr dr' - r d2r + M'(a) da da' + M(a) d2a        (selected)
+            d2 l = M'(-q) Z Z'                                      (not selected)
+
+        where ``dr = (-X/sigma, 0, 0, -r)``, ``da = (-sinh(tau) X/sigma, cosh(tau) Z,
+        q sinh(tau) + r cosh(tau), -r sinh(tau))`` and the non-zero second derivatives are
+        ``d2r/db dls = X/sigma``, ``d2r/dls2 = r``, ``d2a/db dtau = -cosh(tau) X/sigma``,
+        ``d2a/db dls = sinh(tau) X/sigma``, ``d2a/dg dtau = sinh(tau) Z``,
+        ``d2a/dtau2 = a``, ``d2a/dtau dls = -r cosh(tau)``, ``d2a/dls2 = r sinh(tau)``.
+        """
+        X, Z, s, y = self._X, self._Z, self._s, self._y
+        k, m = X.shape[1], Z.shape[1]
+        b, g, tau, ls = theta[:k], theta[k:k + m], theta[k + m], theta[k + m + 1]
+        sig, ch, sh = np.exp(ls), np.cosh(tau), np.sinh(tau)
+        q = Z @ g
+        X1, Z1, w1, q1 = X[s], Z[s], w[s], q[s]
+        r = (y[s] - X1 @ b) / sig
+        a = q1 * ch + r * sh
+        Ma = inverse_mills(a)
+        dMa = -Ma * (a + Ma)
+        n1 = r.size
+        Dr = np.column_stack([-X1 / sig, np.zeros((n1, m)), np.zeros(n1), -r])
+        Da = np.column_stack([-sh * X1 / sig, ch * Z1, q1 * sh + r * ch, -r * sh])
+        H = -(Dr * w1[:, None]).T @ Dr + (Da * (w1 * dMa)[:, None]).T @ Da
+        u, v = -w1 * r, w1 * Ma  # weights of d2r and d2a
+        jt, jl = k + m, k + m + 1
+        xb_ls = X1.T @ (u + v * sh) / sig
+        xb_t = -ch * (X1.T @ v) / sig
+        zg_t = sh * (Z1.T @ v)
+        H[:k, jl] += xb_ls
+        H[jl, :k] += xb_ls
+        H[:k, jt] += xb_t
+        H[jt, :k] += xb_t
+        H[k:k + m, jt] += zg_t
+        H[jt, k:k + m] += zg_t
+        H[jt, jt] += v @ a
+        H[jt, jl] += -ch * (v @ r)
+        H[jl, jt] += -ch * (v @ r)
+        H[jl, jl] += (u + v * sh) @ r
+        q0 = -q[~s]
+        M0 = inverse_mills(q0)
+        Z0 = Z[~s]
+        H[k:k + m, k:k + m] += (Z0 * (w[~s] * -M0 * (q0 + M0))[:, None]).T @ Z0
+        return H
+
     def _ml(self, two, cov_type, clusters, design, start, maxiter, tol) -> HeckmanResults:
         k, m = self._X.shape[1], self._Z.shape[1]
         wn = self._w / self._w.mean()
@@ -674,14 +729,7 @@ class Heckman:
             return -(S.T @ wn)
 
         def hess(t):
-            p = t.size
-            H = np.empty((p, p))
-            for j in range(p):
-                h = 1e-5 * max(1.0, abs(t[j]))
-                e = np.zeros(p)
-                e[j] = h
-                H[:, j] = (grad(t + e) - grad(t - e)) / (2 * h)
-            return (H + H.T) / 2
+            return -self._ml_hessian(t, wn)
 
         cur = f(theta)
         converged = False

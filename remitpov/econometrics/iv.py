@@ -18,15 +18,30 @@ railways, or exchange-rate shocks. This module does **not** re-implement IV: it 
   the chosen covariance (robust/clustered Wald statistic divided by the number of
   excluded instruments; classical F with ``cov_type="unadjusted"``).
 
-Conventions (linearmodels)
---------------------------
-* ``cov_type="unadjusted"`` with ``debiased=True`` is the classical IV covariance
-  ``s² (X'P_Z X)^-1`` with ``s² = RSS/(n-k)`` (R ``AER::ivreg``).
-* ``cov_type="robust"``: White HC0 (``debiased=False``) or HC1 (``debiased=True``:
-  times ``n/(n-k)``), equal to ``sandwich::vcovHC(type="HC0"/"HC1")``.
-* ``cov_type="clustered"``: one-way clusters (the PSUs); ``debiased=True`` applies
-  ``(n-1)/(n-k) * G/(G-1)``. Strata and fpc are not used (a with-replacement,
-  cluster-robust approximation to the design variance).
+Covariances (``fit(cov_type=...)``, the registry of :mod:`remitpov.econometrics.covariance`)
+---------------------------------------------------------------------------------------------
+* ``"unadjusted"``: the classical IV covariance ``s^2 (X'P_Z X)^-1`` with ``s^2 = RSS/(n-k)``
+  when ``debiased=True`` (R ``AER::ivreg``; estimatr ``"classical"``), ``RSS/n`` otherwise
+  (linearmodels).
+* ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"``: heteroskedasticity-robust, equal to
+  ``estimatr::iv_robust(se_type=...)`` (HC0/HC1 also to ``sandwich::vcovHC`` on ``ivreg``);
+  leverages from the first-stage fitted regressors.
+* ``"CR0"``, ``"CR1"`` (Stata's ``G/(G-1) (n-1)/(n-k)``), ``"CR2"`` (Bell--McCaffrey,
+  estimatr's default with clusters): one-way clusters (the PSUs). Strata and fpc are not
+  used (a with-replacement, cluster-robust approximation to the design variance).
+* ``"kernel"``: linearmodels' HAC estimator.
+* Old spellings ``"robust"``/``"clustered"``/``"homoskedastic"``/``"heteroskedastic"`` still
+  work with a ``DeprecationWarning``: ``"robust"`` is HC0 (HC1 with ``debiased=True``),
+  ``"clustered"`` is CR0 (CR1 with ``debiased=True``).
+* HC2, HC3 and CR2 are available for 2SLS; LIML and GMM take the others.
+* Default: ``"CR0"`` when clusters were given, else ``"HC0"`` (``CR1``/``HC1`` with
+  ``debiased=True``), as before the registry existed; estimatr's defaults are HC2/CR2.
+* ``debiased=True``: t and F reference distributions (``n - k`` degrees of freedom).
+* First-stage partial F: the Wald statistic of the excluded instruments in the first-stage
+  regression under the SAME covariance type, divided by their number (estimatr's
+  ``diagnostic_first_stage_fstatistic``), p-value from ``F(q, n - k_Z)`` (``G - 1`` with
+  clusters); ``f_stat_classical`` is the homoskedastic F. :attr:`IVResults.first_stage_f`
+  gives the F under every covariance type the data allow.
 * Weights are sampling weights used as WLS weights (each moment weighted by ``w_i``):
   point estimates equal R's ``ivreg(weights=)``.
 """
@@ -42,11 +57,16 @@ import pandas as pd
 from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, describe_rows
 from ..formula import check_formula
 from ._base import ModelResults, data_column
+from .covariance import COV_TYPES, cluster_codes, linear_vcov, resolve_cov_type, wald_f
+from .ols import regression_weights
 
 __all__ = ["RemittanceIV", "IVResults"]
 
 ESTIMATORS = ("2sls", "liml", "gmm")
-COV_TYPES = ("unadjusted", "homoskedastic", "robust", "heteroskedastic", "clustered", "kernel")
+_LM_COV = {"unadjusted": ("unadjusted", None), "HC0": ("robust", False), "HC1": ("robust", True),
+           "HC2": ("robust", False), "HC3": ("robust", False), "CR0": ("clustered", False),
+           "CR1": ("clustered", True), "CR2": ("clustered", False), "kernel": ("kernel", None)}
+_TWO_SLS_ONLY = ("HC2", "HC3", "CR2")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +81,9 @@ class IVResults(ModelResults):
         One row per endogenous regressor: ``rsquared``, ``partial_rsquared``,
         ``shea_rsquared``, ``f_stat`` (partial F under the chosen covariance),
         ``f_pvalue``, ``f_stat_classical``, ``weak`` (F below the threshold).
+    first_stage_f : DataFrame
+        The first-stage partial F under every covariance type of the registry (columns
+        ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``).
     overid : dict or None
         ``{"test", "stat", "pvalue", "df"}`` of the over-identification test (None if
         exactly identified).
@@ -73,6 +96,7 @@ class IVResults(ModelResults):
     overid: dict | None = None
     exogeneity: dict | None = None
     estimator: str = "2sls"
+    first_stage_f: pd.DataFrame = field(default=None, repr=False)
 
     @property
     def weak_instruments(self) -> bool:
@@ -122,14 +146,7 @@ class RemittanceIV:
             raise InputError("missing must be 'raise' or 'drop'")
         check_formula(formula, data.columns)  # remitpov.formula: only columns and allowed functions
         self.formula, self.data, self.missing = formula, data, missing
-        w = data_column(data, weights, "weights")
-        if w is not None:
-            w = pd.to_numeric(pd.Series(w), errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(w) | (w <= 0)
-            if bad.any():
-                raise InputError(f"weights must be finite and > 0 in IV regressions: {describe_rows(bad)}; "
-                                 "drop zero-weight rows explicitly")
-        self.weights = w
+        self.weights = regression_weights(data, weights)
         c = data_column(data, clusters, "clusters")
         if c is not None and pd.isna(pd.Series(c)).any():
             raise InputError(f"clusters have missing labels in {describe_rows(pd.isna(pd.Series(c)).to_numpy())}")
@@ -161,25 +178,29 @@ class RemittanceIV:
         Parameters
         ----------
         estimator : {"2sls", "liml", "gmm"}
-        cov_type : {"unadjusted", "robust", "clustered", "kernel"}, optional
-            Default: ``"clustered"`` when clusters were given, else ``"robust"``.
+        cov_type : str, optional
+            A name of the covariance registry (``"unadjusted"``, ``"HC0"`` ... ``"HC3"``,
+            ``"CR0"``, ``"CR1"``, ``"CR2"``) or ``"kernel"``; see the module docstring.
+            Default: ``"CR0"`` when clusters were given, else ``"HC0"`` (``"CR1"``/``"HC1"``
+            with ``debiased=True``).
         debiased : bool
-            Small-sample corrections (t/F reference distributions, ``n/(n-k)`` and
-            ``G/(G-1)`` factors), see the module docstring.
+            t/F reference distributions; ``s^2`` on ``n - k`` for ``"unadjusted"``; selects
+            HC1/CR1 for the deprecated spellings and the default.
         weak_threshold : float
             WeakInstrumentWarning if a first-stage partial F is below it.
         **fit_kwargs
-            Passed to linearmodels' ``fit`` (e.g. ``iter_limit`` for GMM).
+            Passed to linearmodels' ``fit`` (e.g. ``iter_limit`` for GMM, ``kernel`` options).
         """
         estimator = estimator.lower()
         if estimator not in ESTIMATORS:
             raise InputError(f"estimator={estimator!r}: use one of {ESTIMATORS}")
         if cov_type is None:
-            cov_type = "clustered" if self.clusters is not None else "robust"
-        if cov_type not in COV_TYPES:
-            raise InputError(f"cov_type={cov_type!r}: use one of {COV_TYPES}")
-        if cov_type == "clustered" and self.clusters is None:
-            raise InputError("cov_type='clustered' needs clusters= (the PSU column) in the constructor")
+            cov_type = ("CR1" if debiased else "CR0") if self.clusters is not None else ("HC1" if debiased else "HC0")
+        allowed = tuple(COV_TYPES) if estimator == "2sls" else tuple(c for c in COV_TYPES if c not in _TWO_SLS_ONLY)
+        cov_type = resolve_cov_type(cov_type, debiased=debiased, allowed=allowed, extra=("kernel",))
+        clustered = cov_type in COV_TYPES and COV_TYPES[cov_type].clustered
+        if clustered and self.clusters is None:
+            raise InputError(f"cov_type={cov_type!r} needs clusters= (the PSU column) in the constructor")
         data = self.data
         w = self.weights
         model = self._model(estimator, data, w)
@@ -190,16 +211,29 @@ class RemittanceIV:
                 raise InputError(f"model variables are missing in {describe_rows(~keep, data.index)}; "
                                  "drop or impute them explicitly, or pass missing='drop'")
             notes.append(f"{int((~keep).sum())} rows with missing model variables dropped (missing='drop')")
+        lm_cov, lm_debiased = _LM_COV[cov_type]
         kw = dict(fit_kwargs)
-        kw["cov_type"] = cov_type
-        kw["debiased"] = debiased
-        if cov_type == "clustered":
-            kw["clusters"] = pd.Series(pd.factorize(pd.Series(self.clusters)[keep])[0], index=data.index[keep])
+        kw["cov_type"] = lm_cov
+        kw["debiased"] = debiased if lm_debiased is None else lm_debiased
+        codes = None
+        if self.clusters is not None:
+            codes = cluster_codes(pd.Series(self.clusters)[keep], int(keep.sum()), data.index[keep])
+        if clustered:
+            kw["clusters"] = pd.Series(codes, index=data.index[keep])
         try:
             res = model.fit(**kw)
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"singular IV design ({exc}): collinear regressors or instruments") from exc
-        fs = self._first_stage(res, model, estimator, w, kw, weak_threshold)
+        arrays = iv_arrays(model, None if w is None else w[keep])
+        params = res.params
+        cov = res.cov
+        if estimator == "2sls" and cov_type != "kernel":
+            V = linear_vcov(arrays.Xhat, arrays.y - arrays.X @ params.to_numpy(), arrays.w, cov_type,
+                            codes if clustered else None)
+            if cov_type == "unadjusted" and not debiased:  # linearmodels' RSS/n
+                V *= (arrays.n - arrays.X.shape[1]) / arrays.n
+            cov = pd.DataFrame(V, index=params.index, columns=params.index)
+        fs, f_all = first_stage_table(res, arrays, cov_type, codes, weak_threshold)
         overid, exog = self._tests(res, estimator, cov_type)
         weak = fs.index[fs["weak"]].tolist()
         if weak:
@@ -211,11 +245,7 @@ class RemittanceIV:
             notes.append(f"weak instruments (partial F < {weak_threshold:g}) for {weak}")
         if overid is not None:
             notes.append(f"{overid['test']}: {overid['stat']:.4g} (p = {overid['pvalue']:.4g})")
-        cov_label = {"unadjusted": "unadjusted", "homoskedastic": "unadjusted", "robust": "robust (HC1)" if debiased
-                     else "robust (HC0)", "heteroskedastic": "robust", "clustered": "clustered (PSU)",
-                     "kernel": "kernel (HAC)"}[cov_type]
-        params = res.params
-        cov = res.cov
+        cov_label = "kernel (HAC)" if cov_type == "kernel" else cov_type
         info = {"Endogenous": ", ".join(map(str, res.model.endog.cols)),
                 "Instruments": ", ".join(map(str, res.model.instruments.cols)),
                 "Min. first-stage F": float(fs["f_stat"].min())}
@@ -226,35 +256,7 @@ class RemittanceIV:
             dep_var=str(res.model.dependent.cols[0]), cov_type=cov_label, method=estimator.upper(),
             dist="t" if debiased else "normal", df_resid=float(res.df_resid) if debiased else None,
             info=info, notes=tuple(notes), lm=res, first_stage=fs, overid=overid, exogeneity=exog,
-            estimator=estimator)
-
-    @staticmethod
-    def _first_stage(res, model, estimator, w, kw, weak_threshold) -> pd.DataFrame:
-        diag = res.first_stage.diagnostics
-        q = res.model.instruments.shape[1]
-        rows = {}
-        for endog, r in diag.iterrows():
-            dist = str(r["f.dist"])
-            F = float(r["f.stat"])
-            if dist.startswith("chi2"):
-                F = F / q
-            rows[endog] = {"rsquared": float(r["rsquared"]), "partial_rsquared": float(r["partial.rsquared"]),
-                           "shea_rsquared": float(r["shea.rsquared"]), "f_stat": F, "f_pvalue": float(r["f.pval"]),
-                           "f_df": dist if dist.startswith("F") else f"{dist}/{q}"}
-        # classical F (homoskedastic) for reference, from an unadjusted fit of the same model
-        if kw["cov_type"] not in ("unadjusted", "homoskedastic"):
-            ures = model.fit(cov_type="unadjusted", debiased=True)
-            ud = ures.first_stage.diagnostics
-            for endog in rows:
-                rows[endog]["f_stat_classical"] = float(ud.loc[endog, "f.stat"])
-        else:
-            for endog in rows:
-                rows[endog]["f_stat_classical"] = rows[endog]["f_stat"] if kw.get("debiased") else float(
-                    model.fit(cov_type="unadjusted", debiased=True).first_stage.diagnostics.loc[endog, "f.stat"])
-        out = pd.DataFrame.from_dict(rows, orient="index")
-        out["weak"] = out["f_stat"] < weak_threshold
-        out.index.name = "endogenous"
-        return out
+            estimator=estimator, first_stage_f=f_all)
 
     @staticmethod
     def _tests(res, estimator, cov_type):
@@ -263,7 +265,7 @@ class RemittanceIV:
             if estimator == "gmm":
                 t = res.j_stat
                 name = "Hansen J"
-            elif cov_type in ("unadjusted", "homoskedastic"):
+            elif cov_type == "unadjusted":
                 t = res.sargan
                 name = "Sargan"
             else:
@@ -279,3 +281,69 @@ class RemittanceIV:
         except Exception:
             exog = None
         return overid, exog
+
+
+@dataclass(frozen=True)
+class IVArrays:
+    """The estimation rows of a linearmodels IV model as arrays: ``y``, ``X = [exog, endog]``,
+    ``Z = [exog, instruments]``, ``Xhat`` (first-stage fitted ``X``), weights ``w`` or None."""
+
+    y: np.ndarray
+    X: np.ndarray
+    Z: np.ndarray
+    Xhat: np.ndarray
+    w: np.ndarray | None
+    n_exog: int
+
+    @property
+    def n(self) -> int:
+        return self.y.size
+
+
+def iv_arrays(model, w) -> IVArrays:
+    """:class:`IVArrays` of a linearmodels ``IV2SLS``/``IVLIML``/``IVGMM`` model (kept rows)."""
+    y = np.asarray(model.dependent.ndarray, dtype=float).ravel()
+    exog = np.asarray(model.exog.ndarray, dtype=float)
+    X = np.column_stack([exog, np.asarray(model.endog.ndarray, dtype=float)])
+    Z = np.column_stack([exog, np.asarray(model.instruments.ndarray, dtype=float)])
+    sw = np.ones(y.size) if w is None else np.sqrt(w)
+    Xhat = Z @ np.linalg.lstsq(Z * sw[:, None], X * sw[:, None], rcond=None)[0]
+    return IVArrays(y, X, Z, Xhat, w, exog.shape[1])
+
+
+def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshold: float):
+    """First-stage diagnostics (see the module docstring): the table of the chosen covariance
+    and the partial F under every registry type the data allow (rows: endogenous
+    regressors; columns: covariance types). A ``cov_type`` outside the registry (``"kernel"``,
+    the panel covariances) takes the F of linearmodels' first-stage diagnostics of ``res``."""
+    from scipy import stats
+
+    diag = res.first_stage.diagnostics
+    Z, k0 = arrays.Z, arrays.n_exog
+    q = Z.shape[1] - k0
+    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
+    endog = arrays.X[:, k0:]
+    coef = np.linalg.solve((Z * ww[:, None]).T @ Z, (Z * ww[:, None]).T @ endog)
+    resid = endog - Z @ coef
+    types = [c for c in COV_TYPES if codes is not None or not COV_TYPES[c].clustered]
+    F = {}
+    for j, name in enumerate(diag.index):  # one first-stage regression per endogenous regressor
+        F[name] = {c: wald_f(coef[k0:, j], linear_vcov(Z, resid[:, j], arrays.w, c, codes)[k0:, k0:])
+                   for c in types}
+    f_all = pd.DataFrame.from_dict(F, orient="index")
+    f_all.index.name = "endogenous"
+    dendf = (int(codes.max())) if (cov_type in COV_TYPES and COV_TYPES[cov_type].clustered) else arrays.n - Z.shape[1]
+    rows = {}
+    for name, r in diag.iterrows():
+        if cov_type not in COV_TYPES:  # "kernel" (HAC) or a panel covariance: linearmodels' Wald statistic
+            f = float(r["f.stat"]) / (q if str(r["f.dist"]).startswith("chi2") else 1)
+        else:
+            f = float(f_all.loc[name, cov_type])
+        rows[name] = {"rsquared": float(r["rsquared"]), "partial_rsquared": float(r["partial.rsquared"]),
+                      "shea_rsquared": float(r["shea.rsquared"]), "f_stat": f,
+                      "f_pvalue": float(stats.f.sf(f, q, dendf)), "f_df": f"F({q},{dendf})",
+                      "f_stat_classical": float(f_all.loc[name, "unadjusted"])}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out["weak"] = out["f_stat"] < weak_threshold
+    out.index.name = "endogenous"
+    return out, f_all

@@ -333,7 +333,7 @@ class RemittancePanel:
     def _fit_iv(self, data, w, effects, cov_type, cluster, debiased):
         from linearmodels.iv import IV2SLS
 
-        from .iv import RemittanceIV
+        from .iv import first_stage_table, iv_arrays
 
         d = data.copy()
         d["_entity_"] = pd.factorize(d[self.entity], sort=True)[0]
@@ -369,7 +369,7 @@ class RemittancePanel:
         keep = [p for p in res.params.index if not str(p).startswith(("C(_entity_)", "C(_time_)"))]
         if effects != "pooled":
             keep = [p for p in keep if p != "Intercept"]
-        fs = RemittanceIV._first_stage(res, model, "2sls", w, kw, 10.0)
+        fs, _ = first_stage_table(res, iv_arrays(model, w), "linearmodels", None, 10.0)
         if fs["weak"].any():
             from ..exceptions import WeakInstrumentWarning
 
