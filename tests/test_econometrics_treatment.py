@@ -10,7 +10,9 @@ References
 Tolerances: matching is a deterministic algorithm on the same fitted scores (ours agree
 with R's glm to ~3e-9), so pairs must be identical and effects/SEs agree to 1e-7
 relative (R prints 15 significant digits; differences come from the last bits of the
-logit fit). Scores are compared with atol 1e-6.
+logit fit). Scores are compared with atol 1e-6 against MatchIt's own scores (R's glm at its
+default tolerance); against R's glm refitted with epsilon = 1e-14 coefficients, SEs and
+scores agree to 1e-10 (see test_pscore_coefficients_and_ses_equal_tight_r_glm).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from remitpov.econometrics.treatment import (AugmentedIPW, InverseProbabilityWei
                                              PropensityScoreMatching)
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "lalonde_matchit.json"
+FIX_METHODS = FIX.with_name("lalonde_matchit_methods.json")
 FORMULA = "treat ~ age + educ + race + married + nodegree + re74 + re75"
 COVS = "age + educ + race + married + nodegree + re74 + re75"
 RTOL = 1e-7
@@ -55,6 +58,26 @@ def test_pscore_equals_r_glm(lalonde, ref):
     assert sorted(names.get(k, k) for k in ps.params.index) == sorted(ref["ps_coef"])
     for k, v in ps.params.items():
         assert v == pytest.approx(ref["ps_coef"][names.get(k, k)], rel=1e-6)
+
+
+def test_pscore_coefficients_and_ses_equal_tight_r_glm(lalonde):
+    """Issue 10 item 6. R's ``glm`` stops IRLS at its default ``epsilon = 1e-8`` (change in
+    deviance) after 5 iterations, and ``summary.glm`` takes the SEs from the working weights
+    of the *previous* iterate, so R's default SEs differ from the converged ML SEs by
+    0.9e-5 to 5e-5 relative (coefficients by ~1e-8). Refitted with
+    ``glm.control(epsilon = 1e-14)`` (fixtures/lalonde_matchit_methods.json), R and
+    statsmodels agree to rounding: tolerance 1e-10 relative (observed <= 8e-13)."""
+    tight = json.loads(FIX_METHODS.read_text())
+    ps = PropensityScore(FORMULA, lalonde).fit()
+    names = {"Intercept": "(Intercept)", "race[T.hispan]": "racehispan", "race[T.white]": "racewhite"}
+    for k in ps.params.index:
+        r = names.get(k, k)
+        assert ps.params[k] == pytest.approx(tight["glm_tight"]["coef"][r], rel=1e-10, abs=0)
+        assert ps.std_errors[k] == pytest.approx(tight["glm_tight"]["se"][r], rel=1e-10, abs=0)
+        # and the documented gap to R's default stopping rule is real (so this test can tell)
+        gap = abs(ps.std_errors[k] / tight["glm_default"]["se"][r] - 1)
+        assert 5e-6 < gap < 1e-4
+    np.testing.assert_allclose(ps.pscore, tight["glm_tight"]["pscore"], rtol=0, atol=1e-11)
 
 
 def test_matchit_pairs_and_att(matchit_fit, ref):
