@@ -26,7 +26,19 @@ How it is generated (all vectorised, deterministic for a seed and country name):
    monthly per-capita income with remittances, the rural one ``rural_line_ratio`` times
    that, and the indigence lines half of each. They give poverty rates of 20-50 %.
 
-6. Optional (``migration_types=True``): a three-category migration status
+6. The truth for Monte Carlo studies: ``y_true_nomig`` is every household's income had
+   nobody migrated (quarterly, per household, like ``ing_cor``; role ``income_nomig``):
+   the labour income computed with the migrant's earner share restored (``earners``
+   without the ``-0.6 has_migrant`` loss, same wage draw and same 5 % zero-labour draw),
+   no remittances (``remesas`` = 0, also for the few non-migrant recipients) and, with
+   ``migration_types``, no internal migrants' transfers and the internal migrant's earner
+   share restored; every other source (pensions, rents, public transfers ...) keeps its
+   drawn value. Household size convention: ``tot_integ`` COUNTS the migrant (the DGP
+   removes the migrant's earnings, not the person), so per-person true income divides by
+   the same size as observed income. It is computed from the same draws; the other
+   columns are identical to those generated without it.
+
+7. Optional (``migration_types=True``): a three-category migration status
    ``migration_status`` in {"none", "internal", "international"} from a multinomial logit
    with iid Gumbel errors (see :data:`MIGRATION_TYPES_DGP`), the log-wage error correlated
    with the normal transforms of those errors (Bourguignon--Fournier--Gurgand's design),
@@ -138,7 +150,8 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
         (quarterly), ``remittances="remesas"``, ``area``, ``n_adults``, ``n_children``,
         CONEVAL age groups, ``poverty_line`` / ``indigence_line`` (per person per month);
         ENIGH-named sources; covariates ``head_age``, ``head_sex`` ("male"/"female"),
-        ``head_female``, ``head_educ``, ``mig_network``, ``has_migrant``, ``region``.
+        ``head_female``, ``head_educ``, ``mig_network``, ``has_migrant``, ``region``; the
+        Monte Carlo truth ``y_true_nomig`` (income without migration, module docstring).
     """
     if n_households < 4 * n_regions * hh_per_psu:
         raise InputError(f"n_households={n_households} too small: need at least {4 * n_regions * hh_per_psu} "
@@ -203,7 +216,11 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
         wage_error = dgp["sigma"] * (eps_star @ r_corr + np.sqrt(1 - r_corr @ r_corr) * wage_error / 0.6)
     log_wage = (np.log(2200 * income_level) + 0.075 * head_educ - 0.35 * rural + psu_effect[psu]
                 - 0.15 * head_female + wage_error)
-    labour = np.exp(log_wage) * earners ** 0.8 * np.where(rng.random(n) < 0.05, 0.0, 1.0)
+    works = np.where(rng.random(n) < 0.05, 0.0, 1.0)
+    labour = np.exp(log_wage) * earners ** 0.8 * works
+    # the household's labour income had nobody migrated: the migrant's earner share restored
+    earners_nomig = np.maximum(n_19plus + 0.5 * n_14_18, 0.5)
+    labour_nomig = np.exp(log_wage) * earners_nomig ** 0.8 * works
     u = rng.random((n, 6))
     pensions = np.where((head_age >= 60) & (u[:, 0] < np.where(rural, 0.2, 0.45)),
                         np.exp(rng.normal(np.log(2500 * income_level), 0.5, n)), 0.0)
@@ -230,6 +247,12 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
                "trans_inst": trans_inst, "estim_alqu": imputed_rent, "otros_ing": other}
     quarterly = {k: np.round(3.0 * v, 2) for k, v in monthly.items()}
     ing_cor = np.round(sum(quarterly.values()), 2)
+    # TRUE income without migration (quarterly, per household): migrants' labour restored, no
+    # remittances, no internal migrants' transfers; every other source at its drawn value
+    nomig = dict(monthly, ingtrab=labour_nomig, remesas=np.zeros(n))
+    if migration_types:
+        nomig["transf_hog"] = transf_hog - internal_tr
+    y_true_nomig = np.round(sum(np.round(3.0 * v, 2) for v in nomig.values()), 2)
     if migration_types:  # the internal part of transf_hog, rounded so that it never exceeds it
         internal_q = np.minimum(np.round(3.0 * internal_tr, 2), quarterly["transf_hog"])
     # ---- weights: rural PSUs oversampled, noise within strata
@@ -250,7 +273,7 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
         "head_age": head_age, "head_sex": np.where(head_female, "female", "male"),
         "head_female": head_female.astype(int), "head_educ": head_educ,
         "mig_network": np.round(mig_network[psu], 4), "has_migrant": has_migrant.astype(int),
-        "ing_cor": ing_cor, **quarterly,
+        "ing_cor": ing_cor, **quarterly, "y_true_nomig": y_true_nomig,
     })
     if migration_types:
         df["migration_status"] = np.array(["none", "internal", "international"])[status_code]
@@ -282,7 +305,7 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
     roles = {"income": "ing_cor", "remittances": "remesas", "area": "area", "n_adults": "n_adults",
              "n_children": "n_children", "n_0_5": "n_0_5", "n_6_12": "n_6_12", "n_13_18": "n_13_18",
              "n_19plus": "n_19plus", "poverty_line": "poverty_line", "indigence_line": "indigence_line",
-             "instrument": "mig_network", "migrant": "has_migrant"}
+             "instrument": "mig_network", "migrant": "has_migrant", "income_nomig": "y_true_nomig"}
     if migration_types:
         roles.update({"migration_status": "migration_status", "internal_remittances": "internal_transfers",
                       "instrument_internal": "int_network"})

@@ -87,7 +87,7 @@ def sim():
 def test_selection_correction_recovers_truth_better_than_ols(sim):
     d = sim.data
     rec = d["recipient"].to_numpy()
-    cf = counterfactual_income(sim, "x", "x + z", kind="nonselected")
+    cf = counterfactual_income(sim, "x", "x + z", kind="nonselected", draws=0)
     b = cf.model.outcome_params.to_numpy()
     # OLS on non-recipients: biased intercept, E[e | s=1] = rho sigma E[imr] > 0 (closed form)
     X = np.column_stack([np.ones(len(d)), d["x"]])
@@ -143,7 +143,7 @@ def test_same_estimator_as_static_and_callable(sim):
     """counterfactual_fgt uses poverty.fgt exactly as for the static income; an estimator
     callable (mean of a poverty indicator) gives the same headcount and SE."""
     line = float(np.exp(7.0))
-    cf = counterfactual_income(sim, "x", "x + z")
+    cf = counterfactual_income(sim, "x", "x + z", draws=0)
     tab = counterfactual_fgt(cf, line, alpha=(0,), concepts={"static": "y_without"})
     direct = fgt(cf.survey, {"static": "y_without", "selection": "y_cf"}, line, alpha=(0,))
     np.testing.assert_allclose(tab.estimates, direct.estimates)
@@ -172,7 +172,7 @@ def test_input_errors(sim):
     with pytest.raises(InputError, match="zero or negative"):
         counterfactual_income(s0, "x", "x + z", nonpositive="error")
     with pytest.warns(CounterfactualWarning, match="2 non-recipient rows"):
-        cf = counterfactual_income(s0, "x", "x + z")
+        cf = counterfactual_income(s0, "x", "x + z", draws=0)
     assert cf.survey.report.find("excluded")[0].rows == 2
     assert (cf.survey.data["y_cf"].iloc[np.flatnonzero(~cf.estimation_mask)] == 0).all()
     with pytest.raises(InputError, match="line"):
@@ -203,7 +203,7 @@ def test_synthetic_survey_end_to_end():
             s, "poverty_line", "log_size + head_educ + head_age + head_female + C(area)",
             "log_size + head_educ + head_age + head_female + C(area) + mig_network", draws=5)
     f = tab.to_frame()
-    assert set(f["concept"]) == {"observed", "static", "selection"}
+    assert set(f["concept"]) == {"observed", "static", "selection", "selection_unconditional"}
     p0 = f[f.measure == "fgt0"].set_index("concept")["estimate"]
     # static counterfactual subtracts all remittances: poverty at least as high as observed
     assert p0["static"] >= p0["observed"]
@@ -229,7 +229,7 @@ def test_enigh_2010_rural_table(shared):
     s = enigh_covariates(s).with_lonely_psu("adjust")
     tab, cf = remittance_counterfactual_table(s, 1328.51, **ENIGH_RURAL_SPEC, draws=10, seed=1)
     f = tab.to_frame().set_index(["measure", "concept"])
-    assert len(f) == 12
+    assert len(f) == 16  # 4 rows x observed, static, selection (recipient-specific), selection_unconditional
     # observed and static rows are exactly poverty.fgt on y_with / y_without (the static estimator)
     ref = fgt(s, {"observed": "y_with", "static": "y_without"}, 1328.51).to_frame().set_index(["measure", "concept"])
     for idx in ref.index:
@@ -255,7 +255,7 @@ def test_enigh_2010_rural_table(shared):
 def test_ml_and_unconditional_draws(sim):
     """ML selection model and unconditional draws: the draws' mean log income for recipients
     matches X b (E[e] = 0) up to Monte Carlo error sigma/sqrt(M n_rec)."""
-    cf = counterfactual_income(sim, "x", "x + z", method="ml", draws=4, seed=2)
+    cf = counterfactual_income(sim, "x", "x + z", method="ml", kind="unconditional", draws=4, seed=2)
     assert cf.model.method == "ML" and cf.model.cov_type == "design"
     rec = cf.survey.data["recipient"].to_numpy()
     logs = np.log(cf.survey.data.loc[rec, list(cf.columns)].to_numpy())

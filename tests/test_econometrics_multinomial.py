@@ -350,9 +350,11 @@ def test_end_to_end_fgt_table(syn):
     inc_f = "head_educ + head_age + head_female + rural + log_size + C(region)"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        heck = counterfactual_income(syn, inc_f, inc_f + " + mig_network", income="y_without", output="y_heckman")
+        anym = syn.with_columns(__any_migrant=(syn.data["migration_status"] != "none").to_numpy(float))
+        heck = counterfactual_income(anym, inc_f, inc_f + " + mig_network", income="y_static", output="y_heckman",
+                                     migrant="__any_migrant", draws=5, seed=3)
         cf = multinomial_counterfactual_income(heck.survey, inc_f, inc_f + " + mig_network + int_network",
-                                               income="y_static", method="bfg", draws=5, seed=3)
+                                               income="y_static", method="bfg", kind="unconditional", draws=5, seed=3)
     assert isinstance(cf, MultinomialCounterfactualIncome)
     d = cf.survey.data
     base = (d["migration_status"] == "none").to_numpy()
@@ -360,11 +362,11 @@ def test_end_to_end_fgt_table(syn):
     mig = ~base
     pred = np.exp(cf.model.predict().to_numpy())
     np.testing.assert_allclose(d.loc[mig, "y_mcf"], pred[mig])
-    table = counterfactual_fgt(cf, "poverty_line", concepts={"observed": "y_with", "static": "y_static",
-                                                               "heckman": "y_heckman"}, concept="multinomial")
+    table = counterfactual_fgt(cf, "poverty_line", concepts={"observed": "y_with", "static": "y_static"},
+                               imputed={"heckman": heck.columns}, concept="multinomial", alternative=True)
     f = table.to_frame()
     f = f[f["measure"].isin(["fgt0", "fgt1", "fgt2"])].set_index(["measure", "concept"])
-    assert len(f) == 12 and (f["se"] > 0).all()
+    assert len(f) == 15 and (f["se"] > 0).all()  # 3 measures x observed, static, multinomial (2 kinds), heckman
     # observed and static rows are the plain FGT estimator (identical in every imputation)
     ref = fgt(syn, "y_static", "poverty_line").to_frame().set_index("measure")
     for m in ("fgt0", "fgt1", "fgt2"):
@@ -377,12 +379,16 @@ def test_end_to_end_fgt_table(syn):
     assert (table.extra["fmi"].to_numpy()[table.keys["concept"].to_numpy() == "multinomial"] > 0).all()
     assert "multinomial" in cf.summary().lower() and "bfg" in cf.summary()
     assert "multinomial selection-corrected" in str(cf.survey.report).lower()
-    # the one-call table is the same computation
+    # the one-call table is the same computation: the binary Heckman row on the SAME income
+    # (y_static), selection on any migrant, the same draws
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tab2, cf2 = multinomial_counterfactual_table(syn, "poverty_line", inc_f, inc_f + " + mig_network + int_network",
                                                      binary_selection_formula=inc_f + " + mig_network", draws=5,
-                                                     seed=3)
+                                                     seed=3, kind="unconditional")
+        with pytest.raises(InputError, match="same income concept"):
+            multinomial_counterfactual_table(syn, "poverty_line", inc_f, inc_f + " + int_network",
+                                             binary_selection_formula=inc_f, binary_income="y_without")
     np.testing.assert_allclose(tab2.estimates, table.estimates, rtol=1e-12)
     np.testing.assert_allclose(tab2.vcov, table.vcov, rtol=1e-10, atol=1e-300)
     assert tab2.keys.equals(table.keys)

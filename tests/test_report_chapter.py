@@ -273,7 +273,7 @@ def test_heckman_counterfactual_block_equals_estimator(tmp_path):
     want = tab.to_frame().set_index(["measure", "concept"])
     for r in got.itertuples():
         assert r.estimate == want.loc[(r.measure, r.concept), "estimate"] * 100
-    assert set(got.concept) == {"observed", "static", "selection"}
+    assert set(got.concept) == {"observed", "static", "selection", "selection_unconditional"}
     assert (tmp_path / "models" / "A_counterfactual.txt").read_text().startswith("Selection-corrected")
     # the static rows equal the chapter's own "without" column
     pov = _csv(res, "poverty")

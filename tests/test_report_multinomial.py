@@ -50,8 +50,8 @@ def test_multinomial_rows_equal_estimator(chapter):
                                                binary_selection_formula=CF["binary_selection_formula"],
                                                method="bfg", draws=3, seed=7, static=Y_STATIC)
     want = tab.to_frame().set_index(["measure", "concept"])
-    assert set(got.concept) == {"observed", "static", "heckman", "multinomial"}
-    assert set(got.method) == {"multinomial"} and len(got) == 12  # fgt0/1/2 x 4 concepts
+    assert set(got.concept) == {"observed", "static", "heckman", "multinomial", "multinomial_unconditional"}
+    assert set(got.method) == {"multinomial"} and len(got) == 15  # fgt0/1/2 x 5 concepts
     for r in got.itertuples():
         for c in ("estimate", "se", "ci_lower", "ci_upper"):
             # CSV holds the chapter's float (100 x estimator) written with repr: equal to the last bit
@@ -72,7 +72,7 @@ def test_without_binary_formula_has_no_heckman_row(tmp_path):
     cf = {k: v for k, v in CF.items() if k != "binary_selection_formula"}
     cf["correction"] = "lee"
     res = run_chapter(_spec(cf), tmp_path, progress=False)
-    assert set(res.tables["counterfactual"].concept) == {"observed", "static", "multinomial"}
+    assert set(res.tables["counterfactual"].concept) == {"observed", "static", "multinomial", "multinomial_unconditional"}
     assert res.estimates[("A", "counterfactual_model")].method == "lee"
 
 
@@ -80,7 +80,7 @@ def test_defaults_filled_in():
     s = parse_spec(_spec({"method": "multinomial", "income_formula": RHS, "selection_formula": RHS}))
     cf = s.surveys[0].counterfactual
     assert (cf["status"], cf["base"], cf["correction"], cf["draws"], cf["kind"]) == \
-        ("migration_status", "none", "bfg", 20, "unconditional")
+        ("migration_status", "none", "bfg", 20, "conditional")
     assert "counterfactual" in s.surveys[0].measures
 
 
@@ -154,5 +154,5 @@ def test_example_spec_runs(tmp_path):
 
     root = Path(__file__).resolve().parents[1] / "examples"
     res = run_chapter(root / "synthetic_multinomial.toml", tmp_path, progress=False)
-    assert set(res.tables["counterfactual"].concept) == {"observed", "static", "heckman", "multinomial"}
+    assert set(res.tables["counterfactual"].concept) == {"observed", "static", "heckman", "multinomial", "multinomial_unconditional"}
     assert verify_manifest(tmp_path / "manifest.json") == []

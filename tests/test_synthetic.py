@@ -75,3 +75,31 @@ def test_bad_params():
         synthetic_survey(n_households=20)
     with pytest.raises(InputError, match="rural_share"):
         synthetic_survey(rural_share=1.2)
+
+
+@pytest.mark.parametrize("types", [False, True])
+def test_true_income_without_migration(types):
+    """``y_true_nomig`` against the DGP in closed form: non-migrant households' income minus
+    remittances; migrant households' labour scaled by (earners restored / earners)^0.8."""
+    s = synthetic_survey(seed=5, migration_types=types)
+    d = s.data
+    assert s.roles["income_nomig"] == "y_true_nomig"
+    lost = d["has_migrant"].to_numpy(float) * 0.6
+    internal = np.zeros(s.n)
+    if types:
+        internal = d["internal_transfers"].to_numpy()
+        lost = lost + (d["migration_status"] == "internal").to_numpy() * 0.5
+    other = (d["ing_cor"] - d["remesas"] - internal - d["ingtrab"]).to_numpy()
+    n_14_18 = (d["n_adults"] - d["n_19plus"]).to_numpy(float)
+    e0 = np.maximum(d["n_19plus"] + 0.5 * n_14_18, 0.5)
+    e1 = np.maximum(d["n_19plus"] + 0.5 * n_14_18 - lost, 0.5)
+    expected = other + d["ingtrab"].to_numpy() * (e0 / e1) ** 0.8
+    # each quarterly source is rounded to cents before summing: at most ~12 x 0.005 apart,
+    # plus the rounding of ingtrab amplified by (e0/e1)^0.8 <= 2^0.8
+    np.testing.assert_allclose(d["y_true_nomig"], expected, atol=0.1)
+    stay = lost == 0
+    np.testing.assert_allclose(d["y_true_nomig"][stay], (d["ing_cor"] - d["remesas"] - internal)[stay], atol=0.1)
+    assert (d["y_true_nomig"][~stay & (d["ingtrab"] > 0)] > other[~stay & (d["ingtrab"] > 0)]
+            + d["ingtrab"][~stay & (d["ingtrab"] > 0)]).all()
+    # the rest of the survey is unchanged by the new column
+    assert "y_true_nomig" not in s.sources.values()

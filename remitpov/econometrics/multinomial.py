@@ -107,7 +107,9 @@ from ..exceptions import EstimationError, InputError, describe_rows
 from ..formula import check_formula
 from ..survey import Survey
 from ._base import ModelResults, validated_weights
-from .counterfactual import CounterfactualIncome, CounterfactualWarning, _estimation_sample, _rhs
+from .counterfactual import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, CounterfactualIncome, CounterfactualWarning,
+                             _estimation_sample, _rhs, format_diagnostics, parameter_draws_from, resample_index,
+                             wald_excluded)
 from .heckman import Heckman, _as_frame, backtrack, _check_rank, _numeric, _sandwich, _set_regressors
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
@@ -729,8 +731,9 @@ class MultinomialCounterfactualIncome(CounterfactualIncome):
         lines = ["Multinomial selection-corrected counterfactual income (no migration)",
                  f"income: {self.income!r}; statuses: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                  + f"; base {self.base!r}; correction: {self.method}; prediction: {self.kind}; draws: {self.draws}; "
-                   f"columns: {', '.join(self.columns)}",
+                   f"columns: {', '.join(self.columns[:3])}" + (" ..." if len(self.columns) > 3 else ""),
                  str(self.model.summary)]
+        lines += ["diagnostics:"] + [f"  {line}" for line in format_diagnostics(self.diagnostics)]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -742,9 +745,9 @@ class MultinomialCounterfactualIncome(CounterfactualIncome):
 def multinomial_counterfactual_income(survey: Survey, income_formula: str, selection_formula: str, *,
                                       status: str = "migration_status", base="none", categories=None,
                                       income: str = "y_without", output: str = "y_mcf", method: str = "bfg",
-                                      kind: str = "unconditional", draws: int = 0, seed: int | None = 0,
-                                      parameter_draws: bool = True, weighted: bool = True,
-                                      cov_type: str | None = None,
+                                      kind: str = "conditional", draws: int = DEFAULT_DRAWS, seed: int | None = 0,
+                                      parameter_draws: bool = True, residuals: str = "empirical",
+                                      weighted: bool = True, cov_type: str | None = None,
                                       nonpositive: str = "exclude") -> MultinomialCounterfactualIncome:
     """Counterfactual no-migration income for households in every non-base migration status.
 
@@ -762,7 +765,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     income_formula, selection_formula : str
         Right-hand sides (formulaic) of the log-income equation and of the multinomial
         logit; the latter should contain variables excluded from the former (e.g.
-        internal and international migration networks).
+        internal and international migration networks); their joint strength is reported.
     status, base, categories
         Status column, base status, optional full list of statuses (see
         :class:`MultinomialSelection`).
@@ -770,14 +773,24 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         Input income column and name of the counterfactual column.
     method : {"bfg", "dmf", "dmf1", "lee"}
         Correction (module docstring).
-    kind : {"unconditional", "conditional"}
-        ``exp(X b)`` or ``exp(X b + E[u | status])`` for non-base households.
+    kind : {"conditional", "unconditional"}
+        ``"conditional"`` (default, status-specific): ``X b + E[u | status]``, the
+        no-migration income of the migrant households themselves; ``"unconditional"``:
+        ``X b`` (biased under selection on unobservables). The other kind is imputed too
+        (``alt_columns``, same draws).
     draws : int
-        0: deterministic; M >= 2: imputations ``output_1..output_M`` with coefficients from
-        ``N(b, V_b)`` (``parameter_draws``) and residuals resampled with probability
-        proportional to the weight from the base group's second-stage residuals (seeded).
-        These residuals have the conditional variance ``Var(u | base)``, not ``Var(u)``;
-        the difference (a function of the correlations) is not estimated.
+        M >= 2 (default 20, see :data:`~remitpov.econometrics.counterfactual.DEFAULT_DRAWS`)
+        proper imputations ``output_1..output_M``: ALL parameters (outcome, correction and
+        multinomial-logit coefficients) drawn jointly from ``N(theta_hat, V)`` (the two-step
+        covariance), the correction terms recomputed from the drawn logit, plus a residual;
+        0: deterministic ``exp(prediction)`` (SEs treat it as fixed).
+    parameter_draws : bool
+        False holds the parameters fixed (improper; for comparisons only).
+    residuals : {"empirical", "normal"}
+        ``"empirical"`` (default): the base group's second-stage residuals, resampled with
+        probability proportional to the weight; ``"normal"``: ``N(0, s^2)`` with ``s^2``
+        their weighted variance. Both have the variance ``Var(u | base)``, not
+        ``Var(u | status)``; the difference (a function of the correlations) is not modelled.
     weighted : bool
         Household weights (pseudo-likelihood) and design-based model SEs
         (``cov_type="design"``) unless False (then ``"robust"``).
@@ -790,14 +803,18 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     MultinomialCounterfactualIncome
         Pass it to :func:`~remitpov.econometrics.counterfactual.counterfactual_fgt`, e.g.
         ``counterfactual_fgt(cf, line, concepts={"observed": "y_with", "static": "y_static"},
-        concept="multinomial")``.
+        concept="multinomial")``. ``diagnostics``: the joint Wald test of the excluded
+        variables in the logit, the Wald test of no selection (all correction coefficients
+        zero), the mean log gap between the two kinds, the zero-income shares.
     """
     if not isinstance(survey, Survey):
         raise InputError(f"expected a Survey, got {type(survey).__name__}")
     if kind not in ("unconditional", "conditional"):
-        raise InputError(f"kind must be 'unconditional' or 'conditional', got {kind!r}")
+        raise InputError(f"kind must be 'conditional' or 'unconditional', got {kind!r}")
     if nonpositive not in ("exclude", "error"):
         raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
+    if residuals not in ("empirical", "normal"):
+        raise InputError(f"residuals must be 'empirical' or 'normal', got {residuals!r}")
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}, got {method!r}")
     draws = int(draws)
@@ -815,6 +832,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     isbase = st.astype(str).to_numpy() == str(base)
     y, logy, est_mask, notes, w, design, cov_type = _estimation_sample(
         survey, income, isbase, "base-status", nonpositive, weighted, cov_type)
+    notes = [ABSENT_MIGRANT_NOTE] + notes
     nonpos = ~est_mask
     data = df.copy()
     data["__logy"] = logy
@@ -830,31 +848,61 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     from dataclasses import replace
     res = replace(res, dep_var=f"log {income} ({base!r} households)")
     mig = ~isbase
-    pred = res.predict(kind=kind).to_numpy()
-    new = {output: np.where(mig, np.exp(pred), y)}
+    alt = "unconditional" if kind == "conditional" else "conditional"
+    X, Z, codes = model._X[mig], model._Z[mig], model._d[mig]
+    names = list(res.params.index)
+    ib = [names.index(c) for c in res.equations["outcome"]]
+    ic = [names.index(c) for c in res.equations["correction"]]
+    ig = [names.index(c) for c in names if c.startswith("selection[")]
+    J = len(model.categories)
+    m_sel = len(model.selection_names)
+
+    def predict(theta):
+        """(unconditional, conditional) log predictions of the non-base rows for parameters theta."""
+        xb = X @ theta[ib]
+        P = _softmax(Z, theta[ig].reshape(J - 1, m_sel).T)
+        return xb, xb + correction_terms(P, method, codes) @ theta[ic]
+
+    def fill(v):
+        out = np.where(np.isfinite(y), y, np.nan)
+        out[mig] = v
+        return out
+
+    theta = res.params.to_numpy()
+    point = dict(zip(("unconditional", "conditional"), predict(theta)))
+    new = {output: fill(np.exp(point[kind]))}
+    wt = survey.weights("household")
+    diag = _multinomial_diagnostics(res, model, mig, y, wt, income)
+    diag["kind_gap_log"] = float(np.average(point["conditional"] - point["unconditional"], weights=wt[mig]))
     if draws:
         rng = np.random.default_rng(seed)
-        on = list(res.equations["outcome"])
-        b = res.params[on].to_numpy()
-        Vb = res.cov.loc[on, on].to_numpy()
-        if parameter_draws:
-            B = rng.multivariate_normal(b, Vb, size=draws, method="eigh")
-        else:
-            B = np.repeat(b[None, :], draws, axis=0)
+        T = parameter_draws_from(res, draws, rng, parameter_draws)
+        logs = {"unconditional": np.empty((int(mig.sum()), draws)), "conditional": np.empty((int(mig.sum()), draws))}
+        for m in range(draws):  # a loop over the M draws, not over rows
+            logs["unconditional"][:, m], logs["conditional"][:, m] = predict(T[m])
         r = res.extra["residuals"]
         ok = np.isfinite(r)
-        pw = model._w[ok] / model._w[ok].sum()
-        E = rng.choice(r[ok], size=(survey.n, draws), p=pw)
-        logy_m = (pred - model._X @ b)[:, None] + model._X @ B.T + E
+        pw = model._w[ok]
+        rr = r[ok] - np.average(r[ok], weights=pw)
+        if residuals == "empirical":
+            E = rr[resample_index(pw, logs[kind].shape, rng)]
+        else:
+            E = np.sqrt(np.average(rr**2, weights=pw)) * rng.standard_normal(logs[kind].shape)
         cols = [f"{output}_{m + 1}" for m in range(draws)]
-        for m, col in enumerate(cols):
-            new[col] = np.where(mig, np.exp(logy_m[:, m]), y)
-        notes.append(f"{draws} imputations: residuals resampled from the base group's second-stage residuals, "
-                     f"coefficients {'drawn from N(b, V)' if parameter_draws else 'fixed'}; seed {seed}")
+        alt_cols = [f"{output}_{alt}_{m + 1}" for m in range(draws)]
+        for m in range(draws):
+            new[cols[m]] = fill(np.exp(logs[kind][:, m] + E[:, m]))
+            new[alt_cols[m]] = fill(np.exp(logs[alt][:, m] + E[:, m]))
+        diag["imputed_zero_share"] = 0.0  # exp(.) > 0: a log model never imputes zero income
+        notes.append(f"{draws} proper imputations (seed {seed}): parameters "
+                     f"{'drawn jointly from N(theta, V) (outcome, correction, multinomial logit)' if parameter_draws else 'FIXED (improper)'}"
+                     f", residuals {residuals} (base group); prediction {kind} (also {alt}: {alt_cols[0]}, ...)")
     else:
-        cols = [output]
-        notes.append(f"deterministic prediction ({kind}) for non-base households: SEs treat it as fixed "
-                     "(use draws= for multiple-imputation SEs)")
+        cols, alt_cols = [output], [f"{output}_{alt}"]
+        new[alt_cols[0]] = fill(np.exp(point[alt]))
+        diag["imputed_zero_share"] = 0.0
+        notes.append(f"deterministic prediction ({kind}, draws=0) for non-base households: SEs treat it as fixed "
+                     "and understate the uncertainty (the default is draws=20)")
     out = survey.with_columns(**new)
     out = out.with_report("counterfactual",
                           f"multinomial selection-corrected counterfactual income without migration for "
@@ -862,29 +910,52 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
                           f"multinomial logit of {status} ~ {sf}; prediction {kind}; draws {draws}); "
                           f"{base!r} households keep their observed {income}", column=output, rows=int(mig.sum()))
     if nonpos.any():
-        out = out.with_report("excluded", notes[0], column=income, rows=int(nonpos.sum()),
+        msg = next(n for n in notes if "excluded from the income equation" in n)
+        out = out.with_report("excluded", msg, column=income, rows=int(nonpos.sum()),
                               examples=[] if ids is None else list(ids[nonpos][:3]))
     return MultinomialCounterfactualIncome(out, res, tuple(cols), output, income, status, draws, kind, est_mask,
-                                           tuple(notes), status=status, base=str(base), method=method)
+                                           tuple(notes), tuple(alt_cols), alt, status, diag, status=status,
+                                           base=str(base), method=method)
+
+
+def _multinomial_diagnostics(res, model, mig, y, wt, income) -> dict:
+    on = set(res.equations["outcome"])
+    excluded = [z for z in model.selection_names if z not in on]
+    sel = [f"selection[{c}]:{z}" for c in model.categories[1:] for z in excluded]
+    diag = {"income": income, **wald_excluded(res, sel, excluded)}
+    q = len(res.equations["correction"])
+    wald = float(res.extra["wald"])
+    diag.update(selection_test=f"Wald chi2({q}) of no selection (correction coefficients = 0)", selection_stat=wald,
+                selection_p=float(stats.chi2.sf(wald, q)), rho=np.nan)
+    yt = y[mig]
+    diag["static_zero_share"] = float(np.average(~(yt > 0), weights=wt[mig])) if mig.any() else 0.0
+    diag["n_imputed"] = int(mig.sum())
+    return diag
 
 
 def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, selection_formula: str, *,
                                      binary_selection_formula: str | None = None, alpha=(0, 1, 2), by=None,
                                      observed: str = "y_with", static: str = "y_static",
-                                     binary_income: str = "y_without", recipient: str = "recipient",
+                                     binary_income: str | None = None, recipient: str = "recipient",
                                      status: str = "migration_status", base="none", method: str = "bfg",
-                                     kind: str = "unconditional", draws: int = 20, seed: int | None = 0,
+                                     kind: str = "conditional", draws: int = DEFAULT_DRAWS, seed: int | None = 0,
                                      level: str = "person", strict: bool = True,
                                      **kwargs) -> tuple[Any, MultinomialCounterfactualIncome]:
     """FGT indices under observed, static, binary-Heckman and multinomial counterfactuals, in one table.
 
     Key ``concept``: ``observed`` (``observed``), ``static`` (``static``: income without
-    ALL migrants' transfers, international and internal), ``heckman`` (only with
-    ``binary_selection_formula``: :func:`~remitpov.econometrics.counterfactual.counterfactual_income`
-    for remittance recipients, deterministic, on ``binary_income``) and ``multinomial``
-    (:func:`multinomial_counterfactual_income` on ``static``, with ``draws`` imputations).
-    Estimated jointly by :func:`remitpov.poverty.fgt` (one vcov; Rubin's rules over the
-    draws), so ``table.contrast`` gives SEs of differences between concepts.
+    ALL migrants' transfers, international and internal), ``multinomial``
+    (:func:`multinomial_counterfactual_income` on ``static``, main ``kind``, default
+    status-specific) and ``multinomial_<other kind>``, and with ``binary_selection_formula``
+    ``heckman``: the binary Heckman counterfactual
+    (:func:`~remitpov.econometrics.counterfactual.counterfactual_income`) with selection on
+    "any migrant" (``status != base``) on the SAME income concept (``static``) and the same
+    imputation machinery (``draws`` proper imputations, recipient-specific prediction), so
+    the rows differ only by the selection model. Estimated jointly by
+    :func:`remitpov.poverty.fgt` (one vcov; Rubin's rules over the draws), so
+    ``table.contrast`` gives SEs of differences between concepts; the diagnostics of
+    :func:`~remitpov.econometrics.counterfactual.table_diagnostics` go to
+    ``cf.diagnostics`` and the table's notes.
 
     Example (synthetic data; ``static`` built by hand)::
 
@@ -897,25 +968,43 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
                                                      binary_selection_formula=rhs + " + mig_network")
         print(table.summary())
 
-    Other keyword arguments go to :func:`multinomial_counterfactual_income`.
+    ``binary_income`` (default: ``static``) must equal ``static`` when given: a binary row
+    on another income concept (e.g. one still containing internal transfers) is not
+    comparable. Other keyword arguments go to :func:`multinomial_counterfactual_income`.
 
     Returns
     -------
     (EstimateTable, MultinomialCounterfactualIncome)
     """
-    from .counterfactual import counterfactual_fgt, counterfactual_income
+    from dataclasses import replace
 
+    from .counterfactual import counterfactual_fgt, counterfactual_income, format_diagnostics, table_diagnostics
+
+    if binary_income is not None and binary_income != static:
+        raise InputError(f"binary_income={binary_income!r} differs from static={static!r}: the binary Heckman row "
+                         "must use the same income concept as the multinomial one (income without ALL migrants' "
+                         "transfers); drop binary_income")
     concepts = {"observed": observed, "static": static}
+    imputed = {}
     s = survey
     if binary_selection_formula is not None:
-        heck = counterfactual_income(survey, income_formula, binary_selection_formula, recipient=recipient,
-                                     income=binary_income, output="y_heckman", kind="unconditional", draws=0,
-                                     weighted=kwargs.get("weighted", True))
+        anym = "__any_migrant"
+        s = s.with_columns(**{anym: (survey.data[status].astype(str).to_numpy() != str(base)).astype(float)})
+        heck = counterfactual_income(s, income_formula, binary_selection_formula, recipient=recipient,
+                                     migrant=anym, income=static, output="y_heckman", draws=draws, seed=seed,
+                                     **{k: v for k, v in kwargs.items() if k in ("weighted", "residuals",
+                                                                                 "parameter_draws", "nonpositive")})
         s = heck.survey
-        concepts["heckman"] = "y_heckman"
+        if draws:
+            imputed["heckman"] = list(heck.columns)
+        else:
+            concepts["heckman"] = heck.columns[0]
     cf = multinomial_counterfactual_income(s, income_formula, selection_formula, status=status, base=base,
                                            income=static, method=method, kind=kind, draws=draws, seed=seed,
                                            **kwargs)
     tab = counterfactual_fgt(cf, line, alpha, by, concepts=concepts, level=level, strict=strict,
-                             concept="multinomial")
-    return tab, cf
+                             concept="multinomial", alternative=True, imputed=imputed)
+    diag = dict(cf.diagnostics)
+    diag.update(table_diagnostics(tab, "multinomial", f"multinomial_{cf.alt_kind}", kind))
+    cf = replace(cf, diagnostics=diag)
+    return replace(tab, notes=tuple(tab.notes) + tuple(format_diagnostics(diag)) + tuple(cf.notes)), cf

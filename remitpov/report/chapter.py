@@ -585,7 +585,7 @@ def _multinomial_block(spec: ChapterSpec, p: PreparedSurvey, fn):
     return fn(sv, p.lines["poverty"], cf["income_formula"], cf["selection_formula"],
               binary_selection_formula=cf.get("binary_selection_formula"), status=status, base=cf["base"],
               method=cf["correction"], draws=cf["draws"], seed=cf.get("seed", spec.seed), static=Y_STATIC,
-              observed=Y_WITH, binary_income=Y_WITHOUT, recipient=RECIPIENT, strict=spec.strict, **kw)
+              observed=Y_WITH, recipient=RECIPIENT, strict=spec.strict, **kw)
 
 
 def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):

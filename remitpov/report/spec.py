@@ -104,7 +104,7 @@ _MULTINOMIAL_KEYS = {"method", "status", "base", "correction", "income_formula",
 #: defaults of ``method = "multinomial"``; ``static_sources`` are names of income sources
 #: (``survey.sources``), roles or columns: the static concept is income without ALL of them.
 MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correction": "bfg", "draws": 20,
-                        "static_sources": ["remittances", "internal_remittances"], "kind": "unconditional"}
+                        "static_sources": ["remittances", "internal_remittances"], "kind": "conditional"}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress"}
@@ -307,7 +307,7 @@ def _parse_multinomial(cf: Mapping[str, Any], key: str) -> dict:
     ``selection_formula`` (required right-hand sides), ``binary_selection_formula``
     (optional: adds the binary Heckman row), ``draws`` (0 or >= 2), ``seed`` (default: the
     chapter seed), ``static_sources`` (income sources removed for the static concept),
-    ``kind`` ("unconditional"|"conditional"), ``weighted``, ``nonpositive``.
+    ``kind`` ("conditional" (default, status-specific)|"unconditional"), ``weighted``, ``nonpositive``.
     """
     try:
         from ..econometrics.multinomial import METHODS
