@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .core.validate import check_ci_level, check_weight_sum
 from .exceptions import DesignError, InputError, describe_rows
 
 LONELY_PSU_POLICIES = ("error", "certainty", "remove", "adjust", "centred", "average")
@@ -201,6 +202,8 @@ class InfluenceSums:
     psu: np.ndarray  # (P, D*m) PSU x domain totals of w B (domain-major columns)
     ssu: np.ndarray | None = None  # (n_ssu, D*m) SSU x domain totals (two-stage fpc only)
     gram: np.ndarray | None = None  # (D, m, m) per-domain sum_i w_i B_i B_i^T
+    n_pos: np.ndarray | None = None  # (D,) rows with positive weight per domain (design effects)
+    wsum: np.ndarray | None = None  # (D,) sum of weights per domain (design effects)
     #: domain 0 is the whole sample, prepended by :meth:`with_total` (rows are then in two
     #: domains: ``z_i = B_i (A[0] + A[d_i])``)
     total_first: bool = False
@@ -232,8 +235,11 @@ class InfluenceSums:
             return np.concatenate([S3.sum(axis=1)[:, None, :], S3], axis=1).reshape(S.shape[0], (D + 1) * m)
 
         gram = None if self.gram is None else np.concatenate([self.gram.sum(axis=0)[None], self.gram], axis=0)
+
+        def add1(v):
+            return None if v is None else np.concatenate([[v.sum()], v])
         return InfluenceSums(n_domains=D + 1, m=m, psu=add(self.psu), ssu=add(self.ssu), gram=gram,
-                             total_first=True)
+                             n_pos=add1(self.n_pos), wsum=add1(self.wsum), total_first=True)
 
     def coefficients(self, A) -> np.ndarray:
         A = np.asarray(A, dtype=float)
@@ -341,6 +347,7 @@ class Design:
                 f"weights must be finite and non-negative: {describe_rows(bad)}; "
                 "fix or drop those rows before building the design"
             )
+        check_weight_sum(w)
         if lonely_psu not in LONELY_PSU_POLICIES:
             raise InputError(f"lonely_psu={lonely_psu!r} is not one of {LONELY_PSU_POLICIES}")
         if strata is None:
@@ -466,6 +473,7 @@ class Design:
         w = np.asarray(weights, dtype=float)
         if w.shape != self.weights.shape or not np.all(np.isfinite(w)) or (w < 0).any():
             raise InputError("reweight needs finite non-negative weights, one per row")
+        check_weight_sum(w, "the (person) weights")
         reps = self.replicates
         if reps is not None and reps.weights is not None:
             ratio = np.divide(w, self.weights, out=np.zeros_like(w), where=self.weights > 0)
@@ -588,6 +596,8 @@ class Design:
             psu=S.reshape(self.n_psu, D * m),
             ssu=None if S2 is None else S2.reshape(n_ssu, D * m),
             gram=Gm,
+            n_pos=np.bincount(codes[w > 0], minlength=D).astype(float) if gram else None,
+            wsum=np.bincount(codes, weights=w, minlength=D) if gram else None,
         )
 
     def vcov_factored(self, sums: InfluenceSums, A) -> np.ndarray:
@@ -602,18 +612,42 @@ class Design:
             V = V + self._stage2_totals(_apply_coefficients(sums.ssu, A2))
         return V
 
-    def srs_variance_factored(self, sums: InfluenceSums, A) -> np.ndarray:
-        """:meth:`srs_variance` of ``z_i = B_i A[d_i]`` from the Gram matrices (no rows)."""
+    def srs_variance_factored(self, sums: InfluenceSums, A, *, within: bool = False,
+                              replace: bool = False) -> np.ndarray:
+        """:meth:`srs_variance` of ``z_i = B_i A[d_i]`` from the Gram matrices (no rows).
+
+        ``within=True``: an estimate whose coefficients lie in ONE domain gets the SRS
+        variance of its influence values among that domain's units, with the domain's
+        sample size and population (R survey's ``svyby(..., deff=TRUE)``: the statistic
+        on ``subset(design, domain)``); estimates spanning domains (the whole sample, a
+        relative line estimated on everyone, a decomposition) keep the whole sample's.
+        ``replace=True``: without the finite-population factor (R's ``deff="replace"``).
+        """
         if sums.gram is None:
             raise DesignError("these influence sums have no Gram matrices (built with gram=False)")
         A2 = sums.coefficients(A)
         A3 = A2.reshape(sums.n_domains, sums.m, -1)
         s1 = sums.psu.sum(axis=0) @ A2
         gram = sums.gram
+        Ae = A3
         if sums.total_first:  # row i has coefficients A[0] + A[d_i]: fold the whole sample's into the domains'
-            A3, gram = A3[1:] + A3[:1], gram[1:]
-        s2 = (A3 * np.matmul(gram, A3)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
-        return self._srs_from_moments(s1, s2)
+            Ae, gram = A3[1:] + A3[:1], gram[1:]
+        s2 = (Ae * np.matmul(gram, Ae)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
+        W, n = self.weights.sum(), float(np.count_nonzero(self.weights > 0))
+        if not within or sums.n_pos is None:
+            return srs_variance_from_moments(s1, s2, n, W, replace=replace)
+        dom = _single_domain(A3, sums.total_first)  # (K,) domain of every estimate, -1: several
+        one = np.flatnonzero(dom >= 0)
+        nk, Wk = np.full(s1.size, n), np.full(s1.size, W)
+        if one.size:
+            d = dom[one]
+            a = A3[d, :, one]  # (K1, m) coefficients of each estimate in its domain
+            T = sums.totals[d]  # (K1, m)
+            G = sums.gram[d]  # (K1, m, m)
+            s1[one] = np.einsum("km,km->k", T, a)
+            s2[one] = np.einsum("km,kmj,kj->k", a, G, a)
+            nk[one], Wk[one] = sums.n_pos[d], sums.wsum[d]
+        return srs_variance_from_moments(s1, s2, nk, Wk, replace=replace)
 
     def _vcov_linear(self, z: np.ndarray) -> np.ndarray:
         z2 = z.reshape(z.shape[0], -1)
@@ -725,23 +759,73 @@ class Design:
         return reps.scale * (d * reps.rscales[:, None]).T @ d
 
     # ------------------------------------------------------------------ helpers
-    def srs_variance(self, z) -> np.ndarray:
+    def srs_variance(self, z, codes=None, *, replace: bool = False) -> np.ndarray:
         """Variance under simple random sampling without replacement of the same size
-        (R survey's ``deff`` denominator): ``W sum w z^2 / (n - 1) (1 - n/W)``."""
+        (R survey's ``deff`` denominator): ``W sum w (z - zbar)^2 / (n - 1) (1 - n/W)``.
+
+        With domain ``codes`` (n,), an estimate whose influence values are non-zero in
+        ONE domain only uses that domain's units, ``n`` and ``W`` (R survey's
+        ``svyby(..., deff=TRUE)``); see :meth:`srs_variance_factored`. ``replace=True``
+        drops the finite-population factor (R's ``deff="replace"``).
+        """
         z = np.asarray(z, dtype=float).reshape(self.n, -1)
         w = self.weights
         s1 = np.einsum("i,ij->j", w, z)  # sum w z
         s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
-        return self._srs_from_moments(s1, s2)
+        W, n = w.sum(), float(np.count_nonzero(w > 0))
+        if codes is None:
+            return srs_variance_from_moments(s1, s2, n, W, replace=replace)
+        codes = np.asarray(codes, dtype=np.int64)
+        D = int(codes.max()) + 1 if codes.size else 1
+        pos = w > 0
+        nz = z[pos] != 0
+        cp = codes[pos][:, None]
+        lo = np.where(nz, cp, D).min(axis=0, initial=D)
+        hi = np.where(nz, cp, -1).max(axis=0, initial=-1)
+        one = np.flatnonzero((lo == hi) & (hi >= 0))
+        nk, Wk = np.full(s1.size, n), np.full(s1.size, W)
+        if one.size:
+            d = lo[one]
+            S1 = _group_sum(codes, z[:, one], D, w)  # (D, K1) per-domain moments
+            S2 = _group_sum(codes, z[:, one] ** 2, D, w)
+            s1[one], s2[one] = S1[d, np.arange(one.size)], S2[d, np.arange(one.size)]
+            nk[one] = np.bincount(codes[pos], minlength=D)[d]
+            Wk[one] = np.bincount(codes, weights=w, minlength=D)[d]
+        return srs_variance_from_moments(s1, s2, nk, Wk, replace=replace)
 
     def _srs_from_moments(self, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
-        """SRS variance from ``s1 = sum w z`` and ``s2 = sum w z^2`` (per column)."""
+        """SRS variance from ``s1 = sum w z`` and ``s2 = sum w z^2`` (per column), whole sample."""
         w = self.weights
-        n = np.count_nonzero(w > 0)
-        W = w.sum()
+        return srs_variance_from_moments(s1, s2, float(np.count_nonzero(w > 0)), w.sum())
+
+
+def srs_variance_from_moments(s1, s2, n, W, *, replace: bool = False) -> np.ndarray:
+    """R survey's SRS variance of an estimate from its influence values' moments.
+
+    ``s1 = sum w z``, ``s2 = sum w z^2`` over the units of the (domain) sample, ``n`` its
+    rows with positive weight and ``W`` its population (sum of weights), per estimate:
+    ``W sum w (z - zbar_w)^2 / (n - 1)`` times ``(1 - n/W)`` (without replacement, R's
+    ``deff=TRUE``) unless ``replace`` (R's ``deff="replace"``). For a mean (``z = (y -
+    ybar)/W``) this is ``svyvar(y) (W - n)/(W n)``, for a total (``z = y``)
+    ``svyvar(y) W^2 (W - n)/(W n)``, as in ``svymean``/``svytotal``.
+    """
+    s1, s2 = np.asarray(s1, dtype=float), np.asarray(s2, dtype=float)
+    n, W = np.asarray(n, dtype=float), np.asarray(W, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
         ss = np.maximum(s2 - s1 * s1 / W, 0.0)  # sum w (z - zbar_w)^2
-        v = W * ss / max(n - 1, 1)
-        return v * max(1 - n / W, 0.0)
+        v = W * ss / np.maximum(n - 1, 1)
+        return v if replace else v * np.maximum(1 - n / W, 0.0)
+
+
+def _single_domain(A3: np.ndarray, total_first: bool) -> np.ndarray:
+    """Domain of every estimate (column of ``A3`` (D, m, K)) whose coefficients lie in one
+    domain only, else -1 (several domains, or the whole sample when ``total_first``)."""
+    nz = (A3 != 0).any(axis=1)  # (D, K)
+    cnt = nz.sum(axis=0)
+    dom = np.where(cnt == 1, nz.argmax(axis=0), -1)
+    if total_first:
+        dom = np.where(dom == 0, -1, dom)  # domain 0 is the whole sample
+    return dom
 
 
 # ---------------------------------------------------------------------- ratio helper
@@ -773,7 +857,7 @@ def ratio_linearization(w: np.ndarray, num: np.ndarray, den: np.ndarray):
 
 def critical_value(level: float, df: float | None, dist: str = "t") -> float:
     """Two-sided critical value for a ``level`` interval (t with ``df`` or normal)."""
-    a = (1 + level) / 2
+    a = (1 + check_ci_level(level)) / 2
     if dist == "normal" or df is None or not np.isfinite(df) or df <= 0:
         return float(stats.norm.ppf(a))
     return float(stats.t.ppf(a, df))

@@ -72,7 +72,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .design import Design, _group_sum
+from .design import Design, _group_sum, srs_variance_from_moments
 from .exceptions import InputError
 from .poverty import _alphas, _g  # FGT contributions and alpha check: one convention with poverty
 from .results import EstimateTable, make_table
@@ -326,7 +326,8 @@ def _linear_partition(pdf: pd.DataFrame, ds: DaskSurvey, spec: _Linear, by, na_r
     D = len(dlab)
     M = _group_sum(dcodes, V, D, we)
     Q = np.stack([(V.T * (we * (dcodes == d))) @ V for d in range(D)]) if D else np.zeros((0, m, m))
-    mom = pd.DataFrame(np.hstack([M, Q.reshape(D, m * m)]), index=pd.Index(dlab, name="d"))
+    npos = np.bincount(dcodes[we > 0], minlength=D).astype(float)[:, None]  # sample size per domain
+    mom = pd.DataFrame(np.hstack([M, Q.reshape(D, m * m), npos]), index=pd.Index(dlab, name="d"))
     # strata of every psu row is already in the key; fpc per stratum (min, max)
     fpc = None
     if ds.fpc is not None:
@@ -446,7 +447,8 @@ def _linear_estimate(ds: DaskSurvey, spec: _Linear, by, na_rm: bool, extra_cols=
     # Gram matrix of the influence values: z_c = a_c' v within its domain
     mom = res["mom"].reindex(pd.Index(dlabels))
     M = mom.to_numpy()[:, :m]
-    Q = mom.to_numpy()[:, m:].reshape(D, m, m)
+    Q = mom.to_numpy()[:, m:m + m * m].reshape(D, m, m)
+    npos = mom.to_numpy()[:, m + m * m]  # rows with positive weight per domain; M[:, 0] its population
     A = np.zeros((D, K, m))
     for c in range(K):
         A[:, c, num[c]] += 1.0 / Yd[:, c]
@@ -458,27 +460,39 @@ def _linear_estimate(ds: DaskSurvey, spec: _Linear, by, na_rm: bool, extra_cols=
         sl = slice(d * K, (d + 1) * K)
         G[sl, sl] = A[d] @ Q[d] @ A[d].T
         s1[sl] = A[d] @ M[d]
-    return est, V, (G, s1), units, np.asarray(dlabels, dtype=object), K
+    return est, V, (G, s1, np.repeat(np.arange(D), K), npos, M[:, 0]), units, np.asarray(dlabels, dtype=object), K
 
 
-def _srs_diag(units: _Units, gram, C=None) -> np.ndarray:
+def _srs_diag(units: _Units, gram, C=None, replace: bool = False) -> np.ndarray:
     """R survey's deff denominator from the Gram matrix of influence values (as
-    :meth:`Design.srs_variance`)."""
-    G, s1 = gram
+    :meth:`Design.srs_variance`): an estimate within one domain uses the domain's sample
+    size and population (R's ``svyby(..., deff=TRUE)``), others the whole sample's.
+
+    ``gram = (G, s1)`` (whole sample) or ``(G, s1, domain of every column, n_d, W_d)``."""
+    G, s1 = gram[:2]
+    nk = np.full(s1.size, float(units.n_pos))
+    Wk = np.full(s1.size, float(units.sum_w))
+    if len(gram) == 5:
+        col_dom, nd, Wd = gram[2:]
+        dom = col_dom
+        if C is not None:  # a transformed estimate is within a domain if all its terms are
+            nzd = [np.unique(col_dom[np.flatnonzero(row)]) for row in C]
+            dom = np.array([u[0] if u.size == 1 else -1 for u in nzd], dtype=np.int64)
+        one = dom >= 0
+        nk = np.where(one, nd[np.maximum(dom, 0)], units.n_pos)
+        Wk = np.where(one, Wd[np.maximum(dom, 0)], units.sum_w)
     if C is not None:
         G, s1 = C @ G @ C.T, C @ s1
-    W, n = units.sum_w, units.n_pos
-    ss = np.maximum(np.diag(G) - s1 * s1 / W, 0.0)
-    return W * ss / max(n - 1, 1) * max(1 - n / W, 0.0)
+    return srs_variance_from_moments(s1, np.diag(G), nk, Wk, replace=replace)
 
 
 def _table(units, keys, est, V, gram, *, C=None, title, notes, ci_level=0.95, dist="t",
-           deff: bool = False) -> EstimateTable:
+           deff: bool | str = False) -> EstimateTable:
     if C is not None:
         est, V = C @ est, C @ V @ C.T
     extra = None
     if deff:  # design effects on request, as the in-memory estimators (R survey's default)
-        vs = _srs_diag(units, gram, C)
+        vs = _srs_diag(units, gram, C, replace=deff == "replace")
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = pd.DataFrame({"deff": np.diag(V) / vs})
     return make_table(keys, est, V, _DescribedDesign(units), level=ci_level, dist=dist, title=title,
@@ -499,7 +513,7 @@ def _as_list(v) -> list[str]:
 
 
 def mean(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t", deff: bool = False) -> EstimateTable:
+         dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """Weighted (Hajek) means with linearised SEs, as :func:`remitpov.estimation.mean`."""
     names = _as_list(variables)
     k = len(names)
@@ -513,7 +527,7 @@ def mean(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = Fals
 
 
 def total(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t", deff: bool = False) -> EstimateTable:
+          dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """Weighted totals with linearised SEs, as :func:`remitpov.estimation.total`."""
     names = _as_list(variables)
     k = len(names)
@@ -527,7 +541,7 @@ def total(ds: DaskSurvey, variables, by: str | None = None, *, na_rm: bool = Fal
 
 
 def ratio(ds: DaskSurvey, numerator: str, denominator: str, by: str | None = None, *, na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
+          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` with linearised SEs (R's ``svyratio``)."""
     spec = _Linear(values=lambda pdf, ok: np.column_stack([np.ones(len(pdf))] + [
         pd.to_numeric(pdf[c], errors="coerce").to_numpy(float) for c in (numerator, denominator)]),
@@ -611,7 +625,7 @@ def _poverty(ds, incomes: Mapping[str, str], line, alphas, by, *, strict, na_rm,
 
 def fgt(ds: DaskSurvey, income: str, line, alpha=(0, 1, 2), by: str | None = None, *, strict: bool = True,
         na_rm: bool = False, headcount_total: bool = True, concept: str | None = None, ci_level: float = 0.95,
-        dist: str = "t", deff: bool = False) -> EstimateTable:
+        dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """FGT indices with linearised SEs, as :func:`remitpov.poverty.fgt` (same keys and values).
 
     Parameters
@@ -633,7 +647,7 @@ def fgt(ds: DaskSurvey, income: str, line, alpha=(0, 1, 2), by: str | None = Non
 
 def compare(ds: DaskSurvey, incomes: Mapping[str, str], line, alpha=(0, 1, 2), by: str | None = None, *,
             strict: bool = True, na_rm: bool = False, headcount_total: bool = False, label: str | None = None,
-            ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
+            ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """FGT under two income concepts and their difference, as :func:`remitpov.poverty.compare`.
 
     ``incomes = {"with": "income", "without": "income_norem"}`` (column names; build a
@@ -873,7 +887,8 @@ def gini(ds: DaskSurvey, income: str, by: str | None = None, *, na_rm: bool = Fa
     zz = (al**2 * Sm[:, 4] + be**2 * Sm[:, 0] + ga**2 * Sm[:, 6] + 2 * al * be * Sm[:, 2]
           + 2 * al * ga * Sm[:, 5] + 2 * be * ga * Sm[:, 1])
     z1 = al * Sm[:, 2] + be * Sm[:, 0] + ga * Sm[:, 1]
-    vs = _srs_diag(units, (np.diag(zz), z1))
+    # every estimate is within its domain: the domain's sample size and population (R's svyby)
+    vs = _srs_diag(units, (np.diag(zz), z1, np.arange(D), tot[:, :, 2].sum(0).astype(float), np.asarray(N, float)))
     keys = pd.DataFrame([{"measure": "gini", "variable": income, _byname(by): d} for d in _dlabels(dlabels, by)])
     return make_table(keys, est, V, _DescribedDesign(units), level=ci_level, dist=dist, title="Gini coefficient",
                       notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant",

@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .core.validate import checked, numeric_column
 from .design import Design, ratio_linearization
 from .exceptions import InputError, describe_rows
 from .results import EstimateTable, make_table
@@ -30,18 +31,21 @@ def _resolve_design(obj, level: str) -> tuple[Design, "object | None"]:
     from .survey import Survey
 
     if isinstance(obj, Survey):
-        return obj.design(level), obj
-    if isinstance(obj, Design):
-        return obj, None
-    raise InputError(f"expected a Survey or Design, got {type(obj).__name__}")
-
-
-def _values(survey, x, name: str) -> np.ndarray:
-    if survey is not None:
-        a = survey.column(x)
+        design, survey = obj.design(level), obj
+    elif isinstance(obj, Design):
+        design, survey = obj, None
     else:
-        a = np.asarray(x)
-    return np.asarray(pd.to_numeric(pd.Series(a), errors="coerce"), dtype=float)
+        raise InputError(f"expected a Survey or Design, got {type(obj).__name__}")
+    if design.n == 0 or not (design.weights > 0).any():
+        raise InputError(f"the survey has {'no rows' if design.n == 0 else 'no row with a positive weight'}: "
+                         "nothing to estimate (a header-only or empty file?); check the file and the loader's "
+                         "report")
+    return design, survey
+
+
+def _values(survey, x, name: str, coerce: bool = False) -> np.ndarray:
+    a = survey.column(x) if survey is not None else np.asarray(x)
+    return numeric_column(a, name, None if survey is None else survey.id_values, coerce=coerce)
 
 
 def _by(survey, by, n: int):
@@ -130,7 +134,8 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
         V = design.vcov_factored(sums, A)
         if deff:
             with np.errstate(divide="ignore", invalid="ignore"):
-                extra = pd.DataFrame({"deff": np.diag(V) / design.srs_variance_factored(sums, A)})
+                vs = design.srs_variance_factored(sums, A, within=True, replace=deff == "replace")
+                extra = pd.DataFrame({"deff": np.diag(V) / vs})
     else:
         PS = sums.psu.reshape(design.n_psu, D, m)
         num = PS[:, :, :k].reshape(design.n_psu, D * k)
@@ -161,7 +166,7 @@ def _prep(obj, variables, level, by, na_rm):
     design, survey = _resolve_design(obj, level)
     names = [variables] if isinstance(variables, str) or np.ndim(variables) == 1 and not isinstance(variables, (list, tuple)) else list(variables)
     labels = [v if isinstance(v, str) else f"x{i}" for i, v in enumerate(names)]
-    Y = np.column_stack([_values(survey, v, l) for v, l in zip(names, labels)])
+    Y = np.column_stack([_values(survey, v, l, coerce=na_rm == "coerce") for v, l in zip(names, labels)])
     ok = _na(Y, labels, na_rm, survey)
     if not ok.all():
         design = design.domain(ok)
@@ -174,8 +179,9 @@ def _keys(labels, dlabels, byname, measure):
     return pd.DataFrame([{"measure": measure, "variable": l, byname: d} for d in dlabels for l in labels])
 
 
+@checked
 def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t", deff: bool = False) -> EstimateTable:
+         dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """Weighted (Hajek) mean ``sum w y / sum w`` of one or more variables, with design SEs.
 
     Parameters
@@ -190,10 +196,14 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         Treat missing values as outside the domain instead of raising.
     ci_level, dist : float, {"t", "normal"}
         Confidence level and distribution (t with the design degrees of freedom by default).
-    deff : bool, default False
-        Add design effects (column ``deff``: the design variance over the variance under
-        simple random sampling without replacement of the same size, R survey's
-        ``deff=TRUE``); off by default, as in R survey, since they need a second-moment pass.
+    deff : {False, True, "replace"}, default False
+        Add design effects (column ``deff``): the design variance over the variance under
+        simple random sampling of the same size -- without replacement (``True``, R
+        survey's ``deff=TRUE``) or with replacement (``"replace"``, R's
+        ``deff="replace"``). A domain's SRS variance uses the domain's own units, sample
+        size and population, as R's ``svyby(..., deff=TRUE)`` (which evaluates the
+        statistic on ``subset(design, domain)``). Off by default, as in R survey, since
+        they need a second-moment pass.
     """
     if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
@@ -204,9 +214,10 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
                            level=ci_level, deff=deff, dist=dist, title="Mean")
 
 
+@checked
 def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t", deff: bool = False) -> EstimateTable:
-    """Weighted total ``sum w y`` with design SEs (domains as zero weights)."""
+          dist: str = "t", deff: bool | str = False) -> EstimateTable:
+    """Weighted total ``sum w y`` with design SEs (domains as zero weights); ``deff`` as :func:`mean`."""
     if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
         return _rd.from_memory_call("total", total, obj, (variables, by), dict(
@@ -216,9 +227,11 @@ def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False
                            dist=dist, title="Total")
 
 
+@checked
 def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t", deff: bool = False) -> EstimateTable:
-    """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs."""
+          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
+    """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs; ``deff`` as :func:`mean`
+    (the SRS variance of the ratio's influence values, as R's ``svyratio(..., deff=)``)."""
     if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
         return _rd.from_memory_call("ratio", ratio, obj, (numerator, denominator, by), dict(

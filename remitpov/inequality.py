@@ -67,15 +67,17 @@ Negative incomes
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .core.validate import checked
 from .design import Design, critical_value
 from .estimation import _by, _resolve_design, _values
-from .exceptions import InputError, describe_rows
+from .exceptions import DataWarning, InputError, describe_rows
 from .results import EstimateTable, make_table
 
 QUANTILE_RULES = ("hf7", "math", "hf1", "school", "hf2", "laeken")
@@ -106,10 +108,11 @@ def _prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tup
     """Resolve design, income (and extra columns), NaN policy and domains."""
     design, survey = _resolve_design(obj, level)
     label = income if isinstance(income, str) else "income"
-    y = _values(survey, income, label)
+    co = na_rm == "coerce"
+    y = _values(survey, income, label, coerce=co)
     if y.shape[0] != design.n:
         raise InputError(f"income has {y.shape[0]} rows, the design {design.n}")
-    cols = [y] + [_values(survey, e, e if isinstance(e, str) else "x") for e in extra]
+    cols = [y] + [_values(survey, e, e if isinstance(e, str) else "x", coerce=co) for e in extra]
     names = [label] + [e if isinstance(e, str) else f"x{i}" for i, e in enumerate(extra)]
     miss = np.zeros(design.n, dtype=bool)
     for c in cols:
@@ -169,7 +172,7 @@ def _finish(p: _Prep, keys, est, z, *, replicate: Callable | None = None, totals
         zz = np.asarray(z, dtype=float).reshape(design.n, -1)
         if not np.isfinite(zz).all():
             zz = np.nan_to_num(zz)
-        vs = design.srs_variance(zz)
+        vs = design.srs_variance(zz, p.codes)  # a domain's estimates: SRS within the domain (R's svyby)
         with np.errstate(divide="ignore", invalid="ignore"):
             extra["deff"] = np.diag(V) / vs
     if n_obs is not None:
@@ -509,6 +512,7 @@ def _silverman(x: np.ndarray, w: np.ndarray) -> float:
     return float(0.9 * s * pos.sum() ** (-0.2))
 
 
+@checked
 def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", rule: str = "hf7",
              se_method: str = "woodruff", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
              bandwidth: float | None = None) -> EstimateTable:
@@ -632,6 +636,7 @@ def _gini_replicate(rks: Sequence[_Ranked], y: np.ndarray):
     return rep
 
 
+@checked
 def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
          dist: str = "t") -> EstimateTable:
     """Weighted Gini coefficient (0--1 scale) with a linearised standard error.
@@ -740,6 +745,7 @@ def _require_income(p: _Prep, masks, positive: bool, what: str):
         )
 
 
+@checked
 def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, level: str = "person",
                         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
     """Generalised entropy indices ``GE(epsilon)`` with linearised SEs.
@@ -797,6 +803,7 @@ def mld(survey, income, by=None, **kwargs) -> EstimateTable:
     return generalized_entropy(survey, income, (0.0,), by, **kwargs)
 
 
+@checked
 def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "person", na_rm: bool = False,
              ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
     """Atkinson indices ``A(e) = 1 - M_e / mu`` with linearised SEs.
@@ -940,6 +947,7 @@ def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) 
                  n_obs=np.repeat(masks.sum(0), len(est) // D))
 
 
+@checked
 def income_shares(survey, income, groups=5, by=None, *, level: str = "person", na_rm: bool = False,
                   ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
     """Income shares of population quantile groups (quintiles by default) with SEs.
@@ -973,6 +981,7 @@ def _shares_part(p: _Prep, groups=5) -> _Part:
                               notes=["shares of population quantile groups (fractional cut at the boundaries)"])
 
 
+@checked
 def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
           dist: str = "t") -> EstimateTable:
     """Palma ratio: income share of the richest 10 % over that of the poorest 40 %.
@@ -994,6 +1003,7 @@ def _palma_part(p: _Prep) -> _Part:
                               notes=["top 10 % share / bottom 40 % share"])
 
 
+@checked
 def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: float = 0.8,
                          definition: str = "laeken", level: str = "person", na_rm: bool = False,
                          ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
@@ -1066,6 +1076,7 @@ def _points(points) -> np.ndarray:
     return P
 
 
+@checked
 def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se: bool = True,
            level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> pd.DataFrame:
     """Lorenz curve (or generalised Lorenz curve) ordinates as a tidy frame.
@@ -1125,6 +1136,7 @@ def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se:
     return out
 
 
+@checked
 def concentration_curve(survey, income, rank_by, points=20, by=None, *, se: bool = True, level: str = "person",
                         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
                         bandwidth: float | None = None) -> pd.DataFrame:
@@ -1247,6 +1259,7 @@ class GiniDecomposition:
         return self.summary()
 
 
+@checked
 def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=None, *, level: str = "person",
                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
                        residual_tol: float = 1e-9) -> GiniDecomposition:
@@ -1311,6 +1324,7 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
     Z = np.zeros((p.design.n, D * per))
     rk_d = [rk.restrict(masks[:, d]) for d in range(D)]
     rks_d = [[rv.restrict(masks[:, d]) for rv in rks] for d in range(D)]
+    zero: list[str] = []  # (source, domain) pairs where the source is zero for every unit
     for d in range(D):
         wd = w * masks[:, d]
         T = wd @ y
@@ -1322,6 +1336,8 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
         with np.errstate(divide="ignore", invalid="ignore"):
             for k, (v, rv) in enumerate(zip(Yk, rks_d[d])):
                 Tk = wd @ v
+                if not (wd * v != 0).any():  # the source is zero for everyone in the domain
+                    zero.append(f"{names[k]!r} ({p.byname}={p.dlabels[d]!r})")
                 S = Tk / T
                 zS = (v - S * y) / T
                 Gk, zGk = _concentration_if(rv, v, v, w)
@@ -1353,6 +1369,12 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
                 out.append(np.column_stack(cols_))
         return np.hstack(out)
 
+    if zero:
+        msg = (f"gini_decomposition: source {', '.join(zero[:5])}{' ...' if len(zero) > 5 else ''} is zero for every "
+               "unit: its share, contribution and marginal effect are 0 but its Gini and Gini correlation are "
+               "undefined (NaN, with NaN SEs); drop the source or the domain to avoid them")
+        warnings.warn(msg, DataWarning, stacklevel=3)
+        notes.append(msg)
     rows = []
     for dl in p.dlabels:
         rows.append({"measure": "gini", "source": "total", p.byname: dl})
@@ -1468,6 +1490,7 @@ def _joint(p: _Prep, parts: Sequence[_Part], names: Sequence[str], diff_labels: 
     return keys, est, Z, rep, n_obs
 
 
+@checked
 def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gini", by=None, *,
                        level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
                        label: str | None = None, progress: Callable | None = None, **options) -> EstimateTable:

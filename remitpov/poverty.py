@@ -55,6 +55,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .core.validate import check_alphas, checked, numeric_column
 from .design import Design, as_index_codes
 from .estimation import _resolve_design
 from .exceptions import InputError, RemitpovWarning, describe_rows
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 QUANTILE_RULES = ("laeken", "inverse_cdf")
+#: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
+POVERTY_MEASURES = ("fgt", "watts")
 
 def _is_dask(obj) -> bool:
     """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
@@ -266,17 +269,14 @@ class _Line:
         return np.asarray(self.rel.value(self.v, W), dtype=float)[None, :]
 
 
-def _array(survey, x, what: str) -> np.ndarray:
+def _array(survey, x, what: str, coerce: bool = False) -> np.ndarray:
     if survey is not None:
         a = survey.column(x)
     else:
         if isinstance(x, str):
             raise InputError(f"{what} {x!r} is a column name but a Design has no data: pass an array")
         a = np.asarray(x)
-    a = np.asarray(a)
-    if a.dtype.kind in "fiub":  # already numeric: no pandas round trip (pd.Series copies the column)
-        return a.ravel().astype(float, copy=False)
-    return np.asarray(pd.to_numeric(pd.Series(a.ravel()), errors="coerce"), dtype=float)
+    return numeric_column(a, _label(x, what), None if survey is None else survey.id_values, coerce=coerce)
 
 
 def _label(x, default: str) -> str:
@@ -393,7 +393,7 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
     names = list(incomes)
     Y = np.empty((n, len(names)), order="F")  # column-major: every use reads one concept's column
     for j, k in enumerate(names):
-        col = _array(survey, incomes[k], "income")
+        col = _array(survey, incomes[k], "income", coerce=na_rm == "coerce")
         if col.shape[0] != n:
             raise InputError(f"income has {col.shape[0]} rows, the design {n}")
         Y[:, j] = col
@@ -439,6 +439,8 @@ class _Core:
     dkeys: pd.DataFrame
     names: list
     notes: tuple
+    deff: bool | str = True  # True / "replace": R's deff=TRUE / deff="replace" (see design.srs_variance)
+    srs: Callable | None = None  # SRS variances of the columns of A (default: from the factored sums)
 
 
 def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, ci_level, dist,
@@ -632,7 +634,7 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             rows.append({"measure": c.measure, "concept": c.concept, "line": L[c.ci, c.li].label, **dk})
     keys = pd.DataFrame(rows)
     return _Core(design, keys, est, sums, A.reshape(D * m, D * K), (rep_totals, f_totals), f_replicate, any_rel,
-                 np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes))
+                 np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes), deff)
 
 
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -719,7 +721,8 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         V[:, empty_all] = np.nan
     extra = None
     if design.replicates is None and core.sums.gram is not None:  # deff=False: no Gram matrices
-        vs = design.srs_variance_factored(core.sums, A)
+        vs = (core.srs(A) if core.srs is not None else
+              design.srs_variance_factored(core.sums, A, within=True, replace=core.deff == "replace"))
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = pd.DataFrame({"deff": np.diag(V) / vs})
     return make_table(keys, est_all, V, design, level=level, dist=dist, title=title,
@@ -727,11 +730,7 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
 
 
 def _alphas(alpha) -> tuple:
-    a = (alpha,) if np.ndim(alpha) == 0 else tuple(alpha)
-    for x in a:
-        if not (np.isfinite(x) and x >= 0):
-            raise InputError(f"FGT alpha must be >= 0, got {x}")
-    return tuple(float(x) for x in a)
+    return check_alphas(alpha)
 
 
 def _incomes(income, concept=None) -> dict:
@@ -741,9 +740,10 @@ def _incomes(income, concept=None) -> dict:
 
 
 # ====================================================================== public API
+@checked
 def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,
         ci_level: float = 0.95, dist: str = "t", na_rm: bool = False, headcount_total: bool = True,
-        concept: str | None = None, total: bool | str = False, deff: bool = False) -> EstimateTable:
+        concept: str | None = None, total: bool | str = False, deff: bool | str = False) -> EstimateTable:
     """Foster--Greer--Thorbecke poverty indices with design-based standard errors.
 
     ``P_a = sum w 1[y < z] ((z - y)/z)^a / sum w`` for every ``a`` in ``alpha`` (P0
@@ -783,10 +783,15 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
         sums of the PSU x domain totals), so it costs nothing extra, equals a separate
         call without ``by`` (up to floating-point summation order) and shares the joint
         vcov with the domains (contrasts domain minus total work). Ignored without ``by``.
-    deff : bool, default False
-        Add design effects (column ``deff``, linearised designs). Off by default, as in R
-        survey: they need the per-domain second moments of the influence values (Gram
-        matrices of the basis, ~40 % of the time of a with/without table at 10^6 rows).
+    deff : {False, True, "replace"}, default False
+        Add design effects (column ``deff``, linearised designs): the design variance over
+        the variance under simple random sampling without (``True``, R's ``deff=TRUE``) or
+        with replacement (``"replace"``). A domain's SRS variance uses the domain's own
+        units, sample size and population (R's ``svyby(..., deff=TRUE)``); estimates that
+        also depend on other units (a relative line estimated on the whole sample) use
+        the whole sample's. Off by default, as in R survey: they need the per-domain
+        second moments of the influence values (Gram matrices of the basis, ~40 % of the
+        time of a with/without table at 10^6 rows).
 
     Returns
     -------
@@ -805,9 +810,10 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
                           title="FGT poverty indices", total=total, deff=deff)
 
 
+@checked
 def watts(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
           dist: str = "t", na_rm: bool = False, concept: str | None = None, total: bool | str = False,
-          deff: bool = False) -> EstimateTable:
+          deff: bool | str = False) -> EstimateTable:
     """Watts index ``W = sum w 1[y < z] log(z / y) / sum w`` with design SEs.
 
     A ratio mean like FGT (influence ``(g_i - W)/N``); with a relative line the
@@ -820,10 +826,11 @@ def watts(survey, income, line, by=None, *, level: str = "person", strict: bool 
                           total=total, deff=deff)
 
 
+@checked
 def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
             na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
-            total: bool | str = False, deff: bool = False, **options) -> EstimateTable:
+            total: bool | str = False, deff: bool | str = False, **options) -> EstimateTable:
     """Poverty (or inequality) under two income concepts on the same sample, and their difference.
 
     Parameters
@@ -891,10 +898,14 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
         return compare_inequality(survey, incomes, measure, by, level=level, na_rm=na_rm, ci_level=ci_level,
                                   dist=dist, label=label, **options)
+    if measure not in POVERTY_MEASURES:
+        raise InputError(f"compare(measure={measure!r}): unknown measure; valid measures are "
+                         f"{', '.join(map(repr, POVERTY_MEASURES + INEQUALITY_MEASURES))} "
+                         "(sen and sst have their own functions)")
     if options:
         raise InputError(f"compare(measure={measure!r}) got unknown argument(s) {sorted(options)}")
     if line is None:
-        raise InputError("compare needs a poverty line")
+        raise InputError(f"compare(measure={measure!r}) needs a poverty line (line=...)")
     alpha = (0, 1, 2) if alpha is None else alpha
     strict = True if strict is None else strict
     headcount_total = False if headcount_total is None else headcount_total
@@ -902,11 +913,8 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
     lab = label or f"{names[0]} - {names[1]}"
     if measure == "fgt":
         al = _alphas(alpha)
-    elif measure == "watts":
+    else:  # "watts"
         al, headcount_total = ("watts",), False
-    else:
-        raise InputError(f"measure={measure!r}: use 'fgt', 'watts' or an inequality measure {INEQUALITY_MEASURES} "
-                         "(sen/sst have their own functions)")
     return _poverty_table(survey, dict(incomes), line, al, by, level=level, strict=strict, ci_level=ci_level,
                           dist=dist, na_rm=na_rm, headcount_total=headcount_total, contrast=lab,
                           title=f"Poverty: {names[0]} vs {names[1]}",
@@ -921,6 +929,7 @@ def _single_line(line):
     return line
 
 
+@checked
 def decompose(survey, income, line, by, alpha=(0, 1, 2), *, level: str = "person", strict: bool = True,
               ci_level: float = 0.95, dist: str = "t", na_rm: bool = False) -> EstimateTable:
     """Subgroup decomposition of FGT indices (additive decomposability).
@@ -1009,6 +1018,7 @@ class StaticIdentity:
         return self.summary()
 
 
+@checked
 def static_identity(survey, with_, without, line, recipient, alpha=(0, 1, 2), *, level: str = "person",
                     strict: bool = True, ci_level: float = 0.95, dist: str = "t", na_rm: bool = False
                     ) -> StaticIdentity:
@@ -1068,6 +1078,7 @@ def static_identity(survey, with_, without, line, recipient, alpha=(0, 1, 2), *,
 
 
 # ====================================================================== curves
+@checked
 def poverty_curve(survey, incomes, lines, alpha: int = 0, by=None, *, level: str = "person", strict: bool = True,
                   na_rm: bool = False, ci_level: float = 0.95, dist: str = "t", difference: bool = False,
                   max_cells: int = 20_000_000) -> pd.DataFrame:
@@ -1299,7 +1310,8 @@ def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist,
             for d in range(D) for m in (kind, "fgt0", "fgt1", gname)]
     sums = design.influence_sums(Z, gram=design.replicates is None)  # Z as the basis, one "domain"
     core = _Core(design, pd.DataFrame(rows), est, sums, np.eye(D * K), ((None, None), None), f_replicate, True,
-                 np.repeat(empty, K), [], dkeys, names, _notes(strict, {(0, 0): ln}, ()))
+                 np.repeat(empty, K), [], dkeys, names, _notes(strict, {(0, 0): ln}, ()),
+                 srs=lambda A: design.srs_variance(Z @ A, codes))  # Z holds every domain: row path
     note = ("Sen index = P1 (1 + Gini of the poverty gap ratios among the poor) = H [I + (1 - I) G_p]"
             if kind == "sen" else
             "Sen-Shorrocks-Thon = P0 x (mean gap ratio of the poor) x (1 + Gini of gap ratios over everyone)"
@@ -1308,6 +1320,7 @@ def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist,
                    title="Sen index" if kind == "sen" else "Sen-Shorrocks-Thon index", extra_notes=(note,))
 
 
+@checked
 def sen(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
         dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
     """Sen (1976) poverty index with design-based SEs (large-sample form).
@@ -1326,6 +1339,7 @@ def sen(survey, income, line, by=None, *, level: str = "person", strict: bool = 
                       na_rm=na_rm, concept=concept)
 
 
+@checked
 def sst(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
         dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
     """Sen--Shorrocks--Thon index ``SST = P0 x I x (1 + G_x) = P1 (1 + G_x)``.

@@ -1,0 +1,145 @@
+"""Input checks shared by every estimator, applied at the API boundary.
+
+One rule per input, stated once:
+
+* ``ci_level`` -- a number strictly between 0 and 1.
+* ``dist`` -- ``"t"`` (design degrees of freedom) or ``"normal"``.
+* ``na_rm`` -- ``False`` (missing values raise), ``True`` (rows with a missing value are
+  outside every domain: zero weight, design kept) or ``"coerce"`` (as ``True``, and text
+  cells in a numeric column are counted as missing with a :class:`DataWarning`; without
+  it text cells raise :class:`InputError` listing the values and rows).
+* ``alpha`` (FGT) -- non-negative finite numbers.
+* weights -- finite, non-negative, and small enough that the products the estimators form
+  (``N^2``, ``N x sum w y``) stay finite in double precision.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataWarning, InputError, describe_rows
+
+DISTS = ("t", "normal")
+#: largest total weight accepted: its square (and N x total income) must stay finite
+MAX_WEIGHT_SUM = 1e150
+
+
+def check_ci_level(ci_level) -> float:
+    """``ci_level`` as a float in (0, 1), else :class:`InputError`."""
+    try:
+        v = float(ci_level)
+    except (TypeError, ValueError):
+        v = np.nan
+    if isinstance(ci_level, (bool, np.bool_)) or not 0 < v < 1:
+        raise InputError(f"ci_level={ci_level!r}: the confidence level must be a number strictly between 0 and 1 "
+                         "(e.g. 0.95)")
+    return v
+
+
+def check_dist(dist) -> str:
+    if dist not in DISTS:
+        raise InputError(f"dist={dist!r}: use 't' (design degrees of freedom) or 'normal'")
+    return dist
+
+
+def check_na_rm(na_rm) -> bool | str:
+    if isinstance(na_rm, (bool, np.bool_)):
+        return bool(na_rm)
+    if isinstance(na_rm, str) and na_rm == "coerce":
+        return na_rm
+    raise InputError(f"na_rm={na_rm!r}: use False (missing values raise), True (rows with a missing value "
+                     "are outside every domain) or 'coerce' (text cells in numeric columns count as missing too)")
+
+
+def check_deff(deff) -> bool | str:
+    """``deff``: False, True (R's ``deff=TRUE``: SRS without replacement within the domain) or
+    ``"replace"`` (R's ``deff="replace"``: SRS with replacement)."""
+    if isinstance(deff, (bool, np.bool_)):
+        return bool(deff)
+    if isinstance(deff, str) and deff == "replace":
+        return deff
+    raise InputError(f"deff={deff!r}: use False, True (SRS without replacement, within the domain, as R's "
+                     "svyby(deff=TRUE)) or 'replace' (SRS with replacement, R's deff='replace')")
+
+
+def check_alphas(alpha) -> tuple[float, ...]:
+    """FGT parameters: one number or a sequence of numbers, each finite and >= 0."""
+    if alpha is None or isinstance(alpha, (str, bytes)):
+        items = [alpha]
+    else:
+        items = [alpha] if np.ndim(alpha) == 0 else list(np.asarray(alpha, dtype=object).ravel())
+    if not items:
+        raise InputError("alpha is empty: give one or more FGT parameters, e.g. alpha=(0, 1, 2)")
+    out = []
+    for x in items:
+        ok = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+        if not ok or not (np.isfinite(x) and x >= 0):
+            raise InputError(f"FGT alpha must be >= 0, got {x!r}: give non-negative numbers, e.g. alpha=(0, 1, 2) "
+                             "(0 headcount, 1 poverty gap, 2 severity); the Watts index is rp.watts")
+        out.append(float(x))
+    return tuple(out)
+
+
+def check_weight_sum(w: np.ndarray, what: str = "weights") -> None:
+    """Refuse weights whose total overflows the estimators' products (``N^2``, ``N T``)."""
+    total = float(np.sum(w, dtype=np.float64)) if np.size(w) else 0.0
+    if not np.isfinite(total) or total > MAX_WEIGHT_SUM:
+        raise InputError(
+            f"{what} sum to {total:.3g}: products such as N^2 and N x total income would overflow double "
+            f"precision (limit {MAX_WEIGHT_SUM:.0e}) and give wrong standard errors; rescale the weights (e.g. "
+            "divide them by their mean: means, ratios, poverty and inequality indices and their SEs do not "
+            "depend on the scale)")
+
+
+def numeric_column(values, name: str, ids=None, *, coerce: bool = False) -> np.ndarray:
+    """A column as float64; text cells raise :class:`InputError` unless ``coerce``.
+
+    Missing cells (NaN, None, pd.NA) stay missing (the ``na_rm`` rule decides). A cell
+    that is present but not a number (``"n/a"``, ``"1,873.50"``) is an error listing the
+    distinct values and rows; with ``coerce=True`` it becomes missing and a
+    :class:`~remitpov.exceptions.DataWarning` counts them.
+    """
+    a = np.asarray(values)
+    if a.dtype.kind in "fiub":  # already numeric: no pandas round trip
+        return a.ravel().astype(float, copy=False)
+    s = pd.Series(a.ravel())
+    num = pd.to_numeric(s, errors="coerce")
+    text = (num.isna() & s.notna()).to_numpy()
+    if text.any():
+        vals = pd.unique(s[text].astype(str))
+        shown = ", ".join(repr(v) for v in vals[:5]) + (", ..." if len(vals) > 5 else "")
+        where = describe_rows(text, ids)
+        if not coerce:
+            raise InputError(
+                f"{name!r} has text in a numeric column: {int(text.sum())} cell(s) with values {shown} in {where}; "
+                "clean the column (e.g. remove thousands separators: pd.to_numeric(col.str.replace(',', ''))) or "
+                "pass na_rm='coerce' to count those cells as missing")
+        warnings.warn(f"{name!r}: {int(text.sum())} text cell(s) ({shown}) in {where} counted as missing "
+                      "(na_rm='coerce') and left out of every domain", DataWarning, stacklevel=4)
+    return num.to_numpy(dtype=float, na_value=np.nan)
+
+
+def checked(fn: Callable) -> Callable:
+    """Validate the common estimator arguments (``ci_level``, ``dist``, ``na_rm``, ``deff``) on entry.
+
+    Applied to every public estimator, so a bad value fails before any computation with
+    an :class:`InputError` that names it (never a NaN interval or a numpy TypeError).
+    """
+    sig = inspect.signature(fn)
+    checks = {"ci_level": check_ci_level, "dist": check_dist, "na_rm": check_na_rm, "deff": check_deff}
+    names = [n for n in checks if n in sig.parameters]  # defaults are valid: only given values are checked
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind_partial(*args, **kwargs).arguments
+        for n in names:
+            if n in bound:
+                checks[n](bound[n])
+        return fn(*args, **kwargs)
+
+    return wrapper
