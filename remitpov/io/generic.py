@@ -37,7 +37,7 @@ __all__ = ["read_table", "read_survey", "require_columns", "check_income", "chec
 
 #: Keys accepted in a :func:`read_survey` spec.
 ROLE_KEYS = ("weight", "strata", "psu", "fpc", "ssu", "fpc2", "unit", "size", "ids", "income", "remittances",
-             "area", "sources", "metadata", "roles", "nest", "lonely_psu", "area_codes")
+             "area", "sources", "metadata", "roles", "nest", "lonely_psu", "area_codes", "fractional_size")
 
 #: Policies for negative / missing incomes and remittances above income.
 INCOME_POLICIES = ("error", "zero", "keep")
@@ -564,12 +564,13 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         * ``weight`` (required): expansion factor of a row;
         * ``strata``, ``psu``, ``fpc``, ``ssu``, ``fpc2``: design columns;
           ``nest`` (bool): PSU codes repeat across strata; ``lonely_psu``: policy;
-        * ``unit``: ``"household"`` (default) or ``"person"``; ``size``: household size column;
+        * ``unit``: ``"household"`` (default) or ``"person"``; ``size``: household size column
+          (whole numbers unless ``fractional_size = true``, which the load report records);
         * ``ids``: identifier column or list of columns (must be unique);
         * ``income``, ``remittances``, ``area``: columns;
           ``area_codes``: mapping of raw area codes to labels (e.g. ``{1 = "urban", 2 = "rural"}``);
         * ``sources``: table ``name -> column`` of income sources;
-        * ``roles``: table of further named columns;
+        * ``roles``: table of further named columns (names from :class:`remitpov.survey.Role`);
         * ``metadata``: table with ``name``, ``country``, ``year``, ``currency``,
           ``income_period`` (``"month"``, ``"quarter"`` or ``"year"``), ``notes``.
 
@@ -700,4 +701,4 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     return Survey(df, weight=spec["weight"], strata=spec.get("strata"), psu=spec.get("psu"), fpc=spec.get("fpc"),
                   ssu=spec.get("ssu"), fpc2=spec.get("fpc2"), unit=unit, size=spec.get("size"), ids=tuple(ids),
                   roles=roles, sources=sources, metadata=meta, report=report, nest=bool(spec.get("nest", False)),
-                  lonely_psu=spec.get("lonely_psu", "error"))
+                  lonely_psu=spec.get("lonely_psu", "error"), fractional_size=bool(spec.get("fractional_size", False)))
