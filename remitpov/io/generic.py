@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import struct
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -32,7 +33,7 @@ import pandas as pd
 from ..exceptions import InputError, SpecError, describe_rows
 from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids, text_cells, text_values
 
-__all__ = ["read_table", "read_survey", "require_columns", "check_income", "check_duplicate_rows",
+__all__ = ["read_table", "read_survey", "read_table_survey", "require_columns", "check_income", "check_duplicate_rows",
            "numeric_column", "ROLE_KEYS", "INCOME_POLICIES", "DUPLICATE_POLICIES", "ids_of"]
 
 #: Keys accepted in a :func:`read_survey` spec.
@@ -548,7 +549,7 @@ def _load_spec(spec) -> dict:
 
 def read_survey(source, spec, *, negative_income: str = "error", missing_income: str = "error",
                 remittances_exceed: str = "error", coerce_text: bool = False, duplicates: str = "error",
-                **read_kwargs) -> Survey:
+                columns=None, **read_kwargs) -> Survey:
     """Build a :class:`~remitpov.survey.Survey` from any table plus a role mapping.
 
     This is how a user brings a new country's survey.
@@ -600,6 +601,9 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         missing with a load-report entry (see :func:`check_income`).
     duplicates : {"error", "drop", "keep"}
         Rows that are exact copies of another row (see :func:`check_duplicate_rows`).
+    columns : sequence of str, optional
+        Keep only these columns (each must exist; exact duplicate rows are judged on all
+        columns as read, before this selection).
     **read_kwargs
         Passed to :func:`read_table`.
 
@@ -657,7 +661,11 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     if bad_types:
         raise InputError(f"spec key(s) {bad_types} must name a column (a string)")
     require_columns(df, cols, "read_survey spec")
+    # exact copies are judged on the rows as read (a subset of columns can repeat legitimately)
     df, report = check_duplicate_rows(df, report, ids=ids, weight=spec["weight"], duplicates=duplicates)
+    if columns is not None:
+        require_columns(df, {f"columns[{i}]": c for i, c in enumerate(columns)}, "read_survey columns")
+        df = df[list(columns)]
     report = report_duplicates(df, ids, report)
 
     if spec.get("area_codes") is not None and "area" in roles:
@@ -702,3 +710,49 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
                   ssu=spec.get("ssu"), fpc2=spec.get("fpc2"), unit=unit, size=spec.get("size"), ids=tuple(ids),
                   roles=roles, sources=sources, metadata=meta, report=report, nest=bool(spec.get("nest", False)),
                   lonely_psu=spec.get("lonely_psu", "error"), fractional_size=bool(spec.get("fractional_size", False)))
+
+
+def read_table_survey(path, *, weight: str, unit: str = "household", strata: str | None = None,
+                      psu: str | None = None, fpc: str | None = None, size: str | None = None, ids=(),
+                      roles: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None,
+                      name: str | None = None, nest: bool = False, lonely_psu: str = "error",
+                      income_period: str | None = None, columns=None, duplicates: str = "error",
+                      coerce_text: bool = False) -> Survey:
+    """Read a file into a Survey with its columns named as options, values unchanged (format ``"table"``).
+
+    The generic format of chapter specs and ``reproduce`` targets, meant for documented
+    reference computations (e.g. published-figure targets). It is :func:`read_survey`
+    with the roles given as keyword options and the policies that change no value:
+    negative or missing incomes and remittances above income are kept (each recorded in
+    the load report). Everything :func:`read_table` and :func:`read_survey` verify still
+    applies (complete files, text in numeric columns, exact duplicate rows, weights,
+    design columns).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (optionally compressed), Parquet, Stata, SPSS or dBase file.
+    weight, unit, strata, psu, fpc, size, ids, roles, sources, nest, lonely_psu
+        As in :class:`~remitpov.survey.Survey`.
+    name : str, optional
+        Survey name (default: the file name without extension).
+    income_period : {"month", "quarter", "year"}, optional
+        Period of the income columns (metadata).
+    columns : sequence of str, optional
+        Keep only these columns.
+    duplicates, coerce_text
+        As in :func:`read_survey`.
+
+    Returns
+    -------
+    Survey
+        ``metadata.loader = "table"``.
+    """
+    p = Path(path)
+    spec = {"weight": weight, "unit": unit, "strata": strata, "psu": psu, "fpc": fpc, "size": size,
+            "ids": list(ids), "roles": dict(roles or {}), "sources": dict(sources or {}), "nest": nest,
+            "lonely_psu": lonely_psu, "metadata": {"name": name or p.stem, "income_period": income_period}}
+    s = read_survey(p, {k: v for k, v in spec.items() if v is not None}, negative_income="keep",
+                    missing_income="keep", remittances_exceed="keep", coerce_text=coerce_text,
+                    duplicates=duplicates, columns=columns)
+    return s.replace(metadata=replace(s.metadata, loader="table"))
