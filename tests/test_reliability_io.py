@@ -32,6 +32,7 @@ from remitpov.io.generic import read_table, read_table_survey
 from remitpov.io.registry import get_loader, load
 from remitpov.survey import Survey, SurveyMetadata
 from remitpov.synthetic import synthetic_survey
+from test_survey_checks import _survey as _small  # the 4-household survey with closed-form values
 
 AGS = shared_dir() / "data" / "enigh2018_ags" / "ConcAguascalientes.dbf"
 EUSILC_GZ = shared_dir() / "data" / "eusilc" / "eusilc.csv.gz"
@@ -53,17 +54,6 @@ def _with_cell(col, row, value):
     df = _FRAME.astype({col: object})
     df.loc[row, col] = value
     return df
-
-
-def _small(**kw):
-    df = pd.DataFrame({"id": ["h1", "h2", "h3", "h4"], "w": [10.0, 20.0, 30.0, 40.0], "size": [1, 2, 4, 3],
-                       "inc": [300.0, 600.0, 1200.0, 90.0], "rem": [0.0, 300.0, 1200.0, 0.0]})
-    for k, v in kw.pop("cols", {}).items():
-        df[k] = v
-    args = dict(weight="w", size="size", ids=("id",), roles={"income": "inc", "remittances": "rem"},
-                metadata=SurveyMetadata(income_period="quarter"))
-    args.update(kw)
-    return Survey(df, **args)
 
 
 def _dbf():
