@@ -30,7 +30,7 @@ from remitpov.income import build_income, equivalence_scale
 from remitpov.io import read_enigh, read_lac_panel, read_survey
 from remitpov.io.generic import read_table, read_table_survey
 from remitpov.io.registry import get_loader, load
-from remitpov.survey import Survey, SurveyMetadata
+from remitpov.survey import SurveyMetadata
 from remitpov.synthetic import synthetic_survey
 from test_survey_checks import _survey as _small  # the 4-household survey with closed-form values
 
@@ -298,3 +298,12 @@ def test_faults_never_change_a_number_silently(n, seed, fault, coerce, missing, 
         assert est == pytest.approx(truth, rel=1e-12, abs=1e-15)
     if fault == "duplicate" and dups == "drop":  # the dropped copy restores the clean number exactly
         assert est == pytest.approx(truth, rel=1e-12, abs=1e-15) and "dropped" in announced
+
+
+def test_lac_panel_verified_read(tmp_path):
+    (tmp_path / "wdi_lac_1990_2021.csv").write_bytes(b"country,year,personal_rm\n")
+    with pytest.raises(InputError, match=r"wdi_lac_1990_2021\.csv.*no data rows"):
+        read_lac_panel("wdi", path=tmp_path)
+    (tmp_path / "wdi_lac_1990_2021.csv").write_bytes(b"country,year,personal_rm\nMEX,2000,1.1\nMEX,2001")
+    with pytest.raises(InputError, match="middle of a row"):
+        read_lac_panel("wdi", path=tmp_path)
