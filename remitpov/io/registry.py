@@ -18,6 +18,19 @@ A loader is a callable ``loader(path, **options) -> Survey`` (``loader(**options
   vocabulary :class:`~remitpov.survey.Role`);
 * raises :class:`~remitpov.exceptions.InputError` (never a raw reader exception) for a
   missing, unreadable, truncated or empty file, naming the file.
+
+Recipe: add a loader
+--------------------
+1. Write ``remitpov/io/<name>.py`` with ``read_<name>(path, **options) -> Survey``: read
+   with :func:`~remitpov.io.generic.read_table` (verified: complete file, no empty table),
+   check the columns with ``require_columns``, refuse exact duplicate rows with
+   ``check_duplicate_rows``, validate incomes with ``check_income``, record every change
+   in the load report, set roles from :class:`~remitpov.survey.Role`.
+2. Add one :func:`register_loader` call in :func:`_register_builtin` (or in your own
+   package) declaring the roles it guarantees.
+3. Add a sample input to ``SAMPLES`` in ``tests/test_io_registry.py``: the contract test
+   then checks it; the chapter spec (``format = "<name>"``), ``reproduce`` and
+   ``remitpov describe`` accept it with no other edit.
 """
 from __future__ import annotations
 
