@@ -480,6 +480,25 @@ class Survey:
             raise InputError(f"array has {a.shape[0]} rows, the survey {self.n}")
         return a
 
+    def numeric(self, col, what: str = "column") -> np.ndarray:
+        """Column (or array) ``col`` as floats; text that is not a number is an :class:`InputError`.
+
+        Missing values stay NaN (the estimator's ``na_rm`` rule applies to them); text such
+        as ``"n/a"`` or ``"1,873.50"`` is never turned into a missing value here: the error
+        lists the values and the rows. For estimators' column lookups.
+        """
+        a = self.column(col)
+        if a.dtype.kind in "fiub":
+            return a.astype(float, copy=False)
+        s = pd.Series(a)
+        num, bad = text_cells(s)
+        if bad.any():
+            name = col if isinstance(col, str) else "(array)"
+            raise InputError(f"{what} {name!r} has non-numeric values {text_values(s, bad)} in "
+                             f"{describe_rows(bad, self.id_values)}; fix them, or load with coerce_text=True "
+                             "to treat them as missing (reported)")
+        return num.to_numpy(dtype=float)
+
     def role(self, name: str) -> str:
         """Column playing role ``name`` (``income``, ``remittances``, ``area`` ...)."""
         if name in self.roles and self.roles[name] is not None:

@@ -120,3 +120,11 @@ def test_estimators_pass_the_hints_on():
         rp.fgt(s, "y_with", 100.0)
     with pytest.raises(InputError, match=r"did you mean 'inc'\?"):
         rp.mean(s, "Inc")
+
+
+def test_numeric_lookup_never_turns_text_into_missing():
+    s = _survey(cols={"t": ["1", "n/a", None, "1,873.50"]})
+    with pytest.raises(InputError, match=r"column 't' has non-numeric values \['n/a', '1,873.50'\] in 2 rows.*h2"):
+        s.numeric("t")
+    np.testing.assert_array_equal(s.numeric("inc"), [300.0, 600.0, 1200.0, 90.0])
+    np.testing.assert_array_equal(_survey(cols={"t": ["1", None, "2", "3"]}).numeric("t"), [1.0, np.nan, 2.0, 3.0])
