@@ -96,6 +96,8 @@ def test_registry_lookups_and_errors():
         register_loader("x_test", "read_enigh")
     with pytest.raises(InputError, match="reads a file"):
         load("enigh")
+    with pytest.raises(InputError, match=r"format 'table' needs option\(s\) \['weight'\]"):
+        load("table", "x.csv")
 
 
 def test_a_new_loader_is_seen_by_spec_and_cli(tmp_path):

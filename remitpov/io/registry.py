@@ -141,6 +141,10 @@ def loader_names(*, needs_file: bool | None = None) -> tuple[str, ...]:
 def load(name: str, path=None, **options) -> Survey:
     """Load a survey with the loader of format ``name``: ``loader(path, **options)``."""
     info = get_loader(name)
+    missing = [o for o in info.required_options if o not in options]
+    if missing:
+        raise InputError(f"format {name!r} needs option(s) {missing} (e.g. the weight column): pass "
+                         f"{missing[0]}=...")
     if info.needs_file:
         if path is None:
             raise InputError(f"format {name!r} reads a file: pass its path")
