@@ -307,3 +307,14 @@ def test_lac_panel_verified_read(tmp_path):
     (tmp_path / "wdi_lac_1990_2021.csv").write_bytes(b"country,year,personal_rm\nMEX,2000,1.1\nMEX,2001")
     with pytest.raises(InputError, match="middle of a row"):
         read_lac_panel("wdi", path=tmp_path)
+
+
+@pytest.mark.parametrize("name, data", [("cut.dbf", lambda: _dbf_cut(1500)), ("noise.dbf", lambda: b"\x01" * 40),
+                                        ("empty.dbf", lambda: b"")])
+def test_cli_describe_bad_file_is_one_line_exit_2(name, data, tmp_path, capsys):
+    from remitpov.cli import main
+
+    p = _write(tmp_path, name, data())
+    assert main(["describe", str(p), "-f", "enigh"], plugins=False) == 2
+    err = capsys.readouterr().err
+    assert name in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
