@@ -125,6 +125,8 @@ CASES = [
      ["h.csv", "no data rows", "0 rows"]),
     ("csv-cut-mid-row", lambda t: read_table(_write(t, "m.csv", b"a,b,c\n1,2,3\n4,5")), InputError,
      ["m.csv", "middle of a row", "expected 3 fields", "found 2"]),
+    ("csv-short-row", lambda t: read_table(_write(t, "r.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n")), InputError,
+     ["r.csv", "1 row has fewer fields", "'4,5'"]),
     ("csv-ragged", lambda t: read_table(_write(t, "g.csv", b"a,b\n1,2\n3,4,5,6\n")), InputError,
      ["g.csv", "cannot parse"]),
     ("parquet-corrupt", lambda t: read_table(_write(t, "p.parquet", b"PAR1 no")), InputError,

@@ -170,6 +170,36 @@ def _open_text_tail(p: Path, compression: str | None, nbytes: int = 1 << 16) -> 
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 
 
+def _short_rows(p: Path, ncols: int, sep: str, encoding: str | None) -> tuple[int, list[str]]:
+    """Rows of a delimited file with fewer fields than the header: (count, first texts).
+
+    pandas fills such rows with missing values without a word; pyarrow's CSV reader
+    reports them to a handler. Any failure of this second reader (an encoding or quoting
+    it cannot follow) returns ``(0, [])``: the check is skipped, pandas' reading stands.
+    """
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        found: list[str] = []
+
+        def handler(row):
+            if row.actual_columns < row.expected_columns:
+                found.append(row.text)
+            return "skip"
+
+        names = [f"c{i}" for i in range(ncols)]
+        reader = pacsv.open_csv(
+            p, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding or "utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}))
+        for _batch in reader:  # streamed in blocks (not a loop over rows)
+            pass
+    except Exception:  # noqa: BLE001 - the validator is best effort, see the docstring
+        return 0, []
+    return len(found), found[:3]
+
+
 def _read_csv(p: Path, sep: str, encoding: str | None, **kwargs) -> pd.DataFrame:
     """pandas.read_csv with every failure turned into an :class:`InputError` naming the file,
     and a check that the file does not end in the middle of a row."""
@@ -199,6 +229,15 @@ def _read_csv(p: Path, sep: str, encoding: str | None, **kwargs) -> pd.DataFrame
             raise InputError(f"{str(p)!r} ends in the middle of a row: expected {df.shape[1]} fields in the last "
                              f"line, found {len(fields)} ({last[:60]!r}); the file was cut short, obtain a "
                              "complete copy")
+    # rows with too few fields end with missing values in the last column: only then is the
+    # file scanned again to tell them from genuinely missing values
+    if df.shape[1] > 1 and set(kwargs) <= {"dtype"} and df.iloc[:, -1].isna().any():
+        n_short, texts = _short_rows(p, df.shape[1], sep, encoding)
+        if n_short:
+            raise InputError(f"{str(p)!r}: {n_short} row{'s have' if n_short != 1 else ' has'} fewer fields than "
+                             f"the header's {df.shape[1]} (e.g. {[t[:60] for t in texts]}); read as they are, the "
+                             "missing fields would become missing values: fix the file (a lost separator or a "
+                             "cut line)")
     return df
 
 
