@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 import tomllib
 import traceback
@@ -54,24 +55,28 @@ def register_command(name: str, help: str, configure: Callable[[argparse.Argumen
 
 
 # ---------------------------------------------------------------------------- describe
-FORMATS = ("enigh", "encovi2000", "eusilc")
+def _describe_formats() -> tuple[str, ...]:
+    """Registered formats that read a file and need no further option (remitpov.io.registry)."""
+    from .io.registry import LOADERS
+
+    return tuple(n for n, i in LOADERS.items() if i.needs_file and not i.required_options)
+
+
+FORMATS = _describe_formats()
 
 
 def load_for_describe(path, fmt: str, *, year: int | None = None):
-    """Load ``path`` with the loader named by ``fmt`` (or a TOML spec path)."""
-    from .io import read_encovi2000, read_enigh, read_eusilc, read_survey
+    """Load ``path`` with the loader registered as ``fmt`` (or a TOML spec path)."""
+    from .exceptions import InputError
+    from .io import read_survey
+    from .io.registry import LOADERS
 
-    if fmt == "enigh":
-        return read_enigh(path, year=year)
-    if fmt == "encovi2000":
-        return read_encovi2000(path)
-    if fmt == "eusilc":
-        return read_eusilc(path)
     if str(fmt).lower().endswith(".toml"):
         return read_survey(path, fmt)
-    from .exceptions import InputError
-
-    raise InputError(f"unknown --format {fmt!r}: use one of {FORMATS} or a spec .toml file")
+    if fmt not in _describe_formats():
+        raise InputError(f"unknown --format {fmt!r}: use one of {_describe_formats()} or a spec .toml file")
+    fn = LOADERS[fmt].function
+    return fn(path, year=year) if "year" in inspect.signature(fn).parameters else fn(path)
 
 
 def _household_view(survey):

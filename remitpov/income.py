@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InputError, describe_rows
-from .survey import Survey
+from .survey import INCOME_CONCEPT_COLUMNS, ROLES, Survey
 
 __all__ = ["equivalence_scale", "build_income", "income_without", "PERIOD_MONTHS", "CONEVAL_WEIGHTS",
            "STANDARD_COLUMNS"]
@@ -46,10 +46,29 @@ PERIOD_MONTHS = {"month": 1.0, "quarter": 3.0, "year": 12.0}
 #: a one-person household counts 1.
 CONEVAL_WEIGHTS = {"n_0_5": 0.7031, "n_6_12": 0.7382, "n_13_18": 0.7057, "n_19plus": 0.9945}
 
-STANDARD_COLUMNS = ("y_hh", "eq_scale", "income_factor", "remit_hh", "y_with", "y_without", "remit_pc",
-                    "recipient", "remit_share")
+#: Columns added by :func:`build_income` (the same tuple as :data:`remitpov.survey.INCOME_CONCEPT_COLUMNS`).
+STANDARD_COLUMNS = INCOME_CONCEPT_COLUMNS
 
 _FLOORS = ("zero", "keep", "error")
+
+
+def _positive_scalar(value, name: str, hint: str) -> float:
+    """A finite number > 0 (bools and text refused), else :class:`InputError` naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"{name} must be a number > 0, got {value!r} ({type(value).__name__}); {hint}")
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise InputError(f"{name} must be a finite number > 0, got {value!r}; {hint}")
+    return v
+
+
+def _theta(theta) -> float:
+    """Exponent of the power scale ``size ** theta``: a number in [0, 1]."""
+    if isinstance(theta, (bool, np.bool_)) or not isinstance(theta, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(float(theta)) or not 0.0 <= float(theta) <= 1.0:
+        raise InputError(f"theta must be a number in [0, 1] (0: household income, 0.5: square-root scale, "
+                         f"1: per capita), got {theta!r}; a negative theta would multiply income by household size")
+    return float(theta)
 
 
 def _col_or_role(survey: Survey, value, role: str, default_cols: Sequence[str]) -> np.ndarray:
@@ -100,7 +119,8 @@ def equivalence_scale(survey: Survey, scale="per_capita", *, adults=None, childr
     age_groups : dict, optional
         Group -> column mapping for ``"coneval"``.
     theta : float
-        Exponent of the ``"sqrt"`` (power) scale.
+        Exponent of the ``"sqrt"`` (power) scale, in [0, 1] (0 = no adjustment for size,
+        1 = per capita); anything else raises.
 
     Returns
     -------
@@ -114,6 +134,7 @@ def equivalence_scale(survey: Survey, scale="per_capita", *, adults=None, childr
         size, or a non-positive divisor.
     """
     name = scale if isinstance(scale, str) else getattr(scale, "__name__", "callable")
+    theta = _theta(theta)
     if callable(scale):
         d = np.asarray(scale(survey), dtype=float)
         if d.shape != (survey.n,):
@@ -177,8 +198,8 @@ def _period_factor(survey: Survey, period: str, income_period: str | None) -> tu
 
 
 def _array(survey: Survey, x, what: str) -> np.ndarray:
-    if isinstance(x, (int, float, np.integer, np.floating)):
-        return np.full(survey.n, float(x))
+    if isinstance(x, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return np.full(survey.n, _positive_scalar(x, what, f"e.g. {what}=1.05 for prices 5 % above the base"))
     a = np.asarray(pd.to_numeric(pd.Series(survey.column(x)), errors="coerce"), dtype=float)
     bad = ~np.isfinite(a) | (a <= 0)
     if bad.any():
@@ -236,8 +257,9 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
         Quarterly -> monthly divides by 3, yearly -> monthly by 12.
     deflator : float, str or array, optional
         Price index; real income = nominal / deflator (e.g. 1.05 for prices 5 % above base).
+        A number, column or array; every value must be finite and > 0.
     currency_factor : float
-        Multiplies income (e.g. local currency -> dollars at PPP).
+        Multiplies income (e.g. local currency -> dollars at PPP); finite and > 0.
     floor : {"zero", "keep", "error"}
         Policy for negative income without remittances (reported).
     negative_income : {"error", "zero", "keep"}
@@ -259,6 +281,10 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
         Missing income/remittance columns or values, negative income, remittances larger
         than income, unknown period, bad deflator or scale.
     """
+    currency_factor = _positive_scalar(currency_factor, "currency_factor",
+                                       "it multiplies income (e.g. local currency -> dollars at PPP)")
+    if deflator is not None and not isinstance(deflator, str) and np.ndim(deflator) == 0:
+        _positive_scalar(deflator, "deflator", "real income = nominal / deflator (e.g. 1.05)")
     inc_name = income if isinstance(income, str) else (survey.roles.get("income") if income is None else "(array)")
     rem_name = (remittances if isinstance(remittances, str)
                 else (survey.roles.get("remittances") if remittances is None else "(array)"))
@@ -378,7 +404,7 @@ def income_without(survey: Survey, sources, *, name: str | None = None, floor: s
     Returns
     -------
     Survey
-        With the new column and a role of the same name.
+        With the new column and a role of the same name (declared in ``Survey.concepts``).
     """
     for c in ("y_hh", "eq_scale", "income_factor"):
         if c not in survey.data.columns:
@@ -396,4 +422,5 @@ def income_without(survey: Survey, sources, *, name: str | None = None, floor: s
     y, rep = _apply_floor(survey, y, floor, name, f"income without {', '.join(names)}")
     rep = rep.add("converted", f"{name} = (y_hh - ({' + '.join(cols)}) x income_factor) / eq_scale", name, survey.n)
     out = survey.with_columns(**{name: y})
-    return replace(out, roles={**out.roles, name: name}, report=rep)
+    concepts = out.concepts + (() if name in ROLES or name in out.concepts else (name,))
+    return replace(out, roles={**out.roles, name: name}, concepts=concepts, report=rep)

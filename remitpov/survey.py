@@ -14,10 +14,12 @@ returns the design at either level.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
@@ -28,6 +30,86 @@ from .design import Design
 from .exceptions import InputError, describe_rows
 
 LEVELS = ("person", "household")
+
+
+class Role(str, Enum):
+    """The closed vocabulary of column roles a :class:`Survey` knows.
+
+    Design roles are :class:`Survey` fields (``Survey(weight=..., strata=...)``); every
+    other role goes in ``Survey.roles``. An unknown role name is an :class:`InputError`
+    (with the nearest known names), so a typo such as ``"remitances"`` cannot silently
+    leave a block without its column. Income concepts made by
+    :func:`remitpov.income_without` under a name of the caller's choice are declared in
+    ``Survey.concepts`` and are roles too.
+    """
+
+    # design (Survey fields)
+    WEIGHT = "weight"
+    STRATA = "strata"
+    PSU = "psu"
+    FPC = "fpc"
+    SSU = "ssu"
+    FPC2 = "fpc2"
+    SIZE = "size"
+    # income as loaded (the file's period and unit)
+    INCOME = "income"
+    REMITTANCES = "remittances"
+    WELFARE = "welfare"
+    INTERNAL_REMITTANCES = "internal_remittances"
+    # income concepts (remitpov.income.build_income)
+    Y_WITH = "y_with"
+    Y_WITHOUT = "y_without"
+    REMIT_PC = "remit_pc"
+    RECIPIENT = "recipient"
+    REMIT_SHARE = "remit_share"
+    SCALE = "scale"
+    HH_INCOME = "hh_income"
+    HH_REMITTANCES = "hh_remittances"
+    INCOME_FACTOR = "income_factor"
+    # lines and flags
+    POVERTY_LINE = "poverty_line"
+    INDIGENCE_LINE = "indigence_line"
+    POOR = "poor"
+    EXTREME_POOR = "extreme_poor"
+    # domains and household structure
+    AREA = "area"
+    REGION = "region"
+    SEX = "sex"
+    HOUSEHOLD = "household"
+    N_ADULTS = "n_adults"
+    N_CHILDREN = "n_children"
+    N_0_5 = "n_0_5"
+    N_6_12 = "n_6_12"
+    N_13_18 = "n_13_18"
+    N_19PLUS = "n_19plus"
+    # econometric counterfactuals
+    MIGRANT = "migrant"
+    MIGRATION_STATUS = "migration_status"
+    INSTRUMENT = "instrument"
+    INSTRUMENT_INTERNAL = "instrument_internal"
+
+
+#: Every role name (the values of :class:`Role`).
+ROLES = frozenset(r.value for r in Role)
+#: Roles carried by Survey fields, not by ``Survey.roles``.
+DESIGN_ROLES = frozenset({"weight", "strata", "psu", "fpc", "ssu", "fpc2", "size"})
+#: Roles whose column must hold numbers (text in them is an error when the Survey is built).
+NUMERIC_ROLES = frozenset({"income", "remittances", "welfare", "internal_remittances", "y_with", "y_without",
+                           "remit_pc", "remit_share", "scale", "hh_income", "hh_remittances", "income_factor",
+                           "poverty_line", "indigence_line", "n_adults", "n_children", "n_0_5", "n_6_12",
+                           "n_13_18", "n_19plus"})
+#: Columns (and roles) made by :func:`remitpov.income.build_income`.
+INCOME_CONCEPT_COLUMNS = ("y_hh", "eq_scale", "income_factor", "remit_hh", "y_with", "y_without", "remit_pc",
+                          "recipient", "remit_share")
+
+
+def suggest(name, candidates, n: int = 3) -> str:
+    """``"; did you mean 'a' or 'b'?"`` for the closest names (empty string when none is close)."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=n, cutoff=0.6)
+    if not close:
+        low = str(name).lower()
+        close = [str(c) for c in candidates if str(c).lower() == low][:n]
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -150,8 +232,8 @@ def _check_numeric(df: pd.DataFrame, col: str, role: str, ids=None) -> np.ndarra
         raise InputError(f"{role} column {col!r} not found; available columns: {sorted(map(str, df.columns))[:40]}")
     num, bad = text_cells(df[col])
     if bad.any():
-        raise InputError(f"{role} column {col!r} has non-numeric values in {describe_rows(bad, ids)}: "
-                         f"{text_values(df[col], bad)}; convert or fix them")
+        raise InputError(f"{role} column {col!r} has non-numeric values {text_values(df[col], bad)} in "
+                         f"{describe_rows(bad, ids)}; convert or fix them (e.g. remove thousands separators)")
     return num.to_numpy(dtype=float)
 
 
@@ -178,7 +260,14 @@ class Survey:
         Identifier columns (used in error messages and reports).
     roles : mapping
         Other named columns, e.g. ``{"income": "ing_cor", "remittances": "remesas",
-        "area": "area"}``.
+        "area": "area"}``. Names come from the closed vocabulary :class:`Role` (or
+        ``concepts``); columns of :data:`NUMERIC_ROLES` must hold numbers.
+    concepts : sequence of str
+        Income concepts added under names of the caller's choice (by
+        :func:`remitpov.income_without`); each is also a role.
+    fractional_size : bool
+        Household sizes must be whole numbers unless this is ``True`` (e.g. sizes that are
+        averages); non-whole sizes are then recorded in the load report.
     sources : mapping
         Income sources ``name -> column`` (labour, pensions, remittances, ...).
     nest : bool
@@ -211,6 +300,8 @@ class Survey:
     replicate_scale: float = 1.0
     replicate_rscales: tuple[float, ...] | None = None
     generated_replicates: tuple | None = None  # (kind, R, seed, rho, mse) for with_replicates
+    concepts: tuple[str, ...] = ()
+    fractional_size: bool = False
 
     def __post_init__(self):
         if not isinstance(self.data, pd.DataFrame):
@@ -221,6 +312,8 @@ class Survey:
         object.__setattr__(self, "roles", MappingProxyType(dict(self.roles)))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
         object.__setattr__(self, "replicate_weights", tuple(self.replicate_weights))
+        object.__setattr__(self, "concepts", tuple(self.concepts))
+        self._check_roles()
         if self.unit not in LEVELS:
             raise InputError(f"unit must be 'household' or 'person', got {self.unit!r}")
         df = self.data
@@ -252,12 +345,55 @@ class Survey:
             if bad.any():
                 raise InputError(f"household size column {self.size!r} is missing, zero or negative in "
                                  f"{describe_rows(bad, self.id_values)}; every household needs at least one member")
+            frac = sz != np.round(sz)
+            if frac.any():
+                if not self.fractional_size:
+                    raise InputError(f"household size column {self.size!r} is not a whole number in "
+                                     f"{describe_rows(frac, self.id_values)} (e.g. {sz[frac][:3].tolist()}); sizes "
+                                     "count members: fix them, or declare fractional sizes with "
+                                     "fractional_size=True (recorded in the load report)")
+                if not self.report.find("fractional_size"):
+                    ids = self.id_values
+                    object.__setattr__(self, "report", self.report.add(
+                        "fractional_size", f"household sizes that are not whole numbers accepted "
+                                           f"(fractional_size=True; e.g. {sz[frac][:3].tolist()})", self.size,
+                        int(frac.sum()), ids[frac][:3] if ids is not None else np.flatnonzero(frac)[:3]))
         for name, col in list(self.roles.items()) + list(self.sources.items()):
             if col is not None and col not in df.columns:
-                raise InputError(f"column {col!r} for {name!r} not found in the data")
+                raise InputError(f"column {col!r} for {name!r} not found in the data"
+                                 f"{suggest(col, df.columns)}")
+        for name, col in self.roles.items():
+            if col is not None and name in NUMERIC_ROLES:
+                _check_numeric(df, col, f"{name} (role)", self.id_values)
         for col in self.replicate_weights:
             if col not in df.columns:
                 raise InputError(f"replicate weight column {col!r} not found")
+
+    def _check_roles(self) -> None:
+        bad = [k for k in self.roles if not isinstance(k, str)]
+        if bad:
+            raise InputError(f"role names must be strings, got {bad}")
+        design = sorted(set(self.roles) & DESIGN_ROLES)
+        if design:
+            raise InputError(f"role(s) {design} are design roles: pass them as Survey({design[0]}=...) (or the "
+                             "spec's top-level keys), not in roles")
+        unknown = sorted(set(self.roles) - ROLES - set(self.concepts))
+        if unknown:
+            hints = "".join(f" {u!r}{suggest(u, ROLES - DESIGN_ROLES, 2) or ': no close match;'}" for u in unknown)
+            raise InputError(f"unknown role(s) {unknown}:{hints} known roles: {sorted(ROLES - DESIGN_ROLES)} "
+                             "(see remitpov.survey.Role); for an income concept of your own use "
+                             "remitpov.income_without or Survey(concepts=...)")
+
+    def missing_column_message(self, col, what: str = "column") -> str:
+        """``"column 'x' not found; ..."`` with the nearest names and what makes the column."""
+        msg = f"{what} {col!r} not found"
+        if col in INCOME_CONCEPT_COLUMNS:
+            msg += ("; it is an income concept made by remitpov.build_income(survey): call build_income first "
+                    "(or income_without for a source other than remittances)")
+        elif isinstance(col, str) and col in self.roles and self.roles[col] in self.data.columns:
+            msg += f"; {col!r} is a role of this survey, its column is {self.roles[col]!r}"
+        msg += suggest(col, list(self.data.columns))
+        return msg + f"; available: {sorted(map(str, self.data.columns))[:40]}"
 
     def __getstate__(self):  # pickling (multiprocessing, caching): proxies as plain dicts
         state = dict(self.__dict__)
@@ -337,12 +473,31 @@ class Survey:
         """A column by name, or an array of length n passed through (validated)."""
         if isinstance(col, str):
             if col not in self.data.columns:
-                raise InputError(f"column {col!r} not found; available: {sorted(map(str, self.data.columns))[:40]}")
+                raise InputError(self.missing_column_message(col))
             return self.data[col].to_numpy()
         a = np.asarray(col)
         if a.shape[0] != self.n:
             raise InputError(f"array has {a.shape[0]} rows, the survey {self.n}")
         return a
+
+    def numeric(self, col, what: str = "column") -> np.ndarray:
+        """Column (or array) ``col`` as floats; text that is not a number is an :class:`InputError`.
+
+        Missing values stay NaN (the estimator's ``na_rm`` rule applies to them); text such
+        as ``"n/a"`` or ``"1,873.50"`` is never turned into a missing value here: the error
+        lists the values and the rows. For estimators' column lookups.
+        """
+        a = self.column(col)
+        if a.dtype.kind in "fiub":
+            return a.astype(float, copy=False)
+        s = pd.Series(a)
+        num, bad = text_cells(s)
+        if bad.any():
+            name = col if isinstance(col, str) else "(array)"
+            raise InputError(f"{what} {name!r} has non-numeric values {text_values(s, bad)} in "
+                             f"{describe_rows(bad, self.id_values)}; fix them, or load with coerce_text=True "
+                             "to treat them as missing (reported)")
+        return num.to_numpy(dtype=float)
 
     def role(self, name: str) -> str:
         """Column playing role ``name`` (``income``, ``remittances``, ``area`` ...)."""
@@ -350,8 +505,10 @@ class Survey:
             return self.roles[name]
         if name in self.sources:
             return self.sources[name]
-        raise InputError(f"this survey has no {name!r} column; known roles: {sorted(self.roles)}, "
-                         f"sources: {sorted(self.sources)}")
+        hint = (" (y_with, y_without, remit_pc ... are made by remitpov.build_income(survey): call build_income "
+                "first)" if name in INCOME_CONCEPT_COLUMNS or name in ("scale", "hh_income", "hh_remittances") else "")
+        raise InputError(f"this survey has no {name!r} column{hint}{suggest(name, list(self.roles) + list(self.sources))}"
+                         f"; known roles: {sorted(self.roles)}, sources: {sorted(self.sources)}")
 
     # ------------------------------------------------------------------ transforms
     def replace(self, **changes) -> "Survey":

@@ -146,3 +146,16 @@ def test_other_formats_corrupt(tmp_path):
 def test_bad_separator_is_input_error(tmp_path):
     with pytest.raises(InputError, match=r"bad\.csv.*cannot parse"):
         read_table(_write(tmp_path, "bad.csv", b"a,b\n1,2\n3,4,5,6\n"))
+
+
+def test_short_row_inside_the_file(tmp_path):
+    p = _write(tmp_path, "short.csv", b'w,y,z\n1,2,3\n4,5\n"6,5",7,8\n')
+    with pytest.raises(InputError, match=r"short\.csv.*1 row has fewer fields than the header's 3.*'4,5'"):
+        read_table(p)
+    # an empty last field is a missing value, not a short row
+    df, _, _ = read_table(_write(tmp_path, "ok.csv", b"w,y,z\n1,2,3\n4,5,\n"))
+    assert df.shape == (2, 3) and np.isnan(df.loc[1, "z"])
+    p = tmp_path / "short.csv.gz"
+    p.write_bytes(gzip.compress(b"w,y,z\n1,2,3\n4,5\n6,7,8\n"))
+    with pytest.raises(InputError, match="fewer fields"):
+        read_table(p)

@@ -66,6 +66,8 @@ def read_encovi2000(path_or_dir, *, hogares: bool = True) -> Survey:
         ``poverty_line="li_gener"``, ``indigence_line="li_extre"``, ``area``.
     """
     p = Path(path_or_dir)
+    if not p.exists():
+        raise InputError(f"ENCOVI 2000 input not found: {str(p)!r}; expected CONSUMO5.DTA or the folder holding it")
     if p.is_dir():
         f = _find(p, "CONSUMO5.DTA")
         if f is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import struct
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -32,12 +33,12 @@ import pandas as pd
 from ..exceptions import InputError, SpecError, describe_rows
 from ..survey import LoadReport, SourceFile, Survey, SurveyMetadata, join_ids, text_cells, text_values
 
-__all__ = ["read_table", "read_survey", "require_columns", "check_income", "check_duplicate_rows",
+__all__ = ["read_table", "read_survey", "read_table_survey", "require_columns", "check_income", "check_duplicate_rows",
            "numeric_column", "ROLE_KEYS", "INCOME_POLICIES", "DUPLICATE_POLICIES", "ids_of"]
 
 #: Keys accepted in a :func:`read_survey` spec.
 ROLE_KEYS = ("weight", "strata", "psu", "fpc", "ssu", "fpc2", "unit", "size", "ids", "income", "remittances",
-             "area", "sources", "metadata", "roles", "nest", "lonely_psu", "area_codes")
+             "area", "sources", "metadata", "roles", "nest", "lonely_psu", "area_codes", "fractional_size")
 
 #: Policies for negative / missing incomes and remittances above income.
 INCOME_POLICIES = ("error", "zero", "keep")
@@ -169,6 +170,36 @@ def _open_text_tail(p: Path, compression: str | None, nbytes: int = 1 << 16) -> 
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 
 
+def _short_rows(p: Path, ncols: int, sep: str, encoding: str | None) -> tuple[int, list[str]]:
+    """Rows of a delimited file with fewer fields than the header: (count, first texts).
+
+    pandas fills such rows with missing values without a word; pyarrow's CSV reader
+    reports them to a handler. Any failure of this second reader (an encoding or quoting
+    it cannot follow) returns ``(0, [])``: the check is skipped, pandas' reading stands.
+    """
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        found: list[str] = []
+
+        def handler(row):
+            if row.actual_columns < row.expected_columns:
+                found.append(row.text)
+            return "skip"
+
+        names = [f"c{i}" for i in range(ncols)]
+        reader = pacsv.open_csv(
+            p, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding or "utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}))
+        for _batch in reader:  # streamed in blocks (not a loop over rows)
+            pass
+    except Exception:  # noqa: BLE001 - the validator is best effort, see the docstring
+        return 0, []
+    return len(found), found[:3]
+
+
 def _read_csv(p: Path, sep: str, encoding: str | None, **kwargs) -> pd.DataFrame:
     """pandas.read_csv with every failure turned into an :class:`InputError` naming the file,
     and a check that the file does not end in the middle of a row."""
@@ -198,6 +229,15 @@ def _read_csv(p: Path, sep: str, encoding: str | None, **kwargs) -> pd.DataFrame
             raise InputError(f"{str(p)!r} ends in the middle of a row: expected {df.shape[1]} fields in the last "
                              f"line, found {len(fields)} ({last[:60]!r}); the file was cut short, obtain a "
                              "complete copy")
+    # rows with too few fields end with missing values in the last column: only then is the
+    # file scanned again to tell them from genuinely missing values
+    if df.shape[1] > 1 and set(kwargs) <= {"dtype"} and df.iloc[:, -1].isna().any():
+        n_short, texts = _short_rows(p, df.shape[1], sep, encoding)
+        if n_short:
+            raise InputError(f"{str(p)!r}: {n_short} row{'s have' if n_short != 1 else ' has'} fewer fields than "
+                             f"the header's {df.shape[1]} (e.g. {[t[:60] for t in texts]}); read as they are, the "
+                             "missing fields would become missing values: fix the file (a lost separator or a "
+                             "cut line)")
     return df
 
 
@@ -548,7 +588,7 @@ def _load_spec(spec) -> dict:
 
 def read_survey(source, spec, *, negative_income: str = "error", missing_income: str = "error",
                 remittances_exceed: str = "error", coerce_text: bool = False, duplicates: str = "error",
-                **read_kwargs) -> Survey:
+                columns=None, **read_kwargs) -> Survey:
     """Build a :class:`~remitpov.survey.Survey` from any table plus a role mapping.
 
     This is how a user brings a new country's survey.
@@ -564,12 +604,13 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         * ``weight`` (required): expansion factor of a row;
         * ``strata``, ``psu``, ``fpc``, ``ssu``, ``fpc2``: design columns;
           ``nest`` (bool): PSU codes repeat across strata; ``lonely_psu``: policy;
-        * ``unit``: ``"household"`` (default) or ``"person"``; ``size``: household size column;
+        * ``unit``: ``"household"`` (default) or ``"person"``; ``size``: household size column
+          (whole numbers unless ``fractional_size = true``, which the load report records);
         * ``ids``: identifier column or list of columns (must be unique);
         * ``income``, ``remittances``, ``area``: columns;
           ``area_codes``: mapping of raw area codes to labels (e.g. ``{1 = "urban", 2 = "rural"}``);
         * ``sources``: table ``name -> column`` of income sources;
-        * ``roles``: table of further named columns;
+        * ``roles``: table of further named columns (names from :class:`remitpov.survey.Role`);
         * ``metadata``: table with ``name``, ``country``, ``year``, ``currency``,
           ``income_period`` (``"month"``, ``"quarter"`` or ``"year"``), ``notes``.
 
@@ -599,6 +640,9 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         missing with a load-report entry (see :func:`check_income`).
     duplicates : {"error", "drop", "keep"}
         Rows that are exact copies of another row (see :func:`check_duplicate_rows`).
+    columns : sequence of str, optional
+        Keep only these columns (each must exist; exact duplicate rows are judged on all
+        columns as read, before this selection).
     **read_kwargs
         Passed to :func:`read_table`.
 
@@ -656,7 +700,11 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     if bad_types:
         raise InputError(f"spec key(s) {bad_types} must name a column (a string)")
     require_columns(df, cols, "read_survey spec")
+    # exact copies are judged on the rows as read (a subset of columns can repeat legitimately)
     df, report = check_duplicate_rows(df, report, ids=ids, weight=spec["weight"], duplicates=duplicates)
+    if columns is not None:
+        require_columns(df, {f"columns[{i}]": c for i, c in enumerate(columns)}, "read_survey columns")
+        df = df[list(columns)]
     report = report_duplicates(df, ids, report)
 
     if spec.get("area_codes") is not None and "area" in roles:
@@ -700,4 +748,50 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
     return Survey(df, weight=spec["weight"], strata=spec.get("strata"), psu=spec.get("psu"), fpc=spec.get("fpc"),
                   ssu=spec.get("ssu"), fpc2=spec.get("fpc2"), unit=unit, size=spec.get("size"), ids=tuple(ids),
                   roles=roles, sources=sources, metadata=meta, report=report, nest=bool(spec.get("nest", False)),
-                  lonely_psu=spec.get("lonely_psu", "error"))
+                  lonely_psu=spec.get("lonely_psu", "error"), fractional_size=bool(spec.get("fractional_size", False)))
+
+
+def read_table_survey(path, *, weight: str, unit: str = "household", strata: str | None = None,
+                      psu: str | None = None, fpc: str | None = None, size: str | None = None, ids=(),
+                      roles: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None,
+                      name: str | None = None, nest: bool = False, lonely_psu: str = "error",
+                      income_period: str | None = None, columns=None, duplicates: str = "error",
+                      coerce_text: bool = False) -> Survey:
+    """Read a file into a Survey with its columns named as options, values unchanged (format ``"table"``).
+
+    The generic format of chapter specs and ``reproduce`` targets, meant for documented
+    reference computations (e.g. published-figure targets). It is :func:`read_survey`
+    with the roles given as keyword options and the policies that change no value:
+    negative or missing incomes and remittances above income are kept (each recorded in
+    the load report). Everything :func:`read_table` and :func:`read_survey` verify still
+    applies (complete files, text in numeric columns, exact duplicate rows, weights,
+    design columns).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (optionally compressed), Parquet, Stata, SPSS or dBase file.
+    weight, unit, strata, psu, fpc, size, ids, roles, sources, nest, lonely_psu
+        As in :class:`~remitpov.survey.Survey`.
+    name : str, optional
+        Survey name (default: the file name without extension).
+    income_period : {"month", "quarter", "year"}, optional
+        Period of the income columns (metadata).
+    columns : sequence of str, optional
+        Keep only these columns.
+    duplicates, coerce_text
+        As in :func:`read_survey`.
+
+    Returns
+    -------
+    Survey
+        ``metadata.loader = "table"``.
+    """
+    p = Path(path)
+    spec = {"weight": weight, "unit": unit, "strata": strata, "psu": psu, "fpc": fpc, "size": size,
+            "ids": list(ids), "roles": dict(roles or {}), "sources": dict(sources or {}), "nest": nest,
+            "lonely_psu": lonely_psu, "metadata": {"name": name or p.stem, "income_period": income_period}}
+    s = read_survey(p, {k: v for k, v in spec.items() if v is not None}, negative_income="keep",
+                    missing_income="keep", remittances_exceed="keep", coerce_text=coerce_text,
+                    duplicates=duplicates, columns=columns)
+    return s.replace(metadata=replace(s.metadata, loader="table"))

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..config import SHARED_ENV, shared_dir
 from ..exceptions import InputError
+from .generic import read_table
 
 __all__ = ["read_lac_panel", "LAC_PANEL_FILES"]
 
@@ -78,10 +79,11 @@ def read_lac_panel(which: str = "wdi", *, path=None, add_lags: bool = True) -> p
     FileNotFoundError
         When the file is absent (names the path and the ``REMITPOV_SHARED`` setting).
     InputError
-        Unknown ``which``, or duplicated country-years.
+        Unknown ``which``, duplicated country-years, or a file that cannot be read
+        completely (empty, header only, cut mid-row: see :func:`~remitpov.io.read_table`).
     """
     p = _path(which, path)
-    df = pd.read_csv(p)
+    df = read_table(p)[0]  # verified read: an empty, header-only or cut file is an InputError
     missing = [c for c in ("country", "year") if c not in df.columns]
     if missing:
         raise InputError(f"{p.name} has no column(s) {missing}; a LAC panel needs 'country' and 'year' "
@@ -114,7 +116,7 @@ def read_lac_panel(which: str = "wdi", *, path=None, add_lags: bool = True) -> p
         except FileNotFoundError:
             report.append("rm_lag1/rm_lag3 not added: WDI file not found")
         else:
-            w = pd.read_csv(wp, usecols=["country", "year", "personal_rm"])
+            w = read_table(wp, usecols=["country", "year", "personal_rm"])[0]
             w["year"] = w["year"].astype(int)
             for k in (1, 3):
                 lag = w.assign(year=w["year"] + k).rename(columns={"personal_rm": f"rm_lag{k}"})

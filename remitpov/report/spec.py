@@ -72,16 +72,9 @@ from ..config import shared_dir
 from ..exceptions import InputError, SpecError
 from ..formula import check_formula
 
-#: survey formats -> (module, function) of the loader; "table" is a generic file read here.
-FORMATS: dict[str, tuple[str, str]] = {
-    "enigh": ("remitpov.io", "read_enigh"),
-    "encovi2000": ("remitpov.io", "read_encovi2000"),
-    "eusilc": ("remitpov.io", "read_eusilc"),
-    "synthetic": ("remitpov.synthetic", "synthetic_survey"),
-    "table": ("remitpov.report.spec", "read_table_survey"),
-}
-#: formats that need no input file
-NO_FILE_FORMATS = ("synthetic",)
+#: survey formats -> (module, function) of the loader: a live view of the one loader registry
+#: (remitpov.io.registry); formats that need no input file likewise.
+from ..io.registry import FORMAT_TARGETS as FORMATS, NO_FILE_FORMATS  # noqa: E402
 
 MEASURES = ("incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual")
 #: measures that need a remittance column in the survey
@@ -624,33 +617,5 @@ def check_remittances(spec: SurveySpec, has_remittances: bool) -> None:
 
 
 # --------------------------------------------------------------------------- generic table loader
-def read_table_survey(path, *, weight: str, unit: str = "household", strata: str | None = None,
-                      psu: str | None = None, fpc: str | None = None, size: str | None = None,
-                      ids=(), roles: Mapping[str, str] | None = None, sources: Mapping[str, str] | None = None,
-                      name: str | None = None, nest: bool = False, lonely_psu: str = "error",
-                      income_period: str | None = None, columns=None):
-    """Read a CSV (optionally gzipped), Stata, dBase or Parquet file into a Survey as is.
-
-    This generic reader changes nothing in the data (it is meant for documented reference
-    computations, e.g. published-figure targets); use the survey-specific loaders in
-    :mod:`remitpov.io` for the chapter's income concepts.
-    """
-    from ..exceptions import InputError
-    from ..io.generic import read_table
-    from ..survey import Survey, SurveyMetadata
-
-    p = Path(path)
-    try:  # the package's one file reader (pyreadstat for Stata/SPSS, dbfread, pandas)
-        df, src, report = read_table(p)
-    except InputError as e:
-        raise SpecError(f"options/path: {e}. Fix: use a .csv, .csv.gz, .parquet, .dta, .sav or .dbf file") from None
-    if columns is not None:
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            raise SpecError(f"options/path: columns {missing} not in {p.name!r}. Fix: check the column names")
-        df = df[list(columns)]
-    meta = SurveyMetadata(name=name or p.stem, files=(src,), loader="remitpov.report.spec.read_table_survey",
-                          weight_unit=unit, income_period=income_period)
-    return Survey(df, weight=weight, strata=strata, psu=psu, fpc=fpc, unit=unit, size=size, ids=tuple(ids),
-                  roles=dict(roles or {}), sources=dict(sources or {}), metadata=meta, report=report, nest=nest,
-                  lonely_psu=lonely_psu)
+#: the generic "table" format: the package's one generic reader (remitpov.io.generic)
+from ..io.generic import read_table_survey  # noqa: E402,F401
