@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, describe_rows
-from ..formula import check_formula
 from ._base import ModelResults, data_column
 
 __all__ = ["RemittanceIV", "IVResults"]
@@ -120,6 +119,7 @@ class RemittanceIV:
             raise InputError(f"formula {formula!r} needs an endogenous block: 'y ~ 1 + x + [remit ~ z1 + z2]'")
         if missing not in ("raise", "drop"):
             raise InputError("missing must be 'raise' or 'drop'")
+        from ..formula import check_formula
         check_formula(formula, data.columns)  # remitpov.formula: only columns and allowed functions
         self.formula, self.data, self.missing = formula, data, missing
         w = data_column(data, weights, "weights")
