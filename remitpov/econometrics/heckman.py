@@ -67,7 +67,6 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
-from ..formula import check_formula
 from ..results import Estimate
 from ._base import ModelResults, Summary, SummaryTable, _fmt, validated_weights
 
@@ -466,6 +465,7 @@ class Heckman:
         if not isinstance(data, pd.DataFrame):
             raise InputError("data must be a pandas DataFrame")
         data = data.reset_index(drop=True)
+        from ..formula import check_formula
         check_formula(formula, data.columns), check_formula(selection_formula, data.columns)  # remitpov.formula
         mo = formulaic.model_matrix(formula, data, na_action="ignore")
         ms = formulaic.model_matrix(selection_formula, data, na_action="ignore")

@@ -55,7 +55,6 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, describe_rows
-from ..formula import check_formula
 from ._base import ModelResults, data_column
 from .covariance import COV_TYPES, cluster_codes, linear_vcov, resolve_cov_type, wald_f
 from .ols import regression_weights
@@ -144,6 +143,7 @@ class RemittanceIV:
             raise InputError(f"formula {formula!r} needs an endogenous block: 'y ~ 1 + x + [remit ~ z1 + z2]'")
         if missing not in ("raise", "drop"):
             raise InputError("missing must be 'raise' or 'drop'")
+        from ..formula import check_formula
         check_formula(formula, data.columns)  # remitpov.formula: only columns and allowed functions
         self.formula, self.data, self.missing = formula, data, missing
         self.weights = regression_weights(data, weights)

@@ -104,7 +104,6 @@ import pandas as pd
 from scipy import interpolate, special, stats
 
 from ..exceptions import EstimationError, InputError, describe_rows
-from ..formula import check_formula
 from ..survey import Survey
 from ._base import ModelResults, validated_weights
 from .counterfactual import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, CounterfactualIncome, CounterfactualWarning,
@@ -597,6 +596,7 @@ class MultinomialSelection:
         if status not in data.columns:
             raise InputError(f"status column {status!r} not found in the data")
         data = data.reset_index(drop=True)
+        from ..formula import check_formula
         check_formula(formula, data.columns), check_formula(selection_formula, data.columns)  # remitpov.formula
         mo = formulaic.model_matrix(formula, data, na_action="ignore")
         if not hasattr(mo, "lhs") or mo.lhs.shape[1] != 1:

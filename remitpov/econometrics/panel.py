@@ -51,7 +51,6 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError, InputError, describe_rows
-from ..formula import check_formula
 from ._base import ModelResults
 
 __all__ = ["RemittancePanel", "PanelResults"]
@@ -153,6 +152,7 @@ class RemittancePanel:
         if data.duplicated([entity, time]).any():
             dup = data.duplicated([entity, time], keep=False).to_numpy()
             raise InputError(f"duplicated {entity}-{time} pairs in {describe_rows(dup)}")
+        from ..formula import check_formula
         check_formula(formula, data.columns)  # remitpov.formula: only columns and allowed functions
         self.formula, self.entity, self.time, self.missing = formula, entity, time, missing
         self.iv = "[" in formula

@@ -65,7 +65,6 @@ from scipy import stats
 
 from ..design import Design
 from ..exceptions import EstimationError, InputError, OverlapWarning, describe_rows
-from ..formula import check_formula
 from ._base import ModelResults, data_column, validated_weights
 
 __all__ = [
@@ -88,6 +87,7 @@ def _model_matrices(formula: str, data: pd.DataFrame):
     lhs_name = formula.split("~")[0].strip()
     if lhs_name not in data.columns:
         raise InputError(f"treatment column {lhs_name!r} is not in the data")
+    from ..formula import check_formula
     check_formula(formula, data.columns)  # remitpov.formula: only columns and allowed functions
     try:
         mm = model_matrix(formula, data, na_action="ignore")
@@ -398,6 +398,7 @@ class MatchingResults(TreatmentEffectResults):
         if y is None:
             raise InputError(f"outcome {self.dep_var!r} not in data")
         tr = self.treatment[self.matched].astype(float)
+        from ..formula import check_formula
         check_formula(covariates.split("~")[-1], md.columns)  # remitpov.formula
         Q = model_matrix(covariates.split("~")[-1], md, na_action="raise")
         Q = np.asarray(Q.drop(columns=[c for c in Q.columns if c == "Intercept"]), dtype=float)
@@ -943,6 +944,7 @@ class _WeightingModel(_TreatmentModel):
         from formulaic import model_matrix
 
         rhs = rhs.split("~")[-1]
+        from ..formula import check_formula
         check_formula(rhs, self.data.columns)  # remitpov.formula
         Q = model_matrix(rhs, self.data, na_action="ignore")
         Q = np.asarray(Q, dtype=float)

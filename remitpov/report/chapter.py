@@ -57,8 +57,8 @@ from . import figures as F
 from .manifest import build_manifest, file_sha256, survey_inputs, write_manifest
 from .output import check_target, staged_output
 from .progress import Progress
-from .spec import (FORMATS, ChapterSpec, SurveySpec, check_counterfactual_columns, check_line_columns, check_lines_cover,
-                   check_remittances, load_spec, parse_spec)
+from .spec import (FORMATS, ChapterSpec, SurveySpec, check_counterfactual_columns, check_line_columns, check_line_period,
+                   check_lines_cover, check_remittances, load_spec, parse_spec)
 from .tables import write_tables
 
 # column names the chapter adds to every survey
@@ -95,6 +95,7 @@ class PreparedSurvey:
     lines: Mapping[str, Any]  # kind -> column name or RelativeLine
     line_values: Mapping[str, np.ndarray]  # kind -> per-row numbers (relative lines evaluated)
     household_level: str | None  # "household" (household rows), "first_member" (person rows), None
+    income_period: str | None = None  # period of y_with ("month", "quarter", "year"), if known
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,7 +214,58 @@ def _line_column(line, s: SurveySpec, area: np.ndarray | None, y_with, y_without
                                                   label=f"{frac:g} x {stat}")
 
 
-def _table_lines(s: SurveySpec, survey, area_col) -> dict | None:
+def concept_period(s: SurveySpec, survey) -> str | None:
+    """Period of the chapter's income concept ``y_with``.
+
+    ``[income] period`` (default "month") when :func:`remitpov.income.build_income` built it
+    (the survey then has the ``income_factor`` role), else the loaded survey's
+    ``metadata.income_period`` (None when unknown).
+    """
+    if "income_factor" in survey.roles:
+        return s.income.get("period", "month")
+    return survey.metadata.income_period
+
+
+#: plausible range of a headcount rate (percent) with the observed income; outside: a warning
+PLAUSIBLE_RATE = (0.5, 95.0)
+
+
+def rate_warnings(p: PreparedSurvey, strict: bool = True) -> list[str]:
+    """Warn when a line puts more than 95 % or less than 0.5 % of persons below it.
+
+    The rate is the person-weighted headcount with the observed income ``y_with`` (a
+    plausibility check, not an estimate). Each message names the line, the rate and the
+    likely cause; they are issued as :class:`~remitpov.exceptions.DataWarning` and returned
+    (the chapter records them in ``manifest.json``).
+    """
+    from ..exceptions import DataWarning
+
+    y = p.survey.data[Y_WITH].to_numpy(float)
+    w = p.survey.weights("person")
+    lo, hi = PLAUSIBLE_RATE
+    period = p.income_period or "(unknown period)"
+    out = []
+    for kind, z in p.line_values.items():
+        below = y < z if strict else y <= z
+        rate = 100 * float(w[below].sum() / w.sum())
+        if lo <= rate <= hi:
+            continue
+        line = p.spec.lines[kind]
+        if rate > hi:
+            cause = (f"the line is likely in a longer period than the income (e.g. an annual line against income "
+                     f"per {period}), in another currency, or the income is in smaller units")
+        else:
+            cause = (f"the line is likely in a shorter period than the income (e.g. a monthly line against income "
+                     f"per {period}), in another currency, or the income is in larger units")
+        msg = (f"{line.key}: {rate:.2f} % of persons in survey {p.spec.id!r} are below the {kind} line "
+               f"({line.describe()}), outside the plausible {lo:g}-{hi:g} %: {cause}. Check [income] period and "
+               "the line values (declare [survey.lines] period to have a mismatch refused)")
+        warnings.warn(msg, DataWarning, stacklevel=2)
+        out.append(msg)
+    return out
+
+
+def _table_lines(s: SurveySpec, survey, area_col, period: str | None) -> dict | None:
     """Lines from a :class:`remitpov.lines.PovertyLines` table (``[survey.lines] from = ...``)."""
     specs = [l for l in s.lines.values() if l.table is not None]
     if not specs:
@@ -223,8 +275,7 @@ def _table_lines(s: SurveySpec, survey, area_col) -> dict | None:
     src, country, year = specs[0].table
     table = default_lines() if src == "default" else PovertyLines(pd.read_csv(src))
     try:
-        ind, pov = table.for_survey(survey, country, year, area_col=area_col,
-                                    period=s.income.get("period", "month"))
+        ind, pov = table.for_survey(survey, country, year, area_col=area_col, period=period or "month")
     except InputError as e:
         raise SpecError(f"{s.key}.lines: {e}. Fix: add the missing line to the table, or set country/year "
                         "to a (country, year) the table has") from None
@@ -237,6 +288,8 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
     if s.lonely_psu is not None:
         survey = survey.with_lonely_psu(s.lonely_psu)
     survey, has_remit = build_concepts(survey, s)
+    period = concept_period(s, survey)
+    check_line_period(s, period)
     check_remittances(s, has_remit)
     if (s.counterfactual or {}).get("method", "static") != "static":
         _counterfactual_function(s)
@@ -259,7 +312,7 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
     if has_remit:
         cols[RECIP_LABEL] = np.where(survey.data[RECIPIENT].to_numpy(bool), "recipients", "non-recipients")
     lines, values = {}, {}
-    table_lines = _table_lines(s, survey, area_col)
+    table_lines = _table_lines(s, survey, area_col, period)
     for kind, line in s.lines.items():
         col = Z_POV if kind == "poverty" else Z_IND
         cv = None
@@ -279,7 +332,7 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
         cols[HH_FIRST] = ~pd.Series(hh).duplicated().to_numpy()
         hh_level = "first_member"
     survey = survey.with_columns(**cols)
-    return PreparedSurvey(s, survey, has_remit, lines, values, hh_level)
+    return PreparedSurvey(s, survey, has_remit, lines, values, hh_level, period)
 
 
 # =========================================================================== estimation blocks
@@ -677,8 +730,17 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
             raise SpecError("--out: no output folder given. Fix: pass --out DIR or set chapter.out in the spec")
         out_dir = spec.out
     target = check_target(out_dir, "--out" if spec.out is None else "--out / chapter.out")
-    with staged_output(target) as out:
-        res = _write_chapter(spec, out, progress, command, t_start, started)
+    from ..exceptions import RemitpovWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("always", category=RemitpovWarning)  # every one, every run: into the manifest
+        try:
+            with staged_output(target) as out:
+                res = _write_chapter(spec, out, progress, command, t_start, started, caught)
+        finally:
+            seen = list(caught)
+    for w in seen:  # shown after the run, under the caller's filters (the CLI prints one line each)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     def moved(p):
         return target / Path(p).relative_to(out)
@@ -686,8 +748,25 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
     return replace(res, out_dir=target, figures=tuple(map(moved, res.figures)), files=tuple(map(moved, res.files)))
 
 
-def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start: float, started: str) -> ChapterResult:
-    """Load, estimate and write the whole chapter into the (temporary) folder ``out``."""
+def _manifest_warnings(caught) -> list[dict]:
+    """remitpov's warnings of the run (category and message, in order, without repeats)."""
+    from ..exceptions import RemitpovWarning
+
+    out = []
+    for w in caught:
+        if issubclass(w.category, RemitpovWarning):
+            item = {"category": w.category.__name__, "message": str(w.message)}
+            if item not in out:
+                out.append(item)
+    return out
+
+
+def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start: float, started: str,
+                   caught=()) -> ChapterResult:
+    """Load, estimate and write the whole chapter into the (temporary) folder ``out``.
+
+    ``caught`` is the list the warnings of the run are recorded into (for the manifest).
+    """
     prog = Progress(len(spec.surveys), enabled=progress)
     timings: dict[str, float] = {}
 
@@ -697,6 +776,7 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
         prog.step(f"loading {s.id} ({s.format})")
         t0 = time.perf_counter()
         prepared[s.id] = prepare_survey(s, spec.seed)
+        rate_warnings(prepared[s.id], spec.strict)
         timings[f"load/{s.id}"] = time.perf_counter() - t0
 
     # ---- estimate ---------------------------------------------------------------------
@@ -793,7 +873,7 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
                   "language": spec.language, "tables": list(spec.tables), "figures": list(spec.figures)},
         seeds={"chapter": spec.seed, **{sid: p.spec.options.get("seed", spec.seed)
                                         for sid, p in prepared.items() if p.spec.format == "synthetic"}},
-        command=command, timings=timings, started=started)
+        command=command, timings=timings, started=started, warnings=_manifest_warnings(caught))
     write_manifest(manifest, out / "manifest.json")
     prog.done("chapter")
     files = tuple(sorted(set(written) | set(figs) | {out / "manifest.json"}))

@@ -77,8 +77,10 @@ def survey_inputs(survey) -> dict:
 def build_manifest(*, spec: Mapping[str, Any], spec_file: str | None, spec_sha256: str | None,
                    spec_text: str | None, surveys: Mapping[str, Any], outputs: Mapping[str, str],
                    settings: Mapping[str, Any], seeds: Mapping[str, Any], command: str,
-                   timings: Mapping[str, float], started: str | None = None) -> dict:
-    """Assemble the manifest dict (see module docstring)."""
+                   timings: Mapping[str, float], started: str | None = None,
+                   warnings: list | None = None) -> dict:
+    """Assemble the manifest dict (see module docstring); ``warnings`` are the run's remitpov
+    warnings (``{"category", "message"}``: implausible rates, data changes, model diagnostics)."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "command": command,
@@ -89,6 +91,7 @@ def build_manifest(*, spec: Mapping[str, Any], spec_file: str | None, spec_sha25
         "settings": dict(settings),
         "inputs": dict(surveys),
         "outputs": dict(sorted(outputs.items())),
+        "warnings": list(warnings or []),
         RUN_SECTION: {"started": started, "timings_seconds": {k: round(float(v), 3) for k, v in timings.items()},
                       "host": platform.node(), "argv": list(sys.argv)},
     }

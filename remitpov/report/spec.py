@@ -8,7 +8,10 @@ problem raises :class:`~remitpov.exceptions.SpecError` naming the key (e.g.
    input files exist, known measures/domains/formats/language, line values are numbers;
    :func:`check_output_dir` checks the output folder is writable.
 2. :func:`check_lines_cover` runs after the surveys are *loaded* (reading files is not
-   estimation) and before any estimate: every area value in the data must have a line.
+   estimation) and before any estimate: every area value in the data must have a line;
+   :func:`check_line_period`: lines that declare their period (``[survey.lines] period``)
+   must be in the income concept's period (``[income] period`` when income is built, else
+   the survey metadata's ``income_period``).
 
 Example
 -------
@@ -33,6 +36,7 @@ Example
     format = "enigh"                   # enigh | encovi2000 | eusilc | synthetic | table
     path = "data/enigh2018_ags/ConcAguascalientes.dbf"   # spec folder, then $REMITPOV_SHARED
     [survey.lines]
+    period = "month"                                     # optional: the lines' period; must be the income's
     indigence = { urban = 1516.62, rural = 1085.02 }     # or one number, {fraction_of_median=0.4},
                                                          # or a column/role name, e.g. "indigence_line"
     # or both lines from a remitpov.lines.PovertyLines table ("default" = the shipped one, or a CSV):
@@ -84,6 +88,8 @@ TABLE_FORMATS = ("csv", "xlsx", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf", "svg")
 LANGUAGES = ("en", "es")
 LINE_KINDS = ("indigence", "poverty")
+#: periods a line may declare (``[survey.lines] period = "month"``); must match the income concept's
+LINE_PERIODS = ("month", "quarter", "year")
 RELATIVE_LINE_KEYS = ("fraction_of_median", "fraction_of_mean")
 COUNTERFACTUAL_METHODS = ("static", "heckman", "multinomial")
 #: presets of remitpov.econometrics.counterfactual: covariates builder + formulas
@@ -150,6 +156,7 @@ class SurveySpec:
     counterfactual: Mapping[str, Any] | None
     area: str | None = None  # column name of the area (default: the survey's "area" role)
     lonely_psu: str | None = None  # singleton-PSU policy passed to Survey.with_lonely_psu
+    line_period: str | None = None  # period the lines are expressed in ([survey.lines] period), if declared
 
     @property
     def key(self) -> str:
@@ -162,7 +169,7 @@ class SurveySpec:
             "options": dict(self.options), "lines": {k: v.describe() for k, v in self.lines.items()},
             "income": dict(self.income), "measures": list(self.measures),
             "counterfactual": None if self.counterfactual is None else dict(self.counterfactual),
-            "area": self.area, "lonely_psu": self.lonely_psu,
+            "area": self.area, "lonely_psu": self.lonely_psu, "line_period": self.line_period,
         }
 
 
@@ -471,7 +478,13 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
                         "(the weight column)")
         lines_raw = dict(default_lines)
         lines_raw.update(s.get("lines", {}))
+        line_period = lines_raw.pop("period", None)
+        if line_period is not None and line_period not in LINE_PERIODS:
+            raise _fail(f"{key}.lines.period", f"unknown period {line_period!r}", f"use one of {list(LINE_PERIODS)}")
         table_src = None
+        if "from" in lines_raw and line_period is not None:
+            raise _fail(f"{key}.lines.period", "given with 'from' (a line table declares the period of each line)",
+                        "remove period: table lines are converted to the income concept's period")
         if "from" in lines_raw:
             src = lines_raw.pop("from")
             country, year = lines_raw.pop("country", None), lines_raw.pop("year", None)
@@ -546,7 +559,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
             if lonely not in LONELY_PSU_POLICIES:
                 raise _fail(f"{key}.lonely_psu", f"unknown policy {lonely!r}", f"use one of {list(LONELY_PSU_POLICIES)}")
         surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
-                                  s_measures, cf, area, lonely))
+                                  s_measures, cf, area, lonely, line_period))
     return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),
                        measures, domains, tables, figures, strict, tuple(surveys), dict(income), out, cp, cm,
                        source, source_sha256, data)
@@ -603,6 +616,24 @@ def check_line_columns(spec: SurveySpec, survey) -> None:
         if col not in survey.data.columns:
             raise _fail(line.key, f"no column or role {line.column!r} in the loaded survey",
                         f"use a number, or one of the roles {sorted(survey.roles)}")
+
+
+def check_line_period(spec: SurveySpec, income_period: str | None) -> None:
+    """After building the income concept: declared lines' period must be the income's.
+
+    ``income_period`` is the period of the chapter's income concept (``[income] period`` when
+    :func:`remitpov.income.build_income` built it, else the survey metadata's
+    ``income_period``). Lines that declare no period are assumed to be in the income's
+    period (the plausibility check of :func:`remitpov.report.chapter.rate_warnings` then
+    flags the usual mistakes).
+    """
+    lp = spec.line_period
+    if lp is None or income_period is None or lp == income_period:
+        return
+    raise _fail(f"{spec.key}.lines.period", f"the lines are per {lp} but the income concept of survey "
+                f"{spec.id!r} is per {income_period}: every rate would be wrong (an annual line against monthly "
+                "income puts almost everyone below it)",
+                f"give the lines per {income_period}, or set [income] period = {lp!r} so income is per {lp}")
 
 
 def check_remittances(spec: SurveySpec, has_remittances: bool) -> None:
