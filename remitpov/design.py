@@ -259,7 +259,9 @@ class Replicates:
     supplied by the user, shape ``(n, R)``).
 
     The variance is ``scale * sum_r rscales_r (theta_r - c)^2`` with ``c`` the full-sample
-    estimate if ``mse`` else the mean of the replicates (R survey's ``svrVar``).
+    estimate if ``mse`` else the mean of the replicates (R survey's ``svrVar``). ``degf``:
+    the design degrees of freedom, rank of the replicate weights minus 1 (R's ``degf``),
+    fixed when the replicates are made (domains keep it, as R's subsets).
     """
 
     kind: str
@@ -270,6 +272,7 @@ class Replicates:
     weights: np.ndarray | None = None
     seed: int | None = None
     rho: float | None = None
+    degf: int | None = None
 
     @property
     def n_replicates(self) -> int:
@@ -434,6 +437,8 @@ class Design:
     @property
     def df(self) -> int:
         """Design degrees of freedom: PSUs minus strata (R ``degf``); replicates: rank - 1."""
+        if self.replicates is not None and self.replicates.degf is not None:
+            return max(int(self.replicates.degf), 1)
         if self.replicates is not None and self.replicates.kind not in ("jkn",):
             return max(self.replicates.n_replicates - 1, 1)
         return int(self.n_psu - self.n_strata)
@@ -503,7 +508,9 @@ class Design:
             raise InputError(f"replicate weights must be finite and >= 0: {describe_rows(bad.any(1))}")
         R = W.shape[1]
         rs = np.ones(R) if rscales is None else np.asarray(rscales, dtype=float)
-        return replace(self, replicates=Replicates(kind=kind, scale=float(scale), rscales=rs, mse=mse, weights=W))
+        degf = int(np.linalg.matrix_rank(W)) - 1  # R's degf: rank of the replicate weights - 1
+        return replace(self, replicates=Replicates(kind=kind, scale=float(scale), rscales=rs, mse=mse, weights=W,
+                                                   degf=degf))
 
     # ------------------------------------------------------------------ variance
     def vcov(self, estimate, z=None, *, totals=None, replicate: Callable | None = None,

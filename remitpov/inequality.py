@@ -81,7 +81,7 @@ from .exceptions import DataWarning, InputError, describe_rows
 from .results import EstimateTable, make_table
 
 QUANTILE_RULES = ("hf7", "math", "hf1", "school", "hf2", "laeken")
-QUANTILE_SE = ("woodruff", "kernel")
+QUANTILE_SE = ("woodruff", "kernel", "replicate")
 
 
 # =====================================================================================
@@ -514,7 +514,7 @@ def _silverman(x: np.ndarray, w: np.ndarray) -> float:
 
 @checked
 def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", rule: str = "hf7",
-             se_method: str = "woodruff", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+             se_method: str | None = None, na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
              bandwidth: float | None = None) -> EstimateTable:
     """Weighted quantiles with design-based standard errors.
 
@@ -529,8 +529,9 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
     rule : {"hf7", "math", "hf1", "school", "hf2", "laeken"}
         Quantile rule (module docstring). Default ``"hf7"`` (R survey's ``qrule="hf7"``);
         ``"laeken"`` is laeken's ``weightedQuantile`` (Eurostat's EU-SILC rule).
-    se_method : {"woodruff", "kernel"}
-        ``"woodruff"`` (default): Woodruff's (1952) method exactly as R survey 4.1's
+    se_method : {"woodruff", "kernel", "replicate"}, optional
+        Default ``"woodruff"``, or ``"replicate"`` on a replicate-weight design.
+        ``"woodruff"``: Woodruff's (1952) method exactly as R survey 4.1's
         ``svyquantile(interval.type="mean")``: a ``ci_level`` interval for
         ``F(q_hat)`` is mapped back through the quantile rule and ``SE = (U - L)/(2 t)``.
         It is implemented as an influence function ``z_i = -(1[y_i <= q] - F(q))/(N f)``
@@ -538,7 +539,11 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
         Woodruff SE and gives the joint covariance of several quantiles and domains.
         ``"kernel"``: the same influence function with a Gaussian kernel density at ``q``
         (Silverman bandwidth, or ``bandwidth``).
-        Replicate designs re-evaluate the quantile under every replicate.
+        On replicate-weight designs ``se_f`` is the replicate SE of the cdf at ``q_hat``
+        (Woodruff is then R's ``svyquantile(interval.type="mean")`` on an ``svyrep.design``,
+        with the design's ``df``), and ``"replicate"`` (their default) re-evaluates the
+        quantile under every replicate, R's ``interval.type="quantile"`` (not valid with
+        jackknife replicates: R warns).
     na_rm : bool
     ci_level : float
     dist : {"t", "normal"}
@@ -560,9 +565,11 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
                                           ci_level=ci_level, dist=dist), ci_level, dist)
 
 
-def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str = "woodruff",
+def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str | None = None,
                    bandwidth: float | None = None, ci_level: float = 0.95, dist: str = "t") -> _Part:
     rule = _rule(rule)
+    reps = p.design.replicates is not None
+    se_method = se_method if se_method is not None else ("replicate" if reps else "woodruff")
     if se_method not in QUANTILE_SE:
         raise InputError(f"se_method={se_method!r} is not one of {QUANTILE_SE}")
     P = np.atleast_1d(np.asarray(probs, dtype=float))
@@ -588,13 +595,26 @@ def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str 
     notes = [f"quantile rule {rule!r}", "incomes at the quantile counted as y <= q in the cdf"]
     keys = _keys(p, "quantile", [{"p": float(q)} for q in P])
     n_obs = np.repeat(masks.sum(0), k)
-    if design.replicates is not None:
+    if se_method == "replicate":
+        if not reps:
+            raise InputError("se_method='replicate' re-evaluates the quantile under replicate weights, but the "
+                             "design has none: use 'woodruff' or 'kernel', or Survey.with_replicates(...)")
+
         def rep(W):
             Ws = W[rk.order]
             return np.concatenate([_quantile_sorted(xs, Ws * masks[rk.order, d][:, None], P, rule).T
                                    for d in range(D)], axis=1)
+        notes.append("SE: quantile re-evaluated under every replicate (R survey interval.type='quantile')")
         return _Part(keys, est, None, D, replicate=rep, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
-    Vf = design.vcov(Fq, Z)
+    if reps:  # the cdf at q_hat as a ratio of totals: (1[y <= q] in domain d, domain d)
+        Ycdf = np.hstack([masks[:, d][:, None] * (y[:, None] <= Q[:, d][None, :]) for d in range(D)] + [masks])
+
+        def cdf(T):
+            T = np.atleast_2d(T)
+            return T[:, :D * k] / np.repeat(T[:, D * k:], k, axis=1)
+        Vf = design.vcov(Fq, totals=(Ycdf, cdf))
+    else:
+        Vf = design.vcov(Fq, Z)
     se_f = np.sqrt(np.clip(np.diag(Vf), 0, None))
     if se_method == "woodruff":
         t = critical_value(ci_level, design.df, dist)
@@ -607,8 +627,9 @@ def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str 
                           for a in lo_p[sl]])
             U = np.array([_quantile_sorted(xs, Ws, np.array([b]), rule)[0, 0] if 0 <= b <= 1 else np.nan
                           for b in hi_p[sl]])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dens[sl] = np.where(U > L, 2 * t * se_f[sl] / (U - L), np.inf)
+            with np.errstate(divide="ignore", invalid="ignore"):  # a limit outside [0, 1]: NaN, as R
+                d_ = np.where(U > L, 2 * t * se_f[sl] / (U - L), np.inf)
+                dens[sl] = np.where(np.isnan(U) | np.isnan(L), np.nan, d_)
         notes.append(f"SE: Woodruff interval for F(q) at level {ci_level} (R survey interval.type='mean'), "
                      "SE = (U - L)/(2 t)")
     else:
@@ -620,6 +641,9 @@ def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str 
         notes.append("SE: influence function with Gaussian kernel density (Silverman bandwidth)")
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(np.isinf(dens), 0.0, 1.0 / dens)
+    if reps:  # replicate quantiles linearised through the density: variance Vf / f^2
+        return _Part(keys, est, None, D, totals=(Ycdf, lambda T: est - (cdf(T) - Fq) * scale), title="Quantiles",
+                     notes=tuple(notes), n_obs=n_obs)
     Zq = -Z * scale[None, :]
     V = Vf * np.outer(scale, scale)
     V[np.isnan(scale), :] = np.nan

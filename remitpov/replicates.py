@@ -180,10 +180,27 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
     Returns
     -------
     Replicates
+        With ``degf`` = rank of the replicate weights - 1, as R's ``degf`` (for ``jkn``
+        the number of replicates minus the strata that have replicates).
     """
+    from dataclasses import replace
+
+    reps = _build(design, kind.lower(), replicates, seed, rho, mse)
+    # closed forms of the rank for the jackknives (no P x P decomposition): JK1's n/(n-1)(J - I)
+    # has full rank; in JKn each stratum with replicates has one dependency (its columns
+    # average to the all-ones vector)
+    if reps.kind == "jk1":
+        degf = reps.n_replicates - 1
+    elif reps.kind == "jkn":
+        degf = reps.n_replicates - np.unique(design.psu_stratum[np.argmin(reps.factors, axis=0)]).size
+    else:
+        degf = int(np.linalg.matrix_rank(reps.factors if reps.factors is not None else reps.weights)) - 1
+    return replace(reps, degf=degf)
+
+
+def _build(design, kind, replicates, seed, rho, mse):
     from .design import Replicates
 
-    kind = kind.lower()
     P, H, ps = design.n_psu, design.n_strata, design.psu_stratum
     n_h = np.bincount(ps, minlength=H)
     if kind in ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap"):

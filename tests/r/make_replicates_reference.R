@@ -68,6 +68,10 @@ out$jk1_clus2_fpc <- suppressWarnings(stats(as.svrepdesign(dc2, type = "JK1")))
 lin <- function(des) list(mean_se = unname(SE(svymean(~api00, des))),
                           total_se = unname(SE(svytotal(~api00, des))))
 out$linearised <- list(clus1 = lin(dc1), strat = lin(ds), clus2 = lin(dc2))
+# Woodruff limit beyond [0, 1] (p = 0.99 on apiclus1 without fpc): R's SE is NaN
+q <- svyquantile(~api00, svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), c(0.9, 0.95, 0.99),
+                 qrule = "math")
+out$woodruff_edge_clus1 <- list(probs = c(0.9, 0.95, 0.99), quantile = unname(q$api00[, 1]), se = unname(SE(q)))
 
 set.seed(20261129)
 out$bootstrap_strat_fpc <- withmult(as.svrepdesign(ds, type = "bootstrap", replicates = 50))
