@@ -59,8 +59,11 @@ def _check(res, r, se_key):
 def test_ols_equals_plm(request, ref, name, data, formula, effects):
     df = request.getfixturevalue(data)
     m = RemittancePanel.from_formula(formula, df, entity="country", time="year")
-    _check(m.fit(effects, cov_type="clustered"), ref[name], "se_cluster")
+    _check(m.fit(effects, cov_type="CR0"), ref[name], "se_cluster")
+    _check(m.fit(effects), ref[name], "se_cluster")  # CR0 by country is the default
     _check(m.fit(effects, cov_type="unadjusted"), ref[name], "se_classical")
+    with pytest.warns(DeprecationWarning, match="write cov_type='CR0'"):
+        _check(m.fit(effects, cov_type="clustered"), ref[name], "se_cluster")
 
 
 @pytest.mark.parametrize("name,effects", [("gini_iv_within", "entity"), ("gini_iv_pooling", "pooled")])
@@ -68,7 +71,7 @@ def test_iv_equals_plm(gini, ref, name, effects):
     m = RemittancePanel.from_formula(FIV, gini)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WeakInstrumentWarning)  # the FE first stage is weak
-        _check(m.fit(effects, cov_type="clustered"), ref[name], "se_cluster")
+        _check(m.fit(effects, cov_type="CR0"), ref[name], "se_cluster")
         _check(m.fit(effects, cov_type="unadjusted"), ref[name], "se_classical")
 
 
@@ -114,6 +117,16 @@ def test_missing_raise_and_bad_input(wdi, gini):
         RemittancePanel.from_formula(FG + " + EntityEffects", gini)
     with pytest.raises(InputError, match="effects"):
         RemittancePanel.from_formula(FG, gini).fit("random")
+    with pytest.raises(InputError, match="not available for this model"):
+        RemittancePanel.from_formula(FIV, gini).fit("pooled", cov_type="HC1")
+    with pytest.raises(InputError, match="CR1.*both"):
+        RemittancePanel.from_formula(FG, gini).fit("entity", cov_type="CR1", cluster="both")
+    with pytest.raises(InputError, match="endogenous block"):
+        RemittancePanel.from_formula(FIV, gini).random_effects()
+    with pytest.raises(InputError, match="weights"):
+        RemittancePanel.from_formula(FG, gini, weights=np.ones(len(gini))).between()
+    with pytest.raises(InputError, match="intercept"):
+        RemittancePanel.from_formula("log(gini) ~ 0 + log(rm) + gov_e", gini).first_difference()
     with pytest.raises(InputError, match="duplicated"):
         RemittancePanel.from_formula(FG, pd.concat([gini, gini.iloc[:1]]))
     with pytest.raises(InputError, match="entity"):
@@ -161,3 +174,89 @@ def test_read_lac_panel_errors(tmp_path, monkeypatch):
     pd.DataFrame({"pais": ["A"], "year": [2000]}).to_csv(p, index=False)
     with pytest.raises(InputError, match=r"no column\(s\) \['country'\]"):
         read_lac_panel("wdi", path=p)
+
+
+# ----------------------------------------------------------------------------- more plm estimators
+# Reference: fixtures/lac_panel_plm_more.json, made by tests/r/make_lac_panel_plm_more.R (plm 2.6-2):
+# vcovHC(method="white1", type="HC0"/"HC1"), random effects (Swamy-Arora), first differences,
+# between, phtest. Same tolerance RTOL (1e-9; observed agreement ~1e-13, the RE coefficients
+# through the estimated variance components ~2e-13).
+FIX_MORE = Path(__file__).resolve().parent.parent / "fixtures" / "lac_panel_plm_more.json"
+PANELS = [("gini", FG), ("wdi", FW)]  # balanced (15 x 20) and unbalanced (22 countries, 381 rows)
+
+
+@pytest.fixture(scope="module")
+def ref_more():
+    return json.loads(FIX_MORE.read_text())
+
+
+@pytest.mark.parametrize("data,formula", PANELS)
+@pytest.mark.parametrize("effects,key", [("entity", "within_white"), ("pooled", "pooling_white"),
+                                         ("twoways", "twoways_white")])
+def test_hc0_hc1_equal_plm_white1(request, ref_more, data, formula, effects, key):
+    """Issue item 5: HC0/HC1 are plm's vcovHC(method="white1"); the deprecated 'robust' is
+    linearmodels' convention, larger than plm's HC0 by exactly n/(n - absorbed effects) in
+    variance (N - 1 country, T - 1 year effects beyond the intercept)."""
+    m = RemittancePanel.from_formula(formula, request.getfixturevalue(data))
+    r = ref_more[data][key]
+    hc0 = m.fit(effects, cov_type="HC0")
+    _check(hc0, r, "se_white1_hc0")
+    _check(m.fit(effects, cov_type="HC1"), r, "se_white1_hc1")
+    with pytest.warns(DeprecationWarning, match="linearmodels' convention"):
+        rob = m.fit(effects, cov_type="robust")
+    n = hc0.nobs
+    # absorbed effects = the effect dummies beyond the intercept that linearmodels keeps
+    N, T = hc0.info["Entities"], hc0.info["Periods"]
+    absorbed = {"pooled": 0, "entity": N - 1, "time": T - 1, "twoways": N + T - 2}[effects]
+    np.testing.assert_allclose(rob.std_errors / hc0.std_errors, np.sqrt(n / (n - absorbed)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("data,formula", PANELS)
+def test_random_effects_equal_plm_swamy_arora(request, ref_more, data, formula):
+    m = RemittancePanel.from_formula(formula, request.getfixturevalue(data))
+    r = ref_more[data]["random"]
+    re_ = m.random_effects()
+    _check(re_, r, "se_classical")
+    _check(m.random_effects("HC0"), r, "se_white1_hc0")
+    _check(m.random_effects("HC1"), r, "se_white1_hc1")
+    _check(m.random_effects("CR0"), r, "se_cluster")
+    assert re_.info["sigma2 (idiosyncratic)"] == pytest.approx(r["sigma2"]["idios"], rel=RTOL)
+    assert re_.info["sigma2 (individual)"] == pytest.approx(r["sigma2"]["id"], rel=RTOL)
+    if "theta" in r:  # balanced panel: one theta
+        assert re_.info["theta"] == pytest.approx(r["theta"], rel=RTOL)
+    assert re_.method.startswith("Random effects")
+
+
+@pytest.mark.parametrize("data,formula", PANELS)
+def test_first_difference_and_between_equal_plm(request, ref_more, data, formula):
+    m = RemittancePanel.from_formula(formula, request.getfixturevalue(data))
+    r = ref_more[data]
+    fd = m.first_difference()
+    _check(fd, r["fd"], "se_classical")
+    if r["fd"]["se_white1_hc0"]:  # plm 2.6-2's vcovHC fails on the unbalanced fd fit (see the R script)
+        _check(m.first_difference("HC0"), r["fd"], "se_white1_hc0")
+        _check(m.first_difference("CR0"), r["fd"], "se_cluster")
+    _check(m.between(), r["between"], "se_classical")
+
+
+@pytest.mark.parametrize("data,formula", PANELS)
+def test_hausman_equals_phtest(request, ref_more, data, formula):
+    h = RemittancePanel.from_formula(formula, request.getfixturevalue(data)).hausman()
+    r = ref_more[data]["hausman"]
+    assert h["stat"] == pytest.approx(r["statistic"], rel=RTOL)
+    assert h["df"] == r["df"]
+    assert h["pvalue"] == pytest.approx(r["p_value"], rel=1e-6)  # scipy vs R chi2 tail far out: ~1e-10
+
+
+def test_random_effects_identities(gini):
+    """Same number by different routes: theta = 0 is pooled OLS, theta = 1 is the within fit;
+    on the balanced panel the between and RE use the group means the same way."""
+    m = RemittancePanel.from_formula(FG, gini)
+    fe, pooled = m.fit("entity", cov_type="unadjusted"), m.fit("pooled", cov_type="unadjusted")
+    re_ = m.random_effects()
+    # RE lies between pooled and within for every slope (a matrix-weighted average; with
+    # theta = 0.82 it is close to the within estimate)
+    slopes = list(fe.params.index)
+    d_fe = (re_.params[slopes] - fe.params[slopes]).abs()
+    d_pool = (re_.params[slopes] - pooled.params[slopes]).abs()
+    assert (d_fe < d_pool).all()

@@ -20,3 +20,4 @@ from .multinomial import MultinomialSelection, MultinomialSelectionResults, mult
 # Covariance registry (HC0-HC3, CR0-CR2) and lm_robust-like regression (issue #10).
 from .covariance import COV_TYPES, CovType
 from .ols import OLSResults, RobustOLS
+from .weakiv import ARConfidenceSet, anderson_rubin, effective_f

@@ -42,6 +42,10 @@ Covariances (``fit(cov_type=...)``, the registry of :mod:`remitpov.econometrics.
   ``diagnostic_first_stage_fstatistic``), p-value from ``F(q, n - k_Z)`` (``G - 1`` with
   clusters); ``f_stat_classical`` is the homoskedastic F. :attr:`IVResults.first_stage_f`
   gives the F under every covariance type the data allow.
+* Weak-instrument-robust inference (one endogenous regressor): ``first_stage["f_eff"]`` is
+  the Montiel Olea--Pflueger effective F under the chosen covariance, and
+  :meth:`IVResults.anderson_rubin` the Anderson--Rubin confidence set (heteroskedasticity- or
+  cluster-robust), see :mod:`remitpov.econometrics.weakiv`.
 * Weights are sampling weights used as WLS weights (each moment weighted by ``w_i``):
   point estimates equal R's ``ivreg(weights=)``.
 """
@@ -79,7 +83,9 @@ class IVResults(ModelResults):
     first_stage : DataFrame
         One row per endogenous regressor: ``rsquared``, ``partial_rsquared``,
         ``shea_rsquared``, ``f_stat`` (partial F under the chosen covariance),
-        ``f_pvalue``, ``f_stat_classical``, ``weak`` (F below the threshold).
+        ``f_pvalue``, ``f_stat_classical``, ``f_eff`` (Montiel Olea--Pflueger effective F
+        under the chosen covariance; one endogenous regressor only), ``weak`` (F below the
+        threshold).
     first_stage_f : DataFrame
         The first-stage partial F under every covariance type of the registry (columns
         ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``).
@@ -96,6 +102,41 @@ class IVResults(ModelResults):
     exogeneity: dict | None = None
     estimator: str = "2sls"
     first_stage_f: pd.DataFrame = field(default=None, repr=False)
+    arrays: Any = field(default=None, repr=False)  # IVArrays of the estimation rows
+    cluster_codes: Any = field(default=None, repr=False)
+
+    def anderson_rubin(self, level: float = 0.95, *, beta0=None, cov_type: str | None = None, dist: str | None = None):
+        """Anderson--Rubin confidence set (and tests at ``beta0``) for the one endogenous
+        regressor, robust to weak instruments (see :mod:`remitpov.econometrics.weakiv`).
+
+        Parameters
+        ----------
+        level : float
+        beta0 : float or array, optional
+            Hypothesised values to test (e.g. 0).
+        cov_type : str, optional
+            Registry covariance of the reduced form (default: the fit's; cluster-robust
+            with the fit's clusters for the CR types).
+        dist : {"F", "chi2"}, optional
+            Default ``"F"`` when the fit used ``debiased=True``, else ``"chi2"``.
+
+        Returns
+        -------
+        (ARConfidenceSet, DataFrame or None)
+        """
+        from .covariance import resolve_cov_type as _resolve
+        from .weakiv import anderson_rubin
+
+        a = self.arrays
+        if a is None or a.X.shape[1] - a.n_exog != 1:
+            raise InputError("the Anderson-Rubin set is for exactly one endogenous regressor")
+        ct = _resolve(cov_type if cov_type is not None else self.cov_type)
+        if COV_TYPES[ct].clustered and self.cluster_codes is None:
+            raise InputError(f"cov_type={ct!r} needs the model's clusters=")
+        k0 = a.n_exog
+        return anderson_rubin(a.y, a.X[:, k0], a.Z[:, :k0], a.Z[:, k0:], w=a.w, cov_type=ct,
+                              clusters=self.cluster_codes if COV_TYPES[ct].clustered else None, level=level,
+                              dist=dist or ("F" if self.dist == "t" else "chi2"), beta0=beta0)
 
     @property
     def weak_instruments(self) -> bool:
@@ -256,7 +297,7 @@ class RemittanceIV:
             dep_var=str(res.model.dependent.cols[0]), cov_type=cov_label, method=estimator.upper(),
             dist="t" if debiased else "normal", df_resid=float(res.df_resid) if debiased else None,
             info=info, notes=tuple(notes), lm=res, first_stage=fs, overid=overid, exogeneity=exog,
-            estimator=estimator, first_stage_f=f_all)
+            estimator=estimator, first_stage_f=f_all, arrays=arrays, cluster_codes=codes)
 
     @staticmethod
     def _tests(res, estimator, cov_type):
@@ -344,6 +385,11 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
                       "f_pvalue": float(stats.f.sf(f, q, dendf)), "f_df": f"F({q},{dendf})",
                       "f_stat_classical": float(f_all.loc[name, "unadjusted"])}
     out = pd.DataFrame.from_dict(rows, orient="index")
+    if endog.shape[1] == 1 and cov_type in COV_TYPES:
+        from .weakiv import effective_f
+
+        cl = codes if COV_TYPES[cov_type].clustered else None
+        out["f_eff"] = effective_f(endog[:, 0], Z[:, :k0], Z[:, k0:], w=arrays.w, cov_type=cov_type, clusters=cl)
     out["weak"] = out["f_stat"] < weak_threshold
     out.index.name = "endogenous"
     return out, f_all
