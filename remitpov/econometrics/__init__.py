@@ -17,3 +17,5 @@ from .treatment import (AugmentedIPW, InverseProbabilityWeighting, MatchingResul
 from .iv import IVResults, RemittanceIV
 from .panel import PanelResults, RemittancePanel
 from .multinomial import MultinomialSelection, MultinomialSelectionResults, multinomial_counterfactual_income
+from .treatment import PropensityScoreSubclassification
+from . import matching
