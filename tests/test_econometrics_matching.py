@@ -5,8 +5,9 @@ References
 * fixtures/lalonde_matchit_methods.json, made by tests/r/make_lalonde_matchit_methods.R
   (R 4.2.2, MatchIt 4.5.1, sandwich 3.0-2) on ../shared/data/econ/lalonde.csv.gz.
 * Rosenbaum bounds: closed forms (all pairs positive), brute-force enumeration of the
-  sign patterns, normal vs exact on the lead example (Rosenbaum 2002, sec. 4.3.3). R's
-  rbounds is not packaged by Debian, so there is no R reference.
+  sign patterns, exact vs Monte Carlo on the lead example (Rosenbaum 2002, sec. 4.3.3),
+  and at Gamma = 1 base R's wilcox.test (fixtures/rosenbaum_wilcoxon.json). R's rbounds
+  is not packaged by Debian, so there is no R reference for Gamma > 1.
 * Crump et al. trimming: a two-point score distribution solved by hand.
 
 Tolerances: matched sets are compared exactly. Effects, SEs and balance statistics are
@@ -301,6 +302,24 @@ def test_rosenbaum_lead_example_exact_vs_monte_carlo_and_sensitivity_value():
     assert 4 < gs < 5.5
     assert rosenbaum_bounds(d, [gs])["p_upper"].iloc[0] == pytest.approx(0.05, abs=1e-9)
     assert sensitivity_gamma(d, 0.05, method="exact") > gs
+
+
+def test_rosenbaum_gamma_one_equals_r_wilcox_test():
+    """At Gamma = 1 both bounds are the ordinary one-sided signed-rank p-value: R's
+    wilcox.test (fixtures/rosenbaum_wilcoxon.json, tests/r/make_rosenbaum_wilcoxon.R),
+    normal with ties (lead data) and exact without ties. R's normal p uses the same
+    formulas (1e-10); its exact p comes from psignrank (1e-12)."""
+    ref = json.loads(FIX.with_name("rosenbaum_wilcoxon.json").read_text())
+    d = np.subtract(ref["lead"]["trt"], ref["lead"]["ctrl"])
+    r = rosenbaum_bounds(d, [1.0])
+    assert r.attrs["T"] == ref["lead"]["V"]
+    assert r["p_upper"].iloc[0] == pytest.approx(ref["lead"]["p_normal"], rel=1e-10)
+    assert r["p_lower"].iloc[0] == pytest.approx(ref["lead"]["p_normal"], rel=1e-10)
+    d2 = np.array(ref["no_ties"]["d"])
+    assert rosenbaum_bounds(d2, [1.0])["p_upper"].iloc[0] == pytest.approx(ref["no_ties"]["p_normal"], rel=1e-10)
+    rx = rosenbaum_bounds(d2, [1.0], method="exact")
+    assert rx.attrs["T"] == ref["no_ties"]["V"]
+    assert rx["p_upper"].iloc[0] == pytest.approx(ref["no_ties"]["p_exact"], rel=1e-12)
 
 
 def test_rosenbaum_from_matching_result(model):
