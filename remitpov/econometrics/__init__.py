@@ -21,3 +21,5 @@ from .multinomial import MultinomialSelection, MultinomialSelectionResults, mult
 from .covariance import COV_TYPES, CovType
 from .ols import OLSResults, RobustOLS
 from .weakiv import ARConfidenceSet, anderson_rubin, effective_f
+from .treatment import PropensityScoreSubclassification
+from . import matching

@@ -22,6 +22,16 @@ statsmodels, optionally with survey weights):
     ties -- on the probability scale this is a wide band (|difference| up to about
     0.001 when the score's SD is 0.3). ATT, ATC or ATE.
 
+  - Mahalanobis distance (``distance="mahalanobis"``), Mahalanobis within a caliper on the
+    score (``mahvars=``), caliper on the linear score (``distance="linear"``), k:1 with
+    replacement and exactly ``k`` distinct controls (``replace=True, ties=False``): MatchIt
+    4.5.1's algorithms, see :mod:`remitpov.econometrics.matching` (which also lists where
+    MatchIt 4.5.1 itself deviates and what ``matchit_compat`` reproduces).
+
+* :class:`PropensityScoreSubclassification` -- subclasses at score quantiles with MatchIt's
+  ATT/ATC/ATE weights (``method="subclass"``); HC3 SE as the MatchIt vignette.
+* ``trim=`` on every estimator: propensity-score trimming at a fixed alpha or the Crump et
+  al. (2009) optimal alpha (:mod:`remitpov.robustness`, which also has Rosenbaum bounds).
 * :class:`InverseProbabilityWeighting` -- normalised (Hajek) IPW.
 * :class:`AugmentedIPW` -- doubly robust AIPW with linear outcome regressions fitted
   separately for treated and controls (normalised augmentation terms).
@@ -66,10 +76,12 @@ from scipy import stats
 from ..design import Design
 from ..exceptions import EstimationError, InputError, OverlapWarning, describe_rows
 from ._base import ModelResults, data_column, validated_weights
+from .matching import greedy_general, k_nearest_with_replacement, mahalanobis_coordinates, wls_difference_hc3
 
 __all__ = [
     "PropensityScore", "PropensityScoreResults", "PropensityScoreMatching", "InverseProbabilityWeighting",
     "AugmentedIPW", "TreatmentEffectResults", "MatchingResults", "balance_table",
+    "PropensityScoreSubclassification",
 ]
 
 ESTIMANDS = ("ATT", "ATE", "ATC")
@@ -466,6 +478,74 @@ class _TreatmentModel:
     def design(self) -> Design:
         return Design.from_arrays(self.w, strata=self.strata, psu=self.psu)
 
+    def _weighted_means(self, W, se, subclass=None):
+        """Difference of W-weighted means; SE by matched-set clusters or the design."""
+        t, y = self.t, self.y
+        m1, m0 = (t == 1) & (W > 0), (t == 0) & (W > 0)
+        S1, S0 = W[m1].sum(), W[m0].sum()
+        mu1 = float(W[m1] @ y[m1] / S1)
+        mu0 = float(W[m0] @ y[m0] / S0)
+        if se == "none":
+            return mu1, mu0, np.full((2, 2), np.nan), "none", None
+        # influence values for (mu1, mu0) with W fixed: sum_i W_i z_i
+        Z = np.zeros((len(t), 2))
+        Z[m1, 0] = (y[m1] - mu1) / S1
+        Z[m0, 1] = (y[m0] - mu0) / S0
+        if se == "robust":
+            mu1, mu0, V = wls_difference_hc3(y, t.astype(float), W)
+            return mu1, mu0, V, "robust (HC3, matching weights fixed)", None
+        if se == "pairs":
+            if subclass is None:
+                raise InputError("se='pairs' needs matched pairs (matching without replacement); use 'robust'")
+            # CR1 cluster-robust by matched set = vcovCL(lm(y ~ treat, weights), cluster=~subclass)
+            keep = W > 0
+            g = subclass[keep]
+            G = int(np.unique(g).size)
+            U = np.zeros((G, 2))
+            Wz = W[keep, None] * Z[keep]
+            for j in range(2):
+                U[:, j] = np.bincount(pd.factorize(g)[0], weights=Wz[:, j], minlength=G)
+            nk = int(keep.sum())
+            V = (G / (G - 1)) * ((nk - 1) / (nk - 2)) * (U.T @ U)
+            return mu1, mu0, V, "matched-set cluster (CR1)", G - 1
+        # design: replace base weights by matching weights, keep PSUs/strata
+        d = Design.from_arrays(W, strata=self.strata, psu=self.psu, lonely_psu="adjust")
+        V = d.vcov(np.array([mu1, mu0]), Z)
+        return mu1, mu0, V, "design (matching weights fixed)", d.df
+
+    def _covariate_matrix(self, rhs: str) -> np.ndarray:
+        """Model matrix (no intercept) of a right-hand side, no silent row drops."""
+        from formulaic import model_matrix
+
+        try:
+            Q = model_matrix(rhs.split("~")[-1], self.data, na_action="ignore")
+        except Exception as exc:  # formulaic errors: unknown column, syntax
+            raise InputError(f"cannot build covariates from {rhs!r}: {exc}") from exc
+        Q = Q.drop(columns=[c for c in Q.columns if c == "Intercept"])
+        Q = np.asarray(Q, dtype=float)
+        bad = ~np.isfinite(Q).all(axis=1)
+        if bad.any():
+            raise InputError(f"covariates {rhs!r} are missing or non-finite in {describe_rows(bad)}; impute or "
+                             "drop those rows explicitly")
+        return Q
+
+    def _trim(self, ps, trim):
+        """(keep mask, info dict or None) for the ``trim=`` option (see fit)."""
+        if trim is None:
+            return np.ones(len(ps), dtype=bool), None
+        from ..robustness import trim_mask
+
+        keep, alpha = trim_mask(ps, trim, self.w if self.w_given else None)
+        t = self.t
+        d1, d0 = int(np.sum(~keep & (t == 1))), int(np.sum(~keep & (t == 0)))
+        if not (np.any(keep & (t == 1)) and np.any(keep & (t == 0))):
+            raise EstimationError(f"trimming at alpha={alpha:.4g} leaves no treated or no control unit")
+        rule = "Crump et al. (2009) optimal rule" if isinstance(trim, str) else "fixed threshold"
+        note = (f"trimmed to propensity scores in [{alpha:.4g}, {1 - alpha:.4g}] ({rule}): {d1} treated and {d0} "
+                "controls dropped; the estimand is the effect in the retained population (alpha held fixed)")
+        return keep, {"alpha": alpha, "rule": rule, "dropped_treated": d1, "dropped_controls": d0, "keep": keep,
+                      "note": note}
+
 
 # ----------------------------------------------------------------------------- matching
 class PropensityScoreMatching(_TreatmentModel):
@@ -491,9 +571,10 @@ class PropensityScoreMatching(_TreatmentModel):
     """
 
     def fit(self, *, estimand: str = "ATT", k: int = 1, replace: bool = False, caliper: float | None = None,
-            distance: str = "pscore", order: str = "largest", ties: bool = True,
+            distance: str = "pscore", order: str | None = None, ties: bool = True,
             distance_tolerance: float = 1e-5, se: str | None = None, var_matches: int = 0,
-            overlap_tol: float = 0.01, matchit_compat: bool = False) -> MatchingResults:
+            overlap_tol: float = 0.01, matchit_compat: bool = False, mahvars: str | None = None,
+            trim: float | str | None = None) -> MatchingResults:
         """Match and estimate.
 
         Parameters
@@ -506,21 +587,33 @@ class PropensityScoreMatching(_TreatmentModel):
             Matching with replacement (Abadie--Imbens / ``Matching::Match``) or greedy
             without replacement (MatchIt).
         caliper : float, optional
-            Maximum distance in standard deviations of the distance measure (computed
-            over all units, MatchIt's ``std.caliper=TRUE``); units without a match within
-            the caliper are dropped from the estimand (reported in ``extra``).
-        distance : {"pscore", "linear"}
-            Match on the probability (MatchIt default) or on the linear predictor.
-        order : {"largest", "smallest", "data"}
-            Order in which treated units pick controls (without replacement).
+            Maximum distance in standard deviations of the score (the probability, or the
+            linear predictor with ``distance="linear"``; SD over all units, ``ddof=1``, as
+            MatchIt's ``std.caliper=TRUE``); units without a match within the caliper are
+            dropped from the estimand (reported in ``extra``). With ``mahvars`` the
+            caliper is on the score and the match on the Mahalanobis distance.
+        distance : {"pscore", "linear", "mahalanobis"}
+            Match on the probability (MatchIt default), on the linear predictor (MatchIt
+            ``link="linear.logit"``) or on the Mahalanobis distance of the propensity-score
+            covariates (MatchIt ``distance="mahalanobis"``: pooled within-group covariance,
+            see :func:`remitpov.econometrics.matching.mahalanobis_coordinates`; treated
+            units choose in data order; no caliper, no Abadie--Imbens SE).
+        order : {"largest", "smallest", "data"}, optional
+            Order in which treated units pick controls (without replacement). Default
+            ``"largest"`` score first, ``"data"`` for ``distance="mahalanobis"`` (MatchIt).
         ties : bool
-            With replacement: use all tied controls (Matching's default). Without, the
-            first in data order wins.
+            With replacement: use all tied controls (Matching's default) or exactly ``k``
+            distinct nearest controls, ties broken in data order (``ties=False``: MatchIt's
+            k:1 matching with replacement; forced with Mahalanobis distances). Without
+            replacement, the first in data order wins.
         distance_tolerance : float
             Ties tolerance (Matching's ``distance.tolerance``), on the standardised scale.
-        se : {"ai", "pairs", "design", "none"}, optional
-            Default: ``"ai"`` (with replacement) or ``"pairs"`` (without), or ``"design"``
-            when a survey design was given. See the module docstring.
+        se : {"ai", "pairs", "robust", "design", "none"}, optional
+            Default: ``"ai"`` (with replacement on a score), ``"robust"`` (with replacement
+            on a Mahalanobis distance) or ``"pairs"`` (without), or ``"design"`` when a
+            survey design was given. ``"robust"``: HC3 SE of the treatment coefficient of
+            the weighted regression ``y ~ treat`` on the matched sample (the MatchIt
+            vignette's choice after matching with replacement). See the module docstring.
         var_matches : int
             0: homoskedastic AI variance (``Var.calc=0``); J > 0: heteroskedastic with J
             within-group matches (``Var.calc=J``).
@@ -530,8 +623,21 @@ class PropensityScoreMatching(_TreatmentModel):
             Reproduce MatchIt 4.5.1 exactly (without replacement). That version compares
             the left and right candidate distances with C ``abs()`` on integers, so for
             scores in (0, 1) it always takes the nearest available control with a *lower*
-            score when there is one. The default (False) takes the truly nearest control.
-            On LaLonde the two differ in 6 of 185 pairs.
+            score when there is one (a caliper is likewise applied to the whole-number part
+            of the distance: on the linear score a caliper below 1 acts as a caliper of 1).
+            The default (False) takes the truly nearest control. On LaLonde the two differ
+            in 6 of 185 pairs. Not needed with ``mahvars`` or Mahalanobis distances
+            (MatchIt's general routine compares distances correctly).
+        mahvars : str, optional
+            Right-hand side of covariates (``"age + educ + C(race)"``) for Mahalanobis
+            matching within the score's caliper, treated units in ``order`` of the score
+            (MatchIt's ``mahvars``).
+        trim : float or "crump", optional
+            Drop units whose propensity score lies outside ``[alpha, 1 - alpha]`` before
+            matching (``"crump"``: the optimal alpha of Crump, Hotz, Imbens and Mitnik 2009,
+            see :func:`remitpov.robustness.crump_trimming`). The estimand becomes the effect
+            in the trimmed population; the rule and the numbers dropped are in ``notes``
+            and ``extra["trim"]``.
         """
         estimand = estimand.upper()
         if estimand not in ESTIMANDS:
@@ -542,33 +648,72 @@ class PropensityScoreMatching(_TreatmentModel):
         if not replace and estimand != "ATT":
             raise InputError("matching without replacement estimates the ATT only; use replace=True for "
                              f"{estimand}")
-        if distance not in ("pscore", "linear"):
-            raise InputError(f"distance={distance!r}: use 'pscore' or 'linear'")
+        if distance not in ("pscore", "linear", "mahalanobis"):
+            raise InputError(f"distance={distance!r}: use 'pscore', 'linear' or 'mahalanobis'")
+        full_mah = distance == "mahalanobis"
+        if full_mah and mahvars is not None:
+            raise InputError("give either distance='mahalanobis' or mahvars= (Mahalanobis matching within a "
+                             "caliper on the score), not both")
+        if full_mah and caliper is not None:
+            raise InputError("distance='mahalanobis' has no score to put a caliper on; use mahvars='...' with "
+                             "distance='pscore' or 'linear' for Mahalanobis matching within a score caliper")
+        if order is None:
+            order = "data" if full_mah else "largest"
+        elif full_mah and order != "data":
+            raise InputError(f"order={order!r}: with distance='mahalanobis' treated units choose in data order")
+        use_mah = full_mah or mahvars is not None
+        if matchit_compat and replace:
+            raise InputError(
+                "matchit_compat is for matching without replacement. With replace=True MatchIt 4.5.1 takes the "
+                "nearest control with a lower score (integer abs()) and, for ratio=k, repeats that one control k "
+                "times (an indexing slip), i.e. 1:1 matching; use replace=True, ties=False for the k distinct "
+                "nearest controls (MatchIt's general routine, used with a distance matrix)")
         if se is None:
-            se = "design" if self.has_design else ("ai" if replace else "pairs")
-        if se not in ("ai", "pairs", "design", "none"):
-            raise InputError(f"se={se!r}: use 'ai', 'pairs', 'design' or 'none'")
+            se = "design" if self.has_design else (("robust" if use_mah else "ai") if replace else "pairs")
+        if se not in ("ai", "pairs", "robust", "design", "none"):
+            raise InputError(f"se={se!r}: use 'ai', 'pairs', 'robust', 'design' or 'none'")
         if se == "ai" and not replace:
             raise InputError("the Abadie-Imbens SE is for matching with replacement; use se='pairs' or 'design'")
+        if se == "ai" and use_mah:
+            raise InputError("the Abadie-Imbens SE is implemented for matching on a score; with Mahalanobis "
+                             "distances use se='robust' or 'design'")
         if se == "ai" and self.w_given:
             raise InputError("the Abadie-Imbens SE is unweighted; with survey weights use se='design'")
         psr = self.ps_model.fit()
         ps = psr.pscore
-        _check_overlap(ps, self.t, estimand, overlap_tol, self.w)
-        dist = ps if distance == "pscore" else psr.linear
-        cal = None if caliper is None else float(caliper) * np.std(dist, ddof=1)
-        notes = [f"propensity score: {self.link} on {list(self.X.columns)}; matching on "
-                 f"{'the probability' if distance == 'pscore' else 'the linear predictor'}"]
+        keep, trim_info = self._trim(ps, trim)
+        _check_overlap(ps[keep], self.t[keep], estimand, overlap_tol, self.w[keep])
+        dist = psr.linear if distance == "linear" else ps
+        cal = None if caliper is None else float(caliper) * np.std(dist[keep], ddof=1)
+        what = {"pscore": "the probability", "linear": "the linear predictor",
+                "mahalanobis": "the Mahalanobis distance of the covariates"}[distance]
+        notes = [f"propensity score: {self.link} on {list(self.X.columns)}; matching on {what}"]
+        coords = None
+        if use_mah:
+            Q = self.X.drop(columns=[c for c in self.X.columns if c == "Intercept"]).to_numpy() if mahvars is None \
+                else self._covariate_matrix(mahvars)
+            ck = mahalanobis_coordinates(Q[keep], self.t[keep], self.w[keep] if self.w_given else None)
+            coords = np.zeros((len(keep), ck.shape[1]))
+            coords[keep] = ck
+            if mahvars is not None:
+                notes.append(f"Mahalanobis distance on {mahvars!r} (pooled within-group covariance)"
+                             + (f" within a caliper of {caliper:g} SD of the score" if caliper is not None else ""))
+        if trim_info is not None:
+            notes.append(trim_info["note"])
         if replace:
-            out = self._fit_replace(dist, estimand, k, cal, ties, distance_tolerance, se, var_matches, notes)
+            out = self._fit_replace(dist, estimand, k, cal, ties, distance_tolerance, se, var_matches, notes,
+                                    coords, keep)
         else:
-            out = self._fit_greedy(dist, k, cal, order, se, notes, matchit_compat)
+            out = self._fit_greedy(dist, k, cal, order, se, notes, matchit_compat, coords, keep)
         mu1, mu0, V, W, pairs, extra, cov_type, df = out
         matched = W > 0
-        bal = balance_table(self.X, self.t, self.w, W, estimand)
+        bal = balance_table(self.X[keep], self.t[keep], self.w[keep], W[keep], estimand)
         extra["base_weights"] = self.w
-        method = f"NN matching {k}:1 {'with' if replace else 'without'} replacement" + (
-            f", caliper {caliper:g} sd" if caliper is not None else "")
+        extra["outcome"] = self.y
+        if trim_info is not None:
+            extra["trim"] = trim_info
+        method = (f"NN matching {k}:1 {'with' if replace else 'without'} replacement"
+                  + (", Mahalanobis" if use_mah else "") + (f", caliper {caliper:g} sd" if caliper is not None else ""))
         return _effect_results(
             MatchingResults, estimand, mu1, mu0, V, nobs=int(matched.sum()), model_name="Propensity-score matching",
             dep_var=self.outcome_name, cov_type=cov_type, method=method, df=df, notes=notes,
@@ -579,10 +724,11 @@ class PropensityScoreMatching(_TreatmentModel):
             pairs=pairs, matched=matched)
 
     # ------------------------------------------------------------------ greedy, no replacement
-    def _fit_greedy(self, dist, k, cal, order, se, notes, matchit_compat=False):
+    def _fit_greedy(self, dist, k, cal, order, se, notes, matchit_compat=False, coords=None, keep=None):
         t, y, w = self.t, self.y, self.w
-        tr = np.flatnonzero(t == 1)
-        co = np.flatnonzero(t == 0)
+        keep = np.ones(len(t), dtype=bool) if keep is None else keep
+        tr = np.flatnonzero((t == 1) & keep)
+        co = np.flatnonzero((t == 0) & keep)
         if order == "largest":
             ordr = tr[np.argsort(-dist[tr], kind="stable")]
         elif order == "smallest":
@@ -591,6 +737,17 @@ class PropensityScoreMatching(_TreatmentModel):
             ordr = tr
         else:
             raise InputError(f"order={order!r}: use 'largest', 'smallest' or 'data'")
+        if coords is not None:
+            match_t, match_c = greedy_general(ordr, co, coords, k, dist, cal)
+        else:
+            match_t, match_c = self._greedy_score(dist, k, cal, ordr, co, matchit_compat)
+        pairs = pd.DataFrame({"treated": np.asarray(match_t, dtype=np.int64),
+                              "control": np.asarray(match_c, dtype=np.int64)})
+        return self._pairs_weights(pairs, tr, se, notes)
+
+    @staticmethod
+    def _greedy_score(dist, k, cal, ordr, co, matchit_compat):
+        """Greedy matching without replacement on a score (sorted controls, union-find)."""
         srt = co[np.argsort(dist[co], kind="stable")]
         d_c = dist[srt]
         nC = len(srt)
@@ -608,6 +765,7 @@ class PropensityScoreMatching(_TreatmentModel):
 
         match_t, match_c = [], []
         n_left = nC
+        floor = np.floor
         # greedy: k rounds; in each, every treated unit (in `order`) takes its nearest available
         # control. The loop over treated units is inherent to greedy matching (each choice
         # depends on the previous ones); every step is O(log n).
@@ -621,19 +779,29 @@ class PropensityScoreMatching(_TreatmentModel):
                 dr = abs(d_c[r] - dist[i]) if r < nC else np.inf
                 dl = abs(d_c[l] - dist[i]) if l >= 0 else np.inf
                 if matchit_compat:
-                    j, dd = (l, dl) if l >= 0 else (r, dr)
-                elif dr < dl:
-                    j, dd = r, dr
-                else:  # equal distances: the lower score wins, as in MatchIt
-                    j, dd = l, dl
-                if cal is not None and dd > cal:
-                    continue
+                    # MatchIt 4.5.1 (nn_matchC_vec) compares int(|d|): the caliper check and the
+                    # left/right choice see only the whole-number part of the distance
+                    okl = l >= 0 and (cal is None or floor(dl) <= cal)
+                    okr = r < nC and (cal is None or floor(dr) <= cal)
+                    if okl and (not okr or floor(dl) <= floor(dr)):
+                        j = l
+                    elif okr:
+                        j = r
+                    else:
+                        continue
+                else:
+                    j, dd = (r, dr) if dr < dl else (l, dl)  # equal distances: the lower score wins
+                    if cal is not None and dd > cal:
+                        continue
                 pr[j] = j + 1
                 pl[j + 1] = j
                 n_left -= 1
                 match_t.append(i)
                 match_c.append(srt[j])
-        pairs = pd.DataFrame({"treated": np.array(match_t, dtype=np.int64), "control": np.array(match_c, dtype=np.int64)})
+        return match_t, match_c
+
+    def _pairs_weights(self, pairs, tr, se, notes):
+        t, w = self.t, self.w
         n_tr = pairs.groupby("treated")["control"].transform("size").to_numpy()
         pairs["weight"] = 1.0 / n_tr
         n = len(t)
@@ -655,47 +823,23 @@ class PropensityScoreMatching(_TreatmentModel):
         mu1, mu0, V, cov_type, df = self._weighted_means(W, se, subclass)
         return mu1, mu0, V, W, pairs, extra, cov_type, df
 
-    def _weighted_means(self, W, se, subclass=None):
-        """Difference of W-weighted means; SE by matched-set clusters or the design."""
-        t, y = self.t, self.y
-        m1, m0 = (t == 1) & (W > 0), (t == 0) & (W > 0)
-        S1, S0 = W[m1].sum(), W[m0].sum()
-        mu1 = float(W[m1] @ y[m1] / S1)
-        mu0 = float(W[m0] @ y[m0] / S0)
-        if se == "none":
-            return mu1, mu0, np.full((2, 2), np.nan), "none", None
-        # influence values for (mu1, mu0) with W fixed: sum_i W_i z_i
-        Z = np.zeros((len(t), 2))
-        Z[m1, 0] = (y[m1] - mu1) / S1
-        Z[m0, 1] = (y[m0] - mu0) / S0
-        if se == "pairs":
-            # CR1 cluster-robust by matched set = vcovCL(lm(y ~ treat, weights), cluster=~subclass)
-            keep = W > 0
-            g = subclass[keep]
-            G = int(np.unique(g).size)
-            U = np.zeros((G, 2))
-            Wz = W[keep, None] * Z[keep]
-            for j in range(2):
-                U[:, j] = np.bincount(pd.factorize(g)[0], weights=Wz[:, j], minlength=G)
-            nk = int(keep.sum())
-            V = (G / (G - 1)) * ((nk - 1) / (nk - 2)) * (U.T @ U)
-            return mu1, mu0, V, "matched-set cluster (CR1)", G - 1
-        # design: replace base weights by matching weights, keep PSUs/strata
-        d = Design.from_arrays(W, strata=self.strata, psu=self.psu, lonely_psu="adjust")
-        V = d.vcov(np.array([mu1, mu0]), Z)
-        return mu1, mu0, V, "design (matching weights fixed)", d.df
-
     # ------------------------------------------------------------------ with replacement (Abadie-Imbens)
-    def _fit_replace(self, dist, estimand, k, cal, ties, tol, se, var_matches, notes):
+    def _fit_replace(self, dist, estimand, k, cal, ties, tol, se, var_matches, notes, coords=None, keep=None):
         t, y, w = self.t, self.y, self.w
         n = len(t)
-        sd = np.std(dist, ddof=1)
+        keep = np.ones(n, dtype=bool) if keep is None else keep
+        sd = np.std(dist[keep], ddof=1)
         x = dist / sd  # Match(): inverse-variance weighted distance on the standardised score
         calz = None if cal is None else cal / sd
         rows, cols, wts = [], [], []
         groups = {"ATT": (1,), "ATC": (0,), "ATE": (1, 0)}[estimand]
         for g in groups:
-            r, c, ww = _nn_sets(x, t == g, t != g, k, ties, tol, calz, w)
+            if coords is not None:  # Mahalanobis: exactly k distinct nearest (MatchIt), score caliper
+                r, c = k_nearest_with_replacement(np.flatnonzero((t == g) & keep), np.flatnonzero((t != g) & keep),
+                                                  coords, k, dist, cal)
+                ww = _shares(r, c, w)
+            else:
+                r, c, ww = _nn_sets(x, (t == g) & keep, (t != g) & keep, k, ties, tol, calz, w)
             rows.append(r)
             cols.append(c)
             wts.append(ww)
@@ -707,7 +851,7 @@ class PropensityScoreMatching(_TreatmentModel):
         yhat = np.bincount(R, weights=WW * y[C], minlength=n)
         has = np.bincount(R, minlength=n) > 0
         target = np.isin(t, groups) & has
-        dropped = np.isin(t, groups) & ~has
+        dropped = np.isin(t, groups) & ~has & keep
         if dropped.any():
             notes.append(f"{int(dropped.sum())} units had no match within the caliper and are excluded")
         sign = np.where(t == 1, 1.0, -1.0)
@@ -751,7 +895,10 @@ class PropensityScoreMatching(_TreatmentModel):
         if se == "none":
             return mu1, mu0, np.full((2, 2), np.nan), Wm, pairs, extra, "none", None
         if se == "pairs":
-            raise InputError("se='pairs' is for matching without replacement; use 'ai' or 'design'")
+            raise InputError("se='pairs' is for matching without replacement; use 'ai', 'robust' or 'design'")
+        if se == "robust":
+            mu1, mu0, V = wls_difference_hc3(y, t.astype(float), Wm)
+            return mu1, mu0, V, Wm, pairs, extra, "robust (HC3, matching weights fixed)", None
         # design: linearise sum_i wt_i (y1_i - mu1) and (y0_i - mu0) with the imputed values as
         # weighted sums of the matched units' outcomes (matching weights fixed)
         own1 = (wt * (t == 1) * (y - mu1))
@@ -767,6 +914,81 @@ class PropensityScoreMatching(_TreatmentModel):
         V = d.vcov(np.array([mu1, mu0]), Z)
         notes.append("SE: design-based, matching weights held fixed (no matching uncertainty)")
         return mu1, mu0, V, Wm, pairs, extra, "design (matching weights fixed)", d.df
+
+
+class PropensityScoreSubclassification(_TreatmentModel):
+    """Subclassification on the propensity score (MatchIt ``method = "subclass"``).
+
+    Units are grouped into subclasses at quantiles of the score and re-weighted so that
+    each subclass has the treated (ATT), control (ATC) or overall (ATE) composition
+    (marginal mean weighting through stratification; see
+    :func:`remitpov.econometrics.matching.subclassify` and
+    :func:`~remitpov.econometrics.matching.subclass_weights`). The effect is the
+    difference of weighted means. Same constructor as :class:`PropensityScoreMatching`.
+    """
+
+    def fit(self, *, subclasses: int = 6, estimand: str = "ATT", distance: str = "pscore", se: str | None = None,
+            overlap_tol: float = 0.01, trim: float | str | None = None) -> MatchingResults:
+        """Subclassify and estimate.
+
+        Parameters
+        ----------
+        subclasses : int
+            Number of subclasses (MatchIt's default 6).
+        estimand : {"ATT", "ATC", "ATE"}
+            Also decides whose score quantiles are the cut points (treated, controls, all).
+        distance : {"pscore", "linear"}
+            Subclassify on the probability or the linear predictor (same subclasses up to
+            ties, as the quantiles are order statistics).
+        se : {"robust", "design", "none"}, optional
+            ``"robust"`` (default without a design): HC3 SE of the treatment coefficient of
+            ``lm(y ~ treat, weights)`` (MatchIt vignette); ``"design"`` (default with a
+            design): linearised with the subclass weights held fixed.
+        trim : float or "crump", optional
+            As in :meth:`PropensityScoreMatching.fit`.
+        """
+        from .matching import subclass_weights, subclassify
+
+        estimand = estimand.upper()
+        if estimand not in ESTIMANDS:
+            raise InputError(f"estimand={estimand!r}: use one of {ESTIMANDS}")
+        if distance not in ("pscore", "linear"):
+            raise InputError(f"distance={distance!r}: use 'pscore' or 'linear'")
+        if se is None:
+            se = "design" if self.has_design else "robust"
+        if se not in ("robust", "design", "none"):
+            raise InputError(f"se={se!r}: use 'robust', 'design' or 'none'")
+        psr = self.ps_model.fit()
+        ps = psr.pscore
+        keep, trim_info = self._trim(ps, trim)
+        _check_overlap(ps[keep], self.t[keep], estimand, overlap_tol, self.w[keep])
+        score = (psr.linear if distance == "linear" else ps)
+        t = self.t
+        sub_k, q = subclassify(score[keep], t[keep], subclasses, estimand)
+        sub = np.full(len(t), -1, dtype=np.int64)
+        sub[keep] = sub_k
+        W = np.zeros(len(t))
+        W[keep] = subclass_weights(sub_k, t[keep], self.w[keep], estimand)
+        mu1, mu0, V, cov_type, df = self._weighted_means(W, se)
+        S = int(sub_k.max() + 1)
+        notes = [f"propensity score: {self.link} on {list(self.X.columns)}",
+                 f"{S} subclasses at quantiles of the {'linear predictor' if distance == 'linear' else 'score'} "
+                 f"of the {dict(ATT='treated', ATC='controls', ATE='whole sample')[estimand]}"]
+        if S < subclasses:
+            notes.append(f"{subclasses - S} subclasses were empty (ties in the score) and dropped")
+        extra = {"stratum": sub, "q_cut": q, "base_weights": self.w, "outcome": self.y}
+        if trim_info is not None:
+            notes.append(trim_info["note"])
+            extra["trim"] = trim_info
+        bal = balance_table(self.X[keep], t[keep], self.w[keep], W[keep], estimand)
+        matched = W > 0
+        return _effect_results(
+            MatchingResults, estimand, mu1, mu0, V, nobs=int(matched.sum()),
+            model_name="Propensity-score subclassification", dep_var=self.outcome_name, cov_type=cov_type,
+            method=f"subclassification, {S} subclasses", df=df, notes=notes,
+            info={"Treated": int((t == 1).sum()), "Controls": int((t == 0).sum()), "Subclasses": S},
+            pscore=ps, treatment=t, unit_weights=W, balance=bal, ps_results=psr, extra=extra, pairs=None,
+            matched=matched)
 
 
 def _nn_sets(x, is_from, is_to, k, ties, tol, cal, w):
@@ -884,7 +1106,7 @@ class _WeightingModel(_TreatmentModel):
     augmented = False
 
     def fit(self, *, estimand: str = "ATE", outcome_formula: str | None = None, overlap_tol: float = 0.01,
-            bootstrap: int = 0, seed: int | None = 0) -> TreatmentEffectResults:
+            bootstrap: int = 0, seed: int | None = 0, trim: float | str | None = None) -> TreatmentEffectResults:
         """Estimate the effect.
 
         Parameters
@@ -898,17 +1120,27 @@ class _WeightingModel(_TreatmentModel):
         bootstrap : int
             If > 0, replace the sandwich SE by a bootstrap SE with that many replicates
             (PSUs resampled within strata when a design is given), seeded by ``seed``.
+        trim : float or "crump", optional
+            Drop units with a propensity score outside ``[alpha, 1 - alpha]`` (``"crump"``:
+            the optimal alpha of Crump et al. 2009, :func:`remitpov.robustness.crump_trimming`,
+            from the full-sample score). The score is then re-estimated on the retained
+            units and the effect is that of the retained population; trimmed units keep
+            their PSUs with zero weight (a domain), and ``alpha`` is treated as fixed.
         """
         estimand = estimand.upper()
         if estimand not in ESTIMANDS:
             raise InputError(f"estimand={estimand!r}: use one of {ESTIMANDS}")
         psr = self.ps_model.fit()
-        _check_overlap(psr.pscore, self.t, estimand, overlap_tol, self.w)
-        X, t, y, w = self.X.to_numpy(), self.t, self.y, self.w
+        keep, trim_info = self._trim(psr.pscore, trim)
+        X, t, y = self.X.to_numpy(), self.t, self.y
+        w = self.w * keep
+        beta = psr.params.to_numpy() if trim_info is None else self._ps_params(w)
+        e_all = _psi_ps(beta, X, t, self.link)[1]
+        _check_overlap(e_all[keep], t[keep], estimand, overlap_tol, w[keep])
         Q = None
         if self.augmented:
             Q = X if outcome_formula is None else self._outcome_design(outcome_formula)
-        theta, psi = self._estimating(psr.params.to_numpy(), X, t, y, w, Q, estimand)
+        theta, psi = self._estimating(beta, X, t, y, w, Q, estimand)
         A = _numeric_jacobian(psi, theta, w)
         try:
             Ainv = np.linalg.inv(A)
@@ -916,7 +1148,7 @@ class _WeightingModel(_TreatmentModel):
             raise EstimationError("singular Jacobian of the estimating equations (collinear outcome "
                                   "covariates within a treatment group?)") from exc
         Z = -psi(theta) @ Ainv.T
-        design = self.design()
+        design = Design.from_arrays(w, strata=self.strata, psu=self.psu)
         V_full = design.vcov(theta, Z)
         mu1, mu0 = theta[-2], theta[-1]
         V = V_full[-2:, -2:]
@@ -925,12 +1157,14 @@ class _WeightingModel(_TreatmentModel):
                                                   if self.augmented else "")]
         cov_type = "sandwich (M-estimation, estimated score)"
         if bootstrap:
-            V = self._bootstrap(int(bootstrap), seed, psr.params.to_numpy(), Q, estimand)
+            V = self._bootstrap(int(bootstrap), seed, beta, Q, estimand, w)
             cov_type = f"bootstrap ({int(bootstrap)} replicates, seed {seed})"
-        e = psr.pscore
+        e = e_all
+        if trim_info is not None:
+            notes.append(trim_info["note"])
         wts = {"ATE": np.where(t == 1, 1 / e, 1 / (1 - e)), "ATT": np.where(t == 1, 1.0, e / (1 - e)),
                "ATC": np.where(t == 1, (1 - e) / e, 1.0)}[estimand] * w
-        bal = balance_table(self.X, t, w, wts, estimand)
+        bal = balance_table(self.X[keep], t[keep], w[keep], wts[keep], estimand)
         df = design.df if self.has_design else None
         name = "Augmented IPW (doubly robust)" if self.augmented else "Inverse probability weighting"
         return _effect_results(
@@ -938,7 +1172,7 @@ class _WeightingModel(_TreatmentModel):
             cov_type=cov_type, method="AIPW" if self.augmented else "IPW (Hajek)", df=df, notes=notes,
             info={"Treated": int((t == 1).sum()), "Controls": int((t == 0).sum())},
             pscore=e, treatment=t, unit_weights=wts, balance=bal, ps_results=psr,
-            extra={"base_weights": w, "theta": theta, "vcov_full": V_full})
+            extra={"base_weights": w, "theta": theta, "vcov_full": V_full, **({"trim": trim_info} if trim_info else {})})
 
     def _outcome_design(self, rhs):
         from formulaic import model_matrix
@@ -1017,7 +1251,7 @@ class _WeightingModel(_TreatmentModel):
         mu0 = (np.sum(w * b * m0) + k0 * np.sum(w * a0 * r0)) / np.sum(w * b)
         return np.concatenate([beta, g1, g0, [k1, k0, mu1, mu0]]), psi
 
-    def _bootstrap(self, B, seed, beta0, Q, estimand):
+    def _bootstrap(self, B, seed, beta0, Q, estimand, w_base=None):
         rng = np.random.default_rng(seed)
         n = len(self.t)
         psu = np.arange(n) if self.psu is None else pd.factorize(self.psu)[0]
@@ -1032,18 +1266,22 @@ class _WeightingModel(_TreatmentModel):
                 f = np.zeros(psu.max() + 1)
                 f[cnt.index.to_numpy()] = cnt.to_numpy()
                 mult += np.where(strata == h, f[psu], 0.0)
-            wb = self.w * mult
+            wb = (self.w if w_base is None else w_base) * mult
             est[b] = self._point(wb, Q, estimand)
         return np.cov(est, rowvar=False)
 
-    def _point(self, w, Q, estimand):
+    def _ps_params(self, w):
+        """Propensity-score coefficients refitted with weights ``w`` (rows with w = 0 left out)."""
         import statsmodels.api as sm
 
-        X, t, y = self.X.to_numpy(), self.t, self.y
+        X, t = self.X.to_numpy(), self.t
         link = sm.families.links.Logit() if self.link == "logit" else sm.families.links.Probit()
         keep = w > 0
         res = sm.GLM(t[keep], X[keep], family=sm.families.Binomial(link=link), var_weights=w[keep]).fit()
-        theta, _ = self._estimating(np.asarray(res.params), X, t, y, w, Q, estimand)
+        return np.asarray(res.params)
+
+    def _point(self, w, Q, estimand):
+        theta, _ = self._estimating(self._ps_params(w), self.X.to_numpy(), self.t, self.y, w, Q, estimand)
         return theta[-2:]
 
 
