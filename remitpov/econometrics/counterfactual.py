@@ -564,7 +564,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         diag["imputed_zero_share"] = float(np.mean(imputed <= 0)) if imputed.size else 0.0
         notes.append(f"{draws} proper imputations (seed {seed}): parameters "
                      f"{'drawn jointly from N(theta, V) (outcome, probit, lambda)' if parameter_draws else 'FIXED (improper)'}"
-                     f", residuals {residuals}; prediction {kind} (also {alt} in the {alt!r} columns)")
+                     f", residuals {residuals}; prediction {kind} (also {alt}: {alt_cols[0]}, ...)")
     else:
         cols, alt_cols = [output], [f"{output}_{alt}"]
         new[alt_cols[0]] = fill(np.exp(point[alt]))
