@@ -426,3 +426,18 @@ def test_rho_sensitivity_band(sim):
     assert f0.is_monotonic_increasing and f0.iloc[-1] > f0.iloc[0] + 0.05
     truth = fgt(sim, "y0", line, alpha=(0,)).estimates[0]
     assert abs(f0.loc[0.6] - truth) < 0.03 and abs(f0.loc[-0.6] - truth) > 0.05
+
+
+def test_add_migrant_back(sim):
+    """add_migrant: the imputed households' outcome regressors use the 'migrant counted'
+    columns; the deterministic unconditional prediction is exp(X_back b) (closed form)."""
+    s = sim.with_columns(x_back=sim.data["x"].to_numpy() + 1.0)
+    cf = counterfactual_income(s, "x", "x + z", kind="unconditional", draws=0, add_migrant={"x": "x_back"})
+    rec = s.data["recipient"].to_numpy()
+    b = cf.model.outcome_params.to_numpy()
+    np.testing.assert_allclose(cf.survey.data["y_cf"][rec], np.exp(b[0] + b[1] * (s.data["x"][rec] + 1.0)),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(cf.survey.data["y_cf"][~rec], s.data["y_without"][~rec])
+    assert cf.notes[0].startswith("absent migrant ADDED BACK")
+    with pytest.raises(InputError, match="add_migrant"):
+        counterfactual_income(s, "x", "x + z", draws=0, add_migrant={"x": "nope"})
