@@ -441,3 +441,11 @@ def test_add_migrant_back(sim):
     assert cf.notes[0].startswith("absent migrant ADDED BACK")
     with pytest.raises(InputError, match="add_migrant"):
         counterfactual_income(s, "x", "x + z", draws=0, add_migrant={"x": "nope"})
+
+
+def test_few_draws_note(sim):
+    """A note asks for more imputations when the fraction of missing information exceeds M/100."""
+    cf = counterfactual_income(sim, "x", "x + z", draws=3, seed=1)
+    tab = counterfactual_fgt(cf, float(np.exp(7.0)), alpha=(0,))
+    fmi = tab.extra["fmi"].max()
+    assert fmi > 0.03 and any(f"M >= 100 x fmi = {int(np.ceil(100 * fmi))}" in n for n in tab.notes)

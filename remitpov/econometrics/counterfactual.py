@@ -773,7 +773,16 @@ def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=
             progress(len(tables), len(cf.columns))
     if len(tables) == 1:
         return tables[0]
-    return rubin(tables, title=tables[0].title + " (multiple imputation)")
+    out = rubin(tables, title=tables[0].title + " (multiple imputation)")
+    M = len(tables)
+    fmi = float(np.nanmax(out.extra["fmi"].to_numpy(dtype=float)))
+    if fmi > M / 100:
+        from dataclasses import replace
+
+        out = replace(out, notes=tuple(out.notes) + (
+            f"largest fraction of missing information {fmi:.2f} > M/100 = {M / 100:.2f}: White, Royston & Wood "
+            f"(2011) suggest M >= 100 x fmi = {int(np.ceil(100 * fmi))} imputations for reproducible SEs",))
+    return out
 
 
 def counterfactual_gini(cf: CounterfactualIncome, by=None, *, concepts: Mapping[str, str] | None = None,
