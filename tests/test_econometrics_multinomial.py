@@ -385,7 +385,7 @@ def test_end_to_end_fgt_table(syn):
         warnings.simplefilter("ignore")
         tab2, cf2 = multinomial_counterfactual_table(syn, "poverty_line", inc_f, inc_f + " + mig_network + int_network",
                                                      binary_selection_formula=inc_f + " + mig_network", draws=5,
-                                                     seed=3, kind="unconditional")
+                                                     seed=3, kind="unconditional", method="bfg")
         with pytest.raises(InputError, match="same income concept"):
             multinomial_counterfactual_table(syn, "poverty_line", inc_f, inc_f + " + int_network",
                                              binary_selection_formula=inc_f, binary_income="y_without")
@@ -416,3 +416,40 @@ def test_counterfactual_bad_input(syn):
         multinomial_counterfactual_income(syn, "head_educ", "head_educ + int_network", draws=1)
     with pytest.raises(InputError, match="kind"):
         multinomial_counterfactual_income(syn, "head_educ", "head_educ + int_network", kind="nonselected")
+
+
+def test_multinomial_imputations_draw_all_parameters(syn):
+    """Each imputation = X b_m + C(P(G_m), status) c_m + e*, with (b_m, c_m, G_m) ONE joint draw
+    from N(theta_hat, V) -- the logit coefficients too, so the correction terms are recomputed per
+    draw -- and e* a weight-proportional draw of the base group's centred residuals (by hand)."""
+    from remitpov.econometrics.counterfactual import resample_index
+    from remitpov.econometrics.multinomial import _softmax
+
+    inc_f = "head_educ + rural + log_size"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cf = multinomial_counterfactual_income(syn, inc_f, inc_f + " + mig_network + int_network", income="y_static",
+                                               draws=3, seed=8)
+    assert cf.method == "dmf" and cf.kind == "conditional" and cf.alt_kind == "unconditional"
+    res, mdl = cf.model, cf.model.model
+    rng = np.random.default_rng(8)
+    T = rng.multivariate_normal(res.params.to_numpy(), res.cov.to_numpy(), size=3, method="eigh")
+    names = list(res.params.index)
+    k = len(res.equations["outcome"])
+    q = len(res.equations["correction"])
+    mig = (syn.data["migration_status"] != "none").to_numpy()
+    r = res.extra["residuals"]
+    ok = np.isfinite(r)
+    rr = r[ok] - np.average(r[ok], weights=mdl._w[ok])
+    E = rr[resample_index(mdl._w[ok], (int(mig.sum()), 3), rng)]
+    for m in range(3):
+        G = T[m, k + q:].reshape(2, -1).T
+        P = _softmax(mdl._Z[mig], G)
+        C = correction_terms(P, "dmf", mdl._d[mig])
+        hand = mdl._X[mig] @ T[m, :k] + C @ T[m, k:k + q] + E[:, m]
+        np.testing.assert_allclose(np.log(cf.survey.data[f"y_mcf_{m + 1}"].to_numpy()[mig]), hand, rtol=1e-10)
+    assert names[k + q].startswith("selection[")
+    g = cf.diagnostics
+    assert g["excluded"] == ["mig_network", "int_network"] and g["exclusion_df"] == 4 and g["exclusion_F"] > 10
+    assert g["selection_stat"] == pytest.approx(res.extra["wald"])
+    assert "diagnostics:" in cf.summary() and "absent migrant" in cf.summary()

@@ -80,7 +80,7 @@ def test_defaults_filled_in():
     s = parse_spec(_spec({"method": "multinomial", "income_formula": RHS, "selection_formula": RHS}))
     cf = s.surveys[0].counterfactual
     assert (cf["status"], cf["base"], cf["correction"], cf["draws"], cf["kind"]) == \
-        ("migration_status", "none", "bfg", 20, "conditional")
+        ("migration_status", "none", "dmf", 20, "conditional")
     assert "counterfactual" in s.surveys[0].measures
 
 

@@ -412,7 +412,8 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
                           output: str = "y_cf", method: str = "twostep", kind: str = "nonselected",
                           draws: int = DEFAULT_DRAWS, seed: int | None = 0, parameter_draws: bool = True,
                           residuals: str = "empirical", weighted: bool = True, cov_type: str | None = None,
-                          nonpositive: str = "exclude") -> CounterfactualIncome:
+                          nonpositive: str = "exclude",
+                          add_migrant: Mapping[str, str] | None = None) -> CounterfactualIncome:
     """Counterfactual income without migration for migrant (or remittance-receiving) households.
 
     Parameters
@@ -467,6 +468,18 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         Heckman covariance (default ``"design"`` when weighted, else ``"unadjusted"``).
     nonpositive : {"exclude", "error"}
         Households in the estimation group with income <= 0 (see module docstring).
+    add_migrant : mapping, optional
+        Add the absent migrant back (the Barham--Boucher / McKenzie--Gibson--Stillman
+        variant): ``{income-equation variable: column with the migrant counted}``, e.g.
+        ``{"log_size": "log_size_mig", "n_adults": "n_adults_mig"}``. The imputed
+        households' outcome regressors are evaluated with those columns, so the predicted
+        per-person income is that of the household WITH the migrant: it shares income with
+        one more member and includes the migrant's imputed earnings through the earner /
+        adult covariates of the income equation (estimated on households whose members all
+        live at home, i.e. a wage equation at the household level). The selection term keeps
+        the observed covariates. Poverty is still counted over the recorded members (the
+        survey's size gives the person weights). Default None: the convention of
+        :data:`ABSENT_MIGRANT_NOTE`.
 
     Returns
     -------
@@ -519,6 +532,11 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
 
     parts = _HeckmanParts(res)
     X, Z = model._X[treated], model._Z[treated]
+    if add_migrant:
+        X = _migrant_back(model, data, treated, add_migrant)
+        notes[0] = (f"absent migrant ADDED BACK for the imputed households: income-equation covariates "
+                    f"{dict(add_migrant)}; predicted per-person income of the household with the migrant "
+                    "(earnings through the earner/size covariates); poverty counted over the recorded members")
     theta = res.params.to_numpy()
     b0, g0, lam0, sig0, rho0 = (a[0] for a in parts(theta))
     lam0 = float(res.lambda_)  # two-step: the truncated value when |rho| > 1
@@ -564,7 +582,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         diag["imputed_zero_share"] = float(np.mean(imputed <= 0)) if imputed.size else 0.0
         notes.append(f"{draws} proper imputations (seed {seed}): parameters "
                      f"{'drawn jointly from N(theta, V) (outcome, probit, lambda)' if parameter_draws else 'FIXED (improper)'}"
-                     f", residuals {residuals}; prediction {kind} (also {alt} in the {alt!r} columns)")
+                     f", residuals {residuals}; prediction {kind} (also {alt}: {alt_cols[0]}, ...)")
     else:
         cols, alt_cols = [output], [f"{output}_{alt}"]
         new[alt_cols[0]] = fill(np.exp(point[alt]))
@@ -583,6 +601,22 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
                               examples=[] if ids is None else list(ids[nonpos][:3]))
     return CounterfactualIncome(out, res, tuple(cols), output, income, recipient, draws, kind, est_mask,
                                 tuple(notes), tuple(alt_cols), alt, sel_col, diag)
+
+
+def _migrant_back(model, data: pd.DataFrame, treated: np.ndarray, add_migrant: Mapping[str, str]) -> np.ndarray:
+    """Outcome regressors of the imputed rows with the columns of ``add_migrant`` substituted."""
+    missing = [c for c in list(add_migrant) + list(add_migrant.values()) if c not in data.columns]
+    if missing:
+        raise InputError(f"add_migrant: columns {missing} not found; map each income-equation variable to a "
+                         "column holding its value with the migrant counted as a member")
+    sub = data.loc[treated].reset_index(drop=True).copy()
+    for var, col in add_migrant.items():
+        sub[var] = sub[col].to_numpy()
+    bad = sub[list(add_migrant)].isna().any(axis=1).to_numpy()
+    if bad.any():
+        raise InputError(f"add_migrant: missing values in {list(add_migrant.values())} for "
+                         f"{int(bad.sum())} imputed households; fill them (the migrant's characteristics)")
+    return np.asarray(model._formula[2].get_model_matrix(sub, na_action="raise"), dtype=float)
 
 
 def _standardised_residuals(model, b, g, lam, sig, rho):
@@ -739,7 +773,16 @@ def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=
             progress(len(tables), len(cf.columns))
     if len(tables) == 1:
         return tables[0]
-    return rubin(tables, title=tables[0].title + " (multiple imputation)")
+    out = rubin(tables, title=tables[0].title + " (multiple imputation)")
+    M = len(tables)
+    fmi = float(np.nanmax(out.extra["fmi"].to_numpy(dtype=float)))
+    if fmi > M / 100:
+        from dataclasses import replace
+
+        out = replace(out, notes=tuple(out.notes) + (
+            f"largest fraction of missing information {fmi:.2f} > M/100 = {M / 100:.2f}: White, Royston & Wood "
+            f"(2011) suggest M >= 100 x fmi = {int(np.ceil(100 * fmi))} imputations for reproducible SEs",))
+    return out
 
 
 def counterfactual_gini(cf: CounterfactualIncome, by=None, *, concepts: Mapping[str, str] | None = None,

@@ -102,7 +102,7 @@ _MULTINOMIAL_KEYS = {"method", "status", "base", "correction", "income_formula",
                      "nonpositive"}
 #: defaults of ``method = "multinomial"``; ``static_sources`` are names of income sources
 #: (``survey.sources``), roles or columns: the static concept is income without ALL of them.
-MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correction": "bfg", "draws": 20,
+MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correction": "dmf", "draws": 20,
                         "static_sources": ["remittances", "internal_remittances"], "kind": "conditional"}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",

@@ -1,0 +1,214 @@
+"""Monte Carlo studies of the counterfactual estimators on the synthetic DGP.
+
+The synthetic survey (:func:`remitpov.synthetic.synthetic_survey`) gives every household's
+TRUE income without migration (``y_true_nomig``: migrant's earnings restored, no
+remittances, no internal migrants' transfers), so the estimators' targets are known.
+
+Targets (population = the synthetic superpopulation; person-weighted, strict ``y < z``)
+-----------------------------------------------------------------------------------
+* ``P0_nomig``: headcount of per-capita monthly ``y_true_nomig`` at FIXED lines (urban /
+  rural lines of a large population draw, so the line does not vary across replications).
+  Estimated by the static counterfactual (income minus remittances), the binary Heckman
+  counterfactual (selection on ``has_migrant``, the default, and on receipt) and the
+  multinomial counterfactual (``migration_types=True`` survey, BFG correction).
+* ``P0_static``: headcount of income minus remittances (the static estimator's own target;
+  checks the design-based SE of the poverty estimator itself).
+* ``ATT``: effect of migration on the household poverty indicator among migrant households,
+  ``E[poor(y_with) - poor(y_nomig) | migrant]`` (household-weighted), estimated by weighted
+  IPW and AIPW (outcome: poor(observed income) for migrants, poor(income without
+  remittances) for others, i.e. no-migration = no remittances).
+
+Population values are computed on ``POP_SEEDS`` draws of ``POP_HOUSEHOLDS`` households each
+(pooled). Each replication draws a survey of ``n_households`` (3,000, the default) with
+its own seed.
+
+Per estimator: bias (mean estimate - population value) with its Monte Carlo SE
+``sd/sqrt(R)``; the *paired* bias ``mean(estimate - sample truth)`` where the sample truth
+is the same headcount of ``y_true_nomig`` in the replication's own sample (identical for
+every non-migrant household, hence a much smaller MC SE); RMSE; mean SE / SD of the
+estimates; coverage of the nominal 95 % CI of the population value, with its MC SE.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from remitpov.econometrics.counterfactual import counterfactual_fgt, counterfactual_income
+from remitpov.econometrics.multinomial import multinomial_counterfactual_income
+from remitpov.econometrics.treatment import AugmentedIPW, InverseProbabilityWeighting
+from remitpov.income import build_income
+from remitpov.synthetic import synthetic_survey
+
+POP_SEEDS = (900001, 900002, 900003, 900004)
+POP_HOUSEHOLDS = 150_000
+#: income equation: the DGP's log wage is linear in schooling, rural, sex and log earners
+#: (``n_19plus + 0.5 n_14_18``, which counts the migrant: the no-migration earners)
+RHS = "head_educ + rural + head_female + log_earn + log_size + old + n_children"
+BINARY_SELECTION = RHS + " + mig_network"
+MULTI_SELECTION = RHS + " + mig_network + int_network"
+
+
+def prepare(survey, lines=None):
+    """build_income + covariates; ``lines`` = {area: line} overrides the calibrated lines."""
+    d = survey.data
+    if lines is not None:
+        line = d["area"].map(lines).to_numpy(float)
+        survey = survey.with_columns(poverty_line=line)
+    s = build_income(survey)
+    d = s.data
+    n_14_18 = (d["n_adults"] - d["n_19plus"]).to_numpy(float)
+    new = {"rural": (d["area"] == "rural").to_numpy(float),
+           "log_earn": np.log(np.maximum(d["n19plus" if "n19plus" in d else "n_19plus"] + 0.5 * n_14_18, 0.5)),
+           "log_size": np.log(d["tot_integ"].to_numpy(float)), "old": (d["head_age"] >= 60).to_numpy(float),
+           "y_true": d["y_true_nomig"].to_numpy(float) / 3.0 / d["eq_scale"].to_numpy(float)}
+    if "internal_transfers" in d:
+        new["y_static"] = np.maximum((d["y_hh"] - (d["remesas"] + d["internal_transfers"]) / 3) / d["eq_scale"], 0)
+    return s.with_columns(**new)
+
+
+def _p0(s, col):
+    d = s.data
+    return float(np.average(d[col].to_numpy() < d["poverty_line"].to_numpy(), weights=s.weights("person")))
+
+
+def population(migration_types: bool = False) -> dict:
+    """Fixed lines and population values (pooled large draws)."""
+    pops = [synthetic_survey(seed=sd, n_households=POP_HOUSEHOLDS, migration_types=migration_types)
+            for sd in POP_SEEDS]
+    lines = pops[0].data.groupby("area")["poverty_line"].first().to_dict()
+    num = {"P0_nomig": 0.0, "P0_static": 0.0, "ATT_num1": 0.0, "ATT_num0": 0.0}
+    den_p, den_m = 0.0, 0.0
+    for p in pops:
+        s = prepare(p, lines)
+        d = s.data
+        W = s.weights("person")
+        z = d["poverty_line"].to_numpy()
+        static = d["y_static"] if migration_types else d["y_without"]
+        num["P0_nomig"] += W @ (d["y_true"].to_numpy() < z)
+        num["P0_static"] += W @ (static.to_numpy() < z)
+        den_p += W.sum()
+        mig = d["has_migrant"].to_numpy() == 1
+        wh = s.weights("household") * mig
+        num["ATT_num1"] += wh @ (d["y_with"].to_numpy() < z)
+        num["ATT_num0"] += wh @ (d["y_true"].to_numpy() < z)
+        den_m += wh.sum()
+    return {"lines": lines, "P0_nomig": num["P0_nomig"] / den_p, "P0_static": num["P0_static"] / den_p,
+            "ATT": (num["ATT_num1"] - num["ATT_num0"]) / den_m}
+
+
+def _row(tab, concept):
+    f = tab.to_frame()
+    r = f[(f["measure"] == "fgt0") & (f["concept"] == concept)].iloc[0]
+    return float(r["estimate"]), float(r["se"]), float(r["ci_lower"]), float(r["ci_upper"])
+
+
+def binary_replication(seed: int, lines: dict, n_households: int = 3000, draws: int = 20,
+                       which=("migrant", "receipt", "deterministic")) -> list[dict]:
+    s = prepare(synthetic_survey(seed=seed, n_households=n_households), lines)
+    truth = _p0(s, "y_true")
+    out = []
+
+    def rec(name, est, target="P0_nomig", t=truth):
+        out.append({"estimator": name, "target": target, "estimate": est[0], "se": est[1], "lo": est[2],
+                    "hi": est[3], "sample_truth": t, "seed": seed})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if "migrant" in which:
+            cf = counterfactual_income(s, RHS, BINARY_SELECTION, draws=draws, seed=seed)
+            tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concepts={"static": "y_without"},
+                                     alternative=True)
+            rec("static (income minus remittances)", _row(tab, "static"))
+            rec("static, own target", _row(tab, "static"), "P0_static", _p0(s, "y_without"))
+            rec("heckman default (migrant, nonselected, MI)", _row(tab, "selection"))
+            rec("heckman migrant, unconditional (MI)", _row(tab, "selection_unconditional"))
+            out[-2]["lambda_p"] = out[-1]["lambda_p"] = cf.diagnostics["selection_p"]
+        if "receipt" in which:
+            cf = counterfactual_income(s, RHS, BINARY_SELECTION, migrant=None, draws=draws, seed=seed)
+            tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), alternative=True)
+            rec("heckman receipt, nonselected (MI)", _row(tab, "selection"))
+            out[-1]["lambda_p"] = cf.diagnostics["selection_p"]
+        if "deterministic" in which:
+            cf = counterfactual_income(s, RHS, BINARY_SELECTION, kind="unconditional", draws=0)
+            tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,))
+            rec("heckman migrant, deterministic (old default draws=0)", _row(tab, "selection"))
+        if "ipw" in which:
+            d = s.data
+            mig = d["has_migrant"].to_numpy() == 1
+            y = np.where(mig, d["y_with"], d["y_without"]) < d["poverty_line"]
+            data = d.assign(poor=y.astype(float), migrant=mig.astype(float))
+            w = s.weights("household")
+            t1 = float(np.average((d["y_with"] < d["poverty_line"])[mig], weights=w[mig]))
+            t0 = float(np.average((d["y_true"] < d["poverty_line"])[mig], weights=w[mig]))
+            ps = "migrant ~ " + BINARY_SELECTION
+            for name, cls in (("IPW (ATT, weighted)", InverseProbabilityWeighting), ("AIPW (ATT, weighted)", AugmentedIPW)):
+                r = cls(ps, data, "poor", weights=w, psu=d["upm"].to_numpy(), strata=d["est_dis"].to_numpy()).fit(
+                    estimand="ATT")
+                e, se = r.effect, r.std_error
+                rec(name, (e, se, e - 1.959964 * se, e + 1.959964 * se), "ATT", t1 - t0)
+    return out
+
+
+def multinomial_replication(seed: int, lines: dict, n_households: int = 3000, draws: int = 20) -> list[dict]:
+    s = prepare(synthetic_survey(seed=seed, n_households=n_households, migration_types=True), lines)
+    truth = _p0(s, "y_true")
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cf = multinomial_counterfactual_income(s, RHS, MULTI_SELECTION, income="y_static", draws=draws, seed=seed)
+        tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concepts={"static": "y_static"},
+                                 concept="multinomial", alternative=True)
+    for name, concept in (("static (minus all migrants' transfers)", "static"),
+                          ("multinomial default (DMF, conditional, MI)", "multinomial"),
+                          ("multinomial DMF, unconditional (MI)", "multinomial_unconditional")):
+        e = _row(tab, concept)
+        out.append({"estimator": name, "target": "P0_nomig", "estimate": e[0], "se": e[1], "lo": e[2], "hi": e[3],
+                    "sample_truth": truth, "seed": seed, "lambda_p": cf.diagnostics["selection_p"]})
+    return out
+
+
+def summarise(rows: pd.DataFrame, pops: dict) -> pd.DataFrame:
+    """Bias (population and paired) with MC SEs, RMSE, SE/SD, coverage with MC SE."""
+    res = []
+    for (study, est), g in rows.groupby(["study", "estimator"], sort=False):
+        target = g["target"].iloc[0]
+        tv = pops[study][target]
+        R = len(g)
+        x = g["estimate"].to_numpy()
+        dpair = x - g["sample_truth"].to_numpy()
+        cover = ((g["lo"] <= tv) & (tv <= g["hi"])).to_numpy()
+        sd = x.std(ddof=1)
+        rec = {"study": study, "estimator": est, "target": target, "R": R, "truth": tv, "mean": x.mean(),
+               "bias": x.mean() - tv, "mc_se": sd / np.sqrt(R), "paired_bias": dpair.mean(),
+               "paired_mc_se": dpair.std(ddof=1) / np.sqrt(R), "rmse": float(np.sqrt(np.mean((x - tv) ** 2))),
+               "se_sd": g["se"].mean() / sd, "coverage": cover.mean(),
+               "coverage_mc_se": np.sqrt(cover.mean() * (1 - cover.mean()) / R)}
+        if "lambda_p" in g and g["lambda_p"].notna().any():
+            rec["reject_rho0"] = float((g["lambda_p"] < 0.05).mean())
+        res.append(rec)
+    return pd.DataFrame(res)
+
+
+def run(seeds, *, draws: int = 20, n_households: int = 3000, studies=("binary", "multinomial"),
+        which=("migrant", "receipt", "deterministic", "ipw"), log=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Run the studies over ``seeds``; returns (summary, raw rows, population values)."""
+    pops, rows = {}, []
+    t0 = time.time()
+    if "binary" in studies:
+        pops["binary"] = population(False)
+    if "multinomial" in studies:
+        pops["multinomial"] = population(True)
+    for i, sd in enumerate(seeds):
+        if "binary" in studies:
+            rows += [dict(r, study="binary") for r in binary_replication(sd, pops["binary"]["lines"], n_households,
+                                                                          draws, which)]
+        if "multinomial" in studies:
+            rows += [dict(r, study="multinomial") for r in multinomial_replication(sd, pops["multinomial"]["lines"],
+                                                                                   n_households, draws)]
+        if log is not None:
+            log(f"replication {i + 1}/{len(seeds)} done ({time.time() - t0:.0f} s)")
+    raw = pd.DataFrame(rows)
+    return summarise(raw, pops), raw, pops
