@@ -87,6 +87,14 @@ class Role(str, Enum):
     MIGRATION_STATUS = "migration_status"
     INSTRUMENT = "instrument"
     INSTRUMENT_INTERNAL = "instrument_internal"
+    # Monte Carlo truth of the synthetic survey (income had nobody migrated)
+    INCOME_NOMIG = "income_nomig"
+    # census microdata on international migration (remitpov.migration.census)
+    BIRTH_COUNTRY = "birth_country"
+    CENSUS_COUNTRY = "census_country"
+    AGE = "age"
+    EDUCATION = "education"
+    YEAR_ARRIVAL = "year_arrival"
 
 
 #: Every role name (the values of :class:`Role`).
@@ -94,7 +102,7 @@ ROLES = frozenset(r.value for r in Role)
 #: Roles carried by Survey fields, not by ``Survey.roles``.
 DESIGN_ROLES = frozenset({"weight", "strata", "psu", "fpc", "ssu", "fpc2", "size"})
 #: Roles whose column must hold numbers (text in them is an error when the Survey is built).
-NUMERIC_ROLES = frozenset({"income", "remittances", "welfare", "internal_remittances", "y_with", "y_without",
+NUMERIC_ROLES = frozenset({"income", "income_nomig", "age", "year_arrival", "remittances", "welfare", "internal_remittances", "y_with", "y_without",
                            "remit_pc", "remit_share", "scale", "hh_income", "hh_remittances", "income_factor",
                            "poverty_line", "indigence_line", "n_adults", "n_children", "n_0_5", "n_6_12",
                            "n_13_18", "n_19plus"})
