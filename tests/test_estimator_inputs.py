@@ -105,7 +105,11 @@ def _text(s):
     d.loc[3, "y_with"] = "n/a"
     d.loc[7, "y_with"] = "1,873.50"
     d.loc[9, "y_with"] = "n/a"
-    return s.replace(data=d)
+    # a plain column, not the declared ``y_with`` role: a Survey refuses text in numeric
+    # role columns when it is built (remitpov.survey), so the estimators' own check is the
+    # one that meets text in any other column
+    roles = {k: v for k, v in s.roles.items() if k != "y_with"}
+    return s.replace(data=d, roles=roles)
 
 
 @pytest.mark.parametrize("name", ["fgt", "gini", "mean", "quantile", "compare", "watts", "theil", "sen"])
