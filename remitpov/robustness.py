@@ -316,11 +316,12 @@ def poverty_dominance(survey, incomes: Mapping[str, Any], lines, *, order: int =
 # ----------------------------------------------------------------------------- growth / redistribution
 @dataclass(frozen=True)
 class GrowthRedistribution:
-    """Result of :func:`growth_redistribution` (point estimates).
+    """Result of :func:`growth_redistribution`.
 
     ``P1``, ``P2``: poverty of the first and second distribution; ``growth``,
     ``redistribution`` and ``residual`` (0 for Shapley) sum to ``P2 - P1``;
-    ``counterfactuals`` holds ``P(mu_a, L_b)`` for a, b in {1, 2}.
+    ``counterfactuals`` holds ``P(mu_a, L_b)`` for a, b in {1, 2}; ``se`` the design SEs
+    of ``change``, ``growth``, ``redistribution``, ``residual`` and the four indices.
     """
 
     first: str
@@ -336,14 +337,20 @@ class GrowthRedistribution:
     mean1: float
     mean2: float
     counterfactuals: Mapping[str, float] = field(repr=False)
+    se: Mapping[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def change(self) -> float:
         return self.P2 - self.P1
 
+    def to_frame(self) -> pd.DataFrame:
+        """``estimate`` and ``se`` of P1, P2, change, growth, redistribution, residual."""
+        est = {"P1": self.P1, "P2": self.P2, "change": self.change, "growth": self.growth,
+               "redistribution": self.redistribution, "residual": self.residual}
+        return pd.DataFrame({"estimate": est, "se": {k: self.se.get(k, np.nan) for k in est}})
+
     def to_series(self) -> pd.Series:
-        return pd.Series({"P1": self.P1, "P2": self.P2, "change": self.change, "growth": self.growth,
-                          "redistribution": self.redistribution, "residual": self.residual})
+        return self.to_frame()["estimate"]
 
 
 def growth_redistribution(survey, incomes: Mapping[str, Any], line: float, alpha: float = 0, *,
@@ -364,8 +371,15 @@ def growth_redistribution(survey, incomes: Mapping[str, Any], line: float, alpha
 
     Means are the weighted means at ``level`` (:func:`remitpov.mean`); the FGT indices come
     from :func:`remitpov.poverty.fgt` with the same weights. Both means must be positive.
-    No SEs: the counterfactual lines depend on the estimated means (use replicate weights
-    or a bootstrap of the whole call for inference).
+
+    Standard errors (design-based, both incomes on the same units): each index is
+    linearised with its line ``z mu_b / mu_a`` as a function of the two estimated means,
+    ``Z(P_ab) = (g(y_b; z_ab) - P_ab)/N + P'(z_ab) z_ab (Z(mu_b)/mu_b - Z(mu_a)/mu_a)``, with
+    ``P'(z) = (alpha/z)(P_(alpha-1)(z) - P_alpha(z))`` for ``alpha >= 1`` and the kernel
+    density of ``y_b`` at ``z_ab`` for ``alpha = 0`` (as for relative lines,
+    :func:`remitpov.poverty.kernel_density`); the design's variance formula (PSUs, strata,
+    fpc) applies to these influence values. On a replicate-weight design every replicate
+    recomputes the means, the lines and the indices.
 
     Parameters
     ----------
@@ -375,6 +389,8 @@ def growth_redistribution(survey, incomes: Mapping[str, Any], line: float, alpha
     alpha : float
         FGT parameter.
     method : {"shapley", "datt_ravallion"}
+    alpha : float
+        0, or >= 1 (the SE formula needs the FGT of order alpha - 1).
     """
     from .estimation import mean
     from .poverty import fgt
@@ -386,7 +402,18 @@ def growth_redistribution(survey, incomes: Mapping[str, Any], line: float, alpha
     z = float(line)
     if not np.isfinite(z) or z <= 0:
         raise InputError(f"line={line!r} must be a positive number")
+    if not (alpha == 0 or alpha >= 1):
+        raise InputError(f"alpha={alpha!r}: use 0 or a value >= 1")
     (l1, y1), (l2, y2) = incomes.items()
+    y1 = pd.to_numeric(pd.Series(survey.column(y1)), errors="coerce").to_numpy(float)
+    y2 = pd.to_numeric(pd.Series(survey.column(y2)), errors="coerce").to_numpy(float)
+    miss = ~(np.isfinite(y1) & np.isfinite(y2))
+    if miss.any():
+        if not na_rm:
+            from .exceptions import describe_rows
+            raise InputError(f"incomes {l1!r}/{l2!r} are missing in {describe_rows(miss)}; pass na_rm=True to leave "
+                             "those rows out of both distributions")
+        y1, y2 = np.where(miss, np.nan, y1), np.where(miss, np.nan, y2)
     mu = []
     for lab, y in ((l1, y1), (l2, y2)):
         m = float(mean(survey, y, level=level, na_rm=na_rm).estimates[0])
@@ -402,12 +429,62 @@ def growth_redistribution(survey, incomes: Mapping[str, Any], line: float, alpha
     P11, P22 = P(y1, z), P(y2, z)
     P21 = P(y1, z * mu1 / mu2)  # mean 2, Lorenz 1
     P12 = P(y2, z * mu2 / mu1)  # mean 1, Lorenz 2
+    # rows of C: change, growth, redistribution, residual as combinations of (P11, P22, P21, P12)
     if method == "datt_ravallion":
-        g, r = P21 - P11, P12 - P11
+        C = np.array([[-1, 1, 0, 0], [-1, 0, 1, 0], [-1, 0, 0, 1], [1, 1, -1, -1]], dtype=float)
     else:
-        g, r = 0.5 * (P21 - P11 + P22 - P12), 0.5 * (P12 - P11 + P22 - P21)
+        C = np.array([[-1, 1, 0, 0], [-1, 1, 1, -1], [-1, 1, -1, 1], [0, 0, 0, 0]], dtype=float)
+        C[1:3] *= 0.5
+    theta = np.array([P11, P22, P21, P12])
+    g, r = C[1] @ theta, C[2] @ theta
+    V = _decomposition_vcov(survey.design(level), y1, y2, z, alpha, strict, theta, mu1, mu2)
+    Vc = C @ V @ C.T
+    se = dict(zip(["change", "growth", "redistribution", "residual"], np.sqrt(np.clip(np.diag(Vc), 0, None))))
+    se.update(zip(["P1", "P2", "P(mu2,L1)", "P(mu1,L2)"], np.sqrt(np.clip(np.diag(V), 0, None))))
     return GrowthRedistribution(first=str(l1), second=str(l2), measure=f"FGT{alpha:g}", line=z, method=method,
                                 P1=P11, P2=P22, growth=g, redistribution=r, residual=(P22 - P11) - g - r,
                                 mean1=mu1, mean2=mu2,
                                 counterfactuals={"P(mu1,L1)": P11, "P(mu2,L2)": P22, "P(mu2,L1)": P21,
-                                                 "P(mu1,L2)": P12})
+                                                 "P(mu1,L2)": P12}, se=se)
+
+
+def _fgt_values(y, z, alpha, strict):
+    """FGT kernel ``1[y < z] ((z - y)/z)^alpha`` (``<=`` when not strict); z broadcasts."""
+    poor = (y < z) if strict else (y <= z)
+    if alpha == 0:
+        return poor.astype(float)
+    return np.where(poor, np.abs(z - y) / z, 0.0) ** alpha * poor
+
+
+def _decomposition_vcov(design, y1, y2, z, alpha, strict, theta, mu1, mu2):
+    """Covariance of (P(mu1,L1), P(mu2,L2), P(mu2,L1), P(mu1,L2)) (see growth_redistribution)."""
+    from .poverty import kernel_density
+
+    ok = np.isfinite(y1) & np.isfinite(y2)
+    a1, a2 = np.where(ok, y1, 0.0), np.where(ok, y2, 0.0)
+    if design.replicates is not None:
+        def rep_est(W):
+            W = W * ok[:, None]
+            N = W.sum(axis=0)
+            m1, m2 = (W * a1[:, None]).sum(axis=0) / N, (W * a2[:, None]).sum(axis=0) / N
+            cols = [(a1, z), (a2, z), (a1, z * m1 / m2), (a2, z * m2 / m1)]
+            return np.column_stack([(W * _fgt_values(y[:, None], zz, alpha, strict)).sum(axis=0) / N
+                                    for y, zz in cols])
+        return design.vcov(theta, replicate=rep_est)
+    w = design.weights * ok
+    N = w.sum()
+    Zm1, Zm2 = ok * (a1 - mu1) / N, ok * (a2 - mu2) / N
+    Z = []
+    for (y, zz, Za, ma, Zb, mb), P in zip([(a1, z, None, None, None, None), (a2, z, None, None, None, None),
+                                           (a1, z * mu1 / mu2, Zm2, mu2, Zm1, mu1),
+                                           (a2, z * mu2 / mu1, Zm1, mu1, Zm2, mu2)], theta):
+        zi = ok * (_fgt_values(y, zz, alpha, strict) - P) / N
+        if Za is not None:  # line z mu_b / mu_a moves with both means
+            if alpha == 0:
+                dP = kernel_density(y[ok], w[ok], zz)
+            else:
+                Pm1 = np.sum(w * ok * _fgt_values(y, zz, alpha - 1, strict)) / N
+                dP = alpha / zz * (Pm1 - P)
+            zi = zi + dP * zz * (Zb / mb - Za / ma)
+        Z.append(zi)
+    return design.vcov(theta, np.column_stack(Z))

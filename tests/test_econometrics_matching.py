@@ -183,6 +183,17 @@ def test_mahalanobis_distance_invariances(lalonde):
     np.testing.assert_allclose(dA, np.sqrt(np.einsum("ij,jk,ik->i", D, Vinv, D)), rtol=1e-9)
 
 
+def test_mahalanobis_with_constant_survey_weights_gives_the_same_matches(lalonde, model):
+    """Constant weights rescale the pooled covariance (n-1 instead of n-2) but not the order of
+    distances: same pairs and effect (to rounding of the weighted means)."""
+    df = lalonde.assign(w=3.0)
+    a = model.fit(distance="mahalanobis")
+    b = PropensityScoreMatching(FORMULA, df, outcome="re78", weights="w").fit(distance="mahalanobis")
+    pd.testing.assert_frame_equal(a.pairs, b.pairs)
+    assert b.params["ATT"] == pytest.approx(a.params["ATT"], rel=1e-12)
+    assert b.cov_type.startswith("design")
+
+
 def test_mahalanobis_input_errors(model):
     with pytest.raises(InputError, match="caliper"):
         model.fit(distance="mahalanobis", caliper=0.2)
