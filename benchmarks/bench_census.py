@@ -1,0 +1,67 @@
+"""Census-scale migration tabulations in memory: time and peak memory by size.
+
+    python benchmarks/bench_census.py                 # 10^6 and 10^7 persons
+    python benchmarks/bench_census.py --sizes 1e6     # one size
+    python benchmarks/bench_census.py --tiny          # smoke run (a few thousand rows)
+
+For each size: generating the synthetic IMILA-like census (6 countries' censuses), then
+each design-based tabulation with SEs (strata x enumeration areas, fpc): immigrant stocks
+by census country x origin, by origin x sex, the sex ratio, the share with tertiary
+education and the age structure. Prints a table (seconds; peak resident memory of the
+process in MiB, and the census's own column memory). Timings are measurements, not
+tests; run on an otherwise idle machine.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from remitpov.migration import census as mc  # noqa: E402
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int) -> list[tuple]:
+    per = max(n // 6, 1000)
+    rows = []
+    t = time.perf_counter()
+    cen = mc.synthetic_census(persons_per_country=per, seed=1)
+    rows.append(("generate", n, time.perf_counter() - t))
+    cols_mib = cen.data.memory_usage(deep=True).sum() / 2**20
+    tasks = {
+        "stock by country x origin": lambda: mc.immigrant_stock(cen),
+        "stock by origin x sex": lambda: mc.immigrant_stock(cen, by=("birth_country", "sex")),
+        "sex ratio": lambda: mc.sex_ratio(cen),
+        "tertiary share": lambda: mc.tertiary_share(cen),
+        "age structure (5 groups)": lambda: mc.age_structure(cen),
+    }
+    for name, f in tasks.items():
+        t = time.perf_counter()
+        tab = f()
+        rows.append((name, n, time.perf_counter() - t, len(tab.estimates)))
+    return [r + (cols_mib, peak_mib()) for r in rows]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="*", default=["1e6", "1e7"])
+    ap.add_argument("--tiny", action="store_true", help="smoke run at a few thousand rows")
+    a = ap.parse_args(argv)
+    sizes = [6000] if a.tiny else [int(float(s)) for s in a.sizes]
+    print(f"{'task':28s} {'persons':>11s} {'seconds':>8s} {'estimates':>9s} {'columns MiB':>11s} {'peak MiB':>9s}")
+    for n in sizes:
+        for r in run(n):
+            name, size, sec = r[:3]
+            k = r[3] if len(r) == 6 else ""
+            print(f"{name:28s} {size:>11,d} {sec:>8.2f} {k!s:>9s} {r[-2]:>11.0f} {r[-1]:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
