@@ -55,8 +55,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from scipy import sparse
+
 from .core.validate import check_alphas, checked, numeric_column
-from .design import Design, as_index_codes
+from .design import Design, as_index_codes, srs_variance_from_moments
 from .estimation import _resolve_design
 from .exceptions import InputError, RemitpovWarning, describe_rows
 from .results import EstimateTable, make_table
@@ -68,6 +70,9 @@ __all__ = [
 ]
 
 QUANTILE_RULES = ("laeken", "inverse_cdf")
+#: with more domains than this, ``covmat=None`` gives within-domain covariance blocks only (the
+#: joint covariance of D x K estimates grows as D^2: 10,000 domains would need gigabytes)
+JOINT_MAX_DOMAINS = 64
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
 POVERTY_MEASURES = ("fgt", "watts")
 
@@ -85,17 +90,12 @@ class SinglePSUDomainWarning(RemitpovWarning):
     """A domain lies in a single PSU: the SE of a ratio (FGT) in it is zero by construction."""
 
 
-def _check_single_psu(design: Design, codes: np.ndarray, dkeys: pd.DataFrame, present=None) -> None:
-    """Warn about domains inside a single PSU; ``present`` (P, D): PSU has positive weight in the domain."""
-    D = len(dkeys)
-    if present is None:
-        pos = design.weights > 0
-        present = np.zeros(design.n_psu * D, dtype=bool)
-        present[design.psu[pos] * D + codes[pos]] = True
-    n_psu = present.reshape(design.n_psu, D).sum(axis=0)
-    bad = [dkeys.iloc[d].to_dict() for d in np.flatnonzero(n_psu == 1)]
+def _check_single_psu(dkeys: pd.DataFrame, n_psu: np.ndarray) -> None:
+    """Warn about domains inside a single PSU; ``n_psu`` (D,): PSUs with positive weight in each domain."""
+    one = np.flatnonzero(np.asarray(n_psu) == 1)
+    bad = [dkeys.iloc[d].to_dict() for d in one[:3]]
     if bad:
-        warnings.warn(f"{len(bad)} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
+        warnings.warn(f"{one.size} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
                       "ratio such as an FGT index is zero there (all its variation is within one PSU); "
                       "do not publish those SEs -- merge domains", SinglePSUDomainWarning, stacklevel=4)
 
@@ -441,26 +441,31 @@ class _Core:
     notes: tuple
     deff: bool | str = True  # True / "replace": R's deff=TRUE / deff="replace" (see design.srs_variance)
     srs: Callable | None = None  # SRS variances of the columns of A (default: from the factored sums)
+    #: ``sums`` are :class:`~remitpov.design.PairSums` and ``A`` (D, m, K) per-domain coefficients:
+    #: within-domain covariance blocks only (many domains)
+    blocks: bool = False
 
 
 def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, ci_level, dist,
                    na_rm, headcount_total: bool, contrast: str | None = None, title: str = "Poverty",
-                   extra_notes: Sequence[str] = (), total=False, deff: bool = False) -> EstimateTable:
+                   extra_notes: Sequence[str] = (), total=False, deff: bool | str = False,
+                   covmat: bool | None = None) -> EstimateTable:
     core = _poverty_core(obj, incomes, line, alphas, by, level=level, strict=strict, na_rm=na_rm,
-                         headcount_total=headcount_total, extra_notes=extra_notes, total=total, deff=deff)
+                         headcount_total=headcount_total, extra_notes=extra_notes, total=total, deff=deff,
+                         covmat=covmat)
     keys, transform = core.keys, None
     if contrast is not None:
-        # first concept minus second, cell by cell
+        # first concept minus second, cell by cell (sparse: 2 non-zeros per row, whatever the domains)
         Lm = _contrast_matrix(keys, core.names)
         keys = pd.concat([keys, _contrast_keys(keys, core.names, contrast)], ignore_index=True)
-        Cm = np.vstack([np.eye(len(core.est)), Lm])
-        transform = (lambda E: E @ Cm.T, Cm)
+        Cm = sparse.vstack([sparse.identity(len(core.est), format="csr"), Lm], format="csr")
+        transform = (lambda E: np.asarray(Cm @ np.asarray(E).T).T, Cm)
     return _finish(core, keys, transform, level=ci_level, dist=dist, title=title)
 
 
 def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, na_rm,
                   headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = (),
-                  total=False, deff: bool = False) -> _Core:
+                  total=False, deff: bool | str = False, covmat: bool | None = True) -> _Core:
     """Every (domain, cell) estimate with FACTORED influence values (see :mod:`remitpov.design`).
 
     Basis ``B = (g_1..g_K, 1, I_z of every relative line)`` (computed chunk by chunk,
@@ -547,11 +552,22 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             out[:, j] = L[key].zlin[a:b]
         return out
 
-    sums = design.influence_sums(basis, codes, D0, gram=deff and design.replicates is None)
-    if off:  # the whole sample's PSU totals are sums over the domains: no second pass over the rows
-        sums = sums.with_total()
-    # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
-    _check_single_psu(design, codes, dkeys, sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0)
+    # many domains: sparse (PSU, domain) sums and within-domain covariance blocks (R's svyby
+    # without covmat=TRUE); otherwise dense PSU x domain sums and the joint covariance
+    blocks = (by is not None and not rel_keys and design.supports_blocks
+              and (covmat is False or (covmat is None and D > JOINT_MAX_DOMAINS)))
+    if blocks:
+        sums = design.pair_sums(basis, codes, D0, gram=bool(deff))
+        if off:
+            sums = sums.with_total()
+        n_psu_dom = np.bincount(sums.dom[sums.S[:, K] > 0], minlength=D)
+    else:
+        sums = design.influence_sums(basis, codes, D0, gram=bool(deff) and design.replicates is None)
+        if off:  # the whole sample's PSU totals are sums over the domains: no second pass over the rows
+            sums = sums.with_total()
+        # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
+        n_psu_dom = (sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0).sum(axis=0)
+    _check_single_psu(dkeys, n_psu_dom)
     TOT = sums.totals  # (D, m)
     NUM, Nd = TOT[:, :K], TOT[:, K]
     empty = Nd <= 0
@@ -582,10 +598,15 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     CEN = np.where(tot[None, :] | empty[:, None], 0.0, EST)  # (D, K)
     with np.errstate(divide="ignore"):
         SCL = np.where(tot[None, :], 1.0, np.where(empty, 0.0, 1.0 / np.where(empty, 1.0, Nd))[:, None])
-    A = np.zeros((D, m, D * K))
-    dd, kk = np.meshgrid(np.arange(D), np.arange(K), indexing="ij")
-    A[dd, kk, dd * K + kk] = SCL
-    A[dd, K, dd * K + kk] = -CEN * SCL
+    if blocks:  # coefficients of every domain's own K estimates: (D, m, K)
+        A = np.zeros((D, m, K))
+        A[:, np.arange(K), np.arange(K)] = SCL
+        A[:, K, :] = -CEN * SCL
+    else:
+        A = np.zeros((D, m, D * K))
+        dd, kk = np.meshgrid(np.arange(D), np.arange(K), indexing="ij")
+        A[dd, kk, dd * K + kk] = SCL
+        A[dd, K, dd * K + kk] = -CEN * SCL
     if any_rel:
         for k, c in enumerate(cells):
             j = rel_col.get((c.ci, c.li))
@@ -626,15 +647,13 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             out[:, np.arange(D) * K + k] = val.T
         return out
 
-    # keys
-    rows = []
-    for d in range(D):
-        dk = dkeys.iloc[d].to_dict()
-        for c in cells:
-            rows.append({"measure": c.measure, "concept": c.concept, "line": L[c.ci, c.li].label, **dk})
-    keys = pd.DataFrame(rows)
-    return _Core(design, keys, est, sums, A.reshape(D * m, D * K), (rep_totals, f_totals), f_replicate, any_rel,
-                 np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes), deff)
+    # keys: domain-major, cells in order inside a domain (built column by column: no row loop)
+    keys = pd.DataFrame({"measure": [c.measure for c in cells] * D, "concept": [c.concept for c in cells] * D,
+                         "line": [L[c.ci, c.li].label for c in cells] * D,
+                         **{col: np.repeat(dkeys[col].to_numpy(dtype=object), K).tolist() for col in dkeys.columns}})
+    return _Core(design, keys, est, sums, A if blocks else A.reshape(D * m, D * K), (rep_totals, f_totals),
+                 f_replicate, any_rel, np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes), deff,
+                 blocks=blocks)
 
 
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -645,10 +664,9 @@ def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
     (even when each concept has its own relative line)."""
     first = np.flatnonzero((keys["concept"] == names[0]).to_numpy())
     second = np.flatnonzero((keys["concept"] == names[1]).to_numpy())
-    Lm = np.zeros((first.size, len(keys)))
-    Lm[np.arange(first.size), first] = 1.0
-    Lm[np.arange(first.size), second] = -1.0
-    return Lm
+    r = np.arange(first.size)
+    return sparse.csr_array((np.r_[np.ones(first.size), -np.ones(first.size)], (np.r_[r, r], np.r_[first, second])),
+                            shape=(first.size, len(keys)))
 
 
 def _contrast_keys(keys, names, label):
@@ -693,11 +711,13 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         if J is None:
             J = _complex_jacobian(h, est0)
         est_all = np.asarray(h(est0[None, :]), dtype=float).ravel()
-        A = A @ J.T
+        if not core.blocks:
+            A = A @ J.T
         empty_all = (np.abs(J[:, empty_rows]).sum(1) > 0) if empty_rows.any() else np.zeros(len(est_all), bool)
         f = lambda T, f0=f: h(np.nan_to_num(f0(T)))  # noqa: E731
         f_rep = lambda W, r0=f_rep: h(np.nan_to_num(r0(W)))  # noqa: E731
     else:
+        J = None
         est_all, empty_all = est, empty_rows
         if empty_rows.any():
             f = lambda T, f0=f: np.nan_to_num(f0(T))  # noqa: E731
@@ -706,6 +726,9 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         bad = core.keys.iloc[np.flatnonzero(empty_rows)[:3]].to_dict("records")
         warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
                       f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
+    if core.blocks:
+        return _block_table(core, keys, J, np.where(empty_all, np.nan, est_all), empty_all, level=level, dist=dist,
+                            title=title, notes=core.notes + tuple(extra_notes))
     if design.replicates is None:
         V = design.vcov_factored(core.sums, A)
     elif core.needs_replicate_fn or Y is None:
@@ -729,6 +752,48 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
                       notes=core.notes + tuple(extra_notes), extra=extra)
 
 
+def _block_table(core: _Core, keys: pd.DataFrame, J, est: np.ndarray, empty: np.ndarray, *, level, dist, title,
+                 notes) -> EstimateTable:
+    """The table of a many-domain core: within-domain covariance blocks only (sparse vcov).
+
+    ``J`` (sparse, optional): a linear transform whose every row combines estimates of ONE
+    domain (with-minus-without differences). Design effects use each domain's own SRS
+    variance (:meth:`Design.srs_variance_blocks`)."""
+    design, ps, Ab = core.design, core.sums, core.A
+    D, m, K = Ab.shape
+    Vb = design.vcov_blocks(ps, Ab)  # (D, K, K)
+    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
+    V = sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
+    Jc = sparse.identity(D * K, format="csr") if J is None else sparse.csr_array(J)
+    V = (Jc @ V @ Jc.T).tocoo()
+    data = V.data.copy()
+    data[empty[V.row] | empty[V.col]] = np.nan
+    e = np.flatnonzero(empty)  # (NaN diagonal entries also where the product left no entry)
+    V = sparse.csr_array((np.r_[data, np.full(e.size, np.nan)], (np.r_[V.row, e], np.r_[V.col, e])), shape=V.shape)
+    extra = None
+    if ps.gram is not None:  # design effects: the output's coefficients in its (single) domain
+        Jo = Jc.tocoo()
+        dom, k = Jo.col // K, Jo.col % K
+        n_out = Jc.shape[0]
+        lo = np.full(n_out, D)
+        hi = np.full(n_out, -1)
+        np.minimum.at(lo, Jo.row, dom)
+        np.maximum.at(hi, Jo.row, dom)
+        a = np.zeros((n_out, m))
+        np.add.at(a, Jo.row, Jo.data[:, None] * Ab[dom, :, k])
+        d = np.clip(lo, 0, D - 1)
+        s1 = np.einsum("om,om->o", ps.totals[d], a)
+        s2 = np.einsum("om,omj,oj->o", a, ps.gram[d], a)
+        vs = srs_variance_from_moments(s1, s2, ps.n_pos[d], ps.wsum[d], replace=core.deff == "replace")
+        vs = np.where(lo == hi, vs, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = pd.DataFrame({"deff": V.diagonal() / vs})
+    note = (f"covariances between the {D} domains not computed (more than {JOINT_MAX_DOMAINS} domains; as R's "
+            "svyby without covmat=TRUE): contrasts across domains need covmat=True")
+    return make_table(keys, est, V, design, level=level, dist=dist, title=title, notes=tuple(notes) + (note,),
+                      extra=extra)
+
+
 def _alphas(alpha) -> tuple:
     return check_alphas(alpha)
 
@@ -743,7 +808,8 @@ def _incomes(income, concept=None) -> dict:
 @checked
 def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,
         ci_level: float = 0.95, dist: str = "t", na_rm: bool = False, headcount_total: bool = True,
-        concept: str | None = None, total: bool | str = False, deff: bool | str = False) -> EstimateTable:
+        concept: str | None = None, total: bool | str = False, deff: bool | str = False,
+        covmat: bool | None = None) -> EstimateTable:
     """Foster--Greer--Thorbecke poverty indices with design-based standard errors.
 
     ``P_a = sum w 1[y < z] ((z - y)/z)^a / sum w`` for every ``a`` in ``alpha`` (P0
@@ -792,6 +858,14 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
         the whole sample's. Off by default, as in R survey: they need the per-domain
         second moments of the influence values (Gram matrices of the basis, ~40 % of the
         time of a with/without table at 10^6 rows).
+    covmat : bool, optional
+        Joint covariance of the estimates of different domains. ``None`` (default): joint
+        up to :data:`JOINT_MAX_DOMAINS` domains; beyond, within-domain covariance blocks
+        only (a sparse ``vcov``; time and memory linear in the number of domains, as R's
+        ``svyby`` without ``covmat=TRUE``). ``True``: always joint (memory grows as the
+        square of the number of estimates). ``False``: blocks whenever possible (not with
+        relative lines, replicate weights, a second-stage fpc or ``lonely_psu="average"``,
+        which always give the joint covariance). SEs are the same either way.
 
     Returns
     -------
@@ -807,30 +881,31 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
             headcount_total=headcount_total, concept=concept, total=total, deff=deff))
     return _poverty_table(survey, _incomes(income, concept), line, _alphas(alpha), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=headcount_total,
-                          title="FGT poverty indices", total=total, deff=deff)
+                          title="FGT poverty indices", total=total, deff=deff, covmat=covmat)
 
 
 @checked
 def watts(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
           dist: str = "t", na_rm: bool = False, concept: str | None = None, total: bool | str = False,
-          deff: bool | str = False) -> EstimateTable:
+          deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Watts index ``W = sum w 1[y < z] log(z / y) / sum w`` with design SEs.
 
     A ratio mean like FGT (influence ``(g_i - W)/N``); with a relative line the
     influence gains ``(sum w 1[y<z]/z / N) x I_z`` (the log term is 0 at ``y = z``, so no
     density term). Raises for poor units with ``y <= 0`` (the index is undefined).
-    Same parameters as :func:`fgt` (including ``total=`` and ``deff=``).
+    Same parameters as :func:`fgt` (including ``total=``, ``deff=`` and ``covmat=``).
     """
     return _poverty_table(survey, _incomes(income, concept), line, ("watts",), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=False, title="Watts index",
-                          total=total, deff=deff)
+                          total=total, deff=deff, covmat=covmat)
 
 
 @checked
 def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
             na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
-            total: bool | str = False, deff: bool | str = False, **options) -> EstimateTable:
+            total: bool | str = False, deff: bool | str = False, covmat: bool | None = None,
+            **options) -> EstimateTable:
     """Poverty (or inequality) under two income concepts on the same sample, and their difference.
 
     Parameters
@@ -861,8 +936,10 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         string), from the same pass over the rows, in the same joint vcov -- the
         with/without table for the total and the domains in one call (see :func:`fgt`).
         Poverty measures only.
-    deff : bool, default False
+    deff : {False, True, "replace"}, default False
         Design effects (see :func:`fgt`); poverty measures only.
+    covmat : bool, optional
+        Joint covariance across domains (see :func:`fgt`); poverty measures only.
     **options
         Options of an inequality measure (none for poverty measures).
 
@@ -893,6 +970,8 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
             given.append("total")
         if deff:
             given.append("deff")
+        if covmat is not None:
+            given.append("covmat")
         if given:
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
@@ -919,7 +998,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
                           dist=dist, na_rm=na_rm, headcount_total=headcount_total, contrast=lab,
                           title=f"Poverty: {names[0]} vs {names[1]}",
                           extra_notes=(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)",),
-                          total=total, deff=deff)
+                          total=total, deff=deff, covmat=covmat)
 
 
 # ====================================================================== decomposition
