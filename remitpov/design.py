@@ -97,7 +97,7 @@ def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques)
 
 
-def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Column-wise sums of ``weights * x`` (n, k) by integer ``codes`` -> (size, k).
 
     One sparse (size x n) indicator product: a single sequential pass over the rows of
@@ -111,6 +111,9 @@ def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray 
     M = sparse.csc_matrix((data, np.asarray(codes, dtype=np.int64), np.arange(n + 1, dtype=np.int64)),
                           shape=(size, n))
     return np.asarray(M @ np.asarray(x, dtype=float).reshape(n, -1))
+
+
+_group_sum = group_sum  # the name used inside this module
 
 
 def _crossprod(X: np.ndarray, scale: np.ndarray) -> np.ndarray:

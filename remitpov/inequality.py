@@ -74,9 +74,12 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import measures
 from .core.validate import checked
 from .design import Design, critical_value
-from .estimation import _by, _resolve_design, _values
+from .core.inputs import by_codes as _by
+from .core.inputs import column_values as _values
+from .core.inputs import resolve_design as _resolve_design
 from .exceptions import DataWarning, InputError, describe_rows
 from .results import EstimateTable, make_table
 
@@ -1402,9 +1405,12 @@ _PARTS: dict[str, Callable] = {
     "income_shares": _shares_part,
     "quantile": _quantile_part,
 }
-_ALIASES = {"ge": "generalized_entropy", "quantile_share_ratio": "qsr", "shares": "income_shares"}
-#: measures :func:`compare_inequality` (and :func:`remitpov.poverty.compare`) estimate jointly
-INEQUALITY_MEASURES = tuple(_PARTS) + tuple(_ALIASES)
+#: measures :func:`compare_inequality` (and :func:`remitpov.poverty.compare`) estimate jointly, with
+#: their aliases: read from the one registry (:mod:`remitpov.measures`)
+INEQUALITY_MEASURES = measures.names("inequality", joint=True, aliases=True)
+if set(_PARTS) != set(measures.names("inequality", joint=True)):  # pragma: no cover - a registration slip
+    raise ImportError(f"inequality measures {sorted(_PARTS)} and the registry "
+                      f"{sorted(measures.names('inequality', joint=True))} disagree")
 
 
 def _part_options(measure: str) -> tuple[str, ...]:
@@ -1544,7 +1550,7 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
     if incomes is None or len(incomes) < 2:
         raise InputError("compare_inequality needs at least two income concepts, e.g. "
                          "{'with': 'y_with', 'without': 'y_without'}")
-    m = _ALIASES.get(measure, measure)
+    m = measures.get(measure).name
     if m not in _PARTS:
         raise InputError(f"measure={measure!r} is not one of {INEQUALITY_MEASURES}")
     allowed = _part_options(m)

@@ -59,8 +59,11 @@ from scipy import sparse
 
 from .core.validate import check_alphas, checked, numeric_column
 from .design import Design, as_index_codes, srs_variance_from_moments
-from .estimation import _resolve_design
+from .core.inputs import resolve_design as _resolve_design
 from .exceptions import InputError, RemitpovWarning, describe_rows
+from . import measures
+from .measures.fgt import contribution as fgt_contribution
+from .measures.fgt import line_derivative as fgt_line_derivative
 from .results import EstimateTable, make_table
 
 __all__ = [
@@ -74,7 +77,7 @@ QUANTILE_RULES = ("laeken", "inverse_cdf")
 #: joint covariance of D x K estimates grows as D^2: 10,000 domains would need gigabytes)
 JOINT_MAX_DOMAINS = 64
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
-POVERTY_MEASURES = ("fgt", "watts")
+POVERTY_MEASURES = measures.names("poverty", joint=True)
 
 def _is_dask(obj) -> bool:
     """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
@@ -145,32 +148,9 @@ def kernel_density(y, w, at: float, h: float | None = None) -> float:
     return float((w * np.exp(-0.5 * u * u)).sum() / (np.sqrt(2 * np.pi) * N * h))
 
 
-def _g(y, z, alpha: float | str, strict: bool):
-    """Per-unit poverty contribution: FGT ``1[y<z]((z-y)/z)^a`` or Watts ``1[y<z] log(z/y)``."""
-    if alpha == "one":
-        return np.ones(np.broadcast(y, z).shape)
-    poor = (y < z) if strict else (y <= z)
-    if alpha == "watts":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(poor, np.log(z / y), 0.0)
-    if alpha == 0:
-        return poor.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = (z - y) / z
-        return np.where(poor, np.maximum(gap, 0.0) ** alpha, 0.0)
-
-
-def _dg(y, z, alpha: float | str, strict: bool):
-    """Derivative of :func:`_g` with respect to the line ``z`` (``alpha > 0`` or Watts)."""
-    if alpha == "one":
-        return np.zeros(np.broadcast(y, z).shape)
-    poor = (y < z) if strict else (y <= z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if alpha == "watts":
-            return np.where(poor, 1.0 / z, 0.0)
-        gap = (z - y) / z
-        d = alpha * np.where(gap > 0, gap, 0.0) ** (alpha - 1) * y / (z * z) if alpha != 1 else y / (z * z)
-        return np.where(poor & np.isfinite(d), d, 0.0)
+#: per-unit contributions and their line derivative: the one definition (remitpov.measures.fgt),
+#: shared with the Dask engine
+_g, _dg = fgt_contribution, fgt_line_derivative
 
 
 # ====================================================================== lines
@@ -961,9 +941,10 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
             headcount_total=headcount_total, label=label, total=total, deff=deff))
     if incomes is None or len(incomes) != 2:
         raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
-    from .inequality import INEQUALITY_MEASURES, compare_inequality
+    from .inequality import compare_inequality
 
-    if measure in INEQUALITY_MEASURES:
+    meas = measures.get(measure)  # the one registry: an unknown name lists the valid ones
+    if meas.family == "inequality":
         given = [n for n, v in (("line", line), ("alpha", alpha), ("strict", strict),
                                 ("headcount_total", headcount_total)) if v is not None]
         if total is not False:
@@ -975,12 +956,12 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         if given:
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
-        return compare_inequality(survey, incomes, measure, by, level=level, na_rm=na_rm, ci_level=ci_level,
+        return compare_inequality(survey, incomes, meas.name, by, level=level, na_rm=na_rm, ci_level=ci_level,
                                   dist=dist, label=label, **options)
-    if measure not in POVERTY_MEASURES:
-        raise InputError(f"compare(measure={measure!r}): unknown measure; valid measures are "
-                         f"{', '.join(map(repr, POVERTY_MEASURES + INEQUALITY_MEASURES))} "
-                         "(sen and sst have their own functions)")
+    if not (meas.joint and meas.family == "poverty"):
+        raise InputError(f"compare(measure={measure!r}): this measure has its own function, rp.{meas.function}(); "
+                         f"compare estimates {', '.join(map(repr, measures.names(joint=True, aliases=True)))} "
+                         "for two income concepts jointly")
     if options:
         raise InputError(f"compare(measure={measure!r}) got unknown argument(s) {sorted(options)}")
     if line is None:
