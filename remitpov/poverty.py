@@ -34,9 +34,9 @@ Conventions
   a national line also for domains, as laeken's breakdowns and convey's ``svyfgt``.
   Quantile rule: ``"laeken"`` (default) takes ``x_(k)`` with ``k`` the first sorted
   position whose cumulative weight share is strictly greater than ``p`` (laeken 0.5.2
-  ``weightedQuantile``); ``"inverse_cdf"`` takes the first position whose share is
-  ``>= p`` (R survey ``qrule="math"``). The line's sampling variability enters the SE
-  through its influence function (Osier 2009, as convey's ``svyarpt``/``svyfgt``):
+  ``weightedQuantile``); ``"math"`` takes the first position whose share is
+  ``>= p`` (R survey ``qrule="math"``; the old name ``"inverse_cdf"`` is deprecated).
+  The line's sampling variability enters the SE through its influence function (Osier 2009, as convey's ``svyarpt``/``svyfgt``):
   ``I_q(i) = -(1[v_i <= q] - p) / (N f(q))`` for the quantile, ``(v_i - mean)/N`` for
   the mean, times ``share``; the FGT influence gains ``dP_a/dz x I_z``. For ``a >= 1``
   ``dP_a/dz = sum w a ((z-y)/z)^(a-1) y/z^2 1[y<z] / N``; for ``a = 0`` it is the
@@ -57,6 +57,8 @@ import pandas as pd
 
 from scipy import sparse
 
+from .core.density import convey_bandwidth, kernel_density
+from .core.quantile import LINE_RULES, normalise_rule, weighted_quantile
 from .core.validate import check_alphas, checked, numeric_column
 from .design import Design, as_index_codes, srs_variance_from_moments
 from .core.inputs import resolve_design as _resolve_design
@@ -72,7 +74,8 @@ __all__ = [
     "convey_bandwidth",
 ]
 
-QUANTILE_RULES = ("laeken", "inverse_cdf")
+#: rules of relative lines (``"inverse_cdf"``, the old name of ``"math"``, is accepted with a warning)
+QUANTILE_RULES = LINE_RULES
 #: with more domains than this, ``covmat=None`` gives within-domain covariance blocks only (the
 #: joint covariance of D x K estimates grows as D^2: 10,000 domains would need gigabytes)
 JOINT_MAX_DOMAINS = 64
@@ -104,50 +107,6 @@ def _check_single_psu(dkeys: pd.DataFrame, n_psu: np.ndarray) -> None:
 
 
 # ====================================================================== helpers
-def weighted_quantile(x, w, p: float, rule: str = "laeken"):
-    """Weighted quantile of ``x``; ``w`` may be ``(n,)`` or ``(n, r)`` (one per column).
-
-    Rules: ``"laeken"`` -- ``x_(k)``, ``k`` the first sorted position with cumulative
-    weight share ``> p`` (laeken 0.5.2); ``"inverse_cdf"`` -- first position with share
-    ``>= p`` (R survey ``qrule="math"``). Rows with zero weight never get selected.
-    """
-    if rule not in QUANTILE_RULES:
-        raise InputError(f"quantile_rule={rule!r} is not one of {QUANTILE_RULES}")
-    if not 0 < p < 1:
-        raise InputError(f"quantile order must be strictly between 0 and 1, got {p}")
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float)
-    order = np.argsort(x)  # the value picked is the same whatever the order inside ties
-    xs = x[order]
-    cw = np.cumsum(w[order], axis=0)
-    rw = cw / cw[-1]
-    hit = rw > p if rule == "laeken" else rw >= p
-    return xs[np.argmax(hit, axis=0)]
-
-
-def convey_bandwidth(y, w) -> float:
-    """convey's ``h_fun``: weighted population SD of ``y`` divided by ``(sum w)^(1/5)``."""
-    y = np.asarray(y, dtype=float)
-    w = np.asarray(w, dtype=float)
-    N = w.sum()
-    sy = (w * y).sum()
-    var = ((w * y * y).sum() - sy * sy / N) / N
-    return float(np.sqrt(max(var, 0.0)) / np.exp(0.2 * np.log(N)))
-
-
-def kernel_density(y, w, at: float, h: float | None = None) -> float:
-    """Gaussian-kernel estimate of the density of ``y`` at ``at`` (convey ``densfun``)."""
-    y = np.asarray(y, dtype=float)
-    w = np.asarray(w, dtype=float)
-    N = w.sum()
-    if h is None:
-        h = convey_bandwidth(y, w)
-    if not (h > 0):
-        return 0.0
-    u = (at - y) / h
-    return float((w * np.exp(-0.5 * u * u)).sum() / (np.sqrt(2 * np.pi) * N * h))
-
-
 #: per-unit contributions and their line derivative: the one definition (remitpov.measures.fgt),
 #: shared with the Dask engine
 _g, _dg = fgt_contribution, fgt_line_derivative
@@ -168,8 +127,9 @@ class RelativeLine:
         Income whose distribution defines the line. Default: the income being measured
         (with several concepts, each gets its own line). Pass the "with remittances"
         income to anchor one line for every concept.
-    quantile_rule : {"laeken", "inverse_cdf"}
-        See :func:`weighted_quantile`.
+    quantile_rule : {"laeken", "math"}
+        See :func:`weighted_quantile` (``"inverse_cdf"``, the old name of ``"math"``, is
+        accepted with a :class:`DeprecationWarning`).
     bandwidth : float, optional
         Kernel bandwidth for the densities of the linearisation (default convey's rule).
     label : str, optional
@@ -194,8 +154,7 @@ class RelativeLine:
                 raise InputError(f"RelativeLine of={self.of!r}: use 'median', 'mean' or a quantile order")
         elif not 0 < float(self.of) < 1:
             raise InputError(f"RelativeLine quantile order must be in (0, 1), got {self.of}")
-        if self.quantile_rule not in QUANTILE_RULES:
-            raise InputError(f"quantile_rule={self.quantile_rule!r} is not one of {QUANTILE_RULES}")
+        object.__setattr__(self, "quantile_rule", normalise_rule(self.quantile_rule, QUANTILE_RULES, "quantile_rule"))
 
     @property
     def p(self) -> float | None:

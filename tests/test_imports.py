@@ -168,3 +168,28 @@ def test_compare_reads_the_registry():
         args = (1500.0,) if m.family == "poverty" else ()
         t = rp.compare(s, inc, *args, measure=name)
         assert (t.keys["concept"] == "with - without").any(), name
+
+
+def test_quantile_rule_names_reconciled():
+    """One set of rule names (core.quantile): RelativeLine's old "inverse_cdf" is R survey's
+    "math" (first position with cumulative share >= p), accepted with a DeprecationWarning."""
+    import warnings
+
+    import numpy as np
+
+    from remitpov.core.quantile import quantiles_sorted, weighted_quantile
+
+    rng = np.random.default_rng(3)
+    x, w = rng.lognormal(size=501), rng.uniform(1, 3, 501)
+    o = np.argsort(x)
+    for p in (0.1, 0.5, 0.9):
+        for rule in ("math", "laeken"):  # the two implementations agree exactly on both rules
+            assert weighted_quantile(x, w, p, rule) == quantiles_sorted(x[o], w[o][:, None], np.array([p]), rule)[0, 0]
+    with pytest.warns(DeprecationWarning, match="'inverse_cdf' is deprecated.*'math'"):
+        line = rp.RelativeLine(0.6, quantile_rule="inverse_cdf")
+    assert line.quantile_rule == "math"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rp.RelativeLine(0.6, quantile_rule="math").quantile_rule == "math"
+    with pytest.raises(rp.InputError, match="quantile_rule='median' is not one of"):
+        rp.RelativeLine(0.6, quantile_rule="median")
