@@ -1,8 +1,6 @@
 """remitpov: remittances, poverty and inequality from household-survey microdata."""
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from .design import Design, Replicates
 from .estimation import mean, ratio, total
 from .exceptions import (DataWarning, DesignError, EstimationError, InputError, RemitpovError,
@@ -28,14 +26,13 @@ from .econometrics.multinomial import multinomial_counterfactual_table
 from .report import run_chapter, run_demo
 from .report.reproduce import reproduce
 
-try:
-    __version__ = _version("remitpov")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from . import measures
+from .measures import Measure
+from .version import __version__
 
 __all__ = [
     "Design", "Replicates", "Survey", "SurveyMetadata", "LoadReport", "SourceFile",
-    "Estimate", "EstimateTable", "mean", "total", "ratio",
+    "Estimate", "EstimateTable", "mean", "total", "ratio", "measures", "Measure",
     "RemitpovError", "InputError", "DesignError", "SpecError", "EstimationError",
     "RemitpovWarning", "DataWarning", "OverlapWarning", "WeakInstrumentWarning", "__version__",
     # loaders and income concepts

@@ -98,7 +98,7 @@ def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques)
 
 
-def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Column-wise sums of ``weights * x`` (n, k) by integer ``codes`` -> (size, k).
 
     One sparse (size x n) indicator product: a single sequential pass over the rows of
@@ -114,6 +114,9 @@ def _group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray 
     return np.asarray(M @ np.asarray(x, dtype=float).reshape(n, -1))
 
 
+_group_sum = group_sum  # the name used inside this module
+
+
 def _crossprod(X: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """``(X * scale[:, None]).T @ X`` summed over blocks of rows.
 
@@ -127,6 +130,21 @@ def _crossprod(X: np.ndarray, scale: np.ndarray) -> np.ndarray:
         Xa = X[a:a + step]
         V += (Xa * scale[a:a + step, None]).T @ Xa
     return V
+
+
+def _grouped_outer(codes: np.ndarray, X: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
+    """``sum_{i: codes_i = g} w_i x_i x_i'`` for every group, (size, k, k): the k(k+1)/2
+    distinct products as columns of one array, one grouped sum, mirrored."""
+    n, k = X.shape
+    iu, ju = np.triu_indices(k)
+    P = np.empty((iu.size, n)).T  # column-major: each product written contiguously
+    for c, (i, j) in enumerate(zip(iu, ju)):
+        np.multiply(X[:, i], X[:, j], out=P[:, c])
+    G = _group_sum(codes, np.ascontiguousarray(P), size, weights)
+    out = np.empty((size, k, k))
+    out[:, iu, ju] = G
+    out[:, ju, iu] = G
+    return out
 
 
 def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int) -> None:
@@ -247,6 +265,44 @@ class InfluenceSums:
         if A2.shape[0] != self.n_domains * self.m:
             raise InputError(f"coefficients need {self.n_domains * self.m} rows (domains x basis), got {A.shape}")
         return A2
+
+
+@dataclass(frozen=True, eq=False)
+class PairSums:
+    """Sparse PSU x domain totals of row-level basis variables: one row per (PSU, domain)
+    pair that has rows, for many domains (municipality-level tabulations).
+
+    Built by :meth:`Design.pair_sums`; :meth:`Design.vcov_blocks` turns it into the
+    within-domain covariance blocks of factored influence values ``z_i = B_i A[d_i]``
+    (``A`` (D, m, K): the K estimates of each domain), in time and memory linear in the
+    number of pairs -- never a dense P x D array nor a DK x DK matrix.
+    """
+
+    n_domains: int
+    m: int
+    psu: np.ndarray  # (Q,) PSU code of every pair
+    dom: np.ndarray  # (Q,) domain code of every pair
+    S: np.ndarray  # (Q, m) totals of w B in the pair
+    gram: np.ndarray | None = None  # (D, m, m) per-domain sum_i w_i B_i B_i^T
+    n_pos: np.ndarray | None = None  # (D,) rows with positive weight per domain
+    wsum: np.ndarray | None = None  # (D,) sum of weights per domain
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Weighted totals of the basis per domain, ``sum_{i in d} w_i B_i`` (D, m)."""
+        return _group_sum(self.dom, self.S, self.n_domains)
+
+    def with_total(self) -> "PairSums":
+        """The whole sample prepended as domain 0 (its PSU totals are sums over the pairs)."""
+        upsu, inv = np.unique(self.psu, return_inverse=True)
+        S0 = _group_sum(inv, self.S, upsu.size)
+
+        def add1(v):
+            return None if v is None else np.concatenate([[v.sum()], v])
+        gram = None if self.gram is None else np.concatenate([self.gram.sum(axis=0)[None], self.gram], axis=0)
+        return PairSums(self.n_domains + 1, self.m, np.concatenate([upsu, self.psu]),
+                        np.concatenate([np.zeros(upsu.size, dtype=np.int64), self.dom + 1]),
+                        np.vstack([S0, self.S]), gram, add1(self.n_pos), add1(self.wsum))
 
 
 @dataclass(frozen=True, eq=False)
@@ -607,6 +663,84 @@ class Design:
             wsum=np.bincount(codes, weights=w, minlength=D) if gram else None,
         )
 
+    @property
+    def supports_blocks(self) -> bool:
+        """Whether :meth:`vcov_blocks` applies: linearisation, no second-stage fpc and a
+        lonely-PSU policy other than ``"average"`` (which couples the strata of a column)."""
+        return (self.replicates is None and not (self.fpc1 is not None and self.ssu is not None)
+                and self.lonely_psu != "average")
+
+    def pair_sums(self, B, codes, n_domains: int, *, gram: bool = False, chunk: int | None = None) -> PairSums:
+        """Sparse PSU x domain totals of ``w B`` (see :class:`PairSums`), chunk by chunk.
+
+        ``B`` as in :meth:`influence_sums` (an array or a callable producing rows
+        ``start:stop``); ``gram=True`` also accumulates the per-domain Gram matrices of the
+        basis (design effects) by one grouped sum of the row outer products."""
+        n, w, D = self.n, self.weights, int(n_domains)
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.shape != (n,):
+            raise InputError(f"domain codes have shape {codes.shape}, the design {n} rows")
+        key = self.psu * D + codes
+        pairs, inv = np.unique(key, return_inverse=True)
+        Q = pairs.size
+        get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b].reshape(b - a, -1))
+        step = int(chunk or FACTOR_CHUNK)
+        S = Gm = None
+        for a in range(0, max(n, 1), step):
+            b = min(a + step, n)
+            Bc = np.ascontiguousarray(np.asarray(get(a, b), dtype=float).reshape(b - a, -1))
+            if S is None:
+                m = Bc.shape[1]
+                S = np.zeros((Q, m))
+                Gm = np.zeros((D, m * m)) if gram else None
+            if b <= a:
+                break
+            S += _group_sum(inv[a:b], Bc, Q, w[a:b])
+            if gram:
+                Gm += _group_sum(codes[a:b], (Bc[:, :, None] * Bc[:, None, :]).reshape(b - a, m * m), D, w[a:b])
+        return PairSums(D, m, pairs // D, pairs % D, S, None if Gm is None else Gm.reshape(D, m, m),
+                        np.bincount(codes[w > 0], minlength=D).astype(float),
+                        np.bincount(codes, weights=w, minlength=D))
+
+    def vcov_blocks(self, ps: PairSums, A) -> np.ndarray:
+        """Within-domain covariance blocks ``(D, K, K)`` of ``z_i = B_i A[d_i]``, ``A`` (D, m, K).
+
+        The same stratified / fpc / lonely-PSU formula as :meth:`vcov` for the K estimates
+        of every domain (the covariances between domains are not computed, as R's
+        ``svyby`` without ``covmat=TRUE``), written on the (PSU, domain) pairs only: a
+        PSU without rows in the domain has a zero total, so within stratum ``h``
+        ``sum_j (T_j - Tbar)(T_j - Tbar)' = sum_{j present} (...)(...)' + (n_h - c_h) Tbar Tbar'``.
+        """
+        if not self.supports_blocks:
+            raise DesignError("within-domain blocks need a linearisation design without a second-stage fpc "
+                              "and lonely_psu other than 'average'; compute the joint covariance instead")
+        A = np.asarray(A, dtype=float)
+        D, K = ps.n_domains, A.shape[2]
+        Q, m = ps.S.shape
+        # PSU totals of w z for every pair and estimate of its domain: T_q = S_q A[d_q]
+        T = np.einsum("qm,qmk->qk", ps.S, A.reshape(D, m * K)[ps.dom].reshape(Q, m, K))
+        n_h, scale_h, lonely, adjust = self._stratum_scales()
+        h = self.psu_stratum[ps.psu]
+        grp, ginv = np.unique(h * D + ps.dom, return_inverse=True)
+        gh, gd = grp // D, grp % D
+        cnt = np.bincount(ginv, minlength=grp.size).astype(float)
+        mean = _group_sum(ginv, T, grp.size) / n_h[gh][:, None]  # (G, K) stratum mean over ALL its PSUs
+        if adjust:
+            mean[lonely[gh]] = 0.0
+        T -= mean[ginv]
+        V = _grouped_outer(ps.dom, T, D, scale_h[h])
+        absent = (n_h[gh] - cnt) * scale_h[gh]  # PSUs of the stratum without rows in the domain
+        return V + _grouped_outer(gd, mean, D, absent)
+
+    def srs_variance_blocks(self, ps: PairSums, A, *, replace: bool = False) -> np.ndarray:
+        """:meth:`srs_variance` within every domain (R's ``svyby(..., deff=TRUE)``), (D, K)."""
+        if ps.gram is None:
+            raise DesignError("these pair sums have no Gram matrices (built with gram=False)")
+        A = np.asarray(A, dtype=float)
+        s1 = np.einsum("dm,dmk->dk", ps.totals, A)
+        s2 = np.einsum("dmk,dmj,djk->dk", A, ps.gram, A)
+        return srs_variance_from_moments(s1, s2, ps.n_pos[:, None], ps.wsum[:, None], replace=replace)
+
     def vcov_factored(self, sums: InfluenceSums, A) -> np.ndarray:
         """Linearised vcov (K, K) of influence values ``z_i = B_i A[d_i]`` from their sums.
 
@@ -665,15 +799,18 @@ class Design:
             V = V + self._stage2(z2 * self.weights[:, None])
         return V.reshape(k, k)
 
-    def _stage1(self, T: np.ndarray) -> np.ndarray:
+    def _stratum_scales(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """PSUs per stratum ``n_h``, the factor ``(1 - f_h) n_h/(n_h - 1)`` of every stratum,
+        the lonely strata, and whether their PSU totals are left uncentred (``adjust``).
+
+        Applies the ``lonely_psu`` policy (module docstring); raises for ``"error"``."""
         H, ps = self.n_strata, self.psu_stratum
         n_h = np.bincount(ps, minlength=H).astype(float)
-        mean_h = _group_sum(ps, T, H) / np.maximum(n_h, 1)[:, None]
-        Tc = T - mean_h[ps]
         scale_h = np.divide(n_h, n_h - 1, out=np.zeros(H), where=n_h > 1)
         if self.fpc1 is not None:
             scale_h = scale_h * (1.0 - self.fpc1)
         lonely = n_h == 1
+        adjust = False
         if lonely.any():
             policy = self.lonely_psu
             labels = self.strata_labels[lonely] if self.strata_labels is not None else np.flatnonzero(lonely)
@@ -688,9 +825,18 @@ class Design:
                 # as a deviation from zero -- the grand mean of the PSU totals of influence
                 # values of any statistic whose influence values sum to zero (means,
                 # ratios, FGT, Gini...).
-                sel = lonely[ps]
-                Tc[sel] = T[sel]
+                adjust = True
                 scale_h = np.where(lonely, 1.0 if self.fpc1 is None else (1.0 - self.fpc1), scale_h)
+        return n_h, scale_h, lonely, adjust
+
+    def _stage1(self, T: np.ndarray) -> np.ndarray:
+        H, ps = self.n_strata, self.psu_stratum
+        n_h, scale_h, lonely, adjust = self._stratum_scales()
+        mean_h = _group_sum(ps, T, H) / np.maximum(n_h, 1)[:, None]
+        Tc = T - mean_h[ps]
+        if adjust:
+            sel = lonely[ps]
+            Tc[sel] = T[sel]
         V = _crossprod(Tc, scale_h[ps])
         if lonely.any() and self.lonely_psu == "average":
             # R survey: V * H / H_ok counting only strata with units in the (domain) sample;

@@ -72,9 +72,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .design import Design, _group_sum, srs_variance_from_moments
+from .core.validate import check_alphas as _alphas
+from .design import Design, group_sum as _group_sum, srs_variance_from_moments
 from .exceptions import InputError
-from .poverty import _alphas, _g  # FGT contributions and alpha check: one convention with poverty
+from .measures.fgt import contribution as _g  # FGT contributions: one definition with the in-memory engine
 from .results import EstimateTable, make_table
 
 try:  # optional dependency: pip install "remitpov[dask]"

@@ -16,7 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .core.validate import checked, numeric_column
+from .core.inputs import by_codes, column_values, resolve_design
+from .core.validate import checked
 from .design import Design, ratio_linearization
 from .exceptions import InputError, describe_rows
 from .results import EstimateTable, make_table
@@ -26,40 +27,7 @@ def _is_dask(obj) -> bool:
     return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
 
 
-
-def _resolve_design(obj, level: str) -> tuple[Design, "object | None"]:
-    from .survey import Survey
-
-    if isinstance(obj, Survey):
-        design, survey = obj.design(level), obj
-    elif isinstance(obj, Design):
-        design, survey = obj, None
-    else:
-        raise InputError(f"expected a Survey or Design, got {type(obj).__name__}")
-    if design.n == 0 or not (design.weights > 0).any():
-        raise InputError(f"the survey has {'no rows' if design.n == 0 else 'no row with a positive weight'}: "
-                         "nothing to estimate (a header-only or empty file?); check the file and the loader's "
-                         "report")
-    return design, survey
-
-
-def _values(survey, x, name: str, coerce: bool = False) -> np.ndarray:
-    a = survey.column(x) if survey is not None else np.asarray(x)
-    return numeric_column(a, name, None if survey is None else survey.id_values, coerce=coerce)
-
-
-def _by(survey, by, n: int):
-    if by is None:
-        return np.zeros(n, dtype=np.int64), np.array(["all"], dtype=object), "domain"
-    if survey is not None:
-        codes, labels = survey.domain_codes(by)
-    else:
-        s = pd.Series(np.asarray(by))
-        if s.isna().any():
-            raise InputError(f"domain variable is missing in {describe_rows(s.isna().to_numpy())}")
-        codes, labels = pd.factorize(s, sort=True)
-    name = by if isinstance(by, str) else "domain"
-    return codes, np.asarray(labels, dtype=object), name
+_resolve_design, _values, _by = resolve_design, column_values, by_codes
 
 
 def domain_ratio(design: Design, num: np.ndarray, den: np.ndarray, codes: np.ndarray, n_dom: int):

@@ -74,13 +74,19 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import measures
+from .core.density import silverman_bandwidth as _silverman
+from .core.quantile import QUANTILE_RULES
+from .core.quantile import normalise_rule
+from .core.quantile import quantiles_sorted as _quantile_sorted
 from .core.validate import checked
 from .design import Design, critical_value
-from .estimation import _by, _resolve_design, _values
+from .core.inputs import by_codes as _by
+from .core.inputs import column_values as _values
+from .core.inputs import resolve_design as _resolve_design
 from .exceptions import DataWarning, InputError, describe_rows
 from .results import EstimateTable, make_table
 
-QUANTILE_RULES = ("hf7", "math", "hf1", "school", "hf2", "laeken")
 QUANTILE_SE = ("woodruff", "kernel", "replicate")
 
 
@@ -425,93 +431,6 @@ def _concentration_if(rk: _Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray, 
 # =====================================================================================
 # quantiles
 # =====================================================================================
-def _rule(rule: str) -> str:
-    r = {"hf1": "math", "hf2": "school"}.get(rule, rule)
-    if r not in ("hf7", "math", "school", "laeken"):
-        raise InputError(f"rule={rule!r} is not one of {QUANTILE_RULES}")
-    return r
-
-
-def _quantile_sorted(xs: np.ndarray, Ws: np.ndarray, probs: np.ndarray, rule: str) -> np.ndarray:
-    """Weighted quantiles of sorted ``xs`` for every weight column of ``Ws`` (n, r) -> (k, r).
-
-    Rows with zero weight are ignored (as R survey drops them). Vectorised over columns.
-    Works on tie blocks (runs of equal ``xs``), so every rule is invariant to the order
-    of tied incomes. For ``hf7`` the units of a tie block are taken in increasing order
-    of weight (R survey's ``qrule_hf7`` depends on the row order of tied units with
-    unequal weights; both agree whenever tied units have equal weights or there are no
-    ties).
-    """
-    n, r = Ws.shape
-    out = np.full((len(probs), r), np.nan)
-    if n == 0:
-        return out
-    start = np.ones(n, dtype=bool)
-    start[1:] = xs[1:] != xs[:-1]
-    starts = np.flatnonzero(start)
-    ends = np.append(starts[1:], n) - 1
-    xb = xs[starts]
-    B = starts.size
-    cw = np.cumsum(Ws, axis=0)
-    cend = cw[ends]  # cumulative weight at the end of every block (B, r)
-    Wb = np.add.reduceat(Ws, starts, axis=0)
-    before = cend - Wb
-    pos = Wb > 0
-    W = cw[-1]
-    has = pos.any(0)
-    if not has.any():
-        return out
-    cols = np.arange(r)
-    bidx = np.arange(B)[:, None]
-    lastb = B - 1 - np.argmax(pos[::-1], axis=0)
-    firstb = np.argmax(pos, axis=0)
-    if rule == "hf7":
-        Mb = np.maximum.reduceat(Ws, starts, axis=0)  # heaviest unit of each block comes last
-        D = cend[lastb, cols] - Mb[lastb, cols]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lo_k = before / D  # pk of the block's first unit
-            hi_k = (cend - Mb) / D  # pk of its last unit
-    for j, p in enumerate(probs):
-        if rule == "hf7":
-            cond = pos & (lo_k <= p)
-            b = np.where(cond.any(0), B - 1 - np.argmax(cond[::-1], axis=0), firstb)
-            nxt_cond = pos & (bidx > b[None, :])
-            b2 = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), b)
-            h, l2 = hi_k[b, cols], lo_k[b2, cols]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frac = np.where((p > h) & (b2 != b) & (l2 > h), (p - h) / (l2 - h), 0.0)
-            q = xb[b] + np.clip(frac, 0.0, 1.0) * (xb[b2] - xb[b])
-            q = np.where(D > 0, q, xb[lastb])  # a single positive unit
-        elif rule == "laeken":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cond = pos & (cend / W > p)
-            q = xb[np.where(cond.any(0), np.argmax(cond, axis=0), lastb)]
-        else:  # math / school: smallest x with F(x) >= p
-            target = p * W
-            cond = pos & (cend >= target)
-            b = np.where(cond.any(0), np.argmax(cond, axis=0), lastb)
-            q = xb[b]
-            if rule == "school":
-                exact = cend[b, cols] == target
-                nxt_cond = pos & (bidx > b[None, :])
-                b2 = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), b)
-                q = np.where(exact, (xb[b] + xb[b2]) / 2.0, q)
-        out[j] = np.where(has, q, np.nan)
-    return out
-
-
-def _silverman(x: np.ndarray, w: np.ndarray) -> float:
-    """Silverman's rule of thumb ``0.9 min(sd, IQR/1.34) n^(-1/5)`` (weighted sd and IQR)."""
-    pos = w > 0
-    xs, ws = x[pos], w[pos]
-    o = np.argsort(xs, kind="stable")
-    q = _quantile_sorted(xs[o], ws[o][:, None], np.array([0.25, 0.75]), "math")[:, 0]
-    m = ws @ xs / ws.sum()
-    sd = np.sqrt(ws @ (xs - m) ** 2 / ws.sum())
-    s = min(sd, (q[1] - q[0]) / 1.34) if q[1] > q[0] else sd
-    return float(0.9 * s * pos.sum() ** (-0.2))
-
-
 @checked
 def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", rule: str = "hf7",
              se_method: str | None = None, na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
@@ -567,7 +486,7 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
 
 def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str | None = None,
                    bandwidth: float | None = None, ci_level: float = 0.95, dist: str = "t") -> _Part:
-    rule = _rule(rule)
+    rule = normalise_rule(rule)
     reps = p.design.replicates is not None
     se_method = se_method if se_method is not None else ("replicate" if reps else "woodruff")
     if se_method not in QUANTILE_SE:
@@ -1426,9 +1345,12 @@ _PARTS: dict[str, Callable] = {
     "income_shares": _shares_part,
     "quantile": _quantile_part,
 }
-_ALIASES = {"ge": "generalized_entropy", "quantile_share_ratio": "qsr", "shares": "income_shares"}
-#: measures :func:`compare_inequality` (and :func:`remitpov.poverty.compare`) estimate jointly
-INEQUALITY_MEASURES = tuple(_PARTS) + tuple(_ALIASES)
+#: measures :func:`compare_inequality` (and :func:`remitpov.poverty.compare`) estimate jointly, with
+#: their aliases: read from the one registry (:mod:`remitpov.measures`)
+INEQUALITY_MEASURES = measures.names("inequality", joint=True, aliases=True)
+if set(_PARTS) != set(measures.names("inequality", joint=True)):  # pragma: no cover - a registration slip
+    raise ImportError(f"inequality measures {sorted(_PARTS)} and the registry "
+                      f"{sorted(measures.names('inequality', joint=True))} disagree")
 
 
 def _part_options(measure: str) -> tuple[str, ...]:
@@ -1568,7 +1490,7 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
     if incomes is None or len(incomes) < 2:
         raise InputError("compare_inequality needs at least two income concepts, e.g. "
                          "{'with': 'y_with', 'without': 'y_without'}")
-    m = _ALIASES.get(measure, measure)
+    m = measures.get(measure).name
     if m not in _PARTS:
         raise InputError(f"measure={measure!r} is not one of {INEQUALITY_MEASURES}")
     allowed = _part_options(m)

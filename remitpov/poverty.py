@@ -34,9 +34,9 @@ Conventions
   a national line also for domains, as laeken's breakdowns and convey's ``svyfgt``.
   Quantile rule: ``"laeken"`` (default) takes ``x_(k)`` with ``k`` the first sorted
   position whose cumulative weight share is strictly greater than ``p`` (laeken 0.5.2
-  ``weightedQuantile``); ``"inverse_cdf"`` takes the first position whose share is
-  ``>= p`` (R survey ``qrule="math"``). The line's sampling variability enters the SE
-  through its influence function (Osier 2009, as convey's ``svyarpt``/``svyfgt``):
+  ``weightedQuantile``); ``"math"`` takes the first position whose share is
+  ``>= p`` (R survey ``qrule="math"``; the old name ``"inverse_cdf"`` is deprecated).
+  The line's sampling variability enters the SE through its influence function (Osier 2009, as convey's ``svyarpt``/``svyfgt``):
   ``I_q(i) = -(1[v_i <= q] - p) / (N f(q))`` for the quantile, ``(v_i - mean)/N`` for
   the mean, times ``share``; the FGT influence gains ``dP_a/dz x I_z``. For ``a >= 1``
   ``dP_a/dz = sum w a ((z-y)/z)^(a-1) y/z^2 1[y<z] / N``; for ``a = 0`` it is the
@@ -55,10 +55,17 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from scipy import sparse
+
+from .core.density import convey_bandwidth, kernel_density
+from .core.quantile import LINE_RULES, normalise_rule, weighted_quantile
 from .core.validate import check_alphas, checked, numeric_column
-from .design import Design, as_index_codes
-from .estimation import _resolve_design
+from .design import Design, as_index_codes, srs_variance_from_moments
+from .core.inputs import resolve_design as _resolve_design
 from .exceptions import InputError, RemitpovWarning, describe_rows
+from . import measures
+from .measures.fgt import contribution as fgt_contribution
+from .measures.fgt import line_derivative as fgt_line_derivative
 from .results import EstimateTable, make_table
 
 __all__ = [
@@ -67,9 +74,13 @@ __all__ = [
     "convey_bandwidth",
 ]
 
-QUANTILE_RULES = ("laeken", "inverse_cdf")
+#: rules of relative lines (``"inverse_cdf"``, the old name of ``"math"``, is accepted with a warning)
+QUANTILE_RULES = LINE_RULES
+#: with more domains than this, ``covmat=None`` gives within-domain covariance blocks only (the
+#: joint covariance of D x K estimates grows as D^2: 10,000 domains would need gigabytes)
+JOINT_MAX_DOMAINS = 64
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
-POVERTY_MEASURES = ("fgt", "watts")
+POVERTY_MEASURES = measures.names("poverty", joint=True)
 
 def _is_dask(obj) -> bool:
     """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
@@ -85,92 +96,20 @@ class SinglePSUDomainWarning(RemitpovWarning):
     """A domain lies in a single PSU: the SE of a ratio (FGT) in it is zero by construction."""
 
 
-def _check_single_psu(design: Design, codes: np.ndarray, dkeys: pd.DataFrame, present=None) -> None:
-    """Warn about domains inside a single PSU; ``present`` (P, D): PSU has positive weight in the domain."""
-    D = len(dkeys)
-    if present is None:
-        pos = design.weights > 0
-        present = np.zeros(design.n_psu * D, dtype=bool)
-        present[design.psu[pos] * D + codes[pos]] = True
-    n_psu = present.reshape(design.n_psu, D).sum(axis=0)
-    bad = [dkeys.iloc[d].to_dict() for d in np.flatnonzero(n_psu == 1)]
+def _check_single_psu(dkeys: pd.DataFrame, n_psu: np.ndarray) -> None:
+    """Warn about domains inside a single PSU; ``n_psu`` (D,): PSUs with positive weight in each domain."""
+    one = np.flatnonzero(np.asarray(n_psu) == 1)
+    bad = [dkeys.iloc[d].to_dict() for d in one[:3]]
     if bad:
-        warnings.warn(f"{len(bad)} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
+        warnings.warn(f"{one.size} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
                       "ratio such as an FGT index is zero there (all its variation is within one PSU); "
                       "do not publish those SEs -- merge domains", SinglePSUDomainWarning, stacklevel=4)
 
 
 # ====================================================================== helpers
-def weighted_quantile(x, w, p: float, rule: str = "laeken"):
-    """Weighted quantile of ``x``; ``w`` may be ``(n,)`` or ``(n, r)`` (one per column).
-
-    Rules: ``"laeken"`` -- ``x_(k)``, ``k`` the first sorted position with cumulative
-    weight share ``> p`` (laeken 0.5.2); ``"inverse_cdf"`` -- first position with share
-    ``>= p`` (R survey ``qrule="math"``). Rows with zero weight never get selected.
-    """
-    if rule not in QUANTILE_RULES:
-        raise InputError(f"quantile_rule={rule!r} is not one of {QUANTILE_RULES}")
-    if not 0 < p < 1:
-        raise InputError(f"quantile order must be strictly between 0 and 1, got {p}")
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float)
-    order = np.argsort(x)  # the value picked is the same whatever the order inside ties
-    xs = x[order]
-    cw = np.cumsum(w[order], axis=0)
-    rw = cw / cw[-1]
-    hit = rw > p if rule == "laeken" else rw >= p
-    return xs[np.argmax(hit, axis=0)]
-
-
-def convey_bandwidth(y, w) -> float:
-    """convey's ``h_fun``: weighted population SD of ``y`` divided by ``(sum w)^(1/5)``."""
-    y = np.asarray(y, dtype=float)
-    w = np.asarray(w, dtype=float)
-    N = w.sum()
-    sy = (w * y).sum()
-    var = ((w * y * y).sum() - sy * sy / N) / N
-    return float(np.sqrt(max(var, 0.0)) / np.exp(0.2 * np.log(N)))
-
-
-def kernel_density(y, w, at: float, h: float | None = None) -> float:
-    """Gaussian-kernel estimate of the density of ``y`` at ``at`` (convey ``densfun``)."""
-    y = np.asarray(y, dtype=float)
-    w = np.asarray(w, dtype=float)
-    N = w.sum()
-    if h is None:
-        h = convey_bandwidth(y, w)
-    if not (h > 0):
-        return 0.0
-    u = (at - y) / h
-    return float((w * np.exp(-0.5 * u * u)).sum() / (np.sqrt(2 * np.pi) * N * h))
-
-
-def _g(y, z, alpha: float | str, strict: bool):
-    """Per-unit poverty contribution: FGT ``1[y<z]((z-y)/z)^a`` or Watts ``1[y<z] log(z/y)``."""
-    if alpha == "one":
-        return np.ones(np.broadcast(y, z).shape)
-    poor = (y < z) if strict else (y <= z)
-    if alpha == "watts":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(poor, np.log(z / y), 0.0)
-    if alpha == 0:
-        return poor.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = (z - y) / z
-        return np.where(poor, np.maximum(gap, 0.0) ** alpha, 0.0)
-
-
-def _dg(y, z, alpha: float | str, strict: bool):
-    """Derivative of :func:`_g` with respect to the line ``z`` (``alpha > 0`` or Watts)."""
-    if alpha == "one":
-        return np.zeros(np.broadcast(y, z).shape)
-    poor = (y < z) if strict else (y <= z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if alpha == "watts":
-            return np.where(poor, 1.0 / z, 0.0)
-        gap = (z - y) / z
-        d = alpha * np.where(gap > 0, gap, 0.0) ** (alpha - 1) * y / (z * z) if alpha != 1 else y / (z * z)
-        return np.where(poor & np.isfinite(d), d, 0.0)
+#: per-unit contributions and their line derivative: the one definition (remitpov.measures.fgt),
+#: shared with the Dask engine
+_g, _dg = fgt_contribution, fgt_line_derivative
 
 
 # ====================================================================== lines
@@ -188,8 +127,9 @@ class RelativeLine:
         Income whose distribution defines the line. Default: the income being measured
         (with several concepts, each gets its own line). Pass the "with remittances"
         income to anchor one line for every concept.
-    quantile_rule : {"laeken", "inverse_cdf"}
-        See :func:`weighted_quantile`.
+    quantile_rule : {"laeken", "math"}
+        See :func:`weighted_quantile` (``"inverse_cdf"``, the old name of ``"math"``, is
+        accepted with a :class:`DeprecationWarning`).
     bandwidth : float, optional
         Kernel bandwidth for the densities of the linearisation (default convey's rule).
     label : str, optional
@@ -214,8 +154,7 @@ class RelativeLine:
                 raise InputError(f"RelativeLine of={self.of!r}: use 'median', 'mean' or a quantile order")
         elif not 0 < float(self.of) < 1:
             raise InputError(f"RelativeLine quantile order must be in (0, 1), got {self.of}")
-        if self.quantile_rule not in QUANTILE_RULES:
-            raise InputError(f"quantile_rule={self.quantile_rule!r} is not one of {QUANTILE_RULES}")
+        object.__setattr__(self, "quantile_rule", normalise_rule(self.quantile_rule, QUANTILE_RULES, "quantile_rule"))
 
     @property
     def p(self) -> float | None:
@@ -441,26 +380,31 @@ class _Core:
     notes: tuple
     deff: bool | str = True  # True / "replace": R's deff=TRUE / deff="replace" (see design.srs_variance)
     srs: Callable | None = None  # SRS variances of the columns of A (default: from the factored sums)
+    #: ``sums`` are :class:`~remitpov.design.PairSums` and ``A`` (D, m, K) per-domain coefficients:
+    #: within-domain covariance blocks only (many domains)
+    blocks: bool = False
 
 
 def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, ci_level, dist,
                    na_rm, headcount_total: bool, contrast: str | None = None, title: str = "Poverty",
-                   extra_notes: Sequence[str] = (), total=False, deff: bool = False) -> EstimateTable:
+                   extra_notes: Sequence[str] = (), total=False, deff: bool | str = False,
+                   covmat: bool | None = None) -> EstimateTable:
     core = _poverty_core(obj, incomes, line, alphas, by, level=level, strict=strict, na_rm=na_rm,
-                         headcount_total=headcount_total, extra_notes=extra_notes, total=total, deff=deff)
+                         headcount_total=headcount_total, extra_notes=extra_notes, total=total, deff=deff,
+                         covmat=covmat)
     keys, transform = core.keys, None
     if contrast is not None:
-        # first concept minus second, cell by cell
+        # first concept minus second, cell by cell (sparse: 2 non-zeros per row, whatever the domains)
         Lm = _contrast_matrix(keys, core.names)
         keys = pd.concat([keys, _contrast_keys(keys, core.names, contrast)], ignore_index=True)
-        Cm = np.vstack([np.eye(len(core.est)), Lm])
-        transform = (lambda E: E @ Cm.T, Cm)
+        Cm = sparse.vstack([sparse.identity(len(core.est), format="csr"), Lm], format="csr")
+        transform = (lambda E: np.asarray(Cm @ np.asarray(E).T).T, Cm)
     return _finish(core, keys, transform, level=ci_level, dist=dist, title=title)
 
 
 def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, na_rm,
                   headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = (),
-                  total=False, deff: bool = False) -> _Core:
+                  total=False, deff: bool | str = False, covmat: bool | None = True) -> _Core:
     """Every (domain, cell) estimate with FACTORED influence values (see :mod:`remitpov.design`).
 
     Basis ``B = (g_1..g_K, 1, I_z of every relative line)`` (computed chunk by chunk,
@@ -547,11 +491,22 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             out[:, j] = L[key].zlin[a:b]
         return out
 
-    sums = design.influence_sums(basis, codes, D0, gram=deff and design.replicates is None)
-    if off:  # the whole sample's PSU totals are sums over the domains: no second pass over the rows
-        sums = sums.with_total()
-    # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
-    _check_single_psu(design, codes, dkeys, sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0)
+    # many domains: sparse (PSU, domain) sums and within-domain covariance blocks (R's svyby
+    # without covmat=TRUE); otherwise dense PSU x domain sums and the joint covariance
+    blocks = (by is not None and not rel_keys and design.supports_blocks
+              and (covmat is False or (covmat is None and D > JOINT_MAX_DOMAINS)))
+    if blocks:
+        sums = design.pair_sums(basis, codes, D0, gram=bool(deff))
+        if off:
+            sums = sums.with_total()
+        n_psu_dom = np.bincount(sums.dom[sums.S[:, K] > 0], minlength=D)
+    else:
+        sums = design.influence_sums(basis, codes, D0, gram=bool(deff) and design.replicates is None)
+        if off:  # the whole sample's PSU totals are sums over the domains: no second pass over the rows
+            sums = sums.with_total()
+        # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
+        n_psu_dom = (sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0).sum(axis=0)
+    _check_single_psu(dkeys, n_psu_dom)
     TOT = sums.totals  # (D, m)
     NUM, Nd = TOT[:, :K], TOT[:, K]
     empty = Nd <= 0
@@ -582,10 +537,15 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
     CEN = np.where(tot[None, :] | empty[:, None], 0.0, EST)  # (D, K)
     with np.errstate(divide="ignore"):
         SCL = np.where(tot[None, :], 1.0, np.where(empty, 0.0, 1.0 / np.where(empty, 1.0, Nd))[:, None])
-    A = np.zeros((D, m, D * K))
-    dd, kk = np.meshgrid(np.arange(D), np.arange(K), indexing="ij")
-    A[dd, kk, dd * K + kk] = SCL
-    A[dd, K, dd * K + kk] = -CEN * SCL
+    if blocks:  # coefficients of every domain's own K estimates: (D, m, K)
+        A = np.zeros((D, m, K))
+        A[:, np.arange(K), np.arange(K)] = SCL
+        A[:, K, :] = -CEN * SCL
+    else:
+        A = np.zeros((D, m, D * K))
+        dd, kk = np.meshgrid(np.arange(D), np.arange(K), indexing="ij")
+        A[dd, kk, dd * K + kk] = SCL
+        A[dd, K, dd * K + kk] = -CEN * SCL
     if any_rel:
         for k, c in enumerate(cells):
             j = rel_col.get((c.ci, c.li))
@@ -626,15 +586,13 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             out[:, np.arange(D) * K + k] = val.T
         return out
 
-    # keys
-    rows = []
-    for d in range(D):
-        dk = dkeys.iloc[d].to_dict()
-        for c in cells:
-            rows.append({"measure": c.measure, "concept": c.concept, "line": L[c.ci, c.li].label, **dk})
-    keys = pd.DataFrame(rows)
-    return _Core(design, keys, est, sums, A.reshape(D * m, D * K), (rep_totals, f_totals), f_replicate, any_rel,
-                 np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes), deff)
+    # keys: domain-major, cells in order inside a domain (built column by column: no row loop)
+    keys = pd.DataFrame({"measure": [c.measure for c in cells] * D, "concept": [c.concept for c in cells] * D,
+                         "line": [L[c.ci, c.li].label for c in cells] * D,
+                         **{col: np.repeat(dkeys[col].to_numpy(dtype=object), K).tolist() for col in dkeys.columns}})
+    return _Core(design, keys, est, sums, A if blocks else A.reshape(D * m, D * K), (rep_totals, f_totals),
+                 f_replicate, any_rel, np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes), deff,
+                 blocks=blocks)
 
 
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -645,10 +603,9 @@ def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
     (even when each concept has its own relative line)."""
     first = np.flatnonzero((keys["concept"] == names[0]).to_numpy())
     second = np.flatnonzero((keys["concept"] == names[1]).to_numpy())
-    Lm = np.zeros((first.size, len(keys)))
-    Lm[np.arange(first.size), first] = 1.0
-    Lm[np.arange(first.size), second] = -1.0
-    return Lm
+    r = np.arange(first.size)
+    return sparse.csr_array((np.r_[np.ones(first.size), -np.ones(first.size)], (np.r_[r, r], np.r_[first, second])),
+                            shape=(first.size, len(keys)))
 
 
 def _contrast_keys(keys, names, label):
@@ -693,11 +650,13 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         if J is None:
             J = _complex_jacobian(h, est0)
         est_all = np.asarray(h(est0[None, :]), dtype=float).ravel()
-        A = A @ J.T
+        if not core.blocks:
+            A = A @ J.T
         empty_all = (np.abs(J[:, empty_rows]).sum(1) > 0) if empty_rows.any() else np.zeros(len(est_all), bool)
         f = lambda T, f0=f: h(np.nan_to_num(f0(T)))  # noqa: E731
         f_rep = lambda W, r0=f_rep: h(np.nan_to_num(r0(W)))  # noqa: E731
     else:
+        J = None
         est_all, empty_all = est, empty_rows
         if empty_rows.any():
             f = lambda T, f0=f: np.nan_to_num(f0(T))  # noqa: E731
@@ -706,6 +665,9 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
         bad = core.keys.iloc[np.flatnonzero(empty_rows)[:3]].to_dict("records")
         warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
                       f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
+    if core.blocks:
+        return _block_table(core, keys, J, np.where(empty_all, np.nan, est_all), empty_all, level=level, dist=dist,
+                            title=title, notes=core.notes + tuple(extra_notes))
     if design.replicates is None:
         V = design.vcov_factored(core.sums, A)
     elif core.needs_replicate_fn or Y is None:
@@ -729,6 +691,48 @@ def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, tit
                       notes=core.notes + tuple(extra_notes), extra=extra)
 
 
+def _block_table(core: _Core, keys: pd.DataFrame, J, est: np.ndarray, empty: np.ndarray, *, level, dist, title,
+                 notes) -> EstimateTable:
+    """The table of a many-domain core: within-domain covariance blocks only (sparse vcov).
+
+    ``J`` (sparse, optional): a linear transform whose every row combines estimates of ONE
+    domain (with-minus-without differences). Design effects use each domain's own SRS
+    variance (:meth:`Design.srs_variance_blocks`)."""
+    design, ps, Ab = core.design, core.sums, core.A
+    D, m, K = Ab.shape
+    Vb = design.vcov_blocks(ps, Ab)  # (D, K, K)
+    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
+    V = sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
+    Jc = sparse.identity(D * K, format="csr") if J is None else sparse.csr_array(J)
+    V = (Jc @ V @ Jc.T).tocoo()
+    data = V.data.copy()
+    data[empty[V.row] | empty[V.col]] = np.nan
+    e = np.flatnonzero(empty)  # (NaN diagonal entries also where the product left no entry)
+    V = sparse.csr_array((np.r_[data, np.full(e.size, np.nan)], (np.r_[V.row, e], np.r_[V.col, e])), shape=V.shape)
+    extra = None
+    if ps.gram is not None:  # design effects: the output's coefficients in its (single) domain
+        Jo = Jc.tocoo()
+        dom, k = Jo.col // K, Jo.col % K
+        n_out = Jc.shape[0]
+        lo = np.full(n_out, D)
+        hi = np.full(n_out, -1)
+        np.minimum.at(lo, Jo.row, dom)
+        np.maximum.at(hi, Jo.row, dom)
+        a = np.zeros((n_out, m))
+        np.add.at(a, Jo.row, Jo.data[:, None] * Ab[dom, :, k])
+        d = np.clip(lo, 0, D - 1)
+        s1 = np.einsum("om,om->o", ps.totals[d], a)
+        s2 = np.einsum("om,omj,oj->o", a, ps.gram[d], a)
+        vs = srs_variance_from_moments(s1, s2, ps.n_pos[d], ps.wsum[d], replace=core.deff == "replace")
+        vs = np.where(lo == hi, vs, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = pd.DataFrame({"deff": V.diagonal() / vs})
+    note = (f"covariances between the {D} domains not computed (more than {JOINT_MAX_DOMAINS} domains; as R's "
+            "svyby without covmat=TRUE): contrasts across domains need covmat=True")
+    return make_table(keys, est, V, design, level=level, dist=dist, title=title, notes=tuple(notes) + (note,),
+                      extra=extra)
+
+
 def _alphas(alpha) -> tuple:
     return check_alphas(alpha)
 
@@ -743,7 +747,8 @@ def _incomes(income, concept=None) -> dict:
 @checked
 def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,
         ci_level: float = 0.95, dist: str = "t", na_rm: bool = False, headcount_total: bool = True,
-        concept: str | None = None, total: bool | str = False, deff: bool | str = False) -> EstimateTable:
+        concept: str | None = None, total: bool | str = False, deff: bool | str = False,
+        covmat: bool | None = None) -> EstimateTable:
     """Foster--Greer--Thorbecke poverty indices with design-based standard errors.
 
     ``P_a = sum w 1[y < z] ((z - y)/z)^a / sum w`` for every ``a`` in ``alpha`` (P0
@@ -792,6 +797,14 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
         the whole sample's. Off by default, as in R survey: they need the per-domain
         second moments of the influence values (Gram matrices of the basis, ~40 % of the
         time of a with/without table at 10^6 rows).
+    covmat : bool, optional
+        Joint covariance of the estimates of different domains. ``None`` (default): joint
+        up to :data:`JOINT_MAX_DOMAINS` domains; beyond, within-domain covariance blocks
+        only (a sparse ``vcov``; time and memory linear in the number of domains, as R's
+        ``svyby`` without ``covmat=TRUE``). ``True``: always joint (memory grows as the
+        square of the number of estimates). ``False``: blocks whenever possible (not with
+        relative lines, replicate weights, a second-stage fpc or ``lonely_psu="average"``,
+        which always give the joint covariance). SEs are the same either way.
 
     Returns
     -------
@@ -807,30 +820,31 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
             headcount_total=headcount_total, concept=concept, total=total, deff=deff))
     return _poverty_table(survey, _incomes(income, concept), line, _alphas(alpha), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=headcount_total,
-                          title="FGT poverty indices", total=total, deff=deff)
+                          title="FGT poverty indices", total=total, deff=deff, covmat=covmat)
 
 
 @checked
 def watts(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
           dist: str = "t", na_rm: bool = False, concept: str | None = None, total: bool | str = False,
-          deff: bool | str = False) -> EstimateTable:
+          deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Watts index ``W = sum w 1[y < z] log(z / y) / sum w`` with design SEs.
 
     A ratio mean like FGT (influence ``(g_i - W)/N``); with a relative line the
     influence gains ``(sum w 1[y<z]/z / N) x I_z`` (the log term is 0 at ``y = z``, so no
     density term). Raises for poor units with ``y <= 0`` (the index is undefined).
-    Same parameters as :func:`fgt` (including ``total=`` and ``deff=``).
+    Same parameters as :func:`fgt` (including ``total=``, ``deff=`` and ``covmat=``).
     """
     return _poverty_table(survey, _incomes(income, concept), line, ("watts",), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=False, title="Watts index",
-                          total=total, deff=deff)
+                          total=total, deff=deff, covmat=covmat)
 
 
 @checked
 def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
             na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
-            total: bool | str = False, deff: bool | str = False, **options) -> EstimateTable:
+            total: bool | str = False, deff: bool | str = False, covmat: bool | None = None,
+            **options) -> EstimateTable:
     """Poverty (or inequality) under two income concepts on the same sample, and their difference.
 
     Parameters
@@ -861,8 +875,10 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         string), from the same pass over the rows, in the same joint vcov -- the
         with/without table for the total and the domains in one call (see :func:`fgt`).
         Poverty measures only.
-    deff : bool, default False
+    deff : {False, True, "replace"}, default False
         Design effects (see :func:`fgt`); poverty measures only.
+    covmat : bool, optional
+        Joint covariance across domains (see :func:`fgt`); poverty measures only.
     **options
         Options of an inequality measure (none for poverty measures).
 
@@ -884,24 +900,27 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
             headcount_total=headcount_total, label=label, total=total, deff=deff))
     if incomes is None or len(incomes) != 2:
         raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
-    from .inequality import INEQUALITY_MEASURES, compare_inequality
+    from .inequality import compare_inequality
 
-    if measure in INEQUALITY_MEASURES:
+    meas = measures.get(measure)  # the one registry: an unknown name lists the valid ones
+    if meas.family == "inequality":
         given = [n for n, v in (("line", line), ("alpha", alpha), ("strict", strict),
                                 ("headcount_total", headcount_total)) if v is not None]
         if total is not False:
             given.append("total")
         if deff:
             given.append("deff")
+        if covmat is not None:
+            given.append("covmat")
         if given:
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
-        return compare_inequality(survey, incomes, measure, by, level=level, na_rm=na_rm, ci_level=ci_level,
+        return compare_inequality(survey, incomes, meas.name, by, level=level, na_rm=na_rm, ci_level=ci_level,
                                   dist=dist, label=label, **options)
-    if measure not in POVERTY_MEASURES:
-        raise InputError(f"compare(measure={measure!r}): unknown measure; valid measures are "
-                         f"{', '.join(map(repr, POVERTY_MEASURES + INEQUALITY_MEASURES))} "
-                         "(sen and sst have their own functions)")
+    if not (meas.joint and meas.family == "poverty"):
+        raise InputError(f"compare(measure={measure!r}): this measure has its own function, rp.{meas.function}(); "
+                         f"compare estimates {', '.join(map(repr, measures.names(joint=True, aliases=True)))} "
+                         "for two income concepts jointly")
     if options:
         raise InputError(f"compare(measure={measure!r}) got unknown argument(s) {sorted(options)}")
     if line is None:
@@ -919,7 +938,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
                           dist=dist, na_rm=na_rm, headcount_total=headcount_total, contrast=lab,
                           title=f"Poverty: {names[0]} vs {names[1]}",
                           extra_notes=(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)",),
-                          total=total, deff=deff)
+                          total=total, deff=deff, covmat=covmat)
 
 
 # ====================================================================== decomposition

@@ -13,7 +13,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from scipy import sparse
+from scipy.sparse import csgraph
+
 from .design import critical_value
+from .exceptions import InputError
 
 VALUE_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper", "df")
 
@@ -52,7 +56,10 @@ class EstimateTable:
     keys : DataFrame
         One row per estimate: the labelling columns (measure, concept, domain, ...).
     estimates, vcov : ndarray
-        Point estimates (k,) and their variance-covariance matrix (k, k).
+        Point estimates (k,) and their variance-covariance matrix (k, k). For estimates by
+        many domains ``vcov`` is a sparse matrix holding the within-domain covariances
+        only (see :attr:`covariance_blocks`); ``contrast`` refuses combinations across
+        blocks.
     df : float
         Design degrees of freedom used for t intervals.
     level : float
@@ -81,9 +88,12 @@ class EstimateTable:
 
     def __post_init__(self):
         est = np.atleast_1d(np.asarray(self.estimates, dtype=float)).copy()
-        V = np.atleast_2d(np.asarray(self.vcov, dtype=float)).copy()
+        if sparse.issparse(self.vcov):  # covariance blocks only (many domains): see `covariance_blocks`
+            V = sparse.csr_array(self.vcov, dtype=float, copy=True)
+        else:
+            V = np.atleast_2d(np.asarray(self.vcov, dtype=float)).copy()
+            V.setflags(write=False)
         est.setflags(write=False)
-        V.setflags(write=False)
         object.__setattr__(self, "estimates", est)
         object.__setattr__(self, "vcov", V)
         object.__setattr__(self, "keys", self.keys.reset_index(drop=True).copy())
@@ -94,7 +104,17 @@ class EstimateTable:
     # ---------------------------------------------------------------- accessors
     @property
     def se(self) -> np.ndarray:
-        return np.sqrt(np.clip(np.diag(self.vcov), 0, None))
+        d = self.vcov.diagonal() if sparse.issparse(self.vcov) else np.diag(self.vcov)
+        return np.sqrt(np.clip(d, 0, None))
+
+    @property
+    def covariance_blocks(self) -> np.ndarray | None:
+        """Block of every estimate when only within-block covariances were computed (a sparse
+        ``vcov``: many domains, as R's ``svyby`` without ``covmat=TRUE``), else None (the
+        joint covariance of all estimates is known)."""
+        if not sparse.issparse(self.vcov):
+            return None
+        return csgraph.connected_components(self.vcov, directed=False)[1]
 
     def conf_int(self, level: float | None = None) -> np.ndarray:
         """(k, 2) confidence limits at ``level`` (default: the table's level)."""
@@ -139,14 +159,19 @@ class EstimateTable:
     def subset(self, **labels) -> "EstimateTable":
         idx = self._select(**labels)
         extra = None if self.extra is None else self.extra.iloc[idx].reset_index(drop=True)
-        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], self.vcov[np.ix_(idx, idx)], self.df,
+        V = self.vcov[idx][:, idx] if sparse.issparse(self.vcov) else self.vcov[np.ix_(idx, idx)]
+        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], V, self.df,
                              self.level, self.dist, self.design, self.title, self.notes, extra)
 
     def contrast(self, weights: Sequence[float], label: str = "contrast") -> Estimate:
         """A linear combination ``sum c_k theta_k`` with its SE from the joint vcov."""
         c = np.asarray(weights, dtype=float)
+        blocks = self.covariance_blocks
+        if blocks is not None and np.unique(blocks[c != 0]).size > 1:
+            raise InputError("this contrast combines estimates whose covariance was not computed (estimates by many "
+                             "domains keep only within-domain covariances); re-estimate with covmat=True")
         est = float(c @ self.estimates)
-        se = float(np.sqrt(max(c @ self.vcov @ c, 0.0)))
+        se = float(np.sqrt(max(c @ (self.vcov @ c), 0.0)))
         cv = critical_value(self.level, self.df, self.dist)
         return Estimate(est, se, est - cv * se, est + cv * se, float(self.df), self.level, {"contrast": label})
 
@@ -201,6 +226,9 @@ def concat_tables(tables: Sequence[EstimateTable], title: str | None = None) -> 
     extra = None
     if all(t.extra is not None for t in tables):
         extra = pd.concat([t.extra for t in tables], ignore_index=True)
-    return EstimateTable(keys, np.concatenate([t.estimates for t in tables]),
-                         block_diag(*[t.vcov for t in tables]), t0.df, t0.level, t0.dist, t0.design,
+    if any(sparse.issparse(t.vcov) for t in tables):
+        V = sparse.block_diag([sparse.csr_array(t.vcov) for t in tables], format="csr")
+    else:
+        V = block_diag(*[t.vcov for t in tables])
+    return EstimateTable(keys, np.concatenate([t.estimates for t in tables]), V, t0.df, t0.level, t0.dist, t0.design,
                          title or t0.title, tuple(dict.fromkeys(n for t in tables for n in t.notes)), extra)

@@ -1,9 +1,13 @@
 """The one copy of each numeric routine and input check the estimators share.
 
 * :mod:`remitpov.core.validate` -- checks at the API boundary (confidence level, interval
-  distribution, ``na_rm``, FGT parameters, weights whose sums would overflow) and the one
-  numeric-column reader (text cells are an error, never silently missing).
+  distribution, ``na_rm``, ``deff``, FGT parameters, weights whose sums would overflow)
+  and the one numeric-column reader (text cells are an error, never silently missing).
+* :mod:`remitpov.core.inputs` -- design resolution (an empty survey is refused here),
+  numeric columns, one domain variable's codes.
+* :mod:`remitpov.core.quantile` -- weighted quantiles and the one set of rule names.
+* :mod:`remitpov.core.density` -- kernel densities and bandwidths (convey, Silverman).
 
-Nothing here imports an estimator module: ``core`` sits below ``design``, ``estimation``,
-``poverty`` and ``inequality`` in the import graph (see ``tests/test_imports.py``).
+``core`` imports no estimator module (``estimation``, ``poverty``, ``inequality``,
+``distributed``): it sits below them in the import graph (``tests/test_imports.py``).
 """

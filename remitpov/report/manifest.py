@@ -31,7 +31,7 @@ def file_sha256(path) -> str:
 
 
 def package_version() -> str:
-    from .. import __version__
+    from ..version import __version__
 
     return __version__
 

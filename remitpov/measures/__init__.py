@@ -1,0 +1,115 @@
+"""Measures: the one registry of what remitpov estimates, and the shared definitions.
+
+Every estimable measure is registered here once (:func:`register`), with its family,
+the public estimator that computes it, whether :func:`remitpov.compare` can estimate it
+for several income concepts jointly, its aliases and options. :func:`remitpov.compare`
+(``measure=``), :data:`remitpov.inequality.INEQUALITY_MEASURES` and the package's
+exports read this registry; adding a measure is one registration plus its estimator
+and test.
+
+* :mod:`remitpov.measures.fgt` -- FGT / Watts contributions, shared by the in-memory and
+  the Dask engines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ..exceptions import InputError
+
+FAMILIES = ("poverty", "inequality", "mean")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A registered measure.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (the ``measure=`` value of :func:`remitpov.compare`).
+    family : {"poverty", "inequality", "mean"}
+    function : str
+        Name of the public estimator in :mod:`remitpov` that computes it.
+    joint : bool
+        :func:`remitpov.compare` estimates it for two income concepts jointly (with the
+        difference's SE).
+    aliases : tuple of str
+        Other accepted names.
+    options : tuple of str
+        Measure-specific keyword options (passed through ``compare(..., **options)``).
+    summary : str
+        One line for listings.
+    """
+
+    name: str
+    family: str
+    function: str
+    joint: bool = True
+    aliases: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    summary: str = ""
+
+
+_REGISTRY: dict[str, Measure] = {}
+_ALIAS: dict[str, str] = {}
+#: read-only view of the registry: canonical name -> :class:`Measure`
+REGISTRY = MappingProxyType(_REGISTRY)
+
+
+def register(m: Measure) -> Measure:
+    """Add ``m`` to the registry (names and aliases must be new)."""
+    if m.family not in FAMILIES:
+        raise ValueError(f"measure {m.name!r}: family {m.family!r} is not one of {FAMILIES}")
+    for n in (m.name,) + m.aliases:
+        if n in _REGISTRY or n in _ALIAS:
+            raise ValueError(f"measure name {n!r} is already registered")
+    _REGISTRY[m.name] = m
+    for a in m.aliases:
+        _ALIAS[a] = m.name
+    return m
+
+
+def names(family: str | None = None, *, joint: bool | None = None, aliases: bool = False) -> tuple[str, ...]:
+    """Registered names (canonical first, then aliases if ``aliases``), in registration order."""
+    ms = [m for m in _REGISTRY.values() if (family is None or m.family == family)
+          and (joint is None or m.joint == joint)]
+    return tuple(m.name for m in ms) + (tuple(a for m in ms for a in m.aliases) if aliases else ())
+
+
+def get(name: str, *, what: str = "measure") -> Measure:
+    """The measure called ``name`` (or an alias); :class:`InputError` listing the valid names."""
+    key = _ALIAS.get(name, name) if isinstance(name, str) else None
+    if key not in _REGISTRY:
+        raise InputError(f"{what}={name!r}: unknown measure, not one of "
+                         f"{', '.join(map(repr, names(joint=True, aliases=True)))} (estimated jointly by compare) "
+                         f"or {', '.join(map(repr, names(joint=False)))} (their own functions)")
+    return _REGISTRY[key]
+
+
+for _m in (
+    Measure("fgt", "poverty", "fgt", options=("alpha",), summary="Foster-Greer-Thorbecke P_a (headcount, gap, severity)"),
+    Measure("watts", "poverty", "watts", summary="Watts index"),
+    Measure("gini", "inequality", "gini", summary="Gini coefficient"),
+    Measure("theil", "inequality", "theil", summary="Theil's T, GE(1)"),
+    Measure("mld", "inequality", "mld", summary="mean log deviation, GE(0)"),
+    Measure("generalized_entropy", "inequality", "generalized_entropy", aliases=("ge",), options=("epsilon",),
+            summary="generalised entropy GE(e)"),
+    Measure("atkinson", "inequality", "atkinson", options=("epsilon",), summary="Atkinson A(e)"),
+    Measure("palma", "inequality", "palma", summary="Palma ratio (top 10 % / bottom 40 %)"),
+    Measure("qsr", "inequality", "quantile_share_ratio", aliases=("quantile_share_ratio",),
+            options=("lower", "upper", "definition"), summary="quantile share ratio S80/S20"),
+    Measure("income_shares", "inequality", "income_shares", aliases=("shares",), options=("groups",),
+            summary="income shares of population quantile groups"),
+    Measure("quantile", "inequality", "quantile", options=("probs", "rule", "se_method", "bandwidth"),
+            summary="weighted quantiles"),
+    Measure("sen", "poverty", "sen", joint=False, summary="Sen index"),
+    Measure("sst", "poverty", "sst", joint=False, summary="Sen-Shorrocks-Thon index"),
+    Measure("mean", "mean", "mean", joint=False, summary="weighted mean"),
+    Measure("total", "mean", "total", joint=False, summary="weighted total"),
+    Measure("ratio", "mean", "ratio", joint=False, summary="ratio of totals"),
+):
+    register(_m)
+del _m
+
+__all__ = ["Measure", "REGISTRY", "FAMILIES", "register", "names", "get"]
