@@ -123,6 +123,7 @@ CASES = [
     ("csv-empty", lambda t: read_survey(_write(t, "e.csv", b""), SPEC), InputError, ["e.csv", "is empty"]),
     ("csv-header-only", lambda t: read_survey(_write(t, "h.csv", b"factor,ing_cor\n"), SPEC), InputError,
      ["h.csv", "no data rows", "0 rows"]),
+    ("frame-no-rows", lambda t: read_survey(_FRAME.iloc[:0], SPEC), InputError, ["no rows", "0 rows"]),
     ("csv-cut-mid-row", lambda t: read_table(_write(t, "m.csv", b"a,b,c\n1,2,3\n4,5")), InputError,
      ["m.csv", "middle of a row", "expected 3 fields", "found 2"]),
     ("csv-short-row", lambda t: read_table(_write(t, "r.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n")), InputError,

@@ -672,6 +672,9 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         if spec_path is not None and not source.is_absolute():
             source = Path(spec_path).parent / source
     if isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            raise InputError(f"the DataFrame has no rows: expected at least one row, found 0 rows and "
+                             f"{source.shape[1]} column(s)")
         df = source.copy()
         report = report.add("read", f"{len(df)} rows x {df.shape[1]} columns from a DataFrame (copied)", rows=len(df))
     elif isinstance(source, (str, Path)):
