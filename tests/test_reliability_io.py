@@ -321,3 +321,24 @@ def test_cli_describe_bad_file_is_one_line_exit_2(name, data, tmp_path, capsys):
     assert main(["describe", str(p), "-f", "enigh"], plugins=False) == 2
     err = capsys.readouterr().err
     assert name in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(frac=st.floats(0.0, 1.0, exclude_max=True))
+def test_dbf_cut_anywhere_is_refused(frac):
+    b = _dbf()
+    cut = int(frac * len(b))
+    with tempfile.TemporaryDirectory() as tmp:
+        with pytest.raises(InputError, match=r"c\.dbf"):
+            read_table(_write(tmp, "c.dbf", b[:cut]))
+
+
+@settings(max_examples=15, deadline=None)
+@given(frac=st.floats(0.0, 1.0, exclude_max=True))
+def test_csv_gz_cut_anywhere_is_refused(frac):
+    if not EUSILC_GZ.exists():
+        pytest.skip(f"shared data not found: {EUSILC_GZ}")
+    g = EUSILC_GZ.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        with pytest.raises(InputError, match=r"e\.csv\.gz"):
+            read_table(_write(tmp, "e.csv.gz", g[: int(frac * len(g))]))
