@@ -159,3 +159,11 @@ def test_short_row_inside_the_file(tmp_path):
     p.write_bytes(gzip.compress(b"w,y,z\n1,2,3\n4,5\n6,7,8\n"))
     with pytest.raises(InputError, match="fewer fields"):
         read_table(p)
+
+
+def test_dbf_field_lengths_disagree_with_record_length(dbf_bytes, tmp_path):
+    n, h, r = _layout(dbf_bytes)
+    b = bytearray(dbf_bytes)
+    b[32 + 16] += 1  # first field one byte longer: every record would be read shifted
+    with pytest.raises(InputError, match=r"shift\.dbf.*add up to 534 bytes per record.*533 bytes"):
+        read_table(_write(tmp_path, "shift.dbf", bytes(b)))

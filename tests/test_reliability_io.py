@@ -123,6 +123,7 @@ CASES = [
     ("csv-empty", lambda t: read_survey(_write(t, "e.csv", b""), SPEC), InputError, ["e.csv", "is empty"]),
     ("csv-header-only", lambda t: read_survey(_write(t, "h.csv", b"factor,ing_cor\n"), SPEC), InputError,
      ["h.csv", "no data rows", "0 rows"]),
+    ("frame-no-rows", lambda t: read_survey(_FRAME.iloc[:0], SPEC), InputError, ["no rows", "0 rows"]),
     ("csv-cut-mid-row", lambda t: read_table(_write(t, "m.csv", b"a,b,c\n1,2,3\n4,5")), InputError,
      ["m.csv", "middle of a row", "expected 3 fields", "found 2"]),
     ("csv-short-row", lambda t: read_table(_write(t, "r.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n")), InputError,
@@ -320,3 +321,24 @@ def test_cli_describe_bad_file_is_one_line_exit_2(name, data, tmp_path, capsys):
     assert main(["describe", str(p), "-f", "enigh"], plugins=False) == 2
     err = capsys.readouterr().err
     assert name in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(frac=st.floats(0.0, 1.0, exclude_max=True))
+def test_dbf_cut_anywhere_is_refused(frac):
+    b = _dbf()
+    cut = int(frac * len(b))
+    with tempfile.TemporaryDirectory() as tmp:
+        with pytest.raises(InputError, match=r"c\.dbf"):
+            read_table(_write(tmp, "c.dbf", b[:cut]))
+
+
+@settings(max_examples=15, deadline=None)
+@given(frac=st.floats(0.0, 1.0, exclude_max=True))
+def test_csv_gz_cut_anywhere_is_refused(frac):
+    if not EUSILC_GZ.exists():
+        pytest.skip(f"shared data not found: {EUSILC_GZ}")
+    g = EUSILC_GZ.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        with pytest.raises(InputError, match=r"e\.csv\.gz"):
+            read_table(_write(tmp, "e.csv.gz", g[: int(frac * len(g))]))

@@ -141,6 +141,11 @@ def _read_dbf(path: Path) -> tuple[pd.DataFrame, str, int]:
                              "the file is corrupt") from None
     else:  # pragma: no cover - latin-1 never fails
         raise InputError(f"cannot decode text fields of {str(path)!r}: {last}")
+    width = 1 + sum(f.length for f in table.fields)  # deletion flag + fields, as dbfread reads them
+    if width != table.header.recordlen:
+        raise InputError(f"{str(path)!r}: the field descriptors add up to {width} bytes per record but the header "
+                         f"declares records of {table.header.recordlen} bytes; the header is corrupt (records would "
+                         "be read misaligned): obtain a sound copy of the file")
     if len(df) != n_rec - deleted:
         raise InputError(f"{str(path)!r}: expected {n_rec - deleted:,} records (header {n_rec:,}, {deleted} marked "
                          f"deleted), read {len(df):,}; the file is corrupt")
@@ -672,6 +677,9 @@ def read_survey(source, spec, *, negative_income: str = "error", missing_income:
         if spec_path is not None and not source.is_absolute():
             source = Path(spec_path).parent / source
     if isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            raise InputError(f"the DataFrame has no rows: expected at least one row, found 0 rows and "
+                             f"{source.shape[1]} column(s)")
         df = source.copy()
         report = report.add("read", f"{len(df)} rows x {df.shape[1]} columns from a DataFrame (copied)", rows=len(df))
     elif isinstance(source, (str, Path)):
