@@ -53,8 +53,8 @@ def test_failed_run_leaves_previous_output_untouched(tmp_path, monkeypatch):
     before = {f: (out / f).read_bytes() for f in _files(out)}
 
     def boom(*a, **k):
-        raise RuntimeError("killed while drawing figures")
-    monkeypatch.setattr(chapter_mod, "_figures", boom)
+        raise RuntimeError("killed while writing tables")
+    monkeypatch.setattr(chapter_mod, "write_tables", boom)
     with pytest.raises(RuntimeError):
         run_chapter(_spec(("poverty",)), out, progress=False)
     assert {f: (out / f).read_bytes() for f in _files(out)} == before

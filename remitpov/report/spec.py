@@ -75,6 +75,7 @@ import numpy as np
 from ..config import shared_dir
 from ..exceptions import InputError, SpecError
 from ..formula import check_formula
+from . import blocks as _blocks
 
 #: survey formats -> (module, function) of the loader; "table" is a generic file read here.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -87,13 +88,16 @@ FORMATS: dict[str, tuple[str, str]] = {
 #: formats that need no input file
 NO_FILE_FORMATS = ("synthetic",)
 
-MEASURES = ("incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual")
+#: chapter measures, from the block registry (remitpov.report.blocks: one file per block)
+MEASURES = _blocks.measures()
 #: measures that need a remittance column in the survey
-REMITTANCE_MEASURES = ("incidence", "decomposition", "counterfactual")
+REMITTANCE_MEASURES = _blocks.remittance_measures()
+#: measures that need a poverty line
+LINE_MEASURES = _blocks.line_measures()
 DOMAINS = ("area", "quintile", "decile", "recipient")
 TABLE_FORMATS = ("csv", "xlsx", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf", "svg")
-LANGUAGES = ("en", "es")
+from .i18n import LANGUAGES  # noqa: E402  (the languages of the translation table)
 LINE_KINDS = ("indigence", "poverty")
 #: periods a line may declare (``[survey.lines] period = "month"``); must match the income concept's
 LINE_PERIODS = ("month", "quarter", "year")
@@ -426,7 +430,9 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     ci = ch.get("ci_level", 0.95)
     if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
         raise _fail("chapter.ci_level", f"expected a number in (0, 1), got {ci!r}", "e.g. ci_level = 0.95")
-    measures = _str_list(ch.get("measures", list(MEASURES[:6])), "chapter.measures", MEASURES, "measures")
+    all_measures = _blocks.measures()  # read at parse time: a block registered later is known
+    measures = _str_list(ch.get("measures", list(_blocks.default_measures())), "chapter.measures", all_measures,
+                         "measures")
     domains = _str_list(ch.get("domains", list(DOMAINS)), "chapter.domains", DOMAINS, "domains")
     tables = _str_list(ch.get("tables", list(TABLE_FORMATS)), "chapter.tables", TABLE_FORMATS, "table formats")
     figures = _str_list(ch.get("figures", ["png", "pdf"]), "chapter.figures", FIGURE_FORMATS, "figure formats")
@@ -507,8 +513,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         unknown = sorted(set(lines_raw) - set(LINE_KINDS))
         if unknown:
             raise _fail(f"{key}.lines", f"unknown line(s) {unknown}", f"use {list(LINE_KINDS)}")
-        s_measures = _str_list(s.get("measures", list(measures)), f"{key}.measures", MEASURES, "measures")
-        needs_lines = {"poverty", "fgt", "curves", "counterfactual"} & set(s_measures)
+        s_measures = _str_list(s.get("measures", list(measures)), f"{key}.measures", all_measures, "measures")
+        needs_lines = set(_blocks.line_measures()) & set(s_measures)
         if needs_lines and "poverty" not in lines_raw:
             raise _fail(f"{key}.lines.poverty", f"missing (needed by measures {sorted(needs_lines)})",
                         "add [survey.lines] poverty = <number> or a table {area = number}")
@@ -647,9 +653,10 @@ def check_remittances(spec: SurveySpec, has_remittances: bool) -> None:
     """After loading: measures that need remittances need a remittance column."""
     if has_remittances:
         return
-    need = [m for m in spec.measures if m in REMITTANCE_MEASURES]
+    remit = _blocks.remittance_measures()
+    need = [m for m in spec.measures if m in remit]
     if need:
-        keep = [m for m in spec.measures if m not in REMITTANCE_MEASURES]
+        keep = [m for m in spec.measures if m not in remit]
         raise _fail(f"{spec.key}.measures", f"the {spec.format!r} survey has no remittance income, but measures "
                     f"{need} need it", f"set measures = {keep} for this survey")
 
