@@ -58,6 +58,15 @@ Example
 
 Relative paths are resolved against the spec file's folder first and then against the
 shared data folder (:func:`remitpov.config.shared_dir`).
+
+Formulas (``income_formula``, ``selection_formula``, ``binary_selection_formula``) are never
+evaluated while the spec is checked: :func:`remitpov.formula.check_formula` accepts only
+variables, numbers, formula operators and a whitelist of functions (``np.log``, ``np.exp``,
+``np.sqrt``, ..., ``C()``, ``I()``) and refuses anything else naming the token; once the
+survey is loaded every variable must be one of its columns.
+
+The measures a spec may ask for, and which of them need remittances or a poverty line, come
+from the chapter block registry (:mod:`remitpov.report.blocks`).
 """
 from __future__ import annotations
 
