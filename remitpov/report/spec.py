@@ -6,7 +6,8 @@ problem raises :class:`~remitpov.exceptions.SpecError` naming the key (e.g.
 
 1. :func:`load_spec` / :func:`parse_spec` check the file itself: known survey formats,
    input files exist, known measures/domains/formats/language, line values are numbers;
-   :func:`check_output_dir` checks the output folder is writable.
+   :func:`remitpov.report.output.check_target` checks the output folder (writable; new, empty
+   or a previous chapter output).
 2. :func:`check_lines_cover` runs after the surveys are *loaded* (reading files is not
    estimation) and before any estimate: every area value in the data must have a line;
    :func:`check_line_period`: lines that declare their period (``[survey.lines] period``)
@@ -73,7 +74,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -598,21 +598,6 @@ def load_spec(path) -> ChapterSpec:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise _fail("spec", f"{p} is not valid TOML ({e})", "fix the TOML syntax") from None
     return parse_spec(data, p.resolve().parent, source=p.resolve(), source_sha256=hashlib.sha256(raw).hexdigest())
-
-
-def check_output_dir(out, key: str = "--out") -> Path:
-    """Create ``out`` if needed and check that a file can be written in it."""
-    p = Path(out)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=p, prefix=".remitpov-write-test-", delete=True):
-            pass
-    except OSError as e:
-        raise _fail(key, f"output folder {str(p)!r} is not writable ({e.strerror or e})",
-                    "choose a folder you can write to (--out DIR)") from None
-    if not os.access(p, os.W_OK):
-        raise _fail(key, f"output folder {str(p)!r} is not writable", "choose a folder you can write to (--out DIR)")
-    return p
 
 
 def check_lines_cover(spec: SurveySpec, area_values) -> None:
