@@ -52,9 +52,8 @@ class Block:
     measure : str
         Its name in ``[chapter] measures``.
     run : callable
-        ``run(spec, p, ctx) -> BlockOutput`` for one prepared survey ``p``; ``ctx`` has
-        ``progress`` (a ``(done, total)`` callback factory) and the tables of the survey's
-        earlier blocks (``ctx["tables"]``).
+        ``run(spec, p, ctx) -> BlockOutput`` for one prepared survey ``p``; ``ctx["progress"]``
+        is a factory ``label -> callback(done, total)`` for long loops (draws, replicates).
     tables : tuple of str
         The tables it writes, in their order in the chapter.
     rank : int
