@@ -53,8 +53,8 @@ def test_failed_run_leaves_previous_output_untouched(tmp_path, monkeypatch):
     before = {f: (out / f).read_bytes() for f in _files(out)}
 
     def boom(*a, **k):
-        raise RuntimeError("killed while drawing figures")
-    monkeypatch.setattr(chapter_mod, "_figures", boom)
+        raise RuntimeError("killed while writing tables")
+    monkeypatch.setattr(chapter_mod, "write_tables", boom)
     with pytest.raises(RuntimeError):
         run_chapter(_spec(("poverty",)), out, progress=False)
     assert {f: (out / f).read_bytes() for f in _files(out)} == before
@@ -138,7 +138,7 @@ def test_fault_injection_sigkill(tmp_path):
     assert old != new
     rng = np.random.default_rng(20261129)
     outcomes = []
-    for delay in rng.uniform(0.2 * duration, 1.1 * duration, size=6):
+    for delay in rng.uniform(0.4 * duration, 1.05 * duration, size=6):  # most kills land in estimation or writing
         proc = subprocess.Popen(cmd + [str(new_spec), "--out", str(out), "-q"], env=env)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -153,3 +153,82 @@ def test_fault_injection_sigkill(tmp_path):
     subprocess.run(cmd + [str(new_spec), "--out", str(out), "-q"], env=env, check=True)
     assert _snapshot(out) == new
     assert not [p for p in tmp_path.iterdir() if ".remitpov-" in p.name], outcomes
+
+
+KILL_DRIVER = r"""
+import os, signal, sys
+point, argv = sys.argv[1], sys.argv[2:]
+import remitpov.report.tables as T
+import remitpov.report.chapter as C
+import remitpov.report.output as O
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if point.startswith("csv"):  # killed after writing the k-th CSV table
+    k, n, orig = int(point[3:]), [0], T.to_csv
+    def to_csv(frame, path):
+        out = orig(frame, path)
+        n[0] += 1
+        if n[0] == k:
+            die()
+        return out
+    T.to_csv = to_csv
+elif point == "manifest":  # killed right after the manifest was written, before the swap
+    orig_m = C.write_manifest
+    def write_manifest(m, path):
+        orig_m(m, path)
+        die()
+    C.write_manifest = write_manifest
+elif point == "after-exchange":  # the new folder is in place, the old one not yet deleted
+    orig_x = O._exchange
+    def exchange(a, b):
+        ok = orig_x(a, b)
+        die()
+    O._exchange = exchange
+elif point == "between-renames":  # fallback swap: old moved aside, new not yet in place
+    import os as _os
+    O._exchange = lambda a, b: False
+    orig_r, n = _os.rename, [0]
+    def rename(a, b):
+        orig_r(a, b)
+        n[0] += 1
+        if ".remitpov-old-" in str(b):
+            die()
+    O.os.rename = rename
+from remitpov.cli import main
+sys.exit(main(argv))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point,expect", [("csv1", "old"), ("manifest", "old"),
+                                          ("after-exchange", "new"), ("between-renames", "old")])
+def test_kill_at_each_write_step(tmp_path, point, expect):
+    """SIGKILL at chosen steps of the write (not only at random times): after the next run's
+    clean-up (or right away) the folder is the previous complete chapter or the new one."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "REMITPOV_PROGRESS": "0"}
+    old_spec, new_spec = tmp_path / "old.toml", tmp_path / "new.toml"
+    old_spec.write_text(FAULT_SPEC.format(measures='["poverty", "gini", "fgt"]'))
+    new_spec.write_text(FAULT_SPEC.format(measures='["poverty", "incidence"]'))
+    out = tmp_path / "out"
+    cli = [sys.executable, "-m", "remitpov.cli", "chapter"]
+    subprocess.run(cli + [str(old_spec), "--out", str(out), "-q"], env=env, check=True)
+    old = _snapshot(out)
+    r = subprocess.run([sys.executable, "-c", KILL_DRIVER, point, "chapter", str(new_spec), "--out", str(out), "-q"],
+                       env=env)
+    assert r.returncode == -signal.SIGKILL
+    if point == "between-renames":  # the only moment --out is missing: repaired by the next run's check
+        assert not out.exists()
+        from remitpov.report.output import remove_stale
+        remove_stale(out)
+    got = _snapshot(out)
+    assert got == (old if expect == "old" else _snapshot_of(tmp_path, new_spec, env))
+    assert verify_manifest(out / "manifest.json") == []
+
+
+def _snapshot_of(tmp_path, spec, env):
+    ref = tmp_path / "ref"
+    subprocess.run([sys.executable, "-m", "remitpov.cli", "chapter", str(spec), "--out", str(ref), "-q"], env=env,
+                   check=True)
+    return _snapshot(ref)

@@ -2,12 +2,13 @@
 period; implausible rates (> 95 % or < 0.5 %) warn with the likely cause and go into the manifest."""
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import pytest
 
 from remitpov.exceptions import DataWarning, SpecError
-from remitpov.report import chapter as chapter_mod
+from remitpov.report.blocks import BLOCKS
 from remitpov.report.chapter import run_chapter
 from remitpov.report.manifest import read_manifest
 from remitpov.synthetic import synthetic_survey
@@ -27,7 +28,7 @@ def _spec(lines, income=None, measures=("poverty",)):
 def no_estimation(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("estimation started before the period check")
-    monkeypatch.setattr(chapter_mod, "poverty_block", boom)
+    monkeypatch.setitem(BLOCKS, "poverty", dataclasses.replace(BLOCKS["poverty"], run=boom))
 
 
 def test_declared_monthly_lines_against_annual_income_raise(tmp_path, no_estimation):

@@ -3,6 +3,11 @@
 ``run_chapter(spec, out_dir)`` regenerates a Social Panorama remittances chapter;
 ``run_demo(out_dir)`` does it on the embedded synthetic surveys; ``reproduce(targets)``
 checks published figures against fresh computations.
+
+Layout: :mod:`.spec` (validation), :mod:`.blocks` (one file per chapter table/figure block,
+one registry), :mod:`.chapter` (load, run the blocks, write), :mod:`.tables` and
+:mod:`.figures` (writers), :mod:`.i18n` (every title and label, English and Spanish),
+:mod:`.output` (atomic output folder), :mod:`.manifest` (provenance).
 """
 from __future__ import annotations
 

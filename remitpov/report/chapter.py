@@ -6,7 +6,9 @@
 2. **load** every survey with its loader and build the income concepts (with and without
    remittances, per person) -- then check, *before any estimate*, that every area in the
    data has a line and that surveys without remittances only ask for poverty measures;
-3. **estimate**, for all surveys side by side (person weights, strict ``y < z``):
+3. **estimate**, for all surveys side by side (person weights, strict ``y < z``), every
+   measure being a block of :mod:`remitpov.report.blocks` (one file each, one registry that
+   also gives the spec its measure names, the tables' order, titles and figures):
 
    * ``incidence``: % of households and of persons in recipient households,
      remittances as % of recipients' income, mean remittance per person in recipient
@@ -53,21 +55,19 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError, SpecError
-from . import figures as F
 from .manifest import build_manifest, file_sha256, survey_inputs, write_manifest
 from .output import check_target, staged_output
 from .progress import Progress
 from .spec import (FORMATS, ChapterSpec, SurveySpec, check_counterfactual_columns, check_line_columns, check_line_period,
                    check_lines_cover, check_remittances, load_spec, parse_spec)
+from .blocks import BLOCKS, check_tidy, table_order
+from .blocks._common import (AREA, DECILE, HH_FIRST, QUINTILE, RECIP_LABEL, RECIPIENT, REMIT, Y_STATIC, Y_WITH,  # noqa: F401
+                             Y_WITHOUT, Z_IND, Z_POV, tidy)
+from .blocks.poverty import identity, poverty_layout  # noqa: F401  (former names of this module)
+from .i18n import text
 from .tables import write_tables
 
-# column names the chapter adds to every survey
-Y_WITH, Y_WITHOUT, REMIT, RECIPIENT = "y_with", "y_without", "remit_pc", "recipient"
-AREA, QUINTILE, DECILE, RECIP_LABEL = "_area", "_quintile", "_decile", "_recipient"
-HH_FIRST = "_hh_first"
-Z_POV, Z_IND = "_z_poverty", "_z_indigence"
-#: per-capita income without ALL migrants' transfers (the multinomial counterfactual's static concept)
-Y_STATIC = "y_static"
+# the column names the chapter adds to every survey (Y_WITH, ...) are in remitpov.report.blocks._common
 
 #: The embedded demo: three synthetic countries, every measure, seconds to run.
 DEMO_SPEC: dict = {
@@ -336,268 +336,24 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
 
 
 # =========================================================================== estimation blocks
-def _pct(frame: pd.DataFrame, scale: float = 100.0) -> pd.DataFrame:
-    out = frame.copy()
-    for c in ("estimate", "se", "ci_lower", "ci_upper"):
-        out[c] = out[c] * scale
-    return out
+# The blocks live in remitpov.report.blocks (one file each, one registry). These wrappers keep
+# the former per-block functions: (rows of the block's main table, estimates) for one survey.
+def _block_function(measure: str, table: str):
+    def run(spec: ChapterSpec, p: PreparedSurvey, progress=None):
+        res = BLOCKS[measure].run(spec, p, {"progress": lambda label: progress})
+        return res.tables.get(table), res.estimates
+
+    run.__name__ = f"{measure}_block"
+    run.__doc__ = f"``BLOCKS[{measure!r}].run`` for one survey: (rows of table {table!r}, estimates)."
+    return run
 
 
-def _domain_specs(spec: ChapterSpec, p: PreparedSurvey):
-    out = [("total", None)]
-    if "area" in spec.domains and AREA in p.survey.data.columns:
-        out.append(("area", AREA))
-    if "quintile" in spec.domains:
-        out.append(("quintile", QUINTILE))
-    if "decile" in spec.domains:
-        out.append(("decile", DECILE))
-    return out
-
-
-def _tidy(table, survey_label: str, domain: str, by: str | None, indicator: str, unit: str,
-          scale: float = 100.0) -> pd.DataFrame:
-    fr = table.to_frame()
-    group = fr[by].astype(str).to_numpy() if by is not None else np.full(len(fr), "all", dtype=object)
-    out = pd.DataFrame({"survey": survey_label, "domain": domain, "group": group, "indicator": indicator})
-    for c in ("estimate", "se", "ci_lower", "ci_upper"):
-        out[c] = fr[c].to_numpy(float) * scale
-    out["unit"] = unit
-    return out
-
-
-def incidence_block(spec: ChapterSpec, p: PreparedSurvey):
-    """Remittance incidence by domain: returns (tidy frame, {name: EstimateTable})."""
-    from ..estimation import mean, ratio
-
-    sv = p.survey
-    rec = sv.data[RECIPIENT].to_numpy(bool).astype(float)
-    sv = sv.with_columns(_rec=rec, _remit_rec=sv.data[REMIT].to_numpy(float) * rec,
-                         _y_rec=sv.data[Y_WITH].to_numpy(float) * rec)
-    frames, est = [], {}
-    for domain, by in _domain_specs(spec, p):
-        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            t = mean(sv, "_rec", by=by, level="person", ci_level=spec.ci_level)
-            est[f"persons_pct/{domain}"] = t
-            frames.append(_tidy(t, p.spec.label, domain, by, "persons_in_recipient_households", "percent"))
-            if p.household_level == "household":
-                t = mean(sv, "_rec", by=by, level="household", ci_level=spec.ci_level)
-            elif p.household_level == "first_member":
-                d = sv.design("person").domain(sv.data[HH_FIRST].to_numpy(bool))
-                codes = None if by is None else sv.data[by].to_numpy()
-                t = mean(d, rec, by=codes, ci_level=spec.ci_level)
-                if by is not None:
-                    t = _rename_domain(t, by)
-            else:
-                t = None
-            if t is not None:
-                est[f"households_pct/{domain}"] = t
-                frames.append(_tidy(t, p.spec.label, domain, by, "recipient_households", "percent"))
-            t = ratio(sv, "_remit_rec", "_y_rec", by=by, level="person", ci_level=spec.ci_level)
-            est[f"remittance_share/{domain}"] = t
-            frames.append(_tidy(t, p.spec.label, domain, by, "remittances_pct_of_recipient_income", "percent"))
-            t = ratio(sv, "_remit_rec", "_rec", by=by, level="person", ci_level=spec.ci_level)
-            est[f"mean_remittance/{domain}"] = t
-            frames.append(_tidy(t, p.spec.label, domain, by, "mean_remittance_per_person_in_recipient_households",
-                                "currency per person", scale=1.0))
-    return pd.concat(frames, ignore_index=True), est
-
-
-def _rename_domain(t, by):
-    """Design-based mean() with an array domain labels the column 'domain'; rename to ``by``."""
-    from ..results import EstimateTable
-
-    keys = t.keys.rename(columns={"domain": by})
-    return EstimateTable(keys, t.estimates, t.vcov, t.df, t.level, t.dist, t.design, t.title, t.notes, t.extra)
-
-
-def _incomes(p: PreparedSurvey) -> dict:
-    return {"with": Y_WITH, "without": Y_WITHOUT} if p.has_remittances else {"total": Y_WITH}
-
-
-def poverty_block(spec: ChapterSpec, p: PreparedSurvey):
-    """Poverty and indigence rates with/without remittances, total and recipients."""
-    from ..poverty import compare, fgt
-
-    frames, est = [], {}
-    pops = [("total", None)] + ([("recipients", RECIP_LABEL)] if p.has_remittances else [])
-    for kind in ("poverty", "indigence"):
-        if kind not in p.lines:
-            continue
-        for pop, by in pops:
-            if p.has_remittances:
-                t = compare(p.survey, _incomes(p), p.lines[kind], alpha=0, by=by, strict=spec.strict,
-                            ci_level=spec.ci_level, label="difference")
-            else:
-                t = fgt(p.survey, Y_WITH, p.lines[kind], alpha=0, by=by, strict=spec.strict, ci_level=spec.ci_level,
-                        headcount_total=False, concept="total")
-            est[f"{kind}/{pop}"] = t
-            fr = t.to_frame()
-            if by is not None:
-                fr = fr[fr[by] == "recipients"]
-            out = pd.DataFrame({"survey": p.spec.label, "population": pop, "indicator": kind,
-                                "concept": fr["concept"].to_numpy()})
-            for c in ("estimate", "se", "ci_lower", "ci_upper"):
-                out[c] = fr[c].to_numpy(float) * 100
-            out["unit"] = "percent"
-            frames.append(out)
-    return pd.concat(frames, ignore_index=True), est
-
-
-def poverty_layout(poverty: pd.DataFrame) -> pd.DataFrame:
-    """The "con y sin remesas" layout: one row per survey x population x indicator."""
-    idx = ["survey", "population", "indicator"]
-    wide = poverty.pivot_table(index=idx, columns="concept", values="estimate", sort=False, aggfunc="first")
-    se = poverty.pivot_table(index=idx, columns="concept", values="se", sort=False, aggfunc="first")
-    out = wide.reset_index()
-    out.columns.name = None
-    if "difference" in se.columns:
-        out["diff_se"] = se["difference"].to_numpy()
-    cols = idx + [c for c in ("with", "without", "difference", "diff_se", "total") if c in out.columns]
-    return out[cols]
-
-
-def fgt_block(spec: ChapterSpec, p: PreparedSurvey):
-    from ..poverty import compare, fgt
-
-    frames, est = [], {}
-    by_area = "area" in spec.domains and AREA in p.survey.data.columns
-    doms = [("total", None)] + ([("area", AREA)] if by_area else [])
-    # the total and the areas from ONE call (total=: one pass over the rows, joint vcov), split in two tables
-    label = None
-    if by_area:
-        areas = set(map(str, p.survey.data[AREA].unique()))
-        label = next(c for c in ("all", "(total)", "(all areas)", "\x00total") if c not in areas)
-    if p.has_remittances:
-        t = compare(p.survey, _incomes(p), p.lines["poverty"], alpha=(0, 1, 2), by=AREA if by_area else None,
-                    strict=spec.strict, ci_level=spec.ci_level, label="difference", total=label or False)
-    else:
-        t = fgt(p.survey, Y_WITH, p.lines["poverty"], alpha=(0, 1, 2), by=AREA if by_area else None,
-                strict=spec.strict, ci_level=spec.ci_level, headcount_total=False, concept="total",
-                total=label or False)
-    tables = _split_total(t, AREA, label) if by_area else {"total": t}
-    for domain, by in doms:
-        t = tables[domain]
-        est[f"fgt/{domain}"] = t
-        fr = t.to_frame()
-        out = pd.DataFrame({"survey": p.spec.label, "domain": domain,
-                            "group": fr[by].astype(str).to_numpy() if by else "all",
-                            "measure": fr["measure"].to_numpy(), "concept": fr["concept"].to_numpy()})
-        for c in ("estimate", "se", "ci_lower", "ci_upper"):
-            out[c] = fr[c].to_numpy(float) * 100
-        out["unit"] = "percent"
-        frames.append(out)
-    return pd.concat(frames, ignore_index=True), est
-
-
-def _split_total(t, by: str, label) -> dict:
-    """A ``total=label`` table -> {"total": the whole-sample rows as a no-``by`` table would key
-    them (column ``domain`` = "all"), "area": the domain rows}."""
-    from ..results import EstimateTable
-
-    is_total = (t.keys[by] == label).to_numpy()
-
-    def part(idx, keys):
-        extra = None if t.extra is None else t.extra.iloc[idx].reset_index(drop=True)
-        return EstimateTable(keys.reset_index(drop=True), t.estimates[idx], t.vcov[np.ix_(idx, idx)], t.df,
-                             t.level, t.dist, t.design, t.title, t.notes, extra)
-
-    it, ia = np.flatnonzero(is_total), np.flatnonzero(~is_total)
-    kt = t.keys.iloc[it].drop(columns=[by]).assign(domain="all")
-    return {"total": part(it, kt), "area": part(ia, t.keys.iloc[ia])}
-
-
-def gini_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
-    """Gini with and without remittances and their difference, estimated jointly.
-
-    :func:`remitpov.inequality.compare_inequality` on the same sample, so the difference
-    has an SE/CI (difference of the influence values; replicate-wise differences on
-    replicate designs, with ``progress(done, total)`` called per chunk of replicates).
-    Surveys without remittances get the Gini of total income only.
-    """
-    ineq = importlib.import_module("remitpov.inequality")
-    if p.has_remittances:
-        t = ineq.compare_inequality(p.survey, _incomes(p), "gini", ci_level=spec.ci_level, label="difference",
-                                    progress=progress)
-    else:
-        t = ineq.gini(p.survey, Y_WITH, ci_level=spec.ci_level)
-        t = replace(t, keys=t.keys.assign(concept="total"))
-    fr = t.to_frame()
-    out = pd.DataFrame({"survey": p.spec.label, "measure": "gini", "concept": fr["concept"].to_numpy()})
-    for c in ("estimate", "se", "ci_lower", "ci_upper"):
-        out[c] = fr[c].to_numpy(float) * 100
-    out["unit"] = "Gini x 100"
-    return out, {"gini": t}
-
-
-def decomposition_block(spec: ChapterSpec, p: PreparedSurvey):
-    ineq = importlib.import_module("remitpov.inequality")
-    sv = p.survey
-    other = sv.data[Y_WITH].to_numpy(float) - sv.data[REMIT].to_numpy(float)
-    sv = sv.with_columns(_other_income=other)
-    res = ineq.gini_decomposition(sv, {"remittances": REMIT, "other income": "_other_income"})
-    fr = res.to_frame()
-    fr = fr[[c for c in fr.columns if c not in ("df", "deff", "n_obs")]].copy()
-    fr.insert(0, "survey", p.spec.label)
-    fr["unit"] = "ratio"
-    return fr, {"decomposition": res}
-
-
-def identity_block(spec: ChapterSpec, p: PreparedSurvey, poverty: pd.DataFrame) -> pd.DataFrame:
-    """Static counterfactual identity: d(total) = s_R x d(recipients), from the chapter's own numbers."""
-    from ..estimation import mean
-
-    share = float(mean(p.survey, p.survey.data[RECIPIENT].to_numpy(bool).astype(float)).estimates[0]) * 100
-    rows = []
-    sub = poverty[poverty["survey"] == p.spec.label]
-    for kind in dict.fromkeys(sub["indicator"]):
-        g = sub[sub["indicator"] == kind].set_index(["population", "concept"])["estimate"]
-        d_tot = g[("total", "difference")]
-        d_rec = g[("recipients", "difference")]
-        rows.append({"survey": p.spec.label, "indicator": kind, "recipient_share": share,
-                     "change_total": d_tot, "change_recipients": d_rec,
-                     "share_x_change_recipients": share / 100 * d_rec,
-                     "discrepancy": d_tot - share / 100 * d_rec, "unit": "percentage points"})
-    return pd.DataFrame(rows)
-
-
-def curves_block(spec: ChapterSpec, p: PreparedSurvey):
-    """Headcount at multiples of the poverty line (incidence curves), with and without."""
-    from ..poverty import fgt
-
-    mult = np.round(np.linspace(spec.curve_max / (spec.curve_points - 1), spec.curve_max, spec.curve_points - 1), 10)
-    z = p.line_values["poverty"]
-    lines = {float(m): z * m for m in mult}
-    frames = []
-    for concept, col in _incomes(p).items():
-        t = fgt(p.survey, col, lines, alpha=0, strict=spec.strict, headcount_total=False, concept=concept)
-        fr = t.to_frame()
-        frames.append(pd.DataFrame({"survey": p.spec.label, "concept": concept,
-                                    "multiple": fr["line"].astype(float).to_numpy(),
-                                    "estimate": fr["estimate"].to_numpy(float) * 100, "unit": "percent"}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def lorenz_block(spec: ChapterSpec, p: PreparedSurvey, points: int = 101) -> pd.DataFrame:
-    """Lorenz curves with and without remittances and the concentration curve of remittances."""
-    ineq = importlib.import_module("remitpov.inequality")
-    grid = np.linspace(0, 1, points)
-    frames = []
-    for concept, col in _incomes(p).items():
-        fr = _curve_frame(ineq.lorenz(p.survey, col, points=grid, se=False))
-        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": f"lorenz_{concept}", "p": fr[0], "value": fr[1]}))
-    if p.has_remittances:
-        fr = _curve_frame(ineq.concentration_curve(p.survey, REMIT, rank_by=Y_WITHOUT, points=grid, se=False))
-        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": "concentration_remittances",
-                                    "p": fr[0], "value": fr[1]}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _curve_frame(obj):
-    fr = obj.to_frame() if hasattr(obj, "to_frame") else pd.DataFrame(obj)
-    pcol = next(c for c in ("p", "population_share", "x") if c in fr.columns)
-    vcol = next(c for c in ("L", "lorenz", "value", "ordinate", "estimate", "concentration", "y") if c in fr.columns)
-    return fr[pcol].to_numpy(float), fr[vcol].to_numpy(float)
+incidence_block = _block_function("incidence", "incidence")
+poverty_block = _block_function("poverty", "poverty")
+fgt_block = _block_function("fgt", "fgt")
+gini_block = _block_function("gini", "gini")
+decomposition_block = _block_function("decomposition", "decomposition")
+curves_block = _block_function("curves", "incidence_curves")
 
 
 def _counterfactual_function(s: SurveySpec):
@@ -689,23 +445,12 @@ def counterfactual_block(spec: ChapterSpec, p: PreparedSurvey, progress=None):
 
 def _counterfactual_frame(p: PreparedSurvey, method: str, tab) -> pd.DataFrame:
     fr = tab.to_frame()
-    out = pd.DataFrame({"survey": p.spec.label, "method": method, "measure": fr["measure"].to_numpy(),
-                        "concept": fr["concept"].to_numpy()})
-    for c in ("estimate", "se", "ci_lower", "ci_upper"):
-        out[c] = fr[c].to_numpy(float) * 100
-    out["unit"] = "percent"
+    out = tidy({"survey": p.spec.label, "method": method, "measure": fr["measure"].to_numpy(),
+                "concept": fr["concept"].to_numpy()}, fr, "percent")
     return out[out["measure"].astype(str).str.startswith("fgt")].reset_index(drop=True)
 
 
 # =========================================================================== driver
-def _n_steps(p: PreparedSurvey) -> int:
-    m = p.spec.measures
-    pov = "poverty" in p.lines
-    return sum([("incidence" in m) and p.has_remittances, ("poverty" in m) and pov, ("fgt" in m) and pov,
-                "gini" in m, ("decomposition" in m) and p.has_remittances, ("curves" in m) and pov,
-                ("counterfactual" in m) and p.has_remittances])
-
-
 def _relpaths(paths, root: Path) -> list[str]:
     return [str(Path(x).resolve().relative_to(root.resolve())) for x in paths]
 
@@ -779,75 +524,47 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
         rate_warnings(prepared[s.id], spec.strict)
         timings[f"load/{s.id}"] = time.perf_counter() - t0
 
-    # ---- estimate ---------------------------------------------------------------------
-    prog.total = prog.count + 2 + sum(_n_steps(p) for p in prepared.values())
-    blocks: dict[str, list[pd.DataFrame]] = {}
+    # ---- estimate: every registered block that applies to a survey (remitpov.report.blocks) ------
+    prog.total = prog.count + 2 + sum(b.applies(p) for p in prepared.values() for b in BLOCKS.values())
+    rows: dict[str, list[pd.DataFrame]] = {}
+    extras: dict[str, list[pd.DataFrame]] = {}
     est: dict[tuple[str, str], Any] = {}
-    curves, lorenz = [], []
-
-    def add(name, frame):
-        if frame is not None and len(frame):
-            blocks.setdefault(name, []).append(frame)
-
+    ctx = {"progress": prog.callback}
     for sid, p in prepared.items():
-        m = p.spec.measures
         t0 = time.perf_counter()
-        if "incidence" in m and p.has_remittances:
-            prog.step(f"{sid}: remittance incidence")
-            fr, e = incidence_block(spec, p)
-            add("incidence", fr)
-            est.update({(sid, k): v for k, v in e.items()})
-        if "poverty" in m and "poverty" in p.lines:
-            prog.step(f"{sid}: poverty and indigence with and without remittances")
-            fr, e = poverty_block(spec, p)
-            add("poverty", fr)
-            est.update({(sid, k): v for k, v in e.items()})
-            if p.has_remittances:
-                add("identity", identity_block(spec, p, fr))
-        if "fgt" in m and "poverty" in p.lines:
-            prog.step(f"{sid}: FGT indices")
-            fr, e = fgt_block(spec, p)
-            add("fgt", fr)
-            est.update({(sid, k): v for k, v in e.items()})
-        if "gini" in m:
-            prog.step(f"{sid}: Gini")
-            fr, e = gini_block(spec, p, progress=prog.callback(f"{sid}: Gini replicates"))
-            add("gini", fr)
-            est.update({(sid, k): v for k, v in e.items()})
-            lorenz.append(lorenz_block(spec, p))
-        if "decomposition" in m and p.has_remittances:
-            prog.step(f"{sid}: Lerman-Yitzhaki decomposition")
-            fr, e = decomposition_block(spec, p)
-            add("decomposition", fr)
-            est.update({(sid, k): v for k, v in e.items()})
-        if "curves" in m and "poverty" in p.lines:
-            prog.step(f"{sid}: poverty incidence curves")
-            curves.append(curves_block(spec, p))
-        if "counterfactual" in m and p.has_remittances:
-            prog.step(f"{sid}: counterfactual ({(p.spec.counterfactual or {}).get('method', 'static')})")
-            fr, e = counterfactual_block(spec, p, progress=prog.callback(f"{sid}: imputation draws"))
-            add("counterfactual", fr)
-            est.update({(sid, k): v for k, v in e.items()})
+        for block in BLOCKS.values():
+            if not block.applies(p):
+                continue
+            prog.step(block.step.format(sid=sid, method=(p.spec.counterfactual or {}).get("method", "static")))
+            res = block.run(spec, p, ctx)
+            for name, frame in res.tables.items():
+                if frame is not None and len(frame):
+                    rows.setdefault(name, []).append(frame)
+            for name, frame in res.extras.items():
+                extras.setdefault(name, []).append(frame)
+            est.update({(sid, k): v for k, v in res.estimates.items()})
         timings[f"estimate/{sid}"] = time.perf_counter() - t0
 
-    tables = {k: pd.concat(v, ignore_index=True) for k, v in blocks.items()}
-    if "poverty" in tables:
-        tables["poverty_layout"] = poverty_layout(tables["poverty"])
-    if curves:
-        tables["incidence_curves"] = pd.concat(curves, ignore_index=True)
-    order = ["incidence", "poverty_layout", "poverty", "identity", "fgt", "gini", "decomposition", "counterfactual",
-             "incidence_curves"]
-    tables = {k: tables[k] for k in order if k in tables}
+    tables = {k: pd.concat(v, ignore_index=True) for k, v in rows.items()}
+    for block in BLOCKS.values():
+        for name in block.tidy:
+            if name in tables:
+                check_tidy(name, tables[name])
+        if any(name in tables for name in block.tables):
+            tables.update({name: view(tables) for name, view in block.views.items()})
+    tables = {k: tables[k] for k in table_order() if k in tables}
+    extras_all = {k: pd.concat(v, ignore_index=True) for k, v in extras.items()}
 
     # ---- write ------------------------------------------------------------------------
     prog.step("writing tables")
     t0 = time.perf_counter()
-    titles = {k: _title(k, spec.language) for k in tables}
+    titles = {k: text("title", k, spec.language) for k in tables}
     written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
     timings["write/tables"] = time.perf_counter() - t0
     prog.step("drawing figures")
     t0 = time.perf_counter()
-    figs = _figures(spec, tables, lorenz, out)
+    figs = [f for block in BLOCKS.values() if block.figures is not None
+            for f in block.figures(spec, tables, extras_all, out / "figures")]
     timings["write/figures"] = time.perf_counter() - t0
 
     for (sid, k), v in est.items():
@@ -878,51 +595,6 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     prog.done("chapter")
     files = tuple(sorted(set(written) | set(figs) | {out / "manifest.json"}))
     return ChapterResult(out, tables, est, tuple(figs), files, manifest, prepared)
-
-
-_TITLES = {
-    "en": {"incidence": "Remittance incidence", "poverty_layout": "Poverty and indigence with and without remittances",
-           "poverty": "Poverty and indigence with and without remittances (with SE and CI)",
-           "identity": "Static counterfactual identity: change in total = recipients' share x change among recipients",
-           "fgt": "FGT indices with and without remittances", "gini": "Gini coefficient with and without remittances",
-           "decomposition": "Lerman-Yitzhaki Gini decomposition by income source",
-           "counterfactual": "Econometric counterfactual", "incidence_curves": "Poverty incidence curves"},
-    "es": {"incidence": "Incidencia de las remesas", "poverty_layout": "Pobreza e indigencia con y sin remesas",
-           "poverty": "Pobreza e indigencia con y sin remesas (con EE e IC)",
-           "identity": "Identidad del contrafactual estático: cambio total = proporción de receptores x cambio en receptores",
-           "fgt": "Índices FGT con y sin remesas", "gini": "Coeficiente de Gini con y sin remesas",
-           "decomposition": "Descomposición del Gini por fuente (Lerman-Yitzhaki)",
-           "counterfactual": "Contrafactual econométrico", "incidence_curves": "Curvas de incidencia de la pobreza"},
-}
-
-
-def _title(name: str, language: str) -> str:
-    return _TITLES.get(language, _TITLES["en"]).get(name, name)
-
-
-def _figures(spec: ChapterSpec, tables, lorenz, out: Path) -> list[Path]:
-    figs: list[Path] = []
-    fd = out / "figures"
-    lang, fmts = spec.language, spec.figures
-    pov = tables.get("poverty")
-    if pov is not None:
-        pv = pov[pov["concept"].isin(["with", "without"])]
-        for kind in ("poverty", "indigence"):
-            sub = pv[pv["indicator"] == kind]
-            if len(sub):
-                figs += F.paired_bars(sub, fd / f"paired_bars_{kind}", indicator=kind, language=lang, formats=fmts,
-                                      level=spec.ci_level)
-    inc = tables.get("incidence")
-    if inc is not None:
-        sub = inc[(inc["domain"] == "decile") & (inc["indicator"] == "persons_in_recipient_households")].copy()
-        if len(sub):
-            sub["group"] = sub["group"].astype(int)
-            figs += F.recipients_by_decile(sub, fd / "recipients_by_decile", language=lang, formats=fmts)
-    if "incidence_curves" in tables:
-        figs += F.incidence_curves(tables["incidence_curves"], fd / "incidence_curves", language=lang, formats=fmts)
-    if lorenz:
-        figs += F.lorenz_curves(pd.concat(lorenz, ignore_index=True), fd / "lorenz_curves", language=lang, formats=fmts)
-    return figs
 
 
 def run_demo(out_dir, *, language: str = "en", progress: bool | None = None) -> ChapterResult:

@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .i18n import TEXT
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 #: one consistent style for all chapter figures
@@ -29,36 +31,8 @@ COLORS = {"with": "#1f4e79", "without": "#e07b39", "diff": "#7f7f7f", "equality"
           "remittances": "#2e8b57"}
 PALETTE = ["#1f4e79", "#e07b39", "#2e8b57", "#8e44ad", "#c0392b", "#7f8c8d"]
 
-LABELS = {
-    "en": {
-        "with": "With remittances", "without": "Without remittances", "total": "Total population",
-        "recipients": "People in recipient households", "total_short": "Total",
-        "recipients_short": "Recipient\nhouseholds", "poverty": "Poverty", "indigence": "Indigence",
-        "rate": "% of persons", "paired_title": "{indicator} with and without remittances",
-        "decile": "Decile of per-capita income without remittances", "recipients_pct": "% of persons in recipient households",
-        "decile_title": "Remittance recipients by decile of pre-remittance income",
-        "curve_x": "Poverty line (multiple of the poverty line)", "curve_y": "Headcount ratio (%)",
-        "curve_title": "Poverty incidence curves", "lorenz_x": "Cumulative population share",
-        "lorenz_y": "Cumulative income share", "lorenz_title": "Lorenz and concentration curves",
-        "lorenz_with": "Lorenz, with remittances", "lorenz_without": "Lorenz, without remittances",
-        "concentration_remittances": "Concentration of remittances", "equality": "Equality line",
-        "ci": "{level:.0%} confidence interval",
-    },
-    "es": {
-        "with": "Con remesas", "without": "Sin remesas", "total": "Población total",
-        "recipients": "Personas en hogares receptores", "total_short": "Total",
-        "recipients_short": "Hogares\nreceptores", "poverty": "Pobreza", "indigence": "Indigencia",
-        "rate": "% de personas", "paired_title": "{indicator} con y sin remesas",
-        "decile": "Decil de ingreso per cápita sin remesas", "recipients_pct": "% de personas en hogares receptores",
-        "decile_title": "Receptores de remesas por decil de ingreso antes de remesas",
-        "curve_x": "Línea de pobreza (múltiplo de la línea)", "curve_y": "Incidencia (%)",
-        "curve_title": "Curvas de incidencia de la pobreza", "lorenz_x": "Proporción acumulada de la población",
-        "lorenz_y": "Proporción acumulada del ingreso", "lorenz_title": "Curvas de Lorenz y de concentración",
-        "lorenz_with": "Lorenz, con remesas", "lorenz_without": "Lorenz, sin remesas",
-        "concentration_remittances": "Concentración de las remesas", "equality": "Línea de igualdad",
-        "ci": "Intervalo de confianza al {level:.0%}",
-    },
-}
+#: figure labels: a view of the "figure" section of :data:`remitpov.report.i18n.TEXT`
+LABELS = {lang: sections["figure"] for lang, sections in TEXT.items()}
 
 
 def label(key: str, language: str = "en", **fmt) -> str:
@@ -127,7 +101,7 @@ def paired_bars(frame: pd.DataFrame, stem, *, indicator: str = "poverty", langua
                            fontsize=7)
         ax.set_ylabel(label("rate", language))
         ax.set_title(label("paired_title", language, indicator=label(indicator, language)))
-        ax.legend(title="whiskers: " + label("ci", language, level=level) if language == "en" else "barras: " + label("ci", language, level=level), title_fontsize=7)
+        ax.legend(title=label("whiskers", language, ci=label("ci", language, level=level)), title_fontsize=7)
         return save(fig, stem, formats)
 
 

@@ -258,7 +258,8 @@ def compute_target(t: Target, surveys: _Surveys | None = None) -> float:
 
 
 def _static_identity(t: Target) -> float:
-    from .chapter import identity_block, poverty_block, prepare_survey
+    from .blocks import BLOCKS
+    from .chapter import prepare_survey
     from .spec import parse_spec
 
     c = t.compute
@@ -266,8 +267,7 @@ def _static_identity(t: Target) -> float:
     s.update({"id": "target", "measures": ["poverty"], "lines": {"poverty": c["line"]}})
     spec = parse_spec({"chapter": {"measures": ["poverty"]}, "survey": [s]})
     p = prepare_survey(spec.surveys[0], spec.seed)
-    fr, _ = poverty_block(spec, p)
-    ident = identity_block(spec, p, fr)
+    ident = BLOCKS["poverty"].run(spec, p, {}).tables["identity"]
     return float(ident.loc[ident["indicator"] == "poverty", "discrepancy"].iloc[0])
 
 

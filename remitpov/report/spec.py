@@ -6,7 +6,8 @@ problem raises :class:`~remitpov.exceptions.SpecError` naming the key (e.g.
 
 1. :func:`load_spec` / :func:`parse_spec` check the file itself: known survey formats,
    input files exist, known measures/domains/formats/language, line values are numbers;
-   :func:`check_output_dir` checks the output folder is writable.
+   :func:`remitpov.report.output.check_target` checks the output folder (writable; new, empty
+   or a previous chapter output).
 2. :func:`check_lines_cover` runs after the surveys are *loaded* (reading files is not
    estimation) and before any estimate: every area value in the data must have a line;
    :func:`check_line_period`: lines that declare their period (``[survey.lines] period``)
@@ -58,13 +59,21 @@ Example
 
 Relative paths are resolved against the spec file's folder first and then against the
 shared data folder (:func:`remitpov.config.shared_dir`).
+
+Formulas (``income_formula``, ``selection_formula``, ``binary_selection_formula``) are never
+evaluated while the spec is checked: :func:`remitpov.formula.check_formula` accepts only
+variables, numbers, formula operators and a whitelist of functions (``np.log``, ``np.exp``,
+``np.sqrt``, ..., ``C()``, ``I()``) and refuses anything else naming the token; once the
+survey is loaded every variable must be one of its columns.
+
+The measures a spec may ask for, and which of them need remittances or a poverty line, come
+from the chapter block registry (:mod:`remitpov.report.blocks`).
 """
 from __future__ import annotations
 
 import copy
 import hashlib
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,18 +84,22 @@ import numpy as np
 from ..config import shared_dir
 from ..exceptions import InputError, SpecError
 from ..formula import check_formula
+from . import blocks as _blocks
 
 #: survey formats -> (module, function) of the loader: a live view of the one loader registry
 #: (remitpov.io.registry); formats that need no input file likewise.
 from ..io.registry import FORMAT_TARGETS as FORMATS, NO_FILE_FORMATS  # noqa: E402
 
-MEASURES = ("incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual")
+#: chapter measures, from the block registry (remitpov.report.blocks: one file per block)
+MEASURES = _blocks.measures()
 #: measures that need a remittance column in the survey
-REMITTANCE_MEASURES = ("incidence", "decomposition", "counterfactual")
+REMITTANCE_MEASURES = _blocks.remittance_measures()
+#: measures that need a poverty line
+LINE_MEASURES = _blocks.line_measures()
 DOMAINS = ("area", "quintile", "decile", "recipient")
 TABLE_FORMATS = ("csv", "xlsx", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf", "svg")
-LANGUAGES = ("en", "es")
+from .i18n import LANGUAGES  # noqa: E402  (the languages of the translation table)
 LINE_KINDS = ("indigence", "poverty")
 #: periods a line may declare (``[survey.lines] period = "month"``); must match the income concept's
 LINE_PERIODS = ("month", "quarter", "year")
@@ -419,7 +432,9 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     ci = ch.get("ci_level", 0.95)
     if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1:
         raise _fail("chapter.ci_level", f"expected a number in (0, 1), got {ci!r}", "e.g. ci_level = 0.95")
-    measures = _str_list(ch.get("measures", list(MEASURES[:6])), "chapter.measures", MEASURES, "measures")
+    all_measures = _blocks.measures()  # read at parse time: a block registered later is known
+    measures = _str_list(ch.get("measures", list(_blocks.default_measures())), "chapter.measures", all_measures,
+                         "measures")
     domains = _str_list(ch.get("domains", list(DOMAINS)), "chapter.domains", DOMAINS, "domains")
     tables = _str_list(ch.get("tables", list(TABLE_FORMATS)), "chapter.tables", TABLE_FORMATS, "table formats")
     figures = _str_list(ch.get("figures", ["png", "pdf"]), "chapter.figures", FIGURE_FORMATS, "figure formats")
@@ -500,8 +515,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         unknown = sorted(set(lines_raw) - set(LINE_KINDS))
         if unknown:
             raise _fail(f"{key}.lines", f"unknown line(s) {unknown}", f"use {list(LINE_KINDS)}")
-        s_measures = _str_list(s.get("measures", list(measures)), f"{key}.measures", MEASURES, "measures")
-        needs_lines = {"poverty", "fgt", "curves", "counterfactual"} & set(s_measures)
+        s_measures = _str_list(s.get("measures", list(measures)), f"{key}.measures", all_measures, "measures")
+        needs_lines = set(_blocks.line_measures()) & set(s_measures)
         if needs_lines and "poverty" not in lines_raw:
             raise _fail(f"{key}.lines.poverty", f"missing (needed by measures {sorted(needs_lines)})",
                         "add [survey.lines] poverty = <number> or a table {area = number}")
@@ -578,21 +593,6 @@ def load_spec(path) -> ChapterSpec:
     return parse_spec(data, p.resolve().parent, source=p.resolve(), source_sha256=hashlib.sha256(raw).hexdigest())
 
 
-def check_output_dir(out, key: str = "--out") -> Path:
-    """Create ``out`` if needed and check that a file can be written in it."""
-    p = Path(out)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=p, prefix=".remitpov-write-test-", delete=True):
-            pass
-    except OSError as e:
-        raise _fail(key, f"output folder {str(p)!r} is not writable ({e.strerror or e})",
-                    "choose a folder you can write to (--out DIR)") from None
-    if not os.access(p, os.W_OK):
-        raise _fail(key, f"output folder {str(p)!r} is not writable", "choose a folder you can write to (--out DIR)")
-    return p
-
-
 def check_lines_cover(spec: SurveySpec, area_values) -> None:
     """After loading (before estimation): every area in the data needs a line."""
     present = sorted({str(a) for a in area_values})
@@ -640,9 +640,10 @@ def check_remittances(spec: SurveySpec, has_remittances: bool) -> None:
     """After loading: measures that need remittances need a remittance column."""
     if has_remittances:
         return
-    need = [m for m in spec.measures if m in REMITTANCE_MEASURES]
+    remit = _blocks.remittance_measures()
+    need = [m for m in spec.measures if m in remit]
     if need:
-        keep = [m for m in spec.measures if m not in REMITTANCE_MEASURES]
+        keep = [m for m in spec.measures if m not in remit]
         raise _fail(f"{spec.key}.measures", f"the {spec.format!r} survey has no remittance income, but measures "
                     f"{need} need it", f"set measures = {keep} for this survey")
 

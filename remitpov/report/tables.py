@@ -22,31 +22,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-#: column header translations (English is the column name itself, made readable)
-HEADERS = {
-    "en": {
-        "survey": "Survey", "domain": "Domain", "group": "Group", "population": "Population",
-        "measure": "Measure", "concept": "Income", "line": "Line", "estimate": "Estimate", "se": "SE",
-        "ci_lower": "CI lower", "ci_upper": "CI upper", "unit": "Unit", "with": "With remittances",
-        "without": "Without remittances", "difference": "Difference", "diff_se": "SE (difference)",
-        "source": "Source", "share": "Income share S_k", "gini_k": "Gini G_k", "corr_r": "Gini correlation R_k",
-        "contribution": "Share of Gini", "marginal_effect": "Marginal effect", "n_obs": "Observations",
-        "value": "Value", "method": "Method", "level": "Level", "alpha": "alpha", "indicator": "Indicator",
-        "recipient_share": "Recipients (% of persons)", "change_total": "Change, total", "change_recipients": "Change, recipients",
-        "share_x_change_recipients": "Share x change, recipients", "discrepancy": "Discrepancy", "multiple": "Line multiple",
-    },
-    "es": {
-        "survey": "Encuesta", "domain": "Dominio", "group": "Grupo", "population": "Población",
-        "measure": "Indicador", "concept": "Ingreso", "line": "Línea", "estimate": "Estimación", "se": "EE",
-        "ci_lower": "IC inferior", "ci_upper": "IC superior", "unit": "Unidad", "with": "Con remesas",
-        "without": "Sin remesas", "difference": "Diferencia", "diff_se": "EE (diferencia)",
-        "source": "Fuente", "share": "Participación S_k", "gini_k": "Gini G_k", "corr_r": "Correlación de Gini R_k",
-        "contribution": "Contribución al Gini", "marginal_effect": "Efecto marginal", "n_obs": "Observaciones",
-        "value": "Valor", "method": "Método", "level": "Nivel", "alpha": "alfa", "indicator": "Indicador",
-        "recipient_share": "Receptores (% de personas)", "change_total": "Cambio, total", "change_recipients": "Cambio, receptores",
-        "share_x_change_recipients": "Proporción x cambio, receptores", "discrepancy": "Discrepancia", "multiple": "Múltiplo de la línea",
-    },
-}
+from .i18n import TEXT
+
+#: column header translations: a view of the "header" section of :data:`remitpov.report.i18n.TEXT`
+HEADERS = {lang: sections["header"] for lang, sections in TEXT.items()}
 
 
 def header(col: str, language: str = "en") -> str:
@@ -182,7 +161,26 @@ def to_xlsx(tables: Mapping[str, pd.DataFrame], path, *, titles: Mapping[str, st
                     v = str(v)
                 ws.cell(i, j, v)
     wb.save(path)
+    _freeze_zip(path, fixed)
     return path
+
+
+def _freeze_zip(path: Path, when: _dt.datetime) -> None:
+    """Rewrite an XLSX (a zip) with every entry dated ``when`` and ``dcterms:modified`` set to it:
+    openpyxl stamps both with the current time, which made reruns differ."""
+    import re
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as z:
+        entries = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
+                              data)
+            z.writestr(zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6]), data,
+                       compress_type=zipfile.ZIP_DEFLATED)
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir, formats: Sequence[str] = ("csv", "xlsx", "md", "tex"),
