@@ -72,6 +72,24 @@ from .exceptions import DesignError, InputError
 KINDS = ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay")
 
 
+def weights_rank(M: np.ndarray) -> int:
+    """Rank of a replicate-weight (or multiplier) matrix ``(n, R)``, for R's ``degf``.
+
+    R takes ``qr(weights, tol = 1e-5)$rank``; here the eigenvalues of the Gram matrix of
+    the smaller side (``M'M`` or ``M M'``) above ``1e-10`` of the largest (singular values
+    above ``1e-5`` of the largest): one BLAS product and a ``min(n, R)``-square
+    eigendecomposition instead of a decomposition of ``(n, R)``.
+    Both find the exact dependencies of designed replicates (more replicates than PSUs,
+    jackknife columns averaging to a constant) and agree otherwise except for nearly
+    collinear replicate columns.
+    """
+    M = np.asarray(M, dtype=float)
+    if M.size == 0:
+        return 0
+    ev = np.linalg.eigvalsh(M.T @ M if M.shape[1] <= M.shape[0] else M @ M.T)
+    return int((ev > ev.max() * 1e-10).sum()) if ev.max() > 0 else 0
+
+
 def _fraction(design) -> np.ndarray:
     """First-stage sampling fraction per stratum (zeros without fpc)."""
     return np.zeros(design.n_strata) if design.fpc1 is None else np.asarray(design.fpc1, dtype=float)
@@ -194,7 +212,7 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
     elif reps.kind == "jkn":
         degf = reps.n_replicates - np.unique(design.psu_stratum[np.argmin(reps.factors, axis=0)]).size
     else:
-        degf = int(np.linalg.matrix_rank(reps.factors if reps.factors is not None else reps.weights)) - 1
+        degf = weights_rank(reps.factors if reps.factors is not None else reps.weights) - 1
     return replace(reps, degf=degf)
 
 

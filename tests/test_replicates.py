@@ -64,7 +64,7 @@ def test_jackknife_with_fpc_matches_r(api, name, kind):
     ref = REF[name]
     s = _survey(api, name.split("_", 1)[1]).with_replicates(kind)
     reps = s.design().replicates
-    assert reps.n_replicates == ref["n_replicates"]
+    assert reps.n_replicates == ref["n_replicates"] and s.design().df == ref["degf"]
     np.testing.assert_allclose(reps.scale, ref["scale"], rtol=1e-14)
     # R orders the replicates stratum by stratum, remitpov by PSU: compare as multisets
     np.testing.assert_allclose(np.sort(reps.rscales), np.sort(ref["rscales"]), rtol=1e-14)
@@ -113,7 +113,10 @@ def test_r_replicate_weights_through_supplied_path(api, name, suffix, kind):
                     replicate_scale=ref["scale"], replicate_rscales=tuple(ref["rscales"]), **kw)
     _check_stats(sup, ref)
     s = _survey(api, suffix)
-    gen = s.with_replicates(kind, replicates=ref["n_replicates"], seed=1).design().replicates
+    assert sup.design().df == ref["degf"]  # R's degf: rank of the replicate weights - 1
+    gen_design = s.with_replicates(kind, replicates=ref["n_replicates"], seed=1).design()
+    gen = gen_design.replicates
+    assert gen_design.df == ref["degf"]  # e.g. 50 replicates of apiclus1's 15 clusters: 14
     np.testing.assert_allclose(gen.scale, ref["scale"], rtol=1e-14)
     np.testing.assert_allclose(gen.rscales, ref["rscales"], rtol=1e-14)
 
