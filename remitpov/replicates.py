@@ -50,8 +50,12 @@ Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
 ``jkn``
     Stratified delete-one-PSU jackknife: one replicate per PSU, the rest of its stratum
     multiplied by ``n_h/(n_h - 1)``, ``rscales = (1 - f_h)(n_h - 1)/n_h``, ``scale = 1``
-    (R's ``jknweights``). Strata with one PSU, and strata sampled exhaustively
-    (``f_h = 1``), produce no replicate (they add no variance), as R.
+    (R's ``jknweights``). Strata sampled exhaustively (``f_h = 1``) produce no replicate
+    (they add no variance), as R. Strata with one PSU follow ``lonely_psu`` as R's
+    ``survey.lonely.psu``: ``"certainty"``/``"remove"`` no replicate; ``"average"`` the same
+    with ``scale = n_psu / R`` (R applies it whenever there are fewer replicates than
+    PSUs); ``"adjust"`` (``"centred"``) one replicate per such stratum with its PSU set to
+    0 and every other PSU multiplied by ``H/(H - 1)``, ``rscale = (H - 1)/H``.
 ``brr`` / ``fay``
     Balanced repeated replication for designs with exactly two PSUs per stratum, from a
     Sylvester--Hadamard matrix of order the smallest power of two > H; Fay's method
@@ -205,12 +209,13 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
 
     reps = _build(design, kind.lower(), replicates, seed, rho, mse)
     # closed forms of the rank for the jackknives (no P x P decomposition): JK1's n/(n-1)(J - I)
-    # has full rank; in JKn each stratum with replicates has one dependency (its columns
-    # average to the all-ones vector)
+    # has full rank; in JKn the delete-one columns of each stratum average to the all-ones
+    # vector (one dependency per such stratum beyond the first)
     if reps.kind == "jk1":
         degf = reps.n_replicates - 1
-    elif reps.kind == "jkn":
-        degf = reps.n_replicates - np.unique(design.psu_stratum[np.argmin(reps.factors, axis=0)]).size
+    elif reps.kind == "jkn":  # delete-one replicates of strata with >= 2 PSUs (not 'adjust' ones)
+        h = design.psu_stratum[np.argmin(reps.factors, axis=0)]
+        degf = reps.n_replicates - np.unique(h[np.bincount(design.psu_stratum)[h] > 1]).size
     else:
         degf = weights_rank(reps.factors if reps.factors is not None else reps.weights) - 1
     return replace(reps, degf=degf)
@@ -253,9 +258,11 @@ def _build(design, kind, replicates, seed, rho, mse):
         if not keep.all() and design.lonely_psu == "error":
             raise DesignError("a stratum has a single PSU: jackknife needs lonely_psu other than 'error'")
         rep_psu = np.flatnonzero(keep & (f[ps] < 1))  # exhaustively sampled strata add nothing (R)
-        if rep_psu.size == 0:
-            raise DesignError("jkn: every stratum was sampled exhaustively (fpc = population size): "
-                              "the variance is zero; there is nothing to replicate")
+        adjust = np.flatnonzero((n_h == 1) & (f < 1)) if design.lonely_psu in ("adjust", "centred") and H > 1 \
+            else np.empty(0, dtype=np.int64)  # strata whose lonely PSU gets R's 'adjust' replicate
+        if rep_psu.size + adjust.size == 0:
+            raise DesignError("jkn: every stratum was sampled exhaustively (fpc = population size) or has a "
+                              "single PSU: there is nothing to replicate")
         R = rep_psu.size
         factors = np.ones((P, R))
         same = ps[:, None] == ps[rep_psu][None, :]
@@ -263,7 +270,12 @@ def _build(design, kind, replicates, seed, rho, mse):
         factors[rep_psu, np.arange(R)] = 0.0
         h = ps[rep_psu]
         rscales = (1.0 - f[h]) * (n_h[h] - 1.0) / n_h[h]
-        return Replicates(kind="jkn", scale=1.0, rscales=rscales, mse=mse, factors=factors)
+        if adjust.size:  # R: zero the lonely PSU, every other PSU times H/(H - 1), rscale (H - 1)/H
+            factors = np.hstack([factors, np.where(ps[:, None] == adjust[None, :], 0.0, H / (H - 1.0))])
+            rscales = np.concatenate([rscales, np.full(adjust.size, (H - 1.0) / H)])
+        # R's 'average': scale n_psu / replicates whenever fewer replicates than PSUs
+        scale = P / rscales.size if design.lonely_psu == "average" and rscales.size < P else 1.0
+        return Replicates(kind="jkn", scale=scale, rscales=rscales, mse=mse, factors=factors)
     if kind in ("brr", "fay"):
         if not (n_h == 2).all():
             raise DesignError("BRR/Fay replicates need exactly 2 PSUs in every stratum")

@@ -93,6 +93,22 @@ def test_jkn_exhaustive_stratum_adds_no_replicate():
         Design.from_arrays(w, strata=strata, fpc=np.array([3, 3, 3, 4, 4, 4, 4])).with_replicates("jkn")
 
 
+@pytest.mark.parametrize("policy", ["certainty", "remove", "adjust", "average"])
+def test_jkn_lonely_psu_policies_match_r(api, policy):
+    """apiclus1 with artificial strata (fixtures/design_reference.json: two strata hold one
+    district): R's jknweights per survey.lonely.psu policy."""
+    ref = REF["jkn_lonely_clus1"][policy]
+    strata = json.loads((Path(__file__).parents[1] / "fixtures" / "design_reference.json").read_text())
+    df = api["apiclus1"].assign(grp=api["apiclus1"]["dnum"].astype(str).map(strata["lonely_strata"]))
+    s = rp.Survey(df, weight="pw", strata="grp", psu="dnum", unit="person", lonely_psu=policy).with_replicates("jkn")
+    d = s.design()
+    assert d.replicates.n_replicates == ref["n_replicates"] and d.df == ref["degf"]
+    np.testing.assert_allclose(d.replicates.scale, ref["scale"], rtol=1e-14)
+    np.testing.assert_allclose(np.sort(d.replicates.rscales), np.sort(ref["rscales"]), rtol=1e-14)
+    np.testing.assert_allclose(rp.mean(s, "api00").get().se, ref["mean_se"], rtol=RTOL)
+    np.testing.assert_allclose(rp.total(s, "api00").get().se, ref["total_se"], rtol=RTOL)
+
+
 RANDOM = [("bootstrap_strat_fpc", "strat_fpc", "canty_davison"),
           ("bootstrap_clus1_fpc", "clus1_fpc", "canty_davison"),
           ("subbootstrap_strat", "strat", "subbootstrap"),
