@@ -42,7 +42,7 @@ Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
     R 4.1.1 draws the second stage within R's second-stage strata, which for an
     unstratified second stage (e.g. ``ids=~dnum+snum``) pool the SSUs of all kept PSUs and
     use the first row's ``fpc2``; remitpov subsamples SSUs within each PSU (Preston's
-    method, unbiased as above). Strata with one PSU contribute nothing (``n*_h = 0``).
+    method, unbiased as above).
 ``jk1``
     Delete-one-PSU jackknife for unstratified designs: ``R = n_psu``, multiplier
     ``n/(n - 1)``, ``scale = (1 - f)(n - 1)/n`` (R's ``jk1weights``: the fpc is folded into
@@ -63,9 +63,16 @@ Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
     The fpc is ignored (R drops it with a warning).
 
 For the jackknives and the bootstraps only the first-stage fpc is used, except
-``mrbbootstrap`` (R drops later-stage fpcs with a warning for JK1/JKn/bootstrap).
+``mrbbootstrap`` (R drops later-stage fpcs with a warning for JK1/JKn/bootstrap). The
+bootstraps need at least two PSUs in every stratum (collapse strata first); R would give
+a single-PSU stratum no variance.
+
+Every set of replicates carries ``degf``, R's design degrees of freedom: the rank of the
+replicate weights minus 1 (fewer than ``R - 1`` when there are more replicates than PSUs).
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from scipy.linalg import hadamard
@@ -203,10 +210,8 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
     -------
     Replicates
         With ``degf`` = rank of the replicate weights - 1, as R's ``degf`` (for ``jkn``
-        the number of replicates minus the strata that have replicates).
+        the number of replicates minus the strata that have delete-one replicates).
     """
-    from dataclasses import replace
-
     reps = _build(design, kind.lower(), replicates, seed, rho, mse)
     # closed forms of the rank for the jackknives (no P x P decomposition): JK1's n/(n-1)(J - I)
     # has full rank; in JKn the delete-one columns of each stratum average to the all-ones
@@ -266,7 +271,8 @@ def _build(design, kind, replicates, seed, rho, mse):
         R = rep_psu.size
         factors = np.ones((P, R))
         same = ps[:, None] == ps[rep_psu][None, :]
-        factors[same] = np.repeat((n_h / (n_h - 1.0))[ps][:, None], R, axis=1)[same]
+        up = n_h / np.maximum(n_h - 1.0, 1.0)  # single-PSU strata have no delete-one replicate
+        factors[same] = np.repeat(up[ps][:, None], R, axis=1)[same]
         factors[rep_psu, np.arange(R)] = 0.0
         h = ps[rep_psu]
         rscales = (1.0 - f[h]) * (n_h[h] - 1.0) / n_h[h]
