@@ -564,7 +564,9 @@ class Design:
             raise InputError(f"replicate weights must be finite and >= 0: {describe_rows(bad.any(1))}")
         R = W.shape[1]
         rs = np.ones(R) if rscales is None else np.asarray(rscales, dtype=float)
-        degf = int(np.linalg.matrix_rank(W)) - 1  # R's degf: rank of the replicate weights - 1
+        from .replicates import weights_rank
+
+        degf = weights_rank(W) - 1  # R's degf: rank of the replicate weights - 1
         return replace(self, replicates=Replicates(kind=kind, scale=float(scale), rscales=rs, mse=mse, weights=W,
                                                    degf=degf))
 

@@ -42,7 +42,7 @@ Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
     R 4.1.1 draws the second stage within R's second-stage strata, which for an
     unstratified second stage (e.g. ``ids=~dnum+snum``) pool the SSUs of all kept PSUs and
     use the first row's ``fpc2``; remitpov subsamples SSUs within each PSU (Preston's
-    method, unbiased as above). Strata with one PSU contribute nothing (``n*_h = 0``).
+    method, unbiased as above).
 ``jk1``
     Delete-one-PSU jackknife for unstratified designs: ``R = n_psu``, multiplier
     ``n/(n - 1)``, ``scale = (1 - f)(n - 1)/n`` (R's ``jk1weights``: the fpc is folded into
@@ -50,8 +50,12 @@ Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
 ``jkn``
     Stratified delete-one-PSU jackknife: one replicate per PSU, the rest of its stratum
     multiplied by ``n_h/(n_h - 1)``, ``rscales = (1 - f_h)(n_h - 1)/n_h``, ``scale = 1``
-    (R's ``jknweights``). Strata with one PSU, and strata sampled exhaustively
-    (``f_h = 1``), produce no replicate (they add no variance), as R.
+    (R's ``jknweights``). Strata sampled exhaustively (``f_h = 1``) produce no replicate
+    (they add no variance), as R. Strata with one PSU follow ``lonely_psu`` as R's
+    ``survey.lonely.psu``: ``"certainty"``/``"remove"`` no replicate; ``"average"`` the same
+    with ``scale = n_psu / R`` (R applies it whenever there are fewer replicates than
+    PSUs); ``"adjust"`` (``"centred"``) one replicate per such stratum with its PSU set to
+    0 and every other PSU multiplied by ``H/(H - 1)``, ``rscale = (H - 1)/H``.
 ``brr`` / ``fay``
     Balanced repeated replication for designs with exactly two PSUs per stratum, from a
     Sylvester--Hadamard matrix of order the smallest power of two > H; Fay's method
@@ -59,9 +63,16 @@ Conventions (R survey 4.1 ``as.svrepdesign`` names in brackets)
     The fpc is ignored (R drops it with a warning).
 
 For the jackknives and the bootstraps only the first-stage fpc is used, except
-``mrbbootstrap`` (R drops later-stage fpcs with a warning for JK1/JKn/bootstrap).
+``mrbbootstrap`` (R drops later-stage fpcs with a warning for JK1/JKn/bootstrap). The
+bootstraps need at least two PSUs in every stratum (collapse strata first); R would give
+a single-PSU stratum no variance.
+
+Every set of replicates carries ``degf``, R's design degrees of freedom: the rank of the
+replicate weights minus 1 (fewer than ``R - 1`` when there are more replicates than PSUs).
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from scipy.linalg import hadamard
@@ -70,6 +81,24 @@ from .exceptions import DesignError, InputError
 
 #: Replicate types built from the design (``Design.with_replicates``).
 KINDS = ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay")
+
+
+def weights_rank(M: np.ndarray) -> int:
+    """Rank of a replicate-weight (or multiplier) matrix ``(n, R)``, for R's ``degf``.
+
+    R takes ``qr(weights, tol = 1e-5)$rank``; here the eigenvalues of the Gram matrix of
+    the smaller side (``M'M`` or ``M M'``) above ``1e-10`` of the largest (singular values
+    above ``1e-5`` of the largest): one BLAS product and a ``min(n, R)``-square
+    eigendecomposition instead of a decomposition of ``(n, R)``.
+    Both find the exact dependencies of designed replicates (more replicates than PSUs,
+    jackknife columns averaging to a constant) and agree otherwise except for nearly
+    collinear replicate columns.
+    """
+    M = np.asarray(M, dtype=float)
+    if M.size == 0:
+        return 0
+    ev = np.linalg.eigvalsh(M.T @ M if M.shape[1] <= M.shape[0] else M @ M.T)
+    return int((ev > ev.max() * 1e-10).sum()) if ev.max() > 0 else 0
 
 
 def _fraction(design) -> np.ndarray:
@@ -181,20 +210,19 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
     -------
     Replicates
         With ``degf`` = rank of the replicate weights - 1, as R's ``degf`` (for ``jkn``
-        the number of replicates minus the strata that have replicates).
+        the number of replicates minus the strata that have delete-one replicates).
     """
-    from dataclasses import replace
-
     reps = _build(design, kind.lower(), replicates, seed, rho, mse)
     # closed forms of the rank for the jackknives (no P x P decomposition): JK1's n/(n-1)(J - I)
-    # has full rank; in JKn each stratum with replicates has one dependency (its columns
-    # average to the all-ones vector)
+    # has full rank; in JKn the delete-one columns of each stratum average to the all-ones
+    # vector (one dependency per such stratum beyond the first)
     if reps.kind == "jk1":
         degf = reps.n_replicates - 1
-    elif reps.kind == "jkn":
-        degf = reps.n_replicates - np.unique(design.psu_stratum[np.argmin(reps.factors, axis=0)]).size
+    elif reps.kind == "jkn":  # delete-one replicates of strata with >= 2 PSUs (not 'adjust' ones)
+        h = design.psu_stratum[np.argmin(reps.factors, axis=0)]
+        degf = reps.n_replicates - np.unique(h[np.bincount(design.psu_stratum)[h] > 1]).size
     else:
-        degf = int(np.linalg.matrix_rank(reps.factors if reps.factors is not None else reps.weights)) - 1
+        degf = weights_rank(reps.factors if reps.factors is not None else reps.weights) - 1
     return replace(reps, degf=degf)
 
 
@@ -235,17 +263,25 @@ def _build(design, kind, replicates, seed, rho, mse):
         if not keep.all() and design.lonely_psu == "error":
             raise DesignError("a stratum has a single PSU: jackknife needs lonely_psu other than 'error'")
         rep_psu = np.flatnonzero(keep & (f[ps] < 1))  # exhaustively sampled strata add nothing (R)
-        if rep_psu.size == 0:
-            raise DesignError("jkn: every stratum was sampled exhaustively (fpc = population size): "
-                              "the variance is zero; there is nothing to replicate")
+        adjust = np.flatnonzero((n_h == 1) & (f < 1)) if design.lonely_psu in ("adjust", "centred") and H > 1 \
+            else np.empty(0, dtype=np.int64)  # strata whose lonely PSU gets R's 'adjust' replicate
+        if rep_psu.size + adjust.size == 0:
+            raise DesignError("jkn: every stratum was sampled exhaustively (fpc = population size) or has a "
+                              "single PSU: there is nothing to replicate")
         R = rep_psu.size
         factors = np.ones((P, R))
         same = ps[:, None] == ps[rep_psu][None, :]
-        factors[same] = np.repeat((n_h / (n_h - 1.0))[ps][:, None], R, axis=1)[same]
+        up = n_h / np.maximum(n_h - 1.0, 1.0)  # single-PSU strata have no delete-one replicate
+        factors[same] = np.repeat(up[ps][:, None], R, axis=1)[same]
         factors[rep_psu, np.arange(R)] = 0.0
         h = ps[rep_psu]
         rscales = (1.0 - f[h]) * (n_h[h] - 1.0) / n_h[h]
-        return Replicates(kind="jkn", scale=1.0, rscales=rscales, mse=mse, factors=factors)
+        if adjust.size:  # R: zero the lonely PSU, every other PSU times H/(H - 1), rscale (H - 1)/H
+            factors = np.hstack([factors, np.where(ps[:, None] == adjust[None, :], 0.0, H / (H - 1.0))])
+            rscales = np.concatenate([rscales, np.full(adjust.size, (H - 1.0) / H)])
+        # R's 'average': scale n_psu / replicates whenever fewer replicates than PSUs
+        scale = P / rscales.size if design.lonely_psu == "average" and rscales.size < P else 1.0
+        return Replicates(kind="jkn", scale=scale, rscales=rscales, mse=mse, factors=factors)
     if kind in ("brr", "fay"):
         if not (n_h == 2).all():
             raise DesignError("BRR/Fay replicates need exactly 2 PSUs in every stratum")

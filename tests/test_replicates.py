@@ -64,7 +64,7 @@ def test_jackknife_with_fpc_matches_r(api, name, kind):
     ref = REF[name]
     s = _survey(api, name.split("_", 1)[1]).with_replicates(kind)
     reps = s.design().replicates
-    assert reps.n_replicates == ref["n_replicates"]
+    assert reps.n_replicates == ref["n_replicates"] and s.design().df == ref["degf"]
     np.testing.assert_allclose(reps.scale, ref["scale"], rtol=1e-14)
     # R orders the replicates stratum by stratum, remitpov by PSU: compare as multisets
     np.testing.assert_allclose(np.sort(reps.rscales), np.sort(ref["rscales"]), rtol=1e-14)
@@ -93,6 +93,22 @@ def test_jkn_exhaustive_stratum_adds_no_replicate():
         Design.from_arrays(w, strata=strata, fpc=np.array([3, 3, 3, 4, 4, 4, 4])).with_replicates("jkn")
 
 
+@pytest.mark.parametrize("policy", ["certainty", "remove", "adjust", "average"])
+def test_jkn_lonely_psu_policies_match_r(api, policy):
+    """apiclus1 with artificial strata (fixtures/design_reference.json: two strata hold one
+    district): R's jknweights per survey.lonely.psu policy."""
+    ref = REF["jkn_lonely_clus1"][policy]
+    strata = json.loads((Path(__file__).parents[1] / "fixtures" / "design_reference.json").read_text())
+    df = api["apiclus1"].assign(grp=api["apiclus1"]["dnum"].astype(str).map(strata["lonely_strata"]))
+    s = rp.Survey(df, weight="pw", strata="grp", psu="dnum", unit="person", lonely_psu=policy).with_replicates("jkn")
+    d = s.design()
+    assert d.replicates.n_replicates == ref["n_replicates"] and d.df == ref["degf"]
+    np.testing.assert_allclose(d.replicates.scale, ref["scale"], rtol=1e-14)
+    np.testing.assert_allclose(np.sort(d.replicates.rscales), np.sort(ref["rscales"]), rtol=1e-14)
+    np.testing.assert_allclose(rp.mean(s, "api00").get().se, ref["mean_se"], rtol=RTOL)
+    np.testing.assert_allclose(rp.total(s, "api00").get().se, ref["total_se"], rtol=RTOL)
+
+
 RANDOM = [("bootstrap_strat_fpc", "strat_fpc", "canty_davison"),
           ("bootstrap_clus1_fpc", "clus1_fpc", "canty_davison"),
           ("subbootstrap_strat", "strat", "subbootstrap"),
@@ -113,7 +129,10 @@ def test_r_replicate_weights_through_supplied_path(api, name, suffix, kind):
                     replicate_scale=ref["scale"], replicate_rscales=tuple(ref["rscales"]), **kw)
     _check_stats(sup, ref)
     s = _survey(api, suffix)
-    gen = s.with_replicates(kind, replicates=ref["n_replicates"], seed=1).design().replicates
+    assert sup.design().df == ref["degf"]  # R's degf: rank of the replicate weights - 1
+    gen_design = s.with_replicates(kind, replicates=ref["n_replicates"], seed=1).design()
+    gen = gen_design.replicates
+    assert gen_design.df == ref["degf"]  # e.g. 50 replicates of apiclus1's 15 clusters: 14
     np.testing.assert_allclose(gen.scale, ref["scale"], rtol=1e-14)
     np.testing.assert_allclose(gen.rscales, ref["rscales"], rtol=1e-14)
 

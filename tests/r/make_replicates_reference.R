@@ -80,5 +80,23 @@ out$subbootstrap_strat <- withmult(as.svrepdesign(ds, type = "subbootstrap", rep
 out$mrbbootstrap_strat_fpc <- withmult(as.svrepdesign(ds, type = "mrbbootstrap", replicates = 50))
 out$mrbbootstrap_clus2_fpc <- withmult(as.svrepdesign(dc2, type = "mrbbootstrap", replicates = 50))
 
+# JKn with single-PSU strata: apiclus1 with the artificial strata 'grp' of
+# make_design_reference.R (districts grouped; g1 and g5 hold one district), every
+# lonely-PSU policy of R's jknweights (certainty/remove: no replicate; average: scale
+# n_psu/replicates; adjust: one replicate zeroing the lonely PSU, others * H/(H - 1))
+d <- sort(unique(apiclus1$dnum))
+grp <- c(rep("g1", 1), rep("g2", 4), rep("g3", 4), rep("g4", 5), rep("g5", 1))
+apiclus1$grp <- setNames(grp, d)[as.character(apiclus1$dnum)]
+lon <- list()
+for (pol in c("certainty", "remove", "adjust", "average")) {
+  options(survey.lonely.psu = pol)
+  r <- as.svrepdesign(svydesign(ids = ~dnum, strata = ~grp, weights = ~pw, data = apiclus1), type = "JKn")
+  lon[[pol]] <- list(mean_se = unname(SE(svymean(~api00, r))), total_se = unname(SE(svytotal(~api00, r))),
+                     scale = r$scale, rscales = unname(r$rscales), degf = degf(r),
+                     n_replicates = ncol(weights(r, "analysis")))
+}
+options(survey.lonely.psu = "fail")
+out$jkn_lonely_clus1 <- lon
+
 write_json(out, "fixtures/replicates_reference.json", digits = NA, auto_unbox = TRUE, pretty = FALSE)
 cat("wrote fixtures/replicates_reference.json\n")
