@@ -41,7 +41,7 @@ __all__ = ["main", "run", "error_line", "build_parser", "describe_survey", "load
 REPORT_TO = "the remitpov issue tracker"
 
 #: Modules whose ``register(subparsers)`` adds subcommands (skipped when absent).
-PLUGINS: list[str] = ["remitpov.report.cli_commands"]
+PLUGINS: list[str] = ["remitpov.report.cli_commands", "remitpov.migration.cli"]
 
 _COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
 

@@ -15,8 +15,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import gettext
+
 import pandas as pd
 import pycountry
+
+ES = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
+#: short English names for charts where pycountry's are long or official
+SHORT_EN = {"USA": "United States", "GBR": "United Kingdom", "RUS": "Russia", "KOR": "Republic of Korea",
+            "PRK": "DPR Korea", "IRN": "Iran", "SYR": "Syria", "LAO": "Lao PDR", "TZA": "Tanzania",
+            "COD": "DR Congo", "FSM": "Micronesia", "MDA": "Moldova", "VNM": "Viet Nam", "CHI": "Channel Islands"}
+SHORT_ES = {"SUR": "Suriname", "CIV": "Côte d'Ivoire", "BOL": "Bolivia (Estado Plurinacional de)", "VEN": "Venezuela (República Bolivariana de)",
+            "CHI": "Islas del Canal", "USA": "Estados Unidos", "GBR": "Reino Unido"}
 
 shared = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared")
 mig = shared / "data" / "migration"
@@ -43,8 +53,11 @@ for raw, code in zip(names, t[3]):
         continue
     c = pycountry.countries.get(numeric=f"{code:03d}")
     iso3 = c.alpha_3 if c is not None else {830: "CHI"}[code]
-    rows.append({"m49": code, "iso3": iso3, "name": name, "continent": continent,
-                 "subregion": subregion or continent})
+    common = getattr(c, "common_name", None) if c is not None else None
+    short = SHORT_EN.get(iso3) or common or (c.name if c is not None else name)
+    name_es = SHORT_ES.get(iso3) or (ES.gettext(common) if common else ES.gettext(c.name))
+    rows.append({"m49": code, "iso3": iso3, "name": name, "name_short": short, "name_es": name_es,
+                 "continent": continent, "subregion": subregion or continent})
 df = pd.DataFrame(rows)
 # ECLAC's 33 member countries in Latin America and the Caribbean
 eclac = {"ATG", "ARG", "BHS", "BRB", "BLZ", "BOL", "BRA", "CHL", "COL", "CRI", "CUB", "DMA", "DOM",

@@ -40,7 +40,8 @@ def country_table() -> pd.DataFrame:
     return df
 
 
-def _norm(name: str) -> str:
+def normalise_name(name: str) -> str:
+    """Name for matching: ASCII, lower case, single spaces, footnote asterisks removed."""
     s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
     return " ".join(s.replace("*", " ").lower().split())
 
@@ -50,10 +51,10 @@ def _name_index() -> Mapping[str, str]:
     t = country_table()
     idx: dict[str, str] = {}
     for iso, name, aliases in zip(t["iso3"], t["name"], t["aliases"]):
-        idx[_norm(name)] = iso
-        idx[_norm(iso)] = iso
+        idx[normalise_name(name)] = iso
+        idx[normalise_name(iso)] = iso
         for a in filter(None, str(aliases).split(";")):
-            idx[_norm(a)] = iso
+            idx[normalise_name(a)] = iso
     return MappingProxyType(idx)
 
 
@@ -62,8 +63,8 @@ def suggest(name: str, choices: Iterable[str], n: int = 3) -> str:
     choices = list(choices)
     close = difflib.get_close_matches(str(name), choices, n=n, cutoff=0.6)
     if not close:
-        lowered = {_norm(c): c for c in choices}
-        close = [lowered[c] for c in difflib.get_close_matches(_norm(name), list(lowered), n=n, cutoff=0.6)]
+        lowered = {normalise_name(c): c for c in choices}
+        close = [lowered[c] for c in difflib.get_close_matches(normalise_name(name), list(lowered), n=n, cutoff=0.6)]
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
@@ -80,7 +81,7 @@ def to_iso3(names, *, what: str = "country") -> np.ndarray:
     names = pd.Series(np.asarray(names, dtype=object))
     idx = _name_index()
     uniq = pd.unique(names)
-    mapped = {u: idx.get(_norm(u)) for u in uniq}
+    mapped = {u: idx.get(normalise_name(u)) for u in uniq}
     bad = [u for u, v in mapped.items() if v is None]
     if bad:
         known = list(country_table()["name"])

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..survey import LoadReport, SourceFile
-from .countries import country_table, suggest, to_iso3, _norm
+from .countries import country_table, suggest, to_iso3, normalise_name
 
 __all__ = ["MigrantStock", "read_un_migrant_stock", "read_un_population", "UN_AGGREGATE_NAMES",
            "TOTAL_ORIGIN"]
@@ -42,7 +42,7 @@ TOTAL_ORIGIN = "ALL"
 MISSING_TOKENS = ("..", "-", "")
 
 #: Region and group names that may appear where a country is expected (UN DESA 2019/2020).
-UN_AGGREGATE_NAMES = frozenset(_norm(n) for n in (
+UN_AGGREGATE_NAMES = frozenset(normalise_name(n) for n in (
     "World", "Sub-Saharan Africa", "Northern Africa and Western Asia", "Central and Southern Asia",
     "Eastern and South-Eastern Asia", "Latin America and the Caribbean",
     "Oceania (excluding Australia and New Zealand)", "Australia and New Zealand",
@@ -192,12 +192,12 @@ def _read_origin_destination(path: Path, report: LoadReport) -> MigrantStock:
         raise InputError(f"{path.name}: {int(dup.sum())} duplicated (Year, Dest) rows, e.g. {ex}; "
                          "keep one row per destination and year")
     origins = list(raw.columns[2:])
-    if len(set(_norm(o) for o in origins)) != len(origins):
+    if len(set(normalise_name(o) for o in origins)) != len(origins):
         raise InputError(f"{path.name}: duplicated origin columns")
     values, report = _to_numbers(raw[origins], path, report, "stocks")
     dest_names = raw["Dest"].to_numpy(dtype=object)
-    is_agg = np.array([_norm(d) in UN_AGGREGATE_NAMES for d in dest_names])
-    agg_names = [o for o in origins if _norm(o) in UN_AGGREGATE_NAMES]
+    is_agg = np.array([normalise_name(d) in UN_AGGREGATE_NAMES for d in dest_names])
+    agg_names = [o for o in origins if normalise_name(o) in UN_AGGREGATE_NAMES]
     if agg_names:
         raise InputError(f"{path.name}: origin columns {agg_names} are regions; the origin-destination layout "
                          "expects one column per country of birth")
