@@ -77,3 +77,12 @@ def test_bad_specs_exit_2_with_one_line(shared, tmp_path, capsys, body, words):
     for w in words:
         assert w in err
     assert not (tmp_path / "o").exists()
+
+
+def test_foreign_folder_refused(shared, tmp_path, capsys):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "thesis.tex").write_text("precious")
+    assert main(["migration", str(ROOT / "examples" / "migration_lac.toml"), "--out", str(d)]) == 2
+    assert "not a remitpov chapter output" in capsys.readouterr().err
+    assert (d / "thesis.tex").read_text() == "precious"

@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Mapping
@@ -38,7 +35,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from ..version import __version__
+from ..report.output import check_target, staged_output
 from ..config import shared_dir
 from ..exceptions import InputError, SpecError
 from .countries import country_table, groupings as load_groupings
@@ -201,17 +199,16 @@ def write_migration_report(tables: Mapping[str, MigrationTable], out, *, languag
     """Write the context tables (CSV) and figures into ``out`` atomically.
 
     The output is built in a temporary folder next to ``out`` and moved into place only
-    when complete; an existing ``out`` is replaced as a whole, so no stale file survives.
+    when complete (:mod:`remitpov.report.output`): a previous remitpov output is replaced as
+    a whole, so no stale file survives; any other non-empty folder is refused.
     Returns the manifest (also written as ``manifest.json``).
     """
     L = _lang(language)
-    out = Path(out)
     bad = [f for f in figures if f not in ("png", "pdf", "svg")]
     if bad:
         raise InputError(f"figure formats {bad} not supported; use png, pdf or svg")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    target = check_target(out)
+    with staged_output(target) as tmp:
         (tmp / "tables").mkdir()
         (tmp / "figures").mkdir()
         for key, t in tables.items():
@@ -251,21 +248,12 @@ def write_migration_report(tables: Mapping[str, MigrationTable], out, *, languag
             plt.close(fig)
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         manifest = {
-            "remitpov_version": __version__, "language": language, "spec": spec_text,
+            "manifest_version": 1, "package": {"name": "remitpov", "version": __version__},
+            "kind": "migration", "language": language, "spec": spec_text,
             "inputs": {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in inputs},
             "outputs": {str(p.relative_to(tmp)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 
@@ -281,6 +269,7 @@ def _resolve(path: str, spec_dir: Path) -> Path:
 def run_migration_spec(spec_path, out) -> dict:
     """Run a ``[migration]`` spec (see the module docstring) and write the report to ``out``."""
     spec_path = Path(spec_path)
+    check_target(out)  # refuse a foreign non-empty folder before reading anything
     text = spec_path.read_text(encoding="utf-8")
     spec = tomllib.loads(text)
     m = spec.get("migration")
