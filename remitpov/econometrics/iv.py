@@ -11,8 +11,8 @@ railways, or exchange-rate shocks. This module does **not** re-implement IV: it 
   ``missing="drop"``, which records the count in the notes);
 * first-stage diagnostics in one table (partial R², Shea partial R², partial F with its
   p-value under the chosen covariance, the classical F), the over-identification test
-  (Sargan for 2SLS/LIML with homoskedastic errors, Wooldridge's score test when robust or
-  clustered, Hansen's J for GMM), Wu-Hausman exogeneity test;
+  (Sargan for 2SLS/LIML with ``"unadjusted"``, Wooldridge's score test (linearmodels' HC0
+  or CR0/CR1 version) for the robust types, Hansen's J for GMM), Wu-Hausman exogeneity test;
 * a :class:`~remitpov.exceptions.WeakInstrumentWarning` when a partial F is below
   ``weak_threshold`` (10, the Staiger-Stock rule of thumb). The F used is the one of
   the chosen covariance (robust/clustered Wald statistic divided by the number of
@@ -164,7 +164,8 @@ class RemittanceIV:
     weights : str or array, optional
         Sampling weights.
     clusters : str or array, optional
-        PSU (cluster) labels used by ``cov_type="clustered"`` (the default when given).
+        PSU (cluster) labels used by the CR covariance types (``"CR0"`` is the default
+        when given).
     missing : {"raise", "drop"}
         Rows with a missing model variable raise InputError (default) or are dropped
         and counted in the notes.
