@@ -88,6 +88,10 @@ def _iv_check(res, r):
     assert fs["f_stat"] == pytest.approx(f["value"], rel=RTOL)
     assert fs["f_df"] == f"F({int(f['numdf'])},{int(f['dendf'])})"
     assert fs["f_pvalue"] == pytest.approx(f["p_value"], rel=1e-6, abs=1e-300)  # scipy vs R pf: ~1e-10
+    h = r["endogeneity"]  # control-function endogeneity test under the same covariance
+    assert res.exogeneity["stat"] == pytest.approx(h["value"], rel=RTOL)
+    assert res.exogeneity["df"] == f"F({int(h['numdf'])},{int(h['dendf'])})"
+    assert res.exogeneity["pvalue"] == pytest.approx(h["p_value"], rel=1e-6)
 
 
 @pytest.mark.parametrize("cov_type", list(SE_TYPES))

@@ -12,7 +12,9 @@ railways, or exchange-rate shocks. This module does **not** re-implement IV: it 
 * first-stage diagnostics in one table (partial R², Shea partial R², partial F with its
   p-value under the chosen covariance, the classical F), the over-identification test
   (Sargan for 2SLS/LIML with ``"unadjusted"``, Wooldridge's score test (linearmodels' HC0
-  or CR0/CR1 version) for the robust types, Hansen's J for GMM), Wu-Hausman exogeneity test;
+  or CR0/CR1 version) for the robust types, Hansen's J for GMM), the control-function
+  (Wu-Hausman) endogeneity test under the chosen covariance (estimatr's
+  ``diagnostic_endogeneity_test``);
 * a :class:`~remitpov.exceptions.WeakInstrumentWarning` when a partial F is below
   ``weak_threshold`` (10, the Staiger-Stock rule of thumb). The F used is the one of
   the chosen covariance (robust/clustered Wald statistic divided by the number of
@@ -93,7 +95,10 @@ class IVResults(ModelResults):
         ``{"test", "stat", "pvalue", "df"}`` of the over-identification test (None if
         exactly identified).
     exogeneity : dict or None
-        Wu-Hausman test (``{"test", "stat", "pvalue", "df"}``).
+        Endogeneity test (``{"test", "stat", "pvalue", "df"}``): the control-function
+        (regression-based Wu-Hausman) F under the chosen covariance, robust or
+        cluster-robust (:func:`control_function_test`); linearmodels' Wu-Hausman for
+        ``"kernel"``.
     """
 
     lm: Any = field(default=None, repr=False)
@@ -275,6 +280,8 @@ class RemittanceIV:
             cov = pd.DataFrame(V, index=params.index, columns=params.index)
         fs, f_all = first_stage_table(res, arrays, cov_type, codes, weak_threshold)
         overid, exog = self._tests(res, estimator, cov_type)
+        if cov_type in COV_TYPES:
+            exog = control_function_test(arrays, cov_type, codes if clustered else None)
         weak = fs.index[fs["weak"]].tolist()
         if weak:
             warnings.warn(
@@ -361,10 +368,8 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
     diag = res.first_stage.diagnostics
     Z, k0 = arrays.Z, arrays.n_exog
     q = Z.shape[1] - k0
-    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
     endog = arrays.X[:, k0:]
-    coef = np.linalg.solve((Z * ww[:, None]).T @ Z, (Z * ww[:, None]).T @ endog)
-    resid = endog - Z @ coef
+    coef, resid = _first_stage_fit(arrays)
     types = [c for c in COV_TYPES if codes is not None or not COV_TYPES[c].clustered]
     F = {}
     for j, name in enumerate(diag.index):  # one first-stage regression per endogenous regressor
@@ -392,3 +397,33 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
     out["weak"] = out["f_stat"] < weak_threshold
     out.index.name = "endogenous"
     return out, f_all
+
+
+def _first_stage_fit(arrays: IVArrays):
+    """(W)LS of the endogenous regressors on all instruments: coefficients and residuals."""
+    Z = arrays.Z
+    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
+    endog = arrays.X[:, arrays.n_exog:]
+    coef = np.linalg.solve((Z * ww[:, None]).T @ Z, (Z * ww[:, None]).T @ endog)
+    return coef, endog - Z @ coef
+
+
+def control_function_test(arrays: IVArrays, cov_type: str, codes) -> dict:
+    """Endogeneity test by control function (regression-based Durbin-Wu-Hausman): add the
+    first-stage residuals to the structural equation, estimate by (W)LS and Wald-test their
+    coefficients under ``cov_type`` (heteroskedasticity- or cluster-robust; with
+    ``"unadjusted"`` it is the classical Wu-Hausman F). F reference ``F(p, n - k - p)``
+    (``G - 1`` with clusters), as ``estimatr::iv_robust``'s ``diagnostic_endogeneity_test``.
+    """
+    from scipy import stats
+
+    _, V_hat = _first_stage_fit(arrays)
+    Xa = np.column_stack([arrays.X, V_hat])
+    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
+    b = np.linalg.solve((Xa * ww[:, None]).T @ Xa, (Xa * ww[:, None]).T @ arrays.y)
+    V = linear_vcov(Xa, arrays.y - Xa @ b, arrays.w, cov_type, codes)
+    p = V_hat.shape[1]
+    F = wald_f(b[-p:], V[-p:, -p:])
+    dendf = int(codes.max()) if codes is not None else arrays.n - Xa.shape[1]
+    return {"test": f"Control-function (Wu-Hausman) endogeneity, {cov_type}", "stat": F,
+            "pvalue": float(stats.f.sf(F, p, dendf)), "df": f"F({p},{dendf})"}
