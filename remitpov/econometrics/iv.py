@@ -11,8 +11,8 @@ railways, or exchange-rate shocks. This module does **not** re-implement IV: it 
   ``missing="drop"``, which records the count in the notes);
 * first-stage diagnostics in one table (partial R², Shea partial R², partial F with its
   p-value under the chosen covariance, the classical F), the over-identification test
-  (Sargan for 2SLS/LIML with ``"unadjusted"``, Wooldridge's score test (linearmodels' HC0
-  or CR0/CR1 version) for the robust types, Hansen's J for GMM), the control-function
+  (Sargan for 2SLS/LIML with ``"unadjusted"``, Wooldridge's robust score test for the HC
+  types and its cluster-robust version for the CR types, Hansen's J for GMM), the control-function
   (Wu-Hausman) endogeneity test under the chosen covariance (estimatr's
   ``diagnostic_endogeneity_test``);
 * a :class:`~remitpov.exceptions.WeakInstrumentWarning` when a partial F is below
@@ -93,7 +93,9 @@ class IVResults(ModelResults):
         ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``).
     overid : dict or None
         ``{"test", "stat", "pvalue", "df"}`` of the over-identification test (None if
-        exactly identified).
+        exactly identified): Sargan (``"unadjusted"``), Wooldridge's robust score test (HC
+        types), its cluster-robust version (CR types, :func:`score_overid_test`), Hansen's
+        J (GMM).
     exogeneity : dict or None
         Endogeneity test (``{"test", "stat", "pvalue", "df"}``): the control-function
         (regression-based Wu-Hausman) F under the chosen covariance, robust or
@@ -282,6 +284,8 @@ class RemittanceIV:
         overid, exog = self._tests(res, estimator, cov_type)
         if cov_type in COV_TYPES:
             exog = control_function_test(arrays, cov_type, codes if clustered else None)
+        if clustered and estimator != "gmm":
+            overid = score_overid_test(arrays, params.to_numpy(), codes)
         weak = fs.index[fs["weak"]].tolist()
         if weak:
             warnings.warn(
@@ -427,3 +431,37 @@ def control_function_test(arrays: IVArrays, cov_type: str, codes) -> dict:
     dendf = int(codes.max()) if codes is not None else arrays.n - Xa.shape[1]
     return {"test": f"Control-function (Wu-Hausman) endogeneity, {cov_type}", "stat": F,
             "pvalue": float(stats.f.sf(F, p, dendf)), "df": f"F({p},{dendf})"}
+
+
+def score_overid_test(arrays: IVArrays, params: np.ndarray, codes=None) -> dict | None:
+    """Wooldridge's (1995) score test of over-identifying restrictions, heteroskedasticity-
+    robust or, with cluster ``codes``, cluster-robust.
+
+    With ``r`` the residuals of the first ``q - p`` excluded instruments on the exogenous
+    regressors and the fitted endogenous ones, and ``k_i = w_i r_i e_i`` (``e`` the 2SLS
+    residuals), the statistic is ``S' (sum_g k_g k_g')^-1 S`` with ``S = sum_i k_i`` and
+    ``k_g`` the cluster sums (``k_i`` without clusters: then it is ``n R^2`` of the
+    regression of 1 on ``k_i``, linearmodels' ``wooldridge_overid``), chi-squared with
+    ``q - p`` degrees of freedom. None when exactly identified.
+    """
+    from scipy import stats
+
+    k0, p = arrays.n_exog, arrays.X.shape[1] - arrays.n_exog
+    extra = arrays.Z.shape[1] - arrays.X.shape[1]
+    if extra <= 0:
+        return None
+    sw = np.ones(arrays.n) if arrays.w is None else np.sqrt(arrays.w)
+    R = np.column_stack([arrays.Z[:, :k0], arrays.Xhat[:, k0:]]) * sw[:, None]
+    Q = arrays.Z[:, k0:k0 + extra] * sw[:, None]
+    r = Q - R @ np.linalg.lstsq(R, Q, rcond=None)[0]
+    k = r * (sw * (arrays.y - arrays.X @ params))[:, None]
+    if codes is not None:
+        K = np.zeros((int(codes.max()) + 1, extra))
+        np.add.at(K, codes, k)
+    else:
+        K = k
+    S = k.sum(axis=0)
+    stat = float(S @ np.linalg.solve(K.T @ K, S))
+    label = "cluster-robust" if codes is not None else "robust"
+    return {"test": f"Wooldridge score ({label} overid)", "stat": stat, "pvalue": float(stats.chi2.sf(stat, extra)),
+            "df": f"chi2({extra})"}
