@@ -29,6 +29,10 @@ These are the definitions of R ``estimatr::lm_robust`` / ``iv_robust`` (se_type
 inverse_var=FALSE)``, which estimatr follows; the tests check them to 1e-8 against estimatr. For 2SLS estimatr
 takes the leverages and the CR2 adjustment from ``Xhat``, as here.
 
+Survey designs: ``cov_type="design"`` (with ``design=``, outside the registry of model-based
+types) hands the influence values of the same estimators to the survey variance engine
+(strata, PSUs, fpc), as R ``survey::svyglm``/``svyivreg``; see :func:`design_vcov`.
+
 Reference distributions (as estimatr): t with ``n - k`` degrees of freedom for the
 unclustered types, ``G - 1`` for the clustered ones (estimatr's CR2 uses the
 Bell--McCaffrey Satterthwaite degrees of freedom per coefficient instead; remitpov uses
@@ -44,7 +48,8 @@ import pandas as pd
 
 from ..exceptions import EstimationError, InputError, describe_rows
 
-__all__ = ["CovType", "COV_TYPES", "DEPRECATED", "resolve_cov_type", "linear_vcov", "cluster_codes", "wald_f"]
+__all__ = ["CovType", "COV_TYPES", "DEPRECATED", "resolve_cov_type", "linear_vcov", "design_vcov", "cluster_codes",
+           "wald_f"]
 
 
 @dataclass(frozen=True)
@@ -214,3 +219,43 @@ def wald_f(b: np.ndarray, V: np.ndarray) -> float:
     """Wald statistic ``b' V^-1 b / q`` (an F statistic for ``q = len(b)`` restrictions)."""
     b = np.asarray(b, dtype=float)
     return float(b @ np.linalg.solve(V, b)) / b.size
+
+
+def design_vcov(X: np.ndarray, e: np.ndarray, w: np.ndarray | None, design, estimate, rows=None) -> np.ndarray:
+    """Design-based (Taylor-linearised) covariance of a (weighted) linear estimator:
+    ``cov_type="design"``.
+
+    The influence values ``z_i = A x_i e_i`` (``A = (X'WX)^-1``; ``Xhat`` for 2SLS) are
+    handed to the survey variance engine (:meth:`remitpov.design.Design.vcov`: strata,
+    PSUs, one- and two-stage fpc, lonely-PSU policy), as R ``survey::svyglm`` and
+    ``svyivreg`` do. The regression weights must be the design's weights on the
+    estimation rows; rows not used (``rows`` is a boolean mask over the design's rows)
+    get zero influence, as a domain (R's ``subset`` of a design).
+    """
+    if design is None:
+        raise InputError("cov_type='design' needs design= (e.g. survey.design('household'))")
+    if design.replicates is not None:
+        raise InputError("cov_type='design' takes a linearisation design; replicate-weight designs are not "
+                         "supported for regressions yet")
+    rows = np.ones(design.n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    if rows.size != design.n:
+        raise InputError(f"the design has {design.n} rows, the data {rows.size}; build it from the same rows")
+    dw = design.weights[rows]
+    if w is None or not np.allclose(w, dw, rtol=1e-12, atol=0):
+        raise InputError("cov_type='design' needs the regression weights to be the design's weights: pass "
+                         "weights= the design's weight column")
+    A = np.linalg.inv((X * dw[:, None]).T @ X)
+    z = np.zeros((design.n, X.shape[1]))
+    z[rows] = (X * e[:, None]) @ A
+    return design.vcov(estimate, z)
+
+
+def design_df(design, rows=None) -> int:
+    """Design degrees of freedom of the estimation rows, as R's ``degf`` of the subset design
+    that ``svyglm`` fits: PSUs with an estimation row minus their strata (replicate
+    designs: the design's own)."""
+    if rows is None or design.replicates is not None:
+        return int(design.df)
+    rows = np.asarray(rows, dtype=bool)
+    psu = np.unique(design.psu[rows])
+    return int(psu.size - np.unique(design.psu_stratum[psu]).size)

@@ -32,6 +32,8 @@ Covariances (``fit(cov_type=...)``, the registry of :mod:`remitpov.econometrics.
   estimatr's default with clusters): one-way clusters (the PSUs). Strata and fpc are not
   used (a with-replacement, cluster-robust approximation to the design variance).
 * ``"kernel"``: linearmodels' HAC estimator.
+* ``"design"`` (2SLS, ``fit(design=...)``): design-based linearised covariance with strata,
+  PSUs and fpc, R ``survey::svyivreg`` (survey strata respected).
 * Old spellings ``"robust"``/``"clustered"``/``"homoskedastic"``/``"heteroskedastic"`` still
   work with a ``DeprecationWarning``: ``"robust"`` is HC0 (HC1 with ``debiased=True``),
   ``"clustered"`` is CR0 (CR1 with ``debiased=True``).
@@ -62,7 +64,8 @@ import pandas as pd
 
 from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, describe_rows
 from ._base import ModelResults, data_column
-from .covariance import COV_TYPES, cluster_codes, linear_vcov, resolve_cov_type, wald_f
+from .covariance import (COV_TYPES, cluster_codes, design_df, design_vcov, linear_vcov, resolve_cov_type,
+                         wald_f)
 from .ols import regression_weights
 
 __all__ = ["RemittanceIV", "IVResults"]
@@ -70,7 +73,8 @@ __all__ = ["RemittanceIV", "IVResults"]
 ESTIMATORS = ("2sls", "liml", "gmm")
 _LM_COV = {"unadjusted": ("unadjusted", None), "HC0": ("robust", False), "HC1": ("robust", True),
            "HC2": ("robust", False), "HC3": ("robust", False), "CR0": ("clustered", False),
-           "CR1": ("clustered", True), "CR2": ("clustered", False), "kernel": ("kernel", None)}
+           "CR1": ("clustered", True), "CR2": ("clustered", False), "kernel": ("kernel", None),
+           "design": ("robust", False)}
 _TWO_SLS_ONLY = ("HC2", "HC3", "CR2")
 
 
@@ -219,7 +223,7 @@ class RemittanceIV:
             raise InputError(f"cannot build the IV model from {self.formula!r}: {exc}") from exc
 
     def fit(self, estimator: str = "2sls", cov_type: str | None = None, *, debiased: bool = False,
-            weak_threshold: float = 10.0, **fit_kwargs) -> IVResults:
+            weak_threshold: float = 10.0, design=None, **fit_kwargs) -> IVResults:
         """Estimate.
 
         Parameters
@@ -235,6 +239,13 @@ class RemittanceIV:
             HC1/CR1 for the deprecated spellings and the default.
         weak_threshold : float
             WeakInstrumentWarning if a first-stage partial F is below it.
+        design : remitpov.design.Design, optional
+            For ``cov_type="design"`` (2SLS): the survey design of the data's rows; the
+            design-based linearised covariance of R ``survey::svyivreg`` (strata, PSUs,
+            fpc; the weights must be the design's). The first-stage F and the endogeneity
+            test are design-based Wald tests too (``F(q, design df)``); t reference with
+            ``df + 1 - k`` degrees of freedom when ``debiased=True`` (``df``: the design
+            degrees of freedom of the estimation rows, as svyglm/svyivreg).
         **fit_kwargs
             Passed to linearmodels' ``fit`` (e.g. ``iter_limit`` for GMM, ``kernel`` options).
         """
@@ -244,7 +255,8 @@ class RemittanceIV:
         if cov_type is None:
             cov_type = ("CR1" if debiased else "CR0") if self.clusters is not None else ("HC1" if debiased else "HC0")
         allowed = tuple(COV_TYPES) if estimator == "2sls" else tuple(c for c in COV_TYPES if c not in _TWO_SLS_ONLY)
-        cov_type = resolve_cov_type(cov_type, debiased=debiased, allowed=allowed, extra=("kernel",))
+        cov_type = resolve_cov_type(cov_type, debiased=debiased, allowed=allowed,
+                                    extra=("kernel", "design") if estimator == "2sls" else ("kernel",))
         clustered = cov_type in COV_TYPES and COV_TYPES[cov_type].clustered
         if clustered and self.clusters is None:
             raise InputError(f"cov_type={cov_type!r} needs clusters= (the PSU column) in the constructor")
@@ -274,16 +286,20 @@ class RemittanceIV:
         arrays = iv_arrays(model, None if w is None else w[keep])
         params = res.params
         cov = res.cov
-        if estimator == "2sls" and cov_type != "kernel":
+        dv = DesignVcov(design, keep) if cov_type == "design" else None
+        if cov_type == "design":
+            V = dv(arrays.Xhat, arrays.y - arrays.X @ params.to_numpy(), arrays.w, params.to_numpy())
+            cov = pd.DataFrame(V, index=params.index, columns=params.index)
+        elif estimator == "2sls" and cov_type != "kernel":
             V = linear_vcov(arrays.Xhat, arrays.y - arrays.X @ params.to_numpy(), arrays.w, cov_type,
                             codes if clustered else None)
             if cov_type == "unadjusted" and not debiased:  # linearmodels' RSS/n
                 V *= (arrays.n - arrays.X.shape[1]) / arrays.n
             cov = pd.DataFrame(V, index=params.index, columns=params.index)
-        fs, f_all = first_stage_table(res, arrays, cov_type, codes, weak_threshold)
+        fs, f_all = first_stage_table(res, arrays, cov_type, codes, weak_threshold, design=dv)
         overid, exog = self._tests(res, estimator, cov_type)
-        if cov_type in COV_TYPES:
-            exog = control_function_test(arrays, cov_type, codes if clustered else None)
+        if cov_type in COV_TYPES or cov_type == "design":
+            exog = control_function_test(arrays, cov_type, codes if clustered else None, design=dv)
         if clustered and estimator != "gmm":
             overid = score_overid_test(arrays, params.to_numpy(), codes)
         weak = fs.index[fs["weak"]].tolist()
@@ -305,7 +321,9 @@ class RemittanceIV:
         return IVResults(
             params=params, cov=cov, nobs=int(res.nobs), model_name=f"Remittance IV ({estimator.upper()})",
             dep_var=str(res.model.dependent.cols[0]), cov_type=cov_label, method=estimator.upper(),
-            dist="t" if debiased else "normal", df_resid=float(res.df_resid) if debiased else None,
+            dist="t" if debiased else "normal",
+            df_resid=(float(dv.df + 1 - len(params)) if cov_type == "design" else float(res.df_resid))
+            if debiased else None,
             info=info, notes=tuple(notes), lm=res, first_stage=fs, overid=overid, exogeneity=exog,
             estimator=estimator, first_stage_f=f_all, arrays=arrays, cluster_codes=codes)
 
@@ -362,7 +380,22 @@ def iv_arrays(model, w) -> IVArrays:
     return IVArrays(y, X, Z, Xhat, w, exog.shape[1])
 
 
-def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshold: float):
+@dataclass(frozen=True)
+class DesignVcov:
+    """``cov_type="design"``: the design-based covariance of a linear fit on the kept rows."""
+
+    design: Any
+    rows: np.ndarray
+
+    def __call__(self, X, e, w, estimate) -> np.ndarray:
+        return design_vcov(X, e, w, self.design, estimate, rows=self.rows)
+
+    @property
+    def df(self) -> int:
+        return design_df(self.design, self.rows)
+
+
+def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshold: float, design=None):
     """First-stage diagnostics (see the module docstring): the table of the chosen covariance
     and the partial F under every registry type the data allow (rows: endogenous
     regressors; columns: covariance types). A ``cov_type`` outside the registry (``"kernel"``,
@@ -381,10 +414,19 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
                    for c in types}
     f_all = pd.DataFrame.from_dict(F, orient="index")
     f_all.index.name = "endogenous"
-    dendf = (int(codes.max())) if (cov_type in COV_TYPES and COV_TYPES[cov_type].clustered) else arrays.n - Z.shape[1]
+    if cov_type == "design":
+        dendf = design.df
+    elif cov_type in COV_TYPES and COV_TYPES[cov_type].clustered:
+        dendf = int(codes.max())
+    else:
+        dendf = arrays.n - Z.shape[1]
     rows = {}
     for name, r in diag.iterrows():
-        if cov_type not in COV_TYPES:  # "kernel" (HAC) or a panel covariance: linearmodels' Wald statistic
+        if cov_type == "design":
+            j = list(diag.index).index(name)
+            Vd = design(Z, resid[:, j], arrays.w, coef[:, j])
+            f = wald_f(coef[k0:, j], Vd[k0:, k0:])
+        elif cov_type not in COV_TYPES:  # "kernel" (HAC) or a panel covariance: linearmodels' Wald statistic
             f = float(r["f.stat"]) / (q if str(r["f.dist"]).startswith("chi2") else 1)
         else:
             f = float(f_all.loc[name, cov_type])
@@ -412,7 +454,7 @@ def _first_stage_fit(arrays: IVArrays):
     return coef, endog - Z @ coef
 
 
-def control_function_test(arrays: IVArrays, cov_type: str, codes) -> dict:
+def control_function_test(arrays: IVArrays, cov_type: str, codes, design=None) -> dict:
     """Endogeneity test by control function (regression-based Durbin-Wu-Hausman): add the
     first-stage residuals to the structural equation, estimate by (W)LS and Wald-test their
     coefficients under ``cov_type`` (heteroskedasticity- or cluster-robust; with
@@ -425,10 +467,14 @@ def control_function_test(arrays: IVArrays, cov_type: str, codes) -> dict:
     Xa = np.column_stack([arrays.X, V_hat])
     ww = np.ones(arrays.n) if arrays.w is None else arrays.w
     b = np.linalg.solve((Xa * ww[:, None]).T @ Xa, (Xa * ww[:, None]).T @ arrays.y)
-    V = linear_vcov(Xa, arrays.y - Xa @ b, arrays.w, cov_type, codes)
+    if cov_type == "design":
+        V = design(Xa, arrays.y - Xa @ b, arrays.w, b)
+        dendf = design.df
+    else:
+        V = linear_vcov(Xa, arrays.y - Xa @ b, arrays.w, cov_type, codes)
+        dendf = int(codes.max()) if codes is not None else arrays.n - Xa.shape[1]
     p = V_hat.shape[1]
     F = wald_f(b[-p:], V[-p:, -p:])
-    dendf = int(codes.max()) if codes is not None else arrays.n - Xa.shape[1]
     return {"test": f"Control-function (Wu-Hausman) endogeneity, {cov_type}", "stat": F,
             "pvalue": float(stats.f.sf(F, p, dendf)), "df": f"F({p},{dendf})"}
 
