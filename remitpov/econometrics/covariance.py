@@ -34,9 +34,8 @@ types) hands the influence values of the same estimators to the survey variance 
 (strata, PSUs, fpc), as R ``survey::svyglm``/``svyivreg``; see :func:`design_vcov`.
 
 Reference distributions (as estimatr): t with ``n - k`` degrees of freedom for the
-unclustered types, ``G - 1`` for the clustered ones (estimatr's CR2 uses the
-Bell--McCaffrey Satterthwaite degrees of freedom per coefficient instead; remitpov uses
-``G - 1`` for CR2 too and says so on the results).
+unclustered types, ``G - 1`` for CR0/CR1, and for CR2 the Bell--McCaffrey
+(Satterthwaite) degrees of freedom of each coefficient (:func:`cr2_dof`).
 """
 from __future__ import annotations
 
@@ -49,7 +48,7 @@ import pandas as pd
 from ..exceptions import EstimationError, InputError, describe_rows
 
 __all__ = ["CovType", "COV_TYPES", "DEPRECATED", "resolve_cov_type", "linear_vcov", "design_vcov", "cluster_codes",
-           "wald_f"]
+           "cr2_dof", "design_df", "wald_f"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +157,48 @@ def _inv_sqrt_psd(M: np.ndarray) -> np.ndarray:
     return (vec * inv) @ vec.T
 
 
+def _cr2_adjustments(X, w, clusters, A):
+    """Per cluster: the row indices and the CR2 adjustment ``B_g = [(I - H)(I - H)']_gg^(-1/2)``."""
+    Q = A @ ((X * (w**2)[:, None]).T @ X) @ A
+    order = np.argsort(clusters, kind="stable")
+    out = []
+    for idx in np.split(order, np.flatnonzero(np.diff(clusters[order])) + 1):  # one small matrix per cluster
+        Xg, wg = X[idx], w[idx]
+        XAX = Xg @ A @ Xg.T
+        out.append((idx, _inv_sqrt_psd(np.eye(idx.size) - XAX * wg[None, :] - wg[:, None] * XAX + Xg @ Q @ Xg.T)))
+    return out
+
+
+def cr2_dof(X: np.ndarray, w: np.ndarray | None, clusters: np.ndarray) -> np.ndarray:
+    """Bell--McCaffrey (Satterthwaite) degrees of freedom of each coefficient's CR2 t test.
+
+    Under the working model of CR2 (``e = (I - H) eps``, ``eps`` iid), the CR2 variance of
+    ``l'b`` is ``eps' G G' eps`` with one column per cluster ``g_s = (I - H)_{s.}' B_s W_s X_s A l``;
+    its Satterthwaite degrees of freedom are ``tr(G'G)^2 / tr((G'G)^2)`` (Bell & McCaffrey
+    2002; Imbens & Kolesar 2016), R ``estimatr``'s ``df`` for ``se_type="CR2"``. ``G'G`` is
+    built from k-vectors per cluster without forming the n x n hat matrix.
+    """
+    n, k = X.shape
+    w = np.ones(n) if w is None else np.asarray(w, dtype=float)
+    A = np.linalg.inv((X * w[:, None]).T @ X)
+    Q2 = (X * (w**2)[:, None]).T @ X
+    adj = _cr2_adjustments(X, w, clusters, A)
+    S = len(adj)
+    bb, C, D = np.empty((S, k)), np.empty((S, k, k)), np.empty((S, k, k))
+    for s, (idx, B) in enumerate(adj):  # per cluster, all coefficients at once (columns = l)
+        Xg, wg = X[idx], w[idx]
+        b = B @ ((Xg * wg[:, None]) @ A)
+        bb[s] = (b**2).sum(axis=0)
+        C[s] = A @ (Xg.T @ b)
+        D[s] = (Xg * wg[:, None]).T @ b
+    out = np.empty(k)
+    for j in range(k):  # one S x S matrix per coefficient
+        Cj, Dj = C[:, :, j], D[:, :, j]
+        GtG = np.diag(bb[:, j]) - Dj @ Cj.T - Cj @ Dj.T + Cj @ Q2 @ Cj.T
+        out[j] = np.trace(GtG) ** 2 / np.sum(GtG**2)
+    return out
+
+
 def linear_vcov(X: np.ndarray, e: np.ndarray, w: np.ndarray | None, cov_type: str, clusters=None) -> np.ndarray:
     """Covariance of a (weighted) linear estimator under ``cov_type`` (see the module docstring).
 
@@ -186,15 +227,9 @@ def linear_vcov(X: np.ndarray, e: np.ndarray, w: np.ndarray | None, cov_type: st
         if G < 2:
             raise EstimationError("a cluster-robust covariance needs at least 2 clusters")
         if cov_type == "CR2":
-            Q = A @ ((X * (w**2)[:, None]).T @ X) @ A
-            order = np.argsort(clusters, kind="stable")
-            bounds = np.flatnonzero(np.diff(clusters[order])) + 1
             U = np.empty((G, k))
-            for g, idx in enumerate(np.split(order, bounds)):  # one small matrix per cluster
-                Xg, wg = X[idx], w[idx]
-                XAX = Xg @ A @ Xg.T
-                B = np.eye(idx.size) - XAX * wg[None, :] - wg[:, None] * XAX + Xg @ Q @ Xg.T
-                U[g] = (Xg * wg[:, None]).T @ (_inv_sqrt_psd(B) @ e[idx])
+            for g, (idx, B) in enumerate(_cr2_adjustments(X, w, clusters, A)):
+                U[g] = (X[idx] * w[idx, None]).T @ (B @ e[idx])
         else:
             U = _group_sums(clusters, X * (w * e)[:, None])
         V = A @ (U.T @ U) @ A

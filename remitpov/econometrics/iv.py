@@ -40,7 +40,8 @@ Covariances (``fit(cov_type=...)``, the registry of :mod:`remitpov.econometrics.
 * HC2, HC3 and CR2 are available for 2SLS; LIML and GMM take the others.
 * Default: ``"CR0"`` when clusters were given, else ``"HC0"`` (``CR1``/``HC1`` with
   ``debiased=True``), as before the registry existed; estimatr's defaults are HC2/CR2.
-* ``debiased=True``: t and F reference distributions (``n - k`` degrees of freedom).
+* ``debiased=True``: t and F reference distributions, with estimatr's degrees of freedom
+  (``n - k``; ``G - 1`` for CR0/CR1; Bell--McCaffrey per coefficient for CR2).
 * First-stage partial F: the Wald statistic of the excluded instruments in the first-stage
   regression under the SAME covariance type, divided by their number (estimatr's
   ``diagnostic_first_stage_fstatistic``), p-value from ``F(q, n - k_Z)`` (``G - 1`` with
@@ -66,7 +67,7 @@ from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, des
 from ._base import ModelResults, data_column
 from .covariance import (COV_TYPES, cluster_codes, design_df, design_vcov, linear_vcov, resolve_cov_type,
                          wald_f)
-from .ols import regression_weights
+from .ols import inference, regression_weights
 
 __all__ = ["RemittanceIV", "IVResults"]
 
@@ -322,10 +323,19 @@ class RemittanceIV:
             params=params, cov=cov, nobs=int(res.nobs), model_name=f"Remittance IV ({estimator.upper()})",
             dep_var=str(res.model.dependent.cols[0]), cov_type=cov_label, method=estimator.upper(),
             dist="t" if debiased else "normal",
-            df_resid=(float(dv.df + 1 - len(params)) if cov_type == "design" else float(res.df_resid))
-            if debiased else None,
+            df_resid=self._df(cov_type, dv, arrays, codes, res) if debiased else None,
             info=info, notes=tuple(notes), lm=res, first_stage=fs, overid=overid, exogeneity=exog,
             estimator=estimator, first_stage_f=f_all, arrays=arrays, cluster_codes=codes)
+
+    @staticmethod
+    def _df(cov_type, dv, arrays, codes, res):
+        """t degrees of freedom (``debiased=True``), as estimatr: ``n - k``; ``G - 1`` for
+        CR0/CR1; Bell--McCaffrey per coefficient for CR2; design df + 1 - k for the design."""
+        if cov_type == "design":
+            return float(dv.df + 1 - arrays.X.shape[1])
+        if cov_type in COV_TYPES and COV_TYPES[cov_type].clustered:
+            return inference(cov_type, arrays.Xhat, arrays.w, codes)[0]
+        return float(res.df_resid)
 
     @staticmethod
     def _tests(res, estimator, cov_type):

@@ -12,9 +12,9 @@ Conventions
   :mod:`remitpov.econometrics.covariance`.
 * Weights are regression (WLS) weights ``w_i`` in ``sum w_i (y_i - x_i'b)^2``, as R's
   ``lm(weights=)``; estimates do not depend on their scale. They must be finite and > 0.
-* Inference uses the t distribution with ``n - k`` degrees of freedom, or ``G - 1`` with
-  clusters (estimatr's CR0/CR1; for CR2 estimatr uses Bell--McCaffrey degrees of freedom
-  per coefficient, which remitpov does not compute).
+* Inference uses the t distribution with estimatr's degrees of freedom: ``n - k``; ``G - 1``
+  for CR0/CR1; for CR2 the Bell--McCaffrey degrees of freedom of each coefficient
+  (``df_resid`` is then an array, one per coefficient).
 * ``cov_type="design"`` with ``fit(design=...)``: the design-based (linearised) covariance
   of R ``survey::svyglm`` (strata, PSUs, fpc), see
   :func:`remitpov.econometrics.covariance.design_vcov`.
@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..exceptions import EstimationError, InputError, describe_rows
 from ._base import ModelResults, data_column
-from .covariance import COV_TYPES, cluster_codes, design_df, design_vcov, linear_vcov, resolve_cov_type
+from .covariance import COV_TYPES, cluster_codes, cr2_dof, design_df, design_vcov, linear_vcov, resolve_cov_type
 
 __all__ = ["RobustOLS", "OLSResults", "regression_weights"]
 
@@ -53,10 +53,14 @@ def default_cov_type(cov_type, has_clusters: bool) -> str:
     return cov_type if cov_type is not None else ("CR2" if has_clusters else "HC2")
 
 
-def inference(cov_type: str, n: int, k: int, codes) -> tuple[float, dict]:
-    """Residual degrees of freedom of the t reference (``n - k`` or ``G - 1``) and header info."""
+def inference(cov_type: str, X: np.ndarray, w, codes) -> tuple:
+    """Degrees of freedom of the t reference, as estimatr: ``n - k``; ``G - 1`` for CR0/CR1;
+    one Bell--McCaffrey value per coefficient for CR2 (an array). Plus header info."""
+    n, k = X.shape
     if COV_TYPES[cov_type].clustered:
         G = int(codes.max()) + 1
+        if cov_type == "CR2":
+            return cr2_dof(X, w, codes), {"Clusters": G}
         return float(G - 1), {"Clusters": G}
     return float(n - k), {}
 
@@ -170,7 +174,7 @@ class RobustOLS:
             df, info = float(ddf + 1 - k), {"Design df": ddf}
         else:
             V = linear_vcov(X, e, w, cov_type, codes)
-            df, info = inference(cov_type, n, k, codes)
+            df, info = inference(cov_type, X, w, codes)
         has_int = bool(np.any(np.all(X == 1.0, axis=0)))
         ybar = float(ww @ y / ww.sum()) if has_int else 0.0
         r2 = 1 - float(ww @ e**2) / float(ww @ (y - ybar) ** 2)

@@ -35,7 +35,7 @@ cr <- c("CR0", "stata", "CR2")
 
 one <- function(fit) {
   out <- list(coef = as.list(coef(fit)), se = as.list(fit$std.error), nobs = fit$nobs,
-              df_residual = fit$df.residual)
+              df_residual = fit$df.residual, df = as.list(setNames(fit$df, names(coef(fit)))))
   if (!is.null(fit$diagnostic_first_stage_fstatistic)) {
     f <- fit$diagnostic_first_stage_fstatistic
     out$first_stage_f <- list(value = unname(f["value"]), numdf = unname(f["nomdf"]), dendf = unname(f["dendf"]),
@@ -64,6 +64,7 @@ out <- list(
                             "CR0, stata (= CR1: G/(G-1) (n-1)/(n-k)), CR2 (Bell-McCaffrey) with clusters.",
                             "first_stage_f: iv_robust(diagnostics=TRUE) diagnostic_first_stage_fstatistic",
                             "(Wald F of the excluded instruments in the first stage under the same se_type);",
+                            "df: the per-coefficient t degrees of freedom (Bell-McCaffrey for CR2);",
                             "endogeneity: diagnostic_endogeneity_test (Wald F of the first-stage residuals added",
                             "to the structural equation, under the same se_type: the control-function test).",
                             "gini_*: LAC Gini panel with true lags rm_lag1/rm_lag3 from WDI, complete cases",
