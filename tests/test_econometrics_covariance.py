@@ -69,16 +69,23 @@ def _check(res, r, order=None):
 def test_ols_equals_lm_robust_gini(gini, ref, cov_type):
     m = RobustOLS.from_formula("np.log(gini) ~ np.log(rm) + gov_e + debt_s + ca_balance", gini, clusters="country")
     res = m.fit(cov_type)
-    _check(res, ref["gini_ols"][SE_TYPES[cov_type]])
+    r = ref["gini_ols"][SE_TYPES[cov_type]]
+    _check(res, r)
     assert res.cov_type == cov_type
+    assert res.rsquared == pytest.approx(r["r_squared"], rel=1e-10)
+    assert res.rsquared_adj == pytest.approx(r["adj_r_squared"], rel=1e-10)
 
 
 @pytest.mark.parametrize("cov_type", list(SE_TYPES))
 def test_wls_equals_lm_robust_weighted_clusters(cig, ref, cov_type):
     res = RobustOLS.from_formula("lpacks ~ lrprice + lrincome", cig, weights="population",
                                  clusters="state").fit(cov_type)
-    _check(res, ref["cig_ols_weighted"][SE_TYPES[cov_type]])
+    r = ref["cig_ols_weighted"][SE_TYPES[cov_type]]
+    _check(res, r)
     assert res.method == "WLS"
+    # weighted R^2 about the weighted mean, as lm/lm_robust (rounding only)
+    assert res.rsquared == pytest.approx(r["r_squared"], rel=1e-10)
+    assert res.rsquared_adj == pytest.approx(r["adj_r_squared"], rel=1e-10)
 
 
 def _iv_check(res, r):

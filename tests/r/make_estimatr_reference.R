@@ -35,7 +35,8 @@ cr <- c("CR0", "stata", "CR2")
 
 one <- function(fit) {
   out <- list(coef = as.list(coef(fit)), se = as.list(fit$std.error), nobs = fit$nobs,
-              df_residual = fit$df.residual, df = as.list(setNames(fit$df, names(coef(fit)))))
+              df_residual = fit$df.residual, df = as.list(setNames(fit$df, names(coef(fit)))),
+              r_squared = fit$r.squared, adj_r_squared = fit$adj.r.squared)
   if (!is.null(fit$diagnostic_first_stage_fstatistic)) {
     f <- fit$diagnostic_first_stage_fstatistic
     out$first_stage_f <- list(value = unname(f["value"]), numdf = unname(f["nomdf"]), dendf = unname(f["dendf"]),
