@@ -22,6 +22,7 @@ first-stage fitted regressors ``Xhat`` everywhere below and the residuals are
     CR2         A [sum_g X_g' W_g B_g e_g e_g' B_g W_g X_g] A,   B_g = [(I - H)(I - H)']_gg^(-1/2)
                 with H = X A X'W (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018 with a
                 homoskedastic working model). Unweighted, B_g = (I - X_g A X_g')^(-1/2).
+                One n_g x n_g eigendecomposition per cluster: O(sum n_g^3) time.
 
 These are the definitions of R ``estimatr::lm_robust`` / ``iv_robust`` (se_type
 ``"classical"``, ``"HC0"`` ... ``"HC3"``, ``"CR0"``, ``"stata"``, ``"CR2"``) and of

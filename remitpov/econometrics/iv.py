@@ -95,7 +95,8 @@ class IVResults(ModelResults):
         threshold).
     first_stage_f : DataFrame
         The first-stage partial F under every covariance type of the registry (columns
-        ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``).
+        ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``;
+        CR2 only when chosen if a cluster has more than 2,000 rows).
     overid : dict or None
         ``{"test", "stat", "pvalue", "df"}`` of the over-identification test (None if
         exactly identified): Sargan (``"unadjusted"``), Wooldridge's robust score test (HC
@@ -418,6 +419,8 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
     endog = arrays.X[:, k0:]
     coef, resid = _first_stage_fit(arrays)
     types = [c for c in COV_TYPES if codes is not None or not COV_TYPES[c].clustered]
+    if codes is not None and cov_type != "CR2" and np.bincount(codes).max() > 2000:
+        types.remove("CR2")  # O(sum n_g^3): only computed for large clusters when asked for
     F = {}
     for j, name in enumerate(diag.index):  # one first-stage regression per endogenous regressor
         F[name] = {c: wald_f(coef[k0:, j], linear_vcov(Z, resid[:, j], arrays.w, c, codes)[k0:, k0:])
