@@ -194,6 +194,10 @@ def test_results_object_and_bad_input(gini):
         RobustOLS.from_formula("np.log(gini) ~ gov_e", gini, weights="pop")
     with pytest.raises(EstimationError, match="collinear"):
         RobustOLS.from_formula("np.log(gini) ~ gov_e + I(2 * gov_e)", gini).fit()
+    big = pd.DataFrame({"y": np.arange(5002.0) % 7, "x": np.arange(5002.0) % 5, "g": np.r_[np.zeros(5001, int), 1]})
+    with pytest.raises(EstimationError, match="5,001 rows"):
+        RobustOLS.from_formula("y ~ x", big, clusters="g").fit("CR2")
+    assert RobustOLS.from_formula("y ~ x", big, clusters="g").fit("CR0").nobs == 5002
     cl = gini["country"].astype(object).copy()
     cl[5] = None
     with pytest.raises(InputError, match="cluster labels are missing"):

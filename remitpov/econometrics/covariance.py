@@ -158,8 +158,17 @@ def _inv_sqrt_psd(M: np.ndarray) -> np.ndarray:
     return (vec * inv) @ vec.T
 
 
+#: largest cluster (rows) for CR2, whose cost is one n_g x n_g eigendecomposition per cluster
+CR2_MAX_CLUSTER = 5000
+
+
 def _cr2_adjustments(X, w, clusters, A):
     """Per cluster: the row indices and the CR2 adjustment ``B_g = [(I - H)(I - H)']_gg^(-1/2)``."""
+    sizes = np.bincount(clusters)
+    if sizes.max() > CR2_MAX_CLUSTER:
+        raise EstimationError(f"CR2 needs an n_g x n_g matrix per cluster and cluster {int(sizes.argmax())} (in "
+                              f"sorted label order) has {int(sizes.max()):,} rows (limit {CR2_MAX_CLUSTER:,}); use "
+                              "cov_type='CR1' (Stata) or 'CR0'")
     Q = A @ ((X * (w**2)[:, None]).T @ X) @ A
     order = np.argsort(clusters, kind="stable")
     out = []
