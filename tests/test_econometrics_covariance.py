@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from remitpov.econometrics import RemittanceIV, RobustOLS
 from remitpov.econometrics.covariance import COV_TYPES, DEPRECATED, linear_vcov, resolve_cov_type
@@ -51,11 +52,15 @@ def cig(shared):
     return cigarettes(shared)
 
 
-def _check(res, r):
-    """Coefficients and SEs in R's order (every R coefficient checked)."""
+def _check(res, r, order=None):
+    """Coefficients, SEs, t degrees of freedom and p-values in R's order (every R coefficient
+    checked). CR2's Bell-McCaffrey df: the same closed form on both sides (observed ~1e-12)."""
+    order = list(res.params.index) if order is None else order
     assert len(res.params) == len(r["coef"])
-    np.testing.assert_allclose(res.params.to_numpy(), list(r["coef"].values()), rtol=RTOL, atol=1e-14)
-    np.testing.assert_allclose(res.std_errors.to_numpy(), list(r["se"].values()), rtol=RTOL)
+    np.testing.assert_allclose(res.params[order].to_numpy(), list(r["coef"].values()), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(res.std_errors[order].to_numpy(), list(r["se"].values()), rtol=RTOL)
+    df = pd.Series(np.broadcast_to(res.df_resid, len(res.params)), index=res.params.index)
+    np.testing.assert_allclose(df[order].to_numpy(), list(r["df"].values()), rtol=RTOL)
     assert res.nobs == r["nobs"]
 
 
@@ -64,30 +69,38 @@ def _check(res, r):
 def test_ols_equals_lm_robust_gini(gini, ref, cov_type):
     m = RobustOLS.from_formula("np.log(gini) ~ np.log(rm) + gov_e + debt_s + ca_balance", gini, clusters="country")
     res = m.fit(cov_type)
-    _check(res, ref["gini_ols"][SE_TYPES[cov_type]])
+    r = ref["gini_ols"][SE_TYPES[cov_type]]
+    _check(res, r)
     assert res.cov_type == cov_type
-    assert res.df_resid == (14 if COV_TYPES[cov_type].clustered else len(gini) - 5)
+    assert res.rsquared == pytest.approx(r["r_squared"], rel=1e-10)
+    assert res.rsquared_adj == pytest.approx(r["adj_r_squared"], rel=1e-10)
 
 
 @pytest.mark.parametrize("cov_type", list(SE_TYPES))
 def test_wls_equals_lm_robust_weighted_clusters(cig, ref, cov_type):
     res = RobustOLS.from_formula("lpacks ~ lrprice + lrincome", cig, weights="population",
                                  clusters="state").fit(cov_type)
-    _check(res, ref["cig_ols_weighted"][SE_TYPES[cov_type]])
+    r = ref["cig_ols_weighted"][SE_TYPES[cov_type]]
+    _check(res, r)
     assert res.method == "WLS"
+    # weighted R^2 about the weighted mean, as lm/lm_robust (rounding only)
+    assert res.rsquared == pytest.approx(r["r_squared"], rel=1e-10)
+    assert res.rsquared_adj == pytest.approx(r["adj_r_squared"], rel=1e-10)
 
 
 def _iv_check(res, r):
     # reorder ours (Intercept, exog..., endog) to R's formula order (Intercept, endog, exog...)
     names = list(res.params.index)
-    order = [names[0], names[-1]] + names[1:-1]
-    np.testing.assert_allclose(res.params[order].to_numpy(), list(r["coef"].values()), rtol=RTOL, atol=1e-14)
-    np.testing.assert_allclose(res.std_errors[order].to_numpy(), list(r["se"].values()), rtol=RTOL)
+    _check(res, r, [names[0], names[-1]] + names[1:-1])
     f = r["first_stage_f"]
     fs = res.first_stage.iloc[0]
     assert fs["f_stat"] == pytest.approx(f["value"], rel=RTOL)
     assert fs["f_df"] == f"F({int(f['numdf'])},{int(f['dendf'])})"
     assert fs["f_pvalue"] == pytest.approx(f["p_value"], rel=1e-6, abs=1e-300)  # scipy vs R pf: ~1e-10
+    h = r["endogeneity"]  # control-function endogeneity test under the same covariance
+    assert res.exogeneity["stat"] == pytest.approx(h["value"], rel=RTOL)
+    assert res.exogeneity["df"] == f"F({int(h['numdf'])},{int(h['dendf'])})"
+    assert res.exogeneity["pvalue"] == pytest.approx(h["p_value"], rel=1e-6)
 
 
 @pytest.mark.parametrize("cov_type", list(SE_TYPES))
@@ -119,6 +132,11 @@ def test_estimatr_defaults_and_registry(gini, ref):
     mc = RobustOLS.from_formula("np.log(gini) ~ np.log(rm) + gov_e + debt_s + ca_balance", gini, clusters="country")
     assert mc.fit().cov_type == "CR2"
     _check(mc.fit(), ref["gini_ols"]["CR2"])
+    # the CR2 p-values and intervals use the per-coefficient Bell-McCaffrey df
+    f = mc.fit().to_frame()
+    r = ref["gini_ols"]["CR2"]
+    t = np.array(list(r["coef"].values())) / np.array(list(r["se"].values()))
+    np.testing.assert_allclose(f["pvalue"], 2 * stats.t.sf(np.abs(t), list(r["df"].values())), rtol=1e-10)
     # case-insensitive, one spelling per type; old spellings warn and map by `debiased`
     assert resolve_cov_type("hc2") == "HC2"
     for old, (plain, deb) in DEPRECATED.items():
@@ -176,6 +194,10 @@ def test_results_object_and_bad_input(gini):
         RobustOLS.from_formula("np.log(gini) ~ gov_e", gini, weights="pop")
     with pytest.raises(EstimationError, match="collinear"):
         RobustOLS.from_formula("np.log(gini) ~ gov_e + I(2 * gov_e)", gini).fit()
+    big = pd.DataFrame({"y": np.arange(5002.0) % 7, "x": np.arange(5002.0) % 5, "g": np.r_[np.zeros(5001, int), 1]})
+    with pytest.raises(EstimationError, match="5,001 rows"):
+        RobustOLS.from_formula("y ~ x", big, clusters="g").fit("CR2")
+    assert RobustOLS.from_formula("y ~ x", big, clusters="g").fit("CR0").nobs == 5002
     cl = gini["country"].astype(object).copy()
     cl[5] = None
     with pytest.raises(InputError, match="cluster labels are missing"):

@@ -139,3 +139,57 @@ def test_bad_input(cig):
         RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit("liml", cov_type="HC2")
     with pytest.raises(InputError, match="estimator"):
         RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig).fit("ols")
+
+
+# ----------------------------------------------------------------------------- cluster-robust diagnostics
+def test_cluster_robust_overid_reduces_to_linearmodels_with_singletons(cig):
+    """Wooldridge's score test with one observation per cluster is the heteroskedasticity-robust
+    one of linearmodels (an independent implementation), weighted or not."""
+    from remitpov.econometrics.iv import score_overid_test
+
+    for w in (None, "population"):
+        iv = RemittanceIV.from_formula("lpacks ~ 1 + lrincome + [lrprice ~ rtaxs + rtax]", cig, weights=w,
+                                       clusters="state")
+        r = iv.fit(cov_type="HC0")
+        mine = score_overid_test(r.arrays, r.params.to_numpy(), np.arange(r.nobs))
+        assert mine["stat"] == pytest.approx(float(r.lm.wooldridge_overid.stat), rel=1e-10)
+        assert r.overid["stat"] == pytest.approx(mine["stat"], rel=1e-10)
+        c = iv.fit(cov_type="CR1")  # every state its own cluster: the same number
+        assert c.overid["test"].startswith("Wooldridge score (cluster-robust")
+        assert c.overid["stat"] == pytest.approx(mine["stat"], rel=1e-10)
+
+
+def test_cluster_robust_overid_and_endogeneity_size_monte_carlo():
+    """Known truth: valid instruments and an exogenous regressor, errors and instruments
+    correlated within 30 clusters of 20. Over 400 replications the cluster-robust score
+    overid test and the CR2 control-function endogeneity test reject at about 5 % (observed
+    5.25 % and 7.25 %; MC SE 1.1 points, band 2 SE + 1 point for the small-G
+    approximation), while their heteroskedasticity-only versions over-reject (55 %). CR1
+    over-rejects with so few, so strongly correlated clusters (10 %; 4 % with 150 clusters)."""
+    from remitpov.econometrics.iv import IVArrays, control_function_test, score_overid_test
+
+    rng = np.random.default_rng(7)
+    G, m, R = 30, 20, 400
+    cl = np.repeat(np.arange(G), m)
+    n = G * m
+    rej = {"overid_cr": 0, "overid_hc": 0, "endog_cr": 0, "endog_hc": 0}
+    for _ in range(R):  # replications
+        Zx = rng.normal(size=(n, 2)) + 1.5 * rng.normal(size=(G, 2))[cl]
+        u = rng.normal(size=n) + 1.5 * rng.normal(size=G)[cl]
+        x = Zx @ np.array([0.5, 0.5]) + rng.normal(size=n) + rng.normal(size=G)[cl]  # exogenous
+        y = 1.0 + 0.5 * x + u
+        one = np.ones((n, 1))
+        Z = np.column_stack([one, Zx])
+        X = np.column_stack([one, x])
+        Xhat = Z @ np.linalg.lstsq(Z, X, rcond=None)[0]
+        b = np.linalg.solve(Xhat.T @ X, Xhat.T @ y)
+        a = IVArrays(y, X, Z, Xhat, None, 1)
+        rej["overid_cr"] += score_overid_test(a, b, cl)["pvalue"] < 0.05
+        rej["overid_hc"] += score_overid_test(a, b, None)["pvalue"] < 0.05
+        rej["endog_cr"] += control_function_test(a, "CR2", cl)["pvalue"] < 0.05
+        rej["endog_hc"] += control_function_test(a, "HC1", None)["pvalue"] < 0.05
+    rate = {k: v / R for k, v in rej.items()}
+    band = 2 * np.sqrt(0.05 * 0.95 / R) + 0.01
+    assert abs(rate["overid_cr"] - 0.05) < band, rate
+    assert abs(rate["endog_cr"] - 0.05) < band, rate
+    assert rate["overid_hc"] > 0.05 + band and rate["endog_hc"] > 0.05 + band, rate

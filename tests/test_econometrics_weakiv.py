@@ -89,7 +89,7 @@ def test_one_instrument_set_is_the_quadratic_inequality(cig, cov_type):
     B, V2, _ = rf("lrprice")
     _, Vd, _ = rf("ydiff")
     V1 = (V0 + V2 - Vd) / 2  # Var(y - x) = V0 - 2 V1 + V2
-    dendf = f.df_resid
+    dendf = f.info["Clusters"] - 1 if "Clusters" in f.info else f.df_resid  # the AR's F(q, G - 1) for CR types
     c = stats.f.ppf(0.95, 1, dendf)
     A2, A1, A0 = B**2 - c * V2, -2 * (a * B - c * V1), a**2 - c * V0
     r = np.sort(np.roots([A2, A1, A0]).real)

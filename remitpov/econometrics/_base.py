@@ -228,7 +228,7 @@ def coefficient_frame(params: pd.Series, se: pd.Series, dist: str = "normal", df
     s = se.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = p / s
-    if dist == "t" and df is not None and np.isfinite(df):
+    if dist == "t" and df is not None and np.all(np.isfinite(df)):  # df: scalar or one per parameter
         pv = 2 * stats.t.sf(np.abs(t), df)
         c = stats.t.ppf(0.5 + level / 2, df)
     else:
@@ -259,8 +259,9 @@ class ModelResults:
         Estimation method (``"two-step"``, ``"ML"``, ``"2SLS"`` ...).
     dist : {"normal", "t"}
         Reference distribution for tests and intervals.
-    df_resid : float, optional
-        Residual degrees of freedom when ``dist="t"``.
+    df_resid : float or array, optional
+        Residual degrees of freedom when ``dist="t"`` (an array: one per parameter, e.g.
+        Bell--McCaffrey degrees of freedom of CR2).
     equations : mapping, optional
         Equation label -> tuple of parameter names, in display order. Parameters not in any
         equation are shown in a final block named ``"Other parameters"``. Display names

@@ -22,6 +22,7 @@ first-stage fitted regressors ``Xhat`` everywhere below and the residuals are
     CR2         A [sum_g X_g' W_g B_g e_g e_g' B_g W_g X_g] A,   B_g = [(I - H)(I - H)']_gg^(-1/2)
                 with H = X A X'W (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018 with a
                 homoskedastic working model). Unweighted, B_g = (I - X_g A X_g')^(-1/2).
+                One n_g x n_g eigendecomposition per cluster: O(sum n_g^3) time.
 
 These are the definitions of R ``estimatr::lm_robust`` / ``iv_robust`` (se_type
 ``"classical"``, ``"HC0"`` ... ``"HC3"``, ``"CR0"``, ``"stata"``, ``"CR2"``) and of
@@ -29,10 +30,13 @@ These are the definitions of R ``estimatr::lm_robust`` / ``iv_robust`` (se_type
 inverse_var=FALSE)``, which estimatr follows; the tests check them to 1e-8 against estimatr. For 2SLS estimatr
 takes the leverages and the CR2 adjustment from ``Xhat``, as here.
 
+Survey designs: ``cov_type="design"`` (with ``design=``, outside the registry of model-based
+types) hands the influence values of the same estimators to the survey variance engine
+(strata, PSUs, fpc), as R ``survey::svyglm``/``svyivreg``; see :func:`design_vcov`.
+
 Reference distributions (as estimatr): t with ``n - k`` degrees of freedom for the
-unclustered types, ``G - 1`` for the clustered ones (estimatr's CR2 uses the
-Bell--McCaffrey Satterthwaite degrees of freedom per coefficient instead; remitpov uses
-``G - 1`` for CR2 too and says so on the results).
+unclustered types, ``G - 1`` for CR0/CR1, and for CR2 the Bell--McCaffrey
+(Satterthwaite) degrees of freedom of each coefficient (:func:`cr2_dof`).
 """
 from __future__ import annotations
 
@@ -44,7 +48,8 @@ import pandas as pd
 
 from ..exceptions import EstimationError, InputError, describe_rows
 
-__all__ = ["CovType", "COV_TYPES", "DEPRECATED", "resolve_cov_type", "linear_vcov", "cluster_codes", "wald_f"]
+__all__ = ["CovType", "COV_TYPES", "DEPRECATED", "resolve_cov_type", "linear_vcov", "design_vcov", "cluster_codes",
+           "cr2_dof", "design_df", "wald_f"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,57 @@ def _inv_sqrt_psd(M: np.ndarray) -> np.ndarray:
     return (vec * inv) @ vec.T
 
 
+#: largest cluster (rows) for CR2, whose cost is one n_g x n_g eigendecomposition per cluster
+CR2_MAX_CLUSTER = 5000
+
+
+def _cr2_adjustments(X, w, clusters, A):
+    """Per cluster: the row indices and the CR2 adjustment ``B_g = [(I - H)(I - H)']_gg^(-1/2)``."""
+    sizes = np.bincount(clusters)
+    if sizes.max() > CR2_MAX_CLUSTER:
+        raise EstimationError(f"CR2 needs an n_g x n_g matrix per cluster and cluster {int(sizes.argmax())} (in "
+                              f"sorted label order) has {int(sizes.max()):,} rows (limit {CR2_MAX_CLUSTER:,}); use "
+                              "cov_type='CR1' (Stata) or 'CR0'")
+    Q = A @ ((X * (w**2)[:, None]).T @ X) @ A
+    order = np.argsort(clusters, kind="stable")
+    out = []
+    for idx in np.split(order, np.flatnonzero(np.diff(clusters[order])) + 1):  # one small matrix per cluster
+        Xg, wg = X[idx], w[idx]
+        XAX = Xg @ A @ Xg.T
+        out.append((idx, _inv_sqrt_psd(np.eye(idx.size) - XAX * wg[None, :] - wg[:, None] * XAX + Xg @ Q @ Xg.T)))
+    return out
+
+
+def cr2_dof(X: np.ndarray, w: np.ndarray | None, clusters: np.ndarray) -> np.ndarray:
+    """Bell--McCaffrey (Satterthwaite) degrees of freedom of each coefficient's CR2 t test.
+
+    Under the working model of CR2 (``e = (I - H) eps``, ``eps`` iid), the CR2 variance of
+    ``l'b`` is ``eps' G G' eps`` with one column per cluster ``g_s = (I - H)_{s.}' B_s W_s X_s A l``;
+    its Satterthwaite degrees of freedom are ``tr(G'G)^2 / tr((G'G)^2)`` (Bell & McCaffrey
+    2002; Imbens & Kolesar 2016), R ``estimatr``'s ``df`` for ``se_type="CR2"``. ``G'G`` is
+    built from k-vectors per cluster without forming the n x n hat matrix.
+    """
+    n, k = X.shape
+    w = np.ones(n) if w is None else np.asarray(w, dtype=float)
+    A = np.linalg.inv((X * w[:, None]).T @ X)
+    Q2 = (X * (w**2)[:, None]).T @ X
+    adj = _cr2_adjustments(X, w, clusters, A)
+    S = len(adj)
+    bb, C, D = np.empty((S, k)), np.empty((S, k, k)), np.empty((S, k, k))
+    for s, (idx, B) in enumerate(adj):  # per cluster, all coefficients at once (columns = l)
+        Xg, wg = X[idx], w[idx]
+        b = B @ ((Xg * wg[:, None]) @ A)
+        bb[s] = (b**2).sum(axis=0)
+        C[s] = A @ (Xg.T @ b)
+        D[s] = (Xg * wg[:, None]).T @ b
+    out = np.empty(k)
+    for j in range(k):  # one S x S matrix per coefficient
+        Cj, Dj = C[:, :, j], D[:, :, j]
+        GtG = np.diag(bb[:, j]) - Dj @ Cj.T - Cj @ Dj.T + Cj @ Q2 @ Cj.T
+        out[j] = np.trace(GtG) ** 2 / np.sum(GtG**2)
+    return out
+
+
 def linear_vcov(X: np.ndarray, e: np.ndarray, w: np.ndarray | None, cov_type: str, clusters=None) -> np.ndarray:
     """Covariance of a (weighted) linear estimator under ``cov_type`` (see the module docstring).
 
@@ -181,15 +237,9 @@ def linear_vcov(X: np.ndarray, e: np.ndarray, w: np.ndarray | None, cov_type: st
         if G < 2:
             raise EstimationError("a cluster-robust covariance needs at least 2 clusters")
         if cov_type == "CR2":
-            Q = A @ ((X * (w**2)[:, None]).T @ X) @ A
-            order = np.argsort(clusters, kind="stable")
-            bounds = np.flatnonzero(np.diff(clusters[order])) + 1
             U = np.empty((G, k))
-            for g, idx in enumerate(np.split(order, bounds)):  # one small matrix per cluster
-                Xg, wg = X[idx], w[idx]
-                XAX = Xg @ A @ Xg.T
-                B = np.eye(idx.size) - XAX * wg[None, :] - wg[:, None] * XAX + Xg @ Q @ Xg.T
-                U[g] = (Xg * wg[:, None]).T @ (_inv_sqrt_psd(B) @ e[idx])
+            for g, (idx, B) in enumerate(_cr2_adjustments(X, w, clusters, A)):
+                U[g] = (X[idx] * w[idx, None]).T @ (B @ e[idx])
         else:
             U = _group_sums(clusters, X * (w * e)[:, None])
         V = A @ (U.T @ U) @ A
@@ -214,3 +264,43 @@ def wald_f(b: np.ndarray, V: np.ndarray) -> float:
     """Wald statistic ``b' V^-1 b / q`` (an F statistic for ``q = len(b)`` restrictions)."""
     b = np.asarray(b, dtype=float)
     return float(b @ np.linalg.solve(V, b)) / b.size
+
+
+def design_vcov(X: np.ndarray, e: np.ndarray, w: np.ndarray | None, design, estimate, rows=None) -> np.ndarray:
+    """Design-based (Taylor-linearised) covariance of a (weighted) linear estimator:
+    ``cov_type="design"``.
+
+    The influence values ``z_i = A x_i e_i`` (``A = (X'WX)^-1``; ``Xhat`` for 2SLS) are
+    handed to the survey variance engine (:meth:`remitpov.design.Design.vcov`: strata,
+    PSUs, one- and two-stage fpc, lonely-PSU policy), as R ``survey::svyglm`` and
+    ``svyivreg`` do. The regression weights must be the design's weights on the
+    estimation rows; rows not used (``rows`` is a boolean mask over the design's rows)
+    get zero influence, as a domain (R's ``subset`` of a design).
+    """
+    if design is None:
+        raise InputError("cov_type='design' needs design= (e.g. survey.design('household'))")
+    if design.replicates is not None:
+        raise InputError("cov_type='design' takes a linearisation design; replicate-weight designs are not "
+                         "supported for regressions yet")
+    rows = np.ones(design.n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    if rows.size != design.n:
+        raise InputError(f"the design has {design.n} rows, the data {rows.size}; build it from the same rows")
+    dw = design.weights[rows]
+    if w is None or not np.allclose(w, dw, rtol=1e-12, atol=0):
+        raise InputError("cov_type='design' needs the regression weights to be the design's weights: pass "
+                         "weights= the design's weight column")
+    A = np.linalg.inv((X * dw[:, None]).T @ X)
+    z = np.zeros((design.n, X.shape[1]))
+    z[rows] = (X * e[:, None]) @ A
+    return design.vcov(estimate, z)
+
+
+def design_df(design, rows=None) -> int:
+    """Design degrees of freedom of the estimation rows, as R's ``degf`` of the subset design
+    that ``svyglm`` fits: PSUs with an estimation row minus their strata (replicate
+    designs: the design's own)."""
+    if rows is None or design.replicates is not None:
+        return int(design.df)
+    rows = np.asarray(rows, dtype=bool)
+    psu = np.unique(design.psu[rows])
+    return int(psu.size - np.unique(design.psu_stratum[psu]).size)

@@ -11,8 +11,10 @@ railways, or exchange-rate shocks. This module does **not** re-implement IV: it 
   ``missing="drop"``, which records the count in the notes);
 * first-stage diagnostics in one table (partial R², Shea partial R², partial F with its
   p-value under the chosen covariance, the classical F), the over-identification test
-  (Sargan for 2SLS/LIML with homoskedastic errors, Wooldridge's score test when robust or
-  clustered, Hansen's J for GMM), Wu-Hausman exogeneity test;
+  (Sargan for 2SLS/LIML with ``"unadjusted"``, Wooldridge's robust score test for the HC
+  types and its cluster-robust version for the CR types, Hansen's J for GMM), the control-function
+  (Wu-Hausman) endogeneity test under the chosen covariance (estimatr's
+  ``diagnostic_endogeneity_test``);
 * a :class:`~remitpov.exceptions.WeakInstrumentWarning` when a partial F is below
   ``weak_threshold`` (10, the Staiger-Stock rule of thumb). The F used is the one of
   the chosen covariance (robust/clustered Wald statistic divided by the number of
@@ -30,13 +32,16 @@ Covariances (``fit(cov_type=...)``, the registry of :mod:`remitpov.econometrics.
   estimatr's default with clusters): one-way clusters (the PSUs). Strata and fpc are not
   used (a with-replacement, cluster-robust approximation to the design variance).
 * ``"kernel"``: linearmodels' HAC estimator.
+* ``"design"`` (2SLS, ``fit(design=...)``): design-based linearised covariance with strata,
+  PSUs and fpc, R ``survey::svyivreg`` (survey strata respected).
 * Old spellings ``"robust"``/``"clustered"``/``"homoskedastic"``/``"heteroskedastic"`` still
   work with a ``DeprecationWarning``: ``"robust"`` is HC0 (HC1 with ``debiased=True``),
   ``"clustered"`` is CR0 (CR1 with ``debiased=True``).
 * HC2, HC3 and CR2 are available for 2SLS; LIML and GMM take the others.
 * Default: ``"CR0"`` when clusters were given, else ``"HC0"`` (``CR1``/``HC1`` with
   ``debiased=True``), as before the registry existed; estimatr's defaults are HC2/CR2.
-* ``debiased=True``: t and F reference distributions (``n - k`` degrees of freedom).
+* ``debiased=True``: t and F reference distributions, with estimatr's degrees of freedom
+  (``n - k``; ``G - 1`` for CR0/CR1; Bell--McCaffrey per coefficient for CR2).
 * First-stage partial F: the Wald statistic of the excluded instruments in the first-stage
   regression under the SAME covariance type, divided by their number (estimatr's
   ``diagnostic_first_stage_fstatistic``), p-value from ``F(q, n - k_Z)`` (``G - 1`` with
@@ -60,15 +65,17 @@ import pandas as pd
 
 from ..exceptions import EstimationError, InputError, WeakInstrumentWarning, describe_rows
 from ._base import ModelResults, data_column
-from .covariance import COV_TYPES, cluster_codes, linear_vcov, resolve_cov_type, wald_f
-from .ols import regression_weights
+from .covariance import (COV_TYPES, cluster_codes, design_df, design_vcov, linear_vcov, resolve_cov_type,
+                         wald_f)
+from .ols import inference, regression_weights
 
 __all__ = ["RemittanceIV", "IVResults"]
 
 ESTIMATORS = ("2sls", "liml", "gmm")
 _LM_COV = {"unadjusted": ("unadjusted", None), "HC0": ("robust", False), "HC1": ("robust", True),
            "HC2": ("robust", False), "HC3": ("robust", False), "CR0": ("clustered", False),
-           "CR1": ("clustered", True), "CR2": ("clustered", False), "kernel": ("kernel", None)}
+           "CR1": ("clustered", True), "CR2": ("clustered", False), "kernel": ("kernel", None),
+           "design": ("robust", False)}
 _TWO_SLS_ONLY = ("HC2", "HC3", "CR2")
 
 
@@ -88,12 +95,18 @@ class IVResults(ModelResults):
         threshold).
     first_stage_f : DataFrame
         The first-stage partial F under every covariance type of the registry (columns
-        ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``).
+        ``unadjusted``, ``HC0`` ... ``HC3`` and, with clusters, ``CR0``, ``CR1``, ``CR2``;
+        CR2 only when chosen if a cluster has more than 2,000 rows).
     overid : dict or None
         ``{"test", "stat", "pvalue", "df"}`` of the over-identification test (None if
-        exactly identified).
+        exactly identified): Sargan (``"unadjusted"``), Wooldridge's robust score test (HC
+        types), its cluster-robust version (CR types, :func:`score_overid_test`), Hansen's
+        J (GMM).
     exogeneity : dict or None
-        Wu-Hausman test (``{"test", "stat", "pvalue", "df"}``).
+        Endogeneity test (``{"test", "stat", "pvalue", "df"}``): the control-function
+        (regression-based Wu-Hausman) F under the chosen covariance, robust or
+        cluster-robust (:func:`control_function_test`); linearmodels' Wu-Hausman for
+        ``"kernel"``.
     """
 
     lm: Any = field(default=None, repr=False)
@@ -164,7 +177,8 @@ class RemittanceIV:
     weights : str or array, optional
         Sampling weights.
     clusters : str or array, optional
-        PSU (cluster) labels used by ``cov_type="clustered"`` (the default when given).
+        PSU (cluster) labels used by the CR covariance types (``"CR0"`` is the default
+        when given).
     missing : {"raise", "drop"}
         Rows with a missing model variable raise InputError (default) or are dropped
         and counted in the notes.
@@ -213,7 +227,7 @@ class RemittanceIV:
             raise InputError(f"cannot build the IV model from {self.formula!r}: {exc}") from exc
 
     def fit(self, estimator: str = "2sls", cov_type: str | None = None, *, debiased: bool = False,
-            weak_threshold: float = 10.0, **fit_kwargs) -> IVResults:
+            weak_threshold: float = 10.0, design=None, **fit_kwargs) -> IVResults:
         """Estimate.
 
         Parameters
@@ -229,6 +243,13 @@ class RemittanceIV:
             HC1/CR1 for the deprecated spellings and the default.
         weak_threshold : float
             WeakInstrumentWarning if a first-stage partial F is below it.
+        design : remitpov.design.Design, optional
+            For ``cov_type="design"`` (2SLS): the survey design of the data's rows; the
+            design-based linearised covariance of R ``survey::svyivreg`` (strata, PSUs,
+            fpc; the weights must be the design's). The first-stage F and the endogeneity
+            test are design-based Wald tests too (``F(q, design df)``); t reference with
+            ``df + 1 - k`` degrees of freedom when ``debiased=True`` (``df``: the design
+            degrees of freedom of the estimation rows, as svyglm/svyivreg).
         **fit_kwargs
             Passed to linearmodels' ``fit`` (e.g. ``iter_limit`` for GMM, ``kernel`` options).
         """
@@ -238,7 +259,8 @@ class RemittanceIV:
         if cov_type is None:
             cov_type = ("CR1" if debiased else "CR0") if self.clusters is not None else ("HC1" if debiased else "HC0")
         allowed = tuple(COV_TYPES) if estimator == "2sls" else tuple(c for c in COV_TYPES if c not in _TWO_SLS_ONLY)
-        cov_type = resolve_cov_type(cov_type, debiased=debiased, allowed=allowed, extra=("kernel",))
+        cov_type = resolve_cov_type(cov_type, debiased=debiased, allowed=allowed,
+                                    extra=("kernel", "design") if estimator == "2sls" else ("kernel",))
         clustered = cov_type in COV_TYPES and COV_TYPES[cov_type].clustered
         if clustered and self.clusters is None:
             raise InputError(f"cov_type={cov_type!r} needs clusters= (the PSU column) in the constructor")
@@ -268,14 +290,22 @@ class RemittanceIV:
         arrays = iv_arrays(model, None if w is None else w[keep])
         params = res.params
         cov = res.cov
-        if estimator == "2sls" and cov_type != "kernel":
+        dv = DesignVcov(design, keep) if cov_type == "design" else None
+        if cov_type == "design":
+            V = dv(arrays.Xhat, arrays.y - arrays.X @ params.to_numpy(), arrays.w, params.to_numpy())
+            cov = pd.DataFrame(V, index=params.index, columns=params.index)
+        elif estimator == "2sls" and cov_type != "kernel":
             V = linear_vcov(arrays.Xhat, arrays.y - arrays.X @ params.to_numpy(), arrays.w, cov_type,
                             codes if clustered else None)
             if cov_type == "unadjusted" and not debiased:  # linearmodels' RSS/n
                 V *= (arrays.n - arrays.X.shape[1]) / arrays.n
             cov = pd.DataFrame(V, index=params.index, columns=params.index)
-        fs, f_all = first_stage_table(res, arrays, cov_type, codes, weak_threshold)
+        fs, f_all = first_stage_table(res, arrays, cov_type, codes, weak_threshold, design=dv)
         overid, exog = self._tests(res, estimator, cov_type)
+        if cov_type in COV_TYPES or cov_type == "design":
+            exog = control_function_test(arrays, cov_type, codes if clustered else None, design=dv)
+        if clustered and estimator != "gmm":
+            overid = score_overid_test(arrays, params.to_numpy(), codes)
         weak = fs.index[fs["weak"]].tolist()
         if weak:
             warnings.warn(
@@ -295,9 +325,20 @@ class RemittanceIV:
         return IVResults(
             params=params, cov=cov, nobs=int(res.nobs), model_name=f"Remittance IV ({estimator.upper()})",
             dep_var=str(res.model.dependent.cols[0]), cov_type=cov_label, method=estimator.upper(),
-            dist="t" if debiased else "normal", df_resid=float(res.df_resid) if debiased else None,
+            dist="t" if debiased else "normal",
+            df_resid=self._df(cov_type, dv, arrays, codes, res) if debiased else None,
             info=info, notes=tuple(notes), lm=res, first_stage=fs, overid=overid, exogeneity=exog,
             estimator=estimator, first_stage_f=f_all, arrays=arrays, cluster_codes=codes)
+
+    @staticmethod
+    def _df(cov_type, dv, arrays, codes, res):
+        """t degrees of freedom (``debiased=True``), as estimatr: ``n - k``; ``G - 1`` for
+        CR0/CR1; Bell--McCaffrey per coefficient for CR2; design df + 1 - k for the design."""
+        if cov_type == "design":
+            return float(dv.df + 1 - arrays.X.shape[1])
+        if cov_type in COV_TYPES and COV_TYPES[cov_type].clustered:
+            return inference(cov_type, arrays.Xhat, arrays.w, codes)[0]
+        return float(res.df_resid)
 
     @staticmethod
     def _tests(res, estimator, cov_type):
@@ -352,7 +393,22 @@ def iv_arrays(model, w) -> IVArrays:
     return IVArrays(y, X, Z, Xhat, w, exog.shape[1])
 
 
-def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshold: float):
+@dataclass(frozen=True)
+class DesignVcov:
+    """``cov_type="design"``: the design-based covariance of a linear fit on the kept rows."""
+
+    design: Any
+    rows: np.ndarray
+
+    def __call__(self, X, e, w, estimate) -> np.ndarray:
+        return design_vcov(X, e, w, self.design, estimate, rows=self.rows)
+
+    @property
+    def df(self) -> int:
+        return design_df(self.design, self.rows)
+
+
+def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshold: float, design=None):
     """First-stage diagnostics (see the module docstring): the table of the chosen covariance
     and the partial F under every registry type the data allow (rows: endogenous
     regressors; columns: covariance types). A ``cov_type`` outside the registry (``"kernel"``,
@@ -362,21 +418,30 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
     diag = res.first_stage.diagnostics
     Z, k0 = arrays.Z, arrays.n_exog
     q = Z.shape[1] - k0
-    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
     endog = arrays.X[:, k0:]
-    coef = np.linalg.solve((Z * ww[:, None]).T @ Z, (Z * ww[:, None]).T @ endog)
-    resid = endog - Z @ coef
+    coef, resid = _first_stage_fit(arrays)
     types = [c for c in COV_TYPES if codes is not None or not COV_TYPES[c].clustered]
+    if codes is not None and cov_type != "CR2" and np.bincount(codes).max() > 2000:
+        types.remove("CR2")  # O(sum n_g^3): only computed for large clusters when asked for
     F = {}
     for j, name in enumerate(diag.index):  # one first-stage regression per endogenous regressor
         F[name] = {c: wald_f(coef[k0:, j], linear_vcov(Z, resid[:, j], arrays.w, c, codes)[k0:, k0:])
                    for c in types}
     f_all = pd.DataFrame.from_dict(F, orient="index")
     f_all.index.name = "endogenous"
-    dendf = (int(codes.max())) if (cov_type in COV_TYPES and COV_TYPES[cov_type].clustered) else arrays.n - Z.shape[1]
+    if cov_type == "design":
+        dendf = design.df
+    elif cov_type in COV_TYPES and COV_TYPES[cov_type].clustered:
+        dendf = int(codes.max())
+    else:
+        dendf = arrays.n - Z.shape[1]
     rows = {}
     for name, r in diag.iterrows():
-        if cov_type not in COV_TYPES:  # "kernel" (HAC) or a panel covariance: linearmodels' Wald statistic
+        if cov_type == "design":
+            j = list(diag.index).index(name)
+            Vd = design(Z, resid[:, j], arrays.w, coef[:, j])
+            f = wald_f(coef[k0:, j], Vd[k0:, k0:])
+        elif cov_type not in COV_TYPES:  # "kernel" (HAC) or a panel covariance: linearmodels' Wald statistic
             f = float(r["f.stat"]) / (q if str(r["f.dist"]).startswith("chi2") else 1)
         else:
             f = float(f_all.loc[name, cov_type])
@@ -393,3 +458,71 @@ def first_stage_table(res, arrays: IVArrays, cov_type: str, codes, weak_threshol
     out["weak"] = out["f_stat"] < weak_threshold
     out.index.name = "endogenous"
     return out, f_all
+
+
+def _first_stage_fit(arrays: IVArrays):
+    """(W)LS of the endogenous regressors on all instruments: coefficients and residuals."""
+    Z = arrays.Z
+    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
+    endog = arrays.X[:, arrays.n_exog:]
+    coef = np.linalg.solve((Z * ww[:, None]).T @ Z, (Z * ww[:, None]).T @ endog)
+    return coef, endog - Z @ coef
+
+
+def control_function_test(arrays: IVArrays, cov_type: str, codes, design=None) -> dict:
+    """Endogeneity test by control function (regression-based Durbin-Wu-Hausman): add the
+    first-stage residuals to the structural equation, estimate by (W)LS and Wald-test their
+    coefficients under ``cov_type`` (heteroskedasticity- or cluster-robust; with
+    ``"unadjusted"`` it is the classical Wu-Hausman F). F reference ``F(p, n - k - p)``
+    (``G - 1`` with clusters), as ``estimatr::iv_robust``'s ``diagnostic_endogeneity_test``.
+    """
+    from scipy import stats
+
+    _, V_hat = _first_stage_fit(arrays)
+    Xa = np.column_stack([arrays.X, V_hat])
+    ww = np.ones(arrays.n) if arrays.w is None else arrays.w
+    b = np.linalg.solve((Xa * ww[:, None]).T @ Xa, (Xa * ww[:, None]).T @ arrays.y)
+    if cov_type == "design":
+        V = design(Xa, arrays.y - Xa @ b, arrays.w, b)
+        dendf = design.df
+    else:
+        V = linear_vcov(Xa, arrays.y - Xa @ b, arrays.w, cov_type, codes)
+        dendf = int(codes.max()) if codes is not None else arrays.n - Xa.shape[1]
+    p = V_hat.shape[1]
+    F = wald_f(b[-p:], V[-p:, -p:])
+    return {"test": f"Control-function (Wu-Hausman) endogeneity, {cov_type}", "stat": F,
+            "pvalue": float(stats.f.sf(F, p, dendf)), "df": f"F({p},{dendf})"}
+
+
+def score_overid_test(arrays: IVArrays, params: np.ndarray, codes=None) -> dict | None:
+    """Wooldridge's (1995) score test of over-identifying restrictions, heteroskedasticity-
+    robust or, with cluster ``codes``, cluster-robust.
+
+    With ``r`` the residuals of the first ``q - p`` excluded instruments on the exogenous
+    regressors and the fitted endogenous ones, and ``k_i = w_i r_i e_i`` (``e`` the 2SLS
+    residuals), the statistic is ``S' (sum_g k_g k_g')^-1 S`` with ``S = sum_i k_i`` and
+    ``k_g`` the cluster sums (``k_i`` without clusters: then it is ``n R^2`` of the
+    regression of 1 on ``k_i``, linearmodels' ``wooldridge_overid``), chi-squared with
+    ``q - p`` degrees of freedom. None when exactly identified.
+    """
+    from scipy import stats
+
+    k0, p = arrays.n_exog, arrays.X.shape[1] - arrays.n_exog
+    extra = arrays.Z.shape[1] - arrays.X.shape[1]
+    if extra <= 0:
+        return None
+    sw = np.ones(arrays.n) if arrays.w is None else np.sqrt(arrays.w)
+    R = np.column_stack([arrays.Z[:, :k0], arrays.Xhat[:, k0:]]) * sw[:, None]
+    Q = arrays.Z[:, k0:k0 + extra] * sw[:, None]
+    r = Q - R @ np.linalg.lstsq(R, Q, rcond=None)[0]
+    k = r * (sw * (arrays.y - arrays.X @ params))[:, None]
+    if codes is not None:
+        K = np.zeros((int(codes.max()) + 1, extra))
+        np.add.at(K, codes, k)
+    else:
+        K = k
+    S = k.sum(axis=0)
+    stat = float(S @ np.linalg.solve(K.T @ K, S))
+    label = "cluster-robust" if codes is not None else "robust"
+    return {"test": f"Wooldridge score ({label} overid)", "stat": stat, "pvalue": float(stats.chi2.sf(stat, extra)),
+            "df": f"chi2({extra})"}

@@ -12,9 +12,12 @@ Conventions
   :mod:`remitpov.econometrics.covariance`.
 * Weights are regression (WLS) weights ``w_i`` in ``sum w_i (y_i - x_i'b)^2``, as R's
   ``lm(weights=)``; estimates do not depend on their scale. They must be finite and > 0.
-* Inference uses the t distribution with ``n - k`` degrees of freedom, or ``G - 1`` with
-  clusters (estimatr's CR0/CR1; for CR2 estimatr uses Bell--McCaffrey degrees of freedom
-  per coefficient, which remitpov does not compute).
+* Inference uses the t distribution with estimatr's degrees of freedom: ``n - k``; ``G - 1``
+  for CR0/CR1; for CR2 the Bell--McCaffrey degrees of freedom of each coefficient
+  (``df_resid`` is then an array, one per coefficient).
+* ``cov_type="design"`` with ``fit(design=...)``: the design-based (linearised) covariance
+  of R ``survey::svyglm`` (strata, PSUs, fpc), see
+  :func:`remitpov.econometrics.covariance.design_vcov`.
 * Rows with a missing model variable raise :class:`~remitpov.exceptions.InputError`
   unless ``missing="drop"`` (complete cases, counted in the notes).
 """
@@ -27,7 +30,7 @@ import pandas as pd
 
 from ..exceptions import EstimationError, InputError, describe_rows
 from ._base import ModelResults, data_column
-from .covariance import COV_TYPES, cluster_codes, linear_vcov, resolve_cov_type
+from .covariance import COV_TYPES, cluster_codes, cr2_dof, design_df, design_vcov, linear_vcov, resolve_cov_type
 
 __all__ = ["RobustOLS", "OLSResults", "regression_weights"]
 
@@ -50,10 +53,14 @@ def default_cov_type(cov_type, has_clusters: bool) -> str:
     return cov_type if cov_type is not None else ("CR2" if has_clusters else "HC2")
 
 
-def inference(cov_type: str, n: int, k: int, codes) -> tuple[float, dict]:
-    """Residual degrees of freedom of the t reference (``n - k`` or ``G - 1``) and header info."""
+def inference(cov_type: str, X: np.ndarray, w, codes) -> tuple:
+    """Degrees of freedom of the t reference, as estimatr: ``n - k``; ``G - 1`` for CR0/CR1;
+    one Bell--McCaffrey value per coefficient for CR2 (an array). Plus header info."""
+    n, k = X.shape
     if COV_TYPES[cov_type].clustered:
         G = int(codes.max()) + 1
+        if cov_type == "CR2":
+            return cr2_dof(X, w, codes), {"Clusters": G}
         return float(G - 1), {"Clusters": G}
     return float(n - k), {}
 
@@ -130,7 +137,7 @@ class RobustOLS:
         return (np.asarray(y, float).ravel()[keep], np.asarray(X, float)[keep], [str(c) for c in X.columns],
                 str(y.columns[0]), keep, notes)
 
-    def fit(self, cov_type: str | None = None, *, clusters=None) -> OLSResults:
+    def fit(self, cov_type: str | None = None, *, clusters=None, design=None) -> OLSResults:
         """Estimate.
 
         Parameters
@@ -140,24 +147,34 @@ class RobustOLS:
             ``"CR2"`` with clusters (estimatr's defaults).
         clusters : str or array, optional
             Cluster labels for this fit (overrides the constructor's).
+        design : remitpov.design.Design, optional
+            For ``cov_type="design"``: the survey design of the data's rows (linearised
+            design-based covariance, R ``svyglm``; the weights must be the design's; t
+            reference with ``df + 1 - k`` degrees of freedom, ``df`` the design degrees of
+            freedom of the estimation rows, as svyglm).
         """
         cl = self.clusters if clusters is None else data_column(self.data, clusters, "clusters")
-        cov_type = resolve_cov_type(default_cov_type(cov_type, cl is not None))
+        cov_type = resolve_cov_type(default_cov_type(cov_type, cl is not None), extra=("design",))
         y, X, names, dep, keep, notes = self._design()
         n, k = X.shape
         if np.linalg.matrix_rank(X) < k:
             raise EstimationError(f"the regressors {names} are collinear (rank < {k}); drop one of them")
         w = None if self.weights is None else self.weights[keep]
         codes = None
-        if COV_TYPES[cov_type].clustered:
+        if cov_type != "design" and COV_TYPES[cov_type].clustered:
             if cl is None:
                 raise InputError(f"cov_type={cov_type!r} needs clusters= (a column name or one label per row)")
             codes = cluster_codes(np.asarray(cl)[keep], n, self.data.index[keep])
         ww = np.ones(n) if w is None else w
         b = np.linalg.solve((X * ww[:, None]).T @ X, (X * ww[:, None]).T @ y)
         e = y - X @ b
-        V = linear_vcov(X, e, w, cov_type, codes)
-        df, info = inference(cov_type, n, k, codes)
+        if cov_type == "design":
+            V = design_vcov(X, e, w, design, b, rows=keep)
+            ddf = design_df(design, keep)
+            df, info = float(ddf + 1 - k), {"Design df": ddf}
+        else:
+            V = linear_vcov(X, e, w, cov_type, codes)
+            df, info = inference(cov_type, X, w, codes)
         has_int = bool(np.any(np.all(X == 1.0, axis=0)))
         ybar = float(ww @ y / ww.sum()) if has_int else 0.0
         r2 = 1 - float(ww @ e**2) / float(ww @ (y - ybar) ** 2)

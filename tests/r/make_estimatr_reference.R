@@ -35,11 +35,15 @@ cr <- c("CR0", "stata", "CR2")
 
 one <- function(fit) {
   out <- list(coef = as.list(coef(fit)), se = as.list(fit$std.error), nobs = fit$nobs,
-              df_residual = fit$df.residual)
+              df_residual = fit$df.residual, df = as.list(setNames(fit$df, names(coef(fit)))),
+              r_squared = fit$r.squared, adj_r_squared = fit$adj.r.squared)
   if (!is.null(fit$diagnostic_first_stage_fstatistic)) {
     f <- fit$diagnostic_first_stage_fstatistic
     out$first_stage_f <- list(value = unname(f["value"]), numdf = unname(f["nomdf"]), dendf = unname(f["dendf"]),
                               p_value = unname(f["p.value"]))
+    h <- fit$diagnostic_endogeneity_test
+    out$endogeneity <- list(value = unname(h["value"]), numdf = unname(h["numdf"]), dendf = unname(h["dendf"]),
+                            p_value = unname(h["p.value"]))
   }
   out
 }
@@ -60,7 +64,10 @@ out <- list(
               notes = paste("se keys are estimatr se_type values: classical, HC0-HC3 without clusters;",
                             "CR0, stata (= CR1: G/(G-1) (n-1)/(n-k)), CR2 (Bell-McCaffrey) with clusters.",
                             "first_stage_f: iv_robust(diagnostics=TRUE) diagnostic_first_stage_fstatistic",
-                            "(Wald F of the excluded instruments in the first stage under the same se_type).",
+                            "(Wald F of the excluded instruments in the first stage under the same se_type);",
+                            "df: the per-coefficient t degrees of freedom (Bell-McCaffrey for CR2);",
+                            "endogeneity: diagnostic_endogeneity_test (Wald F of the first-stage residuals added",
+                            "to the structural equation, under the same se_type: the control-function test).",
                             "gini_*: LAC Gini panel with true lags rm_lag1/rm_lag3 from WDI, complete cases",
                             "(n = nrow of gini_iv), clusters = country. cig_*: CigarettesSW 1985+1995,",
                             "clusters = state, weights = population where named *_weighted."),
