@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import Block, BlockOutput, register
+from ._registry import Block, BlockOutput, register
 from ._common import incomes, tidy
 
 

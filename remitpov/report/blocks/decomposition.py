@@ -2,7 +2,7 @@
 share S_k, Gini G_k, Gini correlation R_k, contribution and marginal effect per source)."""
 from __future__ import annotations
 
-from . import Block, BlockOutput, register
+from ._registry import Block, BlockOutput, register
 from ._common import REMIT, Y_WITH
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import Block, BlockOutput, register
+from ._registry import Block, BlockOutput, register
 from ._common import AREA, Y_WITH, group_labels, incomes, split_total, tidy
 
 

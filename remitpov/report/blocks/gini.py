@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from . import Block, BlockOutput, register
+from ._registry import Block, BlockOutput, register
 from ._common import REMIT, Y_WITH, Y_WITHOUT, curve_frame, incomes, tidy
 
 

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import Block, BlockOutput, register
+from ._registry import Block, BlockOutput, register
 from ._common import HH_FIRST, RECIPIENT, REMIT, Y_WITH, domain_specs, group_labels, rename_domain, tidy
 
 

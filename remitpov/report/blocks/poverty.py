@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import Block, BlockOutput, register
+from ._registry import Block, BlockOutput, register
 from ._common import RECIP_LABEL, RECIPIENT, Y_WITH, incomes, tidy
 
 
