@@ -449,3 +449,18 @@ def test_few_draws_note(sim):
     tab = counterfactual_fgt(cf, float(np.exp(7.0)), alpha=(0,))
     fmi = tab.extra["fmi"].max()
     assert fmi > 0.03 and any(f"M >= 100 x fmi = {int(np.ceil(100 * fmi))}" in n for n in tab.notes)
+
+
+def test_local_residual_donors(sim):
+    """residuals='local': donors come from the imputed row's weighted decile of X b."""
+    from remitpov.econometrics.counterfactual import local_resample_index
+
+    pred = np.arange(100.0)
+    idx = local_resample_index(pred, np.ones(100), np.array([5.5, 95.0, -3.0]), 50, np.random.default_rng(0))
+    assert idx.shape == (3, 50)
+    # cuts at the values where the weighted cdf reaches k/10 (9, 19, ..., 89), each cut value
+    # opening the next bin: first bin 0..8, last 89..99
+    assert set(idx[0]) <= set(range(9)) and set(idx[1]) <= set(range(89, 100)) and set(idx[2]) <= set(range(9))
+    assert len(set(idx[1])) > 5  # several donors, weight-proportional
+    cf = counterfactual_income(sim, "x", "x + z", draws=2, seed=1, residuals="local")
+    assert np.isfinite(cf.survey.data["y_cf_1"]).all()

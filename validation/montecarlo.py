@@ -166,7 +166,8 @@ def multinomial_replication(seed: int, lines: dict, n_households: int = 3000, dr
                           ("multinomial DMF, unconditional (MI)", "multinomial_unconditional")):
         e = _row(tab, concept)
         out.append({"estimator": name, "target": "P0_nomig", "estimate": e[0], "se": e[1], "lo": e[2], "hi": e[3],
-                    "sample_truth": truth, "seed": seed, "lambda_p": cf.diagnostics["selection_p"]})
+                    "sample_truth": truth, "seed": seed,
+                    "lambda_p": np.nan if concept == "static" else cf.diagnostics["selection_p"]})
     return out
 
 

@@ -306,6 +306,28 @@ def resample_index(w: np.ndarray, size, rng: np.random.Generator) -> np.ndarray:
     return np.minimum(np.searchsorted(c, rng.random(size) * c[-1], side="right"), len(w) - 1)
 
 
+def local_resample_index(pred_est: np.ndarray, w: np.ndarray, pred_new: np.ndarray, draws: int,
+                         rng: np.random.Generator, bins: int = 10) -> np.ndarray:
+    """Residual donors from the same weighted decile of the linear prediction (local residuals).
+
+    The estimation rows are cut at the weighted ``bins``-quantiles of their prediction
+    ``X b``; each new row draws ``draws`` donors, weight-proportionally, among the rows of
+    its bin (predictive-mean-matching in spirit): the residual distribution may change with
+    the level of income (heteroskedasticity, skewness). Returns indices (n_new, draws).
+    """
+    order = np.argsort(pred_est, kind="stable")
+    cw = np.cumsum(w[order]) / w.sum()
+    cuts = pred_est[order][np.minimum(np.searchsorted(cw, np.arange(1, bins) / bins), len(order) - 1)]
+    b_est = np.searchsorted(cuts, pred_est, side="right")
+    b_new = np.searchsorted(cuts, pred_new, side="right")
+    out = np.empty((len(pred_new), draws), dtype=np.intp)
+    for b in np.unique(b_new):  # a loop over the bins, not over rows
+        donors = np.flatnonzero(b_est == b)
+        rows = np.flatnonzero(b_new == b)
+        out[rows] = donors[resample_index(w[donors], (rows.size, draws), rng)]
+    return out
+
+
 def wald_excluded(res, sel_names: Sequence[str], excluded: Sequence[str]) -> dict:
     """First-stage strength of the excluded variables: Wald chi2, F = chi2/q and p-value."""
     if not excluded:
@@ -455,13 +477,16 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     parameter_draws : bool
         Draw ALL parameters (outcome, probit, lambda) jointly from ``N(theta_hat, V)`` per
         imputation (default; False holds them fixed, an improper imputation).
-    residuals : {"empirical", "normal"}
+    residuals : {"empirical", "local", "normal"}
         ``"empirical"`` (default): standardised selection-corrected residuals of the
         estimation sample, ``(y - X b - lambda imr) / (sigma sqrt(1 - rho^2 delta_1))``,
         resampled with probability proportional to the weight and rescaled to the imputed
         household's conditional standard deviation (``sigma`` or
-        ``sigma sqrt(1 - rho^2 delta_0)``): keeps the skewness of log income. ``"normal"``:
-        the bivariate-normal model's error distribution (truncated for ``"nonselected"``).
+        ``sigma sqrt(1 - rho^2 delta_0)``): keeps the skewness of log income. ``"local"``:
+        the same residuals, donors restricted to the imputed household's weighted decile of
+        ``X b`` (:func:`local_resample_index`, for heteroskedastic log income).
+        ``"normal"``: the bivariate-normal model's error distribution (truncated for
+        ``"nonselected"``).
     weighted : bool
         Household weights in the estimation (pseudo-likelihood) and design-based model SEs.
     cov_type : str, optional
@@ -495,8 +520,8 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         raise InputError(f"kind must be 'nonselected' or 'unconditional', got {kind!r}")
     if nonpositive not in ("exclude", "error"):
         raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
-    if residuals not in ("empirical", "normal"):
-        raise InputError(f"residuals must be 'empirical' or 'normal', got {residuals!r}")
+    if residuals not in ("empirical", "local", "normal"):
+        raise InputError(f"residuals must be 'empirical', 'local' or 'normal', got {residuals!r}")
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
@@ -561,9 +586,13 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         B, G, lam, sig, rho = parts(T)
         XB, Q = X @ B.T, Z @ G.T  # (n_imputed, M)
         imr0 = inverse_mills(-Q)
-        if residuals == "empirical":
+        if residuals in ("empirical", "local"):
             eps, pw = _standardised_residuals(model, b0, g0, lam0, sig0, rho0)
-            E = eps[resample_index(pw, XB.shape, rng)]
+            if residuals == "empirical":
+                E = eps[resample_index(pw, XB.shape, rng)]
+            else:
+                s_est = model._s & (model._w > 0)
+                E = eps[local_resample_index(model._X[s_est] @ b0, pw, X @ b0, draws, rng)]
             delta0 = imr0 * (imr0 - Q)
             sd_ns = sig * np.sqrt(np.clip(1 - rho**2 * delta0, 0.0, None))
             logs = {"unconditional": XB + sig * E, "nonselected": XB - lam * imr0 + sd_ns * E}
