@@ -4,33 +4,57 @@ The static counterfactual ("income minus remittances") assumes that migrants wou
 earned nothing at home. Following Barham & Boucher (1998, *J. Dev. Econ.* 55) and Adams
 (2004, 2006; Adams & Cuecuecha 2010), this module instead
 
-1. estimates a (log) income equation on households that do NOT receive remittances,
-   correcting for the selection of those households with a Heckman model whose selection
-   equation is "being a non-recipient" (probit), see :class:`~remitpov.econometrics.heckman.Heckman`;
-2. predicts the no-migration income of recipient households from their characteristics
-   (``kind="unconditional"``: ``X b``, the Barham--Boucher/Adams counterfactual; or
-   ``kind="nonselected"``: ``E[log y | X, recipient]``, which also shifts the prediction by
-   the recipients' expected unobservables), optionally adding simulated residuals
-   (``draws=M`` seeded draws, with coefficient uncertainty), and keeps non-recipients'
-   observed income (which contains no remittances);
+1. estimates a (log) income equation on households WITHOUT migration, correcting for their
+   selection with a Heckman model (probit of "no migrant"), see
+   :class:`~remitpov.econometrics.heckman.Heckman`. Selection is on migration status when
+   the survey has a migrant indicator (``migrant=``, default: the survey's ``migrant``
+   role); otherwise on remittance receipt, which mixes non-receiving migrant households
+   into the comparison group (:data:`RECEIPT_NOTE`);
+2. imputes the no-migration income of migrant (recipient) households by proper multiple
+   imputation (below), with the recipient-specific prediction ``kind="nonselected"``
+   (default, ``E[log y0 | X, migrant]``) and, with the same draws, the unconditional one
+   (``X b``, Barham--Boucher/Adams; right only without selection on unobservables); the
+   other households keep their observed income without remittances;
 3. recomputes poverty with the SAME estimator and SEs as for observed and static incomes
    (:func:`counterfactual_fgt`, :func:`remittance_counterfactual_table`), combining the M
-   draws with Rubin's rules (:func:`rubin`).
+   imputations with Rubin's rules (:func:`rubin`): ``T = U + (1 + 1/M) B`` with ``U`` the
+   mean design-based (strata, PSUs) variance of the completed-data estimates;
+4. reports diagnostics (:func:`format_diagnostics`): strength of the exclusion restriction,
+   the test of no selection on unobservables, the disagreement between the two
+   predictions, the zero-income shares, a warning when the counterfactual moves poverty in
+   the direction opposite to the static one, and FGT under a grid of fixed ``rho``
+   (:func:`rho_sensitivity`).
+
+Multiple imputation
+-------------------
+Each of the ``draws`` (default :data:`DEFAULT_DRAWS` = 20) imputations draws ALL model
+parameters -- outcome coefficients, probit coefficients and lambda (two-step) or
+``atanh rho``/``log sigma`` (ML) -- jointly from ``N(theta_hat, V)``, ``V`` the model's
+design-based two-step (Murphy--Topel) or ML covariance (:func:`parameter_draws_from`):
+the large-sample posterior, so the imputation is "proper" (Rubin 1987) and Rubin's total
+variance covers the model's sampling uncertainty. We chose this over re-estimating both
+stages on PSU bootstrap resamples within strata: it uses the same design-based covariance
+of every parameter that the model reports (strata, PSUs, fpc), costs one fit instead of M,
+and avoids the bootstrap's trouble with the many strata that have two PSUs (the rescaling
+of Rao--Wu); the validation study (``validation/RESULTS.md``) checks its coverage.
+Residuals are drawn, by default, from the empirical distribution of the standardised
+selection-corrected residuals of the estimation sample (``residuals="empirical"``; the
+log-income residuals are skewed, and normal draws biased the headcount by about +1 point);
+``"local"`` restricts donors to the same decile of ``X b``; ``"normal"`` uses the model's
+normal errors. ``draws=0`` gives the deterministic conditional-median prediction
+``exp(pred)``, whose SEs treat predictions as fixed and understate the uncertainty.
 
 Conventions
 -----------
 * Income is per person (``y_without`` from :func:`remitpov.income.build_income`), the
-  outcome is ``log(income)``; the deterministic counterfactual without draws is
-  ``exp(X b)`` (the conditional median). With draws, ``log y_cf_m = X b_m + e_m`` where
-  ``b_m ~ N(b, V_b)`` (``parameter_draws=True``) and ``e_m`` is drawn from the error
-  distribution implied by ``kind`` (normal with variance ``sigma^2``; truncated bivariate
-  normal for ``"nonselected"``): a proper multiple imputation, so Rubin's total variance
-  covers the model's sampling and prediction uncertainty. Without draws the SEs treat the
-  predicted incomes as fixed (they understate the uncertainty).
-* Non-recipient households with zero or negative income cannot enter a log equation:
-  ``nonpositive="exclude"`` (default) gives them zero weight in the estimation (design
-  kept; they keep their observed income in every counterfactual column) and says so in
-  the report; ``"error"`` raises.
+  outcome is ``log(income)``.
+* Absent migrant (:data:`ABSENT_MIGRANT_NOTE`, on every result): household size and
+  earners are as recorded; ``add_migrant=`` evaluates the income equation with the migrant
+  counted (Barham--Boucher / McKenzie--Gibson--Stillman variant).
+* Households of the estimation group with zero or negative income cannot enter a log
+  equation: ``nonpositive="exclude"`` (default) gives them zero weight in the estimation
+  (design kept; they keep their observed income in every counterfactual column) and says
+  so in the report; ``"error"`` raises.
 * Estimation is weighted by the household weights (pseudo-likelihood) with design-based
   SEs for the model (``cov_type="design"``) unless ``weighted=False``.
 
@@ -281,8 +305,8 @@ ABSENT_MIGRANT_NOTE = ("absent migrant: household size and earners are those rec
 #: Why not select on remittance receipt.
 RECEIPT_NOTE = ("selection on remittance RECEIPT: migrant households that receive nothing (their income lowered by "
                 "the migrant's absence) enter the no-migration income equation and recipients without a migrant "
-                "are imputed; this contaminates the comparison group and produces spurious selection "
-                "(lambda 'significant' without selection on unobservables); select on migration status "
+                "are imputed; this contaminates the comparison group, biases the counterfactual and can make "
+                "lambda 'significant' without selection on unobservables; select on migration status "
                 "(migrant=...) when the survey identifies households with a member abroad")
 
 
