@@ -66,14 +66,20 @@ sandwich and against the Monte Carlo spread of the estimator in the tests.
 Counterfactual
 --------------
 :func:`multinomial_counterfactual_income` predicts the no-migration income of households
-in every non-base status (``kind="unconditional"``: ``exp(X b)``, the Barham--Boucher /
-Adams counterfactual; ``kind="conditional"``: ``exp(X b + E[u | status = j])``, which also
-carries the household's expected unobservables given its observed status), optionally
-with ``draws`` seeded imputations (coefficients from ``N(b, V_b)`` and residuals resampled,
-weight-proportionally, from the base group's second-stage residuals), and returns a
+in every non-base status (``kind="conditional"``, the default: ``X b + E[u | status = j]``,
+the status-specific counterfactual that carries the household's expected unobservables
+given its observed status; ``kind="unconditional"``: ``exp(X b)``, the Barham--Boucher /
+Adams counterfactual, biased under selection on unobservables -- both are imputed with
+the same draws) by proper multiple imputation: ``draws`` (default 20) joint draws of ALL
+parameters (outcome, correction and multinomial-logit coefficients) from the two-step
+covariance, the correction terms recomputed from each drawn logit, plus residuals resampled
+weight-proportionally from the base group's second-stage residuals; it returns a
 :class:`~remitpov.econometrics.counterfactual.CounterfactualIncome` that
 :func:`~remitpov.econometrics.counterfactual.counterfactual_fgt` turns into FGT indices
 with the same estimator and SEs as the static counterfactual (Rubin's rules over draws).
+Its default correction is ``"dmf"``, not ``"bfg"``: in the Monte Carlo study
+(``validation/RESULTS.md``) the ``J``-term BFG correction is nearly collinear in samples of
+a few thousand households and its status-specific prediction is biased.
 
 Data: the ENIGH concentrado has no internal-migration information (see
 :mod:`remitpov.econometrics.counterfactual`); the variant needs a survey with a
