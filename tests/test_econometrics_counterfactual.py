@@ -227,7 +227,18 @@ def test_enigh_2010_rural_table(shared):
     s = build_income(read_enigh(shared("data", "enigh2010_rural", "Conc2010_rural.dbf")),
                      scale="per_capita", period="month")
     s = enigh_covariates(s).with_lonely_psu("adjust")
-    tab, cf = remittance_counterfactual_table(s, 1328.51, **ENIGH_RURAL_SPEC, draws=10, seed=1)
+    # the recipient-specific counterfactual moves poverty opposite to the static one: warned
+    with pytest.warns(CounterfactualWarning, match="opposite directions"):
+        tab, cf = remittance_counterfactual_table(s, 1328.51, **ENIGH_RURAL_SPEC, draws=10, seed=1)
+    g = cf.diagnostics
+    assert g["direction"]["opposite"] and g["direction"]["static"] > 0 > g["direction"]["counterfactual"]
+    # diagnostics of the example's notes: strong exclusion restriction, borderline negative rho,
+    # selection on receipt (no migrant roster in the concentrado), a rho band on both sides of observed
+    assert g["exclusion_F"] > 100 and g["rho"] < 0 and cf.selection == "recipient"
+    band = g["rho_band"]["fgt0"]
+    obs = tab.to_frame().query("measure == 'fgt0' and concept == 'observed'")["estimate"].item()
+    assert min(band) < obs < max(band) and band == sorted(band)
+    assert any("** OPPOSITE DIRECTIONS **" in n for n in tab.notes)
     f = tab.to_frame().set_index(["measure", "concept"])
     assert len(f) == 16  # 4 rows x observed, static, selection (recipient-specific), selection_unconditional
     # observed and static rows are exactly poverty.fgt on y_with / y_without (the static estimator)
