@@ -765,6 +765,15 @@ def _default_estimator(line, alpha, by, level, strict) -> Callable:
     return est
 
 
+def estimator_or_fgt(estimator, line, alpha, by, level, strict) -> Callable:
+    """``estimator`` if given, else :func:`remitpov.poverty.fgt` at ``line`` (required then)."""
+    if estimator is not None:
+        return estimator
+    if line is None:
+        raise InputError("give a poverty line (or an estimator)")
+    return _default_estimator(line, alpha, by, level, strict)
+
+
 def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=None, *,
                        concepts: Mapping[str, str] | None = None, estimator: Callable | None = None,
                        level: str = "person", strict: bool = True, concept: str = "selection",
@@ -801,10 +810,7 @@ def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=
     EstimateTable
         With draws: Rubin's combination (:func:`rubin`) of the M completed-data tables.
     """
-    if estimator is None:
-        if line is None:
-            raise InputError("give a poverty line (or an estimator)")
-        estimator = _default_estimator(line, alpha, by, level, strict)
+    estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
     concepts = dict(concepts or {})
     sets = {concept: list(cf.columns)}
     if alternative and cf.alt_columns:
@@ -922,11 +928,8 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
     diag = dict(cf.diagnostics)
     diag.update(table_diagnostics(tab, "selection", f"selection_{cf.alt_kind}", cf.kind))
     if rho_grid is not None:
-        band = rho_sensitivity(cf, line, rho_grid, alpha=alpha, estimator=estimator, level=level, strict=strict,
-                               seed=seed)
-        diag["rho_sensitivity"] = band
-        f0 = band[band["measure"] == "fgt0"]
-        diag["rho_band"] = {"rho": f0["rho"].tolist(), "fgt0": f0["estimate"].tolist()}
+        diag.update(band_diagnostics(rho_sensitivity(cf, line, rho_grid, alpha=alpha, by=by, estimator=estimator,
+                                                     level=level, strict=strict, seed=seed)))
     from dataclasses import replace
 
     cf = replace(cf, diagnostics=diag)
@@ -986,10 +989,7 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
     ``rho`` (with a weak exclusion restriction). Returns a long frame (``rho``, measure
     keys, ``estimate``).
     """
-    if estimator is None:
-        if line is None:
-            raise InputError("give a poverty line (or an estimator)")
-        estimator = _default_estimator(line, alpha, by, level, strict)
+    estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
     res = cf.model
     model = res.model
     if not isinstance(model, Heckman):
@@ -1022,12 +1022,20 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
             v = base.copy()
             v[treated] = np.exp(logy[:, m])
             cols[(float(r), m)] = v
+    return band_estimates(cf.survey, cols, grid, draws, estimator)
+
+
+def band_diagnostics(band: pd.DataFrame) -> dict:
+    """``diagnostics`` entries of a sensitivity band: the frame and its FGT0 values by rho."""
+    f0 = band[band["measure"] == "fgt0"]
+    return {"rho_sensitivity": band, "rho_band": {"rho": f0["rho"].tolist(), "fgt0": f0["estimate"].tolist()}}
+
+
+def band_estimates(survey: Survey, cols: Mapping, grid: Sequence[float], draws: int, estimator: Callable) -> pd.DataFrame:
+    """Point estimates of ``estimator`` on the incomes ``cols[(rho, m)]``, averaged over the draws m."""
     names = {key: f"__rho{i}" for i, key in enumerate(cols)}
-    sv = cf.survey.with_columns(**{names[k]: v for k, v in cols.items()})
-    frames = []
-    for m in range(draws):
-        t = estimator(sv, {f"{r:+.2f}": names[(float(r), m)] for r in grid}).to_frame()
-        frames.append(t)
+    sv = survey.with_columns(**{names[k]: v for k, v in cols.items()})
+    frames = [estimator(sv, {f"{r:+.2f}": names[(float(r), m)] for r in grid}).to_frame() for m in range(draws)]
     est = np.mean([f["estimate"].to_numpy(float) for f in frames], axis=0)
     out = frames[0][[c for c in frames[0].columns if c in ("measure", "concept", "domain", "line")]].copy()
     out["rho"] = out.pop("concept").astype(float)
