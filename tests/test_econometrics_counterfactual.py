@@ -227,7 +227,18 @@ def test_enigh_2010_rural_table(shared):
     s = build_income(read_enigh(shared("data", "enigh2010_rural", "Conc2010_rural.dbf")),
                      scale="per_capita", period="month")
     s = enigh_covariates(s).with_lonely_psu("adjust")
-    tab, cf = remittance_counterfactual_table(s, 1328.51, **ENIGH_RURAL_SPEC, draws=10, seed=1)
+    # the recipient-specific counterfactual moves poverty opposite to the static one: warned
+    with pytest.warns(CounterfactualWarning, match="opposite directions"):
+        tab, cf = remittance_counterfactual_table(s, 1328.51, **ENIGH_RURAL_SPEC, draws=10, seed=1)
+    g = cf.diagnostics
+    assert g["direction"]["opposite"] and g["direction"]["static"] > 0 > g["direction"]["counterfactual"]
+    # diagnostics of the example's notes: strong exclusion restriction, borderline negative rho,
+    # selection on receipt (no migrant roster in the concentrado), a rho band on both sides of observed
+    assert g["exclusion_F"] > 100 and g["rho"] < 0 and cf.selection == "recipient"
+    band = g["rho_band"]["fgt0"]
+    obs = tab.to_frame().query("measure == 'fgt0' and concept == 'observed'")["estimate"].item()
+    assert min(band) < obs < max(band) and band == sorted(band)
+    assert any("** OPPOSITE DIRECTIONS **" in n for n in tab.notes)
     f = tab.to_frame().set_index(["measure", "concept"])
     assert len(f) == 16  # 4 rows x observed, static, selection (recipient-specific), selection_unconditional
     # observed and static rows are exactly poverty.fgt on y_with / y_without (the static estimator)
@@ -449,3 +460,18 @@ def test_few_draws_note(sim):
     tab = counterfactual_fgt(cf, float(np.exp(7.0)), alpha=(0,))
     fmi = tab.extra["fmi"].max()
     assert fmi > 0.03 and any(f"M >= 100 x fmi = {int(np.ceil(100 * fmi))}" in n for n in tab.notes)
+
+
+def test_local_residual_donors(sim):
+    """residuals='local': donors come from the imputed row's weighted decile of X b."""
+    from remitpov.econometrics.counterfactual import local_resample_index
+
+    pred = np.arange(100.0)
+    idx = local_resample_index(pred, np.ones(100), np.array([5.5, 95.0, -3.0]), 50, np.random.default_rng(0))
+    assert idx.shape == (3, 50)
+    # cuts at the values where the weighted cdf reaches k/10 (9, 19, ..., 89), each cut value
+    # opening the next bin: first bin 0..8, last 89..99
+    assert set(idx[0]) <= set(range(9)) and set(idx[1]) <= set(range(89, 100)) and set(idx[2]) <= set(range(9))
+    assert len(set(idx[1])) > 5  # several donors, weight-proportional
+    cf = counterfactual_income(sim, "x", "x + z", draws=2, seed=1, residuals="local")
+    assert np.isfinite(cf.survey.data["y_cf_1"]).all()

@@ -13,6 +13,9 @@ Targets (population = the synthetic superpopulation; person-weighted, strict ``y
   multinomial counterfactual (``migration_types=True`` survey, BFG correction).
 * ``P0_static``: headcount of income minus remittances (the static estimator's own target;
   checks the design-based SE of the poverty estimator itself).
+* ``model`` study: the binary Heckman model's own DGP (:func:`model_survey`: log-linear
+  income, bivariate-normal errors with rho = 0.5, selection on migration), where its
+  assumptions hold exactly; target the headcount of the true ``y0``.
 * ``ATT``: effect of migration on the household poverty indicator among migrant households,
   ``E[poor(y_with) - poor(y_nomig) | migrant]`` (household-weighted), estimated by weighted
   IPW and AIPW (outcome: poor(observed income) for migrants, poor(income without
@@ -155,19 +158,71 @@ def binary_replication(seed: int, lines: dict, n_households: int = 3000, draws: 
 def multinomial_replication(seed: int, lines: dict, n_households: int = 3000, draws: int = 20) -> list[dict]:
     s = prepare(synthetic_survey(seed=seed, n_households=n_households, migration_types=True), lines)
     truth = _p0(s, "y_true")
-    out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cf = multinomial_counterfactual_income(s, RHS, MULTI_SELECTION, income="y_static", draws=draws, seed=seed)
         tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concepts={"static": "y_static"},
                                  concept="multinomial", alternative=True)
-    for name, concept in (("static (minus all migrants' transfers)", "static"),
-                          ("multinomial default (DMF, conditional, MI)", "multinomial"),
-                          ("multinomial DMF, unconditional (MI)", "multinomial_unconditional")):
+    return _model_rows(tab, cf, truth, seed, (("static (minus all migrants' transfers)", "static"),
+                                              ("multinomial default (DMF, conditional, MI)", "multinomial"),
+                                              ("multinomial DMF, unconditional (MI)", "multinomial_unconditional")))
+
+
+def _model_rows(tab, cf, truth, seed, labels) -> list[dict]:
+    """One record per (estimator label, table concept); the model's rho test p-value except for static."""
+    out = []
+    for name, concept in labels:
         e = _row(tab, concept)
         out.append({"estimator": name, "target": "P0_nomig", "estimate": e[0], "se": e[1], "lo": e[2], "hi": e[3],
-                    "sample_truth": truth, "seed": seed, "lambda_p": cf.diagnostics["selection_p"]})
+                    "sample_truth": truth, "seed": seed,
+                    "lambda_p": np.nan if concept == "static" else cf.diagnostics["selection_p"]})
     return out
+
+
+# ----------------------------------------------------------------------------- Heckman's own model
+#: A DGP where the binary model's assumptions hold exactly: ``log y0 = 7 + 0.4 x1 - 0.3 x2 + e``,
+#: no migrant iff ``0.8 + 0.4 x1 + 0.2 x2 - 2.0 z + u > 0``, ``(e, u)`` bivariate normal with
+#: ``sigma = 0.6``, ``rho = MODEL_RHO``; migrant households keep 60 % of ``y0`` and receive
+#: remittances. 3,000 households, 8 strata x PSUs of 10, unequal weights, sizes 1-6.
+MODEL_RHO, MODEL_SIGMA, MODEL_LINE = 0.5, 0.6, float(np.exp(6.8))
+
+
+def model_survey(seed: int, n: int = 3000):
+    from remitpov.survey import Survey
+
+    rng = np.random.default_rng([int(seed), 77])
+    psu = np.arange(n) // 10
+    x1 = rng.normal(size=n)
+    x2 = (rng.random(n) < 0.4).astype(float)
+    z = rng.uniform(size=n // 10)[psu]  # PSU-level network (exclusion restriction)
+    u = rng.normal(size=n)
+    e = MODEL_SIGMA * (MODEL_RHO * u + np.sqrt(1 - MODEL_RHO**2) * rng.normal(size=n))
+    stay = 0.8 + 0.4 * x1 + 0.2 * x2 - 2.0 * z + u > 0
+    y0 = np.exp(7.0 + 0.4 * x1 - 0.3 * x2 + e)
+    y_without = np.where(stay, y0, 0.6 * y0)
+    remit = np.where(stay, 0.0, 0.5 * y0 * np.exp(rng.normal(0, 0.3, n)))
+    df = pd.DataFrame({"hh": np.arange(n), "psu": psu, "stratum": psu % 8,
+                       "w": (50 + 100 * rng.random(n // 10))[psu] * (1 + 0.5 * x2), "size": rng.integers(1, 7, n),
+                       "x1": x1, "x2": x2, "z": z, "y_true": y0, "y_without": y_without, "y_with": y_without + remit,
+                       "migrant": (~stay).astype(float), "recipient": ~stay, "poverty_line": MODEL_LINE})
+    return Survey(df, weight="w", strata="stratum", psu="psu", size="size", ids=("hh",))
+
+
+def model_population() -> dict:
+    p = model_survey(999, n=2_000_000)
+    return {"lines": None, "P0_nomig": _p0(p, "y_true")}
+
+
+def model_replication(seed: int, draws: int = 20) -> list[dict]:
+    s = model_survey(seed)
+    truth = _p0(s, "y_true")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cf = counterfactual_income(s, "x1 + x2", "x1 + x2 + z", migrant="migrant", draws=draws, seed=seed)
+        tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concepts={"static": "y_without"}, alternative=True)
+    return _model_rows(tab, cf, truth, seed, (("static (model DGP)", "static"),
+                                              ("heckman default (model DGP, nonselected, MI)", "selection"),
+                                              ("heckman unconditional (model DGP, MI)", "selection_unconditional")))
 
 
 def summarise(rows: pd.DataFrame, pops: dict) -> pd.DataFrame:
@@ -192,7 +247,7 @@ def summarise(rows: pd.DataFrame, pops: dict) -> pd.DataFrame:
     return pd.DataFrame(res)
 
 
-def run(seeds, *, draws: int = 20, n_households: int = 3000, studies=("binary", "multinomial"),
+def run(seeds, *, draws: int = 20, n_households: int = 3000, studies=("model", "binary", "multinomial"),
         which=("migrant", "receipt", "deterministic", "ipw"), log=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Run the studies over ``seeds``; returns (summary, raw rows, population values)."""
     pops, rows = {}, []
@@ -201,7 +256,11 @@ def run(seeds, *, draws: int = 20, n_households: int = 3000, studies=("binary", 
         pops["binary"] = population(False)
     if "multinomial" in studies:
         pops["multinomial"] = population(True)
+    if "model" in studies:
+        pops["model"] = model_population()
     for i, sd in enumerate(seeds):
+        if "model" in studies:
+            rows += [dict(r, study="model") for r in model_replication(sd, draws)]
         if "binary" in studies:
             rows += [dict(r, study="binary") for r in binary_replication(sd, pops["binary"]["lines"], n_households,
                                                                           draws, which)]

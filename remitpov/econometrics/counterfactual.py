@@ -4,33 +4,57 @@ The static counterfactual ("income minus remittances") assumes that migrants wou
 earned nothing at home. Following Barham & Boucher (1998, *J. Dev. Econ.* 55) and Adams
 (2004, 2006; Adams & Cuecuecha 2010), this module instead
 
-1. estimates a (log) income equation on households that do NOT receive remittances,
-   correcting for the selection of those households with a Heckman model whose selection
-   equation is "being a non-recipient" (probit), see :class:`~remitpov.econometrics.heckman.Heckman`;
-2. predicts the no-migration income of recipient households from their characteristics
-   (``kind="unconditional"``: ``X b``, the Barham--Boucher/Adams counterfactual; or
-   ``kind="nonselected"``: ``E[log y | X, recipient]``, which also shifts the prediction by
-   the recipients' expected unobservables), optionally adding simulated residuals
-   (``draws=M`` seeded draws, with coefficient uncertainty), and keeps non-recipients'
-   observed income (which contains no remittances);
+1. estimates a (log) income equation on households WITHOUT migration, correcting for their
+   selection with a Heckman model (probit of "no migrant"), see
+   :class:`~remitpov.econometrics.heckman.Heckman`. Selection is on migration status when
+   the survey has a migrant indicator (``migrant=``, default: the survey's ``migrant``
+   role); otherwise on remittance receipt, which mixes non-receiving migrant households
+   into the comparison group (:data:`RECEIPT_NOTE`);
+2. imputes the no-migration income of migrant (recipient) households by proper multiple
+   imputation (below), with the recipient-specific prediction ``kind="nonselected"``
+   (default, ``E[log y0 | X, migrant]``) and, with the same draws, the unconditional one
+   (``X b``, Barham--Boucher/Adams; right only without selection on unobservables); the
+   other households keep their observed income without remittances;
 3. recomputes poverty with the SAME estimator and SEs as for observed and static incomes
    (:func:`counterfactual_fgt`, :func:`remittance_counterfactual_table`), combining the M
-   draws with Rubin's rules (:func:`rubin`).
+   imputations with Rubin's rules (:func:`rubin`): ``T = U + (1 + 1/M) B`` with ``U`` the
+   mean design-based (strata, PSUs) variance of the completed-data estimates;
+4. reports diagnostics (:func:`format_diagnostics`): strength of the exclusion restriction,
+   the test of no selection on unobservables, the disagreement between the two
+   predictions, the zero-income shares, a warning when the counterfactual moves poverty in
+   the direction opposite to the static one, and FGT under a grid of fixed ``rho``
+   (:func:`rho_sensitivity`).
+
+Multiple imputation
+-------------------
+Each of the ``draws`` (default :data:`DEFAULT_DRAWS` = 20) imputations draws ALL model
+parameters -- outcome coefficients, probit coefficients and lambda (two-step) or
+``atanh rho``/``log sigma`` (ML) -- jointly from ``N(theta_hat, V)``, ``V`` the model's
+design-based two-step (Murphy--Topel) or ML covariance (:func:`parameter_draws_from`):
+the large-sample posterior, so the imputation is "proper" (Rubin 1987) and Rubin's total
+variance covers the model's sampling uncertainty. We chose this over re-estimating both
+stages on PSU bootstrap resamples within strata: it uses the same design-based covariance
+of every parameter that the model reports (strata, PSUs, fpc), costs one fit instead of M,
+and avoids the bootstrap's trouble with the many strata that have two PSUs (the rescaling
+of Rao--Wu); the validation study (``validation/RESULTS.md``) checks its coverage.
+Residuals are drawn, by default, from the empirical distribution of the standardised
+selection-corrected residuals of the estimation sample (``residuals="empirical"``; the
+log-income residuals are skewed, and normal draws biased the headcount by about +1 point);
+``"local"`` restricts donors to the same decile of ``X b``; ``"normal"`` uses the model's
+normal errors. ``draws=0`` gives the deterministic conditional-median prediction
+``exp(pred)``, whose SEs treat predictions as fixed and understate the uncertainty.
 
 Conventions
 -----------
 * Income is per person (``y_without`` from :func:`remitpov.income.build_income`), the
-  outcome is ``log(income)``; the deterministic counterfactual without draws is
-  ``exp(X b)`` (the conditional median). With draws, ``log y_cf_m = X b_m + e_m`` where
-  ``b_m ~ N(b, V_b)`` (``parameter_draws=True``) and ``e_m`` is drawn from the error
-  distribution implied by ``kind`` (normal with variance ``sigma^2``; truncated bivariate
-  normal for ``"nonselected"``): a proper multiple imputation, so Rubin's total variance
-  covers the model's sampling and prediction uncertainty. Without draws the SEs treat the
-  predicted incomes as fixed (they understate the uncertainty).
-* Non-recipient households with zero or negative income cannot enter a log equation:
-  ``nonpositive="exclude"`` (default) gives them zero weight in the estimation (design
-  kept; they keep their observed income in every counterfactual column) and says so in
-  the report; ``"error"`` raises.
+  outcome is ``log(income)``.
+* Absent migrant (:data:`ABSENT_MIGRANT_NOTE`, on every result): household size and
+  earners are as recorded; ``add_migrant=`` evaluates the income equation with the migrant
+  counted (Barham--Boucher / McKenzie--Gibson--Stillman variant).
+* Households of the estimation group with zero or negative income cannot enter a log
+  equation: ``nonpositive="exclude"`` (default) gives them zero weight in the estimation
+  (design kept; they keep their observed income in every counterfactual column) and says
+  so in the report; ``"error"`` raises.
 * Estimation is weighted by the household weights (pseudo-likelihood) with design-based
   SEs for the model (``cov_type="design"``) unless ``weighted=False``.
 
@@ -281,8 +305,8 @@ ABSENT_MIGRANT_NOTE = ("absent migrant: household size and earners are those rec
 #: Why not select on remittance receipt.
 RECEIPT_NOTE = ("selection on remittance RECEIPT: migrant households that receive nothing (their income lowered by "
                 "the migrant's absence) enter the no-migration income equation and recipients without a migrant "
-                "are imputed; this contaminates the comparison group and produces spurious selection "
-                "(lambda 'significant' without selection on unobservables); select on migration status "
+                "are imputed; this contaminates the comparison group, biases the counterfactual and can make "
+                "lambda 'significant' without selection on unobservables; select on migration status "
                 "(migrant=...) when the survey identifies households with a member abroad")
 
 
@@ -304,6 +328,28 @@ def resample_index(w: np.ndarray, size, rng: np.random.Generator) -> np.ndarray:
     """Indices drawn with probability proportional to ``w`` (empirical residual distribution)."""
     c = np.cumsum(w)
     return np.minimum(np.searchsorted(c, rng.random(size) * c[-1], side="right"), len(w) - 1)
+
+
+def local_resample_index(pred_est: np.ndarray, w: np.ndarray, pred_new: np.ndarray, draws: int,
+                         rng: np.random.Generator, bins: int = 10) -> np.ndarray:
+    """Residual donors from the same weighted decile of the linear prediction (local residuals).
+
+    The estimation rows are cut at the weighted ``bins``-quantiles of their prediction
+    ``X b``; each new row draws ``draws`` donors, weight-proportionally, among the rows of
+    its bin (predictive-mean-matching in spirit): the residual distribution may change with
+    the level of income (heteroskedasticity, skewness). Returns indices (n_new, draws).
+    """
+    order = np.argsort(pred_est, kind="stable")
+    cw = np.cumsum(w[order]) / w.sum()
+    cuts = pred_est[order][np.minimum(np.searchsorted(cw, np.arange(1, bins) / bins), len(order) - 1)]
+    b_est = np.searchsorted(cuts, pred_est, side="right")
+    b_new = np.searchsorted(cuts, pred_new, side="right")
+    out = np.empty((len(pred_new), draws), dtype=np.intp)
+    for b in np.unique(b_new):  # a loop over the bins, not over rows
+        donors = np.flatnonzero(b_est == b)
+        rows = np.flatnonzero(b_new == b)
+        out[rows] = donors[resample_index(w[donors], (rows.size, draws), rng)]
+    return out
 
 
 def wald_excluded(res, sel_names: Sequence[str], excluded: Sequence[str]) -> dict:
@@ -455,13 +501,16 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     parameter_draws : bool
         Draw ALL parameters (outcome, probit, lambda) jointly from ``N(theta_hat, V)`` per
         imputation (default; False holds them fixed, an improper imputation).
-    residuals : {"empirical", "normal"}
+    residuals : {"empirical", "local", "normal"}
         ``"empirical"`` (default): standardised selection-corrected residuals of the
         estimation sample, ``(y - X b - lambda imr) / (sigma sqrt(1 - rho^2 delta_1))``,
         resampled with probability proportional to the weight and rescaled to the imputed
         household's conditional standard deviation (``sigma`` or
-        ``sigma sqrt(1 - rho^2 delta_0)``): keeps the skewness of log income. ``"normal"``:
-        the bivariate-normal model's error distribution (truncated for ``"nonselected"``).
+        ``sigma sqrt(1 - rho^2 delta_0)``): keeps the skewness of log income. ``"local"``:
+        the same residuals, donors restricted to the imputed household's weighted decile of
+        ``X b`` (:func:`local_resample_index`, for heteroskedastic log income).
+        ``"normal"``: the bivariate-normal model's error distribution (truncated for
+        ``"nonselected"``).
     weighted : bool
         Household weights in the estimation (pseudo-likelihood) and design-based model SEs.
     cov_type : str, optional
@@ -495,8 +544,8 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         raise InputError(f"kind must be 'nonselected' or 'unconditional', got {kind!r}")
     if nonpositive not in ("exclude", "error"):
         raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
-    if residuals not in ("empirical", "normal"):
-        raise InputError(f"residuals must be 'empirical' or 'normal', got {residuals!r}")
+    if residuals not in ("empirical", "local", "normal"):
+        raise InputError(f"residuals must be 'empirical', 'local' or 'normal', got {residuals!r}")
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
@@ -561,9 +610,13 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         B, G, lam, sig, rho = parts(T)
         XB, Q = X @ B.T, Z @ G.T  # (n_imputed, M)
         imr0 = inverse_mills(-Q)
-        if residuals == "empirical":
+        if residuals in ("empirical", "local"):
             eps, pw = _standardised_residuals(model, b0, g0, lam0, sig0, rho0)
-            E = eps[resample_index(pw, XB.shape, rng)]
+            if residuals == "empirical":
+                E = eps[resample_index(pw, XB.shape, rng)]
+            else:
+                s_est = model._s & (model._w > 0)
+                E = eps[local_resample_index(model._X[s_est] @ b0, pw, X @ b0, draws, rng)]
             delta0 = imr0 * (imr0 - Q)
             sd_ns = sig * np.sqrt(np.clip(1 - rho**2 * delta0, 0.0, None))
             logs = {"unconditional": XB + sig * E, "nonselected": XB - lam * imr0 + sd_ns * E}
@@ -712,6 +765,15 @@ def _default_estimator(line, alpha, by, level, strict) -> Callable:
     return est
 
 
+def estimator_or_fgt(estimator, line, alpha, by, level, strict) -> Callable:
+    """``estimator`` if given, else :func:`remitpov.poverty.fgt` at ``line`` (required then)."""
+    if estimator is not None:
+        return estimator
+    if line is None:
+        raise InputError("give a poverty line (or an estimator)")
+    return _default_estimator(line, alpha, by, level, strict)
+
+
 def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=None, *,
                        concepts: Mapping[str, str] | None = None, estimator: Callable | None = None,
                        level: str = "person", strict: bool = True, concept: str = "selection",
@@ -748,10 +810,7 @@ def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=
     EstimateTable
         With draws: Rubin's combination (:func:`rubin`) of the M completed-data tables.
     """
-    if estimator is None:
-        if line is None:
-            raise InputError("give a poverty line (or an estimator)")
-        estimator = _default_estimator(line, alpha, by, level, strict)
+    estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
     concepts = dict(concepts or {})
     sets = {concept: list(cf.columns)}
     if alternative and cf.alt_columns:
@@ -869,11 +928,8 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
     diag = dict(cf.diagnostics)
     diag.update(table_diagnostics(tab, "selection", f"selection_{cf.alt_kind}", cf.kind))
     if rho_grid is not None:
-        band = rho_sensitivity(cf, line, rho_grid, alpha=alpha, estimator=estimator, level=level, strict=strict,
-                               seed=seed)
-        diag["rho_sensitivity"] = band
-        f0 = band[band["measure"] == "fgt0"]
-        diag["rho_band"] = {"rho": f0["rho"].tolist(), "fgt0": f0["estimate"].tolist()}
+        diag.update(band_diagnostics(rho_sensitivity(cf, line, rho_grid, alpha=alpha, by=by, estimator=estimator,
+                                                     level=level, strict=strict, seed=seed)))
     from dataclasses import replace
 
     cf = replace(cf, diagnostics=diag)
@@ -933,10 +989,7 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
     ``rho`` (with a weak exclusion restriction). Returns a long frame (``rho``, measure
     keys, ``estimate``).
     """
-    if estimator is None:
-        if line is None:
-            raise InputError("give a poverty line (or an estimator)")
-        estimator = _default_estimator(line, alpha, by, level, strict)
+    estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
     res = cf.model
     model = res.model
     if not isinstance(model, Heckman):
@@ -969,12 +1022,20 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
             v = base.copy()
             v[treated] = np.exp(logy[:, m])
             cols[(float(r), m)] = v
+    return band_estimates(cf.survey, cols, grid, draws, estimator)
+
+
+def band_diagnostics(band: pd.DataFrame) -> dict:
+    """``diagnostics`` entries of a sensitivity band: the frame and its FGT0 values by rho."""
+    f0 = band[band["measure"] == "fgt0"]
+    return {"rho_sensitivity": band, "rho_band": {"rho": f0["rho"].tolist(), "fgt0": f0["estimate"].tolist()}}
+
+
+def band_estimates(survey: Survey, cols: Mapping, grid: Sequence[float], draws: int, estimator: Callable) -> pd.DataFrame:
+    """Point estimates of ``estimator`` on the incomes ``cols[(rho, m)]``, averaged over the draws m."""
     names = {key: f"__rho{i}" for i, key in enumerate(cols)}
-    sv = cf.survey.with_columns(**{names[k]: v for k, v in cols.items()})
-    frames = []
-    for m in range(draws):
-        t = estimator(sv, {f"{r:+.2f}": names[(float(r), m)] for r in grid}).to_frame()
-        frames.append(t)
+    sv = survey.with_columns(**{names[k]: v for k, v in cols.items()})
+    frames = [estimator(sv, {f"{r:+.2f}": names[(float(r), m)] for r in grid}).to_frame() for m in range(draws)]
     est = np.mean([f["estimate"].to_numpy(float) for f in frames], axis=0)
     out = frames[0][[c for c in frames[0].columns if c in ("measure", "concept", "domain", "line")]].copy()
     out["rho"] = out.pop("concept").astype(float)

@@ -66,14 +66,20 @@ sandwich and against the Monte Carlo spread of the estimator in the tests.
 Counterfactual
 --------------
 :func:`multinomial_counterfactual_income` predicts the no-migration income of households
-in every non-base status (``kind="unconditional"``: ``exp(X b)``, the Barham--Boucher /
-Adams counterfactual; ``kind="conditional"``: ``exp(X b + E[u | status = j])``, which also
-carries the household's expected unobservables given its observed status), optionally
-with ``draws`` seeded imputations (coefficients from ``N(b, V_b)`` and residuals resampled,
-weight-proportionally, from the base group's second-stage residuals), and returns a
+in every non-base status (``kind="conditional"``, the default: ``X b + E[u | status = j]``,
+the status-specific counterfactual that carries the household's expected unobservables
+given its observed status; ``kind="unconditional"``: ``exp(X b)``, the Barham--Boucher /
+Adams counterfactual, biased under selection on unobservables -- both are imputed with
+the same draws) by proper multiple imputation: ``draws`` (default 20) joint draws of ALL
+parameters (outcome, correction and multinomial-logit coefficients) from the two-step
+covariance, the correction terms recomputed from each drawn logit, plus residuals resampled
+weight-proportionally from the base group's second-stage residuals; it returns a
 :class:`~remitpov.econometrics.counterfactual.CounterfactualIncome` that
 :func:`~remitpov.econometrics.counterfactual.counterfactual_fgt` turns into FGT indices
 with the same estimator and SEs as the static counterfactual (Rubin's rules over draws).
+Its default correction is ``"dmf"``, not ``"bfg"``: in the Monte Carlo study
+(``validation/RESULTS.md``) the ``J``-term BFG correction is nearly collinear in samples of
+a few thousand households and its status-specific prediction is biased.
 
 Data: the ENIGH concentrado has no internal-migration information (see
 :mod:`remitpov.econometrics.counterfactual`); the variant needs a survey with a
@@ -113,7 +119,7 @@ from .heckman import Heckman, _as_frame, backtrack, _check_rank, _numeric, _sand
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
            "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
-           "multinomial_counterfactual_table", "METHODS"]
+           "multinomial_counterfactual_table", "multinomial_rho_sensitivity", "METHODS"]
 
 #: Correction methods (see the module docstring).
 METHODS = ("lee", "dmf", "dmf1", "bfg")
@@ -944,6 +950,7 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
                                      status: str = "migration_status", base="none", method: str = "dmf",
                                      kind: str = "conditional", draws: int = DEFAULT_DRAWS, seed: int | None = 0,
                                      level: str = "person", strict: bool = True,
+                                     rho_grid: Sequence[float] | None = (-0.6, -0.4, -0.2, 0.0, 0.2, 0.4, 0.6),
                                      **kwargs) -> tuple[Any, MultinomialCounterfactualIncome]:
     """FGT indices under observed, static, binary-Heckman and multinomial counterfactuals, in one table.
 
@@ -958,7 +965,8 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
     the rows differ only by the selection model. Estimated jointly by
     :func:`remitpov.poverty.fgt` (one vcov; Rubin's rules over the draws), so
     ``table.contrast`` gives SEs of differences between concepts; the diagnostics of
-    :func:`~remitpov.econometrics.counterfactual.table_diagnostics` go to
+    :func:`~remitpov.econometrics.counterfactual.table_diagnostics` and the sensitivity band
+    of :func:`multinomial_rho_sensitivity` over ``rho_grid`` (None to skip) go to
     ``cf.diagnostics`` and the table's notes.
 
     Example (synthetic data; ``static`` built by hand)::
@@ -982,7 +990,8 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
     """
     from dataclasses import replace
 
-    from .counterfactual import counterfactual_fgt, counterfactual_income, format_diagnostics, table_diagnostics
+    from .counterfactual import (band_diagnostics, counterfactual_fgt, counterfactual_income, format_diagnostics,
+                                 table_diagnostics)
 
     if binary_income is not None and binary_income != static:
         raise InputError(f"binary_income={binary_income!r} differs from static={static!r}: the binary Heckman row "
@@ -1010,5 +1019,58 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
                              concept="multinomial", alternative=True, imputed=imputed)
     diag = dict(cf.diagnostics)
     diag.update(table_diagnostics(tab, "multinomial", f"multinomial_{cf.alt_kind}", kind))
+    if rho_grid is not None:
+        diag.update(band_diagnostics(multinomial_rho_sensitivity(cf, line, rho_grid, alpha=alpha, by=by, level=level,
+                                                                 strict=strict, seed=seed)))
     cf = replace(cf, diagnostics=diag)
     return replace(tab, notes=tuple(tab.notes) + tuple(format_diagnostics(diag)) + tuple(cf.notes)), cf
+
+
+def multinomial_rho_sensitivity(cf: MultinomialCounterfactualIncome, line=None, grid: Sequence[float] = (
+        -0.6, -0.4, -0.2, 0.0, 0.2, 0.4, 0.6), *, alpha=(0, 1, 2), by=None, estimator=None, level: str = "person",
+                                strict: bool = True, draws: int = 10, seed: int | None = 0) -> pd.DataFrame:
+    """Multinomial counterfactual poverty when the error correlations are FIXED at each ``r`` of ``grid``.
+
+    Every correction coefficient is set to ``sigma_hat r`` (``sigma r_j`` with a common
+    ``r_j = r`` for the non-base statuses; the base status's own term, in ``"dmf1"`` and
+    ``"bfg"``, to 0), the outcome coefficients are re-estimated by weighted least squares of
+    ``log y - C c(r)`` on ``X`` (base households), and the non-base households get
+    ``X b(r) + C_status c(r)`` plus residuals resampled from that regression (the same draws
+    for every ``r``), point estimates averaged over ``draws``. ``sigma_hat`` is the residual
+    SD of the fitted model. Returns a long frame (``rho``, measure keys, ``estimate``).
+    """
+    from .counterfactual import band_estimates, estimator_or_fgt
+
+    estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
+    res = cf.model
+    mdl = res.model
+    if not isinstance(mdl, MultinomialSelection):
+        raise InputError("multinomial_rho_sensitivity needs a multinomial counterfactual")
+    P = res.extra["probs"]
+    names = list(res.equations["correction"])
+    own = np.array([n == f"{mdl.method}:{mdl.categories[0]}" for n in names])
+    s = mdl._s & (mdl._w > 0)
+    w = mdl._w[s]
+    r_hat = res.extra["residuals"][s]
+    sig = float(np.sqrt(np.average((r_hat - np.average(r_hat, weights=w)) ** 2, weights=w)))
+    Cb = correction_terms(P[s], mdl.method, 0)
+    mig = mdl._d != 0
+    Cm = correction_terms(P[mig], mdl.method, mdl._d[mig])
+    Xs, y = mdl._X[s], mdl._y[s]
+    A = (Xs * w[:, None]).T @ Xs
+    u = np.random.default_rng(seed).random((int(mig.sum()), draws))
+    base = np.asarray(pd.to_numeric(pd.Series(cf.survey.column(cf.income)), errors="coerce"), dtype=float)
+    cols = {}
+    for r in grid:
+        c = np.where(own, 0.0, sig * r)
+        b = np.linalg.solve(A, (Xs * w[:, None]).T @ (y - Cb @ c))
+        e = y - Xs @ b - Cb @ c
+        e = e - np.average(e, weights=w)
+        cw = np.cumsum(w)
+        E = e[np.minimum(np.searchsorted(cw, u * cw[-1], side="right"), len(w) - 1)]
+        logy = (mdl._X[mig] @ b + Cm @ c)[:, None] + E
+        for m in range(draws):
+            v = base.copy()
+            v[mig] = np.exp(logy[:, m])
+            cols[(float(r), m)] = v
+    return band_estimates(cf.survey, cols, grid, draws, estimator)
