@@ -56,3 +56,8 @@ __all__ = [
     "InverseProbabilityWeighting", "AugmentedIPW", "RemittanceIV", "RemittancePanel", "compare_models",
     "MultinomialSelection", "multinomial_counterfactual_income", "multinomial_counterfactual_table",
 ]
+
+# Mexico's national ENIGH from its relational tables (issue #12)
+from .io.enigh_tables import enigh_catalogue, read_enigh_tables  # noqa: E402
+
+__all__ += ["read_enigh_tables", "enigh_catalogue"]
