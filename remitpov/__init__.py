@@ -61,3 +61,6 @@ __all__ = [
 from .io.enigh_tables import enigh_catalogue, read_enigh_tables  # noqa: E402
 
 __all__ += ["read_enigh_tables", "enigh_catalogue"]
+from .io.banxico import annual_remittances, read_banxico_remittances  # noqa: E402
+
+__all__ += ["read_banxico_remittances", "annual_remittances"]
