@@ -74,6 +74,7 @@ def synthetic_tables(folder: Path, n_hh: int, year: int = 2022, seed: int = 3) -
 
 
 def run(folder: Path, year: int, label: str) -> dict:
+    from remitpov.coverage import remittance_coverage
     row = {"data": label, "year": year}
     t = time.perf_counter()
     s = read_enigh_tables(folder, year=year)
@@ -84,6 +85,10 @@ def run(folder: Path, year: int, label: str) -> dict:
     t = time.perf_counter()
     b = rp.build_income(s, scale="per_capita", period="month")
     row["income s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    bop = pd.Series(1e9, index=range(1, 33))
+    remittance_coverage(s, 30e9, 20.0, by_state=True, macro_by_state_usd=bop, warn=False)
+    row["coverage s"] = time.perf_counter() - t
     t = time.perf_counter()
     rp.compare(b, {"with": "y_with", "without": "y_without"}, 2000.0, alpha=(0, 1, 2))
     row["poverty s"] = time.perf_counter() - t
@@ -105,7 +110,7 @@ def main(argv=None) -> int:
             for y in (2018, 2020, 2022):
                 rows.append(run(real, y, "national tables"))
     tab = pd.DataFrame(rows)
-    tab["total s"] = tab[["read s", "income s", "poverty s"]].sum(axis=1)
+    tab["total s"] = tab[["read s", "income s", "coverage s", "poverty s"]].sum(axis=1)
     with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
         print(tab.to_string(index=False))
     print(f"catalogue: {len(enigh_catalogue())} item wordings")

@@ -64,3 +64,6 @@ __all__ += ["read_enigh_tables", "enigh_catalogue"]
 from .io.banxico import annual_remittances, read_banxico_remittances  # noqa: E402
 
 __all__ += ["read_banxico_remittances", "annual_remittances"]
+from .coverage import Coverage, plot_coverage, remittance_coverage  # noqa: E402
+
+__all__ += ["remittance_coverage", "Coverage", "plot_coverage"]
