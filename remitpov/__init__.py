@@ -67,3 +67,8 @@ __all__ += ["read_banxico_remittances", "annual_remittances"]
 from .coverage import Coverage, plot_coverage, remittance_coverage  # noqa: E402
 
 __all__ += ["remittance_coverage", "Coverage", "plot_coverage"]
+from .calibration import (ImpactRange, adjust_to_national_accounts, adjustment_poverty,  # noqa: E402
+                          calibrate_remittances, remittance_impact_range)
+
+__all__ += ["calibrate_remittances", "remittance_impact_range", "ImpactRange", "adjust_to_national_accounts",
+            "adjustment_poverty"]
