@@ -76,6 +76,7 @@ def test_small_tables_by_hand(tmp_path):
     assert h3a["size"] == 2.5 and h3b["size"] == 2.5 and h3a.factor == 300 == h3b.factor
     assert d.loc[("3200000004", "1")].ing_mon == 0 and d.loc[("3200000004", "1")].state == 32
     assert list(s.data.state) == [1, 1, 2, 2, 32]
+    assert (s.data.households == 1).all()  # expanded total = number of households (reproduce target)
     assert (s.strata, s.psu, s.weight, s.size) == ("est_dis", "upm", "factor", "size")
     assert s.role("income") == "ing_mon" and s.role("region") == "state" and s.role("area") == "area"
     assert set(s.sources) == set(ENIGH_TABLE_SOURCES)

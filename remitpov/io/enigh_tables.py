@@ -269,6 +269,7 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
     Survey
         One row per household (ids ``folioviv``, ``foliohog``); quarterly income columns
         per household (module docstring), ``capital``, ``unclassified``, ``n_items``,
+        ``households`` (1 per row: its expanded total is the number of households),
         ``state`` (1-32), ``area``, ``tot_resid``, ``tot_hog``, ``size``; design weight
         ``factor``, strata ``est_dis``, PSU ``upm``; ``metadata.income_period = "quarter"``.
 
@@ -473,6 +474,7 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
     hh["transfers"] = hh[list(TRANSFER_SOURCES)].sum(axis=1)
     hh["ing_mon"] = hh[["labour", "business", "property", "transfers", "other_current"]].sum(axis=1)
     hh["n_items"] = np.bincount(pos, minlength=nhh)
+    hh["households"] = 1.0  # its expanded total is the number of households
     none = hh["n_items"].to_numpy() == 0
     report = report.add("aggregated", f"{len(ing)} income rows -> {nhh} households ({int(none.sum())} with no income "
                                       f"item: zero income); {int((lvl_n[~unknown]).sum())} rows matched the catalogue "
@@ -482,7 +484,7 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
                         "ing_mon", nhh)
     keep = ["folioviv", "foliohog", "state", "area", "tam_loc", "ubica_geo", "est_dis", "upm", "factor", "tot_resid",
             "tot_hog", "size", "ing_mon", "labour", "business", "property", "transfers", *TRANSFER_SOURCES,
-            "other_current", "capital", "unclassified", "n_items"]
+            "other_current", "capital", "unclassified", "n_items", "households"]
     data = hh[[c for c in keep if c in hh.columns]]
     meta = SurveyMetadata(name=f"ENIGH {year} (relational tables)" if year else "ENIGH (relational tables)",
                           country="MEX", year=year, currency="MXN", income_period="quarter",
