@@ -195,7 +195,10 @@ class ImpactRange:
     def impact(self) -> pd.DataFrame:
         """The range: per measure, the reduction in poverty with survey and with calibrated remittances."""
         d = self.table[self.table.concept.str.endswith("- without")]
-        return d.pivot_table(index="measure", columns="concept", values="estimate", sort=False)
+        std = {"measure", "concept", "line", "estimate", "se", "ci_lower", "ci_upper", "df"}
+        # domains (``by``) stay apart; the single "all" domain of a whole-sample table is dropped
+        index = ["measure"] + [c for c in d.columns if c not in std and d[c].nunique() > 1]
+        return d.pivot_table(index=index, columns="concept", values="estimate", sort=False)
 
 
 def remittance_impact_range(survey: Survey, line, macro_usd, exchange_rate=None, *, alpha=(0, 1, 2),

@@ -140,3 +140,13 @@ def test_adjustment_poverty(syn):
     assert t.loc["adjusted - survey", "estimate"] < 0  # more income, fewer poor
     assert t.loc["adjusted - survey", "estimate"] == pytest.approx(
         t.loc["adjusted", "estimate"] - t.loc["survey", "estimate"], abs=1e-14)
+
+
+def test_impact_range_by_domain(syn):
+    macro = 3 * _annual_usd(syn, "remesas")
+    r = remittance_impact_range(syn, 1500.0, macro, RATE, alpha=(0,), by="area")
+    imp = r.impact()
+    assert set(imp.index.get_level_values("area")) == {"all", "rural", "urban"}
+    whole = remittance_impact_range(syn, 1500.0, macro, RATE, alpha=(0,)).impact()
+    assert imp.loc[("fgt0", "all")].to_numpy() == pytest.approx(whole.loc["fgt0"].to_numpy(), abs=1e-12)
+    assert list(whole.index) == ["fgt0"]
