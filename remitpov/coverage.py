@@ -53,11 +53,18 @@ from .estimation import total
 from .exceptions import DataWarning, InputError
 from .survey import Survey
 
-__all__ = ["remittance_coverage", "Coverage", "MXN_PER_USD", "exchange_rate", "plot_coverage"]
+__all__ = ["remittance_coverage", "Coverage", "MXN_PER_USD", "MX_STATES", "exchange_rate", "plot_coverage"]
 
 #: Mexican pesos per US dollar, annual average of Banco de México's daily FIX rate (SIE series
 #: SF43718), rounded to 0.01 peso.
 MXN_PER_USD = {2016: 18.69, 2018: 19.24, 2019: 19.26, 2020: 21.49, 2021: 20.28, 2022: 20.13, 2023: 17.76}
+#: INEGI's state codes (``ubica_geo``'s first two digits, Banxico's ``CVE_ENT``) -> short names.
+MX_STATES = {1: "Aguascalientes", 2: "Baja California", 3: "Baja California Sur", 4: "Campeche", 5: "Coahuila",
+             6: "Colima", 7: "Chiapas", 8: "Chihuahua", 9: "Ciudad de México", 10: "Durango", 11: "Guanajuato",
+             12: "Guerrero", 13: "Hidalgo", 14: "Jalisco", 15: "México", 16: "Michoacán", 17: "Morelos",
+             18: "Nayarit", 19: "Nuevo León", 20: "Oaxaca", 21: "Puebla", 22: "Querétaro", 23: "Quintana Roo",
+             24: "San Luis Potosí", 25: "Sinaloa", 26: "Sonora", 27: "Tabasco", 28: "Tamaulipas", 29: "Tlaxcala",
+             30: "Veracruz", 31: "Yucatán", 32: "Zacatecas"}
 MXN_PER_USD_SOURCE = ("Banco de México, FIX exchange rate (SIE series SF43718), annual average of daily values, "
                       "rounded to 0.01 peso")
 
@@ -104,6 +111,8 @@ class Coverage:
         ``macro_usd``, ``coverage``, ``coverage_se``, ``ci_lower``, ``ci_upper``, ``df``,
         ``recipients`` (sample households with remittances > 0).
     year, rate, annualise, ci_level : as used.
+    country : str or None
+        The survey's ``metadata.country`` (``"MEX"``: states are named in figures).
     notes : tuple of str
         Annualisation, exchange rate and its source, macro source, warnings.
     """
@@ -114,6 +123,7 @@ class Coverage:
     annualise: float
     ci_level: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    country: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -252,12 +262,13 @@ def remittance_coverage(survey: Survey, macro_usd, exchange_rate=None, *, year: 
             warnings.warn(msg, DataWarning, stacklevel=2)
     cols = ["domain", "survey_lcu", "survey_lcu_se", "survey_usd", "survey_usd_se", "macro_usd", "coverage",
             "coverage_se", "ci_lower", "ci_upper", "df", "recipients"]
-    return Coverage(t[cols], year, rate, annualise, ci_level, tuple(notes))
+    return Coverage(t[cols], year, rate, annualise, ci_level, tuple(notes), survey.metadata.country)
 
 
 def plot_coverage(cov: Coverage, ax=None, *, names: Mapping | None = None, lang: str = "en"):
     """Horizontal bar chart of the coverage ratio by state with CIs (national as a line).
 
+    ``names`` maps domain codes to labels (default :data:`MX_STATES` for Mexican surveys).
     Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
@@ -269,6 +280,8 @@ def plot_coverage(cov: Coverage, ax=None, *, names: Mapping | None = None, lang:
         fig, ax = plt.subplots(figsize=(6.5, max(3.0, 0.22 * len(st) + 1)))
     else:
         fig = ax.figure
+    if names is None and cov.country == "MEX":
+        names = MX_STATES
     labels = [str(names.get(d, d)) if names else str(d) for d in st["domain"]]
     y = np.arange(len(st))
     ax.barh(y, st["coverage"], color="#4c72b0", alpha=0.8)

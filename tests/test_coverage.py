@@ -119,3 +119,6 @@ def test_enigh_2022_against_raw_tables(shared):
     bop = bop[(bop.FLUJO == "Ingresos") & bop.PERIODO.str.startswith("2022")].VALOR_USD.sum()
     assert c.national.coverage == pytest.approx(usd / bop, rel=1e-12)
     assert 0.07 < c.national.coverage < 0.10  # the issue: about 8 %
+    fig = plot_coverage(c, lang="es")
+    labels = {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    assert "Zacatecas" in labels and fig.axes[0].get_xlabel() == "encuesta / balanza de pagos"
