@@ -378,7 +378,7 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
         report = report.add("size_policy", f"household size = tot_resid for households alone in their dwelling "
                                            f"({100 * share:.1f} % of dwellings); {nm} households share a dwelling "
                                            f"(multi_household={multi_household!r}): {msg}", "size", nm,
-                            hh.loc[multi, "folioviv"].head(3).tolist())
+                            hh.loc[multi, "folioviv"].drop_duplicates().head(3).tolist())
     else:
         report = report.add("size_policy", "household size = tot_resid (every dwelling has one household)", "size",
                             len(hh))
