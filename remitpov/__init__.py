@@ -53,3 +53,19 @@ __all__ = [
     "InverseProbabilityWeighting", "AugmentedIPW", "RemittanceIV", "RemittancePanel", "compare_models",
     "MultinomialSelection", "multinomial_counterfactual_income", "multinomial_counterfactual_table",
 ]
+
+# Mexico's national ENIGH from its relational tables (issue #12)
+from .io.enigh_tables import enigh_catalogue, read_enigh_tables  # noqa: E402
+
+__all__ += ["read_enigh_tables", "enigh_catalogue"]
+from .io.banxico import annual_remittances, read_banxico_remittances  # noqa: E402
+
+__all__ += ["read_banxico_remittances", "annual_remittances"]
+from .coverage import Coverage, plot_coverage, remittance_coverage  # noqa: E402
+
+__all__ += ["remittance_coverage", "Coverage", "plot_coverage"]
+from .calibration import (ImpactRange, adjust_to_national_accounts, adjustment_poverty,  # noqa: E402
+                          calibrate_remittances, remittance_impact_range)
+
+__all__ += ["calibrate_remittances", "remittance_impact_range", "ImpactRange", "adjust_to_national_accounts",
+            "adjustment_poverty"]

@@ -18,6 +18,7 @@ from remitpov.survey import DESIGN_ROLES, ROLES, LoadReport, Survey
 SAMPLES = {
     "enigh": (("data", "enigh2018_ags", "ConcAguascalientes.dbf"), {}),
     "encovi2000": (("data", "encovi2000_gt"), {}),
+    "enigh_tables": (("data", "enigh_national"), {"year": 2022}),
     "eusilc": (("data", "eusilc", "eusilc.csv.gz"), {}),
     "synthetic": (None, {"n_households": 200, "n_regions": 2}),
     "table": (("data", "api", "apistrat.csv.gz"), {"weight": "pw", "strata": "stype", "fpc": "fpc",

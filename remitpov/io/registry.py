@@ -196,12 +196,15 @@ def _register_builtin() -> None:
     from ..synthetic import synthetic_survey
     from .encovi import read_encovi2000
     from .enigh import read_enigh
+    from .enigh_tables import read_enigh_tables
     from .eusilc import read_eusilc
     from .generic import read_table_survey
 
     design = {"weight", "strata", "psu"}
     register_loader("enigh", read_enigh, roles=design | {"size", "income", "remittances"},
                     description="Mexico ENIGH concentradohogar (CSV, DBF, DTA, SAV)")
+    register_loader("enigh_tables", read_enigh_tables, roles=design | {"size", "income", "remittances", "area", "region"},
+                    description="Mexico ENIGH from INEGI's relational tables (ingresos, viviendas, hogares)")
     register_loader("encovi2000", read_encovi2000,
                     roles=design | {"size", "income", "welfare", "area", "poverty_line", "indigence_line"},
                     description="Guatemala ENCOVI 2000 CONSUMO5.DTA (file or folder)")
