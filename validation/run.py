@@ -4,7 +4,7 @@
     python validation/run.py --reps 10 --out /tmp/mc.md   # a quick look
 
 Writes ``validation/RESULTS.md`` (the table and the settings) and
-``validation/results_raw.csv.gz`` (one row per replication and estimator). See
+``validation/results_raw.csv`` (one row per replication and estimator). See
 ``validation/montecarlo.py`` for the data-generating process, targets and statistics.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main(argv=None):
     ap.add_argument("--n-households", type=int, default=3000)
     ap.add_argument("--studies", default="model,binary,multinomial")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
-    ap.add_argument("--raw", default=str(HERE / "results_raw.csv.gz"))
+    ap.add_argument("--raw", default=str(HERE / "results_raw.csv"))
     ap.add_argument("--from-raw", help="skip the simulation: re-summarise an existing raw CSV")
     a = ap.parse_args(argv)
     seeds = list(range(a.first_seed, a.first_seed + a.reps))
