@@ -9,6 +9,8 @@ different order: tolerance 1e-9 relative (rounding of sums of ~10^5 terms).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,3 +140,16 @@ def test_missing_column_and_role():
     s = mc.read_census(_frame().dropna(), birth_country="bc", census_country="cc", weight="w")
     with pytest.raises(InputError, match="declares no 'sex' column"):
         mc.sex_ratio(s)
+
+
+def test_sex_ratio_domain_without_women_is_named_not_inf():
+    df = pd.DataFrame({"bc": ["PER", "PER", "BOL", "BOL", "ARG", "ARG"], "cc": ["ARG"] * 6,
+                       "sex": ["male", "female", "male", "male", "male", "female"], "w": [1.0] * 6,
+                       "st": [1] * 6, "psu": [1, 2, 3, 4, 5, 6]})
+    s = mc.read_census(df, birth_country="bc", census_country="cc", sex="sex", weight="w", strata="st", psu="psu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = mc.sex_ratio(s, by="birth_country")
+    f = t.to_frame()
+    assert list(f["birth_country"]) == ["PER"] and f["estimate"].iloc[0] == 100.0
+    assert any("not estimated for: BOL" in n for n in t.notes)

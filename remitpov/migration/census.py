@@ -373,9 +373,32 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
     m = np.where(imm, 100.0 * _eq_value(s, "male"), np.nan)
     f = np.where(imm, _eq_value(s, "female").astype(float), np.nan)
     dom, labels = _domains(census, by)
-    dom = _fold(dom, imm)
+    # a domain without women in the sample has no sex ratio: its rows leave the population
+    # (named in the notes) instead of reaching the variance engine with a zero denominator
+    w = census.weights("person")
+    women = np.bincount(dom, weights=np.where(imm, w * _eq_value(s, "female"), 0.0), minlength=int(dom.max()) + 1)
+    has_imm = np.bincount(dom, weights=imm.astype(float), minlength=women.size) > 0
+    no_women = has_imm & (women <= 0)
+    if no_women.any():
+        out_rows = no_women[dom]
+        m = np.where(out_rows, np.nan, m)
+        f = np.where(out_rows, np.nan, f)
+    keep = np.isfinite(m)
+    dom = _fold(dom, keep)
     tab = estimation.ratio(census, m, f, by=dom, na_rm=True, ci_level=ci_level)
     tab = _split(tab, by, labels, "men_per_100_women")
+    notes = tab.notes
+    if no_women.any():
+        codes = np.flatnonzero(no_women)
+        names = []
+        for c in codes[:10]:
+            parts, k = [], int(c)
+            for lab in reversed(labels):
+                parts.append(str(lab[k % len(lab)]))
+                k //= len(lab)
+            names.append("/".join(reversed(parts)))
+        notes = notes + (f"no women in the sample, sex ratio not estimated for: {', '.join(names)}",)
+    tab = dataclasses.replace(tab, notes=notes)
     return _subset_rows(tab, np.isfinite(tab.estimates), "Sex ratio of immigrants (men per 100 women)")
 
 
