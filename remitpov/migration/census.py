@@ -32,6 +32,7 @@ from .. import estimation
 from ..exceptions import InputError, describe_rows
 from ..results import EstimateTable
 from ..survey import LoadReport, Survey
+from . import census_dask
 from .countries import to_iso3
 
 __all__ = ["EDUCATION_LEVELS", "CENSUS_ROLES", "synthetic_census", "read_census", "immigrant_stock", "sex_ratio",
@@ -261,6 +262,14 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
                   report=report, nest=False, lonely_psu="adjust")
 
 
+def _is_dask(census) -> bool:
+    return isinstance(census, census_dask.DaskCensus)
+
+
+def _dask():
+    return census_dask
+
+
 def _role(census: Survey, role: str) -> str:
     col = census.roles.get(role)
     if col is None:
@@ -338,8 +347,11 @@ def immigrant_stock(census: Survey, by: Sequence[str] | str = ("census_country",
     """Estimated number of persons by country of birth (and other roles), with design SEs.
 
     Natives (born in the census country) are left out unless ``include_natives``.
+    ``census`` may be a :class:`~remitpov.migration.census_dask.DaskCensus` (same numbers).
     """
     by = [by] if isinstance(by, str) else list(by)
+    if _is_dask(census):
+        return _dask().immigrant_stock(census, by, include_natives, ci_level)
     bc, cc = _role(census, "birth_country"), census.roles.get("census_country")
     native = _equal(census.data[bc], census.data[cc]) if cc else np.zeros(census.n, bool)
     y = np.where(native & ~include_natives, np.nan, 1.0)
@@ -366,8 +378,10 @@ def _immigrants(census: Survey) -> np.ndarray:
 def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
               ci_level: float = 0.95) -> EstimateTable:
     """Men per 100 women among immigrants, by domain (ratio of estimated totals,
-    linearised as R's ``svyratio``)."""
+    linearised as R's ``svyratio``). Accepts a ``DaskCensus``."""
     by = [by] if isinstance(by, str) else list(by)
+    if _is_dask(census):
+        return _dask().sex_ratio(census, by, ci_level)
     s = census.data[_role(census, "sex")]
     imm = _immigrants(census)
     m = np.where(imm, 100.0 * _eq_value(s, "male"), np.nan)
@@ -404,11 +418,14 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
 
 def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
                   groups: Sequence[int] = (0, 15, 30, 45, 65), ci_level: float = 0.95) -> EstimateTable:
-    """Percentage of immigrants in each age group (``[g_i, g_{i+1})``, last open), by domain."""
+    """Percentage of immigrants in each age group (``[g_i, g_{i+1})``, last open), by domain.
+    Accepts a ``DaskCensus``."""
     by = [by] if isinstance(by, str) else list(by)
     groups = list(groups)
     if groups != sorted(groups) or groups[0] != 0:
         raise InputError(f"age groups must be increasing and start at 0, got {groups}")
+    if _is_dask(census):
+        return _dask().age_structure(census, by, groups, ci_level)
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     imm = _immigrants(census)
     edges = groups + [np.inf]
@@ -428,8 +445,11 @@ def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "
 def tertiary_share(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
                    min_age: int = 25, include_natives: bool = True, ci_level: float = 0.95) -> EstimateTable:
     """Percentage with tertiary education among persons aged ``min_age`` or more (25, as
-    Docquier–Marfouk), by domain; natives included as their own domain by default."""
+    Docquier–Marfouk), by domain; natives included as their own domain by default. Accepts
+    a ``DaskCensus``."""
     by = [by] if isinstance(by, str) else list(by)
+    if _is_dask(census):
+        return _dask().tertiary_share(census, by, min_age, include_natives, ci_level)
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     edu = census.data[_role(census, "education")]
     keep = age >= min_age
