@@ -3,6 +3,7 @@
     python benchmarks/bench_census.py                 # 10^6 and 10^7 persons
     python benchmarks/bench_census.py --sizes 1e6     # one size
     python benchmarks/bench_census.py --tiny          # smoke run (a few thousand rows)
+    python benchmarks/bench_census.py --sizes 1e7 --dask   # also through Dask (2 local workers)
 
 For each size: generating the synthetic IMILA-like census (6 countries' censuses), then
 each design-based tabulation with SEs (strata x enumeration areas, fpc): immigrant stocks
@@ -28,7 +29,33 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int) -> list[tuple]:
+def run_dask(cen, n: int, partitions: int) -> list[tuple]:
+    """The same tabulations through the distributed engine (2-worker local cluster)."""
+    import distributed
+
+    from remitpov.migration.census_dask import dask_census
+
+    d = cen.data
+    plain = d.assign(**{c: d[c].astype(str) for c in ("census_country", "birth_country", "sex", "education")})
+    dc = dask_census(plain, birth_country="birth_country", census_country="census_country", weight="weight",
+                     strata="stratum", psu="psu", fpc="fpc", sex="sex", age="age", education="education",
+                     npartitions=partitions)
+    rows = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl, \
+            distributed.Client(cl):
+        dc = type(dc)(dc.survey.__class__(dc.survey.data.persist(), dc.survey.weight, strata=dc.survey.strata,
+                                          psu=dc.survey.psu, fpc=dc.survey.fpc, lonely_psu=dc.survey.lonely_psu),
+                      dc.roles)
+        for name, f in {"dask: stock by country x origin": lambda: mc.immigrant_stock(dc),
+                        "dask: stock by origin x sex": lambda: mc.immigrant_stock(dc, by=("birth_country", "sex")),
+                        "dask: tertiary share": lambda: mc.tertiary_share(dc)}.items():
+            t = time.perf_counter()
+            tab = f()
+            rows.append((name, n, time.perf_counter() - t, len(tab.estimates)))
+    return rows
+
+
+def run(n: int, dask: bool = False) -> list[tuple]:
     per = max(n // 6, 1000)
     rows = []
     t = time.perf_counter()
@@ -46,6 +73,8 @@ def run(n: int) -> list[tuple]:
         t = time.perf_counter()
         tab = f()
         rows.append((name, n, time.perf_counter() - t, len(tab.estimates)))
+    if dask:
+        rows += run_dask(cen, n, partitions=max(2, n // 500_000))
     return [r + (cols_mib, peak_mib()) for r in rows]
 
 
@@ -53,11 +82,12 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="*", default=["1e6", "1e7"])
     ap.add_argument("--tiny", action="store_true", help="smoke run at a few thousand rows")
+    ap.add_argument("--dask", action="store_true", help="also time the tabulations through Dask (2 workers)")
     a = ap.parse_args(argv)
     sizes = [6000] if a.tiny else [int(float(s)) for s in a.sizes]
     print(f"{'task':28s} {'persons':>11s} {'seconds':>8s} {'estimates':>9s} {'columns MiB':>11s} {'peak MiB':>9s}")
     for n in sizes:
-        for r in run(n):
+        for r in run(n, dask=a.dask):
             name, size, sec = r[:3]
             k = r[3] if len(r) == 6 else ""
             print(f"{name:28s} {size:>11,d} {sec:>8.2f} {k!s:>9s} {r[-2]:>11.0f} {r[-1]:>9.0f}")

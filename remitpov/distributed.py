@@ -451,16 +451,19 @@ def _linear_estimate(ds: DaskSurvey, spec: _Linear, by, na_rm: bool, extra_cols=
     Q = mom.to_numpy()[:, m:m + m * m].reshape(D, m, m)
     npos = mom.to_numpy()[:, m + m * m]  # rows with positive weight per domain; M[:, 0] its population
     A = np.zeros((D, K, m))
-    for c in range(K):
-        A[:, c, num[c]] += 1.0 / Yd[:, c]
-        if not is_tot[c]:
-            A[:, c, den[c]] -= est.reshape(D, K)[:, c] / Yd[:, c]
     G = np.zeros((D * K, D * K))
     s1 = np.zeros(D * K)
-    for d in range(D):
-        sl = slice(d * K, (d + 1) * K)
-        G[sl, sl] = A[d] @ Q[d] @ A[d].T
-        s1[sl] = A[d] @ M[d]
+    # an empty domain (zero denominator) has NaN coefficients: its estimate and design
+    # effect are NaN, as on the in-memory path, without a numpy warning
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for c in range(K):
+            A[:, c, num[c]] += 1.0 / Yd[:, c]
+            if not is_tot[c]:
+                A[:, c, den[c]] -= est.reshape(D, K)[:, c] / Yd[:, c]
+        for d in range(D):
+            sl = slice(d * K, (d + 1) * K)
+            G[sl, sl] = A[d] @ Q[d] @ A[d].T
+            s1[sl] = A[d] @ M[d]
     return est, V, (G, s1, np.repeat(np.arange(D), K), npos, M[:, 0]), units, np.asarray(dlabels, dtype=object), K
 
 
