@@ -467,7 +467,7 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
                                   ci_level: float = 0.95) -> pd.DataFrame:
     """Docquier–Marfouk emigration rates by education level.
 
-    ``m_{o,e} = M_{o,e} / (N_{o,e} + M_{o,e})``: emigrants aged ``min_age``+ born in
+    ``m_{o,e} = M_{o,e} / (N_{o,e} + M_{o,e})``: emigrants aged ``min_age`` or older born in
     ``o`` with education ``e`` counted in every destination census of ``census``
     (``M``, a design-based total: the censuses are independent samples, so their
     variances add) over the origin's resident population with that education (``N``,
@@ -479,7 +479,7 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
     ----------
     residents : DataFrame
         Columns ``origin`` (ISO-3), ``education`` (``low``/``medium``/``high`` or the
-        levels of :data:`EDUCATION_LEVELS`) and ``residents`` (persons aged ``min_age``+).
+        levels of :data:`EDUCATION_LEVELS`) and ``residents`` (persons aged ``min_age`` or older).
     """
     need = {"origin", "education", "residents"}
     if not need <= set(residents.columns):
