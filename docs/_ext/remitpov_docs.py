@@ -57,10 +57,12 @@ GENERATED = "_generated"
 # --------------------------------------------------------------------------- exec-code
 def shared_folder() -> Path:
     """The real-data folder, as the package resolves it (``$REMITPOV_SHARED`` or ``../shared``)."""
-    env = os.environ.get("REMITPOV_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared"
+    from remitpov.config import shared_dir
+    return shared_dir()
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _run(code: str, namespace: dict, filename: str):
@@ -91,7 +93,7 @@ class ExecCode(SphinxDirective):
             block = nodes.literal_block(code, code, language="python")
             result.append(block)
         if "needs-shared" in self.options and not shared_folder().is_dir():
-            if os.environ.get("CI", "").lower() == "true":
+            if _ci():
                 raise self.error(f"the shared data folder {shared_folder()} is missing under CI=true "
                                  "(set REMITPOV_SHARED)")
             note = nodes.note()
