@@ -95,4 +95,3 @@ if os.environ.get("REMITPOV_DOCS_INTERSPHINX") == "1":
         local = inv / f"{name}.inv"
         intersphinx_mapping[name] = (url, str(local) if local.exists() else None)
 
-pygments_style = "sphinx"

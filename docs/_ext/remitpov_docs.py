@@ -142,7 +142,7 @@ class ExecCode(SphinxDirective):
             rel = "/" + path.relative_to(srcdir).as_posix()
             fig = nodes.figure()
             fig += nodes.image(uri=rel, alt=path.stem)
-            fig += nodes.caption(text=path.stem.replace("_", " "))
+            fig += nodes.caption(text=f"{path.name} (generated during the build)")
             self.env.note_dependency(str(path))
             result.append(fig)
         return result
