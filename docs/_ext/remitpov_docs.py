@@ -3,8 +3,8 @@
 Three pieces, all offline and deterministic:
 
 * ``.. exec-code::`` -- runs a Python block during the build (like ``jupyter-execute``) and
-  shows the code followed by what it printed (and the value of a final expression). All
-  blocks of one page share a namespace, in order, like a notebook. An exception fails the
+  shows the code followed by what it printed, the remitpov warnings it raised and the value
+  of a final expression. All blocks of one page share a namespace, in order, like a notebook. An exception fails the
   build (the error names the page, the block's line and the traceback). Options:
 
   ``:figures: GLOB`` -- after running, include the image files matching GLOB (relative
@@ -41,6 +41,7 @@ import io
 import os
 import pkgutil
 import traceback
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -72,10 +73,15 @@ def _run(code: str, namespace: dict, filename: str):
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         exec(compile(tree, filename, "exec"), namespace)  # noqa: S102 - the docs' own examples
         value = eval(compile(last, filename, "eval"), namespace) if last is not None else None
-    return out.getvalue(), (None if value is None else repr(value))
+    # warnings the package emits are part of what the user sees: show them after the output
+    shown = [f"{w.category.__name__}: {w.message}" for w in caught
+             if str(getattr(w.category, "__module__", "")).startswith("remitpov")]
+    text = out.getvalue() + "".join(line + "\n" for line in dict.fromkeys(shown))
+    return text, (None if value is None else repr(value))
 
 
 class ExecCode(SphinxDirective):
