@@ -4,8 +4,9 @@ Three pieces, all offline and deterministic:
 
 * ``.. exec-code::`` -- runs a Python block during the build (like ``jupyter-execute``) and
   shows the code followed by what it printed, the remitpov warnings it raised and the value
-  of a final expression. All blocks of one page share a namespace, in order, like a notebook. An exception fails the
-  build (the error names the page, the block's line and the traceback). Options:
+  of a final expression. All blocks of one page share a namespace, in order, like a
+  notebook. An exception fails the build (the error names the page, the block's line and
+  the traceback). Options:
 
   ``:figures: GLOB`` -- after running, include the image files matching GLOB (relative
   to the page's folder), one figure per file, captioned by the file name;
