@@ -175,7 +175,7 @@ def test_every_public_name_is_in_the_api_reference(built):
         elif not any(d.endswith("." + name.rsplit(".", 1)[1]) for d in documented):  # module constants
             missing.append(name)
     assert not missing, f"public names not in the API reference: {missing}"
-    # and each public function has a page of its own
+    # each object is documented on its module's page, with an anchor of its full name
     import remitpov
-    assert (built / "api" / "_generated" / "remitpov.poverty.fgt.html").exists()
+    assert 'id="remitpov.poverty.fgt"' in (built / "api" / "_generated" / "remitpov.poverty.html").read_text()
     assert len([n for n in remitpov.__all__ if n != "__version__"]) > 50
