@@ -3,9 +3,10 @@
 Three pieces, all offline and deterministic:
 
 * ``.. exec-code::`` -- runs a Python block during the build (like ``jupyter-execute``) and
-  shows the code followed by what it printed (and the value of a final expression). All
-  blocks of one page share a namespace, in order, like a notebook. An exception fails the
-  build (the error names the page, the block's line and the traceback). Options:
+  shows the code followed by what it printed, the remitpov warnings it raised and the value
+  of a final expression. All blocks of one page share a namespace, in order, like a
+  notebook. An exception fails the build (the error names the page, the block's line and
+  the traceback). Options:
 
   ``:figures: GLOB`` -- after running, include the image files matching GLOB (relative
   to the page's folder), one figure per file, captioned by the file name;
@@ -32,6 +33,7 @@ Three pieces, all offline and deterministic:
 from __future__ import annotations
 
 import ast
+import logging as logging_std
 import contextlib
 import glob
 import html.parser
@@ -41,6 +43,7 @@ import io
 import os
 import pkgutil
 import traceback
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +51,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.logging import WarningStreamHandler
+from docutils.utils import get_source_line
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +62,12 @@ GENERATED = "_generated"
 # --------------------------------------------------------------------------- exec-code
 def shared_folder() -> Path:
     """The real-data folder, as the package resolves it (``$REMITPOV_SHARED`` or ``../shared``)."""
-    env = os.environ.get("REMITPOV_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared"
+    from remitpov.config import shared_dir
+    return shared_dir()
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _run(code: str, namespace: dict, filename: str):
@@ -70,10 +77,15 @@ def _run(code: str, namespace: dict, filename: str):
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         exec(compile(tree, filename, "exec"), namespace)  # noqa: S102 - the docs' own examples
         value = eval(compile(last, filename, "eval"), namespace) if last is not None else None
-    return out.getvalue(), (None if value is None else repr(value))
+    # warnings the package emits are part of what the user sees: show them after the output
+    shown = [f"{w.category.__name__}: {w.message}" for w in caught
+             if str(getattr(w.category, "__module__", "")).startswith("remitpov")]
+    text = out.getvalue() + "".join(line + "\n" for line in dict.fromkeys(shown))
+    return text, (None if value is None else repr(value))
 
 
 class ExecCode(SphinxDirective):
@@ -91,7 +103,7 @@ class ExecCode(SphinxDirective):
             block = nodes.literal_block(code, code, language="python")
             result.append(block)
         if "needs-shared" in self.options and not shared_folder().is_dir():
-            if os.environ.get("CI", "").lower() == "true":
+            if _ci():
                 raise self.error(f"the shared data folder {shared_folder()} is missing under CI=true "
                                  "(set REMITPOV_SHARED)")
             note = nodes.note()
@@ -140,7 +152,7 @@ class ExecCode(SphinxDirective):
             rel = "/" + path.relative_to(srcdir).as_posix()
             fig = nodes.figure()
             fig += nodes.image(uri=rel, alt=path.stem)
-            fig += nodes.caption(text=path.stem.replace("_", " "))
+            fig += nodes.caption(text=f"{path.name} (generated during the build)")
             self.env.note_dependency(str(path))
             result.append(fig)
         return result
@@ -249,9 +261,8 @@ def _summary(obj) -> str:
 
 
 def _stub(modname: str, name: str, obj) -> str:
-    full = f"{modname}.{name}"
     directive = {"class": "autoclass", "function": "autofunction", "data": "autodata"}[_kind(obj)]
-    lines = [full, "=" * len(full), "", f".. currentmodule:: {modname}", "", f".. {directive}:: {name}"]
+    lines = [f".. {directive}:: {name}"]
     if directive == "autoclass":
         lines += ["   :members:", "   :undoc-members:", "   :show-inheritance:"]
     if directive == "autodata":
@@ -269,7 +280,7 @@ def _table(rows: list[tuple[str, str]]) -> list[str]:
 
 def write_api_pages(app, config=None) -> None:
     """Write ``api/_generated/``: one page per public module (a table of its names with
-    their summaries), one page per object (autodoc), the top-level namespace table and the
+    their summaries, then every object by autodoc), the top-level namespace table and the
     toctree included by ``api/index.rst``."""
     pages, top_names = public_api()
     gen = Path(app.srcdir) / "api" / GENERATED
@@ -282,7 +293,7 @@ def write_api_pages(app, config=None) -> None:
     for full in top_names:
         groups.setdefault(full.rsplit(".", 1)[0], []).append(full)
     for mod, fulls in groups.items():
-        lines += [f":ref:`{mod} <api-{mod}>`", ""]
+        lines += [f".. currentmodule:: {mod}", "", f":ref:`{mod} <api-{mod}>`", ""]
         lines += _table([(f":py:obj:`rp.{f.rsplit('.', 1)[1]} <{f}>`", _summary(_import_path(f))) for f in fulls])
     texts = {"remitpov-toplevel": "\n".join(lines)}
     for mod in public_modules():
@@ -303,11 +314,11 @@ def write_api_pages(app, config=None) -> None:
                 lines += [heading, "-" * len(heading), ""]
                 lines += _table([(f":py:obj:`~{modname}.{n}`", _summary(getattr(mod, n))) for n in group])
                 stubs += group
-        if stubs:
-            lines += [".. toctree::", "   :hidden:", ""] + [f"   {modname}.{n}" for n in stubs] + [""]
+        if stubs:  # every object documented on its module's page (one page per module)
+            lines += ["Reference", "---------", ""]
+            for n in stubs:
+                lines += [_stub(modname, n, getattr(mod, n)), ""]
         texts[modname] = "\n".join(lines)
-        for n in stubs:
-            texts[f"{modname}.{n}"] = _stub(modname, n, getattr(mod, n))
     for stem, text in texts.items():
         _write(gen / f"{stem}.rst", text)
         wanted.add(f"{stem}.rst")
@@ -335,8 +346,8 @@ def resolve_alias(app, env, node, contnode):
     objects = domain.objects
     candidates = []
     obj = _import_path(target) or _import_path(f"{node.get('py:module') or ''}.{target}")
-    if obj is not None:
-        for full, entry in objects.items():
+    if obj is not None and (inspect.isclass(obj) or inspect.ismodule(obj) or callable(obj)):
+        for full in objects:
             if _import_path(full) is obj:
                 candidates = [full]
                 break
@@ -357,9 +368,32 @@ def resolve_alias(app, env, node, contnode):
         if len(matches) == 1:
             candidates = matches
     if not candidates:
+        # a real remitpov object that has no page of its own (a module constant, a private
+        # helper, a name outside the public lists): shown as code, without a link. A name
+        # that exists nowhere in the package still fails the build.
+        if obj is not None or target.rsplit(".", 1)[-1] in _package_names():
+            return contnode
         return None
     full = candidates[0]
     return domain.resolve_xref(env, node.get("refdoc", ""), app.builder, "obj", full, node, contnode)
+
+
+_NAMES: set[str] = set()
+
+
+def _package_names() -> set[str]:
+    """Every attribute name of every remitpov module, private ones included (cached)."""
+    if not _NAMES:
+        top = importlib.import_module("remitpov")
+        for info in pkgutil.walk_packages(top.__path__, "remitpov."):
+            try:
+                mod = importlib.import_module(info.name)
+            except Exception:  # noqa: BLE001 - an optional dependency missing: skip that module
+                continue
+            _NAMES.update(vars(mod))
+            _NAMES.update(n for o in vars(mod).values() if inspect.isclass(o) for n in vars(o))
+        _NAMES.update(vars(top))
+    return _NAMES
 
 
 def _import_path(path: str):
@@ -439,10 +473,58 @@ def check_links(app, exc) -> None:
     logger.info("internal link check: %d broken", len(bad))
 
 
+# --------------------------------------------------------------------------- docstring markup
+class _DocstringMarkupFilter(logging_std.Filter):
+    """reStructuredText errors INSIDE package docstrings do not fail the build: they are
+    listed at the end ("docstring markup problems") for the docstring's owner to fix. The
+    documentation's own pages stay strict, and so do cross references everywhere."""
+
+    def __init__(self):
+        super().__init__()
+        self.problems: list[str] = []
+
+    def filter(self, record) -> bool:
+        if record.levelno < logging_std.WARNING or getattr(record, "type", "") != "docutils":
+            return True
+        loc = getattr(record, "location", None)
+        if isinstance(loc, nodes.Node):
+            loc = ":".join(str(x) for x in get_source_line(loc) if x is not None)
+        where = f"{loc or ''} {record.getMessage()}"
+        if "docstring of " in where:
+            self.problems.append(f"{loc}: {record.getMessage()}")
+            return False
+        return True
+
+
+_FILTER = _DocstringMarkupFilter()
+
+
+def install_docstring_filter(app) -> None:
+    for handler in logging_std.getLogger("sphinx").handlers:
+        if isinstance(handler, WarningStreamHandler) and _FILTER not in handler.filters:
+            handler.filters.insert(0, _FILTER)  # before the warning counter and -W
+
+
+def drop_problematic(app, doctree, docname) -> None:
+    """A docstring's markup error leaves a link to an unrendered message: keep its text only."""
+    for node in list(doctree.findall(nodes.problematic)):
+        text = nodes.inline(node.astext(), node.astext())
+        text["ids"] = node["ids"]
+        node.replace_self(text)
+
+
+def report_docstring_problems(app, exc) -> None:
+    for p in dict.fromkeys(_FILTER.problems):
+        logger.info("docstring markup problem (not fatal; fix the docstring): %s", p)
+
+
 def setup(app):
     app.add_directive("exec-code", ExecCode)
     # at config-inited: before Sphinx lists the source files and autosummary writes its stubs
     app.connect("config-inited", write_api_pages)
     app.connect("missing-reference", resolve_alias)
     app.connect("build-finished", check_links, priority=900)  # after assets are copied
+    app.connect("builder-inited", install_docstring_filter)
+    app.connect("doctree-resolved", drop_problematic)
+    app.connect("build-finished", report_docstring_problems, priority=950)
     return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
