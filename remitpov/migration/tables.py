@@ -12,6 +12,7 @@ never 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -51,7 +52,7 @@ class MigrationTable:
 
 
 def _source(stock: MigrantStock) -> str:
-    name = stock.source.path if stock.source is not None else "user data"
+    name = Path(str(stock.source.path)).name if stock.source is not None else "user data"
     return f"UN DESA International Migrant Stock ({stock.layout}), {name}"
 
 
