@@ -53,3 +53,11 @@ __all__ = [
     "InverseProbabilityWeighting", "AugmentedIPW", "RemittanceIV", "RemittancePanel", "compare_models",
     "MultinomialSelection", "multinomial_counterfactual_income", "multinomial_counterfactual_table",
 ]
+
+# Eurostat / R convey measures (remitpov/measures/, registered in remitpov.measures)
+from .measures.arpt import arpt  # noqa: E402
+from .measures.poormed import poor_median  # noqa: E402
+from .measures.rmir import rmir  # noqa: E402
+from .measures.rmpg import rmpg  # noqa: E402
+from .measures.zenga import zenga  # noqa: E402
+__all__ += ["arpt", "poor_median", "rmpg", "rmir", "zenga"]
