@@ -166,6 +166,8 @@ def test_bad_input():
     assert rp.arpt(s, "y", na_rm=True).to_frame()["n_obs"].iloc[0] == 3
     with pytest.raises(rp.InputError, match="negative"):
         rp.zenga(_toy([-1.0, 2.0, 3.0]), "y")
+    with pytest.raises(rp.InputError, match="0 for everybody"):
+        rp.zenga(_toy([0.0, 0.0, 0.0]), "y")
     with pytest.raises(rp.InputError, match="nobody aged 65 or over"):
         rp.rmir(_toy([1.0, 2.0], age=[20, 30]), "y", "age")
     with pytest.raises(rp.InputError, match="quantile=1.5"):

@@ -10,8 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.validate import checked
+from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import check_nonnegative, estimate
+
+
+def _check(y: np.ndarray, w: np.ndarray, label: str, where: str) -> None:
+    check_nonnegative(y, w, label, where)
+    if not (w * y).sum() > 0:
+        raise InputError(f"{label!r} is 0 for everybody{where}: the Zenga index is undefined (it divides by the "
+                         "income of the richer units)")
 
 
 def zenga_influence(y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -47,8 +55,8 @@ def zenga(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     ----------
     survey : Survey or Design
     income : str or array_like
-        Non-negative incomes (a negative income is an :class:`~remitpov.InputError`).
-        When the richest units all have income 0 the index is undefined (NaN), as in convey.
+        Non-negative incomes, not all zero (else :class:`~remitpov.InputError`; convey
+        would return NaN).
     by : str, optional
         Domains (each domain's own distribution; zero influence outside it).
     level, na_rm, ci_level, dist
@@ -65,5 +73,5 @@ def zenga(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     the order of tied units with unequal weights.
     """
     return estimate(survey, income, by, lambda y, w, w_full: zenga_influence(y, w), measure="zenga", level=level,
-                    na_rm=na_rm, ci_level=ci_level, dist=dist, check=check_nonnegative,
+                    na_rm=na_rm, ci_level=ci_level, dist=dist, check=_check,
                     title="Zenga index", notes=("Zenga (2007) index, Barabesi-Diana-Perri estimator (convey svyzenga)",))
