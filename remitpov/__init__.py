@@ -69,3 +69,10 @@ from .calibration import (ImpactRange, adjust_to_national_accounts, adjustment_p
 
 __all__ += ["calibrate_remittances", "remittance_impact_range", "ImpactRange", "adjust_to_national_accounts",
             "adjustment_poverty"]
+# Eurostat / R convey measures (remitpov/measures/, registered in remitpov.measures)
+from .measures.arpt import arpt  # noqa: E402
+from .measures.poormed import poor_median  # noqa: E402
+from .measures.rmir import rmir  # noqa: E402
+from .measures.rmpg import rmpg  # noqa: E402
+from .measures.zenga import zenga  # noqa: E402
+__all__ += ["arpt", "poor_median", "rmpg", "rmir", "zenga"]

@@ -9,6 +9,11 @@ and test.
 
 * :mod:`remitpov.measures.fgt` -- FGT / Watts contributions, shared by the in-memory and
   the Dask engines.
+* :mod:`remitpov.measures.convey` -- the shared linearisation of the Eurostat / R convey
+  measures, one file each: :mod:`~remitpov.measures.arpt` (at-risk-of-poverty threshold),
+  :mod:`~remitpov.measures.poormed` (median income of the poor), :mod:`~remitpov.measures.rmpg`
+  (relative median poverty gap), :mod:`~remitpov.measures.rmir` (relative median income
+  ratio), :mod:`~remitpov.measures.zenga` (Zenga index).
 """
 from __future__ import annotations
 
@@ -108,6 +113,16 @@ for _m in (
     Measure("mean", "mean", "mean", joint=False, summary="weighted mean"),
     Measure("total", "mean", "total", joint=False, summary="weighted total"),
     Measure("ratio", "mean", "ratio", joint=False, summary="ratio of totals"),
+    # Eurostat / R convey measures, one file each (remitpov/measures/<name>.py)
+    Measure("arpt", "poverty", "arpt", joint=False, options=("quantile", "percent"),
+            summary="at-risk-of-poverty threshold (60 % of the median), convey svyarpt"),
+    Measure("poor_median", "poverty", "poor_median", joint=False, aliases=("poormed",), options=("quantile", "percent"),
+            summary="median income of the poor, convey svypoormed"),
+    Measure("rmpg", "poverty", "rmpg", joint=False, options=("quantile", "percent"),
+            summary="relative median poverty gap, convey svyrmpg"),
+    Measure("rmir", "inequality", "rmir", joint=False, options=("age", "agelim", "quantile"),
+            summary="relative median income ratio (65+ / under 65), convey svyrmir"),
+    Measure("zenga", "inequality", "zenga", joint=False, summary="Zenga index, convey svyzenga"),
 ):
     register(_m)
 del _m
