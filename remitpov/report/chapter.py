@@ -481,13 +481,15 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
             (out / "models" / f"{sid}_counterfactual.txt").write_text(str(v.summary()) + "\n", encoding="utf-8")
 
     # ---- manifest -----------------------------------------------------------------------
-    deterministic = [p for p in written if p.suffix in (".csv", ".md", ".tex")]
-    outputs = dict(zip(_relpaths(deterministic, out), (file_sha256(p) for p in deterministic)))
+    # every file written (tables, XLSX, figures, models): `remitpov verify` compares them all
+    every = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    outputs = dict(zip(_relpaths(every, out), (file_sha256(p) for p in every)))
     spec_text = spec.source.read_text(encoding="utf-8") if spec.source is not None else None
     timings["total"] = time.perf_counter() - t_start
     manifest = build_manifest(
         spec=spec.to_dict(), spec_file=None if spec.source is None else str(spec.source),
         spec_sha256=spec.source_sha256, spec_text=spec_text,
+        spec_data=spec.raw if spec.source is None else None,  # a dict spec: rerun by `remitpov verify`
         surveys={sid: {**survey_inputs(p.survey), "format": p.spec.format, "options": dict(p.spec.options),
                        "income": dict(p.spec.income), "has_remittances": p.has_remittances,
                        "lines": {k: p.spec.lines[k].describe() for k in p.spec.lines}}
