@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from remitpov.cli import main
+from remitpov.exceptions import SpecError
 from remitpov.report.chapter import run_chapter
 from remitpov.report.manifest import file_sha256, read_manifest
 from remitpov.report.verify import verify, xlsx_difference
@@ -20,6 +21,22 @@ SPEC = {"chapter": {"measures": ["poverty", "gini"], "tables": ["csv", "xlsx", "
         "lines": {"poverty": "poverty_line", "indigence": "indigence_line"},
         "survey": [{"id": "A", "format": "synthetic",
                     "options": {"country": "A", "n_households": 400, "n_regions": 2}}]}
+SPEC_TOML = """[chapter]
+measures = ["poverty", "gini"]
+tables = ["csv", "xlsx", "md"]
+figures = ["png"]
+seed = 7
+[lines]
+poverty = "poverty_line"
+indigence = "indigence_line"
+[[survey]]
+id = "A"
+format = "synthetic"
+[survey.options]
+country = "A"
+n_households = 400
+n_regions = 2
+"""
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +223,27 @@ def test_demo_output_verifies_and_names_an_altered_file(tmp_path, capsys):
     code, text, _ = _cli(capsys, out)
     assert code == 1 and "figures/recipients_by_decile.pdf" in text
     assert np.sum([line.startswith("figures/recipients_by_decile.pdf") for line in text.splitlines()]) >= 1
+
+
+def test_older_manifest_hashing_only_text_tables(out):
+    """A manifest written before every output was hashed (no ``spec.data``, only the text
+    tables in ``outputs``): figures and the XLSX are checked by the recomputation (an
+    altered PNG is still named) and are not reported as extra."""
+    m = read_manifest(out / "manifest.json")
+    m["outputs"] = {k: v for k, v in m["outputs"].items() if k.endswith((".csv", ".md", ".tex"))}
+    del m["spec"]["data"]
+    (out / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(SpecError, match="neither the spec's TOML text nor its data"):
+        verify(out)  # a dict spec without spec.data cannot be rerun: said, not guessed
+    assert verify(out, inputs_only=True).ok
+    m["spec"]["toml"] = SPEC_TOML  # the same spec as TOML text (as a spec file's run records it)
+    (out / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    res = verify(out)
+    assert res.ok and any("older remitpov" in n for n in res.notes)
+    from matplotlib.image import imread, imsave
+
+    p = out / "figures" / "lorenz_curves.png"
+    img = imread(p)
+    img[-5:, -5:, :3] = 0.0
+    imsave(p, img)
+    assert _rows(verify(out)) == {("figures/lorenz_curves.png", "differs")}

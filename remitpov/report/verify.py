@@ -136,14 +136,26 @@ def output_files(folder: Path) -> dict[str, Path]:
             if p.is_file() and p.relative_to(folder) != Path(MANIFEST)}
 
 
+def hashes_every_output(manifest: Mapping[str, Any]) -> bool:
+    """Whether the manifest lists every output file (remitpov after issue 11; its spec section
+    has the ``data`` key). Older manifests hashed only the CSV/Markdown/LaTeX tables."""
+    return "data" in (manifest.get("spec") or {})
+
+
 def check_hashes(out_dir: Path, manifest: Mapping[str, Any]) -> list[dict]:
-    """Files of ``out_dir`` against the manifest's sha256: altered, missing and extra files."""
+    """Files of ``out_dir`` against the manifest's sha256: altered, missing and extra files.
+
+    With an older manifest (see :func:`hashes_every_output`) a file it does not list is not
+    reported here: only the recomputation can tell whether the run wrote it.
+    """
     listed = manifest.get("outputs") or {}
     present = output_files(out_dir)
+    complete = hashes_every_output(manifest)
     rows = [_row(rel, "missing", "listed in the manifest, not in the folder") for rel in listed if rel not in present]
     for rel, p in present.items():
         if rel not in listed:
-            rows.append(_row(rel, "extra", "in the folder, not written by the run (not in the manifest)"))
+            if complete:
+                rows.append(_row(rel, "extra", "in the folder, not written by the run (not in the manifest)"))
         elif file_sha256(p) != listed[rel]:
             rows.append(_row(rel, "altered", "sha256 differs from the manifest's (changed after the run)"))
     return rows
@@ -301,6 +313,9 @@ def verify(out_dir, *, inputs_only: bool = False) -> VerifyResult:
     rows, n_inputs = check_inputs(man)
     rows += check_hashes(out, man)
     notes = _notes(man)
+    if not hashes_every_output(man):
+        notes.append("the manifest (an older remitpov) hashes only the text tables: other files are checked by "
+                     "the recomputation only")
     checked, recomputed = len(output_files(out)), False
     if not inputs_only and not any(r["problem"].startswith("input") for r in rows):
         from ..exceptions import RemitpovWarning
