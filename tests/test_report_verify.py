@@ -247,3 +247,21 @@ def test_older_manifest_hashing_only_text_tables(out):
     img[-5:, -5:, :3] = 0.0
     imsave(p, img)
     assert _rows(verify(out)) == {("figures/lorenz_curves.png", "differs")}
+
+
+def test_poverty_line_table_is_an_input(tmp_path):
+    """``[survey.lines] from = "lines.csv"``: the line table is hashed and checked like the data."""
+    from remitpov.synthetic import synthetic_lines
+
+    opts = {"country": "A", "n_households": 400, "n_regions": 2, "seed": 5}
+    lines = tmp_path / "lines.csv"
+    synthetic_lines(synthetic_survey(**opts)).table.to_csv(lines, index=False)
+    spec = {"chapter": {"measures": ["poverty"], "tables": ["csv"], "figures": ["png"]},
+            "survey": [{"id": "A", "format": "synthetic", "options": opts,
+                        "lines": {"from": str(lines), "country": "A", "year": 2024}}]}
+    out = run_chapter(spec, tmp_path / "out", progress=False).out_dir
+    assert read_manifest(out / "manifest.json")["inputs"]["A"]["line_files"] == [
+        {"path": str(lines), "sha256": file_sha256(lines)}]
+    assert verify(out).ok
+    lines.write_text(lines.read_text(encoding="utf-8").replace("month", "year"), encoding="utf-8")
+    assert _rows(verify(out)) == {(str(lines), "input changed")}

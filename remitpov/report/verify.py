@@ -3,7 +3,8 @@
 :func:`verify` reads ``OUT_DIR/manifest.json`` (written by
 :func:`remitpov.report.chapter.run_chapter`) and, in order:
 
-1. **inputs**: re-hashes every input file the manifest lists (``inputs.<survey>.files``);
+1. **inputs**: re-hashes every input file the manifest lists (``inputs.<survey>.files`` and
+   the poverty-line tables ``inputs.<survey>.line_files``);
    a missing or changed file is a difference named by its path, and the chapter is then
    not recomputed (it could not give the same numbers);
 2. **outputs against the manifest**: every file in ``OUT_DIR`` is compared with the
@@ -118,7 +119,7 @@ def check_inputs(manifest: Mapping[str, Any]) -> tuple[list[dict], int]:
     """Re-hash the input files of the manifest: (difference rows, number of files checked)."""
     rows, n = [], 0
     for sid, info in (manifest.get("inputs") or {}).items():
-        for f in info.get("files") or []:
+        for f in (info.get("files") or []) + (info.get("line_files") or []):
             n += 1
             p = Path(f["path"])
             if not p.is_file():
