@@ -59,7 +59,7 @@ def cmd_reproduce(args) -> int:
 def cmd_verify(args) -> int:
     from .verify import verify
 
-    res = verify(args.out_dir, inputs_only=args.inputs_only)
+    res = verify(args.out_dir, inputs_only=args.inputs_only, progress=None)
     print(res.summary())
     return 0 if res.ok else 1
 

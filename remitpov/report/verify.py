@@ -290,7 +290,7 @@ def _notes(manifest: Mapping[str, Any]) -> list[str]:
     return notes
 
 
-def verify(out_dir, *, inputs_only: bool = False) -> VerifyResult:
+def verify(out_dir, *, inputs_only: bool = False, progress: bool | None = False) -> VerifyResult:
     """Verify a chapter output folder (see the module docstring).
 
     Parameters
@@ -299,6 +299,9 @@ def verify(out_dir, *, inputs_only: bool = False) -> VerifyResult:
         A folder written by ``remitpov chapter`` / ``remitpov demo`` (holds ``manifest.json``).
     inputs_only : bool
         Only re-hash the inputs and the outputs against the manifest; do not recompute.
+    progress : bool or None
+        Progress display of the recomputation (None: on a terminal; see
+        :mod:`remitpov.report.progress`).
 
     Returns
     -------
@@ -326,7 +329,7 @@ def verify(out_dir, *, inputs_only: bool = False) -> VerifyResult:
         with tempfile.TemporaryDirectory(prefix="remitpov-verify-") as tmp:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RemitpovWarning)  # the run's warnings are in both manifests
-                res = run_chapter(spec, Path(tmp) / "fresh", progress=False, command=man.get("command", "remitpov"))
+                res = run_chapter(spec, Path(tmp) / "fresh", progress=progress, command=man.get("command", "remitpov"))
             fresh_rows, checked = compare_outputs(out, res.out_dir)
             new_warn = read_manifest(res.out_dir / MANIFEST).get("warnings", [])
         recomputed = True
