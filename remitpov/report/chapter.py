@@ -401,6 +401,12 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
     return replace(res, out_dir=target, figures=tuple(map(moved, res.figures)), files=tuple(map(moved, res.files)))
 
 
+def _line_files(s: SurveySpec) -> list[dict]:
+    """The poverty-line table files a survey read (``[survey.lines] from = "x.csv"``), hashed."""
+    srcs = sorted({l.table[0] for l in s.lines.values() if l.table is not None and l.table[0] != "default"})
+    return [{"path": src, "sha256": file_sha256(src)} for src in srcs]
+
+
 def _manifest_warnings(caught) -> list[dict]:
     """remitpov's warnings of the run (category and message, in order, without repeats)."""
     from ..exceptions import RemitpovWarning
@@ -481,16 +487,19 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
             (out / "models" / f"{sid}_counterfactual.txt").write_text(str(v.summary()) + "\n", encoding="utf-8")
 
     # ---- manifest -----------------------------------------------------------------------
-    deterministic = [p for p in written if p.suffix in (".csv", ".md", ".tex")]
-    outputs = dict(zip(_relpaths(deterministic, out), (file_sha256(p) for p in deterministic)))
+    # every file written (tables, XLSX, figures, models): `remitpov verify` compares them all
+    every = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
+    outputs = dict(zip(_relpaths(every, out), (file_sha256(p) for p in every)))
     spec_text = spec.source.read_text(encoding="utf-8") if spec.source is not None else None
     timings["total"] = time.perf_counter() - t_start
     manifest = build_manifest(
         spec=spec.to_dict(), spec_file=None if spec.source is None else str(spec.source),
         spec_sha256=spec.source_sha256, spec_text=spec_text,
+        spec_data=spec.raw if spec.source is None else None,  # a dict spec: rerun by `remitpov verify`
         surveys={sid: {**survey_inputs(p.survey), "format": p.spec.format, "options": dict(p.spec.options),
                        "income": dict(p.spec.income), "has_remittances": p.has_remittances,
-                       "lines": {k: p.spec.lines[k].describe() for k in p.spec.lines}}
+                       "lines": {k: p.spec.lines[k].describe() for k in p.spec.lines},
+                       "line_files": _line_files(p.spec)}
                  for sid, p in prepared.items()},
         outputs=outputs,
         settings={"ci_level": spec.ci_level, "strict": spec.strict, "weights": "person (household weight x size)",

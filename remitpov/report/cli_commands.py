@@ -1,10 +1,11 @@
-"""Command-line subcommands of the report package: ``chapter``, ``reproduce``, ``demo``.
+"""Command-line subcommands of the report package: ``chapter``, ``reproduce``, ``verify``, ``demo``.
 
 ``remitpov/cli.py`` calls :func:`register` with its ``argparse`` subparsers object; each
 subcommand stores its handler as ``func`` (``args.func(args) -> int``). :func:`main` runs
 these subcommands on their own (``python -m remitpov.report.cli_commands ...``).
 
-Exit codes: 0 success; 1 a reproduce target missed (or errored); 2 a bad spec/targets file
+Exit codes: 0 success; 1 a reproduce target missed (or errored), or ``verify`` found a
+difference; 2 a bad spec/targets file
 (:class:`~remitpov.exceptions.SpecError`) or bad input -- one line naming the key and the fix
 (errors are turned into messages and exit codes by :func:`remitpov.cli.run`).
 """
@@ -55,6 +56,14 @@ def cmd_reproduce(args) -> int:
     return 0 if res.ok else 1
 
 
+def cmd_verify(args) -> int:
+    from .verify import verify
+
+    res = verify(args.out_dir, inputs_only=args.inputs_only, progress=None)
+    print(res.summary())
+    return 0 if res.ok else 1
+
+
 def _check_csv_path(path) -> Path:
     """``--csv`` must name a file in an existing folder (not a folder)."""
     p = Path(path)
@@ -70,7 +79,7 @@ def _progress(args):
 
 
 def register(subparsers) -> None:
-    """Add ``chapter``, ``reproduce`` and (unless already defined) ``demo`` to ``subparsers``."""
+    """Add ``chapter``, ``reproduce``, ``verify`` and (unless already defined) ``demo`` to ``subparsers``."""
     existing = getattr(subparsers, "choices", {}) or {}
     p = subparsers.add_parser("chapter", help="regenerate a remittances chapter from a TOML spec",
                               description="Tables (CSV/XLSX/Markdown/LaTeX), figures and manifest.json for "
@@ -86,6 +95,15 @@ def register(subparsers) -> None:
     p.add_argument("targets", help="targets file (TOML), e.g. examples/targets.toml")
     p.add_argument("--csv", default=None, help="also write the result table to this CSV file")
     p.set_defaults(func=cmd_reproduce)
+    p = subparsers.add_parser("verify", help="recompute a chapter from its manifest and compare every output",
+                              description="Checks the inputs' sha256, reruns the chapter of OUT_DIR/manifest.json "
+                                          "into a temporary folder and compares every table, XLSX and figure; "
+                                          "exits 0 if identical, 1 naming each difference, 2 if OUT_DIR is not "
+                                          "a chapter output.")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="a folder written by `remitpov chapter` or `remitpov demo`")
+    p.add_argument("--inputs-only", action="store_true",
+                   help="only check the inputs and outputs against the manifest's hashes (no recomputation)")
+    p.set_defaults(func=cmd_verify)
     if "demo" not in existing:
         add_demo_parser(subparsers)
 

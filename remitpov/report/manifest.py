@@ -3,7 +3,7 @@
 The manifest has a deterministic part -- everything needed to rerun the chapter and get
 identical numbers: the spec (file hash and parsed content), every input file's sha256,
 loader and load report, package version and git commit, Python/NumPy/pandas versions,
-seeds and settings, and the sha256 of every table written -- and a separate ``"run"``
+seeds and settings, and the sha256 of every output file (tables, XLSX, figures, models) -- and a separate ``"run"``
 section with what legitimately changes between reruns (start time, timings, host).
 :func:`deterministic_part` drops the ``"run"`` section; two runs with the same spec and
 seed give equal deterministic parts (tested).
@@ -78,15 +78,18 @@ def build_manifest(*, spec: Mapping[str, Any], spec_file: str | None, spec_sha25
                    spec_text: str | None, surveys: Mapping[str, Any], outputs: Mapping[str, str],
                    settings: Mapping[str, Any], seeds: Mapping[str, Any], command: str,
                    timings: Mapping[str, float], started: str | None = None,
-                   warnings: list | None = None) -> dict:
+                   warnings: list | None = None, spec_data: Mapping[str, Any] | None = None) -> dict:
     """Assemble the manifest dict (see module docstring); ``warnings`` are the run's remitpov
-    warnings (``{"category", "message"}``: implausible rates, data changes, model diagnostics)."""
+    warnings (``{"category", "message"}``: implausible rates, data changes, model diagnostics);
+    ``spec_data`` is the spec as given (the TOML tables or the dict), so that ``remitpov verify``
+    can rerun a chapter whose spec was a dict rather than a file."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "command": command,
         "package": {"name": "remitpov", "version": package_version(), "git": git_commit()},
         "environment": environment(),
-        "spec": {"file": spec_file, "sha256": spec_sha256, "toml": spec_text, "parsed": spec},
+        "spec": {"file": spec_file, "sha256": spec_sha256, "toml": spec_text, "parsed": spec,
+                 "data": None if spec_data is None else dict(spec_data)},
         "seeds": dict(seeds),
         "settings": dict(settings),
         "inputs": dict(surveys),
