@@ -64,6 +64,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .core.validate import check_ci_level, check_weight_sum
+from .replicates import Replicates, build_replicates, weights_rank
 from .exceptions import DesignError, InputError, describe_rows
 
 LONELY_PSU_POLICIES = ("error", "certainty", "remove", "adjust", "centred", "average")
@@ -306,41 +307,6 @@ class PairSums:
 
 
 @dataclass(frozen=True, eq=False)
-class Replicates:
-    """Replicate weights of a design.
-
-    Either ``factors`` (one multiplier per PSU and replicate, shape ``(n_psu, R)``; the
-    row weight of replicate ``r`` is ``w_i * factors[psu_i, r]``) -- the compact form
-    used for replicates built from the design -- or ``weights`` (full replicate weights
-    supplied by the user, shape ``(n, R)``).
-
-    The variance is ``scale * sum_r rscales_r (theta_r - c)^2`` with ``c`` the full-sample
-    estimate if ``mse`` else the mean of the replicates (R survey's ``svrVar``). ``degf``:
-    the design degrees of freedom, rank of the replicate weights minus 1 (R's ``degf``),
-    fixed when the replicates are made (domains keep it, as R's subsets).
-    """
-
-    kind: str
-    scale: float
-    rscales: np.ndarray
-    mse: bool = False
-    factors: np.ndarray | None = None
-    weights: np.ndarray | None = None
-    seed: int | None = None
-    rho: float | None = None
-    degf: int | None = None
-
-    @property
-    def n_replicates(self) -> int:
-        return int(len(self.rscales))
-
-    def describe(self) -> str:
-        extra = f", seed={self.seed}" if self.seed is not None else ""
-        extra += f", rho={self.rho}" if self.rho is not None else ""
-        return f"{self.kind} replicates (R={self.n_replicates}{extra}, mse={self.mse})"
-
-
-@dataclass(frozen=True, eq=False)
 class Design:
     """Sampling design of a set of rows: weights, strata, PSUs, fpc, replicates.
 
@@ -549,7 +515,6 @@ class Design:
         under R's name), ``"canty_davison"`` (R's ``type="bootstrap"``, with the fpc),
         ``"mrbbootstrap"`` (Preston, with one- or two-stage fpc), ``"jk1"``/``"jkn"`` (the
         first-stage fpc folded into scale/rscales, as R), ``"brr"``, ``"fay"``."""
-        from .replicates import build_replicates
 
         return replace(self, replicates=build_replicates(self, kind, replicates, seed, rho=rho, mse=mse))
 
@@ -564,7 +529,6 @@ class Design:
             raise InputError(f"replicate weights must be finite and >= 0: {describe_rows(bad.any(1))}")
         R = W.shape[1]
         rs = np.ones(R) if rscales is None else np.asarray(rscales, dtype=float)
-        from .replicates import weights_rank
 
         degf = weights_rank(W) - 1  # R's degf: rank of the replicate weights - 1
         return replace(self, replicates=Replicates(kind=kind, scale=float(scale), rscales=rs, mse=mse, weights=W,

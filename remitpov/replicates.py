@@ -72,12 +72,47 @@ replicate weights minus 1 (fewer than ``R - 1`` when there are more replicates t
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import hadamard
 
 from .exceptions import DesignError, InputError
+
+
+@dataclass(frozen=True, eq=False)
+class Replicates:
+    """Replicate weights of a design.
+
+    Either ``factors`` (one multiplier per PSU and replicate, shape ``(n_psu, R)``; the
+    row weight of replicate ``r`` is ``w_i * factors[psu_i, r]``) -- the compact form
+    used for replicates built from the design -- or ``weights`` (full replicate weights
+    supplied by the user, shape ``(n, R)``).
+
+    The variance is ``scale * sum_r rscales_r (theta_r - c)^2`` with ``c`` the full-sample
+    estimate if ``mse`` else the mean of the replicates (R survey's ``svrVar``). ``degf``:
+    the design degrees of freedom, rank of the replicate weights minus 1 (R's ``degf``),
+    fixed when the replicates are made (domains keep it, as R's subsets).
+    """
+
+    kind: str
+    scale: float
+    rscales: np.ndarray
+    mse: bool = False
+    factors: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    seed: int | None = None
+    rho: float | None = None
+    degf: int | None = None
+
+    @property
+    def n_replicates(self) -> int:
+        return int(len(self.rscales))
+
+    def describe(self) -> str:
+        extra = f", seed={self.seed}" if self.seed is not None else ""
+        extra += f", rho={self.rho}" if self.rho is not None else ""
+        return f"{self.kind} replicates (R={self.n_replicates}{extra}, mse={self.mse})"
 
 #: Replicate types built from the design (``Design.with_replicates``).
 KINDS = ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay")
@@ -227,8 +262,6 @@ def build_replicates(design, kind: str = "bootstrap", replicates: int = 500, see
 
 
 def _build(design, kind, replicates, seed, rho, mse):
-    from .design import Replicates
-
     P, H, ps = design.n_psu, design.n_strata, design.psu_stratum
     n_h = np.bincount(ps, minlength=H)
     if kind in ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap"):

@@ -17,11 +17,7 @@ from remitpov import measures
 PKG = Path(rp.__file__).resolve().parent
 
 #: circles still present, with the owner who removes them (must only shrink)
-KNOWN_CYCLES = {
-    # design.with_replicates builds replicates (replicates.py) whose class lives in design.py;
-    # replicates.py is being reworked by the `rep` helper (jackknife fpc, bootstrap types)
-    frozenset({"remitpov.design", "remitpov.replicates"}),
-}
+KNOWN_CYCLES: set = set()  # none: `Replicates` lives in replicates.py, design.py imports it
 #: modules owned by other helpers that still import private names (must only shrink)
 KNOWN_PRIVATE = {"remitpov.econometrics.multinomial", "remitpov.econometrics.heckman", "remitpov.report.reproduce",
                  "remitpov.io.enigh"}
