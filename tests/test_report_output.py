@@ -41,7 +41,7 @@ def test_rerun_replaces_the_folder_as_a_whole(tmp_path):
     res = run_chapter(_spec(("poverty",)), out, progress=False)
     assert not (out / "tables" / "counterfactual.csv").exists() and not (out / "tables" / "fgt.csv").exists()
     assert verify_manifest(out / "manifest.json") == []
-    assert set(read_manifest(out / "manifest.json")["outputs"]) == {f for f in _files(out) if f.endswith(".csv")}
+    assert set(read_manifest(out / "manifest.json")["outputs"]) == {f for f in _files(out) if f.endswith((".csv", ".html"))}
     assert res.out_dir == out.absolute() and all(p.exists() and out.absolute() in p.parents for p in res.files)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.remitpov")]  # no temporary left
     assert oct(out.stat().st_mode & 0o777) != oct(0o700)  # not mkdtemp's private mode
