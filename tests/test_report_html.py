@@ -110,7 +110,7 @@ def test_report_is_self_contained_and_complete(chapter):
     assert "chapter = 7" in text  # seeds
     assert text.count("Source: own calculations from Country A (synthetic-A") == len(chapter.tables) + len(pngs)
     # units in the headers when a table has one unit: poverty is in percent
-    assert "Estimate (percent)" in text
+    assert "Estimate (%)" in text and "Estimate (percent)" not in text
     # the intro: Markdown subset rendered, HTML in it escaped
     assert "<h2>About this chapter</h2>" in html and "<em>lower</em>" in html and "<strong>every</strong>" in html
     assert "<li>second point continued</li>" in html and "<ol><li>one</li><li>two</li></ol>" in html
@@ -143,6 +143,7 @@ def test_report_deterministic_spanish_and_none(tmp_path):
     html = ha.read_text(encoding="utf-8")
     assert '<html lang="es">' in html and "Cuadro 1." in html and "Fuente: elaboración propia" in html
     assert "Advertencias" in html and "Procedencia (manifest.json)" in html
+    assert "Estimación (%)" in html and "Estimación (Gini x 100)" in html and "moneda por persona" in html
     # decimal comma in the table cells
     cells = re.findall(r'<td class="num">([^<]*)</td>', html)
     assert cells and any("," in c for c in cells) and not any(re.fullmatch(r"-?\d+\.\d+", c) for c in cells)

@@ -17,7 +17,8 @@ Conventions
   manifest's ``outputs`` (the manifest summary in the page does not list the outputs'
   hashes, which would be circular).
 * **Units in headers**: a table whose ``unit`` column holds a single value shows it in the
-  headers of its numeric columns ("Estimate (percent)") instead of repeating it on every row.
+  headers of its numeric columns ("Estimate (%)") instead of repeating it on every row; units
+  are translated (``unit_<unit>`` keys of the ``"report"`` section).
 * **Spanish** (``language = "es"``): every label of the page comes from
   :data:`remitpov.report.i18n.TEXT` (section ``"report"``) and numbers use a decimal comma
   and a point as thousands separator.
@@ -172,9 +173,13 @@ def _numeric(col: pd.Series) -> bool:
 def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, table_id: str | None = None) -> str:
     """One table as HTML (cells rounded as in the Markdown tables; see the module docstring for units)."""
     unit = None
-    if "unit" in frame.columns and frame["unit"].nunique(dropna=False) == 1:
-        unit = str(frame["unit"].iloc[0])
-        frame = frame.drop(columns="unit")
+    if "unit" in frame.columns:
+        units = frame["unit"].astype(str).map(lambda u: _text("report", f"unit_{u}", language, default=u))
+        if units.nunique(dropna=False) == 1:
+            unit = units.iloc[0]
+            frame = frame.drop(columns="unit")
+        else:
+            frame = frame.assign(unit=units)
     num = [_numeric(frame[c]) for c in frame.columns]
     heads = []
     for c, n in zip(frame.columns, num):

@@ -201,6 +201,8 @@ TEXT["en"]["report"] = {
     "fig_recipients_by_decile": "Remittance recipients by decile of pre-remittance income",
     "fig_incidence_curves": "Poverty incidence curves",
     "fig_lorenz_curves": "Lorenz and concentration curves",
+    "unit_percent": "%", "unit_percentage points": "percentage points", "unit_ratio": "ratio",
+    "unit_Gini x 100": "Gini x 100", "unit_currency per person": "currency per person",
 }
 TEXT["es"]["report"] = {
     "contents": "Contenido", "tables": "Cuadros", "figures": "Gráficos", "table": "Cuadro", "figure": "Gráfico",
@@ -221,4 +223,6 @@ TEXT["es"]["report"] = {
     "fig_recipients_by_decile": "Receptores de remesas por decil de ingreso antes de remesas",
     "fig_incidence_curves": "Curvas de incidencia de la pobreza",
     "fig_lorenz_curves": "Curvas de Lorenz y de concentración",
+    "unit_percent": "%", "unit_percentage points": "puntos porcentuales", "unit_ratio": "razón",
+    "unit_Gini x 100": "Gini x 100", "unit_currency per person": "moneda por persona",
 }
