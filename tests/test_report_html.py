@@ -212,6 +212,11 @@ def test_report_in_headless_chromium(chapter, tmp_path):
     page.feed(dom.stdout)
     assert page.tables == [f"table-{n}" for n in chapter.tables]
     assert len(page.imgs) == len(list((chapter.out_dir / "figures").glob("*.png")))
+    # printable: the browser prints it to a multi-page PDF
+    pdf = tmp_path / "report.pdf"
+    r = _run_chromium(exe, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", url)
+    assert r.returncode == 0 and pdf.read_bytes()[:5] == b"%PDF-", r.stderr[-2000:]
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes())) >= 2
 
 
 def test_ci_installs_chromium():
@@ -221,3 +226,14 @@ def test_ci_installs_chromium():
     assert lines[i + 1] == 'pip install -e ".[test]" && python -m pytest -q'
     inst = [k for k, l in enumerate(lines) if "apt-get install -y chromium" in l]
     assert inst and inst[0] < i and any("command -v chromium" in l for l in lines[:i])
+
+
+def test_source_line_does_not_repeat_the_year():
+    from remitpov.report.html import _sources
+
+    m = {"inputs": {"g": {"metadata": {"name": "ENCOVI 2000", "year": 2000}},
+                    "a": {"metadata": {"name": "synthetic-A", "year": 2024}},
+                    "b": {"metadata": {"name": "ENIGH", "year": 2018}}}}
+    got = _sources(m, {"g": "Guatemala 2000", "a": "Country A", "b": "Mexico 2018"}, "en")
+    assert got == ("Source: own calculations from Guatemala 2000 (ENCOVI 2000); Country A (synthetic-A, 2024); "
+                   "Mexico 2018 (ENIGH).")

@@ -203,7 +203,11 @@ def _sources(manifest: Mapping[str, Any], labels: Mapping[str, str], language: s
     for sid, info in (manifest.get("inputs") or {}).items():
         meta = info.get("metadata") or {}
         name = labels.get(sid, sid)
-        extra = [str(meta[k]) for k in ("name", "year") if meta.get(k) not in (None, "", name)]
+        extra = []
+        for k in ("name", "year"):  # the producer's name and the year, unless the label already says them
+            v = str(meta.get(k) or "")
+            if v and v not in name and not any(v in e for e in extra):
+                extra.append(v)
         parts.append(name + (f" ({', '.join(extra)})" if extra else ""))
     return _t("source", language, surveys="; ".join(parts))
 
