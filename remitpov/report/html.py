@@ -39,7 +39,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from .i18n import text as _text
-from .tables import _cells, header
+from .tables import cells, header
 
 #: the values of ``[chapter] report`` / ``--report``
 REPORT_FORMATS = ("html", "none")
@@ -188,7 +188,7 @@ def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, ta
             h = f"{h} ({unit})"
         heads.append(f'<th class="num">{_e(h)}</th>' if n else f"<th>{_e(h)}</th>")
     body = []
-    for row in _cells(frame, digits):
+    for row in cells(frame, digits):
         body.append("<tr>" + "".join(f'<td class="num">{_e(_localise(v, language))}</td>' if n else f"<td>{_e(v)}</td>"
                                      for v, n in zip(row, num)) + "</tr>")
     tid = f' id="{_e(table_id)}"' if table_id else ""
