@@ -111,6 +111,8 @@ def test_report_is_self_contained_and_complete(chapter):
     assert text.count("Source: own calculations from Country A (synthetic-A") == len(chapter.tables) + len(pngs)
     # units in the headers when a table has one unit: poverty is in percent
     assert "Estimate (%)" in text and "Estimate (percent)" not in text
+    # a header with its own unit keeps it: the identity table's recipient share is in % of persons
+    assert "Recipients (% of persons)<" in html and "Change, total (percentage points)" in text
     # the intro: Markdown subset rendered, HTML in it escaped
     assert "<h2>About this chapter</h2>" in html and "<em>lower</em>" in html and "<strong>every</strong>" in html
     assert "<li>second point continued</li>" in html and "<ol><li>one</li><li>two</li></ol>" in html

@@ -184,7 +184,7 @@ def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, ta
     heads = []
     for c, n in zip(frame.columns, num):
         h = header(c, language)
-        if unit and n and c not in ("n_obs", "alpha", "multiple"):
+        if unit and n and c not in ("n_obs", "alpha", "multiple") and "%" not in h and "(" not in h:  # has its own
             h = f"{h} ({unit})"
         heads.append(f'<th class="num">{_e(h)}</th>' if n else f"<th>{_e(h)}</th>")
     body = []
