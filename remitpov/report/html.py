@@ -74,6 +74,8 @@ ul.warnings li { color: #8a4b00; }
   nav { display: none; }
   .scroll { max-height: none; overflow: visible; border: none; }
   thead th { position: static; }
+  table { font-size: 9px; }
+  th, td { padding: 2px 4px; }
   thead { display: table-header-group; }
   tr, figure, p.source, p.note { page-break-inside: avoid; break-inside: avoid; }
   h2, h3, figcaption { page-break-after: avoid; break-after: avoid; }
