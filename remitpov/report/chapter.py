@@ -363,7 +363,8 @@ def _relpaths(paths, root: Path) -> list[str]:
     return [str(Path(x).resolve().relative_to(root.resolve())) for x in paths]
 
 
-def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: str = "remitpov chapter") -> ChapterResult:
+def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: str = "remitpov chapter",
+                report: str | None = None) -> ChapterResult:
     """Run a chapter spec (a :class:`ChapterSpec`, a dict, or a TOML path) into ``out_dir``.
 
     Everything that can be wrong with the spec is checked before the first estimate
@@ -371,6 +372,9 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
     written atomically (:mod:`remitpov.report.output`): into a temporary folder next to
     ``out_dir``, moved into place when complete; an existing chapter output in ``out_dir`` is
     replaced as a whole; any other non-empty ``out_dir`` is refused.
+
+    ``report`` ("html" or "none"; default: ``[chapter] report`` of the spec, else "html")
+    says whether ``report.html`` (:mod:`remitpov.report.html`) is written.
     """
     t_start = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -383,13 +387,14 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
             raise SpecError("--out: no output folder given. Fix: pass --out DIR or set chapter.out in the spec")
         out_dir = spec.out
     target = check_target(out_dir, "--out" if spec.out is None else "--out / chapter.out")
+    report = _report_format(spec, report)
     from ..exceptions import RemitpovWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.filterwarnings("always", category=RemitpovWarning)  # every one, every run: into the manifest
         try:
             with staged_output(target) as out:
-                res = _write_chapter(spec, out, progress, command, t_start, started, caught)
+                res = _write_chapter(spec, out, progress, command, t_start, started, caught, report=report)
         finally:
             seen = list(caught)
     for w in seen:  # shown after the run, under the caller's filters (the CLI prints one line each)
@@ -420,11 +425,23 @@ def _manifest_warnings(caught) -> list[dict]:
     return out
 
 
+def _report_format(spec: ChapterSpec, report: str | None) -> str:
+    """``report`` (the ``--report`` option) if given, else ``[chapter] report``, else "html"."""
+    from .html import REPORT_FORMATS
+
+    if report is None:
+        return str(spec.raw.get("chapter", {}).get("report", "html"))
+    if report not in REPORT_FORMATS:
+        raise SpecError(f"--report: unknown report format {report!r}. Fix: use one of {list(REPORT_FORMATS)}")
+    return report
+
+
 def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start: float, started: str,
-                   caught=()) -> ChapterResult:
+                   caught=(), report: str = "html") -> ChapterResult:
     """Load, estimate and write the whole chapter into the (temporary) folder ``out``.
 
-    ``caught`` is the list the warnings of the run are recorded into (for the manifest).
+    ``caught`` is the list the warnings of the run are recorded into (for the manifest);
+    ``report`` = "html" also writes ``report.html`` (hashed in the manifest's outputs).
     """
     prog = Progress(len(spec.surveys), enabled=progress)
     timings: dict[str, float] = {}
@@ -508,14 +525,23 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
         seeds={"chapter": spec.seed, **{sid: p.spec.options.get("seed", spec.seed)
                                         for sid, p in prepared.items() if p.spec.format == "synthetic"}},
         command=command, timings=timings, started=started, warnings=_manifest_warnings(caught))
+    if report == "html":  # after the manifest is complete (the page summarises it), before it is written
+        from .html import REPORT_FILE, write_report
+
+        page = write_report(out / REPORT_FILE, title=spec.title, language=spec.language, tables=tables, titles=titles,
+                            figures=figs, manifest=manifest, labels={sid: p.spec.label for sid, p in prepared.items()},
+                            intro=spec.raw.get("chapter", {}).get("text"), ci_level=spec.ci_level)
+        manifest["outputs"] = dict(sorted({**manifest["outputs"], REPORT_FILE: file_sha256(page)}.items()))
+        written = [*written, page]
     write_manifest(manifest, out / "manifest.json")
     prog.done("chapter")
     files = tuple(sorted(set(written) | set(figs) | {out / "manifest.json"}))
     return ChapterResult(out, tables, est, tuple(figs), files, manifest, prepared)
 
 
-def run_demo(out_dir, *, language: str = "en", progress: bool | None = None) -> ChapterResult:
-    """The chapter on the embedded synthetic surveys (no external data; seconds)."""
+def run_demo(out_dir, *, language: str = "en", progress: bool | None = None, report: str | None = None) -> ChapterResult:
+    """The chapter on the embedded synthetic surveys (no external data; seconds); ``report`` as in
+    :func:`run_chapter`."""
     d = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in DEMO_SPEC.items()}
     d["chapter"] = dict(DEMO_SPEC["chapter"], language=language)
-    return run_chapter(parse_spec(d), out_dir, progress=progress, command="remitpov demo")
+    return run_chapter(parse_spec(d), out_dir, progress=progress, command="remitpov demo", report=report)

@@ -22,7 +22,8 @@ from ..exceptions import SpecError
 def cmd_chapter(args) -> int:
     from .chapter import run_chapter
 
-    res = run_chapter(args.spec, args.out, progress=_progress(args), command=f"remitpov chapter {args.spec}")
+    res = run_chapter(args.spec, args.out, progress=_progress(args), command=f"remitpov chapter {args.spec}",
+                      report=args.report)
     if not args.quiet:
         print(res.summary())
     return 0
@@ -31,7 +32,7 @@ def cmd_chapter(args) -> int:
 def cmd_demo(args) -> int:
     from .chapter import run_demo
 
-    res = run_demo(args.out, language=args.language, progress=_progress(args))
+    res = run_demo(args.out, language=args.language, progress=_progress(args), report=getattr(args, "report", None))
     if not args.quiet:
         print(res.summary())
         lay = res.tables.get("poverty_layout")
@@ -88,6 +89,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", "-o", default=None,
                    help="output folder (default: chapter.out in the spec); written atomically, a previous "
                         "chapter output there is replaced as a whole, any other non-empty folder is refused")
+    _add_report_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary output")
     p.set_defaults(func=cmd_chapter)
     p = subparsers.add_parser("reproduce", help="check published figures against fresh computations",
@@ -108,11 +110,18 @@ def register(subparsers) -> None:
         add_demo_parser(subparsers)
 
 
+def _add_report_option(p) -> None:
+    p.add_argument("--report", choices=("html", "none"), default=None,
+                   help="html (default, or [chapter] report in the spec): also write report.html, one "
+                        "self-contained page with the tables, figures, warnings and provenance; none: do not")
+
+
 def add_demo_parser(subparsers):
     """The ``demo`` subcommand (the chapter on the embedded synthetic surveys)."""
     p = subparsers.add_parser("demo", help="the chapter on embedded synthetic surveys (no data needed)")
     p.add_argument("--out", "-o", default="remitpov-demo", help="output folder (default ./remitpov-demo)")
     p.add_argument("--language", choices=("en", "es"), default="en")
+    _add_report_option(p)
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_demo)
     return p

@@ -180,3 +180,49 @@ def text(section: str, key: str, language: str = "en", default: str | None = Non
 def section(section: str, language: str) -> dict[str, str]:
     """One section of one language (a live view: the dict stored in :data:`TEXT`)."""
     return TEXT[language][section]
+
+# the labels of report.html (remitpov.report.html); fig_<stem>: a figure's caption by file stem
+TEXT["en"]["report"] = {
+    "contents": "Contents", "tables": "Tables", "figures": "Figures", "table": "Table", "figure": "Figure",
+    "warnings": "Warnings", "no_warnings": "The run issued no warnings.",
+    "manifest": "Provenance (manifest.json)",
+    "manifest_intro": "What is needed to rerun this chapter and get the same numbers: the full record, with the "
+                      "sha256 of every output file, is manifest.json next to this report.",
+    "package": "Package", "commit": "git commit", "dirty": "(with uncommitted changes)", "unknown": "unknown",
+    "environment": "Environment", "command": "Command", "spec": "Spec", "seeds": "Seeds", "settings": "Settings",
+    "inputs": "Inputs", "loader": "loader", "rows": "rows", "income_period": "income per", "currency": "currency",
+    "lines": "lines", "no_files": "no input file (generated data)",
+    "source": "Source: own calculations from {surveys}.", "note": "Note",
+    "note_ci": "Confidence intervals at {level} % from the survey design; rates are of persons (household "
+               "weight x household size).",
+    "no_figures": "No PNG figures were written (add \"png\" to [chapter] figures).",
+    "fig_paired_bars_poverty": "Poverty with and without remittances",
+    "fig_paired_bars_indigence": "Indigence with and without remittances",
+    "fig_recipients_by_decile": "Remittance recipients by decile of pre-remittance income",
+    "fig_incidence_curves": "Poverty incidence curves",
+    "fig_lorenz_curves": "Lorenz and concentration curves",
+    "unit_percent": "%", "unit_percentage points": "percentage points", "unit_ratio": "ratio",
+    "unit_Gini x 100": "Gini x 100", "unit_currency per person": "currency per person",
+}
+TEXT["es"]["report"] = {
+    "contents": "Contenido", "tables": "Cuadros", "figures": "Gráficos", "table": "Cuadro", "figure": "Gráfico",
+    "warnings": "Advertencias", "no_warnings": "La ejecución no emitió advertencias.",
+    "manifest": "Procedencia (manifest.json)",
+    "manifest_intro": "Lo necesario para volver a ejecutar este capítulo y obtener las mismas cifras: el registro "
+                      "completo, con el sha256 de cada archivo de salida, es manifest.json, junto a este informe.",
+    "package": "Paquete", "commit": "commit de git", "dirty": "(con cambios sin confirmar)", "unknown": "desconocido",
+    "environment": "Entorno", "command": "Comando", "spec": "Especificación", "seeds": "Semillas",
+    "settings": "Parámetros", "inputs": "Insumos", "loader": "lector", "rows": "filas", "income_period": "ingreso por",
+    "currency": "moneda", "lines": "líneas", "no_files": "sin archivo de entrada (datos generados)",
+    "source": "Fuente: elaboración propia sobre la base de {surveys}.", "note": "Nota",
+    "note_ci": "Intervalos de confianza al {level} % según el diseño muestral; las tasas son de personas (factor "
+               "de expansión del hogar x tamaño del hogar).",
+    "no_figures": "No se generaron gráficos PNG (agregue \"png\" a [chapter] figures).",
+    "fig_paired_bars_poverty": "Pobreza con y sin remesas",
+    "fig_paired_bars_indigence": "Indigencia con y sin remesas",
+    "fig_recipients_by_decile": "Receptores de remesas por decil de ingreso antes de remesas",
+    "fig_incidence_curves": "Curvas de incidencia de la pobreza",
+    "fig_lorenz_curves": "Curvas de Lorenz y de concentración",
+    "unit_percent": "%", "unit_percentage points": "puntos porcentuales", "unit_ratio": "razón",
+    "unit_Gini x 100": "Gini x 100", "unit_currency per person": "moneda por persona",
+}

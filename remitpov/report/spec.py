@@ -26,6 +26,8 @@ Example
     domains = ["area", "quintile", "decile", "recipient"]
     tables = ["csv", "xlsx", "md", "tex"]
     figures = ["png", "pdf"]
+    report = "html"                    # report.html (one self-contained page) or "none"
+    text = "An introduction."          # Markdown (paragraphs, # headings, *emphasis*, - lists)
 
     [income]                           # defaults for every survey (build_income options)
     scale = "per_capita"
@@ -119,7 +121,7 @@ MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correctio
                         "static_sources": ["remittances", "internal_remittances"], "kind": "conditional"}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
-                 "strict", "out", "curve_points", "curve_max", "progress"}
+                 "strict", "out", "curve_points", "curve_max", "progress", "report", "text"}
 _SURVEY_KEYS = {"id", "label", "format", "path", "options", "lines", "income", "measures",
                 "counterfactual", "area", "lonely_psu"}
 
@@ -445,6 +447,11 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     if isinstance(cp, bool) or not isinstance(cp, int) or cp < 3:
         raise _fail("chapter.curve_points", f"expected an integer >= 3, got {cp!r}", "e.g. curve_points = 41")
     cm = _number(ch.get("curve_max", 2.0), "chapter.curve_max")
+    if ch.get("report", "html") not in ("html", "none"):  # remitpov.report.html.REPORT_FORMATS
+        raise _fail("chapter.report", f"unknown report format {ch['report']!r}", "report = \"html\" or \"none\"")
+    if not isinstance(ch.get("text", ""), str):
+        raise _fail("chapter.text", f"expected a string (Markdown), got {type(ch['text']).__name__}",
+                    "text = '''...''' (Markdown: paragraphs, # headings, *emphasis*, - lists)")
     out = ch.get("out")
     if out is not None:
         out = Path(out) if Path(out).is_absolute() or base is None else base / out

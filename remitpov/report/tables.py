@@ -216,3 +216,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir, formats: Sequence[
     if "xlsx" in formats and tables:
         written.append(to_xlsx(tables, d / workbook, titles=titles, language=language))
     return sorted(written)
+
+
+def cells(frame: pd.DataFrame, digits: int = 2) -> list[list[str]]:
+    """The cells of ``frame`` as strings, rounded as in the Markdown/LaTeX tables (used by report.html)."""
+    return _cells(frame, digits)
