@@ -226,9 +226,9 @@ def _summary(manifest: Mapping[str, Any], labels: Mapping[str, str], language: s
              f"{_e(_t('commit', language))} <span class=\"hash\">{_e(commit)}</span>"),
             (_t("environment", language), _e(", ".join(f"{k} {v}" for k, v in sorted(env.items())))),
             (_t("command", language), f"<code>{_e(manifest.get('command', ''))}</code>")]
-    if spec.get("file"):
-        rows.append((_t("spec", language), f"<code>{_e(Path(spec['file']).name)}</code> sha256 "
-                     f"<span class=\"hash\">{_e(spec.get('sha256'))}</span>"))
+    if spec.get("sha256"):  # the file's path is in manifest.json; the page shows the hash only, so a
+        # recomputation by `remitpov verify` from the manifest's copy of an edited spec gives the same page
+        rows.append((_t("spec", language), f"sha256 <span class=\"hash\">{_e(spec.get('sha256'))}</span>"))
     seeds = manifest.get("seeds") or {}
     rows.append((_t("seeds", language), _e(", ".join(f"{k} = {v}" for k, v in seeds.items()))))
     settings = manifest.get("settings") or {}
@@ -244,7 +244,7 @@ def _summary(manifest: Mapping[str, Any], labels: Mapping[str, str], language: s
             desc.append(f"{_t('currency', language)} {meta['currency']}")
         lines = info.get("lines") or {}
         if lines:
-            desc.append(_t("lines", language) + " " + "; ".join(f"{k}: {v}" for k, v in lines.items()))
+            desc.append(_t("lines", language) + " " + "; ".join(f"{k}: {v}" for k, v in sorted(lines.items())))  # key order of the spec is not kept by every manifest route
         files = info.get("files") or []
         flist = "".join(f"<li><code>{_e(Path(str(f.get('path', ''))).name)}</code> sha256 "
                         f"<span class=\"hash\">{_e(f.get('sha256'))}</span></li>" for f in files)
