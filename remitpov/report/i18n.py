@@ -177,7 +177,7 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'bop': 'Balanza de pagos',
             'survey_total': 'Encuesta (expandida)',
             'billion_usd': 'Remesas (miles de millones de USD)',
-            'coverage_pct': 'Cobertura (encuesta / balanza de pagos, %)',
+            'coverage_pct': 'Cobertura (% de la balanza de pagos)',
             'year': 'Año de la encuesta',
             'coverage_title': 'Remesas en la encuesta y en la balanza de pagos',
             'impact_without': 'Sin remesas',

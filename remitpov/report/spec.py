@@ -575,7 +575,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
 
             if lonely not in LONELY_PSU_POLICIES:
                 raise _fail(f"{key}.lonely_psu", f"unknown policy {lonely!r}", f"use one of {list(LONELY_PSU_POLICIES)}")
-        coverage = _blocks.coverage.parse_coverage(s.get("coverage"), f"{key}.coverage", base, s_measures)
+        coverage = _blocks.coverage.parse_coverage(s.get("coverage"), f"{key}.coverage",
+                                                   lambda raw, k: _resolve_path(raw, k, base), s_measures)
         surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
                                   s_measures, cf, area, lonely, line_period, coverage))
     return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),

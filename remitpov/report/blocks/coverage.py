@@ -28,12 +28,13 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...exceptions import SpecError
 from ._registry import Block, BlockOutput, register
 from ._common import tidy
 
@@ -44,15 +45,19 @@ COVERAGE_KEYS = ("banxico", "exchange_rate", "year", "by_state", "state", "macro
 MILLION = 1e6
 
 
-def parse_coverage(raw, key: str, base: Path | None, measures) -> dict | None:
+def _fail(key: str, problem: str, fix: str) -> SpecError:
+    return SpecError(f"{key}: {problem}. Fix: {fix}")  # the spec's message form (remitpov.report.spec)
+
+
+def parse_coverage(raw, key: str, resolve: Callable[[str, str], Path], measures) -> dict | None:
     """Validate ``[survey.coverage]`` (``key`` = "survey[i].coverage"); None when absent and unused.
 
+    ``resolve(path, key)`` is the spec's path lookup (spec folder, then the shared folder;
+    :class:`SpecError` naming the key and the places tried when the path does not exist).
     Raises :class:`~remitpov.exceptions.SpecError` naming the key: a measure ``coverage`` or
     ``impact_range`` without the table, unknown keys, a Banxico path that does not exist,
     a non-positive exchange rate, ``by_state`` with the national file only, bad types.
     """
-    from ..spec import _fail, _resolve_path, _year
-
     users = sorted(set(measures) & {"coverage", "impact_range"})
     if raw is None:
         if users:
@@ -68,7 +73,7 @@ def parse_coverage(raw, key: str, base: Path | None, measures) -> dict | None:
         raise _fail(f"{key}.banxico", "missing", "give the Banco de México folder, e.g. banxico = \"data/banxico\"")
     if not isinstance(raw["banxico"], str) or not raw["banxico"]:
         raise _fail(f"{key}.banxico", f"expected a path, got {raw['banxico']!r}", "e.g. banxico = \"data/banxico\"")
-    out: dict[str, Any] = {"banxico": str(_resolve_path(raw["banxico"], f"{key}.banxico", base))}
+    out: dict[str, Any] = {"banxico": str(resolve(raw["banxico"], f"{key}.banxico"))}
     is_dir = Path(out["banxico"]).is_dir()
     by_state = raw.get("by_state", is_dir)
     if not isinstance(by_state, bool):
@@ -86,7 +91,11 @@ def parse_coverage(raw, key: str, base: Path | None, measures) -> dict | None:
                                     "give local currency per US dollar, e.g. exchange_rate = 20.13, or remove it to "
                                     "use the package's table (remitpov.coverage.MXN_PER_USD)")
     if "year" in raw:
-        out["year"] = _year(raw["year"], f"{key}.year")
+        y = raw["year"]
+        if isinstance(y, bool) or not isinstance(y, int) or not 1900 <= y <= 2100:
+            raise _fail(f"{key}.year", f"expected a year (a whole number between 1900 and 2100), got {y!r}",
+                        "e.g. year = 2022, or remove it to use the survey's year")
+        out["year"] = y
     if "macro_se" in raw:
         out["macro_se"] = _num(raw["macro_se"], f"{key}.macro_se", False, "macro_se = 0 (the BoP total treated as known)")
     method = raw.get("method", "proportional")
@@ -108,8 +117,6 @@ def parse_coverage(raw, key: str, base: Path | None, measures) -> dict | None:
 
 def _num(value, key: str, positive: bool, fix: str) -> float:
     """A finite number, > 0 (``positive``) or >= 0, else :class:`SpecError` naming ``key``."""
-    from ..spec import _fail
-
     ok = not isinstance(value, bool) and isinstance(value, (int, float)) and np.isfinite(value)
     if not ok or (value <= 0 if positive else value < 0):
         raise _fail(key, f"expected a finite number {'> 0' if positive else '>= 0'}, got {value!r}", fix)
@@ -200,7 +207,7 @@ def time_series(nat: pd.DataFrame, stem, language: str, formats) -> list:
 
     x = nat["year"].to_numpy(int)
     with F.style():
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.6, 3.2))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.6, 3.4))
         a1.plot(x, nat["macro_usd"] / 1e9, "o-", color=F.PALETTE[0], label=text("figure", "bop", language))
         su, se = nat["survey_usd"].to_numpy(float) / 1e9, nat["survey_usd_se"].to_numpy(float) / 1e9
         q = stats.t.ppf(0.5 + nat["ci_level"].to_numpy(float) / 2, nat["df"].to_numpy(float))
