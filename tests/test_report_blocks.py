@@ -20,13 +20,14 @@ SMALL = {"country": "A", "n_households": 300, "n_regions": 2}
 
 def test_registry_is_the_one_list():
     assert spec_mod.MEASURES == blocks.measures() == (
-        "incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual")
+        "incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual", "coverage", "impact_range")
     assert blocks.default_measures() == spec_mod.MEASURES[:6]
-    assert set(blocks.remittance_measures()) == {"incidence", "decomposition", "counterfactual"}
-    assert set(blocks.line_measures()) == {"poverty", "fgt", "curves", "counterfactual"}
+    assert set(blocks.remittance_measures()) == {"incidence", "decomposition", "counterfactual", "coverage",
+                                                 "impact_range"}
+    assert set(blocks.line_measures()) == {"poverty", "fgt", "curves", "counterfactual", "impact_range"}
     # the chapter's table order before the registry (the outputs' order in tables.md / tables.xlsx)
     assert table_order() == ["incidence", "poverty_layout", "poverty", "identity", "fgt", "gini", "decomposition",
-                             "counterfactual", "incidence_curves"]
+                             "counterfactual", "incidence_curves", "coverage", "impact_range"]
 
 
 def test_every_table_has_a_title_in_every_language():

@@ -123,7 +123,7 @@ MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correctio
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress", "report", "text"}
 _SURVEY_KEYS = {"id", "label", "format", "path", "options", "lines", "income", "measures",
-                "counterfactual", "area", "lonely_psu"}
+                "counterfactual", "area", "lonely_psu", "coverage"}
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,7 @@ class SurveySpec:
     area: str | None = None  # column name of the area (default: the survey's "area" role)
     lonely_psu: str | None = None  # singleton-PSU policy passed to Survey.with_lonely_psu
     line_period: str | None = None  # period the lines are expressed in ([survey.lines] period), if declared
+    coverage: Mapping[str, Any] | None = None  # [survey.coverage]: balance of payments (blocks/coverage.py)
 
     @property
     def key(self) -> str:
@@ -185,6 +186,7 @@ class SurveySpec:
             "income": dict(self.income), "measures": list(self.measures),
             "counterfactual": None if self.counterfactual is None else dict(self.counterfactual),
             "area": self.area, "lonely_psu": self.lonely_psu, "line_period": self.line_period,
+            **({} if self.coverage is None else {"coverage": dict(self.coverage)}),
         }
 
 
@@ -580,8 +582,10 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
 
             if lonely not in LONELY_PSU_POLICIES:
                 raise _fail(f"{key}.lonely_psu", f"unknown policy {lonely!r}", f"use one of {list(LONELY_PSU_POLICIES)}")
+        coverage = _blocks.coverage.parse_coverage(s.get("coverage"), f"{key}.coverage",
+                                                   lambda raw, k: _resolve_path(raw, k, base), s_measures)
         surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
-                                  s_measures, cf, area, lonely, line_period))
+                                  s_measures, cf, area, lonely, line_period, coverage))
     return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),
                        measures, domains, tables, figures, strict, tuple(surveys), dict(income), out, cp, cm,
                        source, source_sha256, data)
