@@ -422,7 +422,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines"})
     if top_unknown:
         raise _fail("(top level)", f"unknown section(s) {top_unknown}",
-                    "use [chapter], [income], [lines] and [[survey]] sections")
+                    "a [migration] spec runs with `remitpov migration SPEC --out DIR`" if "migration" in top_unknown
+                    else "use [chapter], [income], [lines] and [[survey]] sections")
     ch = data.get("chapter", {})
     if not isinstance(ch, Mapping):
         raise _fail("chapter", "must be a table", "write a [chapter] section")
