@@ -80,12 +80,13 @@ from .core.quantile import QUANTILE_RULES
 from .core.quantile import normalise_rule
 from .core.quantile import quantiles_sorted as _quantile_sorted
 from .core.validate import checked
+from .core.statistic import Statistic, finalise
 from .design import Design, critical_value
 from .core.inputs import by_codes as _by
 from .core.inputs import column_values as _values
 from .core.inputs import resolve_design as _resolve_design
 from .exceptions import DataWarning, InputError, describe_rows
-from .results import EstimateTable, make_table
+from .results import EstimateTable
 
 QUANTILE_SE = ("woodruff", "kernel", "replicate")
 
@@ -155,66 +156,26 @@ def _check_domains(p: _Prep, masks: np.ndarray, what: str, min_n: int = 1):
         )
 
 
-def _finish(p: _Prep, keys, est, z, *, replicate: Callable | None = None, totals=None, ci_level=0.95,
-            dist="t", title="", notes=(), n_obs=None, vcov=None) -> EstimateTable:
-    """Variance (linearisation or replicate) and the result table."""
-    design = p.design
-    est = np.asarray(est, dtype=float).ravel()
-    extra = {}
-    if vcov is None:
-        if design.replicates is not None:
-            V = design.vcov(est, z, totals=totals, replicate=replicate)
-        else:
-            zf = np.asarray(z, dtype=float)
-            bad = ~np.isfinite(zf).all(axis=0)
-            zf = np.nan_to_num(zf) if bad.any() else zf  # no copy in the usual all-finite case
-            V = design.vcov(est, zf)
-            if bad.any():
-                V[bad, :] = np.nan
-                V[:, bad] = np.nan
-    else:
-        V = vcov
-    if design.replicates is None and z is not None:
-        zz = np.asarray(z, dtype=float).reshape(design.n, -1)
-        if not np.isfinite(zz).all():
-            zz = np.nan_to_num(zz)
-        vs = design.srs_variance(zz, p.codes)  # a domain's estimates: SRS within the domain (R's svyby)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra["deff"] = np.diag(V) / vs
-    if n_obs is not None:
-        extra["n_obs"] = np.asarray(n_obs)
-    notes = tuple(notes) + ("variance: " + ("replicate weights" if design.replicates is not None
-                                            else "Taylor linearisation (influence functions)"),)
-    return make_table(keys, est, V, design, level=ci_level, dist=dist, title=title, notes=notes,
-                      extra=pd.DataFrame(extra) if extra else None)
+#: the variance note of every inequality table (linearised designs)
+_LINEARISED = "Taylor linearisation (influence functions)"
 
 
-@dataclass(frozen=True, eq=False)
-class _Part:
-    """One measure of one income, before the variance: what :func:`_finish` needs.
+def _part(p: _Prep, keys, est, Z, *, replicate: Callable | None = None, totals=None, vcov=None, title: str = "",
+          notes=(), n_obs=None) -> Statistic:
+    """One measure of one income before the variance (rows domain-major, ``len(p.dlabels)`` domains).
 
     ``Z`` (n, k) influence values (None when only replicates apply); ``replicate``
     (``W (n, r) -> (r, k)``) and/or ``totals`` (``(Y, f)``) for replicate designs; ``vcov``
     overrides the linearised variance of a single-income table (quantiles: Woodruff;
-    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses). Rows are
-    domain-major, ``D`` domains.
+    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses).
     """
-
-    keys: pd.DataFrame
-    est: np.ndarray
-    Z: np.ndarray | None
-    D: int
-    replicate: Callable | None = None
-    totals: tuple | None = None
-    vcov: np.ndarray | None = None
-    title: str = ""
-    notes: tuple = ()
-    n_obs: np.ndarray | None = None
+    return Statistic(keys, est, z=Z, replicate=replicate, totals=totals, vcov=vcov, codes=p.codes, title=title,
+                     notes=notes, variance_note=_LINEARISED, n_obs=n_obs)
 
 
-def _finish_part(p: _Prep, part: _Part, ci_level: float, dist: str) -> EstimateTable:
-    return _finish(p, part.keys, part.est, part.Z, replicate=part.replicate, totals=part.totals, vcov=part.vcov,
-                   ci_level=ci_level, dist=dist, title=part.title, notes=part.notes, n_obs=part.n_obs)
+def _finish(p: _Prep, stat: Statistic, ci_level: float, dist: str) -> EstimateTable:
+    """The table of an inequality statistic: design effects always (row-level influence values)."""
+    return finalise(stat, p.design, ci_level=ci_level, dist=dist, deff=True)
 
 
 def _keys(p: _Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFrame:
@@ -480,12 +441,12 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
             level=level, rule=rule, se_method=se_method, na_rm=na_rm, ci_level=ci_level, dist=dist,
             bandwidth=bandwidth))
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _quantile_part(p, probs, rule=rule, se_method=se_method, bandwidth=bandwidth,
+    return _finish(p, _quantile_part(p, probs, rule=rule, se_method=se_method, bandwidth=bandwidth,
                                           ci_level=ci_level, dist=dist), ci_level, dist)
 
 
 def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str | None = None,
-                   bandwidth: float | None = None, ci_level: float = 0.95, dist: str = "t") -> _Part:
+                   bandwidth: float | None = None, ci_level: float = 0.95, dist: str = "t") -> Statistic:
     rule = normalise_rule(rule)
     reps = p.design.replicates is not None
     se_method = se_method if se_method is not None else ("replicate" if reps else "woodruff")
@@ -524,7 +485,7 @@ def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str 
             return np.concatenate([_quantile_sorted(xs, Ws * masks[rk.order, d][:, None], P, rule).T
                                    for d in range(D)], axis=1)
         notes.append("SE: quantile re-evaluated under every replicate (R survey interval.type='quantile')")
-        return _Part(keys, est, None, D, replicate=rep, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
+        return _part(p, keys, est, None, replicate=rep, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
     if reps:  # the cdf at q_hat as a ratio of totals: (1[y <= q] in domain d, domain d)
         Ycdf = np.hstack([masks[:, d][:, None] * (y[:, None] <= Q[:, d][None, :]) for d in range(D)] + [masks])
 
@@ -561,13 +522,13 @@ def _quantile_part(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str 
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(np.isinf(dens), 0.0, 1.0 / dens)
     if reps:  # replicate quantiles linearised through the density: variance Vf / f^2
-        return _Part(keys, est, None, D, totals=(Ycdf, lambda T: est - (cdf(T) - Fq) * scale), title="Quantiles",
+        return _part(p, keys, est, None, totals=(Ycdf, lambda T: est - (cdf(T) - Fq) * scale), title="Quantiles",
                      notes=tuple(notes), n_obs=n_obs)
     Zq = -Z * scale[None, :]
     V = Vf * np.outer(scale, scale)
     V[np.isnan(scale), :] = np.nan
     V[:, np.isnan(scale)] = np.nan
-    return _Part(keys, est, Zq, D, vcov=V, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
+    return _part(p, keys, est, Zq, vcov=V, title="Quantiles", notes=tuple(notes), n_obs=n_obs)
 
 
 # =====================================================================================
@@ -604,10 +565,10 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
         return _rd.from_memory_call("gini", gini, survey, (income, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist))
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _gini_part(p), ci_level, dist)
+    return _finish(p, _gini_part(p), ci_level, dist)
 
 
-def _gini_part(p: _Prep) -> _Part:
+def _gini_part(p: _Prep) -> Statistic:
     masks = _domain_masks(p)
     _check_domains(p, masks, "gini")
     y, w = p.y, p.design.weights
@@ -628,7 +589,7 @@ def _gini_part(p: _Prep) -> _Part:
             if Z is None:
                 Z = np.zeros((p.design.n, D))
             Z[:, d] = z
-    return _Part(_keys(p, "gini"), est, Z, D, replicate=_gini_replicate(rks, y), title="Gini coefficient",
+    return _part(p, _keys(p, "gini"), est, Z, replicate=_gini_replicate(rks, y), title="Gini coefficient",
                  n_obs=masks.sum(0),
                  notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"))
 
@@ -652,7 +613,7 @@ def _jacobian(f: Callable, T: np.ndarray) -> np.ndarray:
     return np.column_stack(rows)
 
 
-def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes) -> _Part:
+def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes) -> Statistic:
     """Estimate ``f(totals of Y)`` in every domain with influence ``z = Y grad f``."""
     D, m = masks.shape[1], Y.shape[1]
     w = p.design.weights
@@ -671,7 +632,7 @@ def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, ti
     def fall(Tm):
         return np.hstack([np.real(f(Tm[:, d * m:(d + 1) * m].astype(complex))) for d in range(D)]).reshape(len(Tm), D * k)
 
-    return _Part(keys, np.concatenate(est), np.hstack(Zs), D, totals=(Yall, fall), title=title, notes=tuple(notes),
+    return _part(p, keys, np.concatenate(est), np.hstack(Zs), totals=(Yall, fall), title=title, notes=tuple(notes),
                  n_obs=np.repeat(masks.sum(0), k))
 
 
@@ -704,10 +665,10 @@ def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, lev
     income contributes ``0 log 0 = 0``). Negative incomes raise.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _ge_part(p, epsilon), ci_level, dist)
+    return _finish(p, _ge_part(p, epsilon), ci_level, dist)
 
 
-def _ge_part(p: _Prep, epsilon=(0.0, 1.0, 2.0)) -> _Part:
+def _ge_part(p: _Prep, epsilon=(0.0, 1.0, 2.0)) -> Statistic:
     eps = [float(e) for e in np.atleast_1d(epsilon)]
     masks = _domain_masks(p)
     _check_domains(p, masks, "generalized_entropy")
@@ -757,10 +718,10 @@ def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "
     Requires ``e > 0``; incomes positive for ``e >= 1``, non-negative for ``0 < e < 1``.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _atkinson_part(p, epsilon), ci_level, dist)
+    return _finish(p, _atkinson_part(p, epsilon), ci_level, dist)
 
 
-def _atkinson_part(p: _Prep, epsilon=(0.5, 1.0, 2.0)) -> _Part:
+def _atkinson_part(p: _Prep, epsilon=(0.5, 1.0, 2.0)) -> Statistic:
     eps = [float(e) for e in np.atleast_1d(epsilon)]
     if any(e <= 0 for e in eps):
         raise InputError(f"atkinson needs epsilon > 0 (inequality aversion), got {eps}")
@@ -854,7 +815,7 @@ def _share_checks(p: _Prep, what: str):
     return masks, _Ranked(p.y)
 
 
-def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) -> _Part:
+def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) -> Statistic:
     """A statistic ``g(S(p_1..p_k), T)`` of partial sums of income below population shares.
 
     Influence: chain rule over the partial sums' influence values (:func:`_partial_if`)
@@ -886,7 +847,7 @@ def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) 
             out.append(np.real(g(np.vstack([S, T]).T.astype(complex))))
         return np.hstack(out)
 
-    return _Part(keys, est, np.hstack(Zs), D, replicate=rep, title=title, notes=tuple(notes),
+    return _part(p, keys, est, np.hstack(Zs), replicate=rep, title=title, notes=tuple(notes),
                  n_obs=np.repeat(masks.sum(0), len(est) // D))
 
 
@@ -902,10 +863,10 @@ def income_shares(survey, income, groups=5, by=None, *, level: str = "person", n
     from ``z(S(p)) = y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (density-free).
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _shares_part(p, groups), ci_level, dist)
+    return _finish(p, _shares_part(p, groups), ci_level, dist)
 
 
-def _shares_part(p: _Prep, groups=5) -> _Part:
+def _shares_part(p: _Prep, groups=5) -> Statistic:
     cuts = (np.linspace(0, 1, int(groups) + 1)[1:-1] if np.isscalar(groups)
             else np.asarray(groups, dtype=float))
     if cuts.size and (np.any(cuts <= 0) or np.any(cuts >= 1) or np.any(np.diff(cuts) <= 0)):
@@ -933,10 +894,10 @@ def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     :func:`income_shares`); linearised SE by the chain rule.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _palma_part(p), ci_level, dist)
+    return _finish(p, _palma_part(p), ci_level, dist)
 
 
-def _palma_part(p: _Prep) -> _Part:
+def _palma_part(p: _Prep) -> Statistic:
     masks, rk = _share_checks(p, "palma")
 
     def g(a):
@@ -964,10 +925,10 @@ def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: 
     ratio (quantiles included) under every replicate.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish_part(p, _qsr_part(p, lower=lower, upper=upper, definition=definition), ci_level, dist)
+    return _finish(p, _qsr_part(p, lower=lower, upper=upper, definition=definition), ci_level, dist)
 
 
-def _qsr_part(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: str = "laeken") -> _Part:
+def _qsr_part(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: str = "laeken") -> Statistic:
     if not 0 < lower < upper < 1:
         raise InputError(f"quantile_share_ratio needs 0 < lower < upper < 1, got {lower}, {upper}")
     masks, rk = _share_checks(p, "quantile_share_ratio")
@@ -1007,7 +968,7 @@ def _qsr_part(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: s
             out.append((Tt / B)[:, None])
         return np.hstack(out)
 
-    return _Part(keys, est, Z, D, replicate=rep, title="Quantile share ratio",
+    return _part(p, keys, est, Z, replicate=rep, title="Quantile share ratio",
                  notes=tuple(notes) + ("laeken qsr: sum y[y > q80] / sum y[y <= q20], quantiles by laeken's rule",),
                  n_obs=masks.sum(0))
 
@@ -1058,21 +1019,21 @@ def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se:
                 out.append((_partial_sorted(rk, y[rk.order], Ws, P) / Ws.sum(0)).T)
             return np.hstack(out)
 
-        tab = _finish(p, _keys(p, measure, [{"p": float(x)} for x in P]), np.concatenate(ests), np.hstack(Zs),
-                      replicate=rep if se else None, ci_level=ci_level, dist=dist, title="Generalised Lorenz curve",
-                      vcov=None if se else np.zeros((k * D, k * D)))
+        tab = _finish(p, _part(p, _keys(p, measure, [{"p": float(x)} for x in P]), np.concatenate(ests),
+                               np.hstack(Zs), replicate=rep if se else None, title="Generalised Lorenz curve",
+                               vcov=None if se else np.zeros((k * D, k * D))), ci_level, dist)
     else:
         def g(a):
             return a[:, :k] / a[:, k:k + 1]
         if se:
-            tab = _finish_part(p, _partial_statistic(p, masks, rk, P, g, _keys(p, measure, [{"p": float(x)} for x in P]),
+            tab = _finish(p, _partial_statistic(p, masks, rk, P, g, _keys(p, measure, [{"p": float(x)} for x in P]),
                                                      title="Lorenz curve", notes=()), ci_level, dist)
         else:
             y, w = p.y, p.design.weights
             est = np.concatenate([_partial_sorted(rk, y[rk.order], (w * masks[:, d])[rk.order][:, None], P)[:, 0]
                                   / ((w * masks[:, d]) @ y) for d in range(masks.shape[1])])
-            tab = _finish(p, _keys(p, measure, [{"p": float(x)} for x in P]), est, None,
-                          vcov=np.zeros((est.size, est.size)), ci_level=ci_level, dist=dist, title="Lorenz curve")
+            tab = _finish(p, _part(p, _keys(p, measure, [{"p": float(x)} for x in P]), est, None,
+                                   vcov=np.zeros((est.size, est.size)), title="Lorenz curve"), ci_level, dist)
     out = tab.to_frame()
     if not se:
         out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
@@ -1135,9 +1096,9 @@ def concentration_curve(survey, income, rank_by, points=20, by=None, *, se: bool
 
     keys = _keys(p, "concentration", [{"p": float(x), "rank_by": rank_by if isinstance(rank_by, str) else "rank"}
                                       for x in P])
-    tab = _finish(p, keys, np.concatenate(ests), np.hstack(Zs), replicate=rep if se else None,
-                  vcov=None if se else np.zeros((D * k, D * k)), ci_level=ci_level, dist=dist,
-                  title="Concentration curve")
+    tab = _finish(p, _part(p, keys, np.concatenate(ests), np.hstack(Zs), replicate=rep if se else None,
+                           vcov=None if se else np.zeros((D * k, D * k)), title="Concentration curve"),
+                  ci_level, dist)
     out = tab.to_frame()
     if not se:
         out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
@@ -1324,16 +1285,15 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
         for nm in names:
             for c in COMPONENTS:
                 rows.append({"measure": c, "source": nm, p.byname: dl})
-    tab = _finish(p, pd.DataFrame(rows), est, Z, replicate=rep, ci_level=ci_level, dist=dist,
-                  title="Lerman-Yitzhaki Gini decomposition", notes=notes,
-                  n_obs=np.repeat(masks.sum(0), per))
+    tab = _finish(p, _part(p, pd.DataFrame(rows), est, Z, replicate=rep, title="Lerman-Yitzhaki Gini decomposition",
+                           notes=notes, n_obs=np.repeat(masks.sum(0), per)), ci_level, dist)
     return GiniDecomposition(tab, tuple(names), p.byname, ())
 
 
 # =====================================================================================
 # several income concepts on the same sample
 # =====================================================================================
-#: measure name -> function building its :class:`_Part` for one income (options by keyword)
+#: measure name -> function building its :class:`~remitpov.core.statistic.Statistic` for one income (options by keyword)
 _PARTS: dict[str, Callable] = {
     "gini": _gini_part,
     "theil": lambda p: _ge_part(p, (1.0,)),
@@ -1359,7 +1319,7 @@ def _part_options(measure: str) -> tuple[str, ...]:
     return tuple(n for n in list(inspect.signature(_PARTS[measure]).parameters)[1:] if n not in ("ci_level", "dist"))
 
 
-def _replicate_of(part: _Part) -> Callable | None:
+def _replicate_of(part: Statistic) -> Callable | None:
     """The part's replicate rule as ``W (n, r) -> (r, k)`` (totals become ``f(W' Y)``)."""
     if part.replicate is not None:
         return part.replicate
@@ -1383,7 +1343,7 @@ def _counted(fn: Callable, total: int, progress: Callable | None) -> Callable:
     return wrapped
 
 
-def _joint(p: _Prep, parts: Sequence[_Part], names: Sequence[str], diff_labels: Sequence[str],
+def _joint(p: _Prep, parts: Sequence[Statistic], names: Sequence[str], diff_labels: Sequence[str],
            progress: Callable | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None, dict, np.ndarray]:
     """Stack the parts of several concepts and the differences first minus each other one.
 
@@ -1394,7 +1354,7 @@ def _joint(p: _Prep, parts: Sequence[_Part], names: Sequence[str], diff_labels: 
     the replicate estimates.
     """
     first = parts[0]
-    k, D = first.est.size, first.D
+    k, D = first.estimates.size, len(p.dlabels)
     B = 2 * len(parts) - 1
     keys = []
     for name, part in zip(names, parts):
@@ -1414,8 +1374,8 @@ def _joint(p: _Prep, parts: Sequence[_Part], names: Sequence[str], diff_labels: 
     def stack(blocks):
         return np.hstack(list(blocks) + [blocks[0] - b for b in blocks[1:]])[..., order]
 
-    est = stack([pt.est for pt in parts])
-    Z = None if any(pt.Z is None for pt in parts) else stack([np.asarray(pt.Z, dtype=float) for pt in parts])
+    est = stack([pt.estimates for pt in parts])
+    Z = None if any(pt.z is None for pt in parts) else stack([np.asarray(pt.z, dtype=float) for pt in parts])
     n_obs = None if first.n_obs is None else np.tile(first.n_obs, B)[order]
     rep: dict = {}
     if p.design.replicates is not None:
@@ -1515,8 +1475,8 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
     first = parts[0]
     notes = first.notes + (f"difference = {names[0]} minus {', '.join(names[1:])}: same sample, joint vcov "
                            "(difference of influence values / of replicate estimates)",)
-    return _finish(p0, keys, est, Z, ci_level=ci_level, dist=dist, title=f"{first.title}: {' vs '.join(names)}",
-                   notes=notes, n_obs=n_obs, **rep)
+    return _finish(p0, _part(p0, keys, est, Z, title=f"{first.title}: {' vs '.join(names)}", notes=notes,
+                             n_obs=n_obs, **rep), ci_level, dist)
 
 
 __all__ = ["compare_inequality", "INEQUALITY_MEASURES", "quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",

@@ -59,10 +59,12 @@ from scipy import sparse
 
 from .core.density import convey_bandwidth, kernel_density
 from .core.quantile import LINE_RULES, normalise_rule, weighted_quantile
+from .core.statistic import (JOINT_MAX_DOMAINS, EmptyDomainWarning, SinglePSUDomainWarning, Statistic,
+                             finalise)
 from .core.validate import check_alphas, checked, numeric_column
-from .design import Design, as_index_codes, srs_variance_from_moments
+from .design import Design, as_index_codes
 from .core.inputs import resolve_design as _resolve_design
-from .exceptions import InputError, RemitpovWarning, describe_rows
+from .exceptions import InputError, describe_rows
 from . import measures
 from .measures.fgt import contribution as fgt_contribution
 from .measures.fgt import line_derivative as fgt_line_derivative
@@ -76,9 +78,6 @@ __all__ = [
 
 #: rules of relative lines (``"inverse_cdf"``, the old name of ``"math"``, is accepted with a warning)
 QUANTILE_RULES = LINE_RULES
-#: with more domains than this, ``covmat=None`` gives within-domain covariance blocks only (the
-#: joint covariance of D x K estimates grows as D^2: 10,000 domains would need gigabytes)
-JOINT_MAX_DOMAINS = 64
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
 POVERTY_MEASURES = measures.names("poverty", joint=True)
 
@@ -86,24 +85,6 @@ def _is_dask(obj) -> bool:
     """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
     return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
 
-
-
-class EmptyDomainWarning(RemitpovWarning):
-    """A domain has no unit with positive weight: its estimates are NaN."""
-
-
-class SinglePSUDomainWarning(RemitpovWarning):
-    """A domain lies in a single PSU: the SE of a ratio (FGT) in it is zero by construction."""
-
-
-def _check_single_psu(dkeys: pd.DataFrame, n_psu: np.ndarray) -> None:
-    """Warn about domains inside a single PSU; ``n_psu`` (D,): PSUs with positive weight in each domain."""
-    one = np.flatnonzero(np.asarray(n_psu) == 1)
-    bad = [dkeys.iloc[d].to_dict() for d in one[:3]]
-    if bad:
-        warnings.warn(f"{one.size} domain(s) lie in a single PSU (e.g. {bad[0]}): the design-based SE of a "
-                      "ratio such as an FGT index is zero there (all its variation is within one PSU); "
-                      "do not publish those SEs -- merge domains", SinglePSUDomainWarning, stacklevel=4)
 
 
 # ====================================================================== helpers
@@ -356,55 +337,38 @@ def _prepare(obj, incomes: Mapping[str, Any], level: str, na_rm: bool, line_spec
     return design, survey, Y, names, ok
 
 
-@dataclass
-class _Core:
-    """Joint estimates of every (domain, cell) with FACTORED influence values and replicate hooks.
+@dataclass(frozen=True)
+class _Built:
+    """A poverty :class:`~remitpov.core.statistic.Statistic` with what its callers need to
+    relabel or transform it: the design, the domain keys and the concept names."""
 
-    The influence values are ``z_i = B_i A[d_i]`` (``sums`` = :class:`~remitpov.design.InfluenceSums`
-    of the basis ``B``, ``A`` (D*m, k)); ``totals = ((kind, Y), f)`` with ``kind`` "psu" (PSU
-    totals of ``w Y``) or "rows" (row-level ``Y``) for replicate designs.
-    """
-
+    stat: Statistic
     design: Design
-    keys: pd.DataFrame
-    est: np.ndarray
-    sums: Any
-    A: np.ndarray
-    totals: tuple
-    f_replicate: Callable
-    needs_replicate_fn: bool
-    empty_rows: np.ndarray
-    cells: list
     dkeys: pd.DataFrame
     names: list
-    notes: tuple
-    deff: bool | str = True  # True / "replace": R's deff=TRUE / deff="replace" (see design.srs_variance)
-    srs: Callable | None = None  # SRS variances of the columns of A (default: from the factored sums)
-    #: ``sums`` are :class:`~remitpov.design.PairSums` and ``A`` (D, m, K) per-domain coefficients:
-    #: within-domain covariance blocks only (many domains)
-    blocks: bool = False
 
 
 def _poverty_table(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, ci_level, dist,
                    na_rm, headcount_total: bool, contrast: str | None = None, title: str = "Poverty",
                    extra_notes: Sequence[str] = (), total=False, deff: bool | str = False,
                    covmat: bool | None = None) -> EstimateTable:
-    core = _poverty_core(obj, incomes, line, alphas, by, level=level, strict=strict, na_rm=na_rm,
-                         headcount_total=headcount_total, extra_notes=extra_notes, total=total, deff=deff,
-                         covmat=covmat)
-    keys, transform = core.keys, None
+    b = _poverty_core(obj, incomes, line, alphas, by, level=level, strict=strict, na_rm=na_rm,
+                      headcount_total=headcount_total, extra_notes=extra_notes, total=total, deff=deff,
+                      covmat=covmat)
+    keys, transform = b.stat.keys, None
     if contrast is not None:
         # first concept minus second, cell by cell (sparse: 2 non-zeros per row, whatever the domains)
-        Lm = _contrast_matrix(keys, core.names)
-        keys = pd.concat([keys, _contrast_keys(keys, core.names, contrast)], ignore_index=True)
-        Cm = sparse.vstack([sparse.identity(len(core.est), format="csr"), Lm], format="csr")
+        Lm = _contrast_matrix(keys, b.names)
+        keys = pd.concat([keys, _contrast_keys(keys, b.names, contrast)], ignore_index=True)
+        Cm = sparse.vstack([sparse.identity(len(b.stat.estimates), format="csr"), Lm], format="csr")
         transform = (lambda E: np.asarray(Cm @ np.asarray(E).T).T, Cm)
-    return _finish(core, keys, transform, level=ci_level, dist=dist, title=title)
+    return finalise(b.stat, b.design, ci_level=ci_level, dist=dist, deff=deff, transform=transform, keys=keys,
+                    title=title)
 
 
 def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *, level, strict, na_rm,
                   headcount_total: bool, population: bool = False, extra_notes: Sequence[str] = (),
-                  total=False, deff: bool | str = False, covmat: bool | None = True) -> _Core:
+                  total=False, deff: bool | str = False, covmat: bool | None = True) -> _Built:
     """Every (domain, cell) estimate with FACTORED influence values (see :mod:`remitpov.design`).
 
     Basis ``B = (g_1..g_K, 1, I_z of every relative line)`` (computed chunk by chunk,
@@ -506,7 +470,6 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             sums = sums.with_total()
         # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
         n_psu_dom = (sums.psu.reshape(design.n_psu, D, m)[:, :, K] > 0).sum(axis=0)
-    _check_single_psu(dkeys, n_psu_dom)
     TOT = sums.totals  # (D, m)
     NUM, Nd = TOT[:, :K], TOT[:, K]
     empty = Nd <= 0
@@ -562,15 +525,15 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(is_total[None, :], num, num / den)
 
-    rep_totals = (None, None)
+    rep = dict(replicate=None, totals=None, psu_totals=None)
     if design.replicates is not None and not any_rel:
         S3 = sums.psu.reshape(design.n_psu, D, m)
         if design.replicates.factors is not None:  # PSU totals: replicate totals = factors' PSU totals
-            rep_totals = ("psu", np.hstack([S3[:, :, :K].reshape(design.n_psu, D * K), S3[:, :, K]]))
+            rep["psu_totals"] = (np.hstack([S3[:, :, :K].reshape(design.n_psu, D * K), S3[:, :, K]]), f_totals)
         else:  # user replicate weights: row-level totals
             G = basis(0, n)[:, :K]
             IND = dom_indicator()
-            rep_totals = ("rows", np.hstack([IND[:, d:d + 1] * G for d in range(D)] + [IND]))
+            rep["totals"] = (np.hstack([IND[:, d:d + 1] * G for d in range(D)] + [IND]), f_totals)
 
     def f_replicate(W):  # W (n, r): recompute relative lines in every replicate
         r = W.shape[1]
@@ -586,13 +549,16 @@ def _poverty_core(obj, incomes: Mapping[str, Any], line, alphas: Sequence, by, *
             out[:, np.arange(D) * K + k] = val.T
         return out
 
+    if design.replicates is not None and rep["psu_totals"] is None and rep["totals"] is None:
+        rep["replicate"] = f_replicate
     # keys: domain-major, cells in order inside a domain (built column by column: no row loop)
     keys = pd.DataFrame({"measure": [c.measure for c in cells] * D, "concept": [c.concept for c in cells] * D,
                          "line": [L[c.ci, c.li].label for c in cells] * D,
                          **{col: np.repeat(dkeys[col].to_numpy(dtype=object), K).tolist() for col in dkeys.columns}})
-    return _Core(design, keys, est, sums, A if blocks else A.reshape(D * m, D * K), (rep_totals, f_totals),
-                 f_replicate, any_rel, np.repeat(empty, K), cells, dkeys, names, _notes(strict, L, extra_notes), deff,
-                 blocks=blocks)
+    stat = Statistic(keys, est, sums=sums, coef=A if blocks else A.reshape(D * m, D * K), blocks=blocks,
+                     empty=np.repeat(empty, K), domains=dkeys, n_psu=n_psu_dom, notes=_notes(strict, L, extra_notes),
+                     **rep)
+    return _Built(stat, design, dkeys, names)
 
 
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -623,114 +589,6 @@ def _notes(strict, L, extra):
                      "sampling variability is in the SEs (kernel density, convey bandwidth)"
                      if ln.rel.of != "mean" else f"relative line {lab!r} = {ln.scalar:.10g}; variability in the SEs")
     return tuple(notes) + tuple(extra)
-
-
-def _complex_jacobian(h: Callable, x: np.ndarray) -> np.ndarray:
-    """Jacobian of ``h`` (maps (1, k) -> (1, m), built from + - * /) by the complex step."""
-    k = x.size
-    eps = 1e-30
-    X = np.tile(x.astype(complex), (k, 1)) + 1j * eps * np.eye(k)
-    return (np.imag(h(X)) / eps).T  # (m, k)
-
-
-def _finish(core: _Core, keys: pd.DataFrame, transform=None, *, level, dist, title,
-            extra_notes: Sequence[str] = ()) -> EstimateTable:
-    """Variance of the core estimates (or of a smooth ``transform`` of them) and the table.
-
-    ``transform = (h, J)``: ``h`` maps estimates (R, k) -> (R, m) (row-wise, smooth) and
-    ``J`` is its (m, k) Jacobian at the estimate (or None: complex-step). Influence values
-    are ``Z J^T``; replicate estimates are ``h`` of the core's replicate estimates.
-    """
-    design, est, A, empty_rows = core.design, core.est, core.A, core.empty_rows
-    (kind, Y), f = core.totals
-    f_rep = core.f_replicate
-    est0 = np.where(empty_rows, 0.0, est)
-    if transform is not None:
-        h, J = transform
-        if J is None:
-            J = _complex_jacobian(h, est0)
-        est_all = np.asarray(h(est0[None, :]), dtype=float).ravel()
-        if not core.blocks:
-            A = A @ J.T
-        empty_all = (np.abs(J[:, empty_rows]).sum(1) > 0) if empty_rows.any() else np.zeros(len(est_all), bool)
-        f = lambda T, f0=f: h(np.nan_to_num(f0(T)))  # noqa: E731
-        f_rep = lambda W, r0=f_rep: h(np.nan_to_num(r0(W)))  # noqa: E731
-    else:
-        J = None
-        est_all, empty_all = est, empty_rows
-        if empty_rows.any():
-            f = lambda T, f0=f: np.nan_to_num(f0(T))  # noqa: E731
-            f_rep = lambda W, r0=f_rep: np.nan_to_num(r0(W))  # noqa: E731
-    if empty_rows.any():
-        bad = core.keys.iloc[np.flatnonzero(empty_rows)[:3]].to_dict("records")
-        warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
-                      f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
-    if core.blocks:
-        return _block_table(core, keys, J, np.where(empty_all, np.nan, est_all), empty_all, level=level, dist=dist,
-                            title=title, notes=core.notes + tuple(extra_notes))
-    if design.replicates is None:
-        V = design.vcov_factored(core.sums, A)
-    elif core.needs_replicate_fn or Y is None:
-        V = design.vcov(np.nan_to_num(est_all), replicate=f_rep)
-    elif kind == "psu":
-        V = design.vcov(np.nan_to_num(est_all), psu_totals=(Y, f))
-    else:
-        V = design.vcov(np.nan_to_num(est_all), totals=(Y, f))
-    est_all = np.where(empty_all, np.nan, est_all)
-    if empty_all.any():
-        V = V.copy()
-        V[empty_all, :] = np.nan
-        V[:, empty_all] = np.nan
-    extra = None
-    if design.replicates is None and core.sums.gram is not None:  # deff=False: no Gram matrices
-        vs = (core.srs(A) if core.srs is not None else
-              design.srs_variance_factored(core.sums, A, within=True, replace=core.deff == "replace"))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra = pd.DataFrame({"deff": np.diag(V) / vs})
-    return make_table(keys, est_all, V, design, level=level, dist=dist, title=title,
-                      notes=core.notes + tuple(extra_notes), extra=extra)
-
-
-def _block_table(core: _Core, keys: pd.DataFrame, J, est: np.ndarray, empty: np.ndarray, *, level, dist, title,
-                 notes) -> EstimateTable:
-    """The table of a many-domain core: within-domain covariance blocks only (sparse vcov).
-
-    ``J`` (sparse, optional): a linear transform whose every row combines estimates of ONE
-    domain (with-minus-without differences). Design effects use each domain's own SRS
-    variance (:meth:`Design.srs_variance_blocks`)."""
-    design, ps, Ab = core.design, core.sums, core.A
-    D, m, K = Ab.shape
-    Vb = design.vcov_blocks(ps, Ab)  # (D, K, K)
-    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
-    V = sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
-    Jc = sparse.identity(D * K, format="csr") if J is None else sparse.csr_array(J)
-    V = (Jc @ V @ Jc.T).tocoo()
-    data = V.data.copy()
-    data[empty[V.row] | empty[V.col]] = np.nan
-    e = np.flatnonzero(empty)  # (NaN diagonal entries also where the product left no entry)
-    V = sparse.csr_array((np.r_[data, np.full(e.size, np.nan)], (np.r_[V.row, e], np.r_[V.col, e])), shape=V.shape)
-    extra = None
-    if ps.gram is not None:  # design effects: the output's coefficients in its (single) domain
-        Jo = Jc.tocoo()
-        dom, k = Jo.col // K, Jo.col % K
-        n_out = Jc.shape[0]
-        lo = np.full(n_out, D)
-        hi = np.full(n_out, -1)
-        np.minimum.at(lo, Jo.row, dom)
-        np.maximum.at(hi, Jo.row, dom)
-        a = np.zeros((n_out, m))
-        np.add.at(a, Jo.row, Jo.data[:, None] * Ab[dom, :, k])
-        d = np.clip(lo, 0, D - 1)
-        s1 = np.einsum("om,om->o", ps.totals[d], a)
-        s2 = np.einsum("om,omj,oj->o", a, ps.gram[d], a)
-        vs = srs_variance_from_moments(s1, s2, ps.n_pos[d], ps.wsum[d], replace=core.deff == "replace")
-        vs = np.where(lo == hi, vs, np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra = pd.DataFrame({"deff": V.diagonal() / vs})
-    note = (f"covariances between the {D} domains not computed (more than {JOINT_MAX_DOMAINS} domains; as R's "
-            "svyby without covmat=TRUE): contrasts across domains need covmat=True")
-    return make_table(keys, est, V, design, level=level, dist=dist, title=title, notes=tuple(notes) + (note,),
-                      extra=extra)
 
 
 def _alphas(alpha) -> tuple:
@@ -964,11 +822,11 @@ def decompose(survey, income, line, by, alpha=(0, 1, 2), *, level: str = "person
         raise InputError("decompose needs a subgroup variable by=")
     al = _alphas(alpha)
     inc = _incomes(income)
-    core = _poverty_core(survey, inc, _single_line(line), al, by, level=level, strict=strict, na_rm=na_rm,
-                         headcount_total=False, population=True)
-    D, na = len(core.dkeys), len(al)
+    b = _poverty_core(survey, inc, _single_line(line), al, by, level=level, strict=strict, na_rm=na_rm,
+                      headcount_total=False, population=True)
+    D, na = len(b.dkeys), len(al)
     K = na + 1
-    bycols = list(core.dkeys.columns)
+    bycols = list(b.dkeys.columns)
 
     def h(E):
         N_g = E[:, np.arange(D) * K + na]
@@ -984,17 +842,17 @@ def decompose(survey, income, line, by, alpha=(0, 1, 2), *, level: str = "person
         return np.hstack(out)
 
     rows = []
-    base = core.keys.iloc[0]
+    base = b.stat.keys.iloc[0]
     for a in al:
         for d in range(D):
-            dk = core.dkeys.iloc[d].to_dict()
+            dk = b.dkeys.iloc[d].to_dict()
             for comp in ("population_share", "group_index", "contribution", "pct_contribution"):
                 rows.append({"measure": f"fgt{a:g}", "component": comp, "concept": base["concept"],
                              "line": base["line"], **dk})
         rows.append({"measure": f"fgt{a:g}", "component": "total", "concept": base["concept"], "line": base["line"],
                      **{c: "(total)" for c in bycols}})
-    return _finish(core, pd.DataFrame(rows), (h, None), level=ci_level, dist=dist, title="FGT decomposition",
-                   extra_notes=("pct_contribution in percent of the total index",))
+    return finalise(b.stat, b.design, ci_level=ci_level, dist=dist, transform=(h, None), keys=pd.DataFrame(rows),
+                    title="FGT decomposition", notes=("pct_contribution in percent of the total index",))
 
 
 @dataclass(frozen=True)
@@ -1061,8 +919,8 @@ def static_identity(survey, with_, without, line, recipient, alpha=(0, 1, 2), *,
     rec = rec.to_numpy() != 0
     if rec.all() or not rec.any():
         raise InputError("the recipient indicator must have both recipients and non-recipients")
-    core = _poverty_core(survey, {"with": with_, "without": without}, _single_line(line), al, rec, level=level,
-                         strict=strict, na_rm=na_rm, headcount_total=False, population=True)
+    b = _poverty_core(survey, {"with": with_, "without": without}, _single_line(line), al, rec, level=level,
+                      strict=strict, na_rm=na_rm, headcount_total=False, population=True)
     na = len(al)
     K = 2 * (na + 1)
     # domains sorted: False (non-recipients) = 0, True (recipients) = 1
@@ -1082,11 +940,11 @@ def static_identity(survey, with_, without, line, recipient, alpha=(0, 1, 2), *,
 
     comps = ("total_change", "recipient_share", "recipient_change", "nonrecipient_change",
              "share_x_recipient_change")
-    lab = core.keys.iloc[0]["line"]
+    lab = b.stat.keys.iloc[0]["line"]
     keys = pd.DataFrame([{"measure": f"fgt{a:g}", "component": c, "concept": "with - without", "line": lab}
                          for a in al for c in comps])
-    table = _finish(core, keys, (h, None), level=ci_level, dist=dist, title="Static counterfactual identity",
-                    extra_notes=("changes are WITH minus WITHOUT remittances",))
+    table = finalise(b.stat, b.design, ci_level=ci_level, dist=dist, transform=(h, None), keys=keys,
+                     title="Static counterfactual identity", notes=("changes are WITH minus WITHOUT remittances",))
     # lhs directly from the two national indices
     Pw = fgt(survey, with_, _single_line(line), al, level=level, strict=strict, na_rm=na_rm,
              headcount_total=False).estimates
@@ -1327,16 +1185,16 @@ def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist,
     gname = "gini_gaps_poor" if kind == "sen" else "gini_gaps"
     rows = [{"measure": m, "concept": names[0], "line": ln.label, **dkeys.iloc[d].to_dict()}
             for d in range(D) for m in (kind, "fgt0", "fgt1", gname)]
-    sums = design.influence_sums(Z, gram=design.replicates is None)  # Z as the basis, one "domain"
-    core = _Core(design, pd.DataFrame(rows), est, sums, np.eye(D * K), ((None, None), None), f_replicate, True,
-                 np.repeat(empty, K), [], dkeys, names, _notes(strict, {(0, 0): ln}, ()),
-                 srs=lambda A: design.srs_variance(Z @ A, codes))  # Z holds every domain: row path
+    # Z as the basis of one "domain" (every domain's columns); row-level Z for the design effects
+    stat = Statistic(pd.DataFrame(rows), est, z=Z, sums=design.influence_sums(Z, gram=False), coef=np.eye(D * K),
+                     replicate=f_replicate if design.replicates is not None else None, empty=np.repeat(empty, K),
+                     codes=codes, notes=_notes(strict, {(0, 0): ln}, ()))
     note = ("Sen index = P1 (1 + Gini of the poverty gap ratios among the poor) = H [I + (1 - I) G_p]"
             if kind == "sen" else
             "Sen-Shorrocks-Thon = P0 x (mean gap ratio of the poor) x (1 + Gini of gap ratios over everyone)"
             " = P1 (1 + G)")
-    return _finish(core, core.keys, None, level=ci_level, dist=dist,
-                   title="Sen index" if kind == "sen" else "Sen-Shorrocks-Thon index", extra_notes=(note,))
+    return finalise(stat, design, ci_level=ci_level, dist=dist, deff=True,
+                    title="Sen index" if kind == "sen" else "Sen-Shorrocks-Thon index", notes=(note,))
 
 
 @checked

@@ -7,6 +7,11 @@
   numeric columns, one domain variable's codes.
 * :mod:`remitpov.core.quantile` -- weighted quantiles and the one set of rule names.
 * :mod:`remitpov.core.density` -- kernel densities and bandwidths (convey, Silverman).
+* :mod:`remitpov.core.jacobian` -- the complex-step Jacobian (delta method).
+* :mod:`remitpov.core.statistic` -- :class:`~remitpov.core.statistic.Statistic` (a measure's
+  estimates and influence values before the variance) and the ONE finaliser
+  :func:`~remitpov.core.statistic.finalise` (variance path, design effects, CIs, empty and
+  single-PSU domains).
 
 ``core`` imports no estimator module (``estimation``, ``poverty``, ``inequality``,
 ``distributed``): it sits below them in the import graph (``tests/test_imports.py``).

@@ -36,10 +36,11 @@ from ..core.density import convey_bandwidth, kernel_density
 from ..core.inputs import by_codes, column_values, resolve_design
 from ..core.quantile import weighted_quantile
 from ..exceptions import InputError, describe_rows
-from ..results import EstimateTable, make_table
+from ..core.statistic import Statistic, finalise
+from ..results import EstimateTable
 
-#: a statistic: ``(y, w, w_full, *extra columns) -> (value, lin (n,))``
-Statistic = Callable[..., tuple]
+#: a statistic function: ``(y, w, w_full, *extra columns) -> (value, lin (n,))``
+StatFunction = Callable[..., tuple]
 
 
 def check_order(p, name: str) -> float:
@@ -117,7 +118,7 @@ def _prepare(survey, income, level: str, na_rm, extra: Sequence = ()):
     return design, sv, label, cols
 
 
-def estimate(survey, income, by, stat: Statistic, *, measure: str, title: str, level: str, na_rm, ci_level: float,
+def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str, level: str, na_rm, ci_level: float,
              dist: str, extra: Sequence = (), notes: Sequence[str] = (), check: Callable | None = None
              ) -> EstimateTable:
     """Estimate ``stat`` overall or by domain with its design-based variance (module docstring).
@@ -147,16 +148,11 @@ def estimate(survey, income, by, stat: Statistic, *, measure: str, title: str, l
                 out[j, d] = stat(y, np.where(masks[:, d], W[:, j], 0.0), W[:, j], *more)[0]
         return out
 
-    V = design.vcov(est, Z, replicate=replicate)
-    xtra = {"n_obs": masks.sum(0)}
-    if design.replicates is None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xtra["deff"] = np.diag(V) / design.srs_variance(Z, codes)
     keys = pd.DataFrame({"measure": measure, "variable": label, byname: dlabels})
-    notes = tuple(notes) + ("variance: " + ("replicate weights" if design.replicates is not None
-                                            else "Taylor linearisation (influence functions, as R convey)"),)
-    return make_table(keys, est, V, design, level=ci_level, dist=dist, title=title, notes=notes,
-                      extra=pd.DataFrame(xtra))
+    out = Statistic(keys, est, z=Z, replicate=replicate if design.replicates is not None else None, codes=codes,
+                    title=title, notes=tuple(notes), n_obs=masks.sum(0),
+                    variance_note="Taylor linearisation (influence functions, as R convey)")
+    return finalise(out, design, ci_level=ci_level, dist=dist, deff=True)
 
 
 def check_nonnegative(y: np.ndarray, w: np.ndarray, label: str, where: str) -> None:
