@@ -80,11 +80,14 @@ from .core.quantile import QUANTILE_RULES
 from .core.quantile import normalise_rule
 from .core.quantile import quantiles_sorted as _quantile_sorted
 from .core.validate import checked
+from .core.domains import check_domains, domain_masks
+from .core.jacobian import complex_step_rows
 from .core.statistic import Statistic, finalise
 from .design import Design, critical_value
 from .core.inputs import by_codes as _by
 from .core.inputs import column_values as _values
 from .core.inputs import resolve_design as _resolve_design
+from .core.inputs import is_dask as _is_dask
 from .exceptions import DataWarning, InputError, describe_rows
 from .results import EstimateTable
 
@@ -104,11 +107,6 @@ class _Prep:
     dlabels: np.ndarray
     byname: str
     label: str
-
-def _is_dask(obj) -> bool:
-    """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
-    return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
-
 
 
 def _prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tuple[_Prep, list[np.ndarray]]:
@@ -141,19 +139,11 @@ def _prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tup
 
 def _domain_masks(p: _Prep) -> np.ndarray:
     """(n, D) boolean membership: domain code and usable row and positive weight."""
-    D = len(p.dlabels)
-    m = p.codes[:, None] == np.arange(D)[None, :]
-    return m & (p.ok & (p.design.weights > 0))[:, None]
+    return domain_masks(p.codes, len(p.dlabels), p.ok & (p.design.weights > 0))
 
 
 def _check_domains(p: _Prep, masks: np.ndarray, what: str, min_n: int = 1):
-    cnt = masks.sum(0)
-    bad = np.flatnonzero(cnt < min_n)
-    if bad.size:
-        raise InputError(
-            f"{what}: domain {p.byname}={p.dlabels[bad[0]]!r} has {int(cnt[bad[0]])} usable observation(s) "
-            f"(need {min_n}); drop the empty category or merge it with another"
-        )
+    check_domains(masks, p.dlabels, p.byname, what, min_n)
 
 
 #: the variance note of every inequality table (linearised designs)
@@ -597,22 +587,6 @@ def _gini_part(p: _Prep) -> Statistic:
 # =====================================================================================
 # smooth functions of totals: generalised entropy, Atkinson
 # =====================================================================================
-def _jacobian(f: Callable, T: np.ndarray) -> np.ndarray:
-    """Jacobian (k, m) of ``f`` at totals ``T`` (m,) by complex-step differentiation.
-
-    ``f`` must be analytic (built from +, *, /, powers, log, exp): the complex step
-    ``Im f(T + i h e_j) / h`` is exact to rounding error (no subtraction).
-    """
-    m = T.size
-    rows = []
-    for j in range(m):
-        h = 1e-30 * max(abs(T[j]), 1.0)
-        Tc = T.astype(complex)
-        Tc[j] += 1j * h
-        rows.append(np.asarray(f(Tc[None, :]))[0].imag / h)
-    return np.column_stack(rows)
-
-
 def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes) -> Statistic:
     """Estimate ``f(totals of Y)`` in every domain with influence ``z = Y grad f``."""
     D, m = masks.shape[1], Y.shape[1]
@@ -622,7 +596,7 @@ def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, ti
         Yd = Y * masks[:, d][:, None]
         T = w @ Yd
         e = np.real(np.asarray(f(T[None, :].astype(complex)))[0])
-        J = _jacobian(f, T)
+        J = complex_step_rows(f, T, relative=True)
         est.append(e)
         Zs.append(Yd @ J.T)
         Ys.append(Yd)
@@ -831,7 +805,7 @@ def _partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) 
         T = wd @ y
         arg = np.concatenate([S, [T]])
         e = np.real(g(arg[None, :].astype(complex))[0])
-        J = _jacobian(g, arg)  # (k_out, k+1)
+        J = complex_step_rows(g, arg, relative=True)  # (k_out, k+1)
         Zfull = np.column_stack([Zp, y]) * masks[:, d][:, None]
         ests.append(e)
         Zs.append(Zfull @ J.T)

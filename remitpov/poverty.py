@@ -48,9 +48,8 @@ Conventions
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,17 +57,23 @@ import pandas as pd
 from scipy import sparse
 
 from .core.density import convey_bandwidth, kernel_density
+from .core.gini import gini_columns, gini_influence
 from .core.quantile import LINE_RULES, normalise_rule, weighted_quantile
 from .core.statistic import (JOINT_MAX_DOMAINS, EmptyDomainWarning, SinglePSUDomainWarning, Statistic,
                              finalise)
 from .core.validate import check_alphas, checked, numeric_column
-from .design import Design, as_index_codes
+from .design import Design
 from .core.inputs import resolve_design as _resolve_design
+from .core.inputs import is_dask as _is_dask
+from .core.domains import domain_keys as _domains
+from .core.domains import indicator as _indicator
+from .core.domains import total_label as _total_label
+from .core.domains import with_total_key as _with_total_key
 from .exceptions import InputError, describe_rows
 from . import measures
 from .measures.fgt import contribution as fgt_contribution
 from .measures.fgt import line_derivative as fgt_line_derivative
-from .results import EstimateTable, make_table
+from .results import EstimateTable
 
 __all__ = [
     "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning", "fgt", "watts", "sen", "sst", "compare", "decompose",
@@ -80,11 +85,6 @@ __all__ = [
 QUANTILE_RULES = LINE_RULES
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
 POVERTY_MEASURES = measures.names("poverty", joint=True)
-
-def _is_dask(obj) -> bool:
-    """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
-    return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"
-
 
 
 # ====================================================================== helpers
@@ -239,61 +239,6 @@ def _lines(line) -> list[tuple[Any, Any]]:
     if isinstance(line, Mapping):
         return list(line.items())
     return [(None, line)]
-
-
-# ====================================================================== domains
-def _total_label(total) -> Any:
-    """``total=`` argument -> label of the whole-sample row (None: no such row)."""
-    if total is None or total is False:
-        return None
-    if total is True:
-        return "all"
-    if isinstance(total, str) and total:
-        return total
-    raise InputError(f"total={total!r}: use True (label 'all'), False or a non-empty label string")
-
-
-def _with_total_key(dkeys: pd.DataFrame, label) -> pd.DataFrame:
-    """Prepend the whole-sample row (``label`` in every domain column) to the domain keys."""
-    for c in dkeys.columns:
-        if (dkeys[c].astype(object) == label).any():
-            raise InputError(f"total={label!r} is also a value of the domain variable {c!r}; give another "
-                             f"label, e.g. total='(total)'")
-    top = pd.DataFrame({c: [label] for c in dkeys.columns})
-    return pd.concat([top, dkeys.astype(object)], ignore_index=True)
-
-
-def _domains(survey, by, n: int):
-    """Integer domain codes, number of domains and a keys DataFrame (one row per domain)."""
-    if by is None:
-        return np.zeros(n, dtype=np.int64), pd.DataFrame({"domain": ["all"]})
-    items = list(by) if isinstance(by, (list, tuple)) else [by]
-    cols, names = [], []
-    for j, b in enumerate(items):
-        if survey is not None:
-            vals = pd.Series(survey.column(b))
-        else:
-            if isinstance(b, str):
-                raise InputError(f"by={b!r} is a column name but a Design has no data: pass an array")
-            vals = pd.Series(np.asarray(b))
-        if len(vals) != n:
-            raise InputError(f"domain variable has {len(vals)} rows, the design {n}")
-        if vals.isna().any():
-            raise InputError(f"domain variable {b if isinstance(b, str) else '(array)'} is missing in "
-                             f"{describe_rows(vals.isna().to_numpy())}; recode missing values to a category")
-        cols.append(vals.to_numpy())
-        names.append(b if isinstance(b, str) else ("domain" if len(items) == 1 else f"by{j}"))
-    if len(cols) == 1:
-        codes, labels = as_index_codes(cols[0])  # sorted labels (integers: one bincount pass)
-        return codes, pd.DataFrame({names[0]: np.asarray(labels, dtype=object)})
-    mi = pd.MultiIndex.from_arrays(cols, names=names)
-    codes, labels = pd.factorize(mi, sort=True)
-    frame = pd.DataFrame(list(labels), columns=names)
-    return codes.astype(np.int64), frame
-
-
-def _indicator(codes: np.ndarray, D: int) -> np.ndarray:
-    return (codes[:, None] == np.arange(D)[None, :]).astype(float)
 
 
 # ====================================================================== core
@@ -1077,40 +1022,6 @@ def poverty_curve(survey, incomes, lines, alpha: int = 0, by=None, *, level: str
 
 
 # ====================================================================== Sen and SST
-def _gini_influence(x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
-    """Weighted Gini ``sum_ij w_i w_j |x_i - x_j| / (2 N^2 mean)`` and ``dG/dw_k`` for all k.
-
-    Tie-invariant (laeken's formula). ``dG/dw_k = (sum_j w_j |x_k - x_j| - G (T + N x_k)) / (N T)``
-    with ``T = sum w x``; computed with one sort and ``searchsorted``.
-    """
-    order = np.argsort(x, kind="stable")
-    xs, ws = x[order], w[order]
-    N, T = ws.sum(), (ws * xs).sum()
-    if not (N > 0) or T == 0:
-        return np.nan, np.zeros_like(x)
-    cw = np.concatenate([[0.0], np.cumsum(ws)])
-    cwx = np.concatenate([[0.0], np.cumsum(ws * xs)])
-    A = 2 * (ws * xs * cw[1:]).sum() - (ws * ws * xs).sum() - N * T  # = sum_ij w_i w_j |x_i - x_j| / 2
-    G = A / (N * T)
-    lo = np.searchsorted(xs, x, side="left")
-    hi = np.searchsorted(xs, x, side="right")
-    L, TL = cw[lo], cwx[lo]
-    U, TU = N - cw[hi], T - cwx[hi]
-    mad = x * L - TL + TU - x * U
-    return float(G), (mad - G * (T + N * x)) / (N * T)
-
-
-def _gini_columns(xs: np.ndarray, Ws: np.ndarray) -> np.ndarray:
-    """Gini of sorted ``xs`` (n,) or (n, r) under every weight column of ``Ws`` (n, r)."""
-    C = np.cumsum(Ws, axis=0)
-    N = C[-1]
-    xs2 = xs if xs.ndim == 2 else xs[:, None]
-    T = (Ws * xs2).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        G = (2 * (Ws * xs2 * C).sum(axis=0) - (Ws * Ws * xs2).sum(axis=0)) / (N * T) - 1
-    return G
-
-
 def _sen_values(y, z, W, kind: str, strict: bool) -> np.ndarray:
     """[index, P0, P1, Gini of gaps] (4, r) under weight columns W (n, r); z (n,1) or (1,r)."""
     poor = (y[:, None] < z) if strict else (y[:, None] <= z)
@@ -1123,7 +1034,7 @@ def _sen_values(y, z, W, kind: str, strict: bool) -> np.ndarray:
     order = np.argsort(x, axis=0, kind="stable")
     xs = np.take_along_axis(x, order, axis=0)
     Ws = np.take_along_axis(Wg, order, axis=0)
-    G = _gini_columns(xs, Ws)
+    G = gini_columns(xs, Ws)
     G = np.where(P1 > 0, G, 0.0)
     return np.vstack([P1 * (1 + G), P0, P1, G])
 
@@ -1154,7 +1065,7 @@ def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist,
         P1 = (w * ind * x).sum() / Nd[d]
         mask = ind * (poor if kind == "sen" else 1.0)
         if P1 > 0:
-            G, zG = _gini_influence(x, w * mask)
+            G, zG = gini_influence(x, w * mask)
             zG = zG * mask
         else:
             G, zG = 0.0, np.zeros(n)

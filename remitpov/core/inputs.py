@@ -7,6 +7,7 @@
 * :func:`column_values` -- a column name or an array as float64 through
   :func:`remitpov.core.validate.numeric_column` (text cells raise unless coerced).
 * :func:`by_codes` -- one domain variable as integer codes, sorted labels and a name.
+* :func:`is_dask` -- whether an estimator got a :class:`remitpov.distributed.DaskSurvey`.
 """
 from __future__ import annotations
 
@@ -54,3 +55,8 @@ def by_codes(survey, by, n: int):
         codes, labels = pd.factorize(s, sort=True)
     name = by if isinstance(by, str) else "domain"
     return codes, np.asarray(labels, dtype=object), name
+
+
+def is_dask(obj) -> bool:
+    """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
+    return type(obj).__name__ == "DaskSurvey" and type(obj).__module__ == "remitpov.distributed"

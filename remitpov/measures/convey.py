@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.density import convey_bandwidth, kernel_density
+from ..core.domains import domain_masks
 from ..core.inputs import by_codes, column_values, resolve_design
 from ..core.quantile import weighted_quantile
 from ..exceptions import InputError, describe_rows
@@ -130,7 +131,7 @@ def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str
     codes, dlabels, byname = by_codes(sv, by, design.n)
     w = design.weights
     D = len(dlabels)
-    masks = (codes[:, None] == np.arange(D)[None, :]) & (w > 0)[:, None]
+    masks = domain_masks(codes, D, w > 0)
     est, Z = np.empty(D), np.zeros((design.n, D))
     for d in range(D):
         where = "" if by is None else f" in {byname}={dlabels[d]!r}"
