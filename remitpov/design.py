@@ -83,8 +83,9 @@ def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
     if a.ndim == 1 and a.dtype.kind in "iub" and a.size:
         ai = a.view(np.uint8) if a.dtype.kind == "b" else a
         lo, hi = int(ai.min()), int(ai.max())
-        if lo >= 0 and hi <= 4 * a.size + 1024:  # small non-negative integers: one bincount pass
-            present = np.bincount(ai, minlength=hi + 1) > 0
+        if lo >= 0 and hi <= 4 * a.size + 1024:  # small non-negative integers: one scatter pass
+            present = np.zeros(hi + 1, dtype=bool)
+            present[ai] = True  # (a boolean scatter: ~3x faster than np.bincount)
             if lo == 0 and present.all():  # already codes 0..K-1: a copy, no gather
                 return ai.astype(np.int64, copy=True), np.arange(hi + 1).astype(a.dtype)
             code_of = np.cumsum(present) - 1
@@ -121,10 +122,34 @@ def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray |
     n = x.shape[0]
     if n == 0:
         return np.zeros((size, x.shape[1]))
-    data = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    M = sparse.csc_matrix((data, np.asarray(codes, dtype=np.int64), np.arange(n + 1, dtype=np.int64)),
-                          shape=(size, n))
-    return np.asarray(M @ np.asarray(x, dtype=float).reshape(n, -1))
+    data = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=float)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    X = np.ascontiguousarray(x, dtype=float).reshape(n, -1)
+    if _csc_matvecs is not None:
+        # the routine behind scipy's csc @ dense, called directly: scipy's matrix constructor
+        # and checks cost more than the product for a chunk of 65,536 rows (same sums, same order)
+        if codes.min() < 0 or codes.max() >= size:  # (scipy's kernel does not check bounds)
+            raise IndexError(f"group codes outside 0..{size - 1}")
+        Y = np.zeros((size, X.shape[1]))
+        _csc_matvecs(size, n, X.shape[1], _indptr(n), codes, data, X.ravel(), Y.ravel())
+        return Y
+    M = sparse.csc_matrix((data, codes, _indptr(n)), shape=(size, n))
+    return np.asarray(M @ X)
+
+
+try:  # scipy's compiled csc x dense kernel (private module, stable since scipy 0.x; public path otherwise)
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
+except ImportError:  # pragma: no cover
+    _csc_matvecs = None
+
+_INDPTR = np.arange(FACTOR_CHUNK + 1, dtype=np.int64)
+_INDPTR.flags.writeable = False
+
+
+def _indptr(n: int) -> np.ndarray:
+    """``0..n`` as int64 (a view of a cached array for chunk-sized ``n``): the column pointers
+    of a sparse indicator matrix with one entry per column."""
+    return _INDPTR[: n + 1] if n <= FACTOR_CHUNK else np.arange(n + 1, dtype=np.int64)
 
 
 _group_sum = group_sum  # the name used inside this module
