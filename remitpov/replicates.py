@@ -79,6 +79,9 @@ from scipy.linalg import hadamard
 
 from .exceptions import DesignError, InputError
 
+#: Uniform draws per block of replicates in the bootstraps (bounds their temporaries).
+DRAW_BLOCK = 1 << 18
+
 
 @dataclass(frozen=True, eq=False)
 class Replicates:
@@ -132,8 +135,33 @@ def weights_rank(M: np.ndarray) -> int:
     M = np.asarray(M, dtype=float)
     if M.size == 0:
         return 0
+    if M.shape[0] > 2 * M.shape[1] and _full_column_rank(M):
+        return int(M.shape[1])
     ev = np.linalg.eigvalsh(M.T @ M if M.shape[1] <= M.shape[0] else M @ M.T)
     return int((ev > ev.max() * 1e-10).sum()) if ev.max() > 0 else 0
+
+
+def _full_column_rank(M: np.ndarray) -> bool:
+    """Certify that tall ``M`` (n, R) has rank ``R`` by :func:`weights_rank`'s rule, cheaply.
+
+    For ``2R`` evenly spaced rows ``S``, ``M'M - S'S`` is positive semi-definite, so
+    ``lambda_min(M'M) >= lambda_min(S'S)``, and ``lambda_max(M'M) <= ||M||_F^2``. A
+    Cholesky factorisation of ``S'S - tau I`` with ``tau = 1e-9 ||M||_F^2`` (ten times the
+    rule's ``1e-10``, a margin for rounding) succeeds only if every eigenvalue of ``M'M``
+    exceeds ``1e-10`` of the largest: rank ``R``. ``False`` means "not certified" (the
+    caller then computes the eigenvalues): an ``R x 2R`` product and an ``R x R``
+    Cholesky instead of an ``R x n`` product and an eigendecomposition.
+    """
+    n, R = M.shape
+    rows = M[np.linspace(0, n - 1, 2 * R).astype(np.int64)]
+    tau = 1e-9 * float(np.einsum("ij,ij->", M, M))
+    G = rows.T @ rows
+    G[np.diag_indices(R)] -= tau
+    try:
+        np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        return False
+    return tau > 0
 
 
 def _fraction(design) -> np.ndarray:
@@ -159,16 +187,33 @@ def _need_two_psus(n_h: np.ndarray, kind: str) -> None:
 
 
 def _rao_wu(design, n_h, replicates, rng) -> np.ndarray:
+    """Rao--Wu multipliers ``(n_psu, R)`` (a column-major view of an ``(R, n_psu)`` array).
+
+    Replicates are drawn in blocks of :data:`DRAW_BLOCK` rows of ``U(0, 1)`` draws: the
+    generator's stream is consumed in the same order as one ``(R, n_draws)`` call (the
+    multipliers do not depend on the block size), while the temporaries (draws, picks,
+    counts) stay a few MiB instead of several ``R x n_draws`` arrays."""
     P, H, ps = design.n_psu, design.n_strata, design.psu_stratum
     order = np.argsort(ps, kind="stable")  # PSUs grouped by stratum
     offset = np.concatenate([[0], np.cumsum(n_h)[:-1]])
     draws_h = np.repeat(np.arange(H), n_h - 1)  # stratum of every draw
-    u = rng.random((replicates, draws_h.size))
-    pick = offset[draws_h] + np.floor(u * n_h[draws_h]).astype(np.int64)
-    psu_pick = order[pick]  # (R, n_draws)
-    flat = (np.arange(replicates)[:, None] * P + psu_pick).ravel()
-    counts = np.bincount(flat, minlength=replicates * P).reshape(replicates, P).T
-    return counts * (n_h / (n_h - 1))[ps][:, None]
+    nd = draws_h.size
+    size_d = n_h[draws_h].astype(float)  # stratum size of every draw
+    base = offset[draws_h]  # first sorted position of every draw's stratum
+    mult = (n_h / (n_h - 1))[ps]  # (P,)
+    out = np.empty((replicates, P))
+    step = max(1, DRAW_BLOCK // max(nd, 1))
+    for r0 in range(0, replicates, step):
+        r1 = min(r0 + step, replicates)
+        u = rng.random((r1 - r0, nd))
+        u *= size_d
+        pick = u.astype(np.int64)  # floor (u >= 0)
+        pick += base
+        psu_pick = order[pick]
+        psu_pick += (np.arange(r1 - r0) * P)[:, None]
+        counts = np.bincount(psu_pick.ravel(), minlength=(r1 - r0) * P).reshape(r1 - r0, P)
+        np.multiply(counts, mult, out=out[r0:r1])
+    return out.T
 
 
 def pseudo_population_copies(n: int, f: float, rng) -> np.ndarray:

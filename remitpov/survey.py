@@ -29,6 +29,8 @@ import pandas as pd
 from .design import Design
 from .exceptions import InputError, describe_rows
 
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
 LEVELS = ("person", "household")
 
 
@@ -314,7 +316,9 @@ class Survey:
     def __post_init__(self):
         if not isinstance(self.data, pd.DataFrame):
             raise InputError(f"Survey data must be a pandas DataFrame, got {type(self.data).__name__}")
-        object.__setattr__(self, "data", self.data.reset_index(drop=True).copy())
+        # pandas >= 3 copies on write: the reset frame is already independent of the caller's
+        # (a deep copy would only cost time and the columns' memory again)
+        object.__setattr__(self, "data", self.data.reset_index(drop=True).copy(deep=not _COPY_ON_WRITE))
         object.__setattr__(self, "ids", tuple(self.ids))
         # read-only mappings: a Survey is immutable (use with_roles / replace to change them)
         object.__setattr__(self, "roles", MappingProxyType(dict(self.roles)))
