@@ -8,6 +8,20 @@ Missing values: an analysis variable with missing values raises, unless
 ``na_rm=True``, in which case the rows are treated as outside the domain (zero weight,
 design kept), exactly as R survey's ``na.rm=TRUE``; the same rule applies to the
 linearised and the replicate paths.
+
+Covariance between domains (``covmat``, R survey's ``svyby(covmat=)``): by default the
+joint covariance of every estimate is computed up to
+:data:`remitpov.poverty.JOINT_MAX_DOMAINS` domains; beyond, only the covariances within
+each domain (between the variables of one domain), as R's ``svyby`` without
+``covmat=TRUE``, so that a tabulation by thousands of domains (municipalities, census
+country x origin x sex) costs time and memory linear in the number of domains. The
+within-domain path sums the basis ``B`` (the variables, and the denominator of a mean or
+ratio) over the (PSU, domain) pairs that have rows (:meth:`Design.pair_sums`: never a
+dense PSU x domain array), applies each domain's coefficients (``1`` for a total;
+``1/X_d`` on ``y`` and ``-R_d/X_d`` on ``x`` for a ratio ``R_d = Y_d/X_d``) and writes the
+stratified variance formula on those pairs (:meth:`Design.vcov_blocks`); ``vcov`` is
+then a sparse block-diagonal matrix. Estimates, SEs and design effects are the joint
+path's (the same sums in another order).
 """
 from __future__ import annotations
 
@@ -15,11 +29,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .core.inputs import by_codes, column_values, resolve_design
 from .core.validate import checked
 from .design import Design, ratio_linearization
 from .exceptions import InputError, describe_rows
+from .poverty import JOINT_MAX_DOMAINS
 from .results import EstimateTable, make_table
 
 def _is_dask(obj) -> bool:
@@ -61,14 +77,69 @@ def _table(design, keys, est, z, totals, *, level, dist, title, notes=(), deff=T
                       extra=pd.DataFrame(extra) if extra else None)
 
 
+def _use_blocks(design: Design, D: int, covmat: bool | None) -> bool:
+    """Within-domain covariance blocks (``covmat=False``, or ``None`` beyond
+    :data:`JOINT_MAX_DOMAINS` domains) where the design allows them (linearisation, no
+    second-stage fpc, lonely-PSU policy other than "average"); else the joint covariance."""
+    if covmat not in (None, True, False):
+        raise InputError(f"covmat must be True, False or None (joint up to {JOINT_MAX_DOMAINS} domains), "
+                         f"got {covmat!r}")
+    return D > 1 and design.supports_blocks and (covmat is False or (covmat is None and D > JOINT_MAX_DOMAINS))
+
+
+def block_diagonal(Vb: np.ndarray) -> sparse.csr_array:
+    """Sparse block-diagonal ``(D K, D K)`` matrix of ``D`` dense ``(K, K)`` blocks (domain-major)."""
+    D, K = Vb.shape[0], Vb.shape[1]
+    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
+    return sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
+
+
+def _block_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
+                 level, dist, title, deff: bool | str = False) -> EstimateTable:
+    """Totals (``den`` None) or means/ratios of the columns of ``Y`` in every domain with
+    within-domain covariance blocks only: sparse (PSU, domain) sums of the basis
+    ``B = (Y, den)``, coefficients ``A`` (D, m, k) of every domain's own k estimates, the
+    stratified formula on the pairs (:meth:`Design.vcov_blocks`) and, for design effects,
+    each domain's own SRS variance (:meth:`Design.srs_variance_blocks`, R's
+    ``svyby(..., deff=TRUE)``). Time and memory linear in the number of pairs."""
+    k = Y.shape[1]
+    B = Y if den is None else np.column_stack([Y, den])
+    m = B.shape[1]
+    ps = design.pair_sums(B, codes, D, gram=bool(deff))
+    T = ps.totals  # (D, m)
+    A = np.zeros((D, m, k))
+    j = np.arange(k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if den is None:
+            E = T[:, :k]
+            A[:, j, j] = 1.0
+        else:
+            Td = T[:, k:]
+            E = T[:, :k] / Td
+            A[:, j, j] = 1.0 / Td
+            A[:, k, :] = -E / Td
+    Vb = design.vcov_blocks(ps, A)  # (D, k, k)
+    extra = None
+    if deff:
+        vs = design.srs_variance_blocks(ps, A, replace=deff == "replace")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = pd.DataFrame({"deff": (np.diagonal(Vb, axis1=1, axis2=2) / vs).ravel()})
+    note = (f"covariances between the {D} domains not computed (covariance blocks within each domain, as R's "
+            "svyby without covmat=TRUE): contrasts across domains need covmat=True")
+    return make_table(keys, E.ravel(), block_diagonal(Vb), design, level=level, dist=dist, title=title,
+                      notes=(note,), extra=extra)
+
+
 def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
-                    level, dist, title, deff: bool = False):
+                    level, dist, title, deff: bool = False, covmat: bool | None = None):
     """Means/ratios (``den`` given) or totals (``den`` None) of the columns of ``Y`` in every
     domain, through factored influence values (:meth:`Design.influence_sums`; no ``n x D k``
     matrices): basis ``B = (Y, den)``; a ratio ``R_dj = Y_dj / X_d`` has coefficients
     ``1/X_d`` on ``y_j`` and ``-R_dj/X_d`` on ``den`` in domain ``d``, a total ``1`` on ``y_j``.
     Estimates come from the same PSU x domain sums. User-supplied replicate weights go
-    through the row-level totals."""
+    through the row-level totals. ``covmat``: see :func:`_use_blocks`."""
+    if _use_blocks(design, D, covmat):
+        return _block_table(design, keys, Y, den, codes, D, level=level, dist=dist, title=title, deff=deff)
     k = Y.shape[1]
     reps = design.replicates
     if reps is not None and reps.factors is None:
@@ -149,7 +220,7 @@ def _keys(labels, dlabels, byname, measure):
 
 @checked
 def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t", deff: bool | str = False) -> EstimateTable:
+         dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted (Hajek) mean ``sum w y / sum w`` of one or more variables, with design SEs.
 
     Parameters
@@ -172,39 +243,51 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         size and population, as R's ``svyby(..., deff=TRUE)`` (which evaluates the
         statistic on ``subset(design, domain)``). Off by default, as in R survey, since
         they need a second-moment pass.
+    covmat : bool, optional
+        Covariances between domains (R's ``svyby(covmat=)``). ``None`` (default): the joint
+        covariance of every estimate up to :data:`remitpov.poverty.JOINT_MAX_DOMAINS`
+        domains; beyond, covariance blocks within each domain only (a sparse ``vcov``; time
+        and memory linear in the number of domains, as R's ``svyby`` without
+        ``covmat=TRUE``). ``True``: always joint (memory grows as the square of the number
+        of estimates). ``False``: blocks whenever the design allows them (not with replicate
+        weights, a second-stage fpc or ``lonely_psu="average"``, which take the joint path).
+        Estimates, SEs and design effects are the same on both paths.
     """
     if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
         return _rd.from_memory_call("mean", mean, obj, (variables, by), dict(
-            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff))
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "mean"), Y, np.ones(design.n), codes, len(dl),
-                           level=ci_level, deff=deff, dist=dist, title="Mean")
+                           level=ci_level, deff=deff, dist=dist, title="Mean", covmat=covmat)
 
 
 @checked
 def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t", deff: bool | str = False) -> EstimateTable:
-    """Weighted total ``sum w y`` with design SEs (domains as zero weights); ``deff`` as :func:`mean`."""
+          dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
+    """Weighted total ``sum w y`` with design SEs (domains as zero weights); ``deff`` and
+    ``covmat`` as :func:`mean`."""
     if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
         return _rd.from_memory_call("total", total, obj, (variables, by), dict(
-            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff))
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
     design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level, deff=deff,
-                           dist=dist, title="Total")
+                           dist=dist, title="Total", covmat=covmat)
 
 
 @checked
 def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
+          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False,
+          covmat: bool | None = None) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs; ``deff`` as :func:`mean`
-    (the SRS variance of the ratio's influence values, as R's ``svyratio(..., deff=)``)."""
+    (the SRS variance of the ratio's influence values, as R's ``svyratio(..., deff=)``); ``covmat``
+    as :func:`mean`."""
     if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
         return _rd.from_memory_call("ratio", ratio, obj, (numerator, denominator, by), dict(
-            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff))
+            level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
     design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
     return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, deff=deff, dist=dist,
-                           title="Ratio")
+                           title="Ratio", covmat=covmat)

@@ -153,3 +153,19 @@ def test_sex_ratio_domain_without_women_is_named_not_inf():
     f = t.to_frame()
     assert list(f["birth_country"]) == ["PER"] and f["estimate"].iloc[0] == 100.0
     assert any("not estimated for: BOL" in n for n in t.notes)
+
+
+@pytest.mark.parametrize("fn", [mc.immigrant_stock, mc.sex_ratio, mc.age_structure, mc.tertiary_share])
+def test_within_domain_covariances_by_default_same_ses_as_joint(fn, cen):
+    """Census tabulations keep covariances within each domain only (R's svyby default; a sparse
+    vcov, linear in the number of domains); every estimate and SE is the joint path's (1e-12:
+    the same sums grouped in another order)."""
+    from scipy import sparse
+
+    blocks, joint = fn(cen), fn(cen, covmat=True)
+    assert sparse.issparse(blocks.vcov) and isinstance(joint.vcov, np.ndarray)
+    fb, fj = blocks.to_frame(), joint.to_frame()
+    pd.testing.assert_frame_equal(fb.drop(columns=["estimate", "se", "ci_lower", "ci_upper"]),
+                                  fj.drop(columns=["estimate", "se", "ci_lower", "ci_upper"]))
+    for c in ("estimate", "se", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(fb[c], fj[c], rtol=1e-12, err_msg=c)

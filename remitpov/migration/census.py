@@ -27,6 +27,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .. import estimation
 from ..exceptions import InputError, describe_rows
@@ -343,11 +344,17 @@ def _eq_value(s: pd.Series, value: str) -> np.ndarray:
 
 
 def immigrant_stock(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
-                    include_natives: bool = False, ci_level: float = 0.95) -> EstimateTable:
+                    include_natives: bool = False, ci_level: float = 0.95,
+                    covmat: bool | None = False) -> EstimateTable:
     """Estimated number of persons by country of birth (and other roles), with design SEs.
 
     Natives (born in the census country) are left out unless ``include_natives``.
     ``census`` may be a :class:`~remitpov.migration.census_dask.DaskCensus` (same numbers).
+    ``covmat``: covariances between domains, as :func:`remitpov.estimation.mean` -- by
+    default (``False``) within each domain only (R's ``svyby`` without ``covmat=TRUE``: a
+    sparse ``vcov``, time and memory linear in the number of domains); ``True`` or
+    ``None`` for the joint covariance (the SEs are the same). The Dask path always returns
+    the joint covariance.
     """
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
@@ -357,7 +364,7 @@ def immigrant_stock(census: Survey, by: Sequence[str] | str = ("census_country",
     y = np.where(native & ~include_natives, np.nan, 1.0)
     dom, labels = _domains(census, by)
     dom = _fold(dom, np.isfinite(y))
-    tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level)
+    tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, by, labels, "persons" if include_natives else "immigrants")
     keep = np.isfinite(tab.estimates) & (tab.estimates > 0)
     return _subset_rows(tab, keep, "Persons by country of birth" + ("" if include_natives else " (immigrants)"))
@@ -366,8 +373,9 @@ def immigrant_stock(census: Survey, by: Sequence[str] | str = ("census_country",
 def _subset_rows(tab: EstimateTable, keep: np.ndarray, title: str) -> EstimateTable:
     idx = np.flatnonzero(keep)
     extra = tab.extra.iloc[idx].reset_index(drop=True) if tab.extra is not None else None
+    V = tab.vcov[idx][:, idx] if sparse.issparse(tab.vcov) else tab.vcov[np.ix_(idx, idx)]
     return dataclasses.replace(tab, keys=tab.keys.iloc[idx].reset_index(drop=True), estimates=tab.estimates[idx],
-                               vcov=tab.vcov[np.ix_(idx, idx)], extra=extra, title=title)
+                               vcov=V, extra=extra, title=title)
 
 
 def _immigrants(census: Survey) -> np.ndarray:
@@ -376,9 +384,10 @@ def _immigrants(census: Survey) -> np.ndarray:
 
 
 def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
-              ci_level: float = 0.95) -> EstimateTable:
+              ci_level: float = 0.95, covmat: bool | None = False) -> EstimateTable:
     """Men per 100 women among immigrants, by domain (ratio of estimated totals,
-    linearised as R's ``svyratio``). Accepts a ``DaskCensus``."""
+    linearised as R's ``svyratio``). Accepts a ``DaskCensus``; ``covmat`` as
+    :func:`immigrant_stock`."""
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
         return _dask().sex_ratio(census, by, ci_level)
@@ -399,7 +408,7 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
         f = np.where(out_rows, np.nan, f)
     keep = np.isfinite(m)
     dom = _fold(dom, keep)
-    tab = estimation.ratio(census, m, f, by=dom, na_rm=True, ci_level=ci_level)
+    tab = estimation.ratio(census, m, f, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, by, labels, "men_per_100_women")
     notes = tab.notes
     if no_women.any():
@@ -417,9 +426,11 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
 
 
 def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
-                  groups: Sequence[int] = (0, 15, 30, 45, 65), ci_level: float = 0.95) -> EstimateTable:
+                  groups: Sequence[int] = (0, 15, 30, 45, 65), ci_level: float = 0.95,
+                  covmat: bool | None = False) -> EstimateTable:
     """Percentage of immigrants in each age group (``[g_i, g_{i+1})``, last open), by domain.
-    Accepts a ``DaskCensus``."""
+    Accepts a ``DaskCensus``; ``covmat`` as :func:`immigrant_stock` (the age groups of one
+    domain always have their joint covariance)."""
     by = [by] if isinstance(by, str) else list(by)
     groups = list(groups)
     if groups != sorted(groups) or groups[0] != 0:
@@ -435,7 +446,7 @@ def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "
         cols[name] = np.where(imm, 100.0 * ((age >= lo) & (age < hi)), np.nan)
     dom, labels = _domains(census, by)
     dom = _fold(dom, imm)
-    tab = estimation.mean(census, list(cols.values()), by=dom, na_rm=True, ci_level=ci_level)
+    tab = estimation.mean(census, list(cols.values()), by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, by, labels)
     names = dict(zip([f"x{i}" for i in range(len(cols))], cols))
     tab = dataclasses.replace(tab, keys=tab.keys.assign(variable=tab.keys["variable"].map(names)))
@@ -443,10 +454,11 @@ def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "
 
 
 def tertiary_share(census: Survey, by: Sequence[str] | str = ("census_country", "birth_country"), *,
-                   min_age: int = 25, include_natives: bool = True, ci_level: float = 0.95) -> EstimateTable:
+                   min_age: int = 25, include_natives: bool = True, ci_level: float = 0.95,
+                   covmat: bool | None = False) -> EstimateTable:
     """Percentage with tertiary education among persons aged ``min_age`` or more (25, as
     Docquier–Marfouk), by domain; natives included as their own domain by default. Accepts
-    a ``DaskCensus``."""
+    a ``DaskCensus``; ``covmat`` as :func:`immigrant_stock`."""
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
         return _dask().tertiary_share(census, by, min_age, include_natives, ci_level)
@@ -458,7 +470,7 @@ def tertiary_share(census: Survey, by: Sequence[str] | str = ("census_country", 
     y = np.where(keep, 100.0 * _eq_value(edu, "tertiary"), np.nan)
     dom, labels = _domains(census, by)
     dom = _fold(dom, keep)
-    tab = estimation.mean(census, y, by=dom, na_rm=True, ci_level=ci_level)
+    tab = estimation.mean(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, by, labels, "tertiary_pct")
     return _subset_rows(tab, np.isfinite(tab.estimates), f"Tertiary education, persons aged {min_age}+ (%)")
 
@@ -499,12 +511,12 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
     levels = np.array(["low", "medium", "high"], dtype=object)
     lvl = pd.Index(levels).get_indexer(dm_lab)[ecodes]
     dom = _fold(ocodes * 3 + lvl, imm)
-    tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level)
+    tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=False)  # SEs only
     keys = tab.keys
     col = next(c for c in keys.columns if c not in ("measure", "variable"))
     code = keys[col].to_numpy(dtype=np.int64)
     f = pd.DataFrame({"origin": olab[code // 3], "education": levels[code % 3], "emigrants": tab.estimates,
-                      "emigrants_se": np.sqrt(np.diag(tab.vcov))})
+                      "emigrants_se": tab.se})
     out = r.merge(f, on=["origin", "education"], how="left")
     out[["emigrants", "emigrants_se"]] = out[["emigrants", "emigrants_se"]].fillna(0.0)
     tot = out["residents"] + out["emigrants"]
