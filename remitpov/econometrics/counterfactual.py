@@ -82,7 +82,7 @@ from scipy import special, stats
 from ..exceptions import InputError, RemitpovWarning, describe_rows
 from ..results import EstimateTable
 from ..survey import Survey
-from .heckman import Heckman, HeckmanResults, inverse_mills
+from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
 __all__ = ["CounterfactualIncome", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
@@ -569,8 +569,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     data = df.copy()
     data["__logy"] = logy
     data["__nomig"] = (~treated).astype(float)
-    if cov_type is None:
-        cov_type = "unadjusted" if w is None else "robust"
+    cov_type = selection_cov_type(cov_type if cov_type is not None else "unadjusted" if w is None else "HC1")
     try:
         model = Heckman.from_formula(f"__logy ~ {rf}", f"__nomig ~ {sf}", data, weights=w)
     except InputError as exc:  # excluded rows have NaN log income and would trip the checks
