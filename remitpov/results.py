@@ -60,8 +60,11 @@ class EstimateTable:
         many domains ``vcov`` is a sparse matrix holding the within-domain covariances
         only (see :attr:`covariance_blocks`); ``contrast`` refuses combinations across
         blocks.
-    df : float
-        Design degrees of freedom used for t intervals.
+    df : float or ndarray
+        Degrees of freedom used for t intervals: the design's (a scalar), or one per estimate
+        (an array of length k, e.g. Barnard--Rubin degrees of freedom after multiple
+        imputation, :func:`remitpov.econometrics.counterfactual.rubin`): each row's interval
+        then uses its own df, and a contrast the smallest df of the rows it combines.
     level : float
         Confidence level.
     dist : {"t", "normal"}
@@ -94,6 +97,12 @@ class EstimateTable:
             V = np.atleast_2d(np.asarray(self.vcov, dtype=float)).copy()
             V.setflags(write=False)
         est.setflags(write=False)
+        if np.ndim(self.df) > 0:  # one df per estimate
+            d = np.asarray(self.df, dtype=float).ravel().copy()
+            if d.size != est.size:
+                raise ValueError(f"df has {d.size} values for {est.size} estimates: give one df or one per estimate")
+            d.setflags(write=False)
+            object.__setattr__(self, "df", d)
         object.__setattr__(self, "estimates", est)
         object.__setattr__(self, "vcov", V)
         object.__setattr__(self, "keys", self.keys.reset_index(drop=True).copy())
@@ -118,7 +127,7 @@ class EstimateTable:
 
     def conf_int(self, level: float | None = None) -> np.ndarray:
         """(k, 2) confidence limits at ``level`` (default: the table's level)."""
-        c = critical_value(self.level if level is None else level, self.df, self.dist)
+        c = _critical_values(self.level if level is None else level, self.df, self.dist)
         return np.column_stack([self.estimates - c * self.se, self.estimates + c * self.se])
 
     def to_frame(self) -> pd.DataFrame:
@@ -154,13 +163,13 @@ class EstimateTable:
         i = int(idx[0])
         ci = self.conf_int()[i]
         return Estimate(float(self.estimates[i]), float(self.se[i]), float(ci[0]), float(ci[1]),
-                        float(self.df), self.level, dict(self.keys.iloc[i]))
+                        float(np.broadcast_to(self.df, self.estimates.shape)[i]), self.level, dict(self.keys.iloc[i]))
 
     def subset(self, **labels) -> "EstimateTable":
         idx = self._select(**labels)
         extra = None if self.extra is None else self.extra.iloc[idx].reset_index(drop=True)
         V = self.vcov[idx][:, idx] if sparse.issparse(self.vcov) else self.vcov[np.ix_(idx, idx)]
-        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], V, self.df,
+        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], V, self.df if np.ndim(self.df) == 0 else self.df[idx],
                              self.level, self.dist, self.design, self.title, self.notes, extra)
 
     def contrast(self, weights: Sequence[float], label: str = "contrast") -> Estimate:
@@ -172,8 +181,9 @@ class EstimateTable:
                              "domains keep only within-domain covariances); re-estimate with covmat=True")
         est = float(c @ self.estimates)
         se = float(np.sqrt(max(c @ (self.vcov @ c), 0.0)))
-        cv = critical_value(self.level, self.df, self.dist)
-        return Estimate(est, se, est - cv * se, est + cv * se, float(self.df), self.level, {"contrast": label})
+        df = self.df if np.ndim(self.df) == 0 else float(np.min(self.df[c != 0], initial=np.inf))  # conservative
+        cv = critical_value(self.level, df, self.dist)
+        return Estimate(est, se, est - cv * se, est + cv * se, float(df), self.level, {"contrast": label})
 
     # ---------------------------------------------------------------- display
     def summary(self, digits: int = 4) -> str:
@@ -186,9 +196,11 @@ class EstimateTable:
             if d.get("replicates"):
                 des += f" [{d['replicates']}]"
             lines.append(des)
-        lines.append(f"{self.level:.0%} CI: {self.dist}" + (f" with {self.df:g} df" if self.dist == "t" else ""))
+        per_row = np.ndim(self.df) > 0
+        lines.append(f"{self.level:.0%} CI: {self.dist}" + (
+            (" with each row's df (column df)" if per_row else f" with {self.df:g} df") if self.dist == "t" else ""))
         with pd.option_context("display.width", 140, "display.max_columns", 30, "display.max_rows", 200):
-            lines.append(frame.drop(columns=["df"]).to_string(index=False, float_format=lambda v: f"{v:.{digits}g}"))
+            lines.append(frame.drop(columns=[] if per_row and self.dist == "t" else ["df"]).to_string(index=False, float_format=lambda v: f"{v:.{digits}g}"))
         for n in self.notes:
             lines.append(f"note: {n}")
         return "\n".join(lines)
@@ -198,6 +210,20 @@ class EstimateTable:
 
     def _repr_html_(self) -> str:  # notebooks
         return f"<b>{self.title}</b>" + self.to_frame().to_html(index=False)
+
+
+def _critical_values(level: float, df, dist: str):
+    """:func:`~remitpov.design.critical_value` for a scalar ``df``, or one per row for an array."""
+    if np.ndim(df) == 0:
+        return critical_value(level, df, dist)
+    from scipy import stats
+
+    z = critical_value(level, None, "normal")
+    d = np.asarray(df, dtype=float)
+    if dist == "normal":
+        return np.full(d.shape, z)
+    ok = np.isfinite(d) & (d > 0)
+    return np.where(ok, stats.t.ppf((1 + level) / 2, np.where(ok, d, 1.0)), z)
 
 
 def make_table(keys: pd.DataFrame | Sequence[Mapping[str, Any]], estimates, vcov, design, *,
@@ -217,8 +243,9 @@ def concat_tables(tables: Sequence[EstimateTable], title: str | None = None) -> 
     if not tables:
         raise ValueError("concat_tables needs at least one EstimateTable")
     t0 = tables[0]
+    per_row = any(np.ndim(t.df) > 0 for t in tables)  # per-row df travel with their rows
     for i, t in enumerate(tables[1:], start=1):
-        if (t.df, t.level, t.dist) != (t0.df, t0.level, t0.dist):
+        if (t.level, t.dist) != (t0.level, t0.dist) or (not per_row and t.df != t0.df):
             raise ValueError(f"concat_tables: table {i} has df={t.df}, level={t.level}, dist={t.dist!r} but table 0 "
                              f"has df={t0.df}, level={t0.level}, dist={t0.dist!r}; stack only tables estimated on "
                              "the same design (their intervals would otherwise be silently recomputed)")
@@ -230,5 +257,6 @@ def concat_tables(tables: Sequence[EstimateTable], title: str | None = None) -> 
         V = sparse.block_diag([sparse.csr_array(t.vcov) for t in tables], format="csr")
     else:
         V = block_diag(*[t.vcov for t in tables])
-    return EstimateTable(keys, np.concatenate([t.estimates for t in tables]), V, t0.df, t0.level, t0.dist, t0.design,
+    df = np.concatenate([np.broadcast_to(np.asarray(t.df, dtype=float), (len(t),)) for t in tables]) if per_row else t0.df
+    return EstimateTable(keys, np.concatenate([t.estimates for t in tables]), V, df, t0.level, t0.dist, t0.design,
                          title or t0.title, tuple(dict.fromkeys(n for t in tables for n in t.notes)), extra)

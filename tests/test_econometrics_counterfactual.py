@@ -48,11 +48,48 @@ def test_rubin_rules_closed_form():
     # Barnard-Rubin df: r = (28/9)/(0.6+28/9); nu_m = 2/r^2; nu_obs = 51/53*50*(1-r)
     r = (28 / 9) / (0.6 + 28 / 9)
     nu = 1 / (r**2 / 2 + 1 / (51 / 53 * 50 * (1 - r)))
-    assert out.df == pytest.approx(nu)
+    # per-row df: the constant row keeps the completed-data df (50)
+    assert out.df.tolist() == pytest.approx([nu, 50.0])
     f = out.to_frame()
     assert f["fmi"].tolist() == pytest.approx([r, 0.0])
+    assert f["df"].tolist() == pytest.approx([nu, 50.0])
     with pytest.raises(InputError):
         rubin([_table(Q[0], U[0])])
+
+
+def test_rubin_per_row_barnard_rubin_df_and_intervals():
+    """Two rows with different fractions of missing information get their own Barnard-Rubin
+    df and t intervals (hand computation); a contrast uses the smaller df; subset/get keep them."""
+    from scipy import stats
+
+    Q = [(1.0, 5.0), (2.0, 5.1), (4.0, 4.9), (3.0, 5.0)]
+    U = [np.diag([0.5, 0.2])] * 4
+    out = rubin([_table(q, u, df=30.0) for q, u in zip(Q, U)])
+    M, dfc = 4, 30.0
+    hand = []
+    for j, u in enumerate((0.5, 0.2)):
+        q = np.array([row[j] for row in Q])
+        b = q.var(ddof=1)
+        t = u + (1 + 1 / M) * b
+        r = (1 + 1 / M) * b / t
+        nu_m = (M - 1) / r**2
+        nu_obs = (dfc + 1) / (dfc + 3) * dfc * (1 - r)
+        nu = 1 / (1 / nu_m + 1 / nu_obs)
+        c = stats.t.ppf(0.975, nu)
+        hand.append((q.mean(), np.sqrt(t), nu, q.mean() - c * np.sqrt(t), q.mean() + c * np.sqrt(t)))
+    hand = np.array(hand)
+    assert hand[0, 2] != pytest.approx(hand[1, 2], rel=0.05)  # the two rows' df really differ
+    f = out.to_frame()
+    np.testing.assert_allclose(f[["estimate", "se", "df", "ci_lower", "ci_upper"]].to_numpy(), hand, rtol=1e-12)
+    e = out.get(measure="b")
+    assert (e.df, e.ci_lower) == pytest.approx((hand[1, 2], hand[1, 3]), rel=1e-12)
+    assert out.subset(measure="b").df.tolist() == pytest.approx([hand[1, 2]], rel=1e-12)
+    d = out.contrast([1, -1])
+    assert d.df == pytest.approx(min(hand[:, 2]), rel=1e-12)
+    assert "each row's df" in out.summary()
+    from remitpov.results import concat_tables
+    both = concat_tables([out.subset(measure="b"), _table((0.0, 1.0), np.eye(2), df=12.0)])
+    assert both.df.tolist() == pytest.approx([hand[1, 2], 12.0, 12.0], rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- simulated DGP

@@ -140,9 +140,9 @@ def test_estimatr_defaults_and_registry(gini, ref):
     # case-insensitive, one spelling per type; old spellings warn and map by `debiased`
     assert resolve_cov_type("hc2") == "HC2"
     for old, (plain, deb) in DEPRECATED.items():
-        with pytest.warns(DeprecationWarning, match=f"write cov_type='{plain}'"):
+        with pytest.warns(FutureWarning, match=f"write cov_type='{plain}'"):
             assert resolve_cov_type(old) == plain
-        with pytest.warns(DeprecationWarning):
+        with pytest.warns(FutureWarning):
             assert resolve_cov_type(old, debiased=True) == deb
     with pytest.raises(InputError, match="not a covariance type"):
         resolve_cov_type("stata")

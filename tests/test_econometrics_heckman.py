@@ -262,18 +262,31 @@ def test_weights_frequency_equivalence_and_design_cov(mroz):
         # frequency weights == replicated rows: the same estimating equations; 1e-6 covers the
         # ML optimiser's stopping rule (gradient ~1e-8), two-step agrees to rounding
         np.testing.assert_allclose(a.params, b.params, rtol=1e-6, atol=1e-8)
-        assert a.cov_type == "robust"
+        assert a.cov_type == "HC1"
     # the log-likelihood is flat at the optimum: parameter error 1e-6 moves it by ~1e-12 relative
     assert mw.fit("ml").loglik == pytest.approx(mb.fit("ml").loglik, rel=1e-9)
     d = Design.from_arrays(w, psu=np.arange(len(mroz)))
     for meth in ("twostep", "ml"):
-        r = mw.fit(meth, cov_type="robust")
+        r = mw.fit(meth, cov_type="HC1")
         dd = mw.fit(meth, cov_type="design", design=d)
         # identical formula: scores sum to zero at the estimates, so centring changes nothing
         np.testing.assert_allclose(dd.std_errors, r.std_errors, rtol=1e-6)
-        c = mw.fit(meth, cov_type="cluster", clusters=np.arange(len(mroz)))
-        # one observation per cluster IS the robust (HC0) sandwich: same sums, rounding only
+        c = mw.fit(meth, cov_type="CR1", clusters=np.arange(len(mroz)))
+        # one observation per cluster IS the robust (HC1) sandwich: same sums, rounding only
         np.testing.assert_allclose(c.std_errors, r.std_errors, rtol=1e-10)
+        # HC0/CR0: the same without the n/(n-1) (G/(G-1)) factor
+        n = len(mroz)
+        np.testing.assert_allclose(mw.fit(meth, cov_type="HC0").std_errors, r.std_errors * np.sqrt((n - 1) / n),
+                                   rtol=1e-10)
+        np.testing.assert_allclose(mw.fit(meth, cov_type="CR0", clusters=np.arange(n)).std_errors,
+                                   r.std_errors * np.sqrt((n - 1) / n), rtol=1e-10)
+        # the old spellings: the same numbers, with a FutureWarning naming the registry name
+        with pytest.warns(FutureWarning, match="write cov_type='HC1'"):
+            old = mw.fit(meth, cov_type="robust")
+        np.testing.assert_array_equal(old.std_errors, r.std_errors)
+        with pytest.warns(FutureWarning, match="write cov_type='CR1'"):
+            old = mw.fit(meth, cov_type="cluster", clusters=np.arange(n))
+        np.testing.assert_array_equal(old.std_errors, c.std_errors)
 
 
 def test_robust_twostep_equals_numerical_stacked_sandwich(mroz, fits):
@@ -281,7 +294,7 @@ def test_robust_twostep_equals_numerical_stacked_sandwich(mroz, fits):
     OLS normal equations with the IMR regressor) with a NUMERICAL Jacobian, built here
     independently of the implementation."""
     m, two, _ = fits
-    r = m.fit("twostep", cov_type="robust")
+    r = m.fit("twostep", cov_type="HC1")
     X = np.column_stack([np.ones(len(mroz)), mroz.educ, mroz.exper, mroz.expersq])
     Z = np.column_stack([np.ones(len(mroz)), mroz.nwifeinc, mroz.educ, mroz.exper, mroz.expersq, mroz.age,
                          mroz.kidslt6, mroz.kidsge6])
@@ -359,7 +372,9 @@ def test_input_errors_and_warnings(mroz):
     with pytest.raises(InputError, match="method"):
         m.fit("gmm")
     with pytest.raises(InputError, match="clusters"):
-        m.fit(cov_type="cluster")
+        m.fit(cov_type="CR1")
+    with pytest.raises(InputError, match="HC3.*not available"):
+        m.fit(cov_type="HC3")
 
 
 def test_inverse_mills_and_probit_helpers():

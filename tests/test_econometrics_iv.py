@@ -60,10 +60,10 @@ def test_2sls_equals_aer_ivreg(cig, ref, case, instr):
     _check(iv.fit(cov_type="HC0"), r, "se_hc0")
     _check(iv.fit(cov_type="HC1", debiased=True), r, "se_hc1")
     _check(iv.fit(cov_type="HC1"), r, "se_hc1")  # the registry name fixes the matrix; debiased only the df
-    # old spellings: the same numbers, with a DeprecationWarning naming the new one
-    with pytest.warns(DeprecationWarning, match="write cov_type='HC0'"):
+    # old spellings: the same numbers, with a FutureWarning naming the new one
+    with pytest.warns(FutureWarning, match="write cov_type='HC0'"):
         _check(iv.fit(cov_type="robust"), r, "se_hc0")
-    with pytest.warns(DeprecationWarning, match="write cov_type='HC1'"):
+    with pytest.warns(FutureWarning, match="write cov_type='HC1'"):
         _check(iv.fit(cov_type="robust", debiased=True), r, "se_hc1")
 
 

@@ -113,7 +113,10 @@ def test_k_nearest_with_replacement_equals_matchit_general_routine(model, ref):
     std::partial_sort leaves the order of exactly tied controls unspecified; every pair
     that differs must be an exact tie in distance with the one we chose."""
     block = ref["replace_k3_matrix"]
-    r = model.fit(replace=True, ties=False, k=3, se="robust")
+    r = model.fit(replace=True, ties=False, k=3, se="HC3")
+    with pytest.warns(FutureWarning, match="write se='HC3'"):
+        old = model.fit(replace=True, ties=False, k=3, se="robust")
+    np.testing.assert_array_equal(old.std_errors, r.std_errors)
     ps = np.array(block["distance"])
     exp, got = _pairs(block["pairs"]), set(zip(r.pairs["treated"], r.pairs["control"]))
     assert len(got) == len(exp) == 3 * 185
@@ -124,7 +127,7 @@ def test_k_nearest_with_replacement_equals_matchit_general_routine(model, ref):
     W = r.unit_weights
     assert np.all(W[r.treatment == 1] == 1.0)
     # HC3 SE of lm(re78 ~ treat, weights) with R's weights (sandwich::vcovHC) -- the same
-    # formula our se="robust" applies to our weights
+    # formula our se="HC3" applies to our weights
     y, t = model.y, model.t
     mu1, mu0, V = wls_difference_hc3(y, t.astype(float), np.array(block["weights"]))
     assert mu1 - mu0 == pytest.approx(block["effect"]["effect"], rel=RTOL)

@@ -264,7 +264,13 @@ def test_recovers_known_dgp_and_ols_is_biased(method, errors, r):
 
 def test_results_immutable_and_summary():
     df = _simulate(1500, 8, (0.2, 0.5, -0.4))
-    res = _fit(df, "bfg").fit(cov_type="cluster", clusters=df["psu"])
+    res = _fit(df, "bfg").fit(cov_type="CR1", clusters=df["psu"])
+    with pytest.warns(FutureWarning, match="write cov_type='CR1'"):
+        old = _fit(df, "bfg").fit(cov_type="cluster", clusters=df["psu"])
+    np.testing.assert_array_equal(old.std_errors, res.std_errors)
+    G = df["psu"].nunique()
+    cr0 = _fit(df, "bfg").fit(cov_type="CR0", clusters=df["psu"])
+    np.testing.assert_allclose(cr0.std_errors, res.std_errors * np.sqrt((G - 1) / G), rtol=1e-10)
     with pytest.raises(ValueError):
         res.params.iloc[0] = 1.0
     with pytest.raises(Exception):
@@ -400,8 +406,8 @@ def test_counterfactual_unweighted_conditional(syn):
         warnings.simplefilter("ignore")
         cf = multinomial_counterfactual_income(syn, "head_educ + rural",
                                                "head_educ + rural + mig_network + int_network", income="y_static", method="dmf", kind="conditional",
-                                               weighted=False, cov_type="cluster")
-    assert cf.model.cov_type == "cluster" and cf.model.info["Weights"] != "none"  # zero weights for income 0
+                                               weighted=False, cov_type="CR1")
+    assert cf.model.cov_type == "CR1" and cf.model.info["Weights"] != "none"  # zero weights for income 0
     d = cf.survey.data
     mig = (d["migration_status"] != "none").to_numpy()
     np.testing.assert_allclose(d.loc[mig, "y_mcf"], np.exp(cf.model.predict(kind="conditional").to_numpy()[mig]))

@@ -62,7 +62,7 @@ def test_ols_equals_plm(request, ref, name, data, formula, effects):
     _check(m.fit(effects, cov_type="CR0"), ref[name], "se_cluster")
     _check(m.fit(effects), ref[name], "se_cluster")  # CR0 by country is the default
     _check(m.fit(effects, cov_type="unadjusted"), ref[name], "se_classical")
-    with pytest.warns(DeprecationWarning, match="write cov_type='CR0'"):
+    with pytest.warns(FutureWarning, match="write cov_type='CR0'"):
         _check(m.fit(effects, cov_type="clustered"), ref[name], "se_cluster")
 
 
@@ -202,7 +202,7 @@ def test_hc0_hc1_equal_plm_white1(request, ref_more, data, formula, effects, key
     hc0 = m.fit(effects, cov_type="HC0")
     _check(hc0, r, "se_white1_hc0")
     _check(m.fit(effects, cov_type="HC1"), r, "se_white1_hc1")
-    with pytest.warns(DeprecationWarning, match="linearmodels' convention"):
+    with pytest.warns(FutureWarning, match="linearmodels' convention"):
         rob = m.fit(effects, cov_type="robust")
     n = hc0.nobs
     # absorbed effects = the effect dummies beyond the intercept that linearmodels keeps

@@ -23,3 +23,5 @@ from .ols import OLSResults, RobustOLS
 from .weakiv import ARConfidenceSet, anderson_rubin, effective_f
 from .treatment import PropensityScoreSubclassification
 from . import matching
+# Dynamic panel GMM: Arellano-Bond difference and Blundell-Bond system GMM (issue #16).
+from .gmm import DynamicPanelGMM, DynamicPanelResults

@@ -82,7 +82,7 @@ from scipy import special, stats
 from ..exceptions import InputError, RemitpovWarning, describe_rows
 from ..results import EstimateTable
 from ..survey import Survey
-from .heckman import Heckman, HeckmanResults, inverse_mills
+from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
 __all__ = ["CounterfactualIncome", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
@@ -569,8 +569,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     data = df.copy()
     data["__logy"] = logy
     data["__nomig"] = (~treated).astype(float)
-    if cov_type is None:
-        cov_type = "unadjusted" if w is None else "robust"
+    cov_type = selection_cov_type(cov_type if cov_type is not None else "unadjusted" if w is None else "HC1")
     try:
         model = Heckman.from_formula(f"__logy ~ {rf}", f"__nomig ~ {sf}", data, weights=w)
     except InputError as exc:  # excluded rows have NaN log income and would trip the checks
@@ -720,9 +719,12 @@ def rubin(tables: Sequence[EstimateTable], title: str | None = None) -> Estimate
     M-1), ``T = U + (1 + 1/M) B`` (full matrices, so covariances between rows are
     combined too). Degrees of freedom: Barnard & Rubin (1999) per estimate,
     ``nu = (1/nu_m + 1/nu_obs)^-1`` with ``nu_m = (M-1)/r^2``, ``r = (1+1/M) B/T`` and
-    ``nu_obs = (df+1)/(df+3) df (1-r)``; the table uses the smallest over estimates with
-    ``B > 0`` (conservative) and the completed-data df otherwise. ``extra`` gets
-    ``fmi`` (fraction of missing information, ``(1+1/M)B/T``) and ``df_rubin``.
+    ``nu_obs = (df+1)/(df+3) df (1-r)`` (``df``: the completed-data degrees of freedom of
+    that row); rows that do not vary between imputations (``B = 0``: e.g. observed income
+    estimated jointly) keep the completed-data df. The table carries these per-row df
+    (``table.df`` is an array), so each row's interval uses its own df and a contrast the
+    smallest df of the rows it combines. ``extra`` gets ``fmi`` (fraction of missing
+    information, ``(1+1/M)B/T``) and ``df_rubin`` (the same per-row df).
     """
     M = len(tables)
     if M < 2:
@@ -739,20 +741,23 @@ def rubin(tables: Sequence[EstimateTable], title: str | None = None) -> Estimate
     T = U + (1 + 1 / M) * B
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (1 + 1 / M) * np.diag(B) / np.diag(T)
-        df = t0.df
+        df = np.broadcast_to(np.asarray(t0.df, dtype=float), Qbar.shape)  # completed-data df per row
         nu_m = (M - 1) / r**2
         nu_obs = (df + 1) / (df + 3) * df * (1 - r)
         nu = 1 / (1 / nu_m + 1 / nu_obs)
+        # infinite completed-data df (normal intervals): nu_obs = inf, nu = nu_m (Rubin 1987)
+        nu = np.where(np.isfinite(df), nu, nu_m)
     pos = np.diag(B) > 1e-12 * np.maximum(np.abs(np.diag(U)), 1e-300)  # rows that differ between imputations
-    df_table = float(np.min(nu[pos])) if pos.any() and np.isfinite(df) else df
-    extra = pd.DataFrame({"fmi": np.where(pos, r, 0.0), "df_rubin": np.where(pos, nu, df)})
+    df_rows = np.where(pos, nu, df)
+    extra = pd.DataFrame({"fmi": np.where(pos, r, 0.0), "df_rubin": df_rows})
     if t0.extra is not None:
         for c in t0.extra.columns:
             if c not in extra:
                 extra[c] = np.mean([t.extra[c].to_numpy(dtype=float) for t in tables], axis=0)
+    span = f"{np.min(df_rows[pos]):.1f} to {np.max(df_rows[pos]):.1f}" if pos.any() else "none varies"
     notes = tuple(t0.notes) + (f"combined over M={M} imputations with Rubin's rules (T = U + (1+1/M) B); "
-                               f"df = min Barnard-Rubin df = {df_table:.1f}",)
-    return EstimateTable(t0.keys, Qbar, T, df_table, t0.level, t0.dist, t0.design, title or t0.title, notes, extra)
+                               f"each row's interval uses its own Barnard-Rubin df (column df: {span})",)
+    return EstimateTable(t0.keys, Qbar, T, df_rows, t0.level, t0.dist, t0.design, title or t0.title, notes, extra)
 
 
 # ----------------------------------------------------------------------------- poverty

@@ -3,7 +3,8 @@
 Every linear model in :mod:`remitpov.econometrics` takes ``fit(cov_type=..., **cov_config)``
 with ``cov_type`` one of the names below (one spelling per type, case-insensitive), looked
 up in :data:`COV_TYPES`. Old spellings still work for one release with a
-``DeprecationWarning`` naming the new one (:data:`DEPRECATED`).
+``FutureWarning`` naming the new one (:data:`DEPRECATED`, and each model's own old
+spellings, e.g. Heckman's ``"robust"``).
 
 Formulas
 --------
@@ -33,6 +34,21 @@ takes the leverages and the CR2 adjustment from ``Xhat``, as here.
 Survey designs: ``cov_type="design"`` (with ``design=``, outside the registry of model-based
 types) hands the influence values of the same estimators to the survey variance engine
 (strata, PSUs, fpc), as R ``survey::svyglm``/``svyivreg``; see :func:`design_vcov`.
+
+Non-linear (M-)estimators
+-------------------------
+The Heckman model (two-step and ML), the multinomial selection model and matching estimators
+take the same names for the sandwich of their per-observation influence values ``z_i``
+(``theta_hat - theta ~ sum_i w_i z_i``; for two-step estimators the stacked first- and
+second-stage estimating equations, Murphy--Topel), with Stata's factors for such models::
+
+    HC0   sum (w_i z_i)(w_i z_i)'
+    HC1   HC0 * n/(n-1)                        (Stata vce(robust) after heckman, mlogit)
+    CR0   sum_g u_g u_g',  u_g = sum_{i in g} w_i z_i
+    CR1   CR0 * G/(G-1)                        (Stata vce(cluster) after heckman, mlogit)
+
+and ``"design"`` for the survey variance engine. Matching on a weighted regression takes
+``se="HC3"`` / ``"CR1"`` (clustered by matched set), as MatchIt's ``sandwich`` SEs.
 
 Reference distributions (as estimatr): t with ``n - k`` degrees of freedom for the
 unclustered types, ``G - 1`` for CR0/CR1, and for CR2 the Bell--McCaffrey
@@ -94,7 +110,8 @@ DEPRECATED: dict[str, tuple[str, str]] = {
 }
 
 
-def resolve_cov_type(cov_type: str, *, debiased: bool = False, allowed=None, extra=(), stacklevel: int = 3) -> str:
+def resolve_cov_type(cov_type: str, *, debiased: bool = False, allowed=None, extra=(), legacy=None,
+                     stacklevel: int = 3, param: str = "cov_type") -> str:
     """The registry name for ``cov_type``.
 
     Parameters
@@ -102,11 +119,17 @@ def resolve_cov_type(cov_type: str, *, debiased: bool = False, allowed=None, ext
     cov_type : str
         A registry name (any case) or an old spelling from :data:`DEPRECATED`, which maps
         to ``HC0``/``CR0`` (``debiased=False``) or ``HC1``/``CR1`` (``debiased=True``) with
-        a ``DeprecationWarning`` naming the new spelling.
+        a ``FutureWarning`` naming the new spelling.
     allowed : iterable of str, optional
         The registry names the calling model supports (default: all).
     extra : iterable of str
         Model-specific names outside the registry (e.g. ``"kernel"`` for IV HAC).
+    legacy : mapping, optional
+        The calling model's own old spellings -> registry name (lower case keys), taking
+        precedence over :data:`DEPRECATED` (e.g. Heckman's ``"robust"`` was ``"HC1"``);
+        accepted with a ``FutureWarning`` for one release.
+    param : str
+        The argument's name in messages (``"se"`` for matching).
 
     Raises
     ------
@@ -114,21 +137,22 @@ def resolve_cov_type(cov_type: str, *, debiased: bool = False, allowed=None, ext
         For an unknown or unsupported name, listing the accepted ones.
     """
     if not isinstance(cov_type, str):
-        raise InputError(f"cov_type must be a string, got {type(cov_type).__name__}")
+        raise InputError(f"{param} must be a string, got {type(cov_type).__name__}")
     allowed = tuple(COV_TYPES) if allowed is None else tuple(allowed)
     key = cov_type.strip()
     if key in extra:
         return key
+    legacy = {} if legacy is None else dict(legacy)
     if key.lower() in _LOWER:
         name = _LOWER[key.lower()]
-    elif key.lower() in DEPRECATED:
-        name = DEPRECATED[key.lower()][bool(debiased)]
-        warnings.warn(f"cov_type={cov_type!r} is deprecated and will be removed in the next release; "
-                      f"write cov_type={name!r} (the same estimator)", DeprecationWarning, stacklevel=stacklevel)
+    elif key.lower() in legacy or key.lower() in DEPRECATED:
+        name = legacy[key.lower()] if key.lower() in legacy else DEPRECATED[key.lower()][bool(debiased)]
+        warnings.warn(f"{param}={cov_type!r} is deprecated and will be removed in the next release; "
+                      f"write {param}={name!r} (the same estimator)", FutureWarning, stacklevel=stacklevel)
     else:
-        raise InputError(f"cov_type={cov_type!r} is not a covariance type; use one of {allowed + tuple(extra)}")
+        raise InputError(f"{param}={cov_type!r} is not a covariance type; use one of {allowed + tuple(extra)}")
     if name not in allowed:
-        raise InputError(f"cov_type={name!r} is not available for this model; use one of {allowed + tuple(extra)}")
+        raise InputError(f"{param}={name!r} is not available for this model; use one of {allowed + tuple(extra)}")
     return name
 
 

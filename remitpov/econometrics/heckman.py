@@ -43,13 +43,16 @@ Survey weights
 --------------
 ``weights`` turns both estimators into pseudo-(weighted) estimators: weighted probit,
 weighted least squares, weighted log-likelihood. With sampling weights the model-based
-covariances are not valid, so for weighted fits the default ``cov_type`` is ``"robust"``:
+covariances are not valid, so for weighted fits the default ``cov_type`` is ``"HC1"``:
 a sandwich built from per-observation influence values (for the two-step estimator the
-stacked probit + outcome estimating equations, i.e. Murphy--Topel). ``cov_type="cluster"``
+stacked probit + outcome estimating equations, i.e. Murphy--Topel). ``cov_type="CR1"``
 (``clusters=``) sums influence values within clusters (PSUs);  ``cov_type="design"``
 (``design=`` a :class:`remitpov.design.Design`, e.g. ``survey.design("household")``) hands
-them to the survey variance engine (strata, PSUs, fpc, replicates). Robust/cluster use the
-small-sample factor ``G/(G-1)`` (G = observations or clusters), as Stata does.
+them to the survey variance engine (strata, PSUs, fpc, replicates). HC1/CR1 use the
+small-sample factor ``G/(G-1)`` (G = observations or clusters), as Stata does; HC0/CR0 omit
+it. The names are those of the covariance registry
+(:mod:`remitpov.econometrics.covariance`); the old spellings ``"robust"`` (= ``"HC1"``) and
+``"cluster"`` (= ``"CR1"``) work for one release with a ``FutureWarning``.
 
 Conventions: weights are treated as sampling (probability) weights, normalised to mean 1
 for the optimiser only (estimates do not depend on the scale). Exogenous variables must be
@@ -219,8 +222,22 @@ def _check_rank(A: np.ndarray, names, what: str):
                               "duplicated or collinear with earlier columns; drop them")
 
 
-def _sandwich(z: np.ndarray, w: np.ndarray, clusters=None) -> np.ndarray:
-    """sum_g (sum_{i in g} w_i z_i)(...)' x G/(G-1)."""
+#: old spellings of the selection models' covariances -> registry names (the same numbers)
+SELECTION_LEGACY = {"robust": "HC1", "cluster": "CR1"}
+
+
+def selection_cov_type(cov_type: str, *, unadjusted: bool = True, stacklevel: int = 4) -> str:
+    """Registry name of a selection model's ``cov_type`` (HC0/HC1/CR0/CR1, ``"unadjusted"``
+    when the model has one, and ``"design"``); old spellings with a ``FutureWarning``."""
+    from .covariance import resolve_cov_type
+
+    allowed = (("unadjusted",) if unadjusted else ()) + ("HC0", "HC1", "CR0", "CR1")
+    return resolve_cov_type(cov_type, allowed=allowed, extra=("design",), legacy=SELECTION_LEGACY,
+                            stacklevel=stacklevel)
+
+
+def _sandwich(z: np.ndarray, w: np.ndarray, clusters=None, small_sample: bool = True) -> np.ndarray:
+    """sum_g (sum_{i in g} w_i z_i)(...)' x G/(G-1) (without the factor: ``small_sample=False``)."""
     wz = z * w[:, None]
     if clusters is None:
         G = wz.shape[0]
@@ -234,7 +251,7 @@ def _sandwich(z: np.ndarray, w: np.ndarray, clusters=None) -> np.ndarray:
         np.add.at(tot, codes, wz)
     if G < 2:
         raise EstimationError("robust/cluster covariance needs at least 2 clusters")
-    return tot.T @ tot * G / (G - 1)
+    return tot.T @ tot * (G / (G - 1) if small_sample else 1.0)
 
 
 def _set_regressors(model, X: pd.DataFrame, Z: pd.DataFrame, which_rows: str) -> None:
@@ -504,11 +521,12 @@ class Heckman:
         Parameters
         ----------
         method : {"twostep", "ml"}
-        cov_type : {"unadjusted", "robust", "cluster", "design"}, optional
+        cov_type : {"unadjusted", "HC0", "HC1", "CR0", "CR1", "design"}, optional
             Default ``"unadjusted"`` (Heckman/Greene two-step covariance; ML inverse
-            observed information) without weights, ``"robust"`` with weights.
+            observed information) without weights, ``"HC1"`` with weights (see the module
+            docstring; ``"robust"``/``"cluster"`` are deprecated spellings of HC1/CR1).
         clusters : array (n,), optional
-            Cluster (PSU) labels for ``cov_type="cluster"``.
+            Cluster (PSU) labels for ``cov_type="CR0"``/``"CR1"``.
         design : remitpov.design.Design, optional
             Survey design (same rows) for ``cov_type="design"``; its weights should be the
             model weights.
@@ -519,16 +537,15 @@ class Heckman:
         if method not in ("twostep", "ml"):
             raise InputError(f"method must be 'twostep' or 'ml', got {method!r}")
         if cov_type is None:
-            cov_type = "robust" if self.weighted else "unadjusted"
-        if cov_type not in ("unadjusted", "robust", "cluster", "design"):
-            raise InputError(f"cov_type must be 'unadjusted', 'robust', 'cluster' or 'design', got {cov_type!r}")
-        if cov_type == "cluster" and clusters is None:
-            raise InputError("cov_type='cluster' needs clusters= (e.g. the PSU column)")
+            cov_type = "HC1" if self.weighted else "unadjusted"
+        cov_type = selection_cov_type(cov_type)
+        if cov_type in ("CR0", "CR1") and clusters is None:
+            raise InputError(f"cov_type={cov_type!r} needs clusters= (e.g. the PSU column)")
         if cov_type == "design" and design is None:
             raise InputError("cov_type='design' needs design= (e.g. survey.design('household'))")
         if cov_type == "unadjusted" and self.weighted:
             warnings.warn("cov_type='unadjusted' with sampling weights treats them as frequency weights; "
-                          "use 'robust', 'cluster' or 'design'", SelectionWarning, stacklevel=2)
+                          "use 'HC1', 'CR1' or 'design'", SelectionWarning, stacklevel=2)
         two = self._twostep(cov_type, clusters, design)
         if method == "twostep":
             return two
@@ -539,13 +556,13 @@ class Heckman:
 
     def _finish_cov(self, cov_type, z, clusters, design, est):
         w = self._w
-        if cov_type == "robust":
-            return _sandwich(z, w)
-        if cov_type == "cluster":
+        if cov_type in ("HC0", "HC1"):
+            return _sandwich(z, w, small_sample=cov_type == "HC1")
+        if cov_type in ("CR0", "CR1"):
             c = np.asarray(clusters).ravel()
             if c.size != self.nobs:
                 raise InputError(f"clusters have {c.size} rows, the data {self.nobs}")
-            return _sandwich(z, w, c)
+            return _sandwich(z, w, c, small_sample=cov_type == "CR1")
         if design.n != self.nobs:
             raise InputError(f"design has {design.n} rows, the data {self.nobs}")
         return design.vcov(est, z)

@@ -35,7 +35,7 @@ Covariances (``fit(cov_type=...)``, the registry of :mod:`remitpov.econometrics.
 * ``"design"`` (2SLS, ``fit(design=...)``): design-based linearised covariance with strata,
   PSUs and fpc, R ``survey::svyivreg`` (survey strata respected).
 * Old spellings ``"robust"``/``"clustered"``/``"homoskedastic"``/``"heteroskedastic"`` still
-  work with a ``DeprecationWarning``: ``"robust"`` is HC0 (HC1 with ``debiased=True``),
+  work with a ``FutureWarning``: ``"robust"`` is HC0 (HC1 with ``debiased=True``),
   ``"clustered"`` is CR0 (CR1 with ``debiased=True``).
 * HC2, HC3 and CR2 are available for 2SLS; LIML and GMM take the others.
 * Default: ``"CR0"`` when clusters were given, else ``"HC0"`` (``CR1``/``HC1`` with

@@ -56,8 +56,9 @@ Two-step (Murphy--Topel) sandwich: the first-stage influence values
 ``psi_i = I^-1 score_i`` are propagated through the derivative of the second-stage normal
 equations with respect to ``gamma`` (analytic derivatives of the correction terms through
 the softmax), giving per-household influence values ``z_i`` of ``(beta, c, gamma)`` with
-``theta_hat - theta ~ sum_i w_i z_i``. ``cov_type="robust"`` (default:
-``G/(G-1) sum (w_i z_i)(w_i z_i)'``), ``"cluster"`` (sums within PSUs) or ``"design"``
+``theta_hat - theta ~ sum_i w_i z_i``. ``cov_type="HC1"`` (default:
+``n/(n-1) sum (w_i z_i)(w_i z_i)'``; ``"HC0"`` without the factor), ``"CR1"``/``"CR0"``
+(sums within PSUs, with/without ``G/(G-1)``) or ``"design"``
 (:meth:`remitpov.design.Design.vcov`: strata, PSUs, fpc, replicate weights). A bootstrap
 over PSUs would re-estimate both stages and is not needed: the linearisation is exact to
 first order and is checked against a numerically differentiated stacked-moment (GMM)
@@ -115,7 +116,8 @@ from ._base import ModelResults, validated_weights
 from .counterfactual import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, CounterfactualIncome, CounterfactualWarning,
                              _estimation_sample, _rhs, format_diagnostics, parameter_draws_from, resample_index,
                              wald_excluded)
-from .heckman import Heckman, _as_frame, backtrack, _check_rank, _numeric, _sandwich, _set_regressors
+from .heckman import (Heckman, _as_frame, backtrack, _check_rank, _numeric, _sandwich, _set_regressors,
+                      selection_cov_type)
 
 __all__ = ["MultinomialSelection", "MultinomialSelectionResults", "MNLogitFit", "mnlogit", "bfg_m",
            "correction_terms", "multinomial_counterfactual_income", "MultinomialCounterfactualIncome",
@@ -622,23 +624,23 @@ class MultinomialSelection:
     # new data for predictions: the same formula/array handling as the binary model
     _design_for = Heckman._design_for
 
-    def fit(self, cov_type: str = "robust", *, clusters=None, design=None) -> MultinomialSelectionResults:
+    def fit(self, cov_type: str = "HC1", *, clusters=None, design=None) -> MultinomialSelectionResults:
         """Two-step estimation (multinomial logit, then least squares with correction terms).
 
         Parameters
         ----------
-        cov_type : {"robust", "cluster", "design"}
-            Two-step (Murphy--Topel) sandwich from influence values (module docstring).
+        cov_type : {"HC1", "HC0", "CR1", "CR0", "design"}
+            Two-step (Murphy--Topel) sandwich from influence values (module docstring;
+            ``"robust"``/``"cluster"`` are deprecated spellings of HC1/CR1).
         clusters : array (n,), optional
-            Cluster (PSU) labels for ``"cluster"``.
+            Cluster (PSU) labels for ``"CR1"``/``"CR0"``.
         design : remitpov.design.Design, optional
             Survey design on the same rows for ``"design"`` (its weights should be the
             model weights).
         """
-        if cov_type not in ("robust", "cluster", "design"):
-            raise InputError(f"cov_type must be 'robust', 'cluster' or 'design', got {cov_type!r}")
-        if cov_type == "cluster" and clusters is None:
-            raise InputError("cov_type='cluster' needs clusters= (e.g. the PSU column)")
+        cov_type = selection_cov_type(cov_type, unadjusted=False)
+        if cov_type in ("CR0", "CR1") and clusters is None:
+            raise InputError(f"cov_type={cov_type!r} needs clusters= (e.g. the PSU column)")
         if cov_type == "design" and design is None:
             raise InputError("cov_type='design' needs design= (e.g. survey.design('household'))")
         X, Z, d, y, w = self._X, self._Z, self._d, self._y, self._w
@@ -672,13 +674,13 @@ class MultinomialSelection:
         zth = (Xt * e[:, None]) @ Ainv + psi @ Gm.T @ Ainv
         zall = np.column_stack([zth, psi]) / wbar
         est = np.concatenate([theta, mf.params.T.ravel()])
-        if cov_type == "robust":
-            V = _sandwich(zall, w)
-        elif cov_type == "cluster":
+        if cov_type in ("HC0", "HC1"):
+            V = _sandwich(zall, w, small_sample=cov_type == "HC1")
+        elif cov_type in ("CR0", "CR1"):
             cl = np.asarray(clusters).ravel()
             if cl.size != n:
                 raise InputError(f"clusters have {cl.size} rows, the data {n}")
-            V = _sandwich(zall, w, cl)
+            V = _sandwich(zall, w, cl, small_sample=cov_type == "CR1")
         else:
             if design.n != n:
                 raise InputError(f"design has {design.n} rows, the data {n}")
@@ -803,7 +805,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         ``Var(u | status)``; the difference (a function of the correlations) is not modelled.
     weighted : bool
         Household weights (pseudo-likelihood) and design-based model SEs
-        (``cov_type="design"``) unless False (then ``"robust"``).
+        (``cov_type="design"``) unless False (then ``"HC1"``).
     nonpositive : {"exclude", "error"}
         Base households with income <= 0: zero weight in the model (design kept; they keep
         their observed income), or raise.
@@ -846,13 +848,13 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     nonpos = ~est_mask
     data = df.copy()
     data["__logy"] = logy
-    cov_type = cov_type or "robust"
+    cov_type = selection_cov_type(cov_type or "HC1", unadjusted=False)
     model = MultinomialSelection.from_formula(f"__logy ~ {rf}", sf, data, status=status, base=base,
                                               categories=categories, method=method, weights=w)
     fit_kw = {"design": design} if cov_type == "design" else {}
-    if cov_type == "cluster":
+    if cov_type in ("CR0", "CR1"):
         if survey.psu is None:
-            raise InputError("cov_type='cluster' needs a survey with PSUs (survey.psu); use 'robust' or 'design'")
+            raise InputError(f"cov_type={cov_type!r} needs a survey with PSUs (survey.psu); use 'HC1' or 'design'")
         fit_kw = {"clusters": survey.column(survey.psu)}
     res = model.fit(cov_type, **fit_kw)
     from dataclasses import replace

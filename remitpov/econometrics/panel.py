@@ -87,12 +87,12 @@ def _panel_cov_type(cov_type, debiased: bool, allowed) -> str:
     if key in ("robust", "heteroskedastic"):
         warnings.warn(f"cov_type={cov_type!r} is deprecated: in panels it is linearmodels' convention, "
                       "HC0 x n/(n - absorbed effects) in variance; write 'HC0' for plm's vcovHC(method='white1', "
-                      "type='HC0') or 'HC1'", DeprecationWarning, stacklevel=3)
+                      "type='HC0') or 'HC1'", FutureWarning, stacklevel=3)
         return "robust-lm"
     if key in ("clustered", "cluster") and debiased:
         warnings.warn(f"cov_type={cov_type!r} with debiased=True is deprecated (linearmodels' debiased "
                       "clustered covariance); write 'CR1' (Stata's G/(G-1) (n-1)/(n-k)) or 'CR0' (plm)",
-                      DeprecationWarning, stacklevel=3)
+                      FutureWarning, stacklevel=3)
         return "clustered-lm"
     return resolve_cov_type(cov_type, allowed=allowed, stacklevel=4)
 _LOG = re.compile(r"^(?:np\.)?log\((.+)\)$")

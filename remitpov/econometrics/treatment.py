@@ -437,6 +437,17 @@ class MatchingResults(TreatmentEffectResults):
         return pd.Series({"estimate": est, "std_error": se, "ci_lower": est - c * se, "ci_upper": est + c * se})
 
 
+#: old spellings of the matching SEs -> registry names (the same numbers)
+MATCHING_SE_LEGACY = {"robust": "HC3", "pairs": "CR1"}
+
+
+def _matching_se(se, allowed, extra) -> str:
+    """Registry name of a matching ``se=`` (old ``"robust"``/``"pairs"``: a ``FutureWarning``)."""
+    from .covariance import resolve_cov_type
+
+    return resolve_cov_type(se, allowed=allowed, extra=extra, legacy=MATCHING_SE_LEGACY, stacklevel=4, param="se")
+
+
 def _effect_results(cls, estimand, mu1, mu0, V3, *, nobs, model_name, dep_var, cov_type, method, df, notes,
                     **kw):
     """params (effect, E[Y1], E[Y0]) from the two means and their 2x2 vcov."""
@@ -491,12 +502,13 @@ class _TreatmentModel:
         Z = np.zeros((len(t), 2))
         Z[m1, 0] = (y[m1] - mu1) / S1
         Z[m0, 1] = (y[m0] - mu0) / S0
-        if se == "robust":
+        if se == "HC3":
             mu1, mu0, V = wls_difference_hc3(y, t.astype(float), W)
-            return mu1, mu0, V, "robust (HC3, matching weights fixed)", None
-        if se == "pairs":
+            return mu1, mu0, V, "HC3 (matching weights fixed)", None
+        if se == "CR1":
             if subclass is None:
-                raise InputError("se='pairs' needs matched pairs (matching without replacement); use 'robust'")
+                raise InputError("se='CR1' (clustered by matched pair) needs matched pairs (matching without "
+                                 "replacement); use 'HC3'")
             # CR1 cluster-robust by matched set = vcovCL(lm(y ~ treat, weights), cluster=~subclass)
             keep = W > 0
             g = subclass[keep]
@@ -608,12 +620,15 @@ class PropensityScoreMatching(_TreatmentModel):
             replacement, the first in data order wins.
         distance_tolerance : float
             Ties tolerance (Matching's ``distance.tolerance``), on the standardised scale.
-        se : {"ai", "pairs", "robust", "design", "none"}, optional
-            Default: ``"ai"`` (with replacement on a score), ``"robust"`` (with replacement
-            on a Mahalanobis distance) or ``"pairs"`` (without), or ``"design"`` when a
-            survey design was given. ``"robust"``: HC3 SE of the treatment coefficient of
-            the weighted regression ``y ~ treat`` on the matched sample (the MatchIt
-            vignette's choice after matching with replacement). See the module docstring.
+        se : {"ai", "CR1", "HC3", "design", "none"}, optional
+            Default: ``"ai"`` (with replacement on a score), ``"HC3"`` (with replacement
+            on a Mahalanobis distance) or ``"CR1"`` (without: clustered by matched pair),
+            or ``"design"`` when a survey design was given. ``"HC3"``: HC3 SE of the
+            treatment coefficient of the weighted regression ``y ~ treat`` on the matched
+            sample (the MatchIt vignette's choice after matching with replacement). Names
+            of the covariance registry (:mod:`remitpov.econometrics.covariance`); the old
+            ``"robust"`` (= ``"HC3"``) and ``"pairs"`` (= ``"CR1"``) work for one release
+            with a ``FutureWarning``. See the module docstring.
         var_matches : int
             0: homoskedastic AI variance (``Var.calc=0``); J > 0: heteroskedastic with J
             within-group matches (``Var.calc=J``).
@@ -669,14 +684,13 @@ class PropensityScoreMatching(_TreatmentModel):
                 "times (an indexing slip), i.e. 1:1 matching; use replace=True, ties=False for the k distinct "
                 "nearest controls (MatchIt's general routine, used with a distance matrix)")
         if se is None:
-            se = "design" if self.has_design else (("robust" if use_mah else "ai") if replace else "pairs")
-        if se not in ("ai", "pairs", "robust", "design", "none"):
-            raise InputError(f"se={se!r}: use 'ai', 'pairs', 'robust', 'design' or 'none'")
+            se = "design" if self.has_design else (("HC3" if use_mah else "ai") if replace else "CR1")
+        se = _matching_se(se, ("HC3", "CR1"), ("ai", "design", "none"))
         if se == "ai" and not replace:
-            raise InputError("the Abadie-Imbens SE is for matching with replacement; use se='pairs' or 'design'")
+            raise InputError("the Abadie-Imbens SE is for matching with replacement; use se='CR1' or 'design'")
         if se == "ai" and use_mah:
             raise InputError("the Abadie-Imbens SE is implemented for matching on a score; with Mahalanobis "
-                             "distances use se='robust' or 'design'")
+                             "distances use se='HC3' or 'design'")
         if se == "ai" and self.w_given:
             raise InputError("the Abadie-Imbens SE is unweighted; with survey weights use se='design'")
         psr = self.ps_model.fit()
@@ -894,11 +908,12 @@ class PropensityScoreMatching(_TreatmentModel):
             return mu1, mu0, V, Wm, pairs, extra, "Abadie-Imbens", None
         if se == "none":
             return mu1, mu0, np.full((2, 2), np.nan), Wm, pairs, extra, "none", None
-        if se == "pairs":
-            raise InputError("se='pairs' is for matching without replacement; use 'ai', 'robust' or 'design'")
-        if se == "robust":
+        if se == "CR1":
+            raise InputError("se='CR1' (clustered by matched pair) is for matching without replacement; use 'ai', "
+                             "'HC3' or 'design'")
+        if se == "HC3":
             mu1, mu0, V = wls_difference_hc3(y, t.astype(float), Wm)
-            return mu1, mu0, V, Wm, pairs, extra, "robust (HC3, matching weights fixed)", None
+            return mu1, mu0, V, Wm, pairs, extra, "HC3 (matching weights fixed)", None
         # design: linearise sum_i wt_i (y1_i - mu1) and (y0_i - mu0) with the imputed values as
         # weighted sums of the matched units' outcomes (matching weights fixed)
         own1 = (wt * (t == 1) * (y - mu1))
@@ -940,8 +955,9 @@ class PropensityScoreSubclassification(_TreatmentModel):
         distance : {"pscore", "linear"}
             Subclassify on the probability or the linear predictor (same subclasses up to
             ties, as the quantiles are order statistics).
-        se : {"robust", "design", "none"}, optional
-            ``"robust"`` (default without a design): HC3 SE of the treatment coefficient of
+        se : {"HC3", "design", "none"}, optional
+            ``"HC3"`` (default without a design; ``"robust"`` is its deprecated spelling):
+            HC3 SE of the treatment coefficient of
             ``lm(y ~ treat, weights)`` (MatchIt vignette); ``"design"`` (default with a
             design): linearised with the subclass weights held fixed.
         trim : float or "crump", optional
@@ -955,9 +971,8 @@ class PropensityScoreSubclassification(_TreatmentModel):
         if distance not in ("pscore", "linear"):
             raise InputError(f"distance={distance!r}: use 'pscore' or 'linear'")
         if se is None:
-            se = "design" if self.has_design else "robust"
-        if se not in ("robust", "design", "none"):
-            raise InputError(f"se={se!r}: use 'robust', 'design' or 'none'")
+            se = "design" if self.has_design else "HC3"
+        se = _matching_se(se, ("HC3",), ("design", "none"))
         psr = self.ps_model.fit()
         ps = psr.pscore
         keep, trim_info = self._trim(ps, trim)
