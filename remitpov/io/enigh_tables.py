@@ -61,7 +61,8 @@ from ..exceptions import InputError, describe_rows
 from ..survey import LoadReport, Survey, SurveyMetadata
 from .generic import read_table
 
-__all__ = ["read_enigh_tables", "enigh_catalogue", "ENIGH_TABLE_SOURCES", "TRANSFER_SOURCES", "TABLES"]
+__all__ = ["read_enigh_tables", "enigh_catalogue", "coneval_lines", "coneval_lines_file", "ENIGH_TABLE_SOURCES",
+           "TRANSFER_SOURCES", "TABLES"]
 
 #: The three tables read, in this order.
 TABLES = ("viviendas", "hogares", "ingresos")
@@ -117,6 +118,39 @@ def enigh_catalogue() -> pd.DataFrame:
         *percepciones financieras y de capital*), ``note``.
     """
     return _catalogue().drop(columns="key").copy()
+
+
+def coneval_lines():
+    """CONEVAL's income poverty lines for the ENIGH 2018, 2020 and 2022, as package data.
+
+    Returns
+    -------
+    remitpov.lines.PovertyLines
+        Country ``MEX``, years 2018, 2020, 2022, areas ``urban`` and ``rural``:
+        ``indigence`` = CONEVAL's *línea de pobreza extrema por ingresos* (LPEI, value of the
+        food basket) and ``poverty`` = *línea de pobreza por ingresos* (LPI, food + non-food
+        basket), pesos per person per month, current pesos of August of the survey year (the
+        month to which CONEVAL deflates ENIGH income). Source of each row in ``source``; the
+        file (``remitpov/io/data/coneval_lines.csv``) documents where the values were read.
+
+    Notes
+    -----
+    CONEVAL compares these lines with *current total* income (monetary and in kind) per
+    adult equivalent (``ictpc``), strictly below the line, rural = ``tam_loc`` 4. The ENIGH
+    tables read by :func:`read_enigh_tables` have neither in-kind income nor ages, so a
+    chapter that applies these lines to ``ing_mon`` per capita measures a different (higher)
+    poverty than CONEVAL's official figures: say so wherever the numbers are shown.
+    In a chapter spec: ``[survey.lines] from = "coneval"`` with ``country = "MEX"`` and the
+    survey ``year``.
+    """
+    from ..lines import PovertyLines
+
+    return PovertyLines(pd.read_csv(coneval_lines_file(), comment="#"))
+
+
+def coneval_lines_file() -> Path:
+    """Path of the CSV behind :func:`coneval_lines` (hashed in chapter manifests)."""
+    return Path(str(resources.files(__package__).joinpath("data", "coneval_lines.csv")))
 
 
 def _year_of(path: Path) -> int | None:
