@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from _enigh_small import small_enigh_tables as _small
 from remitpov.io.enigh_tables import _norm, enigh_catalogue, read_enigh_tables
 
 GROUP = ["source", "subsource", "current"]
@@ -66,21 +66,6 @@ def test_codes_named_by_the_sources():
     assert (c.loc[c.n.between(51, 66), "current"] == False).all()  # noqa: E712 - capital receipts
     assert (c.loc[c.n.between(101, 108), "subsource"] == "government").all()
     assert (c.loc[c.n.between(32, 48) & (c.n != 34), "current"]).all()
-
-
-def _small(folder, clave, year=2022):
-    folder.mkdir()
-    pd.DataFrame({"folioviv": ["0100000001", "0200000002"], "tot_resid": [2, 3], "tot_hog": [1, 1],
-                  "ubica_geo": ["01001", "02004"], "tam_loc": ["1", "4"], "est_dis": ["001", "002"],
-                  "upm": ["0000001", "0000002"], "factor": [100.0, 200.0]}).to_csv(folder / f"viviendas_{year}.csv",
-                                                                                  index=False)
-    pd.DataFrame({"folioviv": ["0100000001", "0200000002"], "foliohog": ["1", "1"]}).to_csv(
-        folder / f"hogares_{year}.csv", index=False)
-    n = len(clave)
-    pd.DataFrame({"folioviv": ["0100000001", "0200000002"] * (n // 2) + ["0100000001"] * (n % 2),
-                  "foliohog": ["1"] * n, "numren": [f"{i:02d}" for i in range(n)], "clave": clave,
-                  "ing_tri": 100.0 + np.arange(n)}).to_csv(folder / f"ingresos_{year}.csv", index=False)
-    return folder
 
 
 @pytest.mark.parametrize("year", [2018, 2020, 2022])

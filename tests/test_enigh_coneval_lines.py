@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _enigh_small import small_enigh_tables
 from remitpov.exceptions import SpecError
 from remitpov.io.enigh_tables import coneval_lines, coneval_lines_file, read_enigh_tables
 from remitpov.report.chapter import prepare_survey
@@ -35,18 +36,8 @@ def test_shipped_lines_are_the_published_numbers():
 
 
 def _tables(folder, year):
-    """Two dwellings (one urban, one rural), one household each, one wage item each."""
-    folder.mkdir()
-    pd.DataFrame({"folioviv": ["0100000001", "0200000002"], "tot_resid": [2, 3], "tot_hog": [1, 1],
-                  "ubica_geo": ["01001", "02004"], "tam_loc": ["1", "4"], "est_dis": ["001", "002"],
-                  "upm": ["0000001", "0000002"], "factor": [100.0, 200.0]}).to_csv(folder / f"viviendas_{year}.csv",
-                                                                                  index=False)
-    pd.DataFrame({"folioviv": ["0100000001", "0200000002"], "foliohog": ["1", "1"]}).to_csv(
-        folder / f"hogares_{year}.csv", index=False)
-    pd.DataFrame({"folioviv": ["0100000001", "0200000002"], "foliohog": ["1", "1"], "numren": ["01", "01"],
-                  "clave": ["P001", "P001"], "ing_tri": [9000.0, 6000.0]}).to_csv(folder / f"ingresos_{year}.csv",
-                                                                                  index=False)
-    return folder
+    """Two dwellings (urban, rural), one household and one wage item each."""
+    return small_enigh_tables(folder, ["P001", "P001"], year, amounts=[9000.0, 6000.0])
 
 
 @pytest.mark.parametrize("year", [2018, 2020, 2022])
