@@ -29,7 +29,10 @@ def _codes(cat):
 def test_codes_are_well_formed_and_each_code_has_one_group():
     cat = enigh_catalogue()
     assert ((cat["code"] == "") == (cat["code_basis"] == "")).all()
-    assert set(cat["code_basis"]) <= {"stated", "order", ""}
+    assert set(cat["code_basis"]) <= {"stated", "order", "range", ""}
+    # 'range' rows (code and group known, wording not): placeholders that match codes only
+    rng = cat[cat["code_basis"] == "range"]
+    assert list(rng["code"]) == ["P018", "P019", "P020"] and rng["description"].str.startswith("[INEGI code").all()
     c = _codes(cat)
     assert c["code"].map(lambda x: re.fullmatch(r"P\d{3}", x) is not None).all()
     # a code shared by wordings of several years must classify all of them the same way
@@ -41,9 +44,8 @@ def test_codes_are_well_formed_and_each_code_has_one_group():
         assert (yr.groupby("code")[GROUP].nunique() == 1).all().all()
     # the codes of the ranges CONEVAL's programs use (module docstring of the file): no gaps
     have = set(c["code"])
-    expected = ({f"P{i:03d}" for i in range(1, 82)} - {"P010", "P017", "P018", "P019", "P020"}
-                | {f"P{i:03d}" for i in range(101, 109)})
-    assert have == expected  # P018-P020 (not verified), P010 and P017 (not in the files) are listed in the header
+    expected = {f"P{i:03d}" for i in range(1, 82)} - {"P010", "P017"} | {f"P{i:03d}" for i in range(101, 109)}
+    assert have == expected  # P010 and P017 (outside CONEVAL's ranges, not in the files): listed in the header
 
 
 def test_codes_named_by_the_sources():
@@ -63,6 +65,7 @@ def test_codes_named_by_the_sources():
     assert (c.loc[c.n.between(23, 31), "source"] == "property").all()
     assert (c.loc[c.n.between(68, 81), "source"] == "business").all()
     assert (c.loc[c.n.between(1, 22) | (c.n == 67), "source"] == "labour").all()
+    assert code["Sueldos o salarios"] == "P011" and code["Ganancias/utilidades"] == "P012"
     assert (c.loc[c.n.between(51, 66), "current"] == False).all()  # noqa: E712 - capital receipts
     assert (c.loc[c.n.between(101, 108), "subsource"] == "government").all()
     assert (c.loc[c.n.between(32, 48) & (c.n != 34), "current"]).all()

@@ -129,8 +129,9 @@ def enigh_catalogue() -> pd.DataFrame:
         ``P009;P016`` for the Christmas bonus; empty where a code could not be verified -- such
         items are matched by description only), ``code_basis`` (``"stated"``: a cited source
         names the code with the item; ``"order"``: the code follows from INEGI's catalogue order
-        within a cited code range; the file's header lists the sources and the codes not
-        verified),
+        within a cited code range; ``"range"``: code and group known from a cited code range but
+        not the wording -- P018-P020, rows with a bracketed placeholder description that match
+        codes only; the file's header lists the sources),
         ``description`` (the wording of the years in ``years``, ``"all"`` or e.g.
         ``"2016;2018"``), ``source`` (labour, business, property, transfers, other, capital),
         ``subsource`` (within transfers: remittances, pensions_abroad, pensions, government,
