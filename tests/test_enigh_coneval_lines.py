@@ -71,3 +71,12 @@ def test_example_spec_uses_coneval_lines(shared):
     spec = load_spec("examples/enigh_national_coneval.toml")
     assert [(s.lines["poverty"].table, s.lines["indigence"].table) for s in spec.surveys] == [
         (("coneval", "MEX", y),) * 2 for y in (2018, 2020, 2022)]
+
+
+def test_default_lines_2018_agree_with_coneval_file():
+    """remitpov.lines.default_lines() carries the same 2018 scalars (one source of numbers, two places)."""
+    from remitpov.lines import default_lines
+
+    d = default_lines().select("MEX", 2018).set_index("area")[["indigence", "poverty"]]
+    c = coneval_lines().select("MEX", 2018).set_index("area")[["indigence", "poverty"]]
+    pd.testing.assert_frame_equal(d.sort_index(), c.sort_index())
