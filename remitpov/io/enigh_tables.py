@@ -12,8 +12,10 @@ summary file (``concentradohogar``) or the person table (``poblacion``):
    (:class:`~remitpov.exceptions.InputError` otherwise, naming the ids);
 4. classifies every income item with INEGI's income-item catalogue carried as package data
    (``remitpov/io/data/enigh_catalogue.csv``, :func:`enigh_catalogue`): the ``clave`` column
-   may hold INEGI's code (``P041``) or the item's description (as in the tidyenigh copies,
-   where some 2018 descriptions carry 2016 wording); descriptions are compared after
+   may hold INEGI's code (``P041``; the catalogue carries the codes P001-P108 with their
+   sources) or the item's description (as in the tidyenigh copies, where some 2018
+   descriptions carry 2016 wording); a code shared by several wordings is read with the
+   wording of the survey year; descriptions are compared after
    case-folding and collapsing white space (and the space after commas). Every description
    that matches nothing is listed in the load report with its rows and expanded amount
    (``unknown_items="report"``, default) and kept in the column ``unclassified``, outside
@@ -61,7 +63,8 @@ from ..exceptions import InputError, describe_rows
 from ..survey import LoadReport, Survey, SurveyMetadata
 from .generic import read_table
 
-__all__ = ["read_enigh_tables", "enigh_catalogue", "ENIGH_TABLE_SOURCES", "TRANSFER_SOURCES", "TABLES"]
+__all__ = ["read_enigh_tables", "enigh_catalogue", "coneval_lines", "coneval_lines_file", "ENIGH_TABLE_SOURCES",
+           "TRANSFER_SOURCES", "TABLES"]
 
 #: The three tables read, in this order.
 TABLES = ("viviendas", "hogares", "ingresos")
@@ -93,12 +96,26 @@ def _norm(s: pd.Series) -> pd.Series:
 @lru_cache(maxsize=1)
 def _catalogue() -> pd.DataFrame:
     with resources.files(__package__).joinpath("data", "enigh_catalogue.csv").open("rb") as fh:
-        cat = pd.read_csv(fh, dtype={"code": str, "years": str, "note": str}, keep_default_na=False)
+        cat = pd.read_csv(fh, dtype={"code": str, "years": str, "code_basis": str, "note": str},
+                          keep_default_na=False, comment="#")
     cat["current"] = cat["current"].astype(int).astype(bool)
     cat["key"] = _norm(cat["description"])
     if cat["key"].duplicated().any():  # pragma: no cover - guarded by a test on the shipped file
         raise InputError(f"ENIGH catalogue has duplicated descriptions: {cat.loc[cat.key.duplicated(), 'description'].tolist()}")
     return cat
+
+
+def _code_rows(cat: pd.DataFrame, year: int | None) -> pd.Series:
+    """INEGI code (case-folded) -> catalogue row; a code shared by several wordings of different
+    years points to the wording of ``year`` (else the first: all wordings of a code share its
+    group, which a test checks on the shipped file)."""
+    codes = cat["code"].str.split(";").explode().str.strip().str.casefold()
+    codes = codes[codes != ""]
+    yrs = cat["years"].reindex(codes.index).to_numpy()
+    fits = np.array([y == "all" or str(year) in y.split(";") for y in yrs]) if year is not None else np.ones(len(yrs), bool)
+    codes = codes.iloc[np.argsort(~fits, kind="stable")]  # rows of the year first, then catalogue order
+    first = ~codes.duplicated(keep="first")
+    return pd.Series(codes.index[first.to_numpy()], index=codes[first].to_numpy())
 
 
 def enigh_catalogue() -> pd.DataFrame:
@@ -107,8 +124,14 @@ def enigh_catalogue() -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per item wording: ``code`` (INEGI's ``clave``, e.g. ``P041``; empty where the
-        package has not verified it -- those items are matched by description only),
+        One row per item wording: ``code`` (INEGI's ``clave``, e.g. ``P041``; two codes joined
+        by ``;`` where INEGI uses one wording for the main and the secondary job, e.g.
+        ``P009;P016`` for the Christmas bonus; empty where a code could not be verified -- such
+        items are matched by description only), ``code_basis`` (``"stated"``: a cited source
+        names the code with the item; ``"order"``: the code follows from INEGI's catalogue order
+        within a cited code range; ``"range"``: code and group known from a cited code range but
+        not the wording -- P018-P020, rows with a bracketed placeholder description that match
+        codes only; the file's header lists the sources),
         ``description`` (the wording of the years in ``years``, ``"all"`` or e.g.
         ``"2016;2018"``), ``source`` (labour, business, property, transfers, other, capital),
         ``subsource`` (within transfers: remittances, pensions_abroad, pensions, government,
@@ -117,6 +140,39 @@ def enigh_catalogue() -> pd.DataFrame:
         *percepciones financieras y de capital*), ``note``.
     """
     return _catalogue().drop(columns="key").copy()
+
+
+def coneval_lines():
+    """CONEVAL's income poverty lines for the ENIGH 2018, 2020 and 2022, as package data.
+
+    Returns
+    -------
+    remitpov.lines.PovertyLines
+        Country ``MEX``, years 2018, 2020, 2022, areas ``urban`` and ``rural``:
+        ``indigence`` = CONEVAL's *línea de pobreza extrema por ingresos* (LPEI, value of the
+        food basket) and ``poverty`` = *línea de pobreza por ingresos* (LPI, food + non-food
+        basket), pesos per person per month, current pesos of August of the survey year (the
+        month to which CONEVAL deflates ENIGH income). Source of each row in ``source``; the
+        file (``remitpov/io/data/coneval_lines.csv``) documents where the values were read.
+
+    Notes
+    -----
+    CONEVAL compares these lines with *current total* income (monetary and in kind) per
+    adult equivalent (``ictpc``), strictly below the line, rural = ``tam_loc`` 4. The ENIGH
+    tables read by :func:`read_enigh_tables` have neither in-kind income nor ages, so a
+    chapter that applies these lines to ``ing_mon`` per capita measures a different (higher)
+    poverty than CONEVAL's official figures: say so wherever the numbers are shown.
+    In a chapter spec: ``[survey.lines] from = "coneval"`` with ``country = "MEX"`` and the
+    survey ``year``.
+    """
+    from ..lines import PovertyLines
+
+    return PovertyLines(pd.read_csv(coneval_lines_file(), comment="#"))
+
+
+def coneval_lines_file() -> Path:
+    """Path of the CSV behind :func:`coneval_lines` (hashed in chapter manifests)."""
+    return Path(str(resources.files(__package__).joinpath("data", "coneval_lines.csv")))
 
 
 def _year_of(path: Path) -> int | None:
@@ -431,10 +487,8 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
     levels = pd.Series(clave.cat.categories)
     normed = _norm(levels)
     by_key = pd.Series(np.arange(len(cat)), index=cat["key"])
-    coded = cat[cat["code"] != ""]
-    by_code = pd.Series(coded.index.to_numpy(), index=coded["code"].str.casefold())
     idx = by_key.reindex(normed.to_numpy()).to_numpy()
-    idc = by_code.reindex(normed.to_numpy()).to_numpy()
+    idc = _code_rows(cat, year).reindex(normed.to_numpy()).to_numpy(dtype=float)
     idx = np.where(np.isnan(idx), idc, idx)
     lvl_n = np.bincount(clave.cat.codes.to_numpy(), minlength=len(levels))
     unknown = np.isnan(idx)

@@ -275,7 +275,12 @@ def _table_lines(s: SurveySpec, survey, area_col, period: str | None) -> dict | 
     from ..lines import PovertyLines, default_lines
 
     src, country, year = specs[0].table
-    table = default_lines() if src == "default" else PovertyLines(pd.read_csv(src))
+    if src == "coneval":
+        from ..io.enigh_tables import coneval_lines
+
+        table = coneval_lines()
+    else:
+        table = default_lines() if src == "default" else PovertyLines(pd.read_csv(src))
     try:
         ind, pov = table.for_survey(survey, country, year, area_col=area_col, period=period or "month")
     except InputError as e:
@@ -409,7 +414,9 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
 def _line_files(s: SurveySpec) -> list[dict]:
     """The poverty-line table files a survey read (``[survey.lines] from = "x.csv"``), hashed."""
     srcs = sorted({l.table[0] for l in s.lines.values() if l.table is not None and l.table[0] != "default"})
-    return [{"path": src, "sha256": file_sha256(src)} for src in srcs]
+    from ..io.enigh_tables import coneval_lines_file
+
+    return [{"path": src, "sha256": file_sha256(coneval_lines_file() if src == "coneval" else src)} for src in srcs]
 
 
 def _manifest_warnings(caught) -> list[dict]:

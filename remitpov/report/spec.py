@@ -42,7 +42,8 @@ Example
     period = "month"                                     # optional: the lines' period; must be the income's
     indigence = { urban = 1516.62, rural = 1085.02 }     # or one number, {fraction_of_median=0.4},
                                                          # or a column/role name, e.g. "indigence_line"
-    # or both lines from a remitpov.lines.PovertyLines table ("default" = the shipped one, or a CSV):
+    # or both lines from a remitpov.lines.PovertyLines table ("default" = the shipped one, "coneval" =
+    # CONEVAL's ENIGH 2018/2020/2022 lines, remitpov.io.enigh_tables.coneval_lines(), or a CSV):
     # [survey.lines]
     # from = "default"
     # country = "MEX"
@@ -515,7 +516,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
             country, year = lines_raw.pop("country", None), lines_raw.pop("year", None)
             if year is not None:
                 year = _year(year, f"{key}.lines.year")
-            if src != "default":
+            if src not in ("default", "coneval"):  # "coneval": remitpov.io.enigh_tables.coneval_lines()
                 src = str(_resolve_path(src, f"{key}.lines.from", base))
             if any(k in lines_raw for k in LINE_KINDS):
                 raise _fail(f"{key}.lines", "both 'from' (a line table) and explicit lines given",

@@ -1,5 +1,5 @@
 """Block ``coverage``: survey remittances against the balance of payments (table ``coverage``),
-figures ``coverage_by_state_<survey>`` (:func:`remitpov.coverage.plot_coverage`) and
+figures ``coverage_by_state_<survey>`` (:func:`by_state`: percent, the table's CIs) and
 ``coverage_time_series`` (national totals and coverage across the chapter's surveys).
 
 Spec keys, under the survey (shared with the ``impact_range`` block)::
@@ -26,7 +26,6 @@ design-based total and the BoP total) and ``coverage`` (percent, 100 x
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -175,9 +174,6 @@ def _slug(s: str) -> str:
 
 def figures(spec, tables, extras, folder):
     """One by-state bar chart per survey with state rows; the national time series when >= 1 survey."""
-    from ...coverage import Coverage, plot_coverage
-    from .. import figures as F
-
     ex = extras.get("coverage")
     if ex is None or ex.empty:
         return []
@@ -185,17 +181,55 @@ def figures(spec, tables, extras, folder):
     for sid, fr in ex.groupby("sid", sort=False):
         if (fr["domain"] != "national").sum() == 0:
             continue
-        r = fr.iloc[0]
-        cov = Coverage(fr.drop(columns=["survey", "sid", "year", "rate", "annualise", "ci_level", "country"])
-                       .reset_index(drop=True), int(r.year), float(r.rate), float(r.annualise), float(r.ci_level),
-                       (), r.country)
-        with warnings.catch_warnings():  # plot_coverage's tight layout inside the chapter style
-            warnings.simplefilter("ignore", UserWarning)
-            fig = plot_coverage(cov, lang=spec.language)
-        out += F.save(fig, folder / f"coverage_by_state_{_slug(sid)}", spec.figures)
+        out += by_state(fr, folder / f"coverage_by_state_{_slug(sid)}", spec.language, spec.figures)
     nat = ex[ex["domain"] == "national"].sort_values("year", kind="stable")
     out += time_series(nat, folder / "coverage_time_series", spec.language, spec.figures)
     return out
+
+
+def by_state(fr: pd.DataFrame, stem, language: str, formats) -> list:
+    """Coverage by state in percent, the numbers of the ``coverage`` table: bars = the estimate,
+    whiskers = its symmetric t-based CI (``ci_lower``, ``ci_upper``, design df), cut at 0 where
+    the interval reaches below it (marked "<"); national estimate as a line with its CI band.
+
+    ``fr``: one survey's rows of the block's ``coverage`` extra (national row + state rows).
+    """
+    import matplotlib.pyplot as plt
+
+    from ...coverage import MX_STATES
+    from .. import figures as F
+    from ..i18n import text
+
+    es = language == "es"
+    nat = fr[fr["domain"] == "national"].iloc[0]
+    st = fr[fr["domain"] != "national"].sort_values("coverage", kind="stable")
+    names = MX_STATES if nat["country"] == "MEX" else {}
+    labels = [str(names.get(d, d)) for d in st["domain"]]
+    est, lo, hi = (100 * st[c].to_numpy(float) for c in ("coverage", "ci_lower", "ci_upper"))
+    cut = lo < 0
+    y = np.arange(len(st))
+    with F.style():
+        fig, ax = plt.subplots(figsize=(6.5, max(3.0, 0.22 * len(st) + 1.4)))
+        ax.axvspan(100 * nat["ci_lower"], 100 * nat["ci_upper"], color=F.PALETTE[4], alpha=0.12, lw=0)
+        pct = f"{100 * nat['coverage']:.1f} %"
+        ax.axvline(100 * nat["coverage"], color=F.PALETTE[4], ls="--", lw=1,
+                   label=f"nacional {pct.replace('.', ',')}" if es else f"national {pct}")
+        ax.barh(y, est, color=F.PALETTE[0], alpha=0.8)
+        ax.errorbar(est, y, xerr=[est - np.maximum(lo, 0), hi - est], fmt="none", ecolor="black", lw=0.8, capsize=2)
+        if cut.any():
+            ax.plot(np.zeros(cut.sum()), y[cut], "<", color="black", ms=4, clip_on=False)
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_ylim(-0.7, len(st) - 0.3)
+        ax.set_xlim(left=0)
+        ax.yaxis.grid(False)
+        ax.set_xlabel(text("figure", "coverage_pct", language))
+        ax.set_title(f"Cobertura de las remesas, {int(nat['year'])}" if es else
+                     f"Remittance coverage, {int(nat['year'])}", fontsize=10)
+        ci = text("figure", "whiskers", language, ci=text("figure", "ci", language, level=float(nat["ci_level"])))
+        note = ("; < : intervalo cortado en 0" if es else "; < : interval cut at 0") if cut.any() else ""
+        ax.text(0.99, 0.01, ci + note, transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
+        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.05))
+        return F.save(fig, stem, formats)
 
 
 def time_series(nat: pd.DataFrame, stem, language: str, formats) -> list:
