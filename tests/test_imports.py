@@ -19,8 +19,7 @@ PKG = Path(rp.__file__).resolve().parent
 #: circles still present, with the owner who removes them (must only shrink)
 KNOWN_CYCLES: set = set()  # none: `Replicates` lives in replicates.py, design.py imports it
 #: modules owned by other helpers that still import private names (must only shrink)
-KNOWN_PRIVATE = {"remitpov.econometrics.multinomial", "remitpov.econometrics.heckman", "remitpov.report.reproduce",
-                 "remitpov.io.enigh"}
+KNOWN_PRIVATE = {"remitpov.econometrics.multinomial", "remitpov.econometrics.heckman", "remitpov.report.reproduce"}
 
 
 def _modules() -> dict[str, Path]:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey, SurveyMetadata
-from .generic import (_numeric, check_duplicate_rows, check_income, file_format, ids_of, numeric_column, read_table,
+from .generic import (check_duplicate_rows, check_income, file_format, ids_of, numeric_column, read_table,
                       require_columns)
 
 __all__ = ["read_enigh", "ENIGH_ALIASES", "ENIGH_SOURCES", "MONEY_COLUMNS", "DECILE_HELPERS"]
@@ -252,7 +252,7 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
             df = df.copy()
             idv = ids_of(df, _IDS)
             for c in cols:  # non-numeric text raises (naming the rows) instead of becoming NaN
-                df[c] = _numeric(df, c, "ENIGH money", idv).to_numpy() * d / 100.0
+                df[c] = numeric_column(df, c, "ENIGH money", idv)[0].to_numpy() * d / 100.0
             report = report.add("deflator_undone", f"money columns {cols} x Deflactore / 100 -> original pesos "
                                                    f"(Deflactore from {np.min(d):.4g} to {np.max(d):.4g})",
                                 "deflactore", len(df))

@@ -374,10 +374,6 @@ def numeric_column(df: pd.DataFrame, col: str, what: str, idv, report: LoadRepor
     return num, report
 
 
-def _numeric(df: pd.DataFrame, col: str, what: str, idv) -> pd.Series:
-    return numeric_column(df, col, what, idv)[0]
-
-
 def _policy(name: str, value: str, allowed=INCOME_POLICIES) -> str:
     if value not in allowed:
         raise InputError(f"{name} must be one of {allowed}, got {value!r}")
