@@ -68,6 +68,8 @@ from .blocks.counterfactual import (counterfactual_function, counterfactual_bloc
                                     static_income)
 from .i18n import text
 from .tables import write_tables
+from .publication import PUB_SOURCES, build_tables, parse_publication, survey_info
+from .pubwrite import write_publication
 
 # the column names the chapter adds to every survey (Y_WITH, ...) are in remitpov.report.blocks._common
 
@@ -499,6 +501,13 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     titles = {k: text("title", k, spec.language) for k in tables}
     written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
     timings["write/tables"] = time.perf_counter() - t0
+    pub = parse_publication(spec.raw.get("publication"))
+    if pub is not None:  # the ECLAC layout (remitpov.report.publication) in out/publication/, beside the tidy tables
+        infos = [survey_info(p, spec.language) for p in prepared.values()]
+        pub_tables = build_tables(tables, infos, pub, spec.language, spec.ci_level)
+        written += write_publication(pub_tables, {k: v for k, v in tables.items() if k in PUB_SOURCES}, out,
+                                     formats=pub.formats, language=spec.language, title=spec.title, mark=pub.mark)
+    timings["write/publication"] = time.perf_counter() - t0
     prog.step("drawing figures")
     t0 = time.perf_counter()
     figs = [f for block in BLOCKS.values() if block.figures is not None

@@ -121,6 +121,11 @@ _MULTINOMIAL_KEYS = {"method", "status", "base", "correction", "income_formula",
 MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correction": "dmf", "draws": 20,
                         "static_sources": ["remittances", "internal_remittances"], "kind": "conditional"}
 
+from .publication import parse_publication  # noqa: E402
+
+#: output sections -> their checks (remitpov.report.publication, remitpov.report.figures)
+_OUTPUT_SECTIONS = {"publication": parse_publication}
+
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress", "report", "text"}
 _SURVEY_KEYS = {"id", "label", "format", "path", "options", "lines", "income", "measures",
@@ -420,11 +425,13 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     """Validate a spec given as a dict (the parsed TOML). Raises :class:`SpecError`."""
     base = None if base_dir is None else Path(base_dir)
     data = copy.deepcopy(dict(data))
-    top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines"})
+    top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines", *_OUTPUT_SECTIONS})
     if top_unknown:
         raise _fail("(top level)", f"unknown section(s) {top_unknown}",
                     "a [migration] spec runs with `remitpov migration SPEC --out DIR`" if "migration" in top_unknown
-                    else "use [chapter], [income], [lines] and [[survey]] sections")
+                    else "use [chapter], [income], [lines], [[survey]], [publication] and [style] sections")
+    for name, check in _OUTPUT_SECTIONS.items():  # publication layout, figure style: checked here, read at write time
+        check(data.get(name), name)
     ch = data.get("chapter", {})
     if not isinstance(ch, Mapping):
         raise _fail("chapter", "must be a table", "write a [chapter] section")
