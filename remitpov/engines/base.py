@@ -38,7 +38,7 @@ from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 
 __all__ = ["DesignSpec", "UnitSums", "combine", "collapse", "Cells", "finish_linear", "DescribedDesign",
-           "domain_keys", "ALL"]
+           "domain_keys", "finish_sums", "ALL"]
 
 #: domain label of the whole sample when there is no ``by``
 ALL = "__all__"
@@ -184,6 +184,20 @@ def collapse(us: UnitSums, spec: DesignSpec, *, gram: bool = False) -> tuple[Des
     sums = InfluenceSums(n_domains=D, m=m, psu=psu, ssu=ssu, gram=g, n_pos=dom["n_pos"].to_numpy(dtype=float),
                          wsum=dom["wsum"].to_numpy(dtype=float))
     return design, sums, np.asarray(dlabels, dtype=object)
+
+
+def finish_sums(res, spec, by, *, deff, total, engine):
+    """Collapse engine output to the units' design; prepend the whole sample if ``total``."""
+    design, sums, dl = collapse(res, spec, gram=bool(deff))
+    info = {"n": int(res.n_rows), "n_pos": int(res.dom["n_pos"].sum()), "sum_weights": float(res.dom["wsum"].sum()),
+            "engine": engine}
+    tl = total_label(total, by)
+    if tl is not None:
+        if (pd.Series(dl).astype(object) == tl).any():
+            raise InputError(f"total={tl!r} is also a value of the domain variable {by!r}; give another label, "
+                             "e.g. total='(total)'")
+        sums = sums.with_total()
+    return design, sums, domain_keys(dl, by, tl), info
 
 
 # ---------------------------------------------------------------------- finalise

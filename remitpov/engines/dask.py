@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.quantile import normalise_rule, quantiles_sorted
-from ..core.validate import check_alphas
 from ..design import critical_value
 from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 from . import basis as bs
-from .base import (Cells, DescribedDesign, collapse, combine, domain_keys, finish_linear, srs_variance,
-                   total_label)
+from .base import DescribedDesign, combine, domain_keys, finish_sums, srs_variance
+from .tables import byname, check_covmat, compare_table, mean_total, poverty_table, ratio_table
 from .memory import domain_values, frame_sums, merge_problems, numeric, raise_problems, unit_sums, validate
 
 try:  # optional dependency: pip install "remitpov[dask]"
@@ -98,70 +97,19 @@ def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
     return finish_sums(res, spec, by, deff=deff, total=total, engine=ENGINE)
 
 
-def finish_sums(res, spec, by, *, deff, total, engine):
-    """Collapse engine output to the units' design; prepend the whole sample if ``total``."""
-    design, sums, dl = collapse(res, spec, gram=bool(deff))
-    info = {"n": int(res.n_rows), "n_pos": int(res.dom["n_pos"].sum()), "sum_weights": float(res.dom["wsum"].sum()),
-            "engine": engine}
-    tl = total_label(total, by)
-    if tl is not None:
-        if (pd.Series(dl).astype(object) == tl).any():
-            raise InputError(f"total={tl!r} is also a value of the domain variable {by!r}; give another label, "
-                             "e.g. total='(total)'")
-        sums = sums.with_total()
-    return design, sums, domain_keys(dl, by, tl), info
-
-
-def byname(by):
-    return by if by is not None else "domain"
-
-
-def _as_list(v) -> list[str]:
-    return [v] if isinstance(v, str) else list(v)
-
-
-def _names(variables) -> list[str]:
-    names = _as_list(variables)
-    bad = [v for v in names if not isinstance(v, str)]
-    if bad:
-        raise InputError("an out-of-memory survey takes column names as variables (build derived columns with "
-                         f"assign), got {type(bad[0]).__name__}")
-    return names
-
-
 # ====================================================================== means, totals, ratios
-def _mean_total(kind, ds, variables, by, *, level, na_rm, ci_level, dist, deff, sums_fn):
-    names = _names(variables)
-    k = len(names)
-    terms = [bs.one()] + [bs.column(c) for c in names]
-    design, sums, dk, info = sums_fn(ds, terms, by, na_rm=na_rm, deff=deff, level=level)
-    cells = Cells(tuple(range(1, k + 1)), (0,) * k if kind == "mean" else (-1,) * k)
-    keys = pd.DataFrame([{"measure": kind, "variable": v, byname(by): d} for d in dk for v in names])
-    return finish_linear(design, sums, cells, keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
-                         title=kind.capitalize())
-
-
 def mean(ds, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
          dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """Weighted (Hajek) means with linearised SEs, as :func:`remitpov.estimation.mean`."""
-    return _mean_total("mean", ds, variables, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist,
+    return mean_total("mean", ds, variables, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist,
                        deff=deff, sums_fn=linear_sums)
 
 
 def total(ds, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
           dist: str = "t", deff: bool | str = False) -> EstimateTable:
     """Weighted totals with linearised SEs, as :func:`remitpov.estimation.total`."""
-    return _mean_total("total", ds, variables, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist,
+    return mean_total("total", ds, variables, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist,
                        deff=deff, sums_fn=linear_sums)
-
-
-def ratio_table(ds, numerator, denominator, by, *, level, na_rm, ci_level, dist, deff, sums_fn):
-    num, den = _names([numerator, denominator])
-    design, sums, dk, info = sums_fn(ds, [bs.one(), bs.column(num), bs.column(den)], by, na_rm=na_rm, deff=deff,
-                                     level=level)
-    keys = pd.DataFrame([{"measure": "ratio", "variable": f"{num}/{den}", byname(by): d} for d in dk])
-    return finish_linear(design, sums, Cells((1,), (2,)), keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
-                         title="Ratio")
 
 
 def ratio(ds, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
@@ -172,65 +120,6 @@ def ratio(ds, numerator, denominator, by=None, *, level: str = "person", na_rm: 
 
 
 # ====================================================================== poverty
-def line_spec(line):
-    """``(label in the table, line for the basis)``: a positive number or a line column."""
-    if isinstance(line, str):
-        return line, line
-    if isinstance(line, (int, float, np.number)) and not isinstance(line, bool):
-        zv = float(line)
-        if not (np.isfinite(zv) and zv > 0):
-            raise InputError(f"poverty line must be a finite positive number, got {line!r}")
-        return (int(zv) if zv.is_integer() else zv), zv
-    raise InputError("an out-of-memory survey takes a scalar poverty line or the name of a line column "
-                     f"(got {type(line).__name__}); relative lines: estimate the quantile first "
-                     "(quantile(...)) and pass the value -- its variability is then not in the SE")
-
-
-def poverty_table(ds, incomes: Mapping[str, str], line, alpha, by, *, strict, na_rm, headcount_total, contrast,
-                  ci_level, dist, title, deff, total, level, sums_fn):
-    """FGT cells of every concept (and with-minus-without differences): one reduction."""
-    names = list(incomes)
-    cols = _names([incomes[k] for k in names])
-    label, z = line_spec(line)
-    alphas = check_alphas(alpha)
-    bad = [a for a in alphas if isinstance(a, str)]
-    if bad:
-        raise InputError(f"alpha={bad[0]!r}: the out-of-memory engines estimate FGT indices (numeric alpha)")
-    cells = []  # (concept index, alpha, headcount total?)
-    for ci in range(len(names)):
-        cells += [(ci, a, False) for a in alphas]
-        if headcount_total:
-            cells.append((ci, 0.0, True))
-    terms = [bs.one()] + [bs.fgt(cols[ci], z, a, strict) for ci, a, _ in cells]
-    design, sums, dk, info = sums_fn(ds, terms, by, na_rm=na_rm, deff=deff, total=total, level=level)
-    rows = [{"measure": "headcount_total" if tot else f"fgt{a:g}", "concept": names[ci], "line": label,
-             byname(by): d} for d in dk for ci, a, tot in cells]
-    keys = pd.DataFrame(rows)
-    K = len(cells)
-    cellspec = Cells(tuple(range(1, K + 1)), tuple(-1 if c[2] else 0 for c in cells))
-    notes = ["poor if income " + ("< line (strict)" if strict else "<= line (weak)"), f"engine: {info['engine']}"]
-    C = None
-    if contrast is not None:
-        first = [i for i, r in enumerate(rows) if r["concept"] == names[0]]
-        per = K // 2
-        Cd = np.zeros((len(first), len(rows)))
-        Cd[np.arange(len(first)), first] = 1.0
-        Cd[np.arange(len(first)), np.asarray(first) + per] = -1.0
-        C = np.vstack([np.eye(len(rows)), Cd])
-        ck = keys.iloc[first].copy()
-        ck["concept"] = contrast
-        keys = pd.concat([keys, ck], ignore_index=True)
-        notes.append(f"difference = {names[0]} minus {names[1]} (same sample, joint vcov)")
-    return finish_linear(design, sums, cellspec, keys, info=info, C=C, deff=deff, ci_level=ci_level, dist=dist,
-                         title=title, notes=notes)
-
-
-def _covmat(covmat):
-    if covmat not in (None, True, False):
-        raise InputError(f"covmat={covmat!r}: use None, True or False")
-    # the out-of-memory engines always return the joint covariance (SEs are the same)
-
-
 def fgt(ds, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,
         ci_level: float = 0.95, dist: str = "t", na_rm: bool = False, headcount_total: bool = True,
         concept: str | None = None, total: bool | str = False, deff: bool | str = False,
@@ -240,7 +129,7 @@ def fgt(ds, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", st
     ``line``: a positive number or a column with one line per row. The covariance is
     always joint across domains (``covmat`` accepted for the signature; SEs are the same).
     """
-    _covmat(covmat)
+    check_covmat(covmat)
     return poverty_table(ds, {concept or income: income}, line, alpha, by, strict=strict, na_rm=na_rm,
                          headcount_total=headcount_total, contrast=None, ci_level=ci_level, dist=dist,
                          title="FGT poverty indices", deff=deff, total=total, level=level, sums_fn=linear_sums)
@@ -249,29 +138,16 @@ def fgt(ds, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", st
 def compare(ds, incomes: Mapping[str, str] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
             na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
-            total: bool | str = False, deff: bool | str = False, covmat: bool | None = None,
-            sums_fn=None) -> EstimateTable:
+            total: bool | str = False, deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """FGT under two income concepts and their difference, as :func:`remitpov.poverty.compare`.
 
     ``incomes = {"with": "income", "without": "income_norem"}`` (column names). The
     difference is FIRST minus SECOND, its SE from the joint variance (same sample).
-    ``measure="gini"`` gives the two Ginis (no joint difference: use the in-memory path).
+    Only ``measure="fgt"`` (other measures raise: use :func:`gini` / :func:`quantile` per concept).
     """
-    _covmat(covmat)
-    if incomes is None or len(incomes) != 2:
-        raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
-    if measure != "fgt":
-        raise InputError(f"compare(measure={measure!r}) is not available on an out-of-memory survey: it estimates "
-                         "the FGT table (measure='fgt'); call gini()/quantile() per concept, or load the data into "
-                         "memory for joint inequality comparisons")
-    if line is None:
-        raise InputError("compare(measure='fgt') needs a poverty line")
-    names = list(incomes)
-    return poverty_table(ds, dict(incomes), line, (0, 1, 2) if alpha is None else alpha, by,
-                         strict=True if strict is None else strict, na_rm=na_rm,
-                         headcount_total=bool(headcount_total), contrast=label or f"{names[0]} - {names[1]}",
-                         ci_level=ci_level, dist=dist, title=f"Poverty: {names[0]} vs {names[1]}", deff=deff,
-                         total=total, level=level, sums_fn=sums_fn or linear_sums)
+    return compare_table(ds, incomes, line, alpha, by, measure=measure, level=level, strict=strict,
+                         ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=headcount_total, label=label,
+                         total=total, deff=deff, covmat=covmat, sums_fn=linear_sums)
 
 
 # ====================================================================== ranks: buckets
