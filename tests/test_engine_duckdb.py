@@ -103,3 +103,16 @@ def test_duckdb_errors_name_the_problem(data, tmp_path):
         rdb.survey(tmp_path / "missing.parquet", weight="w", psu="psu")
     with pytest.raises(InputError, match=r"column\(s\) \['nope'\] not found"):
         rdb.mean(rdb.survey(tmp_path / "na.parquet", weight="w", psu="psu"), "nope")
+
+
+@pytest.mark.parametrize("by", [None, "urban"])
+def test_duckdb_gini_equals_memory(data, parquet, by):
+    d = data.copy()
+    d.loc[d.index[:4], "income"] = np.nan  # na_rm: outside every domain, design kept
+    s, ds = mem(data), rdb.survey(parquet, weight="w", strata="strata", psu="psu")
+    same(rdb.gini(ds, "income", by=by), rp.gini(s, "income", by=by))
+    con = duckdb.connect()
+    con.register("frame", d)
+    dn = rdb.survey(con, "frame", weight="w", strata="strata", psu="psu", fpc="fpc", ssu="hh", fpc2="fpc2")
+    same(rdb.gini(dn, "income", by=by, na_rm=True), rp.gini(mem(d, fpc="fpc", ssu="hh", fpc2="fpc2"), "income",
+                                                             by=by, na_rm=True))

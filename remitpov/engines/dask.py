@@ -25,7 +25,7 @@ from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 from . import basis as bs
 from .base import DescribedDesign, combine, domain_keys, finish_sums, srs_variance
-from .tables import byname, check_covmat, compare_table, mean_total, poverty_table, ratio_table
+from .tables import byname, check_covmat, compare_table, gini_table, mean_total, poverty_table, ratio_table
 from .memory import domain_values, frame_sums, merge_problems, numeric, raise_problems, unit_sums, validate
 
 try:  # optional dependency: pip install "remitpov[dask]"
@@ -435,18 +435,4 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
     design, sums, dk, info = finish_sums(res, ds.spec, by, deff=True, total=False,
                                          engine="dask, exact bucketed ranks (shuffle by income bucket)")
     info["n"] = int(samp["n"])
-    A = sums.totals[:, 3]  # (D,) sum w y F
-    est = 2 * A / Ty - 1
-    coef = np.zeros((D, 4, D))
-    coef[np.arange(D), 0, np.arange(D)] = -2 * A / (Ty * N)
-    coef[np.arange(D), 1, np.arange(D)] = -2 * A / Ty**2
-    coef[np.arange(D), 2, np.arange(D)] = 2 / Ty
-    A2 = coef.reshape(D * 4, D)
-    V = design.vcov_factored(sums, A2)
-    vs = srs_variance(sums, A2, info["n_pos"], info["sum_weights"])
-    keys = pd.DataFrame([{"measure": "gini", "variable": income, byname(by): d} for d in dk])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        extra = pd.DataFrame({"deff": np.diag(V) / vs, "n_obs": tot[:, :, 2].sum(0)})
-    return make_table(keys, est, V, DescribedDesign(design, info), level=ci_level, dist=dist, title="Gini coefficient",
-                      notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant",
-                             "engine: dask, exact bucketed ranks (shuffle by income bucket)"), extra=extra)
+    return gini_table(design, sums, dk, info, income, by, N, Ty, tot[:, :, 2].sum(0), ci_level=ci_level, dist=dist)

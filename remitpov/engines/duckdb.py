@@ -12,7 +12,8 @@ same estimates, SEs, design effects, ``total=``, two-stage fpc and generated rep
 weights as the in-memory estimators (tested to 1e-10).
 
 Measures: :func:`mean`, :func:`total`, :func:`ratio`, :func:`fgt`, :func:`compare`
-(FGT table). Gini and quantiles: use :mod:`remitpov.distributed` or the in-memory path.
+(FGT table) and :func:`gini` (exact mid-ranks by SQL window sums). Quantiles: use
+:mod:`remitpov.distributed` or the in-memory path.
 
 Example
 -------
@@ -36,7 +37,8 @@ from ..exceptions import InputError
 from ..results import EstimateTable
 from .base import ALL, LEVELS, DesignSpec, UnitSums, finish_sums
 from .basis import Term, quote
-from .tables import check_covmat, compare_table, mean_total, poverty_table, ratio_table
+from .memory import raise_problems
+from .tables import byname, check_covmat, compare_table, gini_table, mean_total, poverty_table, ratio_table
 
 try:  # optional dependency: pip install "remitpov[duckdb]"
     import duckdb as _duckdb
@@ -46,7 +48,7 @@ except ImportError:  # pragma: no cover - exercised only without duckdb
     _duckdb = None
     HAVE_DUCKDB = False
 
-__all__ = ["DuckDBSurvey", "survey", "mean", "total", "ratio", "fgt", "compare", "HAVE_DUCKDB", "ENGINE"]
+__all__ = ["DuckDBSurvey", "survey", "mean", "total", "ratio", "fgt", "compare", "gini", "HAVE_DUCKDB", "ENGINE"]
 
 ENGINE = "duckdb (SQL GROUP BY of PSU sufficient statistics, exact)"
 
@@ -159,44 +161,39 @@ def _ok(value_cols) -> str:
     return " AND ".join(f"NOT {_bad_number(c)}" for c in value_cols) or "TRUE"
 
 
-def unit_sums_sql(ds: DuckDBSurvey, terms: Sequence[Term], by, *, na_rm: bool, gram: bool,
-                  level: str = "person") -> UnitSums:
-    """:class:`UnitSums` by SQL: one GROUP BY per table, inside DuckDB."""
+def _rows_view(ds: DuckDBSurvey, cols, line_cols, by, *, na_rm: bool, level: str) -> list[str]:
+    """Check the rows (raise like the in-memory engine) and create the temp view ``__rp_rows``:
+    labels ``s, u, v, d``, weight ``__w`` (0 outside the usable rows), the analysis columns
+    (replaced by 0 -- lines by 1 -- outside the usable rows: no NaN meets a zero weight) and the
+    fpc columns. Returns the fpc columns carried."""
     spec = ds.spec
-    cols = list(dict.fromkeys(c for t in terms for c in t.columns))
-    line_cols = list(dict.fromkeys(t.line for t in terms if isinstance(t.line, str) and t.kind == "fgt"))
     value_cols = [c for c in cols if c not in line_cols]
     probs = _problems(ds, value_cols, line_cols, by, na_rm, level)
     if probs:
-        from .memory import raise_problems
-
         raise_problems(probs, spec)
     ok = _ok(value_cols)
     w = _num(spec.weight) + (f" * {_num(spec.size)}" if spec.size is not None and level == "person" else "")
     lab = {"s": quote(spec.strata) if spec.strata else "0", "u": quote(spec.psu),
            "v": quote(spec.ssu) if spec.two_stage else "0", "d": quote(by) if by is not None else f"'{ALL}'"}
-    # analysis columns outside the usable rows are replaced (0; lines 1) so no NaN meets a zero weight
     proj = [f"{e} AS {k}" for k, e in lab.items()]
     proj.append(f"CASE WHEN {ok} THEN {w} ELSE 0.0 END AS __w")
     for c in cols:
-        fill = "1.0" if c in line_cols else "0.0"
-        proj.append(f"CASE WHEN {ok} THEN {_num(c)} ELSE {fill} END AS {quote(c)}")
+        proj.append(f"CASE WHEN {ok} THEN {_num(c)} ELSE {'1.0' if c in line_cols else '0.0'} END AS {quote(c)}")
     extra = [c for c in (spec.fpc, spec.fpc2) if c is not None]
     proj += [f"{_num(c)} AS {quote(c)}" for c in extra if c not in cols]
-    base = f"SELECT {', '.join(proj)} FROM {ds.relation}"
-    m = len(terms)
-    bexp = [t.sql() for t in terms]
-    inner = f"SELECT s, u, v, d, __w, {', '.join(f'{e} AS b{j}' for j, e in enumerate(bexp))}" + \
-        (", " + ", ".join(quote(c) for c in extra) if extra else "") + f" FROM ({base})"
-    con = ds.con
-    con.execute(f"CREATE OR REPLACE TEMP VIEW __rp_rows AS {inner}")
+    ds.con.execute(f"CREATE OR REPLACE TEMP VIEW __rp_rows AS SELECT {', '.join(proj)} FROM {ds.relation}")
+    return extra
+
+
+def _collect(ds: DuckDBSurvey, view: str, m: int, *, gram: bool) -> UnitSums:
+    """The GROUP BYs of a basis view (``s, u, v, d, __w, b0..b{m-1}`` and the fpc columns)."""
+    spec, con = ds.spec, ds.con
     unit = con.execute("SELECT s, u, v, d, " + ", ".join(f"sum(__w * b{j}) AS b{j}" for j in range(m))
-                       + " FROM __rp_rows GROUP BY s, u, v, d").df()
-    unit = unit.set_index(list(LEVELS))
+                       + f" FROM {view} GROUP BY s, u, v, d").df().set_index(list(LEVELS))
     dagg = ["count(*) FILTER (WHERE __w > 0) AS n_pos", "sum(__w) AS wsum"]
     if gram:
         dagg = [f"sum(__w * b{i} * b{j}) AS g{i * m + j}" for i in range(m) for j in range(m)] + dagg
-    dom = con.execute(f"SELECT d, {', '.join(dagg)} FROM __rp_rows GROUP BY d").df().set_index("d")
+    dom = con.execute(f"SELECT d, {', '.join(dagg)} FROM {view} GROUP BY d").df().set_index("d")
     dom["n_pos"] = dom["n_pos"].astype(float)
     fpc = fpc2 = None
     if spec.fpc is not None:
@@ -209,8 +206,19 @@ def unit_sums_sql(ds: DuckDBSurvey, terms: Sequence[Term], by, *, na_rm: bool, g
     return UnitSums(unit, dom, fpc, fpc2, n_rows)
 
 
-def linear_sums(ds: DuckDBSurvey, terms, by, *, na_rm, deff, total=False, level="person"):
-    """The DuckDB engine's ``sums_fn`` (see :mod:`remitpov.engines.tables`)."""
+def unit_sums_sql(ds: DuckDBSurvey, terms: Sequence[Term], by, *, na_rm: bool, gram: bool,
+                  level: str = "person") -> UnitSums:
+    """:class:`UnitSums` of the ``terms`` by SQL: GROUP BYs inside DuckDB."""
+    cols = list(dict.fromkeys(c for t in terms for c in t.columns))
+    line_cols = list(dict.fromkeys(t.line for t in terms if isinstance(t.line, str) and t.kind == "fgt"))
+    extra = _rows_view(ds, cols, line_cols, by, na_rm=na_rm, level=level)
+    ds.con.execute("CREATE OR REPLACE TEMP VIEW __rp_basis AS SELECT s, u, v, d, __w, "
+                   + ", ".join(f"{t.sql()} AS b{j}" for j, t in enumerate(terms))
+                   + "".join(f", {quote(c)}" for c in extra) + " FROM __rp_rows")
+    return _collect(ds, "__rp_basis", len(terms), gram=gram)
+
+
+def _check(ds: DuckDBSurvey, columns, by, level):
     if level != "person":
         raise InputError(f"level={level!r} is not available for a DuckDBSurvey: its rows are persons (weight x "
                          "size if a size column is given)")
@@ -218,10 +226,14 @@ def linear_sums(ds: DuckDBSurvey, terms, by, *, na_rm, deff, total=False, level=
         raise InputError(f"by={by!r}: a DuckDBSurvey takes one domain column name")
     have = ds.columns
     ds.spec.check(have)
-    missing = [c for c in dict.fromkeys([c for t in terms for c in t.columns] + ([by] if by else []))
-               if c not in set(have)]
+    missing = [c for c in dict.fromkeys(list(columns) + ([by] if by else [])) if c not in set(have)]
     if missing:
         raise InputError(f"column(s) {missing} not found; available: {sorted(have)[:40]}")
+
+
+def linear_sums(ds: DuckDBSurvey, terms, by, *, na_rm, deff, total=False, level="person"):
+    """The DuckDB engine's ``sums_fn`` (see :mod:`remitpov.engines.tables`)."""
+    _check(ds, [c for t in terms for c in t.columns], by, level)
     res = unit_sums_sql(ds, terms, by, na_rm=na_rm, gram=bool(deff), level=level)
     return finish_sums(res, ds.spec, by, deff=deff, total=total, engine=ENGINE)
 
@@ -267,6 +279,50 @@ def compare(ds: DuckDBSurvey, incomes: Mapping[str, str] = None, line=None, alph
     return compare_table(ds, incomes, line, alpha, by, measure=measure, level=level, strict=strict,
                          ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=headcount_total, label=label,
                          total=total, deff=deff, covmat=covmat, sums_fn=linear_sums)
+
+
+def gini(ds: DuckDBSurvey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+         dist: str = "t") -> EstimateTable:
+    """Exact weighted Gini with its linearised SE, as :func:`remitpov.inequality.gini`.
+
+    Weighted mid-ranks by SQL window sums (``PARTITION BY`` domain ``ORDER BY`` income,
+    ``RANGE`` frames: tie blocks are peers, so the ranks are tie-order invariant): the
+    cumulative weight and income up to and including the tie block minus half the block.
+    One sort inside DuckDB (out of core), then the GROUP BY of the Gini's linear basis
+    (:func:`remitpov.engines.tables.gini_table`).
+    """
+    if ds.spec.replicates is not None:
+        raise InputError("gini on a DuckDBSurvey with replicate weights is not available: use the linearised "
+                         "design, or the in-memory Survey")
+    _check(ds, [income], by, level)
+    extra = _rows_view(ds, [income], [], by, na_rm=na_rm, level=level)
+    con, y = ds.con, quote(income)
+    tot = con.execute("SELECT d, sum(__w) AS wsum, sum(__w * " + y + ") AS wy, count(*) FILTER (WHERE __w > 0) AS cnt "
+                      "FROM __rp_rows GROUP BY d ORDER BY d").df().set_index("d")
+    dl = np.asarray(sorted(tot.index), dtype=object)
+    tot = tot.reindex(pd.Index(dl))
+    if (tot["cnt"] < 1).any():
+        raise InputError(f"gini: a domain of {by!r} has no usable observation")
+    if not (tot["wy"] > 0).all():
+        bad = dl[~(tot["wy"] > 0).to_numpy()][0]
+        raise InputError(f"gini: the weighted mean income of {income!r} is <= 0 in {byname(by)}={bad!r}; "
+                         "the Gini is undefined")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW __rp_ranks AS SELECT r.*, "
+        f"(sum(__w) OVER wc - sum(__w) OVER wp / 2) / t.N AS __F, "
+        f"t.T AS __T, t.N AS __N, sum(__w * {y}) OVER wc - sum(__w * {y}) OVER wp / 2 AS __L "
+        "FROM __rp_rows r JOIN (SELECT d, sum(__w) AS N, sum(__w * " + y + ") AS T FROM __rp_rows GROUP BY d) t "
+        "USING (d) WINDOW wc AS (PARTITION BY d ORDER BY " + y + " RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), "
+        "wp AS (PARTITION BY d ORDER BY " + y + " RANGE BETWEEN CURRENT ROW AND CURRENT ROW)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __rp_basis AS SELECT s, u, v, d, __w, 1.0 AS b0, {y} AS b1, "
+                f"{y} * __F + (__T - __L) / __N AS b2, {y} * __F AS b3" + "".join(f", {quote(c)}" for c in extra)
+                + " FROM __rp_ranks")
+    res = _collect(ds, "__rp_basis", 4, gram=True)
+    design, sums, dk, info = finish_sums(res, ds.spec, by, deff=True, total=False,
+                                         engine="duckdb, exact mid-ranks by window sums")
+    N, Ty = tot["wsum"].to_numpy(float), tot["wy"].to_numpy(float)
+    return gini_table(design, sums, dk, info, income, by, N, Ty, tot["cnt"].to_numpy(float), ci_level=ci_level,
+                      dist=dist)
 
 
 def sql_matches_numpy(terms: Sequence[Term], frame: pd.DataFrame) -> np.ndarray:
