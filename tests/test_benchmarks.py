@@ -20,7 +20,8 @@ SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.sta
 #: scripts whose tiny run still takes more than ~5 s (R/peers start-up)
 SLOW = {"bench_fgt.py"}
 #: optional packages a script needs as a whole (skipped when absent)
-NEEDS = {"dask_census.py": ("dask", "distributed", "pyarrow")}
+NEEDS = {"dask_census.py": ("dask", "distributed", "pyarrow"), "bench_engines.py": ("dask", "distributed", "pyarrow"),
+         "bench_engines_census.py": ("dask", "distributed", "pyarrow", "duckdb")}
 
 
 def test_every_benchmark_is_covered():

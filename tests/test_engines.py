@@ -1,0 +1,192 @@
+"""The backend protocol (remitpov.engines): out-of-memory engines give the in-memory numbers.
+
+References
+----------
+* The in-memory estimators on the SAME data (remitpov.poverty, inequality, estimation),
+  themselves tested against R survey / laeken / convey. The engines reduce the rows to
+  per-(stratum, PSU, SSU, domain) sums and finish with the same variance engine
+  (Design.vcov_factored) on the design of the sampled units, so agreement is at the
+  level of floating-point summation order: 1e-10 relative (issue #15).
+* Design effects: second moments are summed per partition and in another form than the
+  in-memory Gram products: 1e-9 relative (a ratio of two ~1e-13-accurate sums).
+* Quantiles are order statistics (or an interpolation between two of them, hf7): the
+  estimates are compared to 1e-12 relative (hf7 interpolation weights are ratios of
+  cumulative weights summed in another order).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("dask.dataframe", reason="dask is not installed: pip install -e '.[dask]'")
+import dask  # noqa: E402
+
+import remitpov as rp  # noqa: E402
+from remitpov import distributed as rd  # noqa: E402
+from remitpov.engines import basis as bs  # noqa: E402
+from remitpov.exceptions import InputError  # noqa: E402
+
+RTOL = 1e-10
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _sync():
+    with dask.config.set(scheduler="synchronous"):  # no cluster needed for equality; test_distributed uses one
+        yield
+
+
+def make_data(n=6000, n_psu=120, n_strata=12, seed=7):
+    rng = np.random.default_rng(seed)
+    psu = np.sort(np.concatenate([np.arange(n_psu), rng.integers(0, n_psu, n - n_psu)]))
+    strata = psu // (n_psu // n_strata)
+    hh = rng.integers(0, 6, n)  # second-stage units (households) within the PSU
+    w = rng.lognormal(4, 0.5, n)
+    inc = np.round(rng.lognormal(6, 1, n), -1)  # rounded: ties for ranks and y == z
+    inc[rng.random(n) < 0.03] = 0.0
+    rem = np.where(rng.random(n) < 0.15, np.round(rng.lognormal(4.5, 1, n)), 0.0)
+    df = pd.DataFrame({"strata": strata, "psu": psu, "hh": hh, "w": w, "income": inc, "remit": rem,
+                       "urban": np.where(rng.random(n) < 0.6, "urban", "rural"), "region": rng.integers(1, 4, n)})
+    df["y0"] = df["income"] - df["remit"]
+    df["zline"] = np.where(df["urban"] == "urban", 650.0, 520.0)  # a line per row
+    df["fpc"] = 40.0  # PSUs in each stratum's population (10 sampled)
+    df["fpc2"] = 9.0  # households in each PSU's population
+    return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
+
+
+def pair(df, **design):
+    s = rp.Survey(df, weight="w", strata="strata", psu="psu", unit="person", **design)
+    ds = rd.DaskSurvey(df, weight="w", strata="strata", psu="psu", npartitions=4, **design)
+    return s, ds
+
+
+def same(a, b, rtol=RTOL):
+    fa, fb = a.to_frame(), b.to_frame()
+    assert list(fa.columns) == list(fb.columns)
+    keys = [c for c in fa.columns if c not in ("estimate", "se", "ci_lower", "ci_upper", "df", "deff", "n_obs")]
+    pd.testing.assert_frame_equal(fa[keys].astype(str), fb[keys].astype(str))
+    np.testing.assert_allclose(fa["estimate"], fb["estimate"], rtol=rtol, atol=1e-300)
+    np.testing.assert_allclose(fa["se"], fb["se"], rtol=rtol, atol=1e-300)
+    Va, Vb = np.asarray(a.vcov), np.asarray(b.vcov.toarray() if hasattr(b.vcov, "toarray") else b.vcov)
+    np.testing.assert_allclose(Va, Vb, rtol=rtol, atol=1e-16 * np.nanmax(np.abs(Vb)))
+    assert fa["df"].iloc[0] == fb["df"].iloc[0]
+    if "deff" in fa:
+        np.testing.assert_allclose(fa["deff"], fb["deff"], rtol=1e-9)
+    if "n_obs" in fa:
+        np.testing.assert_array_equal(fa["n_obs"], fb["n_obs"])
+
+
+INC = {"with": "income", "without": "y0"}
+
+
+# ---------------------------------------------------------------------- defaults, total=, deff=
+@pytest.mark.parametrize("by", [None, "urban", "region"])
+def test_rp_functions_on_a_dask_survey_equal_memory(data, by):
+    s, ds = pair(data)
+    same(rp.fgt(ds, "income", 600.0, by=by), rp.fgt(s, "income", 600.0, by=by))
+    same(rp.compare(ds, INC, 600.0, by=by), rp.compare(s, INC, 600.0, by=by))
+    same(rp.mean(ds, ["income", "y0"], by=by), rp.mean(s, ["income", "y0"], by=by))
+    same(rp.gini(ds, "income", by=by), rp.gini(s, "income", by=by))
+    same(rp.quantile(ds, "income", (0.1, 0.5, 0.9), by=by), rp.quantile(s, "income", (0.1, 0.5, 0.9), by=by),
+         rtol=1e-10)
+
+
+def test_total_and_deff(data):
+    s, ds = pair(data)
+    for total in (True, "national"):
+        for deff in (False, True, "replace"):
+            kw = dict(by="urban", total=total, deff=deff)
+            same(rp.compare(ds, INC, 600.0, headcount_total=True, **kw),
+                 rp.compare(s, INC, 600.0, headcount_total=True, **kw))
+    same(rp.fgt(ds, "income", "zline", alpha=(0, 1.5), by="region", total=True, deff=True, strict=False),
+         rp.fgt(s, "income", "zline", alpha=(0, 1.5), by="region", total=True, deff=True, strict=False))
+    same(rp.total(ds, "remit", by="urban", deff=True), rp.total(s, "remit", by="urban", deff=True))
+    same(rp.ratio(ds, "remit", "income", by="region", deff="replace"),
+         rp.ratio(s, "remit", "income", by="region", deff="replace"))
+    with pytest.raises(InputError, match="total='urban' is also a value"):
+        rp.fgt(ds, "income", 600.0, by="urban", total="urban")
+
+
+@pytest.mark.parametrize("rule", ["hf7", "math", "school", "laeken"])
+def test_quantile_rules_exact(data, rule):
+    s, ds = pair(data)
+    probs = (0.0, 0.05, 0.25, 0.5, 0.77, 0.9, 1.0)
+    a = rp.quantile(ds, "income", probs, by="urban", rule=rule)
+    b = rp.quantile(s, "income", probs, by="urban", rule=rule)
+    np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
+    same(a, b)
+    # exactness does not depend on the bucketing
+    np.testing.assert_array_equal(rd.quantile(ds, "income", probs, rule=rule, buckets=3).estimates,
+                                  rd.quantile(ds, "income", probs, rule=rule, buckets=41).estimates)
+
+
+# ---------------------------------------------------------------------- design features
+def test_two_stage_fpc(data):
+    s, ds = pair(data, fpc="fpc", ssu="hh", fpc2="fpc2")
+    assert s.design().fpc2 is not None
+    same(rp.compare(ds, INC, 600.0, by="urban", total=True, deff=True),
+         rp.compare(s, INC, 600.0, by="urban", total=True, deff=True))
+    same(rp.mean(ds, "income", by="region"), rp.mean(s, "income", by="region"))
+    same(rp.gini(ds, "income", by="urban"), rp.gini(s, "income", by="urban"))
+    same(rp.quantile(ds, "income", (0.5,)), rp.quantile(s, "income", (0.5,)))
+    # the second stage matters: without it the SEs differ
+    s1, ds1 = pair(data, fpc="fpc")
+    assert rp.mean(ds1, "income").get().se != pytest.approx(rp.mean(ds, "income").get().se, rel=1e-6)
+
+
+@pytest.mark.parametrize("kind,R", [("bootstrap", 40), ("jkn", None), ("canty_davison", 30)])
+def test_replicate_weights(data, kind, R):
+    fpc = {"fpc": "fpc"} if kind == "canty_davison" else {}
+    s, ds = pair(data, **fpc)
+    kw = {} if R is None else {"replicates": R}
+    s, ds = s.with_replicates(kind, seed=3, **kw), ds.with_replicates(kind, seed=3, **kw)
+    same(rp.compare(ds, INC, 600.0, by="urban", total=True), rp.compare(s, INC, 600.0, by="urban", total=True))
+    same(rp.mean(ds, ["income", "y0"], by="region"), rp.mean(s, ["income", "y0"], by="region"))
+    same(rp.ratio(ds, "remit", "income"), rp.ratio(s, "remit", "income"))
+    with pytest.raises(InputError, match="replicate weights is not available"):
+        rp.gini(ds, "income")
+
+
+def test_nest_lonely_and_na_rm(data):
+    d = data.copy()
+    d["psu_in"] = d["psu"] % 10
+    d.loc[d["strata"] == 0, "psu_in"] = 0  # stratum 0: a single PSU
+    d.loc[d.index[:7], "income"] = np.nan
+    s = rp.Survey(d, weight="w", strata="strata", psu="psu_in", nest=True, lonely_psu="adjust", unit="person")
+    ds = rd.DaskSurvey(d, weight="w", strata="strata", psu="psu_in", nest=True, lonely_psu="adjust", npartitions=3)
+    same(rp.fgt(ds, "income", 600.0, by="urban", na_rm=True, total=True),
+         rp.fgt(s, "income", 600.0, by="urban", na_rm=True, total=True))
+    same(rp.gini(ds, "income", na_rm=True), rp.gini(s, "income", na_rm=True))
+    with pytest.raises(InputError, match="'income' is missing or not finite in 7 rows"):
+        rp.fgt(ds, "income", 600.0)
+
+
+def test_refusals_name_the_option(data):
+    s, ds = pair(data)
+    with pytest.raises(InputError, match="measure='gini'.*not available on an out-of-memory survey"):
+        rp.compare(ds, INC, measure="gini")
+    with pytest.raises(InputError, match="relative lines"):
+        rp.fgt(ds, "income", rp.RelativeLine(0.6))
+    with pytest.raises(InputError, match="se_method='kernel' is not available"):
+        rp.quantile(ds, "income", (0.5,), se_method="kernel")
+    with pytest.raises(InputError, match="one domain column"):
+        rp.mean(ds, "income", by=["urban", "region"])
+
+
+# ---------------------------------------------------------------------- the shared basis
+def test_basis_terms_use_the_one_fgt_definition():
+    from remitpov.measures.fgt import contribution
+
+    rng = np.random.default_rng(0)
+    y = np.round(rng.lognormal(6, 1, 500), -1)
+    z = np.full(500, 600.0)
+    for a in (0, 1, 2, 1.5, "watts"):
+        for strict in (True, False):
+            t = bs.fgt("y", 600.0, a, strict)
+            np.testing.assert_array_equal(t.values({"y": y}, 500), contribution(y, z, a, strict))
+    assert bs.fgt("y", "z", 2).columns == ("y", "z")
