@@ -169,7 +169,8 @@ class EstimateTable:
         idx = self._select(**labels)
         extra = None if self.extra is None else self.extra.iloc[idx].reset_index(drop=True)
         V = self.vcov[idx][:, idx] if sparse.issparse(self.vcov) else self.vcov[np.ix_(idx, idx)]
-        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], V, self.df if np.ndim(self.df) == 0 else self.df[idx],
+        df = self.df if np.ndim(self.df) == 0 else self.df[idx]
+        return EstimateTable(self.keys.iloc[idx], self.estimates[idx], V, df,
                              self.level, self.dist, self.design, self.title, self.notes, extra)
 
     def contrast(self, weights: Sequence[float], label: str = "contrast") -> Estimate:
@@ -200,7 +201,8 @@ class EstimateTable:
         lines.append(f"{self.level:.0%} CI: {self.dist}" + (
             (" with each row's df (column df)" if per_row else f" with {self.df:g} df") if self.dist == "t" else ""))
         with pd.option_context("display.width", 140, "display.max_columns", 30, "display.max_rows", 200):
-            lines.append(frame.drop(columns=[] if per_row and self.dist == "t" else ["df"]).to_string(index=False, float_format=lambda v: f"{v:.{digits}g}"))
+            shown = frame if per_row and self.dist == "t" else frame.drop(columns=["df"])
+            lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}"))
         for n in self.notes:
             lines.append(f"note: {n}")
         return "\n".join(lines)
@@ -257,6 +259,7 @@ def concat_tables(tables: Sequence[EstimateTable], title: str | None = None) -> 
         V = sparse.block_diag([sparse.csr_array(t.vcov) for t in tables], format="csr")
     else:
         V = block_diag(*[t.vcov for t in tables])
-    df = np.concatenate([np.broadcast_to(np.asarray(t.df, dtype=float), (len(t),)) for t in tables]) if per_row else t0.df
+    df = (np.concatenate([np.broadcast_to(np.asarray(t.df, dtype=float), (len(t),)) for t in tables]) if per_row
+          else t0.df)
     return EstimateTable(keys, np.concatenate([t.estimates for t in tables]), V, df, t0.level, t0.dist, t0.design,
                          title or t0.title, tuple(dict.fromkeys(n for t in tables for n in t.notes)), extra)

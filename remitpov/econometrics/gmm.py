@@ -156,7 +156,10 @@ class DynamicPanelResults(ModelResults):
     hansen, sargan, wald : dict
         ``stat``, ``df``, ``pvalue`` (``sargan`` is None for system GMM).
     n_instruments : int
+        Instrument columns used (after dropping columns that are zero for every entity).
     n_entities : int
+    nobs : int
+        Equation rows used: differenced plus (system GMM) level equations, as pgmm counts.
     sigma2 : float
         ``s^2`` of the one-step differenced residuals (difference GMM; nan for system GMM).
     residuals : DataFrame
@@ -213,6 +216,10 @@ class DynamicPanelGMM:
     missing : {"drop", "raise"}
         Rows with a missing or non-finite model value do not enter (pgmm's rule for
         unbalanced panels; the count is in the notes), or raise naming them.
+
+    Notes
+    -----
+    Unweighted, as pgmm and xtabond2 (no survey weights).
     """
 
     def __init__(self, formula: str, data: pd.DataFrame, *, entity: str = "country", time: str = "year",
@@ -221,7 +228,8 @@ class DynamicPanelGMM:
             raise InputError("data must be a pandas DataFrame")
         for c, role in ((entity, "entity"), (time, "time")):
             if c not in data.columns:
-                raise InputError(f"{role} column {c!r} is not in the data; available: {sorted(map(str, data.columns))[:40]}")
+                raise InputError(f"{role} column {c!r} is not in the data; available: "
+                                 f"{sorted(map(str, data.columns))[:40]}")
         if effects not in EFFECTS:
             raise InputError(f"effects={effects!r}: use one of {EFFECTS}")
         if missing not in ("drop", "raise"):
@@ -404,7 +412,8 @@ class DynamicPanelGMM:
         X_ = np.where(ok[:, :, None], X_, 0.0)
         keep = np.abs(Z).sum(axis=(0, 1)) > 0
         if not keep.all():
-            notes.append(f"{int((~keep).sum())} instrument columns are zero for every entity (no data) and were dropped")
+            notes.append(f"{int((~keep).sum())} instrument columns are zero for every entity (no data) and were "
+                         "dropped")
             Z = Z[:, :, keep]
         # first-step weighting H = M M'
         Dop = np.zeros((Rd, Rd + 1))
