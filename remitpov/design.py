@@ -186,25 +186,28 @@ def _grouped_outer(codes: np.ndarray, X: np.ndarray, size: int, weights: np.ndar
 
 
 def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int) -> None:
-    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]`` (upper triangle by vector-matrix
-    products on column-major ``B``, then mirrored); few domains by masked weights, many
+    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]``: few domains by masked weights, many
     by grouping the rows (radix sort of the small domain codes).
 
-    Vector-matrix products of a chunk stay single-threaded in OpenBLAS, unlike long dot
-    products (threaded above ~10^4 elements, whose idle threads then spin and slow the
-    rest of the computation down on a 2-core machine)."""
+    Each domain's sum is a series of small matrix products ``(X' w) X`` on blocks of rows
+    of column-major ``B`` (``X'`` is then a contiguous ``(m, rows)`` view); the upper
+    triangle is kept and mirrored, so ``Gm[d]`` stays exactly symmetric. Blocks hold at
+    most ~250,000 / m^2 rows: below OpenBLAS's multi-threading threshold, because a
+    threaded call would gain nothing at these sizes and leave its idle threads spinning,
+    which on a 2-core machine slows the row passes that follow by up to 2x."""
     Bf = np.asfortranarray(B)
     m = Bf.shape[1]
+    step = max(64, min(8192, 250_000 // max(m * m, 1)))
+    upper = np.triu(np.ones((m, m), dtype=bool))
 
     def add(d, X, wx):
-        for j in range(m):
-            xw = X[:, j] * wx
-            if j < m - 1:
-                r = xw @ X[:, j:]
-            else:  # a single column would be a (threaded) BLAS dot product
-                r = np.einsum("i,i->", xw, X[:, j])[None]
-            Gm[d, j, j:] += r
-            Gm[d, j + 1:, j] += r[1:]
+        XT = X.T  # (m, rows), C-contiguous
+        acc = np.zeros((m, m))
+        for a in range(0, XT.shape[1], step):
+            Xt = XT[:, a:a + step]
+            acc += (Xt * wx[a:a + step]) @ Xt.T
+        acc = np.where(upper, acc, acc.T)  # mirror the upper triangle
+        Gm[d] += acc
 
     if D == 1:
         add(0, Bf, w)

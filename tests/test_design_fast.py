@@ -64,3 +64,19 @@ def test_reweight_with_the_same_weights_is_the_design_and_other_weights_are_chec
             d.reweight(w3)
         with pytest.raises(Exception, match="finite and non-negative"):
             Design.from_arrays(w3)
+
+
+@pytest.mark.parametrize("D", [1, 3, 6])
+def test_gram_add_equals_explicit_sums_and_is_symmetric(D):
+    rng = np.random.default_rng(D)
+    n, m = 20_000, 5  # several row blocks
+    B = np.asfortranarray(rng.normal(size=(n, m)))
+    w = rng.lognormal(size=n)
+    codes = rng.integers(0, D, n)
+    G = np.zeros((D, m, m))
+    dm._gram_add(G, B, w, codes, D)
+    for d in range(D):
+        s = codes == d
+        ref = (B[s] * w[s, None]).T @ B[s]
+        np.testing.assert_allclose(G[d], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+        np.testing.assert_array_equal(G[d], G[d].T)
