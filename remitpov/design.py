@@ -112,16 +112,19 @@ def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
             and ia["strides"] == ib["strides"])
 
 
-def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None, *,
+              out: np.ndarray | None = None) -> np.ndarray:
     """Column-wise sums of ``weights * x`` (n, k) by integer ``codes`` -> (size, k).
 
     One sparse (size x n) indicator product: a single sequential pass over the rows of
     ``x`` for all columns at once (several times faster than one ``np.bincount`` per
-    column of a row-major array), summing in row order like ``np.bincount``.
+    column of a row-major array), summing in row order like ``np.bincount``. With
+    ``out`` (a C-contiguous float64 ``(size, k)`` array) the sums are ADDED to ``out``
+    in place and ``out`` is returned (chunked accumulation without temporaries).
     """
     n = x.shape[0]
     if n == 0:
-        return np.zeros((size, x.shape[1]))
+        return np.zeros((size, x.shape[1])) if out is None else out
     data = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=float)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     X = np.ascontiguousarray(x, dtype=float).reshape(n, -1)
@@ -130,11 +133,16 @@ def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray |
         # and checks cost more than the product for a chunk of 65,536 rows (same sums, same order)
         if codes.min() < 0 or codes.max() >= size:  # (scipy's kernel does not check bounds)
             raise IndexError(f"group codes outside 0..{size - 1}")
-        Y = np.zeros((size, X.shape[1]))
-        _csc_matvecs(size, n, X.shape[1], _indptr(n), codes, data, X.ravel(), Y.ravel())
+        Y = np.zeros((size, X.shape[1])) if out is None else out
+        if Y.shape != (size, X.shape[1]) or Y.dtype != np.float64 or not Y.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float64 array of shape {(size, X.shape[1])}")
+        _csc_matvecs(size, n, X.shape[1], _indptr(n), codes, data, X.ravel(), Y.reshape(-1))  # Y += M X
         return Y
     M = sparse.csc_matrix((data, codes, _indptr(n)), shape=(size, n))
-    return np.asarray(M @ X)
+    if out is None:
+        return np.asarray(M @ X)
+    out += M @ X
+    return out
 
 
 try:  # scipy's compiled csc x dense kernel (private module, stable since scipy 0.x; public path otherwise)
@@ -656,9 +664,9 @@ class Design:
                 break
             wc, cc = w[a:b], codes[a:b]
             Bcc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
-            S += _group_sum(self.psu[a:b] * D + cc, Bcc, self.n_psu * D, wc)
+            _group_sum(self.psu[a:b] * D + cc, Bcc, self.n_psu * D, wc, out=S)
             if two_stage:
-                S2 += _group_sum(self.ssu[a:b] * D + cc, Bcc, n_ssu * D, wc)
+                _group_sum(self.ssu[a:b] * D + cc, Bcc, n_ssu * D, wc, out=S2)
             del Bcc
             if gram:
                 _gram_add(Gm, Bc, wc, cc, D)
@@ -667,7 +675,7 @@ class Design:
             psu=S.reshape(self.n_psu, D * m),
             ssu=None if S2 is None else S2.reshape(n_ssu, D * m),
             gram=Gm,
-            n_pos=np.bincount(codes[w > 0], minlength=D).astype(float) if gram else None,
+            n_pos=np.bincount(codes, weights=w > 0, minlength=D) if gram else None,  # (no gather of the codes)
             wsum=np.bincount(codes, weights=w, minlength=D) if gram else None,
         )
 

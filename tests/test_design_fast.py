@@ -80,3 +80,15 @@ def test_gram_add_equals_explicit_sums_and_is_symmetric(D):
         ref = (B[s] * w[s, None]).T @ B[s]
         np.testing.assert_allclose(G[d], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
         np.testing.assert_array_equal(G[d], G[d].T)
+
+
+def test_group_sum_accumulates_into_out():
+    rng = np.random.default_rng(9)
+    codes = rng.integers(0, 7, 500)
+    x = rng.normal(size=(500, 2))
+    out = np.ones((7, 2))
+    got = group_sum(codes, x, 7, out=out)
+    assert got is out
+    np.testing.assert_allclose(out, 1 + _public(codes, x, 7), rtol=1e-13)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        group_sum(codes, x, 7, out=np.ones((7, 2), order="F")[:, :1])
