@@ -939,6 +939,15 @@ class Design:
         """
         z = np.asarray(z, dtype=float).reshape(self.n, -1)
         w = self.weights
+        if codes is not None and self.n and int(np.max(codes)) == 0 and int(np.min(codes)) == 0:
+            # one domain (every estimate lies in it): its moments, sample and population directly,
+            # summed in row order exactly as the per-domain path below (no gathers of z)
+            codes = np.asarray(codes, dtype=np.int64)
+            s1 = _group_sum(codes, z, 1, w)[0]
+            s2 = _group_sum(codes, z * z, 1, w)[0]
+            nk = float(np.count_nonzero(w > 0))
+            return srs_variance_from_moments(s1, s2, nk, np.bincount(codes, weights=w, minlength=1)[0],
+                                             replace=replace)
         s1 = np.einsum("i,ij->j", w, z)  # sum w z
         s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
         W, n = w.sum(), float(np.count_nonzero(w > 0))

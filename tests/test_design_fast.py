@@ -92,3 +92,20 @@ def test_group_sum_accumulates_into_out():
     np.testing.assert_allclose(out, 1 + _public(codes, x, 7), rtol=1e-13)
     with pytest.raises(ValueError, match="C-contiguous"):
         group_sum(codes, x, 7, out=np.ones((7, 2), order="F")[:, :1])
+
+
+def test_srs_variance_one_domain_equals_whole_sample_moments():
+    # the one-domain shortcut: R's deff denominator from the moments of z over the sample
+    rng = np.random.default_rng(4)
+    n = 3000
+    w = rng.lognormal(size=n)
+    d = Design.from_arrays(w, strata=np.repeat(np.arange(6), 500), psu=np.repeat(np.arange(60), 50))
+    z = rng.normal(size=(n, 3))
+    z[:, 1] = 0.0
+    got = d.srs_variance(z, np.zeros(n, dtype=np.int64))
+    W, m = w.sum(), float(n)
+    zbar = (w[:, None] * z).sum(0) / W
+    ref = W * (w[:, None] * (z - zbar) ** 2).sum(0) / (m - 1) * (1 - m / W)
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+    assert got[1] == 0.0
+    np.testing.assert_allclose(d.srs_variance(z, np.zeros(n, dtype=np.int64)), d.srs_variance(z), rtol=1e-12)
