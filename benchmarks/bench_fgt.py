@@ -71,7 +71,8 @@ from remitpov.poverty import RelativeLine, compare, fgt  # noqa: E402
 ALL_TOOLS = ("remitpov", "remitpov-ss", "numpy", "r-survey", "laeken", "samplics", "svy")
 LINE = 250.0
 ALPHAS = (0, 1, 2)
-TOL = 1e-8
+TOL = 1e-8  # peers: estimates and SEs written to CSV / computed by other libraries
+TOL_KERNEL = 1e-12  # the numpy kernel of this script: the same numbers up to summation order
 N_PSU, N_STRATA = 10_000, 200
 
 
@@ -464,12 +465,12 @@ def bench_laeken(csv, repeats, workdir):
 
 
 # ====================================================================== checks and report
-def check_same(name, vals, ref):
+def check_same(name, vals, ref, tol=TOL):
     for part in ("total", "domain", "diff_total", "diff_domain"):
         e, s = vals[part]
         re, rs = ref[part]
-        np.testing.assert_allclose(e, re, rtol=TOL, atol=1e-15, err_msg=f"{name} {part} estimates differ")
-        np.testing.assert_allclose(s, rs, rtol=TOL, atol=1e-15, err_msg=f"{name} {part} SEs differ")
+        np.testing.assert_allclose(e, re, rtol=tol, atol=1e-15, err_msg=f"{name} {part} estimates differ")
+        np.testing.assert_allclose(s, rs, rtol=tol, atol=1e-15, err_msg=f"{name} {part} SEs differ")
 
 
 def machine() -> dict:
@@ -591,10 +592,11 @@ def main(argv=None):
         # ---- assertions: same estimate and SE everywhere
         for t in ("remitpov-ss", "numpy", "r-survey", "samplics", "svy"):
             if t in res and "values" in res[t]:
-                check_same(t, res[t]["values"], ref)
+                # the in-process kernel (same data, double precision throughout): 1e-12
+                check_same(t, res[t]["values"], ref, TOL_KERNEL if t == "numpy" else TOL)
         g_rp = res["remitpov"]["gini"][0]
         if "numpy" in res:
-            assert abs(res["numpy"]["gini_value"] - g_rp) <= TOL * g_rp, "numpy Gini differs"
+            assert abs(res["numpy"]["gini_value"] - g_rp) <= TOL_KERNEL * g_rp, "numpy Gini differs"
         if "laeken" in res and "gini_value" in res["laeken"]:
             assert abs(res["laeken"]["gini_value"] - g_rp) <= TOL * g_rp, "laeken Gini differs"
             ar = res["remitpov"]["arpr"]
@@ -644,7 +646,7 @@ def main(argv=None):
         if "bootstrap" in res:
             row("remitpov", f"{a.bootstrap} bootstrap replicates FGT(0,1,2)", res["bootstrap"],
                 ref_time=res["bootstrap"][0])
-        print(f"all tools agree with remitpov to {TOL:g} (estimates and SEs): OK")
+        print(f"all tools agree with remitpov to {TOL:g} (the numpy kernel to {TOL_KERNEL:g}; estimates and SEs): OK")
         # targets (issue #17; at any size, shown for orientation), on minimum wall time and CPU time
         def ratio(x, y, k):  # x / y on wall (k=0) or cpu (k=1) time
             return x[k] / y[k] if y[k] and np.isfinite(x[k]) else np.nan

@@ -112,16 +112,19 @@ def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
             and ia["strides"] == ib["strides"])
 
 
-def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None, *,
+              out: np.ndarray | None = None) -> np.ndarray:
     """Column-wise sums of ``weights * x`` (n, k) by integer ``codes`` -> (size, k).
 
     One sparse (size x n) indicator product: a single sequential pass over the rows of
     ``x`` for all columns at once (several times faster than one ``np.bincount`` per
-    column of a row-major array), summing in row order like ``np.bincount``.
+    column of a row-major array), summing in row order like ``np.bincount``. With
+    ``out`` (a C-contiguous float64 ``(size, k)`` array) the sums are ADDED to ``out``
+    in place and ``out`` is returned (chunked accumulation without temporaries).
     """
     n = x.shape[0]
     if n == 0:
-        return np.zeros((size, x.shape[1]))
+        return np.zeros((size, x.shape[1])) if out is None else out
     data = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=float)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     X = np.ascontiguousarray(x, dtype=float).reshape(n, -1)
@@ -130,11 +133,16 @@ def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray |
         # and checks cost more than the product for a chunk of 65,536 rows (same sums, same order)
         if codes.min() < 0 or codes.max() >= size:  # (scipy's kernel does not check bounds)
             raise IndexError(f"group codes outside 0..{size - 1}")
-        Y = np.zeros((size, X.shape[1]))
-        _csc_matvecs(size, n, X.shape[1], _indptr(n), codes, data, X.ravel(), Y.ravel())
+        Y = np.zeros((size, X.shape[1])) if out is None else out
+        if Y.shape != (size, X.shape[1]) or Y.dtype != np.float64 or not Y.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float64 array of shape {(size, X.shape[1])}")
+        _csc_matvecs(size, n, X.shape[1], _indptr(n), codes, data, X.ravel(), Y.reshape(-1))  # Y += M X
         return Y
     M = sparse.csc_matrix((data, codes, _indptr(n)), shape=(size, n))
-    return np.asarray(M @ X)
+    if out is None:
+        return np.asarray(M @ X)
+    out += M @ X
+    return out
 
 
 try:  # scipy's compiled csc x dense kernel (private module, stable since scipy 0.x; public path otherwise)
@@ -186,25 +194,28 @@ def _grouped_outer(codes: np.ndarray, X: np.ndarray, size: int, weights: np.ndar
 
 
 def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int) -> None:
-    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]`` (upper triangle by vector-matrix
-    products on column-major ``B``, then mirrored); few domains by masked weights, many
+    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]``: few domains by masked weights, many
     by grouping the rows (radix sort of the small domain codes).
 
-    Vector-matrix products of a chunk stay single-threaded in OpenBLAS, unlike long dot
-    products (threaded above ~10^4 elements, whose idle threads then spin and slow the
-    rest of the computation down on a 2-core machine)."""
+    Each domain's sum is a series of small matrix products ``(X' w) X`` on blocks of rows
+    of column-major ``B`` (``X'`` is then a contiguous ``(m, rows)`` view); the upper
+    triangle is kept and mirrored, so ``Gm[d]`` stays exactly symmetric. Blocks hold at
+    most ~250,000 / m^2 rows: below OpenBLAS's multi-threading threshold, because a
+    threaded call would gain nothing at these sizes and leave its idle threads spinning,
+    which on a 2-core machine slows the row passes that follow by up to 2x."""
     Bf = np.asfortranarray(B)
     m = Bf.shape[1]
+    step = max(64, min(8192, 250_000 // max(m * m, 1)))
+    upper = np.triu(np.ones((m, m), dtype=bool))
 
     def add(d, X, wx):
-        for j in range(m):
-            xw = X[:, j] * wx
-            if j < m - 1:
-                r = xw @ X[:, j:]
-            else:  # a single column would be a (threaded) BLAS dot product
-                r = np.einsum("i,i->", xw, X[:, j])[None]
-            Gm[d, j, j:] += r
-            Gm[d, j + 1:, j] += r[1:]
+        XT = X.T  # (m, rows), C-contiguous
+        acc = np.zeros((m, m))
+        for a in range(0, XT.shape[1], step):
+            Xt = XT[:, a:a + step]
+            acc += (Xt * wx[a:a + step]) @ Xt.T
+        acc = np.where(upper, acc, acc.T)  # mirror the upper triangle
+        Gm[d] += acc
 
     if D == 1:
         add(0, Bf, w)
@@ -653,9 +664,9 @@ class Design:
                 break
             wc, cc = w[a:b], codes[a:b]
             Bcc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
-            S += _group_sum(self.psu[a:b] * D + cc, Bcc, self.n_psu * D, wc)
+            _group_sum(self.psu[a:b] * D + cc, Bcc, self.n_psu * D, wc, out=S)
             if two_stage:
-                S2 += _group_sum(self.ssu[a:b] * D + cc, Bcc, n_ssu * D, wc)
+                _group_sum(self.ssu[a:b] * D + cc, Bcc, n_ssu * D, wc, out=S2)
             del Bcc
             if gram:
                 _gram_add(Gm, Bc, wc, cc, D)
@@ -664,7 +675,7 @@ class Design:
             psu=S.reshape(self.n_psu, D * m),
             ssu=None if S2 is None else S2.reshape(n_ssu, D * m),
             gram=Gm,
-            n_pos=np.bincount(codes[w > 0], minlength=D).astype(float) if gram else None,
+            n_pos=np.bincount(codes, weights=w > 0, minlength=D) if gram else None,  # (no gather of the codes)
             wsum=np.bincount(codes, weights=w, minlength=D) if gram else None,
         )
 
@@ -928,6 +939,15 @@ class Design:
         """
         z = np.asarray(z, dtype=float).reshape(self.n, -1)
         w = self.weights
+        if codes is not None and self.n and int(np.max(codes)) == 0 and int(np.min(codes)) == 0:
+            # one domain (every estimate lies in it): its moments, sample and population directly,
+            # summed in row order exactly as the per-domain path below (no gathers of z)
+            codes = np.asarray(codes, dtype=np.int64)
+            s1 = _group_sum(codes, z, 1, w)[0]
+            s2 = _group_sum(codes, z * z, 1, w)[0]
+            nk = float(np.count_nonzero(w > 0))
+            return srs_variance_from_moments(s1, s2, nk, np.bincount(codes, weights=w, minlength=1)[0],
+                                             replace=replace)
         s1 = np.einsum("i,ij->j", w, z)  # sum w z
         s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
         W, n = w.sum(), float(np.count_nonzero(w > 0))

@@ -64,3 +64,48 @@ def test_reweight_with_the_same_weights_is_the_design_and_other_weights_are_chec
             d.reweight(w3)
         with pytest.raises(Exception, match="finite and non-negative"):
             Design.from_arrays(w3)
+
+
+@pytest.mark.parametrize("D", [1, 3, 6])
+def test_gram_add_equals_explicit_sums_and_is_symmetric(D):
+    rng = np.random.default_rng(D)
+    n, m = 20_000, 5  # several row blocks
+    B = np.asfortranarray(rng.normal(size=(n, m)))
+    w = rng.lognormal(size=n)
+    codes = rng.integers(0, D, n)
+    G = np.zeros((D, m, m))
+    dm._gram_add(G, B, w, codes, D)
+    for d in range(D):
+        s = codes == d
+        ref = (B[s] * w[s, None]).T @ B[s]
+        np.testing.assert_allclose(G[d], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+        np.testing.assert_array_equal(G[d], G[d].T)
+
+
+def test_group_sum_accumulates_into_out():
+    rng = np.random.default_rng(9)
+    codes = rng.integers(0, 7, 500)
+    x = rng.normal(size=(500, 2))
+    out = np.ones((7, 2))
+    got = group_sum(codes, x, 7, out=out)
+    assert got is out
+    np.testing.assert_allclose(out, 1 + _public(codes, x, 7), rtol=1e-13)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        group_sum(codes, x, 7, out=np.ones((7, 2), order="F")[:, :1])
+
+
+def test_srs_variance_one_domain_equals_whole_sample_moments():
+    # the one-domain shortcut: R's deff denominator from the moments of z over the sample
+    rng = np.random.default_rng(4)
+    n = 3000
+    w = rng.lognormal(size=n)
+    d = Design.from_arrays(w, strata=np.repeat(np.arange(6), 500), psu=np.repeat(np.arange(60), 50))
+    z = rng.normal(size=(n, 3))
+    z[:, 1] = 0.0
+    got = d.srs_variance(z, np.zeros(n, dtype=np.int64))
+    W, m = w.sum(), float(n)
+    zbar = (w[:, None] * z).sum(0) / W
+    ref = W * (w[:, None] * (z - zbar) ** 2).sum(0) / (m - 1) * (1 - m / W)
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+    assert got[1] == 0.0
+    np.testing.assert_allclose(d.srs_variance(z, np.zeros(n, dtype=np.int64)), d.srs_variance(z), rtol=1e-12)

@@ -54,19 +54,16 @@ def sort_order(y) -> tuple[np.ndarray, np.ndarray]:
         return order, y[order]
     b = int(n - 1).bit_length()
     low = np.uint64((1 << b) - 1)
-    # key = bits ^ (sign-extended sign | 2^63), then the low b bits replaced by the row index,
-    # in place on one array
-    key = (y.view(np.int64) >> 63).view(np.uint64)
-    key |= np.uint64(1 << 63)
-    key ^= y.view(np.uint64)
+    key = _ordered_bits(y)
     key &= ~low
     key |= np.arange(n, dtype=np.uint64)
     key.sort()
-    order = (key & low).view(np.int64).astype(np.intp, copy=False)
+    tk = key >> np.uint64(b)  # the sorted truncated keys (for the repair: nearly always needed at 10^6 rows)
+    key &= low  # in place: the row indices, sorted by value
+    order = key.view(np.int64).astype(np.intp, copy=False)
     ys = y[order]
     bad = np.flatnonzero(ys[1:] < ys[:-1])
     if bad.size:  # exact order inside the groups of equal truncated keys that hold an inversion
-        tk = key >> np.uint64(b)  # sorted truncated keys
         vals = np.unique(tk[bad])
         lo = np.searchsorted(tk, vals, "left")
         hi = np.searchsorted(tk, vals, "right")
@@ -77,3 +74,13 @@ def sort_order(y) -> tuple[np.ndarray, np.ndarray]:
         order[sel] = order[sel][sub]
         ys[sel] = ys[sel][sub]
     return order, ys
+
+
+def _ordered_bits(y: np.ndarray) -> np.ndarray:
+    """Order-preserving map of float64 to uint64 (a new array): ``bits ^ (sign-extended
+    sign | 2^63)`` -- every bit of a negative number flipped, the sign bit of a
+    non-negative one set."""
+    key = (y.view(np.int64) >> 63).view(np.uint64)
+    key |= np.uint64(1 << 63)
+    key ^= y.view(np.uint64)
+    return key
