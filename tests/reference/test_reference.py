@@ -68,12 +68,14 @@ def _rows(for_each: dict) -> list[dict]:
 
 def expand(spec: dict) -> list[dict]:
     """The cases of the spec, one per row of the cross product of its ``for_each`` lists
-    (``check_more``, set per row, is appended to ``check``)."""
+    (``check_more``, set per row, is appended to ``check``; ``slow = true`` in the case or
+    in a row marks it ``pytest.mark.slow``)."""
     out = []
     for case in spec["case"]:
         for env in _rows(case.get("for_each", {})):
             c = _fill({k: v for k, v in case.items() if k != "for_each"}, env)
             c["check"] = c["check"] + c.pop("check_more", [])
+            c["slow"] = bool(c.get("slow") or env.get("slow"))
             out.append(c)
     return out
 
@@ -379,7 +381,8 @@ def compare(case, res, perturb: bool = False):
 
 
 # ----------------------------------------------------------------------------- the tests
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"], marks=[pytest.mark.slow] if c.get("slow") else [])
+                                  for c in CASES])
 def test_reference_case(case):
     res = run(case)
     n, bad = compare(case, res)
