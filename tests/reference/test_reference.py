@@ -345,38 +345,58 @@ def _num(x):
     return np.vectorize(lambda v: np.nan if v == "NA" or v is None else float(v), otypes=[float])(a)
 
 
-def compare(case, res, perturb: bool = False):
-    """Every comparison of a case: ``(n compared, list of failure messages)``.
-
-    ``perturb=True`` moves every reference value by ten times its tolerance: then every
-    numeric comparison must fail (a check that cannot fail is a defect)."""
+def pairs_of(case, res) -> list[tuple]:
+    """``(label, got, want, check)`` for every comparison of a case (results read once)."""
     ref_root = walk(reference(case["source"]), case.get("at", ""))
     names = case.get("names", {})
-    n, bad = 0, []
+    out = []
     for chk in case["check"]:
         pairs = list(ref_pairs(ref_root, chk["ref"], chk["out"], names, chk.get("only")))
         assert pairs, f"{case['id']}: {chk['ref']!r} matches nothing in {case['source']}:{case.get('at', '')}"
         for rp_, op, want in pairs:
+            got = resolve(res, op)
             if "text" in chk:  # labels / orders compared as text
-                if perturb:
-                    continue
-                got = [str(v) for v in np.atleast_1d(np.asarray(resolve(res, op), dtype=object))]
-                if got != [str(v) for v in np.atleast_1d(want)]:
-                    bad.append(f"{rp_} -> {op}: got {got}, reference {want}")
+                out.append((f"{rp_} -> {op}", [str(v) for v in np.atleast_1d(np.asarray(got, dtype=object))],
+                            [str(v) for v in np.atleast_1d(want)], chk))
+            else:
+                out.append((f"{rp_} -> {op}", _num(got) * chk.get("scale", 1.0), _num(want), chk))
+    return out
+
+
+def _close(got, want, rtol, atol) -> bool:
+    """``assert_allclose``'s rule (NaN equals NaN), without building a message."""
+    if np.shape(got) != np.shape(want) and np.size(got) != np.size(want):
+        return False
+    nan = np.isnan(got) & np.isnan(want)
+    ok = np.abs(got - want) <= atol + rtol * np.abs(want)
+    return bool(np.all(ok | nan))
+
+
+def compare(case, res, perturb: bool = False, pairs: list | None = None):
+    """Every comparison of a case: ``(n compared, list of failure messages)``.
+
+    ``perturb=True`` moves every reference value by ten times its tolerance: then every
+    numeric comparison must fail (a check that cannot fail is a defect)."""
+    n, bad = 0, []
+    for label, got, want, chk in pairs_of(case, res) if pairs is None else pairs:
+        if "text" in chk:
+            if not perturb:
                 n += 1
+                if got != want:
+                    bad.append(f"{label}: got {got}, reference {want}")
+            continue
+        rtol, atol = chk.get("rtol", TIGHT), chk.get("atol", 0.0)
+        if perturb:
+            if np.isnan(want).all():
                 continue
-            got = _num(resolve(res, op)) * chk.get("scale", 1.0)
-            want = _num(want)
-            rtol, atol = chk.get("rtol", TIGHT), chk.get("atol", 0.0)
-            if perturb:
-                if np.isnan(want).all():
-                    continue
-                want = want + np.where(want < 0, -1.0, 1.0) * (10 * rtol * np.abs(want) + 10 * atol + 1e-300)
+            want = want + np.where(want < 0, -1.0, 1.0) * (10 * rtol * np.abs(want) + 10 * atol + 1e-300)
+        n += 1
+        if not _close(got, want, rtol, atol):
             try:
                 np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+                bad.append(f"{label}: shapes {np.shape(got)} and {np.shape(want)}")
             except AssertionError as e:
-                bad.append(f"{rp_} -> {op}: {str(e).strip()}")
-            n += 1
+                bad.append(f"{label}: {str(e).strip()}")
     return n, bad
 
 
@@ -384,11 +404,11 @@ def compare(case, res, perturb: bool = False):
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"], marks=[pytest.mark.slow] if c.get("slow") else [])
                                   for c in CASES])
 def test_reference_case(case):
-    res = run(case)
-    n, bad = compare(case, res)
+    pairs = pairs_of(case, run(case))
+    n, bad = compare(case, None, pairs=pairs)
     assert n > 0, f"{case['id']} compares nothing"
     assert not bad, f"{case['id']}: {len(bad)} of {n} comparisons differ from {case['source']}:\n" + "\n".join(bad)
-    n_moved, bad_moved = compare(case, res, perturb=True)
+    n_moved, bad_moved = compare(case, None, perturb=True, pairs=pairs)
     assert len(bad_moved) == n_moved, f"{case['id']}: a comparison passes with the reference moved by 10x its tolerance"
 
 
