@@ -80,102 +80,25 @@ from .core.quantile import QUANTILE_RULES
 from .core.quantile import normalise_rule
 from .core.quantile import quantiles_sorted as _quantile_sorted
 from .core.validate import checked
-from .core.domains import check_domains, domain_masks
 from .core.jacobian import complex_step_rows
-from .core.statistic import Statistic, finalise
+from .core.statistic import Statistic
 from .design import Design, critical_value
-from .core.inputs import by_codes as _by
-from .core.inputs import column_values as _values
-from .core.inputs import resolve_design as _resolve_design
 from .core.inputs import is_dask as _is_dask
-from .exceptions import DataWarning, InputError, describe_rows
+from .exceptions import DataWarning, InputError
+from .measures.atkinson import atkinson
+from .measures.atkinson import atkinson_statistic as _atkinson_part
+from .measures.entropy import generalized_entropy, mld, theil
+from .measures.entropy import ge_statistic as _ge_part
+from .measures.inequality_base import Prep as _Prep
+from .measures.inequality_base import check_usable as _check_domains
+from .measures.inequality_base import finish as _finish
+from .measures.inequality_base import keys_frame as _keys
+from .measures.inequality_base import part as _part
+from .measures.inequality_base import prep as _prep
+from .measures.inequality_base import usable_masks as _domain_masks
 from .results import EstimateTable
 
 QUANTILE_SE = ("woodruff", "kernel", "replicate")
-
-
-# =====================================================================================
-# preparation
-# =====================================================================================
-@dataclass(frozen=True)
-class _Prep:
-    design: Design
-    survey: object
-    y: np.ndarray  # (n,) income, NaN rows replaced by 0 (weight 0)
-    ok: np.ndarray  # (n,) usable rows
-    codes: np.ndarray
-    dlabels: np.ndarray
-    byname: str
-    label: str
-
-
-def _prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tuple[_Prep, list[np.ndarray]]:
-    """Resolve design, income (and extra columns), NaN policy and domains."""
-    design, survey = _resolve_design(obj, level)
-    label = income if isinstance(income, str) else "income"
-    co = na_rm == "coerce"
-    y = _values(survey, income, label, coerce=co)
-    if y.shape[0] != design.n:
-        raise InputError(f"income has {y.shape[0]} rows, the design {design.n}")
-    cols = [y] + [_values(survey, e, e if isinstance(e, str) else "x", coerce=co) for e in extra]
-    names = [label] + [e if isinstance(e, str) else f"x{i}" for i, e in enumerate(extra)]
-    miss = np.zeros(design.n, dtype=bool)
-    for c in cols:
-        miss |= ~np.isfinite(c)
-    if miss.any():
-        if not na_rm:
-            ids = None if survey is None else survey.id_values
-            raise InputError(
-                f"{', '.join(map(repr, names))} missing or not finite in {describe_rows(miss, ids)}; "
-                "pass na_rm=True to treat those rows as outside the domain (design kept), or impute them"
-            )
-        design = design.domain(~miss)
-        cols = [np.where(miss, 0.0, c) for c in cols]
-    codes, dlabels, byname = _by(survey, by, design.n)
-    p = _Prep(design, survey, cols[0], ~miss, np.asarray(codes), np.asarray(dlabels, dtype=object),
-              byname, label)
-    return p, cols[1:]
-
-
-def _domain_masks(p: _Prep) -> np.ndarray:
-    """(n, D) boolean membership: domain code and usable row and positive weight."""
-    return domain_masks(p.codes, len(p.dlabels), p.ok & (p.design.weights > 0))
-
-
-def _check_domains(p: _Prep, masks: np.ndarray, what: str, min_n: int = 1):
-    check_domains(masks, p.dlabels, p.byname, what, min_n)
-
-
-#: the variance note of every inequality table (linearised designs)
-_LINEARISED = "Taylor linearisation (influence functions)"
-
-
-def _part(p: _Prep, keys, est, Z, *, replicate: Callable | None = None, totals=None, vcov=None, title: str = "",
-          notes=(), n_obs=None) -> Statistic:
-    """One measure of one income before the variance (rows domain-major, ``len(p.dlabels)`` domains).
-
-    ``Z`` (n, k) influence values (None when only replicates apply); ``replicate``
-    (``W (n, r) -> (r, k)``) and/or ``totals`` (``(Y, f)``) for replicate designs; ``vcov``
-    overrides the linearised variance of a single-income table (quantiles: Woodruff;
-    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses).
-    """
-    return Statistic(keys, est, z=Z, replicate=replicate, totals=totals, vcov=vcov, codes=p.codes, title=title,
-                     notes=notes, variance_note=_LINEARISED, n_obs=n_obs)
-
-
-def _finish(p: _Prep, stat: Statistic, ci_level: float, dist: str) -> EstimateTable:
-    """The table of an inequality statistic: design effects always (row-level influence values)."""
-    return finalise(stat, p.design, ci_level=ci_level, dist=dist, deff=True)
-
-
-def _keys(p: _Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFrame:
-    rows = []
-    for d in p.dlabels:
-        for extra in inner:
-            r = {"measure": measure, "variable": p.label, p.byname: d}
-            r.update(extra)
-            rows.append(r)
-    return pd.DataFrame(rows)
 
 
 # =====================================================================================
@@ -582,145 +505,6 @@ def _gini_part(p: _Prep) -> Statistic:
     return _part(p, _keys(p, "gini"), est, Z, replicate=_gini_replicate(rks, y), title="Gini coefficient",
                  n_obs=masks.sum(0),
                  notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant"))
-
-
-# =====================================================================================
-# smooth functions of totals: generalised entropy, Atkinson
-# =====================================================================================
-def _smooth(p: _Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes) -> Statistic:
-    """Estimate ``f(totals of Y)`` in every domain with influence ``z = Y grad f``."""
-    D, m = masks.shape[1], Y.shape[1]
-    w = p.design.weights
-    est, Zs, Ys = [], [], []
-    for d in range(D):
-        Yd = Y * masks[:, d][:, None]
-        T = w @ Yd
-        e = np.real(np.asarray(f(T[None, :].astype(complex)))[0])
-        J = complex_step_rows(f, T, relative=True)
-        est.append(e)
-        Zs.append(Yd @ J.T)
-        Ys.append(Yd)
-    k = len(est[0])
-    Yall = np.hstack(Ys)
-
-    def fall(Tm):
-        return np.hstack([np.real(f(Tm[:, d * m:(d + 1) * m].astype(complex))) for d in range(D)]).reshape(len(Tm), D * k)
-
-    return _part(p, keys, np.concatenate(est), np.hstack(Zs), totals=(Yall, fall), title=title, notes=tuple(notes),
-                 n_obs=np.repeat(masks.sum(0), k))
-
-
-def _require_income(p: _Prep, masks, positive: bool, what: str):
-    y = p.y
-    inside = masks.any(1)
-    bad = inside & ((y <= 0) if positive else (y < 0))
-    if bad.any():
-        ids = None if p.survey is None else p.survey.id_values
-        raise InputError(
-            f"{what} needs {'positive' if positive else 'non-negative'} incomes but {p.label!r} is "
-            f"{'<= 0' if positive else '< 0'} in {describe_rows(bad, ids)}; use a measure that allows "
-            f"{'zero or ' if positive else ''}negative incomes (gini), or recode/exclude those rows explicitly"
-        )
-
-
-@checked
-def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, level: str = "person",
-                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
-    """Generalised entropy indices ``GE(epsilon)`` with linearised SEs.
-
-    ``GE(e) = [ (1/N) sum w (y/mu)^e - 1 ] / (e (e - 1))``; ``GE(1)`` is Theil's T index
-    ``(1/N) sum w (y/mu) log(y/mu)`` and ``GE(0)`` the mean log deviation
-    ``(1/N) sum w log(mu/y)``. Each index is a smooth function of the weighted totals
-    ``N, sum w y, sum w y^e`` (or ``sum w y log y``, ``sum w log y``); its influence
-    values are ``z_i = sum_j df/dT_j Y_ij`` with the gradient computed exactly by complex
-    step differentiation. Replicate designs use the totals fast path.
-
-    Incomes must be positive for ``e <= 0``; non-negative for ``e > 0`` (Theil: a zero
-    income contributes ``0 log 0 = 0``). Negative incomes raise.
-    """
-    p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish(p, _ge_part(p, epsilon), ci_level, dist)
-
-
-def _ge_part(p: _Prep, epsilon=(0.0, 1.0, 2.0)) -> Statistic:
-    eps = [float(e) for e in np.atleast_1d(epsilon)]
-    masks = _domain_masks(p)
-    _check_domains(p, masks, "generalized_entropy")
-    _require_income(p, masks, any(e <= 0 for e in eps), "generalized_entropy")
-    y = p.y
-    cols = [np.ones_like(y), y]
-    fns = []
-    for e in eps:
-        j = len(cols)
-        if e == 1.0:
-            cols.append(np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0))
-            fns.append(lambda T, j=j: T[:, j] / T[:, 1] - np.log(T[:, 1] / T[:, 0]))
-        elif e == 0.0:
-            cols.append(np.log(np.where(y > 0, y, 1.0)))
-            fns.append(lambda T, j=j: np.log(T[:, 1] / T[:, 0]) - T[:, j] / T[:, 0])
-        else:
-            cols.append(np.where(y > 0, np.power(np.where(y > 0, y, 1.0), e), 0.0))
-            fns.append(lambda T, j=j, e=e: ((T[:, j] / T[:, 0]) * (T[:, 1] / T[:, 0]) ** (-e) - 1) / (e * (e - 1)))
-    Y = np.column_stack(cols)
-
-    def f(T):
-        return np.column_stack([g(T) for g in fns])
-
-    keys = _keys(p, "generalized_entropy", [{"epsilon": e} for e in eps])
-    return _smooth(p, masks, Y, f, keys, title="Generalised entropy",
-                   notes=["GE(1) = Theil T, GE(0) = mean log deviation"])
-
-
-def theil(survey, income, by=None, **kwargs) -> EstimateTable:
-    """Theil's T index, ``GE(1)`` (see :func:`generalized_entropy`)."""
-    return generalized_entropy(survey, income, (1.0,), by, **kwargs)
-
-
-def mld(survey, income, by=None, **kwargs) -> EstimateTable:
-    """Mean log deviation (Theil's L), ``GE(0)`` (see :func:`generalized_entropy`)."""
-    return generalized_entropy(survey, income, (0.0,), by, **kwargs)
-
-
-@checked
-def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "person", na_rm: bool = False,
-             ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
-    """Atkinson indices ``A(e) = 1 - M_e / mu`` with linearised SEs.
-
-    ``M_e = [(1/N) sum w y^(1-e)]^(1/(1-e))`` (``e != 1``) or ``exp((1/N) sum w log y)``
-    (``e = 1``) is the equally-distributed-equivalent income. A smooth function of totals;
-    influence values by the exact complex-step gradient, as :func:`generalized_entropy`.
-    Requires ``e > 0``; incomes positive for ``e >= 1``, non-negative for ``0 < e < 1``.
-    """
-    p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish(p, _atkinson_part(p, epsilon), ci_level, dist)
-
-
-def _atkinson_part(p: _Prep, epsilon=(0.5, 1.0, 2.0)) -> Statistic:
-    eps = [float(e) for e in np.atleast_1d(epsilon)]
-    if any(e <= 0 for e in eps):
-        raise InputError(f"atkinson needs epsilon > 0 (inequality aversion), got {eps}")
-    masks = _domain_masks(p)
-    _check_domains(p, masks, "atkinson")
-    _require_income(p, masks, any(e >= 1 for e in eps), "atkinson")
-    y = p.y
-    ysafe = np.where(y > 0, y, 1.0)
-    cols = [np.ones_like(y), y]
-    fns = []
-    for e in eps:
-        j = len(cols)
-        if e == 1.0:
-            cols.append(np.log(ysafe))
-            fns.append(lambda T, j=j: 1 - np.exp(T[:, j] / T[:, 0]) / (T[:, 1] / T[:, 0]))
-        else:
-            cols.append(np.where(y > 0, np.power(ysafe, 1 - e), 0.0))
-            fns.append(lambda T, j=j, e=e: 1 - (T[:, j] / T[:, 0]) ** (1 / (1 - e)) / (T[:, 1] / T[:, 0]))
-    Y = np.column_stack(cols)
-
-    def f(T):
-        return np.column_stack([g(T) for g in fns])
-
-    keys = _keys(p, "atkinson", [{"epsilon": e} for e in eps])
-    return _smooth(p, masks, Y, f, keys, title="Atkinson index", notes=())
 
 
 # =====================================================================================

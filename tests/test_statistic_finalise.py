@@ -159,3 +159,18 @@ def test_replicate_designs_have_no_deff(shared):
         f = t.to_frame()
         assert "deff" not in f and (f["se"] > 0).all()
         assert not any("Taylor" in n for n in t.notes)
+
+
+def test_public_modules_keep_every_name():
+    """remitpov.poverty.X and remitpov.inequality.X still work after the split into
+    remitpov/measures/ (one file per measure): the same objects as remitpov.X."""
+    from remitpov import inequality, poverty
+
+    for mod in (poverty, inequality):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if name in rp.__all__:
+                assert getattr(rp, name) is obj, (mod.__name__, name)
+    assert poverty.JOINT_MAX_DOMAINS == 64 and poverty.QUANTILE_RULES == ("laeken", "math")
+    assert poverty.EmptyDomainWarning is rp.EmptyDomainWarning
+    assert inequality.theil.__module__ == "remitpov.measures.entropy"

@@ -9,11 +9,25 @@ and test.
 
 * :mod:`remitpov.measures.fgt` -- FGT / Watts contributions, shared by the in-memory and
   the Dask engines.
+* Poverty: :mod:`~remitpov.measures.relative_line` (fixed, per-unit and relative lines),
+  :mod:`~remitpov.measures.poverty_core` (the FGT-family statistic with factored influence
+  values: FGT, headcount total, :mod:`~remitpov.measures.watts`),
+  :mod:`~remitpov.measures.sen` (Sen, SST), :mod:`~remitpov.measures.fgt_decomposition`
+  (subgroup decomposition, static identity), :mod:`~remitpov.measures.poverty_curve`.
+* Inequality: :mod:`~remitpov.measures.inequality_base` (preparation shared by the
+  inequality measures), :mod:`~remitpov.measures.entropy` (GE, Theil, MLD),
+  :mod:`~remitpov.measures.atkinson`; the rank-based measures (quantiles, Gini, shares,
+  Palma, S80/S20, Lorenz and concentration curves, Lerman--Yitzhaki) are in
+  :mod:`remitpov.inequality`.
 * :mod:`remitpov.measures.convey` -- the shared linearisation of the Eurostat / R convey
   measures, one file each: :mod:`~remitpov.measures.arpt` (at-risk-of-poverty threshold),
   :mod:`~remitpov.measures.poormed` (median income of the poor), :mod:`~remitpov.measures.rmpg`
   (relative median poverty gap), :mod:`~remitpov.measures.rmir` (relative median income
   ratio), :mod:`~remitpov.measures.zenga` (Zenga index).
+
+Every measure builds a :class:`~remitpov.core.statistic.Statistic` and finishes through
+the one finaliser :func:`~remitpov.core.statistic.finalise`. The public modules
+:mod:`remitpov.poverty` and :mod:`remitpov.inequality` re-export every function.
 """
 from __future__ import annotations
 
