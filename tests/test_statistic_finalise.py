@@ -174,3 +174,15 @@ def test_public_modules_keep_every_name():
     assert poverty.JOINT_MAX_DOMAINS == 64 and poverty.QUANTILE_RULES == ("laeken", "math")
     assert poverty.EmptyDomainWarning is rp.EmptyDomainWarning
     assert inequality.theil.__module__ == "remitpov.measures.entropy"
+
+
+def test_every_joint_inequality_measure_registers_its_statistic():
+    """compare_inequality reads the statistic builders from the one registry."""
+    from remitpov import measures
+
+    joint = set(measures.names("inequality", joint=True))
+    assert joint <= set(measures.statistics())
+    assert measures.statistic_builder("ge") is measures.statistic_builder("generalized_entropy")
+    assert measures.statistic_builder("sen") is None  # has its own function, not estimated jointly
+    with pytest.raises(ValueError, match="already has a registered statistic"):
+        measures.register_statistic("gini", lambda p: None)

@@ -8,6 +8,7 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
+from . import register_statistic
 from .inequality_base import Prep, check_usable, finish, keys_frame, prep, require_income, smooth_statistic, usable_masks
 
 
@@ -52,5 +53,7 @@ def atkinson_statistic(p: Prep, epsilon=(0.5, 1.0, 2.0)) -> Statistic:
     keys = keys_frame(p, "atkinson", [{"epsilon": e} for e in eps])
     return smooth_statistic(p, masks, Y, f, keys, title="Atkinson index", notes=())
 
+
+register_statistic("atkinson", atkinson_statistic)
 
 __all__ = ["atkinson", "atkinson_statistic"]

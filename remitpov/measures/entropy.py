@@ -7,6 +7,7 @@ import numpy as np
 from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..results import EstimateTable
+from . import register_statistic
 from .inequality_base import Prep, check_usable, finish, keys_frame, prep, require_income, smooth_statistic, usable_masks
 
 
@@ -67,5 +68,9 @@ def mld(survey, income, by=None, **kwargs) -> EstimateTable:
     """Mean log deviation (Theil's L), ``GE(0)`` (see :func:`generalized_entropy`)."""
     return generalized_entropy(survey, income, (0.0,), by, **kwargs)
 
+
+register_statistic("generalized_entropy", ge_statistic)
+register_statistic("theil", lambda p: ge_statistic(p, (1.0,)))
+register_statistic("mld", lambda p: ge_statistic(p, (0.0,)))
 
 __all__ = ["generalized_entropy", "theil", "mld", "ge_statistic"]
