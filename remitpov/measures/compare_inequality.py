@@ -122,7 +122,7 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
     whose SE comes from the difference of the influence values
     (``Var(G1 - G2) = V1 + V2 - 2 C12``) or, on replicate designs, from the replicate-wise
     differences. Each concept's estimate and SE are exactly those of the single-income
-    function (:func:`gini`, :func:`theil`, ...).
+    function (:func:`remitpov.gini`, :func:`remitpov.theil`, ...).
 
     Parameters
     ----------

@@ -17,7 +17,7 @@ def watts(survey, income, line, by=None, *, level: str = "person", strict: bool 
     A ratio mean like FGT (influence ``(g_i - W)/N``); with a relative line the
     influence gains ``(sum w 1[y<z]/z / N) x I_z`` (the log term is 0 at ``y = z``, so no
     density term). Raises for poor units with ``y <= 0`` (the index is undefined).
-    Same parameters as :func:`fgt` (including ``total=``, ``deff=`` and ``covmat=``).
+    Same parameters as :func:`remitpov.fgt` (including ``total=``, ``deff=`` and ``covmat=``).
     """
     return poverty_table(survey, incomes_of(income, concept), line, ("watts",), by, level=level, strict=strict,
                           ci_level=ci_level, dist=dist, na_rm=na_rm, headcount_total=False, title="Watts index",
