@@ -159,3 +159,30 @@ def test_replicate_designs_have_no_deff(shared):
         f = t.to_frame()
         assert "deff" not in f and (f["se"] > 0).all()
         assert not any("Taylor" in n for n in t.notes)
+
+
+def test_public_modules_keep_every_name():
+    """remitpov.poverty.X and remitpov.inequality.X still work after the split into
+    remitpov/measures/ (one file per measure): the same objects as remitpov.X."""
+    from remitpov import inequality, poverty
+
+    for mod in (poverty, inequality):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if name in rp.__all__:
+                assert getattr(rp, name) is obj, (mod.__name__, name)
+    assert poverty.JOINT_MAX_DOMAINS == 64 and poverty.QUANTILE_RULES == ("laeken", "math")
+    assert poverty.EmptyDomainWarning is rp.EmptyDomainWarning
+    assert inequality.theil.__module__ == "remitpov.measures.entropy"
+
+
+def test_every_joint_inequality_measure_registers_its_statistic():
+    """compare_inequality reads the statistic builders from the one registry."""
+    from remitpov import measures
+
+    joint = set(measures.names("inequality", joint=True))
+    assert joint <= set(measures.statistics())
+    assert measures.statistic_builder("ge") is measures.statistic_builder("generalized_entropy")
+    assert measures.statistic_builder("sen") is None  # has its own function, not estimated jointly
+    with pytest.raises(ValueError, match="already has a registered statistic"):
+        measures.register_statistic("gini", lambda p: None)

@@ -4,7 +4,11 @@
   distribution, ``na_rm``, ``deff``, FGT parameters, weights whose sums would overflow)
   and the one numeric-column reader (text cells are an error, never silently missing).
 * :mod:`remitpov.core.inputs` -- design resolution (an empty survey is refused here),
-  numeric columns, one domain variable's codes.
+  numeric columns and the ``na_rm`` rule (:func:`~remitpov.core.inputs.usable_columns`),
+  one domain variable's codes, :func:`~remitpov.core.inputs.is_dask`.
+* :mod:`remitpov.core.domains` -- the domain factoriser (one or several ``by`` variables),
+  domain masks and the whole-sample row of ``total=``.
+* :mod:`remitpov.core.gini` -- the weighted Gini of a vector and its influence values (Sen, SST).
 * :mod:`remitpov.core.quantile` -- weighted quantiles and the one set of rule names.
 * :mod:`remitpov.core.density` -- kernel densities and bandwidths (convey, Silverman).
 * :mod:`remitpov.core.jacobian` -- the complex-step Jacobian (delta method).

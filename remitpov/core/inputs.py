@@ -7,6 +7,8 @@
 * :func:`column_values` -- a column name or an array as float64 through
   :func:`remitpov.core.validate.numeric_column` (text cells raise unless coerced).
 * :func:`by_codes` -- one domain variable as integer codes, sorted labels and a name.
+* :func:`usable_columns` -- an estimator's columns with the ``na_rm`` rule applied (rows with
+  a missing value raise, or leave every domain: zero weight, design kept).
 * :func:`is_dask` -- whether an estimator got a :class:`remitpov.distributed.DaskSurvey`.
 """
 from __future__ import annotations
@@ -40,6 +42,35 @@ def column_values(survey, x, name: str, coerce: bool = False) -> np.ndarray:
     """Column ``x`` of ``survey`` (or the array ``x``) as float64; see :func:`numeric_column`."""
     a = survey.column(x) if survey is not None else np.asarray(x)
     return numeric_column(a, name, None if survey is None else survey.id_values, coerce=coerce)
+
+
+def usable_columns(obj, level: str, income, na_rm, extra=()):
+    """``(design, survey, label, cols, miss)``: the income (and ``extra`` columns) as float64.
+
+    A row with a missing or non-finite value in any column raises :class:`InputError`
+    naming the columns and rows, unless ``na_rm``: then it is outside every domain (the
+    design's weight 0, strata and PSUs kept) and its values are 0 in ``cols``. Labels: the
+    column names, ``"income"`` and ``"x0", "x1", ...`` for arrays.
+    """
+    design, survey = resolve_design(obj, level)
+    co = na_rm == "coerce"
+    label = income if isinstance(income, str) else "income"
+    names = [label] + [e if isinstance(e, str) else f"x{i}" for i, e in enumerate(extra)]
+    cols = [column_values(survey, c, nm, coerce=co) for c, nm in zip([income, *extra], names)]
+    for c, nm in zip(cols, names):
+        if c.shape[0] != design.n:
+            raise InputError(f"{nm!r} has {c.shape[0]} rows, the design {design.n}")
+    miss = np.zeros(design.n, dtype=bool)
+    for c in cols:
+        miss |= ~np.isfinite(c)
+    if miss.any():
+        if not na_rm:
+            raise InputError(f"{', '.join(map(repr, names))} missing or not finite in "
+                             f"{describe_rows(miss, None if survey is None else survey.id_values)}; pass na_rm=True "
+                             "to treat those rows as outside the domain (design kept), or impute them")
+        design = design.domain(~miss)
+        cols = [np.where(miss, 0.0, c) for c in cols]
+    return design, survey, label, cols, miss
 
 
 def by_codes(survey, by, n: int):

@@ -9,16 +9,33 @@ and test.
 
 * :mod:`remitpov.measures.fgt` -- FGT / Watts contributions, shared by the in-memory and
   the Dask engines.
+* Poverty: :mod:`~remitpov.measures.relative_line` (fixed, per-unit and relative lines),
+  :mod:`~remitpov.measures.poverty_core` (the FGT-family statistic with factored influence
+  values: FGT, headcount total, :mod:`~remitpov.measures.watts`),
+  :mod:`~remitpov.measures.sen` (Sen, SST), :mod:`~remitpov.measures.fgt_decomposition`
+  (subgroup decomposition, static identity), :mod:`~remitpov.measures.poverty_curve`.
+* Inequality: :mod:`~remitpov.measures.inequality_base` (preparation shared by the
+  inequality measures), :mod:`~remitpov.measures.entropy` (GE, Theil, MLD),
+  :mod:`~remitpov.measures.atkinson`, :mod:`~remitpov.measures.compare_inequality` (several
+  income concepts jointly, from each measure's statistic builder registered here with
+  :func:`register_statistic`); the rank-based measures (quantiles, Gini, shares,
+  Palma, S80/S20, Lorenz and concentration curves, Lerman--Yitzhaki) are in
+  :mod:`remitpov.inequality`.
 * :mod:`remitpov.measures.convey` -- the shared linearisation of the Eurostat / R convey
   measures, one file each: :mod:`~remitpov.measures.arpt` (at-risk-of-poverty threshold),
   :mod:`~remitpov.measures.poormed` (median income of the poor), :mod:`~remitpov.measures.rmpg`
   (relative median poverty gap), :mod:`~remitpov.measures.rmir` (relative median income
   ratio), :mod:`~remitpov.measures.zenga` (Zenga index).
+
+Every measure builds a :class:`~remitpov.core.statistic.Statistic` and finishes through
+the one finaliser :func:`~remitpov.core.statistic.finalise`. The public modules
+:mod:`remitpov.poverty` and :mod:`remitpov.inequality` re-export every function.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Callable
 
 from ..exceptions import InputError
 
@@ -57,6 +74,8 @@ class Measure:
 
 
 _REGISTRY: dict[str, Measure] = {}
+#: canonical name -> builder of the measure's Statistic for one income (:func:`register_statistic`)
+_STATISTICS: dict[str, Callable] = {}
 _ALIAS: dict[str, str] = {}
 #: read-only view of the registry: canonical name -> :class:`Measure`
 REGISTRY = MappingProxyType(_REGISTRY)
@@ -80,6 +99,29 @@ def names(family: str | None = None, *, joint: bool | None = None, aliases: bool
     ms = [m for m in _REGISTRY.values() if (family is None or m.family == family)
           and (joint is None or m.joint == joint)]
     return tuple(m.name for m in ms) + (tuple(a for m in ms for a in m.aliases) if aliases else ())
+
+
+def register_statistic(name: str, builder: Callable) -> Callable:
+    """Attach to the registered measure ``name`` the builder of its :class:`~remitpov.core.statistic.Statistic`
+    for ONE income: ``builder(prep, **options)`` with ``prep`` a
+    :class:`remitpov.measures.inequality_base.Prep`. :func:`remitpov.compare_inequality` (and
+    :func:`remitpov.compare`) stack these for several income concepts; the measure's own file
+    registers it. Its keyword options are the measure's options."""
+    m = get(name)
+    if m.name in _STATISTICS:
+        raise ValueError(f"measure {m.name!r} already has a registered statistic")
+    _STATISTICS[m.name] = builder
+    return builder
+
+
+def statistic_builder(name: str) -> Callable | None:
+    """The registered statistic builder of measure ``name`` (or an alias), None if it has none."""
+    return _STATISTICS.get(get(name).name)
+
+
+def statistics() -> tuple[str, ...]:
+    """Names of the measures with a registered statistic builder."""
+    return tuple(_STATISTICS)
 
 
 def get(name: str, *, what: str = "measure") -> Measure:
@@ -127,4 +169,5 @@ for _m in (
     register(_m)
 del _m
 
-__all__ = ["Measure", "REGISTRY", "FAMILIES", "register", "names", "get"]
+__all__ = ["Measure", "REGISTRY", "FAMILIES", "register", "names", "get", "register_statistic", "statistic_builder",
+           "statistics"]

@@ -34,9 +34,9 @@ import pandas as pd
 
 from ..core.density import convey_bandwidth, kernel_density
 from ..core.domains import domain_masks
-from ..core.inputs import by_codes, column_values, resolve_design
+from ..core.inputs import by_codes, usable_columns
 from ..core.quantile import weighted_quantile
-from ..exceptions import InputError, describe_rows
+from ..exceptions import InputError
 from ..core.statistic import Statistic, finalise
 from ..results import EstimateTable
 
@@ -97,28 +97,6 @@ def arpr_influence(y: np.ndarray, w: np.ndarray, t: float, t_lin: np.ndarray) ->
     return rate, np.where(pos, (poor - rate) / N, 0.0) + f * t_lin
 
 
-def _prepare(survey, income, level: str, na_rm, extra: Sequence = ()):
-    design, sv = resolve_design(survey, level)
-    co = na_rm == "coerce"
-    label = income if isinstance(income, str) else "income"
-    names = [label] + [e if isinstance(e, str) else f"x{i}" for i, e in enumerate(extra)]
-    cols = [column_values(sv, c, nm, coerce=co) for c, nm in zip([income, *extra], names)]
-    for c, nm in zip(cols, names):
-        if c.shape[0] != design.n:
-            raise InputError(f"{nm!r} has {c.shape[0]} rows, the design {design.n}")
-    miss = np.zeros(design.n, dtype=bool)
-    for c in cols:
-        miss |= ~np.isfinite(c)
-    if miss.any():
-        if not na_rm:
-            raise InputError(f"{', '.join(map(repr, names))} missing or not finite in "
-                             f"{describe_rows(miss, None if sv is None else sv.id_values)}; pass na_rm=True to "
-                             "treat those rows as outside the domain (design kept), or impute them")
-        design = design.domain(~miss)
-        cols = [np.where(miss, 0.0, c) for c in cols]
-    return design, sv, label, cols
-
-
 def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str, level: str, na_rm, ci_level: float,
              dist: str, extra: Sequence = (), notes: Sequence[str] = (), check: Callable | None = None
              ) -> EstimateTable:
@@ -126,7 +104,7 @@ def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str
 
     ``check(y, w, label, where)`` may refuse the data of a domain (e.g. negative incomes).
     """
-    design, sv, label, cols = _prepare(survey, income, level, na_rm, extra)
+    design, sv, label, cols, _ = usable_columns(survey, level, income, na_rm, extra)
     y, more = cols[0], cols[1:]
     codes, dlabels, byname = by_codes(sv, by, design.n)
     w = design.weights

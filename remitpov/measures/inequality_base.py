@@ -1,0 +1,132 @@
+"""What every inequality measure shares: input preparation, domains, key rows and the finaliser call.
+
+* :func:`prep` -- design, income (and extra columns), the missing-value rule and domains as a
+  :class:`Prep`;
+* :func:`usable_masks`, :func:`check_usable` -- domain membership of usable rows;
+* :func:`part` -- a measure's :class:`~remitpov.core.statistic.Statistic` (row-level influence
+  values, replicate rule); :func:`finish` -- its table (design effects always: the influence
+  values are at hand);
+* :func:`smooth_statistic` -- a smooth function of weighted totals with its exact
+  complex-step gradient (generalised entropy, Atkinson);
+* :func:`require_income` -- refuse non-positive (or negative) incomes naming the rows.
+
+Conventions in :mod:`remitpov.inequality`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..core.domains import check_domains, domain_masks
+from ..core.inputs import by_codes as _by
+from ..core.inputs import usable_columns
+from ..core.jacobian import complex_step_rows
+from ..core.statistic import Statistic, finalise
+from ..design import Design
+from ..exceptions import InputError, describe_rows
+from ..results import EstimateTable
+
+
+@dataclass(frozen=True)
+class Prep:
+    design: Design
+    survey: object
+    y: np.ndarray  # (n,) income, NaN rows replaced by 0 (weight 0)
+    ok: np.ndarray  # (n,) usable rows
+    codes: np.ndarray
+    dlabels: np.ndarray
+    byname: str
+    label: str
+
+
+def prep(obj, income, level: str, by, na_rm: bool, extra: Sequence = ()) -> tuple[Prep, list[np.ndarray]]:
+    """Resolve design, income (and extra columns), NaN policy and domains."""
+    design, survey, label, cols, miss = usable_columns(obj, level, income, na_rm, extra)
+    codes, dlabels, byname = _by(survey, by, design.n)
+    p = Prep(design, survey, cols[0], ~miss, np.asarray(codes), np.asarray(dlabels, dtype=object),
+              byname, label)
+    return p, cols[1:]
+
+
+def usable_masks(p: Prep) -> np.ndarray:
+    """(n, D) boolean membership: domain code and usable row and positive weight."""
+    return domain_masks(p.codes, len(p.dlabels), p.ok & (p.design.weights > 0))
+
+
+def check_usable(p: Prep, masks: np.ndarray, what: str, min_n: int = 1):
+    check_domains(masks, p.dlabels, p.byname, what, min_n)
+
+
+#: the variance note of every inequality table (linearised designs)
+LINEARISED = "Taylor linearisation (influence functions)"
+
+
+def part(p: Prep, keys, est, Z, *, replicate: Callable | None = None, totals=None, vcov=None, title: str = "",
+          notes=(), n_obs=None) -> Statistic:
+    """One measure of one income before the variance (rows domain-major, ``len(p.dlabels)`` domains).
+
+    ``Z`` (n, k) influence values (None when only replicates apply); ``replicate``
+    (``W (n, r) -> (r, k)``) and/or ``totals`` (``(Y, f)``) for replicate designs; ``vcov``
+    overrides the linearised variance of a single-income table (quantiles: Woodruff;
+    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses).
+    """
+    return Statistic(keys, est, z=Z, replicate=replicate, totals=totals, vcov=vcov, codes=p.codes, title=title,
+                     notes=notes, variance_note=LINEARISED, n_obs=n_obs)
+
+
+def finish(p: Prep, stat: Statistic, ci_level: float, dist: str) -> EstimateTable:
+    """The table of an inequality statistic: design effects always (row-level influence values)."""
+    return finalise(stat, p.design, ci_level=ci_level, dist=dist, deff=True)
+
+
+def keys_frame(p: Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFrame:
+    rows = []
+    for d in p.dlabels:
+        for extra in inner:
+            r = {"measure": measure, "variable": p.label, p.byname: d}
+            r.update(extra)
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def smooth_statistic(p: Prep, masks: np.ndarray, Y: np.ndarray, f: Callable, keys, *, title, notes) -> Statistic:
+    """Estimate ``f(totals of Y)`` in every domain with influence ``z = Y grad f``."""
+    D, m = masks.shape[1], Y.shape[1]
+    w = p.design.weights
+    est, Zs, Ys = [], [], []
+    for d in range(D):
+        Yd = Y * masks[:, d][:, None]
+        T = w @ Yd
+        e = np.real(np.asarray(f(T[None, :].astype(complex)))[0])
+        J = complex_step_rows(f, T, relative=True)
+        est.append(e)
+        Zs.append(Yd @ J.T)
+        Ys.append(Yd)
+    k = len(est[0])
+    Yall = np.hstack(Ys)
+
+    def fall(Tm):
+        return np.hstack([np.real(f(Tm[:, d * m:(d + 1) * m].astype(complex))) for d in range(D)]).reshape(len(Tm), D * k)
+
+    return part(p, keys, np.concatenate(est), np.hstack(Zs), totals=(Yall, fall), title=title, notes=tuple(notes),
+                 n_obs=np.repeat(masks.sum(0), k))
+
+
+def require_income(p: Prep, masks, positive: bool, what: str):
+    y = p.y
+    inside = masks.any(1)
+    bad = inside & ((y <= 0) if positive else (y < 0))
+    if bad.any():
+        ids = None if p.survey is None else p.survey.id_values
+        raise InputError(
+            f"{what} needs {'positive' if positive else 'non-negative'} incomes but {p.label!r} is "
+            f"{'<= 0' if positive else '< 0'} in {describe_rows(bad, ids)}; use a measure that allows "
+            f"{'zero or ' if positive else ''}negative incomes (gini), or recode/exclude those rows explicitly"
+        )
+
+
+__all__ = ["Prep", "prep", "usable_masks", "check_usable", "part", "finish", "keys_frame", "smooth_statistic",
+           "require_income", "LINEARISED"]
