@@ -494,7 +494,7 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     titles = {k: text("title", k, spec.language) for k in tables}
     written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
     timings["write/tables"] = time.perf_counter() - t0
-    pub = parse_publication(spec.raw.get("publication"))
+    pub, pub_tables = parse_publication(spec.raw.get("publication")), {}
     if pub is not None:  # the ECLAC layout (remitpov.report.publication) in out/publication/, beside the tidy tables
         infos = [survey_info(p, spec.language) for p in prepared.values()]
         pub_tables = build_tables(tables, infos, pub, spec.language, spec.ci_level)
@@ -503,8 +503,11 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     timings["write/publication"] = time.perf_counter() - t0
     prog.step("drawing figures")
     t0 = time.perf_counter()
-    figs = [f for block in BLOCKS.values() if block.figures is not None
-            for f in block.figures(spec, tables, extras_all, out / "figures")]
+    from .figures import parse_style, use_style
+
+    with use_style(parse_style(spec.raw.get("style"))):  # [style]: dpi, font, sizes of every figure
+        figs = [f for block in BLOCKS.values() if block.figures is not None
+                for f in block.figures(spec, tables, extras_all, out / "figures")]
     timings["write/figures"] = time.perf_counter() - t0
 
     for (sid, k), v in est.items():
@@ -539,7 +542,8 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
 
         page = write_report(out / REPORT_FILE, title=spec.title, language=spec.language, tables=tables, titles=titles,
                             figures=figs, manifest=manifest, labels={sid: p.spec.label for sid, p in prepared.items()},
-                            intro=spec.raw.get("chapter", {}).get("text"), ci_level=spec.ci_level)
+                            intro=spec.raw.get("chapter", {}).get("text"), ci_level=spec.ci_level,
+                            publication=pub_tables, mark="*" if pub is None else pub.mark)
         manifest["outputs"] = dict(sorted({**manifest["outputs"], REPORT_FILE: file_sha256(page)}.items()))
         written = [*written, page]
     write_manifest(manifest, out / "manifest.json")

@@ -278,9 +278,13 @@ def _source_line(pub: PublicationSpec, infos: Sequence[SurveyInfo], language: st
     if pub.source:
         return pub.source
     parts = []
+    synthetic = [i for i in infos if i.loader == "synthetic" and i.id not in pub.sources]
     for i in infos:
         if i.id in pub.sources:
             parts.append(pub.sources[i.id])
+            continue
+        if len(synthetic) > 1 and i.loader == "synthetic":  # one phrase for all of them
+            parts.append(_t("synthetic_many", language))
             continue
         producer = PRODUCERS.get(i.loader)
         what = i.name if i.loader != "synthetic" else _t("synthetic", language, name=localise_label(i.label, language))
