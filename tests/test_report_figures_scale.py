@@ -160,3 +160,15 @@ def test_spec_rejects_bad_style_before_running():
          "survey": [{"id": "A", "format": "synthetic"}], "style": {"dpi": "high"}}
     with pytest.raises(SpecError, match="style.dpi"):
         parse_spec(d)
+
+
+def test_spanish_axes_use_a_decimal_comma(tmp_path, monkeypatch):
+    seen = _capture(monkeypatch)
+    grid = np.linspace(0.1, 2, 5)
+    curves = pd.DataFrame([("A", c, m, 20 * m) for c in ("with", "without") for m in grid],
+                          columns=["survey", "concept", "multiple", "estimate"])
+    with F.use_style({**F.parse_style(LOW_DPI), "language": "es"}):
+        F.incidence_curves(curves, tmp_path / "c", language="es", formats=("png",))
+    ax = seen["c"].axes[0]
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "0,5" in ticks and not any("." in t for t in ticks)

@@ -266,7 +266,7 @@ def test_chapter_spanish_has_decimal_commas_and_no_english(chapters):
                 continue
             cells = [c.strip() for c in line.strip("|").split("|")][1:]
             for c in cells:
-                if c in ("LCU", "…"):
+                if c.startswith("LCU") or c == "…":
                     continue
                 # a Spanish number: thousands with ".", decimals with ","
                 assert re.fullmatch(r"-?\d{1,3}(\.\d{3})*(,\d+)?\*?", c), (f.name, c)
@@ -308,3 +308,18 @@ def test_example_specs_parse_and_match_across_languages():
     assert len(en.surveys) == len(es.surveys) == 20 and es.language == "es"
     assert [s.options for s in en.surveys] == [s.options for s in es.surveys]  # the same surveys
     assert "publication" in en.raw and "style" in en.raw
+
+
+def test_loader_built_income_keeps_its_period(shared):
+    """EU-SILC's loader builds its own (annual) income concept and sets ``income_factor``: the
+    chapter must not call it monthly (it did, since ``income_factor`` alone meant "built")."""
+    from remitpov.report.chapter import concept_period, prepare_survey
+    from remitpov.report.spec import parse_spec
+
+    path = shared("data", "eusilc", "eusilc.csv.gz")
+    spec = parse_spec({"chapter": {"measures": ["poverty"]},
+                       "survey": [{"id": "eu", "format": "eusilc", "path": str(path),
+                                   "lines": {"poverty": {"fraction_of_median": 0.6}}}]})
+    p = prepare_survey(spec.surveys[0], 1)
+    assert "income_factor" in p.survey.roles and p.income_period == "year"
+    assert concept_period(spec.surveys[0], p.survey, built=True) == "month"  # had the chapter built it

@@ -88,7 +88,8 @@ def parse_style(raw, key: str = "style") -> dict:
 
 @contextmanager
 def use_style(st: Mapping | None):
-    """Draw the figures of the ``with`` block in the style ``st`` (:func:`parse_style`)."""
+    """Draw the figures of the ``with`` block in the style ``st`` (:func:`parse_style`; a
+    ``"language": "es"`` entry also writes numeric tick labels with a decimal comma)."""
     token = _CURRENT.set(dict(st) if st is not None else None)
     try:
         yield
@@ -120,12 +121,26 @@ def palette(n: int) -> list[str]:
     return PALETTE[:n]
 
 
+def decimal_comma(fig) -> None:
+    """Numeric tick labels with a decimal comma (Spanish): every axis whose ticks are numbers
+    (a ``ScalarFormatter``) gets the same ticks written ``0,5``; text ticks are left alone."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    fmt = FuncFormatter(lambda v, pos: f"{v:g}".replace("-", "\u2212").replace(".", ","))
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(fmt)
+
+
 def save(fig, stem, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
     """Save ``fig`` as ``stem.<fmt>`` for each format, without timestamps; closes the figure."""
     import matplotlib.pyplot as plt
 
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    if current_style().get("language") == "es":
+        decimal_comma(fig)
     out = []
     for fmt in formats:
         p = stem.with_suffix(f".{fmt}")

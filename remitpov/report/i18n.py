@@ -336,13 +336,14 @@ TEXT["en"]["pub"] = {
                 "for the non-poor); FGT2 weights each gap by itself.",
     "note_gini": "Gini coefficient of per person income on the 0-1 scale; the difference and its standard error "
                  "are in Gini points (0-1), estimated jointly on the same sample.",
-    "note_mean": "Mean remittance per person in recipient households, in the survey's currency "
-                 "(per {period}); percentages of persons and households are weighted.",
+    "note_mean": "Mean remittance per person in recipient households, in the survey's currency and income period "
+                 "(column Currency); percentages of persons and households are weighted.",
+    "currency_per": "{currency} per {period}",
     "note_quintile": "Quintiles of persons ranked by per capita income without remittances; percentage of the "
                      "persons of each quintile living in a household that receives remittances.",
     "note_cf": "Observed: income with remittances; static: income minus remittances; selection-corrected: income "
                "predicted without migration for recipient households (imputations combined by Rubin's rules).",
-    "unit_pct": "%", "unit_pp": "pp",
+    "unit_pct": "%", "unit_pp": "pp", "or": " or ",
 }
 TEXT["es"]["pub"] = {
     "survey": "País (año de la encuesta)", "with": "Con remesas", "without": "Sin remesas",
@@ -398,11 +399,12 @@ TEXT["es"]["pub"] = {
                 "no pobres); FGT2 pondera cada brecha por sí misma.",
     "note_gini": "Coeficiente de Gini del ingreso por persona en la escala 0-1; la diferencia y su error estándar "
                  "están en puntos de Gini (0-1), estimados conjuntamente sobre la misma muestra.",
-    "note_mean": "Remesa media por persona en hogares receptores, en la moneda de la encuesta (por {period}); los "
-                 "porcentajes de personas y hogares son ponderados.",
+    "note_mean": "Remesa media por persona en hogares receptores, en la moneda y el período de ingreso de la encuesta "
+                 "(columna Moneda); los porcentajes de personas y hogares son ponderados.",
+    "currency_per": "{currency} por {period}",
     "note_quintile": "Quintiles de personas ordenadas por ingreso per cápita sin remesas; porcentaje de las personas "
                      "de cada quintil que viven en un hogar que recibe remesas.",
     "note_cf": "Observado: ingreso con remesas; estático: ingreso menos remesas; corregido por selección: ingreso "
                "predicho sin migración para los hogares receptores (imputaciones combinadas con las reglas de Rubin).",
-    "unit_pct": "%", "unit_pp": "pp",
+    "unit_pct": "%", "unit_pp": "pp", "or": " o ",
 }

@@ -154,7 +154,7 @@ def to_latex(t: PubTable, language: str, mark: str = "*") -> str:
                   r"\toprule", *head, r"\midrule", r"\endfirsthead", r"\toprule", *head, r"\midrule", r"\endhead",
                   r"\bottomrule", r"\endfoot", *body, r"\end{longtable}", *foot, "}"]
     else:
-        lines += [r"\begin{table}[htbp]", r"\centering", "\\" + size,
+        lines += [r"\begin{table}[!htbp]", r"\centering", "\\" + size,
                   r"\setlength{\tabcolsep}{" + f"{_TABCOLSEP_PT:g}pt" + "}",
                   r"\caption{" + tex_escape(t.title) + "}" + lab,
                   r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
@@ -172,6 +172,9 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage{lmodern}
 \usepackage{booktabs,array,longtable,graphicx,pdflscape}
+% tall tables (many countries, long notes) may fill a page: no empty page before them
+\renewcommand{\topfraction}{0.95}\renewcommand{\bottomfraction}{0.95}
+\renewcommand{\textfraction}{0.05}\renewcommand{\floatpagefraction}{0.8}
 """
 
 
