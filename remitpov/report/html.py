@@ -204,11 +204,11 @@ def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, ta
 def publication_html(t, *, language: str = "en", mark: str = "*") -> str:
     """A publication table (:class:`remitpov.report.publication.PubTable`) as HTML: two header
     rows (groups over their columns), the displayed cells, its source and notes."""
-    from .pubwrite import _groups, header as pub_header
+    from .pubwrite import header as pub_header, header_groups
 
     cols = t.columns
     top, j = [], 0
-    for g, a, b in _groups(cols):
+    for g, a, b in header_groups(cols):
         top += ["<th></th>"] * (a - j) + [f'<th class="group" colspan="{b - a + 1}">{_e(g)}</th>']
         j = b + 1
     top += ["<th></th>"] * (len(cols) - j)

@@ -214,10 +214,15 @@ class PubTable:
         return out
 
 
-def _t(key: str, language: str, labels: Mapping[str, str] | None = None, **fmt) -> str:
+def pub_text(key: str, language: str, labels: Mapping[str, str] | None = None, **fmt) -> str:
+    """The ``"pub"`` text ``key`` in ``language`` (:mod:`remitpov.report.i18n`), or its override in
+    ``labels`` (``[publication.labels]``), formatted with ``fmt``."""
     if labels and key in labels:
         return labels[key].format(**fmt) if fmt else labels[key]
     return _text("pub", key, language, **fmt)
+
+
+_t = pub_text
 
 
 @dataclass(frozen=True)
