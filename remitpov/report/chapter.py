@@ -218,16 +218,24 @@ def _line_column(line, s: SurveySpec, area: np.ndarray | None, y_with, y_without
                                                   label=f"{frac:g} x {stat}")
 
 
-def concept_period(s: SurveySpec, survey) -> str | None:
+def concept_period(s: SurveySpec, survey, built: bool | None = None) -> str | None:
     """Period of the chapter's income concept ``y_with``.
 
-    ``[income] period`` (default "month") when :func:`remitpov.income.build_income` built it
-    (the survey then has the ``income_factor`` role), else the loaded survey's
-    ``metadata.income_period`` (None when unknown).
+    ``[income] period`` (default "month") when :func:`remitpov.report.chapter.build_concepts`
+    ran :func:`remitpov.income.build_income` (``built``; when not given: when the survey has
+    the ``income_factor`` role), else the loaded survey's ``metadata.income_period`` (None
+    when unknown). A loader that builds its own income concept (EU-SILC: per year) also sets
+    ``income_factor``, so ``built`` must be given to tell the two apart.
     """
-    if "income_factor" in survey.roles:
+    if built if built is not None else "income_factor" in survey.roles:
         return s.income.get("period", "month")
     return survey.metadata.income_period
+
+
+def _builds_income(s: SurveySpec, survey) -> bool:
+    """Whether :func:`build_concepts` will run ``build_income`` on the loaded ``survey``."""
+    has_remit = _role(survey, "remittances") is not None or _role(survey, "remit_pc") is not None
+    return has_remit and (bool(s.income) or _role(survey, "y_with") is None)
 
 
 #: plausible range of a headcount rate (percent) with the observed income; outside: a warning
@@ -296,8 +304,9 @@ def prepare_survey(s: SurveySpec, seed: int) -> PreparedSurvey:
     survey = load_survey(s, seed)
     if s.lonely_psu is not None:
         survey = survey.with_lonely_psu(s.lonely_psu)
+    built = _builds_income(s, survey)
     survey, has_remit = build_concepts(survey, s)
-    period = concept_period(s, survey)
+    period = concept_period(s, survey, built)
     check_line_period(s, period)
     check_remittances(s, has_remit)
     if (s.counterfactual or {}).get("method", "static") != "static":
@@ -501,7 +510,7 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     titles = {k: text("title", k, spec.language) for k in tables}
     written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
     timings["write/tables"] = time.perf_counter() - t0
-    pub = parse_publication(spec.raw.get("publication"))
+    pub, pub_tables = parse_publication(spec.raw.get("publication")), {}
     if pub is not None:  # the ECLAC layout (remitpov.report.publication) in out/publication/, beside the tidy tables
         infos = [survey_info(p, spec.language) for p in prepared.values()]
         pub_tables = build_tables(tables, infos, pub, spec.language, spec.ci_level)
@@ -510,8 +519,12 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     timings["write/publication"] = time.perf_counter() - t0
     prog.step("drawing figures")
     t0 = time.perf_counter()
-    figs = [f for block in BLOCKS.values() if block.figures is not None
-            for f in block.figures(spec, tables, extras_all, out / "figures")]
+    from .figures import parse_style, use_style
+
+    # [style]: dpi, font, sizes of every figure; Spanish: decimal comma on the axes
+    with use_style({**parse_style(spec.raw.get("style")), "language": spec.language}):
+        figs = [f for block in BLOCKS.values() if block.figures is not None
+                for f in block.figures(spec, tables, extras_all, out / "figures")]
     timings["write/figures"] = time.perf_counter() - t0
 
     for (sid, k), v in est.items():
@@ -546,7 +559,8 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
 
         page = write_report(out / REPORT_FILE, title=spec.title, language=spec.language, tables=tables, titles=titles,
                             figures=figs, manifest=manifest, labels={sid: p.spec.label for sid, p in prepared.items()},
-                            intro=spec.raw.get("chapter", {}).get("text"), ci_level=spec.ci_level)
+                            intro=spec.raw.get("chapter", {}).get("text"), ci_level=spec.ci_level,
+                            publication=pub_tables, mark="*" if pub is None else pub.mark)
         manifest["outputs"] = dict(sorted({**manifest["outputs"], REPORT_FILE: file_sha256(page)}.items()))
         written = [*written, page]
     write_manifest(manifest, out / "manifest.json")

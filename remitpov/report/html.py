@@ -61,6 +61,9 @@ thead th { position: sticky; top: 0; background: #eef3f8; border-bottom: 2px sol
 th, td { padding: 3px 8px; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #f7f7f7; }
+table.publication th.group { text-align: center; border-bottom: 1px solid #1f4e79; }
+table.publication thead tr:first-child th { position: static; }
+table.publication td.txt { white-space: nowrap; }
 p.source, p.note { font-size: 12px; color: #444444; margin: 4px 0; }
 figure { margin: 0; }
 figure img { max-width: 100%; height: auto; display: block; }
@@ -198,6 +201,28 @@ def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, ta
             + "\n".join(body) + "\n</tbody></table></div>")
 
 
+def publication_html(t, *, language: str = "en", mark: str = "*") -> str:
+    """A publication table (:class:`remitpov.report.publication.PubTable`) as HTML: two header
+    rows (groups over their columns), the displayed cells, its source and notes."""
+    from .pubwrite import header as pub_header, header_groups
+
+    cols = t.columns
+    top, j = [], 0
+    for g, a, b in header_groups(cols):
+        top += ["<th></th>"] * (a - j) + [f'<th class="group" colspan="{b - a + 1}">{_e(g)}</th>']
+        j = b + 1
+    top += ["<th></th>"] * (len(cols) - j)
+    heads = "".join(f'<th class="{"txt" if c.kind == "text" else "num"}">{_e(pub_header(c, language))}</th>'
+                    for c in cols)
+    rows = "\n".join("<tr>" + "".join(f'<td class="{"txt" if c.kind == "text" else "num"}">{_e(v)}</td>'
+                                      for c, v in zip(cols, row)) + "</tr>" for row in t.cells(language, mark))
+    thead = (f"<tr>{''.join(top)}</tr>" if any(c.group for c in cols) else "") + f"<tr>{heads}</tr>"
+    notes = "".join(f'<p class="note">{_e((_t("note", language) + ": ") if k == 0 else "")}{_e(n)}</p>'
+                    for k, n in enumerate(t.notes))
+    return (f'<div class="scroll"><table class="publication" id="pub-{_e(t.name)}">\n<thead>{thead}</thead>\n'
+            f"<tbody>\n{rows}\n</tbody></table></div>\n<p class=\"source\">{_e(t.source)}</p>{notes}")
+
+
 # --------------------------------------------------------------------------- manifest summary
 def _sources(manifest: Mapping[str, Any], labels: Mapping[str, str], language: str) -> str:
     """The "Source:" line shared by every table and figure: the surveys and their producers."""
@@ -272,7 +297,7 @@ def _png_uri(path: Path) -> str:
 def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFrame], titles: Mapping[str, str],
                   figures: Sequence[Path], manifest: Mapping[str, Any], labels: Mapping[str, str] | None = None,
                   intro: str | None = None, notes: Mapping[str, Sequence[str]] | None = None,
-                  ci_level: float = 0.95) -> str:
+                  ci_level: float = 0.95, publication: Mapping[str, Any] | None = None, mark: str = "*") -> str:
     """The whole ``report.html`` page as a string (see the module docstring).
 
     Parameters
@@ -295,6 +320,10 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
         Table or figure name -> notes shown under it, after the common notes.
     ci_level : float
         The chapter's confidence level (stated in the common notes).
+    publication : mapping, optional
+        Name -> :class:`remitpov.report.publication.PubTable` (a spec with ``[publication]``):
+        shown first, under "Publication tables", each with its own source and notes; ``mark``
+        is their significance mark.
     """
     labels = dict(labels or {})
     notes = notes or {}
@@ -310,8 +339,15 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
     toc, body = [], []
     if intro and intro.strip():
         body.append(f'<section id="text">{markdown_to_html(intro)}</section>')
+    if publication:
+        body.append(f'<h2 id="publication">{_e(_t("publication", language))}</h2>')
+        for k, (name, t) in enumerate(publication.items(), start=1):
+            cap = f"{_t('table', language)} {k}. {t.title}"
+            toc.append(f'<li><a href="#pubtable-{_e(name)}">{_e(cap)}</a></li>')
+            body.append(f'<section class="item table" id="pubtable-{_e(name)}"><h3>{_e(cap)}</h3>\n'
+                        f"{publication_html(t, language=language, mark=mark)}</section>")
     body.append(f'<h2 id="tables">{_e(_t("tables", language))}</h2>')
-    for k, (name, frame) in enumerate(tables.items(), start=1):
+    for k, (name, frame) in enumerate(tables.items(), start=1 + len(publication or {})):
         cap = f"{_t('table', language)} {k}. {titles.get(name, name)}"
         toc.append(f'<li><a href="#table-{_e(name)}">{_e(cap)}</a></li>')
         body.append(f'<section class="item table" id="table-{_e(name)}"><h3>{_e(cap)}</h3>\n'

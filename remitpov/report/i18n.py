@@ -74,7 +74,7 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'decile': 'Decile of per-capita income without remittances',
             'recipients_pct': '% of persons in recipient households',
             'decile_title': 'Remittance recipients by decile of pre-remittance income',
-            'curve_x': 'Poverty line (multiple of the poverty line)',
+            'curve_x': 'Line as a multiple of the poverty line',
             'curve_y': 'Headcount ratio (%)',
             'curve_title': 'Poverty incidence curves',
             'lorenz_x': 'Cumulative population share',
@@ -96,6 +96,18 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'impact_with (survey)': 'With survey remittances',
             'impact_with (calibrated)': 'With calibrated remittances',
             'impact_title': 'Poverty headcount: the range of the remittance impact',
+            'comparison_title': '{indicator} with and without remittances, by country (sorted)',
+            'band': 'shaded: {ci}',
+            'lorenz_only_title': 'Lorenz curves',
+            'lorenz_total': 'Lorenz curve',
+            'cf_observed': 'Observed',
+            'cf_static': 'Static (without remittances)',
+            'cf_heckman': 'Selection-corrected (Heckman)',
+            'cf_multinomial': 'Selection-corrected (multinomial)',
+            'cf_selection': 'Selection-corrected (recipients)',
+            'cf_selection_unconditional': 'Selection-corrected (unconditional)',
+            'cf_multinomial_unconditional': 'Selection-corrected (multinomial, unconditional)',
+            'cf_title': 'Poverty headcount: observed and counterfactual income',
         },
     },
     "es": {
@@ -162,7 +174,7 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'decile': 'Decil de ingreso per cápita sin remesas',
             'recipients_pct': '% de personas en hogares receptores',
             'decile_title': 'Receptores de remesas por decil de ingreso antes de remesas',
-            'curve_x': 'Línea de pobreza (múltiplo de la línea)',
+            'curve_x': 'Línea como múltiplo de la línea de pobreza',
             'curve_y': 'Incidencia (%)',
             'curve_title': 'Curvas de incidencia de la pobreza',
             'lorenz_x': 'Proporción acumulada de la población',
@@ -172,8 +184,8 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'lorenz_without': 'Lorenz, sin remesas',
             'concentration_remittances': 'Concentración de las remesas',
             'equality': 'Línea de igualdad',
-            'ci': 'Intervalo de confianza al {level:.0%}',
-            'whiskers': 'barras: {ci}',
+            'ci': 'intervalo de confianza al {level:.0%}',
+            'whiskers': 'líneas: {ci}',
             'bop': 'Balanza de pagos',
             'survey_total': 'Encuesta (expandida)',
             'billion_usd': 'Remesas (miles de millones de USD)',
@@ -184,6 +196,18 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'impact_with (survey)': 'Con las remesas de la encuesta',
             'impact_with (calibrated)': 'Con remesas calibradas',
             'impact_title': 'Incidencia de la pobreza: el rango del efecto de las remesas',
+            'comparison_title': '{indicator} con y sin remesas, por país (ordenado)',
+            'band': 'sombreado: {ci}',
+            'lorenz_only_title': 'Curvas de Lorenz',
+            'lorenz_total': 'Curva de Lorenz',
+            'cf_observed': 'Observado',
+            'cf_static': 'Estático (sin remesas)',
+            'cf_heckman': 'Corregido por selección (Heckman)',
+            'cf_multinomial': 'Corregido por selección (multinomial)',
+            'cf_selection': 'Corregido por selección (receptores)',
+            'cf_selection_unconditional': 'Corregido por selección (incondicional)',
+            'cf_multinomial_unconditional': 'Corregido por selección (multinomial, incondicional)',
+            'cf_title': 'Incidencia de la pobreza: ingreso observado y contrafactual',
         },
     },
 }
@@ -207,7 +231,8 @@ def section(section: str, language: str) -> dict[str, str]:
 
 # the labels of report.html (remitpov.report.html); fig_<stem>: a figure's caption by file stem
 TEXT["en"]["report"] = {
-    "contents": "Contents", "tables": "Tables", "figures": "Figures", "table": "Table", "figure": "Figure",
+    "contents": "Contents", "publication": "Publication tables",
+    "tables": "Tables", "figures": "Figures", "table": "Table", "figure": "Figure",
     "warnings": "Warnings", "no_warnings": "The run issued no warnings.",
     "manifest": "Provenance (manifest.json)",
     "manifest_intro": "What is needed to rerun this chapter and get the same numbers: the full record, with the "
@@ -225,11 +250,15 @@ TEXT["en"]["report"] = {
     "fig_recipients_by_decile": "Remittance recipients by decile of pre-remittance income",
     "fig_incidence_curves": "Poverty incidence curves",
     "fig_lorenz_curves": "Lorenz and concentration curves",
+    "fig_country_comparison_poverty": "Poverty with and without remittances, by country",
+    "fig_country_comparison_indigence": "Indigence with and without remittances, by country",
+    "fig_counterfactual": "Poverty headcount under the econometric counterfactual",
     "unit_percent": "%", "unit_percentage points": "percentage points", "unit_ratio": "ratio",
     "unit_Gini x 100": "Gini x 100", "unit_currency per person": "currency per person",
 }
 TEXT["es"]["report"] = {
-    "contents": "Contenido", "tables": "Cuadros", "figures": "Gráficos", "table": "Cuadro", "figure": "Gráfico",
+    "contents": "Contenido", "publication": "Cuadros para publicación",
+    "tables": "Cuadros", "figures": "Gráficos", "table": "Cuadro", "figure": "Gráfico",
     "warnings": "Advertencias", "no_warnings": "La ejecución no emitió advertencias.",
     "manifest": "Procedencia (manifest.json)",
     "manifest_intro": "Lo necesario para volver a ejecutar este capítulo y obtener las mismas cifras: el registro "
@@ -247,6 +276,9 @@ TEXT["es"]["report"] = {
     "fig_recipients_by_decile": "Receptores de remesas por decil de ingreso antes de remesas",
     "fig_incidence_curves": "Curvas de incidencia de la pobreza",
     "fig_lorenz_curves": "Curvas de Lorenz y de concentración",
+    "fig_country_comparison_poverty": "Pobreza con y sin remesas, por país",
+    "fig_country_comparison_indigence": "Indigencia con y sin remesas, por país",
+    "fig_counterfactual": "Incidencia de la pobreza en el contrafactual econométrico",
     "unit_percent": "%", "unit_percentage points": "puntos porcentuales", "unit_ratio": "razón",
     "unit_Gini x 100": "Gini x 100", "unit_currency per person": "moneda por persona",
 }
@@ -273,11 +305,14 @@ TEXT["en"]["pub"] = {
     "quintile_n": "Q{q}", "headcount": "Poverty headcount", "se_group": "Standard error",
     "cf_observed": "Observed", "cf_static": "Static (without remittances)", "cf_heckman": "Selection-corrected (Heckman)",
     "cf_multinomial": "Selection-corrected (multinomial)",
+    "cf_selection": "Selection-corrected (recipients)", "cf_selection_unconditional": "Selection-corrected "
+    "(unconditional)", "cf_multinomial_unconditional": "Selection-corrected (multinomial, unconditional)",
     "sheet_poverty": "Poverty", "sheet_indigence": "Indigence", "sheet_gap": "Poverty gap", "sheet_gini": "Gini",
     "sheet_incidence": "Remittance incidence", "sheet_quintiles": "Recipients by quintile",
     "sheet_counterfactual": "Counterfactual", "data_prefix": "data_",
     "source": "Source: own calculations based on {surveys}.",
     "synthetic": "synthetic survey {name} generated by remitpov (not real data)",
+    "synthetic_many": "synthetic surveys generated by remitpov (not real data)",
     "note": "Note", "significant": "significant",
     "per_person": "{currency} per person per {period}",
     "period_month": "month", "period_quarter": "quarter", "period_year": "year", "period_unknown": "period",
@@ -301,13 +336,14 @@ TEXT["en"]["pub"] = {
                 "for the non-poor); FGT2 weights each gap by itself.",
     "note_gini": "Gini coefficient of per person income on the 0-1 scale; the difference and its standard error "
                  "are in Gini points (0-1), estimated jointly on the same sample.",
-    "note_mean": "Mean remittance per person in recipient households, in the survey's currency "
-                 "(per {period}); percentages of persons and households are weighted.",
+    "note_mean": "Mean remittance per person in recipient households, in the survey's currency and income period "
+                 "(column Currency); percentages of persons and households are weighted.",
+    "currency_per": "{currency} per {period}",
     "note_quintile": "Quintiles of persons ranked by per capita income without remittances; percentage of the "
                      "persons of each quintile living in a household that receives remittances.",
     "note_cf": "Observed: income with remittances; static: income minus remittances; selection-corrected: income "
                "predicted without migration for recipient households (imputations combined by Rubin's rules).",
-    "unit_pct": "%", "unit_pp": "pp",
+    "unit_pct": "%", "unit_pp": "pp", "or": " or ",
 }
 TEXT["es"]["pub"] = {
     "survey": "País (año de la encuesta)", "with": "Con remesas", "without": "Sin remesas",
@@ -330,11 +366,15 @@ TEXT["es"]["pub"] = {
     "quintile_n": "Q{q}", "headcount": "Incidencia de la pobreza", "se_group": "Error estándar",
     "cf_observed": "Observado", "cf_static": "Estático (sin remesas)", "cf_heckman": "Corregido por selección (Heckman)",
     "cf_multinomial": "Corregido por selección (multinomial)",
+    "cf_selection": "Corregido por selección (receptores)", "cf_selection_unconditional": "Corregido por "
+    "selección (incondicional)", "cf_multinomial_unconditional": "Corregido por selección (multinomial, "
+    "incondicional)",
     "sheet_poverty": "Pobreza", "sheet_indigence": "Indigencia", "sheet_gap": "Brecha de pobreza", "sheet_gini": "Gini",
     "sheet_incidence": "Incidencia de remesas", "sheet_quintiles": "Receptores por quintil",
     "sheet_counterfactual": "Contrafactual", "data_prefix": "datos_",
     "source": "Fuente: elaboración propia sobre la base de {surveys}.",
     "synthetic": "encuesta sintética {name} generada por remitpov (no son datos reales)",
+    "synthetic_many": "encuestas sintéticas generadas por remitpov (no son datos reales)",
     "note": "Nota", "significant": "significativa",
     "per_person": "{currency} por persona al {period}",
     "period_month": "mes", "period_quarter": "trimestre", "period_year": "año", "period_unknown": "período",
@@ -359,11 +399,12 @@ TEXT["es"]["pub"] = {
                 "no pobres); FGT2 pondera cada brecha por sí misma.",
     "note_gini": "Coeficiente de Gini del ingreso por persona en la escala 0-1; la diferencia y su error estándar "
                  "están en puntos de Gini (0-1), estimados conjuntamente sobre la misma muestra.",
-    "note_mean": "Remesa media por persona en hogares receptores, en la moneda de la encuesta (por {period}); los "
-                 "porcentajes de personas y hogares son ponderados.",
+    "note_mean": "Remesa media por persona en hogares receptores, en la moneda y el período de ingreso de la encuesta "
+                 "(columna Moneda); los porcentajes de personas y hogares son ponderados.",
+    "currency_per": "{currency} por {period}",
     "note_quintile": "Quintiles de personas ordenadas por ingreso per cápita sin remesas; porcentaje de las personas "
                      "de cada quintil que viven en un hogar que recibe remesas.",
     "note_cf": "Observado: ingreso con remesas; estático: ingreso menos remesas; corregido por selección: ingreso "
                "predicho sin migración para los hogares receptores (imputaciones combinadas con las reglas de Rubin).",
-    "unit_pct": "%", "unit_pp": "pp",
+    "unit_pct": "%", "unit_pp": "pp", "or": " o ",
 }

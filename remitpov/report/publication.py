@@ -214,10 +214,15 @@ class PubTable:
         return out
 
 
-def _t(key: str, language: str, labels: Mapping[str, str] | None = None, **fmt) -> str:
+def pub_text(key: str, language: str, labels: Mapping[str, str] | None = None, **fmt) -> str:
+    """The ``"pub"`` text ``key`` in ``language`` (:mod:`remitpov.report.i18n`), or its override in
+    ``labels`` (``[publication.labels]``), formatted with ``fmt``."""
     if labels and key in labels:
         return labels[key].format(**fmt) if fmt else labels[key]
     return _text("pub", key, language, **fmt)
+
+
+_t = pub_text
 
 
 @dataclass(frozen=True)
@@ -278,9 +283,13 @@ def _source_line(pub: PublicationSpec, infos: Sequence[SurveyInfo], language: st
     if pub.source:
         return pub.source
     parts = []
+    synthetic = [i for i in infos if i.loader == "synthetic" and i.id not in pub.sources]
     for i in infos:
         if i.id in pub.sources:
             parts.append(pub.sources[i.id])
+            continue
+        if len(synthetic) > 1 and i.loader == "synthetic":  # one phrase for all of them
+            parts.append(_t("synthetic_many", language))
             continue
         producer = PRODUCERS.get(i.loader)
         what = i.name if i.loader != "synthetic" else _t("synthetic", language, name=localise_label(i.label, language))
@@ -302,7 +311,7 @@ def _common_notes(pub, infos, language, kinds=("poverty", "indigence"), level=0.
                     per.append(f"{_row_label(i, language)}: {i.lines[kind]} {unit}")
             if per:
                 notes.append(_t("note_lines", language, line=_t(kind, language)) + " " + "; ".join(per) + ".")
-    scale = ", ".join(_t("scale_" + s, language) for s in sorted({i.scale for i in infos}))
+    scale = _t("or", language).join(_t("scale_" + s, language) for s in sorted({i.scale for i in infos}))
     notes.append(_t("note_income", language, scale=scale))
     if lines:
         notes.append(_t("note_poor", language, scale=scale))
@@ -436,14 +445,15 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
             g = {ind: _pick(inc, i.label, domain="total", indicator=ind) for ind in
                  ("recipient_households", "persons_in_recipient_households", "remittances_pct_of_recipient_income",
                   "mean_remittance_per_person_in_recipient_households")}
-            rows.append([lab[i.label], *g.values(), i.currency or "", i.n])
+            rows.append([lab[i.label], *g.values(), _t("currency_per", language, currency=i.currency or "?",
+                                                     period=_t("period_" + (i.period or "unknown"), language)), i.n])
         cols = [label_col, Column("households", _t("recipient_households", language, L), "", "pct"),
                 Column("persons", _t("recipient_persons", language, L), "", "pct"),
                 Column("income_share", _t("remittance_share", language, L), "", "pct"),
                 Column("mean", _t("mean_remittance", language, L), "", "money"),
                 Column("currency", _t("currency", language, L), "", "text"),
                 Column("n", _t("n", language, L), "", "int")]
-        notes = [_t("note_mean", language, period=_t("period_" + (infos[0].period or "unknown"), language))] + \
+        notes = [_t("note_mean", language)] + \
             _common_notes(pub, infos, language, level=level, lines=False) + [_t("note_n", language)] + extra
         out["incidence"] = _make("incidence", _t("title_incidence", language, L), cols, rows,
                                  [[False] * len(cols)] * len(rows), source, notes, language, L)

@@ -6,7 +6,7 @@
   a significant difference keeps its number and shows its mark through the cell's format
   (``0.0"*";-0.0"*"``); column widths from the longest text; header frozen; the tidy data
   behind the tables on ``data_<table>`` sheets. Excel shows the decimal separator of the
-  reader's locale. Fixed timestamps (:func:`remitpov.report.tables._freeze_zip`).
+  reader's locale. Fixed timestamps (:func:`remitpov.report.tables.freeze_zip`).
 * **LaTeX**: a ``table`` float (``longtable`` beyond :data:`LONG_ROWS` rows) per table, needing
   booktabs, array, graphicx, longtable and pdflscape; the font size is the largest of
   ``\\small``/``\\footnotesize``/``\\scriptsize`` at which the estimated width fits an A4 text
@@ -25,8 +25,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .publication import KINDS, Column, PubTable, _t
-from .tables import _freeze_zip, tex_escape
+from .publication import KINDS, Column, PubTable, pub_text as _t
+from .tables import freeze_zip, tex_escape
 
 #: tables with more rows than this are LaTeX longtables (split across pages, header repeated)
 LONG_ROWS = 40
@@ -45,7 +45,7 @@ def header(c: Column, language: str) -> str:
     return f"{c.header} ({_t(unit, language)})" if unit else c.header
 
 
-def _groups(cols: Sequence[Column]) -> list[tuple[str, int, int]]:
+def header_groups(cols: Sequence[Column]) -> list[tuple[str, int, int]]:
     """Runs of equal non-empty ``group``: (group, first index, last index)."""
     out = []
     for j, c in enumerate(cols):
@@ -123,7 +123,7 @@ def to_latex(t: PubTable, language: str, mark: str = "*") -> str:
         landscape = True
     spec = r"@{}>{\raggedright\arraybackslash}p{" + f"{label_em:.1f}em" + "}" + "r" * (ncol - 1) + "@{}"
     head = []
-    groups = _groups(t.columns)
+    groups = header_groups(t.columns)
     if groups:
         row, j = [], 0
         for g, a, b in groups:
@@ -154,7 +154,7 @@ def to_latex(t: PubTable, language: str, mark: str = "*") -> str:
                   r"\toprule", *head, r"\midrule", r"\endfirsthead", r"\toprule", *head, r"\midrule", r"\endhead",
                   r"\bottomrule", r"\endfoot", *body, r"\end{longtable}", *foot, "}"]
     else:
-        lines += [r"\begin{table}[htbp]", r"\centering", "\\" + size,
+        lines += [r"\begin{table}[!htbp]", r"\centering", "\\" + size,
                   r"\setlength{\tabcolsep}{" + f"{_TABCOLSEP_PT:g}pt" + "}",
                   r"\caption{" + tex_escape(t.title) + "}" + lab,
                   r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
@@ -172,6 +172,9 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage{lmodern}
 \usepackage{booktabs,array,longtable,graphicx,pdflscape}
+% tall tables (many countries, long notes) may fill a page: no empty page before them
+\renewcommand{\topfraction}{0.95}\renewcommand{\bottomfraction}{0.95}
+\renewcommand{\textfraction}{0.05}\renewcommand{\floatpagefraction}{0.8}
 """
 
 
@@ -209,7 +212,7 @@ def to_xlsx(pub_tables: Mapping[str, PubTable], tidy: Mapping[str, pd.DataFrame]
         ws = wb.create_sheet(t.sheet)
         ws.cell(1, 1, t.title).font = Font(bold=True, size=12)
         cols = t.columns
-        groups = _groups(cols)
+        groups = header_groups(cols)
         r_group, r_head = 3, 4 if groups else 3
         for g, a, b in groups:
             ws.cell(r_group, a + 1, g).font = bold
@@ -268,7 +271,7 @@ def to_xlsx(pub_tables: Mapping[str, PubTable], tidy: Mapping[str, pd.DataFrame]
             ws.column_dimensions[get_column_letter(j)].width = max(10, min(len(str(c)) + 2, 40))
     path = Path(path)
     wb.save(path)
-    _freeze_zip(path, fixed)
+    freeze_zip(path, fixed)
     return path
 
 

@@ -122,9 +122,10 @@ MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correctio
                         "static_sources": ["remittances", "internal_remittances"], "kind": "conditional"}
 
 from .publication import parse_publication  # noqa: E402
+from .figures import parse_style  # noqa: E402
 
 #: output sections -> their checks (remitpov.report.publication, remitpov.report.figures)
-_OUTPUT_SECTIONS = {"publication": parse_publication}
+_OUTPUT_SECTIONS = {"publication": parse_publication, "style": parse_style}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress", "report", "text"}

@@ -161,11 +161,11 @@ def to_xlsx(tables: Mapping[str, pd.DataFrame], path, *, titles: Mapping[str, st
                     v = str(v)
                 ws.cell(i, j, v)
     wb.save(path)
-    _freeze_zip(path, fixed)
+    freeze_zip(path, fixed)
     return path
 
 
-def _freeze_zip(path: Path, when: _dt.datetime) -> None:
+def freeze_zip(path: Path, when: _dt.datetime) -> None:
     """Rewrite an XLSX (a zip) with every entry dated ``when`` and ``dcterms:modified`` set to it:
     openpyxl stamps both with the current time, which made reruns differ."""
     import re
@@ -181,6 +181,9 @@ def _freeze_zip(path: Path, when: _dt.datetime) -> None:
                               data)
             z.writestr(zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6]), data,
                        compress_type=zipfile.ZIP_DEFLATED)
+
+
+_freeze_zip = freeze_zip  # former name
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir, formats: Sequence[str] = ("csv", "xlsx", "md", "tex"),

@@ -116,5 +116,17 @@ def run(spec, p, ctx) -> BlockOutput:
     return BlockOutput({"counterfactual": frame}, est)
 
 
+def figures(spec, tables, extras, folder):
+    """Observed vs static vs selection-corrected poverty headcount with CIs (``counterfactual.*``)."""
+    from .. import figures as F
+
+    cf = tables.get("counterfactual")
+    if cf is None or not (cf["measure"] == "fgt0").any():
+        return []
+    return F.counterfactual_dots(cf[cf["measure"] == "fgt0"], folder / "counterfactual", language=spec.language,
+                                 formats=spec.figures, level=spec.ci_level)
+
+
 BLOCK = register(Block("counterfactual", run, ("counterfactual",), rank=60, step="{sid}: counterfactual ({method})",
-                       needs_remittances=True, needs_poverty_line=True, default=False, tidy=("counterfactual",)))
+                       needs_remittances=True, needs_poverty_line=True, default=False, tidy=("counterfactual",),
+                       figures=figures))

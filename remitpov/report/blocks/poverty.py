@@ -83,6 +83,11 @@ def figures(spec, tables, extras, folder):
         if len(sub):
             out += F.paired_bars(sub, folder / f"paired_bars_{kind}", indicator=kind, language=spec.language,
                                  formats=spec.figures, level=spec.ci_level)
+    for kind in ("poverty", "indigence"):  # sorted country comparison (surveys without remittances: one dot)
+        sub = pov[(pov["indicator"] == kind) & pov["concept"].isin(["with", "without", "total"])]
+        if sub["survey"].nunique() > 1:  # a comparison needs two countries (paired bars show one)
+            out += F.country_comparison(sub, folder / f"country_comparison_{kind}", indicator=kind,
+                                        language=spec.language, formats=spec.figures, level=spec.ci_level)
     return out
 
 
