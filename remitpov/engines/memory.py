@@ -125,7 +125,7 @@ def _level_codes(a: np.ndarray):
 
 def _keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
     """Codes of the (stratum, psu, ssu, domain) combinations present, their MultiIndex, and the
-    domain codes and labels of the rows."""
+    domain codes and labels of the rows (``dom=None``: one domain, the whole sample)."""
     n = len(pdf)
     arrays = [pdf[c].to_numpy() if c is not None else None
               for c in (spec.strata, spec.psu, spec.ssu if spec.two_stage else None)] + [dom]
@@ -152,14 +152,19 @@ def _keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
             uniq = uniq // size
             parts.append(np.zeros(c.size, dtype=np.int64) if lv is None else lv[2](c))
         parts = parts[::-1]
+        if dom is None:
+            parts[3] = np.full(len(parts[3]), ALL, dtype=object)
     else:  # many labels in every level: re-factorise level by level (codes stay < n)
         codes = np.zeros(n, dtype=np.int64)
         for lv, size in zip(levels, sizes):
             if lv is not None:
                 codes = pd.factorize(codes * size + lv[0])[0]
         first = np.unique(codes, return_index=True)[1]
-        parts = [np.zeros(first.size, dtype=np.int64) if a is None else a[first] for a in arrays]
+        parts = [np.zeros(first.size, dtype=np.int64) if a is None else a[first] for a in arrays[:3]]
+        parts.append(np.full(first.size, ALL, dtype=object) if dom is None else dom[first])
     idx = pd.MultiIndex.from_arrays(parts, names=["s", "u", "v", "d"])
+    if dom is None:  # no domains: the whole sample, no per-row labels to factorise
+        return codes, idx, np.zeros(n, dtype=np.int64), np.array([ALL], dtype=object)
     dcode, dsize, ddec = levels[3]
     dpresent = np.flatnonzero(np.bincount(dcode, minlength=dsize))
     remap = np.full(dsize, -1, dtype=np.int64)
@@ -200,14 +205,14 @@ def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
         for j, t in enumerate(terms):
             out[:, j] = t.values(Xc, b - a, cache)
         return out
-    return frame_sums(pdf, spec, basis, w, dom, gram=gram, m=m)
+    return frame_sums(pdf, spec, basis, w, None if by is None else dom, gram=gram, m=m)
 
 
 def frame_sums(pdf: pd.DataFrame, spec: DesignSpec, B, we: np.ndarray, dom: np.ndarray, *,
                gram: bool = False, m: int | None = None) -> UnitSums:
     """:class:`UnitSums` of a basis ``B`` -- an (n, m) array, or ``B(start, stop)`` returning
     those rows -- with weights ``we`` (zero: outside every domain) and domain labels
-    ``dom``, the design columns read from ``pdf`` (same rows)."""
+    ``dom`` (None: the whole sample), the design columns read from ``pdf`` (same rows)."""
     n = len(pdf)
     get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b])
     m = m if m is not None else np.asarray(B).shape[1]
