@@ -142,7 +142,8 @@ def main(argv=None):
         eng = a.engines[-1]
         with pd.option_context("display.width", 140):
             print(tabs[eng][0].to_frame()[["measure", "concept", "urban", "estimate", "se"]].to_string(index=False))
-            print(tabs[eng][1].to_frame()[["measure", "urban", "estimate", "se", "deff", "n_obs"]].to_string(index=False))
+            gcols = ["measure", "urban", "estimate", "se", "deff", "n_obs"]
+            print(tabs[eng][1].to_frame()[gcols].to_string(index=False))
         print(pd.DataFrame(results).to_string(index=False))
     finally:
         if not a.keep:

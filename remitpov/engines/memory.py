@@ -117,7 +117,8 @@ def _level_codes(a: np.ndarray):
     if a.dtype.kind in "iu" and a.size:
         lo, hi = int(a.min()), int(a.max())
         if hi - lo < 4 * a.size + 1024:
-            return (a - lo).astype(np.int64, copy=False), hi - lo + 1, (lambda c, lo=lo, dt=a.dtype: (c + lo).astype(dt))
+            codes = (a - lo).astype(np.int64, copy=False)
+            return codes, hi - lo + 1, (lambda c, lo=lo, dt=a.dtype: (c + lo).astype(dt))
     c, lab = pd.factorize(a)
     lab = np.asarray(lab)
     return c.astype(np.int64, copy=False), max(len(lab), 1), (lambda c, lab=lab: lab[c])
