@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - exercised only without duckdb
     _duckdb = None
     HAVE_DUCKDB = False
 
-__all__ = ["DuckDBSurvey", "survey", "mean", "total", "ratio", "fgt", "compare", "gini", "HAVE_DUCKDB", "ENGINE"]
+__all__ = ["DuckDBSurvey", "survey", "mean", "total", "ratio", "fgt", "compare", "gini", "ENGINE"]
 
 ENGINE = "duckdb (SQL GROUP BY of PSU sufficient statistics, exact)"
 
