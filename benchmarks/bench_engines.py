@@ -159,8 +159,11 @@ def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB"):
                             + dbs.relation)
             dbs = rdb.survey(dbs.con, "rows0", weight="w", strata="strata", psu="psu")
             t_db, tdb = timed(lambda: rdb.compare(dbs, INC, LINE, by="urban", total=True), 1)
+            t_dbg, gdb = timed(lambda: rdb.gini(dbs, "income", by="urban"), 1)
             check(tdb, ref_fgt, "duckdb FGT")
-            rowsout.append(("duckdb (Parquet)", "FGT table", t_db, t_mem_fgt))
+            check(gdb, ref_gini, "duckdb gini")
+            rowsout += [("duckdb (Parquet)", "FGT table", t_db, t_mem_fgt), ("duckdb (Parquet)", "Gini + SE", t_dbg,
+                                                                              t_mem_gini)]
         for eng, task, t, base in rowsout:
             out.append({"rows": rows, "engine": eng, "task": task, "wall_s": t, "x_in_memory": t / base,
                         "peak_MiB": np.nan, "peak_x_columns": np.nan})

@@ -189,4 +189,7 @@ def test_basis_terms_use_the_one_fgt_definition():
         for strict in (True, False):
             t = bs.fgt("y", 600.0, a, strict)
             np.testing.assert_array_equal(t.values({"y": y}, 500), contribution(y, z, a, strict))
+            cache: dict = {}  # the chunked engines share the alpha=1 gap between the alphas of a line
+            bs.fgt("y", 600.0, 1, strict).values({"y": y}, 500, cache)
+            np.testing.assert_array_equal(t.values({"y": y}, 500, cache), contribution(y, z, a, strict))
     assert bs.fgt("y", "z", 2).columns == ("y", "z")

@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - exercised only without duckdb
     _duckdb = None
     HAVE_DUCKDB = False
 
-__all__ = ["DuckDBSurvey", "survey", "mean", "total", "ratio", "fgt", "compare", "gini", "HAVE_DUCKDB", "ENGINE"]
+__all__ = ["DuckDBSurvey", "survey", "mean", "total", "ratio", "fgt", "compare", "gini", "ENGINE"]
 
 ENGINE = "duckdb (SQL GROUP BY of PSU sufficient statistics, exact)"
 
@@ -135,8 +135,8 @@ def _bad_number(col: str) -> str:
     return f"({_num(col)} IS NULL OR NOT isfinite({_num(col)}))"
 
 
-def _problems(ds: DuckDBSurvey, value_cols, line_cols, by, na_rm: bool, level: str) -> dict:
-    """Counts of the input problems the in-memory engine reports (one scan)."""
+def _problems(ds: DuckDBSurvey, value_cols, line_cols, by, na_rm: bool, level: str) -> tuple[dict, int]:
+    """Counts of the input problems the in-memory engine reports, and the rows (one scan)."""
     spec = ds.spec
     checks = {"weight": f"{_bad_number(spec.weight)} OR {_num(spec.weight)} <= 0"}
     if spec.size is not None:
@@ -152,23 +152,24 @@ def _problems(ds: DuckDBSurvey, value_cols, line_cols, by, na_rm: bool, level: s
         checks[f"domain:{by}"] = f"{quote(by)} IS NULL"
     for c in line_cols:
         checks[f"line:{c}"] = f"({ok}) AND ({_bad_number(c)} OR {_num(c)} <= 0)"
-    sql = "SELECT " + ", ".join(f"count(*) FILTER (WHERE {v})" for v in checks.values()) + f" FROM {ds.relation}"
-    counts = ds.con.execute(sql).fetchone()
-    return {k: (int(n), []) for k, n in zip(checks, counts) if n}
+    sql = ("SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {v})" for v in checks.values())
+           + f" FROM {ds.relation}")
+    n_rows, *counts = ds.con.execute(sql).fetchone()
+    return {k: (int(n), []) for k, n in zip(checks, counts) if n}, int(n_rows)
 
 
 def _ok(value_cols) -> str:
     return " AND ".join(f"NOT {_bad_number(c)}" for c in value_cols) or "TRUE"
 
 
-def _rows_view(ds: DuckDBSurvey, cols, line_cols, by, *, na_rm: bool, level: str) -> list[str]:
+def _rows_view(ds: DuckDBSurvey, cols, line_cols, by, *, na_rm: bool, level: str) -> tuple[list[str], int]:
     """Check the rows (raise like the in-memory engine) and create the temp view ``__rp_rows``:
     labels ``s, u, v, d``, weight ``__w`` (0 outside the usable rows), the analysis columns
     (replaced by 0 -- lines by 1 -- outside the usable rows: no NaN meets a zero weight) and the
-    fpc columns. Returns the fpc columns carried."""
+    fpc columns. Returns the fpc columns carried and the number of rows."""
     spec = ds.spec
     value_cols = [c for c in cols if c not in line_cols]
-    probs = _problems(ds, value_cols, line_cols, by, na_rm, level)
+    probs, n_rows = _problems(ds, value_cols, line_cols, by, na_rm, level)
     if probs:
         raise_problems(probs, spec)
     ok = _ok(value_cols)
@@ -182,19 +183,23 @@ def _rows_view(ds: DuckDBSurvey, cols, line_cols, by, *, na_rm: bool, level: str
     extra = [c for c in (spec.fpc, spec.fpc2) if c is not None]
     proj += [f"{_num(c)} AS {quote(c)}" for c in extra if c not in cols]
     ds.con.execute(f"CREATE OR REPLACE TEMP VIEW __rp_rows AS SELECT {', '.join(proj)} FROM {ds.relation}")
-    return extra
+    return extra, n_rows
 
 
-def _collect(ds: DuckDBSurvey, view: str, m: int, *, gram: bool) -> UnitSums:
-    """The GROUP BYs of a basis view (``s, u, v, d, __w, b0..b{m-1}`` and the fpc columns)."""
+def _collect(ds: DuckDBSurvey, view: str, m: int, n_rows: int, *, gram: bool) -> UnitSums:
+    """The GROUP BYs of a basis view (``s, u, v, d, __w, b0..b{m-1}`` and the fpc columns):
+    one scan for the unit sums (their counts and weights give the domains' too), one more
+    for the domains' Gram matrices (design effects) and one per fpc column."""
     spec, con = ds.spec, ds.con
     unit = con.execute("SELECT s, u, v, d, " + ", ".join(f"sum(__w * b{j}) AS b{j}" for j in range(m))
+                       + ", count(*) FILTER (WHERE __w > 0) AS n_pos, sum(__w) AS wsum"
                        + f" FROM {view} GROUP BY s, u, v, d").df().set_index(list(LEVELS))
-    dagg = ["count(*) FILTER (WHERE __w > 0) AS n_pos", "sum(__w) AS wsum"]
+    dom = unit[["n_pos", "wsum"]].groupby(level="d", sort=False).sum().astype(float)
+    unit = unit.drop(columns=["n_pos", "wsum"])
     if gram:
-        dagg = [f"sum(__w * b{i} * b{j}) AS g{i * m + j}" for i in range(m) for j in range(m)] + dagg
-    dom = con.execute(f"SELECT d, {', '.join(dagg)} FROM {view} GROUP BY d").df().set_index("d")
-    dom["n_pos"] = dom["n_pos"].astype(float)
+        gsum = ", ".join(f"sum(__w * b{i} * b{j}) AS g{i * m + j}" for i in range(m) for j in range(m))
+        g = con.execute(f"SELECT d, {gsum} FROM {view} GROUP BY d").df().set_index("d")
+        dom = pd.concat([g.reindex(dom.index), dom], axis=1)
     fpc = fpc2 = None
     if spec.fpc is not None:
         fpc = con.execute(f"SELECT s, min({quote(spec.fpc)}) AS min, max({quote(spec.fpc)}) AS max FROM __rp_rows "
@@ -202,7 +207,6 @@ def _collect(ds: DuckDBSurvey, view: str, m: int, *, gram: bool) -> UnitSums:
     if spec.two_stage:
         fpc2 = con.execute(f"SELECT s, u, min({quote(spec.fpc2)}) AS min, max({quote(spec.fpc2)}) AS max "
                            "FROM __rp_rows GROUP BY s, u").df().set_index(["s", "u"])
-    n_rows = int(con.execute(f"SELECT count(*) FROM {ds.relation}").fetchone()[0])
     return UnitSums(unit, dom, fpc, fpc2, n_rows)
 
 
@@ -211,11 +215,11 @@ def unit_sums_sql(ds: DuckDBSurvey, terms: Sequence[Term], by, *, na_rm: bool, g
     """:class:`UnitSums` of the ``terms`` by SQL: GROUP BYs inside DuckDB."""
     cols = list(dict.fromkeys(c for t in terms for c in t.columns))
     line_cols = list(dict.fromkeys(t.line for t in terms if isinstance(t.line, str) and t.kind == "fgt"))
-    extra = _rows_view(ds, cols, line_cols, by, na_rm=na_rm, level=level)
+    extra, n_rows = _rows_view(ds, cols, line_cols, by, na_rm=na_rm, level=level)
     ds.con.execute("CREATE OR REPLACE TEMP VIEW __rp_basis AS SELECT s, u, v, d, __w, "
                    + ", ".join(f"{t.sql()} AS b{j}" for j, t in enumerate(terms))
                    + "".join(f", {quote(c)}" for c in extra) + " FROM __rp_rows")
-    return _collect(ds, "__rp_basis", len(terms), gram=gram)
+    return _collect(ds, "__rp_basis", len(terms), n_rows, gram=gram)
 
 
 def _check(ds: DuckDBSurvey, columns, by, level):
@@ -295,7 +299,7 @@ def gini(ds: DuckDBSurvey, income, by=None, *, level: str = "person", na_rm: boo
         raise InputError("gini on a DuckDBSurvey with replicate weights is not available: use the linearised "
                          "design, or the in-memory Survey")
     _check(ds, [income], by, level)
-    extra = _rows_view(ds, [income], [], by, na_rm=na_rm, level=level)
+    extra, n_rows = _rows_view(ds, [income], [], by, na_rm=na_rm, level=level)
     con, y = ds.con, quote(income)
     tot = con.execute("SELECT d, sum(__w) AS wsum, sum(__w * " + y + ") AS wy, count(*) FILTER (WHERE __w > 0) AS cnt "
                       "FROM __rp_rows GROUP BY d ORDER BY d").df().set_index("d")
@@ -317,7 +321,7 @@ def gini(ds: DuckDBSurvey, income, by=None, *, level: str = "person", na_rm: boo
     con.execute(f"CREATE OR REPLACE TEMP VIEW __rp_basis AS SELECT s, u, v, d, __w, 1.0 AS b0, {y} AS b1, "
                 f"{y} * __F + (__T - __L) / __N AS b2, {y} * __F AS b3" + "".join(f", {quote(c)}" for c in extra)
                 + " FROM __rp_ranks")
-    res = _collect(ds, "__rp_basis", 4, gram=True)
+    res = _collect(ds, "__rp_basis", 4, n_rows, gram=True)
     design, sums, dk, info = finish_sums(res, ds.spec, by, deff=True, total=False,
                                          engine="duckdb, exact mid-ranks by window sums")
     N, Ty = tot["wsum"].to_numpy(float), tot["wy"].to_numpy(float)

@@ -27,7 +27,11 @@ __all__ = ["unit_sums", "frame_sums", "validate", "domain_values", "raise_proble
 
 
 def numeric(pdf: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(pdf[col], errors="coerce").to_numpy(dtype=float)
+    """A column as float64 (no copy when it already is); text that is not a number -> NaN."""
+    s = pdf[col]
+    if s.dtype.kind in "fiub":
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _examples(index, mask, k=3) -> list:
@@ -103,18 +107,70 @@ def domain_values(pdf: pd.DataFrame, by) -> tuple[np.ndarray, dict]:
     return v.to_numpy(), {}
 
 
+#: rows per chunk of the basis (bounds the temporaries: the basis is never held for all rows)
+CHUNK = 1 << 16
+
+
+def _level_codes(a: np.ndarray):
+    """Codes ``0..size-1`` and a decoder ``code -> label`` of one key level. Integer labels
+    in a compact range are offset, not hashed (PSU numbers, strata, regions)."""
+    if a.dtype.kind in "iu" and a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if hi - lo < 4 * a.size + 1024:
+            codes = (a - lo).astype(np.int64, copy=False)
+            return codes, hi - lo + 1, (lambda c, lo=lo, dt=a.dtype: (c + lo).astype(dt))
+    c, lab = pd.factorize(a)
+    lab = np.asarray(lab)
+    return c.astype(np.int64, copy=False), max(len(lab), 1), (lambda c, lab=lab: lab[c])
+
+
 def _keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
-    """Codes of the (stratum, psu, ssu, domain) combinations and their MultiIndex."""
+    """Codes of the (stratum, psu, ssu, domain) combinations present, their MultiIndex, and the
+    domain codes and labels of the rows (``dom=None``: one domain, the whole sample)."""
     n = len(pdf)
-    arrays = [pdf[c].to_numpy() if c is not None else np.zeros(n, dtype=np.int64)
+    arrays = [pdf[c].to_numpy() if c is not None else None
               for c in (spec.strata, spec.psu, spec.ssu if spec.two_stage else None)] + [dom]
-    codes = np.zeros(n, dtype=np.int64)
-    for a in arrays:  # re-factorised after every level: codes stay < n (no overflow)
-        c, lab = pd.factorize(a)
-        codes = pd.factorize(codes * max(len(lab), 1) + c)[0]
-    first = np.unique(codes, return_index=True)[1]  # first row of every combination
-    idx = pd.MultiIndex.from_arrays([a[first] for a in arrays], names=["s", "u", "v", "d"])
-    return codes, idx
+    levels = [None if a is None else _level_codes(a) for a in arrays]
+    sizes = [1 if lv is None else lv[1] for lv in levels]
+    if float(np.prod(np.asarray(sizes, dtype=float))) < 2.0**62:
+        combined = np.zeros(n, dtype=np.int64)
+        for lv, size in zip(levels, sizes):
+            combined *= size
+            if lv is not None:
+                combined += lv[0]
+        total = int(np.prod(sizes))
+        if total <= 4 * n + 4096:  # compact by a presence table: no hashing
+            present = np.flatnonzero(np.bincount(combined, minlength=total))
+            remap = np.zeros(total, dtype=np.int64)
+            remap[present] = np.arange(present.size)
+            codes, uniq = remap[combined], present
+        else:
+            codes, uniq = pd.factorize(combined)
+            uniq = np.asarray(uniq, dtype=np.int64)
+        parts = []
+        for lv, size in zip(reversed(levels), reversed(sizes)):
+            c = uniq % size
+            uniq = uniq // size
+            parts.append(np.zeros(c.size, dtype=np.int64) if lv is None else lv[2](c))
+        parts = parts[::-1]
+        if dom is None:
+            parts[3] = np.full(len(parts[3]), ALL, dtype=object)
+    else:  # many labels in every level: re-factorise level by level (codes stay < n)
+        codes = np.zeros(n, dtype=np.int64)
+        for lv, size in zip(levels, sizes):
+            if lv is not None:
+                codes = pd.factorize(codes * size + lv[0])[0]
+        first = np.unique(codes, return_index=True)[1]
+        parts = [np.zeros(first.size, dtype=np.int64) if a is None else a[first] for a in arrays[:3]]
+        parts.append(np.full(first.size, ALL, dtype=object) if dom is None else dom[first])
+    idx = pd.MultiIndex.from_arrays(parts, names=["s", "u", "v", "d"])
+    if dom is None:  # no domains: the whole sample, no per-row labels to factorise
+        return codes, idx, np.zeros(n, dtype=np.int64), np.array([ALL], dtype=object)
+    dcode, dsize, ddec = levels[3]
+    dpresent = np.flatnonzero(np.bincount(dcode, minlength=dsize))
+    remap = np.full(dsize, -1, dtype=np.int64)
+    remap[dpresent] = np.arange(dpresent.size)
+    return codes, idx, remap[dcode], ddec(dpresent)
 
 
 def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *, na_rm: bool = False,
@@ -122,7 +178,8 @@ def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
     """:class:`UnitSums` of the ``terms`` on the rows of ``pdf`` (or ``{"problems": ...}``).
 
     Rows with a missing analysis value (``na_rm=True``) get zero weight (outside every
-    domain, design kept, as R survey's ``na.rm=TRUE``).
+    domain, design kept, as R survey's ``na.rm=TRUE``). The basis is evaluated
+    :data:`CHUNK` rows at a time (never held for all rows).
     """
     cols = list(dict.fromkeys(c for t in terms for c in t.columns))
     line_cols = list(dict.fromkeys(t.line for t in terms if isinstance(t.line, str) and t.kind == "fgt"))
@@ -137,28 +194,46 @@ def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
             probs[f"line:{c}"] = (int(bad.sum()), _examples(pdf.index, bad))
     if probs:
         return {"problems": probs}
-    n = len(pdf)
     if not ok.all():
         X = {c: np.where(ok, v, 1.0 if c in line_cols else 0.0) for c, v in X.items()}
-    B = np.empty((n, len(terms)))
-    for j, t in enumerate(terms):
-        B[:, j] = t.values(X, n)
-    return frame_sums(pdf, spec, B, np.where(ok, w, 0.0), dom, gram=gram)
+        w = np.where(ok, w, 0.0)
+    m = len(terms)
+
+    def basis(a: int, b: int) -> np.ndarray:
+        Xc = {c: v[a:b] for c, v in X.items()}
+        out = np.empty((m, b - a)).T  # column-major: contiguous columns
+        cache: dict = {}
+        for j, t in enumerate(terms):
+            out[:, j] = t.values(Xc, b - a, cache)
+        return out
+    return frame_sums(pdf, spec, basis, w, None if by is None else dom, gram=gram, m=m)
 
 
-def frame_sums(pdf: pd.DataFrame, spec: DesignSpec, B: np.ndarray, we: np.ndarray, dom: np.ndarray, *,
-               gram: bool = False) -> UnitSums:
-    """:class:`UnitSums` of an evaluated basis ``B`` (n, m) with weights ``we`` (zero: outside
-    every domain) and domain labels ``dom``, the design columns read from ``pdf`` (same rows)."""
-    n, m = B.shape
-    codes, idx = _keys(pdf, spec, dom)
-    unit = pd.DataFrame(group_sum(codes, B, len(idx), we), index=idx, columns=[f"b{j}" for j in range(m)])
-    dc, dl = pd.factorize(dom)
-    D = len(dl)
+def frame_sums(pdf: pd.DataFrame, spec: DesignSpec, B, we: np.ndarray, dom: np.ndarray, *,
+               gram: bool = False, m: int | None = None) -> UnitSums:
+    """:class:`UnitSums` of a basis ``B`` -- an (n, m) array, or ``B(start, stop)`` returning
+    those rows -- with weights ``we`` (zero: outside every domain) and domain labels
+    ``dom`` (None: the whole sample), the design columns read from ``pdf`` (same rows)."""
+    n = len(pdf)
+    get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b])
+    m = m if m is not None else np.asarray(B).shape[1]
+    codes, idx, dc, dl = _keys(pdf, spec, dom)
+    K, D = len(idx), len(dl)
+    S = np.zeros((K, m))
+    G = np.zeros((D, m, m)) if gram else None
+    for a in range(0, n, CHUNK):
+        b = min(a + CHUNK, n)
+        Bc = np.ascontiguousarray(get(a, b))  # the sparse product is fastest on row-major rows
+        wc = we[a:b]
+        S += group_sum(codes[a:b], Bc, K, wc)
+        if gram:
+            dcc = dc[a:b]
+            for d in range(D):
+                G[d] += (Bc.T * (wc * (dcc == d))) @ Bc
+    unit = pd.DataFrame(S, index=idx, columns=[f"b{j}" for j in range(m)])
     out = {"n_pos": np.bincount(dc[we > 0], minlength=D).astype(float),
            "wsum": np.bincount(dc, weights=we, minlength=D)}
     if gram:
-        G = np.stack([(B.T * (we * (dc == d))) @ B for d in range(D)]) if D else np.zeros((0, m, m))
         out = {**{f"g{j}": G.reshape(D, m * m)[:, j] for j in range(m * m)}, **out}
     domf = pd.DataFrame(out, index=pd.Index(np.asarray(dl, dtype=object), name="d"))
     strata = pdf[spec.strata].to_numpy() if spec.strata is not None else np.zeros(n, dtype=np.int64)

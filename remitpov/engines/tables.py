@@ -19,7 +19,8 @@ from . import basis as bs
 from ..results import EstimateTable, make_table
 from .base import Cells, DescribedDesign, finish_linear, srs_variance
 
-__all__ = ["byname", "mean_total", "ratio_table", "poverty_table", "line_spec", "check_covmat", "compare_table", "gini_table"]
+__all__ = ["byname", "mean_total", "ratio_table", "poverty_table", "line_spec", "check_covmat", "compare_table",
+           "gini_table"]
 
 
 def byname(by):
@@ -164,5 +165,6 @@ def gini_table(design, sums, dk, info, income, by, N, Ty, n_obs, *, ci_level, di
     with np.errstate(divide="ignore", invalid="ignore"):
         extra = pd.DataFrame({"deff": np.diag(V) / vs, "n_obs": np.asarray(n_obs, dtype=float)})
     return make_table(keys, est, V, DescribedDesign(design, info), level=ci_level, dist=dist, title="Gini coefficient",
-                      notes=("Gini on the 0-1 scale (laeken reports percent)", "weighted mid-ranks, tie-order invariant",
+                      notes=("Gini on the 0-1 scale (laeken reports percent)",
+                             "weighted mid-ranks, tie-order invariant",
                              f"engine: {info['engine']}"), extra=extra)
