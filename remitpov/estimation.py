@@ -100,16 +100,19 @@ def _pair_sums(design: Design, Y: np.ndarray, den: np.ndarray | None, codes: np.
     as :meth:`Design.pair_sums`, without stacking ``B``).
 
     The pairs present are found by counting the combined codes ``psu * D + d`` when the
-    PSU x domain grid is not much larger than the data (one ``bincount``, no sort), else by
+    PSU x domain grid has at most two cells per row (one ``bincount``, no sort), else by
     ``np.unique``; the totals are one weighted ``bincount`` per basis column, the Gram
     matrices (design effects) one per pair of columns, grouped by domain."""
     w, n, P = design.weights, design.n, design.n_psu
     key = design.psu * D + codes
-    if P * D <= max(4 * n, 1 << 22):
-        present = np.bincount(key, minlength=P * D) > 0
+    if P * D <= max(2 * n, 1 << 22):  # a grid of at most 2 cells per row (or 4M cells): count
+        present = np.bincount(key, minlength=P * D).astype(bool)
         pairs = np.flatnonzero(present)
-        inv = (np.cumsum(present) - 1)[key]
+        rank = np.cumsum(present, dtype=np.int64)
         del present
+        rank -= 1
+        inv = rank[key]
+        del rank
     else:
         pairs, inv = np.unique(key, return_inverse=True)
     del key
