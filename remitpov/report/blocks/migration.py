@@ -18,7 +18,8 @@ A chapter spec asks for the migration context with measures and one ``[migration
     #     weight = "perwt", sex = "sex", age = "age", education = "edu", strata = "strata", psu = "psu" }
     min_age = 25
 
-Blocks (one file each): ``migration_stocks`` (emigrants by country of birth, their change,
+This module holds what they share; the blocks are one file each (imported by
+:mod:`remitpov.report.blocks`): ``migration_stocks`` (emigrants by country of birth, their change,
 where they live; :mod:`.migration_stocks`), ``migration_blocks`` (intra-block migration per
 integration block), ``migration_women`` (share of women among immigrants) and
 ``migration_skilled`` (tertiary education of immigrants from census microdata, with design
@@ -262,6 +263,3 @@ def figures_of(spec, folder, keys) -> list:
             out += save_figure(plt, fig, Path(folder) / f"migration_{key}", spec.figures)
     return out
 
-
-# the blocks (importing a module registers its block)
-from . import migration_stocks, migration_blocks, migration_women, migration_skilled  # noqa: E402,F401,I001
