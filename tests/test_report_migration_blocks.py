@@ -47,6 +47,7 @@ def test_registered_first_in_the_chapter_and_off_by_default():
     (_spec(measures=("poverty",)), ["migration", "no migration measure", "remitpov migration"]),
     (_spec(migration={"census": CENSUS, "stok": "x.csv"}), ["unknown key", "stok"]),
     (_spec(measures=("migration_women",), migration={"stock": STOCK}), ["migration.stock_by_sex", "migration_women"]),
+    (_spec(measures=("migration_women",), migration={"stock_by_sex": BY_SEX}), ["migration.stock", "migration_women"]),
     (_spec(migration={"census": {"min_age": 25}}), ["migration.census", "exactly one of"]),
     (_spec(migration={"census": {"synthetic": {"nations": ["ARG"]}}}), ["migration.census.synthetic", "nations"]),
     (_spec(migration={"census": dict(CENSUS, min_age="25")}), ["migration.census.min_age"]),

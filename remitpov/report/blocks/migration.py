@@ -8,7 +8,7 @@ A chapter spec asks for the migration context with measures and one ``[migration
 
     [migration]
     stock = "data/migration/un_migrant_stock_origin_destination_2019.csv.gz"   # stocks, blocks
-    stock_by_sex = "data/migration/undesa_pd_2020_ims_stock_by_sex_and_destination.xlsx"  # women
+    stock_by_sex = "data/migration/undesa_pd_2020_ims_stock_by_sex_and_destination.xlsx"  # women (+ stock)
     year = 2019                     # default: the last year of `stock`
     base_year = 1990                # default: the first year
     groupings = "my_blocks.toml"    # default: the shipped blocks (SICA, CARICOM, CAN, MERCOSUR)
@@ -51,7 +51,7 @@ MIGRATION_KEYS = ("stock", "stock_by_sex", "year", "base_year", "groupings", "ce
 #: keys of ``[migration.census]``
 CENSUS_KEYS = ("synthetic", "path", "roles", "min_age", "missing_birth")
 #: measure -> inputs of ``[migration]`` it needs
-NEEDS = {"migration_stocks": ("stock",), "migration_blocks": ("stock",), "migration_women": ("stock_by_sex",),
+NEEDS = {"migration_stocks": ("stock",), "migration_blocks": ("stock",), "migration_women": ("stock", "stock_by_sex"),
          "migration_skilled": ("census",)}
 #: rank of the migration tables: the chapter opens with the migration context
 RANK = {"migration_stocks": 1, "migration_blocks": 2, "migration_women": 3, "migration_skilled": 4}

@@ -77,6 +77,7 @@ def figures(spec, tables, extras, folder):
     from ..i18n import text
 
     ci = text("figure", "ci", lang, level=spec.ci_level)
+    ci = ci[:1].lower() + ci[1:]  # after a comma in the axis label
     with figure_style() as plt:
         fig, ax = plt.subplots(figsize=(7.0, 1.2 + 0.2 * max(n, 3)), layout="constrained")
         y = np.arange(n)
