@@ -20,7 +20,7 @@ A chapter spec asks for the migration context with measures and one ``[migration
 
 This module holds what they share; the blocks are one file each (imported by
 :mod:`remitpov.report.blocks`): ``migration_stocks`` (emigrants by country of birth, their change,
-where they live; :mod:`.migration_stocks`), ``migration_blocks`` (intra-block migration per
+where they live; :mod:`remitpov.report.blocks.migration_stocks`), ``migration_blocks`` (intra-block migration per
 integration block), ``migration_women`` (share of women among immigrants) and
 ``migration_skilled`` (tertiary education of immigrants from census microdata, with design
 SEs). They are about the region, not about one survey: each block's rows come once, with the

@@ -1,6 +1,6 @@
 """Block ``migration_blocks``: intra- and extra-block migration in the integration blocks
 (SICA, CARICOM, the Andean Community, MERCOSUR, or ``[migration] groupings``), in the base
-year and in ``year`` (table and figure ``migration_blocks``); see :mod:`.migration`.
+year and in ``year`` (table and figure ``migration_blocks``); see :mod:`remitpov.report.blocks.migration`.
 
 Rows (``domain`` = "block", ``group`` = the block): for each year, migrants born in a member
 living in another member (``intra_<year>``) or outside the block (``extra_<year>``), persons;

@@ -1,7 +1,7 @@
 """Block ``migration_skilled``: the share with tertiary education among persons aged
 ``min_age`` or more (25, as Docquier–Marfouk) by census country and country of birth, from
 census microdata with design-based SEs and CIs (:func:`remitpov.migration.census.tertiary_share`;
-``[migration.census]``, see :mod:`.migration`). Table and figure ``migration_skilled``.
+``[migration.census]``, see :mod:`remitpov.report.blocks.migration`). Table and figure ``migration_skilled``.
 
 Rows: ``population`` = the census country, ``domain`` = "birth_country", ``group`` = the country
 of birth ("native-born" for persons born in the census country, the comparison group;

@@ -2,7 +2,7 @@
 change since the base year, and where they live (tables ``migration_stocks`` and
 ``migration_destinations``; figures ``migration_emigrants``, ``migration_change``,
 ``migration_destinations``). Source: UN DESA International Migrant Stock (``[migration] stock``);
-see :mod:`.migration`.
+see :mod:`remitpov.report.blocks.migration`.
 
 Rows of ``migration_stocks`` (``domain`` = "origin", ``group`` = the country): persons born in
 the country living abroad in ``year`` and ``base_year`` (indicators ``emigrants_<year>``, unit

@@ -1,6 +1,6 @@
 """Block ``migration_women``: women among the immigrants of the region's countries (table and
 figure ``migration_women``), from UN DESA's stock by sex and destination
-(``[migration] stock_by_sex``; the year nearest to ``year``); see :mod:`.migration`.
+(``[migration] stock_by_sex``; the year nearest to ``year``); see :mod:`remitpov.report.blocks.migration`.
 
 Rows (``domain`` = "destination", ``group`` = the country): the immigrant stock and the women
 in it (persons) and the women's share (``women_share_<year>``, percent), countries sorted by the
