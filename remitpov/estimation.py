@@ -33,7 +33,7 @@ from scipy import sparse
 
 from .core.inputs import by_codes, column_values, resolve_design
 from .core.validate import checked
-from .design import Design, ratio_linearization
+from .design import Design, PairSums, ratio_linearization
 from .exceptions import InputError, describe_rows
 from .poverty import JOINT_MAX_DOMAINS
 from .results import EstimateTable, make_table
@@ -94,18 +94,56 @@ def block_diagonal(Vb: np.ndarray) -> sparse.csr_array:
     return sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
 
 
+def _pair_sums(design: Design, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
+               gram: bool) -> PairSums:
+    """Sparse (PSU, domain) totals of ``w B``, ``B = (Y, den)`` (:class:`~remitpov.design.PairSums`,
+    as :meth:`Design.pair_sums`, without stacking ``B``).
+
+    The pairs present are found by counting the combined codes ``psu * D + d`` when the
+    PSU x domain grid has at most two cells per row (one ``bincount``, no sort), else by
+    ``np.unique``; the totals are one weighted ``bincount`` per basis column, the Gram
+    matrices (design effects) one per pair of columns, grouped by domain."""
+    w, n, P = design.weights, design.n, design.n_psu
+    key = design.psu * D + codes
+    if P * D <= max(2 * n, 1 << 22):  # a grid of at most 2 cells per row (or 4M cells): count
+        present = np.bincount(key, minlength=P * D).astype(bool)
+        pairs = np.flatnonzero(present)
+        rank = np.cumsum(present, dtype=np.int64)
+        del present
+        rank -= 1
+        inv = rank[key]
+        del rank
+    else:
+        pairs, inv = np.unique(key, return_inverse=True)
+    del key
+    Q, k = pairs.size, Y.shape[1]
+    m = k + (den is not None)
+    cols = [Y[:, j] for j in range(k)] + ([] if den is None else [den])
+    S = np.empty((Q, m))
+    for j, c in enumerate(cols):
+        S[:, j] = np.bincount(inv, weights=w * c, minlength=Q)
+    G = None
+    if gram:
+        G = np.empty((D, m, m))
+        for a in range(m):
+            wa = w * cols[a]
+            for b in range(a, m):
+                G[:, a, b] = G[:, b, a] = np.bincount(codes, weights=wa * cols[b], minlength=D)
+    return PairSums(D, m, pairs // D, pairs % D, S, G, np.bincount(codes[w > 0], minlength=D).astype(float),
+                    np.bincount(codes, weights=w, minlength=D))
+
+
 def _block_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
                  level, dist, title, deff: bool | str = False) -> EstimateTable:
     """Totals (``den`` None) or means/ratios of the columns of ``Y`` in every domain with
     within-domain covariance blocks only: sparse (PSU, domain) sums of the basis
-    ``B = (Y, den)``, coefficients ``A`` (D, m, k) of every domain's own k estimates, the
-    stratified formula on the pairs (:meth:`Design.vcov_blocks`) and, for design effects,
-    each domain's own SRS variance (:meth:`Design.srs_variance_blocks`, R's
+    ``B = (Y, den)`` (:func:`_pair_sums`), coefficients ``A`` (D, m, k) of every domain's own
+    k estimates, the stratified formula on the pairs (:meth:`Design.vcov_blocks`) and, for
+    design effects, each domain's own SRS variance (:meth:`Design.srs_variance_blocks`, R's
     ``svyby(..., deff=TRUE)``). Time and memory linear in the number of pairs."""
     k = Y.shape[1]
-    B = Y if den is None else np.column_stack([Y, den])
-    m = B.shape[1]
-    ps = design.pair_sums(B, codes, D, gram=bool(deff))
+    ps = _pair_sums(design, Y, den, codes, D, gram=bool(deff))
+    m = ps.m
     T = ps.totals  # (D, m)
     A = np.zeros((D, m, k))
     j = np.arange(k)
@@ -203,13 +241,21 @@ def _na(y: np.ndarray, names: Sequence[str], na_rm: bool, survey) -> np.ndarray:
 
 def _prep(obj, variables, level, by, na_rm):
     design, survey = _resolve_design(obj, level)
-    names = [variables] if isinstance(variables, str) or np.ndim(variables) == 1 and not isinstance(variables, (list, tuple)) else list(variables)
+    # (a list is checked first: np.ndim of a list of columns would copy them into one array)
+    names = ([variables] if isinstance(variables, str) or not isinstance(variables, (list, tuple))
+             and np.ndim(variables) == 1 else list(variables))
     labels = [v if isinstance(v, str) else f"x{i}" for i, v in enumerate(names)]
-    Y = np.column_stack([_values(survey, v, l, coerce=na_rm == "coerce") for v, l in zip(names, labels)])
+    Y = np.empty((design.n, len(names)), order="F")  # contiguous columns
+    for j, (v, l) in enumerate(zip(names, labels)):
+        col = np.asarray(_values(survey, v, l, coerce=na_rm == "coerce"), dtype=float)
+        if col.shape != (design.n,):
+            raise InputError(f"variable {l!r} has shape {col.shape}; give one value per row of the design "
+                             f"({design.n} rows)")
+        Y[:, j] = col
     ok = _na(Y, labels, na_rm, survey)
     if not ok.all():
         design = design.domain(ok)
-        Y = np.where(ok[:, None], Y, 0.0)
+        Y[~ok] = 0.0
     codes, dlabels, byname = _by(survey, by, design.n)
     return design, survey, Y, labels, codes, dlabels, byname
 

@@ -172,3 +172,23 @@ def test_bad_covmat_is_refused():
     d = _data(D=3)
     with pytest.raises(rp.InputError, match="covmat"):
         rp.mean(_design(d, "plain"), d["y"], by=d["dom"], covmat="yes")
+
+
+@pytest.mark.parametrize("P, D", [(120, 90), (1000, 10_000)])  # counted pairs; sorted pairs (P D > 2^22)
+def test_pair_sums_equal_the_design_engine(P, D):
+    """estimation's (PSU, domain) sums (bincounts, no stacked basis) = Design.pair_sums (sparse products)."""
+    from remitpov.estimation import _pair_sums
+
+    d = _data(n=20_000, P=P, H=20, D=D)
+    des = rp.Design.from_arrays(d["w"], d["strata"], d["psu"])
+    codes = np.unique(d["dom"], return_inverse=True)[1]
+    Dn = int(codes.max()) + 1
+    Y = np.column_stack([d["y"], d["x"]])
+    mine = _pair_sums(des, Y, np.ones(Y.shape[0]), codes, Dn, gram=True)
+    ref = des.pair_sums(np.column_stack([Y, np.ones(Y.shape[0])]), codes, Dn, gram=True)
+    np.testing.assert_array_equal(mine.psu, ref.psu)
+    np.testing.assert_array_equal(mine.dom, ref.dom)
+    np.testing.assert_allclose(mine.S, ref.S, rtol=1e-13)  # same sums, another order
+    np.testing.assert_allclose(mine.gram, ref.gram, rtol=1e-13)
+    np.testing.assert_array_equal(mine.n_pos, ref.n_pos)
+    np.testing.assert_allclose(mine.wsum, ref.wsum, rtol=1e-13)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Mapping
 
@@ -153,16 +154,22 @@ def migration_context(stock: MigrantStock, stock_by_sex: MigrantStock | None = N
     return out
 
 
-def _setup_matplotlib():
+#: matplotlib settings of the migration figures (TrueType fonts in PDFs, fixed SVG hash salt)
+RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9,
+      "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "remitpov", "path.simplify": False}
+
+
+@contextmanager
+def figure_style():
+    """``matplotlib.pyplot`` with :data:`RC` applied for the duration (the caller's settings are
+    restored afterwards, so a chapter's other figures keep their own style)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9,
-                         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "remitpov",
-                         "path.simplify": False})
-    return plt
+    with matplotlib.rc_context(RC):
+        yield plt
 
 
 def _barh(plt, labels, values, *, title, xlabel, source, notes, stacked: Mapping[str, np.ndarray] | None = None,
@@ -194,6 +201,55 @@ def _barh(plt, labels, values, *, title, xlabel, source, notes, stacked: Mapping
     return fig
 
 
+def draw_figures(plt, tables: Mapping[str, MigrationTable], language: str = "en") -> dict:
+    """The figures of the context tables present in ``tables`` (keys ``emigrants``, ``change``,
+    ``destinations``, ``blocks``, ``women``): sorted horizontal bars with title, axis label,
+    source and notes in ``language`` (decimal commas in Spanish). Returns key -> Figure."""
+    L = _lang(language)
+    src = lambda t: L["source"].format(org=L["org"], file=Path(t.source.split(", ")[-1]).name if t.source else "")
+    comma = language == "es"
+    figs = {}
+    if "emigrants" in tables:
+        t = tables["emigrants"].table
+        figs["emigrants"] = _barh(plt, t["country"], t["stock"] / 1e6, title=tables["emigrants"].title,
+                                  xlabel=L["emigrants_x"], source=src(tables["emigrants"]),
+                                  notes=tables["emigrants"].notes, decimal_comma=comma)
+    if "change" in tables:
+        t = tables["change"].table.sort_values("annual_rate", ascending=False, kind="stable")
+        figs["change"] = _barh(plt, t["country"], t["annual_rate"], title=tables["change"].title,
+                               xlabel=L["change_x"], source=src(tables["change"]), notes=(), decimal_comma=comma)
+    if "destinations" in tables:
+        t = tables["destinations"].table
+        figs["destinations"] = _barh(plt, t["country"], None, title=tables["destinations"].title,
+                                     xlabel=L["destinations_x"], source=src(tables["destinations"]), notes=(),
+                                     stacked={k: t[f"{k}_pct"].to_numpy() for k in ("USA", "ESP", "LAC", "other")},
+                                     legend={k: L[k] for k in ("USA", "ESP", "LAC", "other")}, decimal_comma=comma)
+    if "blocks" in tables:
+        t = tables["blocks"].table
+        lab = [f"{b} {y}" for b, y in zip(t["block"], t["year"])]
+        figs["blocks"] = _barh(plt, lab, t["intra_share_pct"], title=tables["blocks"].title, xlabel=L["blocks_x"],
+                               source=src(tables["blocks"]), notes=tables["blocks"].notes, decimal_comma=comma)
+    if "women" in tables:
+        t = tables["women"].table
+        figs["women"] = _barh(plt, t["country"], t["women_pct"], title=tables["women"].title,
+                              xlabel=L["women_x"], source=src(tables["women"]), notes=(), decimal_comma=comma)
+    return figs
+
+
+def save_figure(plt, fig, stem, formats=("png", "pdf")) -> list[Path]:
+    """Save ``fig`` as ``stem.<fmt>`` (PNG at 300 dpi; PDF/SVG without a date: reruns give the same
+    bytes), tight
+    bounding box so the footnotes below the axes are kept; closes the figure."""
+    out = []
+    for fmt in formats:
+        kw = {"dpi": 300} if fmt == "png" else {"metadata": {"CreationDate": None} if fmt == "pdf" else {"Date": None}}
+        p = Path(stem).with_suffix(f".{fmt}")
+        fig.savefig(p, bbox_inches="tight", pad_inches=0.15, **kw)
+        out.append(p)
+    plt.close(fig)
+    return out
+
+
 def write_migration_report(tables: Mapping[str, MigrationTable], out, *, language: str = "en",
                            figures=("png", "pdf"), inputs=(), spec_text: str = "") -> dict:
     """Write the context tables (CSV) and figures into ``out`` atomically.
@@ -203,7 +259,7 @@ def write_migration_report(tables: Mapping[str, MigrationTable], out, *, languag
     a whole, so no stale file survives; any other non-empty folder is refused.
     Returns the manifest (also written as ``manifest.json``).
     """
-    L = _lang(language)
+    _lang(language)
     bad = [f for f in figures if f not in ("png", "pdf", "svg")]
     if bad:
         raise InputError(f"figure formats {bad} not supported; use png, pdf or svg")
@@ -213,39 +269,9 @@ def write_migration_report(tables: Mapping[str, MigrationTable], out, *, languag
         (tmp / "figures").mkdir()
         for key, t in tables.items():
             t.table.to_csv(tmp / "tables" / f"{key}.csv", index=False, lineterminator="\n")
-        plt = _setup_matplotlib()
-        src = lambda t: L["source"].format(org=L["org"], file=Path(t.source.split(", ")[-1]).name if t.source else "")
-        comma = language == "es"
-        figs = {}
-        if "emigrants" in tables:
-            t = tables["emigrants"].table
-            figs["emigrants"] = _barh(plt, t["country"], t["stock"] / 1e6, title=tables["emigrants"].title,
-                                      xlabel=L["emigrants_x"], source=src(tables["emigrants"]),
-                                      notes=tables["emigrants"].notes, decimal_comma=comma)
-        if "change" in tables:
-            t = tables["change"].table.sort_values("annual_rate", ascending=False, kind="stable")
-            figs["change"] = _barh(plt, t["country"], t["annual_rate"], title=tables["change"].title,
-                                   xlabel=L["change_x"], source=src(tables["change"]), notes=(), decimal_comma=comma)
-        if "destinations" in tables:
-            t = tables["destinations"].table
-            figs["destinations"] = _barh(plt, t["country"], None, title=tables["destinations"].title,
-                                         xlabel=L["destinations_x"], source=src(tables["destinations"]), notes=(),
-                                         stacked={k: t[f"{k}_pct"].to_numpy() for k in ("USA", "ESP", "LAC", "other")},
-                                         legend={k: L[k] for k in ("USA", "ESP", "LAC", "other")}, decimal_comma=comma)
-        if "blocks" in tables:
-            t = tables["blocks"].table
-            lab = [f"{b} {y}" for b, y in zip(t["block"], t["year"])]
-            figs["blocks"] = _barh(plt, lab, t["intra_share_pct"], title=tables["blocks"].title, xlabel=L["blocks_x"],
-                                   source=src(tables["blocks"]), notes=tables["blocks"].notes, decimal_comma=comma)
-        if "women" in tables:
-            t = tables["women"].table
-            figs["women"] = _barh(plt, t["country"], t["women_pct"], title=tables["women"].title,
-                                  xlabel=L["women_x"], source=src(tables["women"]), notes=(), decimal_comma=comma)
-        for key, fig in figs.items():
-            for fmt in figures:
-                kw = {"dpi": 300} if fmt == "png" else {"metadata": {"CreationDate": None} if fmt == "pdf" else {}}
-                fig.savefig(tmp / "figures" / f"{key}.{fmt}", bbox_inches="tight", pad_inches=0.15, **kw)
-            plt.close(fig)
+        with figure_style() as plt:
+            for key, fig in draw_figures(plt, tables, language).items():
+                save_figure(plt, fig, tmp / "figures" / key, figures)
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         manifest = {
             "manifest_version": 1, "package": {"name": "remitpov", "version": __version__},

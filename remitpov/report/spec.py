@@ -218,6 +218,7 @@ class ChapterSpec:
     source: Path | None = None  # the TOML file, if any
     source_sha256: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    migration: Mapping[str, Any] | None = None  # [migration]: the migration_* blocks (blocks/migration.py)
 
     def to_dict(self) -> dict:
         return {
@@ -226,6 +227,7 @@ class ChapterSpec:
             "figures": list(self.figures), "strict": self.strict, "income": dict(self.income),
             "curve_points": self.curve_points, "curve_max": self.curve_max,
             "surveys": [s.to_dict() for s in self.surveys],
+            **({} if self.migration is None else {"migration": dict(self.migration)}),
         }
 
 
@@ -426,11 +428,14 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     """Validate a spec given as a dict (the parsed TOML). Raises :class:`SpecError`."""
     base = None if base_dir is None else Path(base_dir)
     data = copy.deepcopy(dict(data))
-    top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines", *_OUTPUT_SECTIONS})
+    top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines", "migration", *_OUTPUT_SECTIONS})
     if top_unknown:
         raise _fail("(top level)", f"unknown section(s) {top_unknown}",
-                    "a [migration] spec runs with `remitpov migration SPEC --out DIR`" if "migration" in top_unknown
-                    else "use [chapter], [income], [lines], [[survey]], [publication] and [style] sections")
+                    "use [chapter], [income], [lines], [[survey]], [migration], [publication] and [style] sections")
+    if "migration" in data and "survey" not in data:
+        raise _fail("(top level)", "a [migration] section without [[survey]]",
+                    "a [migration] spec alone runs with `remitpov migration SPEC --out DIR`; in a chapter, add "
+                    "[[survey]] tables and migration measures (remitpov.report.blocks.migration)")
     for name, check in _OUTPUT_SECTIONS.items():  # publication layout, figure style: checked here, read at write time
         check(data.get(name), name)
     ch = data.get("chapter", {})
@@ -596,9 +601,12 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
                                                    lambda raw, k: _resolve_path(raw, k, base), s_measures)
         surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
                                   s_measures, cf, area, lonely, line_period, coverage))
+    migration = _blocks.migration.parse_migration(  # [migration]: the migration_* blocks
+        data.get("migration"), "migration", lambda raw, k: _resolve_path(raw, k, base),
+        set(measures).union(*(s.measures for s in surveys)))
     return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),
                        measures, domains, tables, figures, strict, tuple(surveys), dict(income), out, cp, cm,
-                       source, source_sha256, data)
+                       source, source_sha256, data, migration)
 
 
 def load_spec(path) -> ChapterSpec:

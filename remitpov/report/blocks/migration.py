@@ -1,0 +1,265 @@
+"""The migration context as chapter blocks (issue #13): what the four ``migration_*`` blocks share.
+
+A chapter spec asks for the migration context with measures and one ``[migration]`` section
+(the keys of ``remitpov migration``'s spec, plus a census for the skilled block)::
+
+    [chapter]
+    measures = ["migration_stocks", "migration_blocks", "migration_women", "migration_skilled", "poverty"]
+
+    [migration]
+    stock = "data/migration/un_migrant_stock_origin_destination_2019.csv.gz"   # stocks, blocks
+    stock_by_sex = "data/migration/undesa_pd_2020_ims_stock_by_sex_and_destination.xlsx"  # women (+ stock)
+    year = 2019                     # default: the last year of `stock`
+    base_year = 1990                # default: the first year
+    groupings = "my_blocks.toml"    # default: the shipped blocks (SICA, CARICOM, CAN, MERCOSUR)
+    [migration.census]              # skilled: census microdata (remitpov.migration.census)
+    synthetic = { countries = ["ARG", "CRI", "USA"], persons_per_country = 20000, seed = 1 }
+    # or: path = "census.parquet" and roles = { birth_country = "bpl", census_country = "country",
+    #     weight = "perwt", sex = "sex", age = "age", education = "edu", strata = "strata", psu = "psu" }
+    min_age = 25
+
+This module holds what they share; the blocks are one file each (imported by
+:mod:`remitpov.report.blocks`): ``migration_stocks`` (emigrants by country of birth, their change,
+where they live; :mod:`remitpov.report.blocks.migration_stocks`), ``migration_blocks`` (intra-block migration per
+integration block), ``migration_women`` (share of women among immigrants) and
+``migration_skilled`` (tertiary education of immigrants from census microdata, with design
+SEs). They are about the region, not about one survey: each block's rows come once, with the
+first survey that asks for it, and have no ``survey`` key. Their tables follow the tidy schema
+(``domain`` = what the rows are: origin, destination, block; ``group`` = the country or block
+name in the chapter's language; ``indicator`` with the year; values in the unit named); the
+figures are those of ``remitpov migration`` (:func:`remitpov.migration.report.draw_figures`,
+with source and notes), saved as ``figures/migration_<name>``.
+
+:func:`parse_migration` validates the section when the spec is read (before any survey is
+loaded): unknown keys, missing files, a measure without the input it needs, a section
+without any migration measure.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import SpecError
+from ..i18n import TEXT
+from ._common import tidy
+
+#: keys of ``[migration]`` in a chapter spec
+MIGRATION_KEYS = ("stock", "stock_by_sex", "year", "base_year", "groupings", "census")
+#: keys of ``[migration.census]``
+CENSUS_KEYS = ("synthetic", "path", "roles", "min_age", "missing_birth")
+#: measure -> inputs of ``[migration]`` it needs
+NEEDS = {"migration_stocks": ("stock",), "migration_blocks": ("stock",), "migration_women": ("stock", "stock_by_sex"),
+         "migration_skilled": ("census",)}
+#: rank of the migration tables: the chapter opens with the migration context
+RANK = {"migration_stocks": 1, "migration_blocks": 2, "migration_women": 3, "migration_skilled": 4}
+
+TITLES = {
+    "en": {"migration_stocks": "Emigrants by country of birth and their change (UN DESA)",
+           "migration_destinations": "Where emigrants live: United States, Spain, Latin America and the Caribbean, "
+                                     "rest of the world (% of the country's emigrants)",
+           "migration_blocks": "Intra- and extra-block migration in the integration blocks",
+           "migration_women": "Women among immigrants (% of the immigrant stock)",
+           "migration_skilled": "Persons with tertiary education by country of birth (census microdata, %)"},
+    "es": {"migration_stocks": "Emigrantes por país de nacimiento y su variación (DAES)",
+           "migration_destinations": "Dónde residen los emigrantes: Estados Unidos, España, América Latina y el "
+                                     "Caribe, resto del mundo (% de los emigrantes del país)",
+           "migration_blocks": "Migración intrabloque y extrabloque en los bloques de integración",
+           "migration_women": "Mujeres entre los inmigrantes (% del stock de inmigrantes)",
+           "migration_skilled": "Personas con educación terciaria por país de nacimiento (microdatos censales, %)"},
+}
+#: words of the tables (group labels)
+WORDS = {"en": {"natives": "native-born", "OTHER": "other countries"},
+         "es": {"natives": "nativos", "OTHER": "otros países"}}
+for _lang, _sections in TEXT.items():  # the titles live in the chapter's one translation table
+    _sections["title"].update(TITLES.get(_lang, TITLES["en"]))
+
+
+def _fail(key: str, problem: str, fix: str) -> SpecError:
+    return SpecError(f"{key}: {problem}. Fix: {fix}")  # the spec's message form (remitpov.report.spec)
+
+
+def _int(raw: Mapping, k: str, key: str, lo: int, hi: int, example: str) -> int | None:
+    if k not in raw:
+        return None
+    v = raw[k]
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise _fail(f"{key}.{k}", f"expected a whole number between {lo} and {hi}, got {v!r}", example)
+    return v
+
+
+def parse_migration(raw, key: str, resolve: Callable[[str, str], Path], measures) -> dict | None:
+    """Validate ``[migration]`` of a chapter spec; None when absent and unused.
+
+    ``resolve(path, key)`` is the spec's path lookup (spec folder, then the shared folder;
+    :class:`SpecError` naming the key when the file does not exist); ``measures``: every
+    measure the chapter's surveys ask for. Returns the section with absolute paths.
+    """
+    used = sorted(set(measures) & set(NEEDS))
+    if raw is None:
+        if used:
+            raise _fail(key, f"missing (needed by measures {used})",
+                        'add a [migration] section, e.g. stock = "data/migration/un_migrant_stock_origin_destination_'
+                        '2019.csv.gz"')
+        return None
+    if not isinstance(raw, Mapping):
+        raise _fail(key, "must be a table", "write [migration] with stock = \"...\"")
+    if not used:
+        raise _fail(key, "given, but no migration measure is asked for",
+                    f"add some of {list(NEEDS)} to [chapter] measures, or run a [migration] spec alone with "
+                    "`remitpov migration SPEC --out DIR`")
+    unknown = sorted(set(raw) - set(MIGRATION_KEYS))
+    if unknown:
+        raise _fail(key, f"unknown key(s) {unknown}", f"remove them; known keys are {list(MIGRATION_KEYS)}")
+    for m in used:
+        for need in NEEDS[m]:
+            if need not in raw:
+                raise _fail(f"{key}.{need}", f"missing (needed by measure {m!r})",
+                            "give the UN DESA table or the census (see remitpov.report.blocks.migration)")
+    out: dict[str, Any] = {}
+    for k in ("stock", "stock_by_sex", "groupings"):
+        if k in raw:
+            if not isinstance(raw[k], str) or not raw[k]:
+                raise _fail(f"{key}.{k}", f"expected a path, got {raw[k]!r}", f'e.g. {k} = "data/migration/..."')
+            out[k] = str(resolve(raw[k], f"{key}.{k}"))
+    for k in ("year", "base_year"):
+        v = _int(raw, k, key, 1900, 2100, f"{k} = 2019 (no quotes)")
+        if v is not None:
+            out[k] = v
+    if "census" in raw:
+        out["census"] = _parse_census(raw["census"], f"{key}.census", resolve)
+    return out
+
+
+def _parse_census(raw, key: str, resolve) -> dict:
+    if not isinstance(raw, Mapping):
+        raise _fail(key, "must be a table", "write [migration.census] with synthetic = { ... } or path = \"...\"")
+    unknown = sorted(set(raw) - set(CENSUS_KEYS))
+    if unknown:
+        raise _fail(key, f"unknown key(s) {unknown}", f"remove them; known keys are {list(CENSUS_KEYS)}")
+    if ("synthetic" in raw) == ("path" in raw):
+        raise _fail(key, "give exactly one of `synthetic` and `path`",
+                    "synthetic = { countries = [\"ARG\", \"USA\"] } for the seeded IMILA-like census, or path = "
+                    "\"census.parquet\" with roles = { birth_country = \"...\", ... }")
+    out: dict[str, Any] = {"min_age": _int(raw, "min_age", key, 0, 100, "min_age = 25") or 25}
+    if "synthetic" in raw:
+        syn = raw["synthetic"]
+        if not isinstance(syn, Mapping):
+            raise _fail(f"{key}.synthetic", f"expected a table of options, got {syn!r}",
+                        "synthetic = { countries = [\"ARG\", \"USA\"], persons_per_country = 20000, seed = 1 }")
+        from ...migration.census import synthetic_census
+        import inspect
+
+        allowed = set(inspect.signature(synthetic_census).parameters)
+        bad = sorted(set(syn) - allowed)
+        if bad:
+            raise _fail(f"{key}.synthetic", f"unknown option(s) {bad}", f"use {sorted(allowed)}")
+        out["synthetic"] = dict(syn)
+    else:
+        if not isinstance(raw["path"], str) or not raw["path"]:
+            raise _fail(f"{key}.path", f"expected a path, got {raw['path']!r}", 'e.g. path = "census.parquet"')
+        out["path"] = str(resolve(raw["path"], f"{key}.path"))
+        roles = raw.get("roles")
+        if not isinstance(roles, Mapping) or "birth_country" not in roles:
+            raise _fail(f"{key}.roles", "missing or without birth_country",
+                        'roles = { birth_country = "...", census_country = "...", weight = "...", age = "...", '
+                        'education = "..." }')
+        out["roles"] = dict(roles)
+        if "missing_birth" in raw:
+            out["missing_birth"] = raw["missing_birth"]
+    return out
+
+
+# --------------------------------------------------------------------------- running once
+def owner(spec, p, measure: str) -> bool:
+    """Whether ``p`` is the first survey asking for ``measure``: a regional block runs once."""
+    first = next((s.id for s in spec.surveys if measure in s.measures), None)
+    return first is not None and p.spec.id == first
+
+
+_CACHE: dict[tuple, Any] = {}
+
+
+def _cached(key: tuple, make: Callable[[], Any]):
+    """``make()`` once per ``key`` (inputs are keyed by path, size and modification time)."""
+    if key not in _CACHE:
+        if len(_CACHE) >= 16:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = make()
+    return _CACHE[key]
+
+
+def _file_key(path: str | None):
+    if path is None:
+        return None
+    st = Path(path).stat()
+    return (path, st.st_size, st.st_mtime_ns)
+
+
+def config(spec) -> dict:
+    """The validated ``[migration]`` section of the chapter spec."""
+    cfg = getattr(spec, "migration", None)
+    if cfg is None:
+        raise SpecError("migration: missing. Fix: add a [migration] section to the chapter spec")
+    return cfg
+
+
+def context(spec) -> dict:
+    """:func:`remitpov.migration.report.migration_context` for the spec (names in its language)."""
+    from ...migration.report import migration_context
+    from ...migration.un import read_un_migrant_stock
+
+    cfg = config(spec)
+
+    def read(path):
+        return None if path is None else _cached(("un", _file_key(path)), lambda: read_un_migrant_stock(path))
+
+    key = ("context", _file_key(cfg.get("stock")), _file_key(cfg.get("stock_by_sex")), cfg.get("year"),
+           cfg.get("base_year"), _file_key(cfg.get("groupings")), spec.language)
+    return _cached(key, lambda: migration_context(read(cfg["stock"]), read(cfg.get("stock_by_sex")),
+                                                  year=cfg.get("year"), base_year=cfg.get("base_year"),
+                                                  groupings=cfg.get("groupings"), language=spec.language))
+
+
+def census(spec):
+    """The census of ``[migration.census]`` (:mod:`remitpov.migration.census`)."""
+    from ...migration import census as mc
+
+    c = config(spec)["census"]
+    if "synthetic" in c:
+        return _cached(("synthetic", tuple(sorted((k, str(v)) for k, v in c["synthetic"].items()))),
+                       lambda: mc.synthetic_census(**c["synthetic"]))
+    extra = {"missing_birth": c["missing_birth"]} if "missing_birth" in c else {}
+    return _cached(("census", _file_key(c["path"]), tuple(sorted(c["roles"].items())), str(extra)),
+                   lambda: mc.read_census(c["path"], **c["roles"], **extra))
+
+
+# --------------------------------------------------------------------------- tidy rows and figures
+def long_rows(frame: pd.DataFrame, domain: str, group, indicators: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+    """Tidy rows of a wide table: for every row of ``frame`` (``group`` its labels), one row per
+    indicator ``name -> (column, unit)``, rows of one group together (no scaling: the UN
+    tables hold persons and percentages already)."""
+    names = list(indicators)
+    k, n = len(names), len(frame)
+    vals = np.column_stack([frame[indicators[i][0]].to_numpy(float) for i in names]).ravel()
+    keys = {"domain": domain, "group": np.repeat(np.asarray(group, dtype=object), k),
+            "indicator": np.tile(np.array(names, dtype=object), n)}
+    out = tidy(keys, pd.DataFrame({"estimate": vals}), "", scale=1.0, values=("estimate",))
+    out["unit"] = np.tile(np.array([indicators[i][1] for i in names], dtype=object), n)
+    return out
+
+
+def figures_of(spec, folder, keys) -> list:
+    """Draw and save the migration report's figures ``keys`` as ``folder/migration_<key>``."""
+    from ...migration.report import draw_figures, figure_style, save_figure
+
+    ctx = context(spec)
+    out = []
+    with figure_style() as plt:
+        for key, fig in draw_figures(plt, {k: ctx[k] for k in keys if k in ctx}, spec.language).items():
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            out += save_figure(plt, fig, Path(folder) / f"migration_{key}", spec.figures)
+    return out
+
