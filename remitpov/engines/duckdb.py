@@ -244,24 +244,24 @@ def linear_sums(ds: DuckDBSurvey, terms, by, *, na_rm, deff, total=False, level=
 
 # ====================================================================== estimators
 def mean(ds: DuckDBSurvey, variables, by=None, *, level: str = "person", na_rm: bool = False,
-         ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
+         ci_level: float = 0.95, dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted means with linearised SEs, as :func:`remitpov.estimation.mean`."""
     return mean_total("mean", ds, variables, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff,
-                      sums_fn=linear_sums)
+                      covmat=covmat, sums_fn=linear_sums)
 
 
 def total(ds: DuckDBSurvey, variables, by=None, *, level: str = "person", na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
+          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted totals with linearised SEs, as :func:`remitpov.estimation.total`."""
     return mean_total("total", ds, variables, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist,
-                      deff=deff, sums_fn=linear_sums)
+                      deff=deff, covmat=covmat, sums_fn=linear_sums)
 
 
 def ratio(ds: DuckDBSurvey, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
-          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False) -> EstimateTable:
+          ci_level: float = 0.95, dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Ratio of totals with linearised SEs, as :func:`remitpov.estimation.ratio`."""
     return ratio_table(ds, numerator, denominator, by, level=level, na_rm=na_rm, ci_level=ci_level, dist=dist,
-                       deff=deff, sums_fn=linear_sums)
+                       deff=deff, covmat=covmat, sums_fn=linear_sums)
 
 
 def fgt(ds: DuckDBSurvey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,

@@ -40,7 +40,8 @@ def names_of(variables) -> list[str]:
     return names
 
 
-def mean_total(kind, ds, variables, by, *, level, na_rm, ci_level, dist, deff, sums_fn):
+def mean_total(kind, ds, variables, by, *, level, na_rm, ci_level, dist, deff, sums_fn, covmat=None):
+    check_covmat(covmat)
     names = names_of(variables)
     k = len(names)
     terms = [bs.one()] + [bs.column(c) for c in names]
@@ -51,7 +52,8 @@ def mean_total(kind, ds, variables, by, *, level, na_rm, ci_level, dist, deff, s
                          title=kind.capitalize())
 
 
-def ratio_table(ds, numerator, denominator, by, *, level, na_rm, ci_level, dist, deff, sums_fn):
+def ratio_table(ds, numerator, denominator, by, *, level, na_rm, ci_level, dist, deff, sums_fn, covmat=None):
+    check_covmat(covmat)
     num, den = names_of([numerator, denominator])
     design, sums, dk, info = sums_fn(ds, [bs.one(), bs.column(num), bs.column(den)], by, na_rm=na_rm, deff=deff,
                                      level=level)
