@@ -10,6 +10,9 @@
   domain masks and the whole-sample row of ``total=``.
 * :mod:`remitpov.core.gini` -- the weighted Gini of a vector and its influence values (Sen, SST).
 * :mod:`remitpov.core.quantile` -- weighted quantiles and the one set of rule names.
+* :mod:`remitpov.core.ranked` -- the ranking behind the rank-based inequality measures (tie
+  blocks, weighted mid-ranks), concentration coefficients and partial sums below population
+  shares, with their influence values.
 * :mod:`remitpov.core.density` -- kernel densities and bandwidths (convey, Silverman).
 * :mod:`remitpov.core.jacobian` -- the complex-step Jacobian (delta method).
 * :mod:`remitpov.core.statistic` -- :class:`~remitpov.core.statistic.Statistic` (a measure's

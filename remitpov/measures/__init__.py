@@ -18,9 +18,11 @@ and test.
   inequality measures), :mod:`~remitpov.measures.entropy` (GE, Theil, MLD),
   :mod:`~remitpov.measures.atkinson`, :mod:`~remitpov.measures.compare_inequality` (several
   income concepts jointly, from each measure's statistic builder registered here with
-  :func:`register_statistic`); the rank-based measures (quantiles, Gini, shares,
-  Palma, S80/S20, Lorenz and concentration curves, Lerman--Yitzhaki) are in
-  :mod:`remitpov.inequality`.
+  :func:`register_statistic`), and the rank-based measures on the ranks of
+  :mod:`remitpov.core.ranked`: :mod:`~remitpov.measures.quantile`, :mod:`~remitpov.measures.gini`,
+  :mod:`~remitpov.measures.shares` (income shares, Palma, S80/S20),
+  :mod:`~remitpov.measures.lorenz` (Lorenz and concentration curves),
+  :mod:`~remitpov.measures.gini_decomposition` (Lerman--Yitzhaki).
 * :mod:`remitpov.measures.convey` -- the shared linearisation of the Eurostat / R convey
   measures, one file each: :mod:`~remitpov.measures.arpt` (at-risk-of-poverty threshold),
   :mod:`~remitpov.measures.poormed` (median income of the poor), :mod:`~remitpov.measures.rmpg`
