@@ -70,15 +70,55 @@ Tests
 * ``hansen``: ``J = (sum Z_i'e_i)' A2 (sum Z_i'e_i)`` with the fitted model's residuals
   (robust to heteroskedasticity; weakened by many instruments), R ``sargan(fit)``;
   chi-squared with (instruments - parameters) degrees of freedom.
-* ``sargan`` (difference GMM): ``(sum Z_i'e1_i)' A1 (sum Z_i'e1_i) / s^2``, one-step
-  residuals, valid under homoskedasticity (pgmm's ``sargan(fit, "onestep")`` is this times
-  ``N s^2``). Not computed for system GMM, where ``H`` is not proportional to the
-  covariance of the level errors (they contain the fixed effect).
+* ``sargan``: the minimum of the GMM criterion with the weight matrix
+  ``(sum Z_i' Omega Z_i)^-1``, ``Omega`` the covariance of the stacked errors under
+  homoskedasticity estimated from the one-step residuals; chi-squared with
+  (instruments - parameters) df when the errors are homoskedastic (not robust, but not
+  weakened by many instruments). Difference GMM: ``Omega = s^2 H``, so the minimiser is the
+  one-step estimator and the statistic is ``(sum Z_i'e1_i)' A1 (sum Z_i'e1_i) / s^2``
+  (pgmm's ``sargan(fit, "onestep")`` is this times ``N s^2``). System GMM: the level errors
+  contain the fixed effect, so ``Omega = s^2 M M' + s_mu^2 J_level`` (``J_level``: ones in
+  the level-by-level block; ``s_mu^2 = max(mean u1^2 - s^2, 0)`` from the one-step level
+  residuals ``u1``), and the statistic is evaluated at the GMM estimate with that weight
+  matrix. pgmm's ``sargan(fit, "onestep")`` of a system fit uses ``H = M M'``, which is not
+  the covariance of the level errors, and has no chi-squared distribution; xtabond2's system
+  Sargan has the same problem.
+* ``difference_hansen`` (system GMM): difference-in-Hansen (C) tests of the level-equation
+  instruments: all GMM-style level instruments (the Blundell--Bond initial-conditions
+  restriction), each GMM-style variable's when there are several, the standard instruments
+  in levels, and all of them together. For a subset ``G``: ``C = J - J_G``, ``J`` the Hansen
+  statistic of the efficient two-step estimate with every instrument, ``J_G`` the same with
+  the instruments outside ``G`` and the corresponding submatrix of the same
+  ``sum Z_i'e1_i e1_i'Z_i`` (Hayashi 2000, sec. 3.6: this makes ``C >= 0`` in every sample);
+  chi-squared with ``|G|`` df under the null that the subset is valid given the others.
+  Not computed when fewer instruments than parameters remain. (For a one-step fit ``J`` is
+  still the two-step efficient statistic, so ``stat`` there is not ``hansen - J_G``.)
 * ``wald``: Wald chi-squared of the slope coefficients (time dummies and intercept excluded).
 
+Weights (``weights=``, one positive weight per entity)
+------------------------------------------------------
+The moment conditions are weighted sums over entities, ``sum_i w_i Z_i' e_i(b) = 0``: the
+sample analogue of the population moment when entity ``i`` represents ``w_i`` population
+entities. Every sum over entities above carries ``w_i`` (``S_X``, ``S_y``,
+``sum w_i Z_i'HZ_i``, the AR numerators ``sum w_i e_i'el_i``), and every *covariance* of such a
+sum carries ``v_i``: ``v_i = w_i^2`` for probability (survey/analytic) weights, the
+with-replacement variance of a weighted total with entities as clusters (strata and finite
+population corrections are ignored); ``v_i = w_i`` for frequency weights. So the two-step
+weight matrix is ``(sum v_i g_i g_i')^-1``, the robust covariances and Windmeijer's
+correction use ``v_i``, and ``s^2`` is the ``w``-weighted mean. With frequency weights every
+result equals the unweighted fit with entity ``i`` repeated ``w_i`` times; with probability
+weights every result is unchanged by a rescaling of the weights. One-step ``"unadjusted"``
+is not available with probability weights. The weights must be constant over time within
+an entity (as xtabond2's fweights): moments are per-entity sums, so a weight per
+entity-period has no role in them.
+
 Checked against R ``plm::pgmm`` (plm 2.6-2) on the Arellano--Bond (1991) employment data:
-difference and system GMM, one- and two-step, collapsed, with lag limits
-(``tests/test_econometrics_gmm.py``, ``tests/r/make_emplUK_pgmm.R``).
+difference and system GMM, one- and two-step, collapsed, with lag limits and lags from 3,
+system GMM with individual effects only (``tests/test_econometrics_gmm.py``,
+``tests/r/make_emplUK_pgmm.R``). pgmm has no difference-in-Hansen test: that is checked
+against an independent hand computation and by Monte Carlo (size under the null, power when
+the initial conditions violate the level restriction); the weights by replication and
+rescaling.
 """
 from __future__ import annotations
 
@@ -97,6 +137,8 @@ __all__ = ["DynamicPanelGMM", "DynamicPanelResults"]
 
 _LAG = re.compile(r"^lag\((.*),\s*(\d+)\s*(?::\s*(\d+))?\s*\)$")
 EFFECTS = ("twoways", "individual")
+LEVEL_INSTRUMENTS = ("xtabond2", "pgmm")
+WEIGHT_TYPES = ("probability", "frequency")
 
 
 def _split_top(s: str, sep: str) -> list[str]:
@@ -154,14 +196,25 @@ class DynamicPanelResults(ModelResults):
     ar_tests : DataFrame
         Arellano--Bond AR(1), AR(2) tests: ``stat`` (z), ``pvalue`` (two-sided normal).
     hansen, sargan, wald : dict
-        ``stat``, ``df``, ``pvalue`` (``sargan`` is None for system GMM).
+        ``stat``, ``df``, ``pvalue``.
+    difference_hansen : DataFrame or None
+        System GMM: difference-in-Hansen (C) tests of the level-equation instrument subsets,
+        one row per subset: ``hansen_excluding`` (J without the subset), ``df_excluding``,
+        ``pvalue_excluding``, ``stat`` (C = J - J_excluding), ``df`` (columns in the subset),
+        ``pvalue``. None for difference GMM or when J is not computed.
     n_instruments : int
         Instrument columns used (after dropping columns that are zero for every entity).
     n_entities : int
     nobs : int
         Equation rows used: differenced plus (system GMM) level equations, as pgmm counts.
     sigma2 : float
-        ``s^2`` of the one-step differenced residuals (difference GMM; nan for system GMM).
+        ``s^2`` of the one-step differenced residuals (``sum e^2 / (2 n)``, weighted if weights
+        are given), system GMM too (from its differenced equations).
+    sigma2_mu : float
+        System GMM: variance of the individual effect from the one-step level residuals,
+        ``max(mean u^2 - s^2, 0)`` (used by the Sargan test); nan for difference GMM.
+    weight_type : str or None
+        ``"probability"`` or ``"frequency"`` when the fit is weighted.
     residuals : DataFrame
         Per equation row used: entity, time, equation (``"diff"``/``"level"``), residual.
     """
@@ -177,6 +230,9 @@ class DynamicPanelResults(ModelResults):
     n_entities: int = 0
     sigma2: float = float("nan")
     residuals: pd.DataFrame | None = field(default=None, repr=False)
+    difference_hansen: pd.DataFrame | None = field(default=None, repr=False)
+    sigma2_mu: float = float("nan")
+    weight_type: str | None = None
 
 
 def _chi2(stat: float, df: int) -> dict:
@@ -216,14 +272,30 @@ class DynamicPanelGMM:
     missing : {"drop", "raise"}
         Rows with a missing or non-finite model value do not enter (pgmm's rule for
         unbalanced panels; the count is in the notes), or raise naming them.
-
-    Notes
-    -----
-    Unweighted, as pgmm and xtabond2 (no survey weights).
+    constant : bool
+        System GMM: an intercept in the level equation (default, as xtabond2 and as pgmm with
+        ``effect="twoways"``). pgmm with ``effect="individual"`` has none: ``constant=False``
+        reproduces it.
+    level_instruments : {"xtabond2", "pgmm"}
+        System GMM: the level-equation instrument of ``lag(x, a:b)`` is ``x_{t-a+1} - x_{t-a}``
+        (``"xtabond2"``, default: the difference dated one period after the first valid lag,
+        valid under the same assumption as ``x_{t-a}`` in the differenced equation) or, as
+        pgmm, ``x_{t-1} - x_{t-2}`` whatever ``a`` (``"pgmm"``; the same when ``a = 2``).
+    weights : str, optional
+        Column of entity weights (positive, constant over time within an entity). See "Weights"
+        in the module docstring.
+    weight_type : {"probability", "frequency"}
+        ``"probability"`` (survey or analytic weights, default): the moment covariance is
+        ``sum w_i^2 g_i g_i'``; estimates, SEs and tests do not change when the weights are
+        rescaled. ``"frequency"`` (whole numbers: entity ``i`` stands for ``w_i`` identical
+        entities): ``sum w_i g_i g_i'``; every number equals the unweighted fit on the
+        replicated entities.
     """
 
     def __init__(self, formula: str, data: pd.DataFrame, *, entity: str = "country", time: str = "year",
-                 system: bool = False, effects: str = "twoways", collapse: bool = False, missing: str = "drop"):
+                 system: bool = False, effects: str = "twoways", collapse: bool = False, missing: str = "drop",
+                 constant: bool = True, level_instruments: str = "xtabond2", weights: str | None = None,
+                 weight_type: str = "probability"):
         if not isinstance(data, pd.DataFrame):
             raise InputError("data must be a pandas DataFrame")
         for c, role in ((entity, "entity"), (time, "time")):
@@ -269,6 +341,14 @@ class DynamicPanelGMM:
             raise InputError("categorical terms C(...) are not supported in dynamic panel GMM; add dummy columns")
         self.formula, self.entity, self.time = formula, entity, time
         self.system, self.effects, self.collapse, self.missing = bool(system), effects, bool(collapse), missing
+        self.constant = bool(constant)
+        if level_instruments not in LEVEL_INSTRUMENTS:
+            raise InputError(f"level_instruments={level_instruments!r}: use one of {LEVEL_INSTRUMENTS}")
+        self.level_instruments = level_instruments
+        if weight_type not in WEIGHT_TYPES:
+            raise InputError(f"weight_type={weight_type!r}: use one of {WEIGHT_TYPES}")
+        self.weights, self.weight_type = weights, weight_type
+        self._w = None if weights is None else self._check_weights(data, weights, entity, weight_type)
         self.data = data.reset_index(drop=True)
         self._exprs = exprs
 
@@ -351,7 +431,7 @@ class DynamicPanelGMM:
             Dd = (td[:, None] == td[None, :]).astype(float) - (td[:, None] - 1 == td[None, :]).astype(float)
             Dl = (tl[:, None] == td[None, :]).astype(float)
             Kt_names = [f"{self.time}={per_lv[t]}" for t in td]
-        if self.system:
+        if self.system and self.constant:
             Dd = np.column_stack([np.zeros(Rd), Dd])
             Dl = np.column_stack([np.ones(Rl), Dl])
             Kt_names = ["Intercept"] + Kt_names
@@ -363,49 +443,55 @@ class DynamicPanelGMM:
         ok = np.isfinite(y_) & np.isfinite(X_).all(axis=2)
         if self.missing == "raise" and not ok[:, :Rd].any():
             raise InputError("no differenced equation has all its values")
-        # instruments: list of (N x R) columns
-        Z = []
+        # instruments: list of (N x R) columns, each with its group label (equation, kind, expression)
+        Z, lab = [], []
+
+        def add(z, label):
+            Z.append(z)
+            lab.append(label)
+
         for e, (a, b) in self.gmm:
             g = grid[e]
             if self.collapse:
                 for lag in range(a, min(b, T - 1) + 1):
                     z = np.zeros((N, Rd + Rl))
                     z[:, :Rd] = self._lag(g, lag)[:, td]
-                    Z.append(z)
+                    add(z, ("diff", "gmm", e))
             else:
                 for r, t in enumerate(td):
                     for s in range(max(0, t - b), t - a + 1):
                         z = np.zeros((N, Rd + Rl))
                         z[:, r] = g[:, s]
-                        Z.append(z)
-            if self.system:  # level equation: the difference x_{t-a+1} - x_{t-a}
-                dl = (self._lag(g, a - 1) - self._lag(g, a))[:, tl]
+                        add(z, ("diff", "gmm", e))
+            if self.system:  # level equation: the difference x_{t-a+1} - x_{t-a} (pgmm: x_{t-1} - x_{t-2})
+                la = 2 if self.level_instruments == "pgmm" else a
+                dl = (self._lag(g, la - 1) - self._lag(g, la))[:, tl]
                 if self.collapse:
                     z = np.zeros((N, Rd + Rl))
                     z[:, Rd:] = dl
-                    Z.append(z)
+                    add(z, ("level", "gmm", e))
                 else:
                     for r in range(Rl):
                         z = np.zeros((N, Rd + Rl))
                         z[:, Rd + r] = dl[:, r]
-                        Z.append(z)
+                        add(z, ("level", "gmm", e))
         for e, (a, b) in self.iv:
             for k in range(a, b + 1):
                 g = self._lag(grid[e], k)
                 z = np.zeros((N, Rd + Rl))
                 z[:, :Rd] = dif(g)
-                Z.append(z)
+                add(z, ("diff", "iv", _lag_name(e, k)))
                 if self.system:
                     z = np.zeros((N, Rd + Rl))
                     z[:, Rd:] = g[:, tl]
-                    Z.append(z)
+                    add(z, ("level", "iv", _lag_name(e, k)))
         for j in range(Kt):  # time dummies instrument themselves (differenced; in levels in system GMM)
             z = np.zeros((N, Rd + Rl))
             if self.system:
                 z[:, Rd:] = Dl[:, j]
             else:
                 z[:, :Rd] = Dd[:, j]
-            Z.append(z)
+            add(z, ("level" if self.system else "diff", "time", Kt_names[j]))
         Z = np.stack(Z, axis=2)
         Z = np.where(np.isfinite(Z) & ok[:, :, None], Z, 0.0)
         y_ = np.where(ok, y_, 0.0)
@@ -415,6 +501,7 @@ class DynamicPanelGMM:
             notes.append(f"{int((~keep).sum())} instrument columns are zero for every entity (no data) and were "
                          "dropped")
             Z = Z[:, :, keep]
+        lab = [x for x, k in zip(lab, keep) if k]
         # first-step weighting H = M M'
         Dop = np.zeros((Rd, Rd + 1))
         Dop[np.arange(Rd), np.arange(Rd)] = -1.0
@@ -424,7 +511,101 @@ class DynamicPanelGMM:
         rows = pd.DataFrame({"entity": np.repeat(ent_lv, Rd + Rl),
                              "time": np.tile(np.concatenate([per_lv[td], per_lv[tl]]), N),
                              "equation": np.tile(np.r_[np.repeat("diff", Rd), np.repeat("level", Rl)], N)})
-        return dict(y=y_, X=X_, Z=Z, H=H, ok=ok, Rd=Rd, names=names + Kt_names, Kt=Kt, N=N, notes=notes, rows=rows)
+        return dict(y=y_, X=X_, Z=Z, H=H, M=M, ok=ok, Rd=Rd, names=names + Kt_names, Kt=Kt, N=N, notes=notes,
+                    rows=rows, labels=lab, entities=ent_lv)
+
+    @staticmethod
+    def _check_weights(data, weights, entity, weight_type) -> pd.Series:
+        """Per-entity weights (Series indexed by entity) after checking them."""
+        if not isinstance(weights, str):
+            raise InputError("weights must be the name of a column of data (one weight per entity)")
+        if weights not in data.columns:
+            raise InputError(f"weights column {weights!r} is not in the data; available: "
+                             f"{sorted(map(str, data.columns))[:40]}")
+        if not pd.api.types.is_numeric_dtype(data[weights]):
+            raise InputError(f"weights column {weights!r} is not numeric ({data[weights].dtype})")
+        wv = data[weights].to_numpy(float)
+        bad = ~np.isfinite(wv) | (wv <= 0)
+        ids = data[entity].astype(str).to_numpy()
+        if bad.any():
+            raise InputError(f"weights {weights!r} must be positive and finite; not so in {describe_rows(bad, ids)}: "
+                             "fix them or drop those entities")
+        if weight_type == "frequency" and np.any(wv != np.round(wv)):
+            raise InputError(f"frequency weights {weights!r} must be whole numbers; not so in "
+                             f"{describe_rows(wv != np.round(wv), ids)} (use weight_type='probability')")
+        g = data.groupby(entity, sort=True)[weights]
+        lo, hi = g.min(), g.max()
+        vary = (hi != lo).to_numpy()
+        if vary.any():
+            ex = ", ".join(map(repr, lo.index[vary][:3]))
+            raise InputError(f"weights {weights!r} vary over time within {int(vary.sum())} entities (e.g. {ex}): the "
+                             "GMM moments are sums over entities, so give each entity one weight (e.g. its first "
+                             "period's)")
+        return lo.astype(float)
+
+    def _entity_weights(self, entities) -> tuple[np.ndarray, np.ndarray]:
+        """Moment weights ``w`` and covariance weights ``v`` (``w^2`` probability, ``w`` frequency)."""
+        if self._w is None:
+            one = np.ones(len(entities))
+            return one, one
+        w = self._w.reindex(entities).to_numpy(float)
+        return w, (w * w if self.weight_type == "probability" else w)
+
+    def _sargan(self, d, e1, w, v, SX, Sy, sigma2) -> tuple[dict, float]:
+        """Sargan test under homoskedasticity (see the module docstring); returns (test, s_mu^2)."""
+        Z, Rd, M = d["Z"], d["Rd"], d["M"]
+        Omega = sigma2 * (M @ M.T)
+        s2mu = float("nan")
+        if self.system:
+            okl = d["ok"][:, Rd:]
+            su2 = float(w @ (e1[:, Rd:] ** 2).sum(axis=1) / (w @ okl.sum(axis=1)))
+            s2mu = max(su2 - sigma2, 0.0)
+            Omega[Rd:, Rd:] += s2mu
+        Ws = _inv(np.einsum("n,nrl,rs,nsm->lm", v, Z, Omega, Z, optimize=True), "Sargan weight")
+        bs = np.linalg.solve(SX.T @ Ws @ SX, SX.T @ Ws @ Sy)
+        gs = Sy - SX @ bs
+        return _chi2(gs @ Ws @ gs, SX.shape[0] - SX.shape[1]), s2mu
+
+    def _difference_hansen(self, d, S2, w, SX, Sy, rank2, notes) -> pd.DataFrame | None:
+        """C tests of the level-equation instrument subsets (system GMM; see the module docstring)."""
+        L, K = SX.shape
+        if not self.system or rank2 < L:
+            return None
+        lab = d["labels"]
+        lev_gmm = [i for i, x in enumerate(lab) if x[:2] == ("level", "gmm")]
+        lev_iv = [i for i, x in enumerate(lab) if x[:2] == ("level", "iv")]
+        groups = {}
+        if lev_gmm:
+            groups["GMM instruments for levels"] = lev_gmm
+            gv = list(dict.fromkeys(lab[i][2] for i in lev_gmm))
+            if len(gv) > 1:
+                groups.update({f"GMM instruments for levels: {e}": [i for i in lev_gmm if lab[i][2] == e] for e in gv})
+        if lev_iv:
+            groups["standard instruments in levels"] = lev_iv
+            if lev_gmm:
+                groups["all level instruments (except time effects)"] = lev_gmm + lev_iv
+
+        def j_stat(keep):
+            A = _inv(S2[np.ix_(keep, keep)], "difference-in-Hansen weight")
+            SXk, Syk = SX[keep], Sy[keep]
+            bk = np.linalg.solve(SXk.T @ A @ SXk, SXk.T @ A @ Syk)
+            gk = Syk - SXk @ bk
+            return float(gk @ A @ gk)
+
+        J = j_stat(np.arange(L))
+        out = {}
+        for name, cols in groups.items():
+            keep = np.setdiff1d(np.arange(L), cols)
+            dfe, dfc = keep.size - K, len(cols)
+            if dfe < 0:
+                notes.append(f"difference-in-Hansen test of {name!r} not computed: {keep.size} instruments would "
+                             f"remain for {K} parameters")
+                continue
+            Je = j_stat(keep)
+            ex, c = _chi2(Je, dfe), _chi2(J - Je, dfc)
+            out[name] = {"hansen_excluding": Je, "df_excluding": dfe, "pvalue_excluding": ex["pvalue"],
+                         "stat": c["stat"], "df": dfc, "pvalue": c["pvalue"]}
+        return pd.DataFrame.from_dict(out, orient="index") if out else None
 
     # ------------------------------------------------------------------ fit
     def fit(self, steps: int = 2, cov_type: str | None = None) -> DynamicPanelResults:
@@ -444,6 +625,9 @@ class DynamicPanelGMM:
         cov_type = allowed[0] if cov_type is None else str(cov_type)
         if cov_type not in allowed:
             raise InputError(f"cov_type={cov_type!r} is not available for {steps}-step GMM; use one of {allowed}")
+        if steps == 1 and cov_type == "unadjusted" and self._w is not None and self.weight_type == "probability":
+            raise InputError("cov_type='unadjusted' for one-step GMM is not available with probability weights; use "
+                             "the robust 'CR0' (or weight_type='frequency' for frequency weights)")
         if steps == 1 and cov_type == "unadjusted" and self.system:
             raise InputError("cov_type='unadjusted' for one-step system GMM is not defined (the level errors contain "
                              "the fixed effect, so H is not their covariance); use 'CR0'")
@@ -452,15 +636,16 @@ class DynamicPanelGMM:
         N, K, L = X.shape[0], X.shape[2], Z.shape[2]
         if L < K:
             raise EstimationError(f"{L} instruments for {K} parameters: the model is not identified")
-        SX = np.einsum("nrl,nrk->lk", Z, X)
-        Sy = np.einsum("nrl,nr->l", Z, y)
+        w, v = self._entity_weights(d["entities"])   # moment weights w_i; meat weights v_i (w_i or w_i^2)
+        SX = np.einsum("n,nrl,nrk->lk", w, Z, X)
+        Sy = np.einsum("n,nrl,nr->l", w, Z, y)
         ZH = np.einsum("nrl,rs->nsl", Z, H)
-        A1 = _inv(np.einsum("nsl,nsm->lm", ZH, Z), "first-step")
+        A1 = _inv(np.einsum("n,nsl,nsm->lm", w, ZH, Z), "first-step")
         B1 = np.linalg.inv(SX.T @ A1 @ SX)
         b1 = B1 @ SX.T @ A1 @ Sy
         e1 = y - X @ b1
         g1 = np.einsum("nrl,nr->nl", Z, e1)
-        S2 = g1.T @ g1
+        S2 = (g1 * v[:, None]).T @ g1
         rank2 = int(np.linalg.matrix_rank(S2))
         notes = list(d["notes"])
         if rank2 < L:  # sum of N rank-one terms: singular when L > N (or instruments redundant)
@@ -472,8 +657,8 @@ class DynamicPanelGMM:
             notes.append(f"the Hansen J is not computed: sum Z_i'e_i e_i'Z_i has rank {rank2} < {L} instruments "
                          f"({N} entities)")
         A2 = _inv(S2, "second-step") if rank2 == L else np.full((L, L), np.nan)
-        n_d = int(d["ok"][:, :Rd].sum())
-        sigma2 = float((e1[:, :Rd] ** 2).sum() / (2 * n_d)) if not self.system else float("nan")
+        okd = d["ok"][:, :Rd]
+        sigma2 = float(w @ (e1[:, :Rd] ** 2).sum(axis=1) / (2 * (w @ okd.sum(axis=1))))
         V1r = B1 @ SX.T @ A1 @ S2 @ A1 @ SX @ B1
         if steps == 1:
             b, e, A, B = b1, e1, A1, B1
@@ -482,14 +667,18 @@ class DynamicPanelGMM:
             B2 = np.linalg.inv(SX.T @ A2 @ SX)
             b = B2 @ SX.T @ A2 @ Sy
             e, A, B = y - X @ b, A2, B2
-            V = B2 if cov_type == "unadjusted" else self._windmeijer(X, Z, e1, e, SX, A2, B2, V1r)
+            V = B2 if cov_type == "unadjusted" else self._windmeijer(X, Z, e1, e, SX, A2, B2, V1r, w, v)
         # overidentification
-        gz = np.einsum("nrl,nr->l", Z, e)
         df = L - K
-        hansen = _chi2(gz @ A2 @ gz, df) if rank2 == L else {"stat": float("nan"), "df": df, "pvalue": float("nan")}
-        sargan = None if self.system else _chi2(g1.sum(axis=0) @ A1 @ g1.sum(axis=0) / sigma2, df)
+        if rank2 == L:
+            gz = np.einsum("n,nrl,nr->l", w, Z, e)
+            hansen = _chi2(gz @ A2 @ gz, df)
+        else:
+            hansen = {"stat": float("nan"), "df": df, "pvalue": float("nan")}
+        sargan, sigma2_mu = self._sargan(d, e1, w, v, SX, Sy, sigma2)
+        diff_hansen = self._difference_hansen(d, S2, w, SX, Sy, rank2, notes)
         # Arellano-Bond serial correlation tests on the differenced residuals
-        ar = {f"AR({m})": self._mtest(e, X, Z, Rd, m, SX, A, B, V) for m in (1, 2)}
+        ar = {f"AR({m})": self._mtest(e, X, Z, Rd, m, SX, A, B, V, w, v) for m in (1, 2)}
         ar_tests = pd.DataFrame({"stat": ar, "pvalue": {k: 2 * stats.norm.sf(abs(v)) for k, v in ar.items()}})
         names, Kt = d["names"], d["Kt"]
         slope = np.arange(K - Kt)
@@ -504,7 +693,7 @@ class DynamicPanelGMM:
         res = d["rows"].loc[okflat].assign(residual=e.ravel()[okflat]).reset_index(drop=True)
         nobs = int(d["ok"].sum())
         info = {"Entities": N, "Instruments": L, "Hansen J": hansen["stat"], "Hansen df": df,
-                "Hansen p-value": hansen["pvalue"],
+                "Hansen p-value": hansen["pvalue"], "Sargan": sargan["stat"], "Sargan p-value": sargan["pvalue"],
                 "AR(1) p-value": float(ar_tests.at["AR(1)", "pvalue"]),
                 "AR(2) p-value": float(ar_tests.at["AR(2)", "pvalue"])}
         if L > N:
@@ -518,22 +707,23 @@ class DynamicPanelGMM:
             model_name="Dynamic panel GMM", dep_var=self.dep, cov_type=cov_type, method=method, equations=equations,
             info=info, notes=tuple(notes), steps=steps, system=self.system,
             params_onestep=pd.Series(b1, index=names), ar_tests=ar_tests, hansen=hansen, sargan=sargan, wald=wald,
-            n_instruments=L, n_entities=N, sigma2=sigma2, residuals=res)
+            n_instruments=L, n_entities=N, sigma2=sigma2, residuals=res, difference_hansen=diff_hansen,
+            sigma2_mu=sigma2_mu, weight_type=self.weight_type if self.weights is not None else None)
 
     @staticmethod
-    def _windmeijer(X, Z, e1, e2, SX, A2, B2, V1r):
-        """Windmeijer (2005) corrected two-step covariance (R ``vcovHC.pgmm``)."""
+    def _windmeijer(X, Z, e1, e2, SX, A2, B2, V1r, w, v):
+        """Windmeijer (2005) corrected two-step covariance (R ``vcovHC.pgmm``); weights as in ``fit``."""
         a = np.einsum("nrl,nrk->nlk", Z, X)          # Z_i' X_i
         g1 = np.einsum("nrl,nr->nl", Z, e1)          # Z_i' e1_i
-        # derivative of sum Z_i' e1_i e1_i' Z_i with respect to b_k: -(a_ik g_i' + g_i a_ik')
-        dS = -(np.einsum("nlk,nm->klm", a, g1) + np.einsum("nl,nmk->klm", g1, a))
-        q = A2 @ np.einsum("nrl,nr->l", Z, e2)
+        # derivative of sum v_i Z_i' e1_i e1_i' Z_i with respect to b_k: -sum v_i (a_ik g_i' + g_i a_ik')
+        dS = -(np.einsum("n,nlk,nm->klm", v, a, g1) + np.einsum("n,nl,nmk->klm", v, g1, a))
+        q = A2 @ np.einsum("n,nrl,nr->l", w, Z, e2)
         D = -np.stack([B2 @ SX.T @ A2 @ dS[k] @ q for k in range(X.shape[2])], axis=1)
         return B2 + D @ B2 + (D @ B2).T + D @ V1r @ D.T
 
     @staticmethod
-    def _mtest(e, X, Z, Rd, m, SX, A, B, V) -> float:
-        """Arellano--Bond m-statistic of order ``m`` (R ``plm::mtest``)."""
+    def _mtest(e, X, Z, Rd, m, SX, A, B, V, w, v) -> float:
+        """Arellano--Bond m-statistic of order ``m`` (R ``plm::mtest``); weights as in ``fit``."""
         if Rd <= m:
             return float("nan")
         ed = np.zeros_like(e)
@@ -541,7 +731,7 @@ class DynamicPanelGMM:
         el = np.zeros_like(e)
         el[:, m:Rd] = e[:, :Rd - m]
         c = (ed * el).sum(axis=1)                              # e_i' el_i
-        EX = np.einsum("nr,nrk->k", el, X)
-        ZVE = np.einsum("nrl,nr,n->l", Z, ed, c)
-        denom = (c ** 2).sum() - 2 * EX @ B @ SX.T @ A @ ZVE + EX @ V @ EX
-        return float(c.sum() / np.sqrt(denom))
+        EX = np.einsum("n,nr,nrk->k", w, el, X)
+        ZVE = np.einsum("nrl,nr,n->l", Z, ed, v * c)
+        denom = v @ c ** 2 - 2 * EX @ B @ SX.T @ A @ ZVE + EX @ V @ EX
+        return float(w @ c / np.sqrt(denom))

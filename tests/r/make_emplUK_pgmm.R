@@ -49,6 +49,17 @@ f_bb <- log(emp) ~ lag(log(emp), 1) + lag(log(wage), 0:1) + lag(log(capital), 0:
   lag(log(emp), 2:99) + lag(log(wage), 2:99) + lag(log(capital), 2:99)
 f_lim <- log(emp) ~ lag(log(emp), 1:2) + lag(log(wage), 0:1) + log(capital) + lag(log(output), 0:1) |
   lag(log(emp), 2:4)
+# lag rules beyond 2 (session 4): instruments from lag 3 on, and windows 3:5, 3:4, 3:6 in system GMM.
+# pgmm's level-equation instrument is always the difference x_{t-1} - x_{t-2}, whatever the lag
+# start (remitpov: level_instruments = "pgmm"). The GMM lag ranges start at the same lag for every
+# variable: when one variable's start exceeds the first usable period, pgmm's makegmm() takes
+# x[max(1, t - b):(t - a)] with a descending R range (1:0) and includes x[1] for that period.
+f_ab36 <- log(emp) ~ lag(log(emp), 1:2) + lag(log(wage), 0:1) + log(capital) + lag(log(output), 0:1) |
+  lag(log(emp), 3:6)
+f_bb3 <- log(emp) ~ lag(log(emp), 1) + lag(log(wage), 0:1) + lag(log(capital), 0:1) |
+  lag(log(emp), 3:99) + lag(log(wage), 3:99) + lag(log(capital), 3:99)
+f_bb35 <- log(emp) ~ lag(log(emp), 1) + lag(log(wage), 0:1) + lag(log(capital), 0:1) |
+  lag(log(emp), 3:5) + lag(log(wage), 3:4) + lag(log(capital), 3:6)
 
 fits <- list(
   # Arellano and Bond (1991) Table 4 column (b): plm's documented example
@@ -61,12 +72,29 @@ fits <- list(
   bb_onestep = pgmm(f_bb, data = EmplUK, effect = "twoways", model = "onestep", transformation = "ld"),
   bb_twostep = pgmm(f_bb, data = EmplUK, effect = "twoways", model = "twosteps", transformation = "ld"),
   bb_twostep_collapse = pgmm(f_bb, data = EmplUK, effect = "twoways", model = "twosteps", transformation = "ld",
-                             collapse = TRUE)
+                             collapse = TRUE),
+  # session 4: system GMM with individual effects only (pgmm: no time dummies and no intercept),
+  # and lag rules beyond 2
+  bb_onestep_individual = pgmm(f_bb, data = EmplUK, effect = "individual", model = "onestep",
+                               transformation = "ld"),
+  bb_twostep_individual = pgmm(f_bb, data = EmplUK, effect = "individual", model = "twosteps",
+                               transformation = "ld"),
+  bb_twostep_individual_collapse = pgmm(f_bb, data = EmplUK, effect = "individual", model = "twosteps",
+                                        transformation = "ld", collapse = TRUE),
+  ab_twostep_lags36 = pgmm(f_ab36, data = EmplUK, effect = "twoways", model = "twosteps"),
+  bb_twostep_lags3 = pgmm(f_bb3, data = EmplUK, effect = "twoways", model = "twosteps", transformation = "ld"),
+  bb_twostep_lags35 = pgmm(f_bb35, data = EmplUK, effect = "twoways", model = "twosteps", transformation = "ld"),
+  bb_twostep_lags35_collapse = pgmm(f_bb35, data = EmplUK, effect = "twoways", model = "twosteps",
+                                    transformation = "ld", collapse = TRUE),
+  bb_onestep_lags3_individual = pgmm(f_bb3, data = EmplUK, effect = "individual", model = "onestep",
+                                     transformation = "ld")
 )
 out <- c(list(meta = list(
   r_version = R.version.string, plm = as.character(packageVersion("plm")),
   formula_ab = paste(deparse(f_ab), collapse = " "), formula_bb = paste(deparse(f_bb), collapse = " "),
   formula_lags24 = paste(deparse(f_lim), collapse = " "),
+  formula_ab36 = paste(deparse(f_ab36), collapse = " "), formula_bb3 = paste(deparse(f_bb3), collapse = " "),
+  formula_bb35 = paste(deparse(f_bb35), collapse = " "),
   notes = paste("pgmm defaults otherwise. Coefficient names are pgmm's; time-dummy names are years.",
                 "se_robust: vcovHC (Windmeijer for two-step); se_nonrobust: vcov.",
                 "hansen: sargan(fit, 'twosteps'); sargan_onestep_pgmm: sargan(fit, 'onestep').",
