@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..design import Design, InfluenceSums, group_sum, srs_variance_from_moments
 from ..exceptions import InputError
+from ..core.domains import total_label as _core_total_label
 from ..core.statistic import Statistic, finalise
 from ..results import EstimateTable
 
@@ -312,13 +313,7 @@ def domain_keys(dlabels, by, total_label=None) -> list:
 
 
 def total_label(total, by):
-    """``total=`` -> label of the whole-sample domain (None: none), as the in-memory estimators."""
-    if by is None or total is None or total is False:
-        if total not in (None, False, True) and not (isinstance(total, str) and total):
-            raise InputError(f"total={total!r}: use True (label 'all'), False or a non-empty label string")
-        return None
-    if total is True:
-        return "all"
-    if isinstance(total, str) and total:
-        return total
-    raise InputError(f"total={total!r}: use True (label 'all'), False or a non-empty label string")
+    """``total=`` -> label of the whole-sample domain (None: none, or no ``by``), as the in-memory
+    estimators (:func:`remitpov.core.domains.total_label`, whose errors it raises)."""
+    lab = _core_total_label(total)
+    return None if by is None else lab
