@@ -84,7 +84,7 @@ from ..results import EstimateTable
 from ..survey import Survey
 from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
-__all__ = ["CounterfactualIncome", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
+__all__ = ["CounterfactualIncome", "CounterfactualWarning", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
            "MEXICO_MIGRATION_REGIONS", "enigh_covariates"]
 
