@@ -33,7 +33,7 @@ from scipy import sparse
 
 from .core.inputs import by_codes, column_values, resolve_design
 from .core.statistic import Statistic, block_diagonal, finalise
-from .core.validate import checked
+from .core.validate import checked, renamed_arguments
 from .design import Design, PairSums, ratio_linearization
 from .exceptions import InputError, describe_rows
 from .poverty import JOINT_MAX_DOMAINS
@@ -239,14 +239,17 @@ def _keys(labels, dlabels, byname, measure):
     return pd.DataFrame([{"measure": measure, "variable": l, byname: d} for d in dlabels for l in labels])
 
 
+@renamed_arguments(obj="survey")
 @checked
-def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+def mean(survey, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
          dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted (Hajek) mean ``sum w y / sum w`` of one or more variables, with design SEs.
 
     Parameters
     ----------
-    obj : Survey or Design
+    survey : Survey, Design or DaskSurvey
+        The sample (first argument of every estimator; the old keyword ``obj=`` still
+        works for one release, with a :class:`FutureWarning`).
     variables : str, array or list of them
     by : str or array, optional
         Domain variable; domains are zero weights on the full design (R's ``svyby``).
@@ -274,41 +277,43 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         weights, a second-stage fpc or ``lonely_psu="average"``, which take the joint path).
         Estimates, SEs and design effects are the same on both paths.
     """
-    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
-        return _rd.from_memory_call("mean", mean, obj, (variables, by), dict(
+        return _rd.from_memory_call("mean", mean, survey, (variables, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
-    design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
+    design, survey, Y, labels, codes, dl, bn = _prep(survey, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "mean"), Y, np.ones(design.n), codes, len(dl),
                            level=ci_level, deff=deff, dist=dist, title="Mean", covmat=covmat)
 
 
+@renamed_arguments(obj="survey")
 @checked
-def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+def total(survey, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
           dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted total ``sum w y`` with design SEs (domains as zero weights); ``deff`` and
     ``covmat`` as :func:`mean`."""
-    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
-        return _rd.from_memory_call("total", total, obj, (variables, by), dict(
+        return _rd.from_memory_call("total", total, survey, (variables, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
-    design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
+    design, survey, Y, labels, codes, dl, bn = _prep(survey, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level, deff=deff,
                            dist=dist, title="Total", covmat=covmat)
 
 
+@renamed_arguments(obj="survey")
 @checked
-def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
+def ratio(survey, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
           ci_level: float = 0.95, dist: str = "t", deff: bool | str = False,
           covmat: bool | None = None) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs; ``deff`` as :func:`mean`
     (the SRS variance of the ratio's influence values, as R's ``svyratio(..., deff=)``); ``covmat``
     as :func:`mean`."""
-    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
-        return _rd.from_memory_call("ratio", ratio, obj, (numerator, denominator, by), dict(
+        return _rd.from_memory_call("ratio", ratio, survey, (numerator, denominator, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
-    design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
+    design, survey, Y, labels, codes, dl, bn = _prep(survey, [numerator, denominator], level, by, na_rm)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
     return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, deff=deff, dist=dist,
                            title="Ratio", covmat=covmat)

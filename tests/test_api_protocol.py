@@ -47,3 +47,142 @@ def test_public_warnings_and_errors_are_exported():
     assert {"CounterfactualWarning", "SelectionWarning", "EmptyDomainWarning", "InputError"} <= set(found)
     missing = sorted(n for n in found if n not in rp.__all__ or getattr(rp, n) is not getattr(found[n], n))
     assert not missing, f"not exported from remitpov: {missing}"
+
+
+# ---------------------------------------------------------------- canonical signatures (#15)
+@pytest.fixture(scope="module")
+def small():
+    import remitpov as rp
+
+    return rp.build_income(rp.synthetic_survey(seed=3, n_households=600), scale="per_capita", period="month")
+
+
+def _same(a, b):
+    import numpy as np
+
+    assert a.keys.equals(b.keys)
+    assert np.array_equal(a.estimates, b.estimates, equal_nan=True)
+    assert np.array_equal(a.se, b.se, equal_nan=True)
+
+
+@pytest.mark.parametrize("fn", ["mean", "total", "ratio"])
+def test_first_parameter_is_survey_and_obj_is_deprecated(small, fn):
+    import inspect
+    import warnings
+
+    import remitpov as rp
+
+    f = getattr(rp, fn)
+    assert next(iter(inspect.signature(f).parameters)) == "survey"
+    args = ("y_with", "y_without") if fn == "ratio" else ("y_with",)
+    new = f(small, *args, by="area")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _same(f(small, *args, by="area"), new)  # no warning on the new spelling
+    with pytest.warns(FutureWarning, match=rf"{fn}\(obj=\.\.\.\) is deprecated.*use survey="):
+        old = f(obj=small, **dict(zip(["numerator", "denominator"] if fn == "ratio" else ["variables"], args)),
+                by="area")
+    _same(old, new)
+    with pytest.raises(rp.InputError, match="both survey= and obj="):
+        f(survey=small, obj=small, **dict(zip(["numerator", "denominator"] if fn == "ratio" else ["variables"],
+                                             args)))
+
+
+def test_every_public_estimator_takes_survey_first():
+    import inspect
+
+    import remitpov as rp
+    from remitpov import measures
+
+    for m in measures.REGISTRY.values():
+        assert next(iter(inspect.signature(getattr(rp, m.function)).parameters)) == "survey", m.function
+    for fn in ("mean", "total", "ratio", "fgt", "decompose", "compare", "compare_inequality", "lorenz"):
+        assert next(iter(inspect.signature(getattr(rp, fn)).parameters)) == "survey", fn
+
+
+def test_decompose_alpha_before_by_with_old_order_shim(small):
+    import inspect
+    import warnings
+
+    import remitpov as rp
+
+    params = list(inspect.signature(rp.decompose).parameters)
+    assert params[:5] == ["survey", "income", "line", "alpha", "by"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = rp.decompose(small, "y_with", 1500.0, (0, 2), "area")
+        _same(rp.decompose(small, "y_with", 1500.0, alpha=(0, 2), by="area"), new)
+    with pytest.warns(FutureWarning, match=r"old argument order.*alpha, by"):
+        old = rp.decompose(small, "y_with", 1500.0, "area", (0, 2))
+    _same(old, new)
+    with pytest.warns(FutureWarning, match="old argument order"):
+        _same(rp.decompose(small, "y_with", 1500.0, "area", alpha=(0, 2)), new)
+    with pytest.raises(rp.InputError, match="needs a subgroup variable"):
+        rp.decompose(small, "y_with", 1500.0, (0, 2))
+
+
+@pytest.mark.parametrize("fn", ["compare", "compare_inequality"])
+def test_concept_is_the_one_spelling_label_deprecated(small, fn):
+    import warnings
+
+    import remitpov as rp
+
+    inc = {"with": "y_with", "without": "y_without"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = getattr(rp, fn)(small, inc, measure="gini", concept="diff")
+    assert (new.keys["concept"] == "diff").any()
+    with pytest.warns(FutureWarning, match=rf"{fn}\(label=\.\.\.\) is deprecated.*use concept="):
+        old = getattr(rp, fn)(small, inc, measure="gini", label="diff")
+    _same(old, new)
+
+
+# ---------------------------------------------------------------- self-registering measures (#15)
+def test_measure_files_register_themselves_on_package_import():
+    """Importing ``remitpov.measures`` alone (a fresh interpreter) gives the full registry:
+    every measure is registered by its own file, none in a central list."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import remitpov as rp
+    from remitpov import measures
+
+    out = subprocess.run([sys.executable, "-c", "import remitpov.measures as m; print(','.join(m.names()))"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip().split(",") == list(measures.names())
+    folder = Path(rp.__file__).parent / "measures"
+    registered_in = {}
+    for f in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "register" and node.args
+                    and isinstance(node.args[0], ast.Call) and getattr(node.args[0].func, "id", None) == "Measure"):
+                registered_in[node.args[0].args[0].value] = f.name
+    assert set(registered_in) == set(measures.REGISTRY)
+    assert "__init__.py" not in registered_in.values() and "registry.py" not in registered_in.values()
+
+
+def test_a_new_measure_file_appears_in_the_registry_and_compare(tmp_path, monkeypatch):
+    import importlib
+
+    import remitpov as rp
+    from remitpov import measures
+
+    (tmp_path / "my_measure.py").write_text(
+        "from remitpov.measures.registry import Measure, register\n"
+        "register(Measure('my_index', 'poverty', 'sen', joint=False, aliases=('mine',), summary='test'))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        importlib.import_module("my_measure")
+        assert "my_index" in measures.names() and "mine" in measures.names(aliases=True)
+        assert measures.names()[-1] == "my_index"  # default rank: listed last
+        assert measures.get("mine").name == "my_index"
+        with pytest.raises(rp.InputError, match=r"'my_index' \(their own functions\)"):
+            measures.get("nope")
+        with pytest.raises(rp.InputError, match=r"measure='my_index'.*own function"):
+            rp.compare(rp.synthetic_survey(seed=1, n_households=200), {"a": "income", "b": "income"}, measure="my_index")
+    finally:
+        if "my_index" in measures.REGISTRY:
+            measures.unregister("my_index")
+    assert "my_index" not in measures.names() and "mine" not in measures.names(aliases=True)

@@ -11,6 +11,10 @@ One rule per input, stated once:
 * ``alpha`` (FGT) -- non-negative finite numbers.
 * weights -- finite, non-negative, and small enough that the products the estimators form
   (``N^2``, ``N x sum w y``) stay finite in double precision.
+
+Deprecated spellings (one release, then removed) are accepted by :func:`renamed_arguments`
+(an old keyword, e.g. ``obj=`` for ``survey=``) and :func:`alpha_before_by` (the old
+positional order ``by, alpha``), both with a :class:`FutureWarning` naming the new spelling.
 """
 from __future__ import annotations
 
@@ -143,3 +147,66 @@ def checked(fn: Callable) -> Callable:
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def renamed_arguments(**aliases: str) -> Callable:
+    """Accept deprecated keyword spellings ``old=`` for ``new=`` (``aliases = {old: new}``).
+
+    The old keyword still works for one release with a :class:`FutureWarning` (pointing at
+    the caller) naming the new one; giving both is an :class:`InputError`.
+    """
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in aliases.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise InputError(f"{fn.__name__}() got both {new}= and {old}= (its deprecated spelling); "
+                                         f"give {new}= only")
+                    warnings.warn(f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release: "
+                                  f"use {new}=...", FutureWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+def _looks_like_by(x) -> bool:
+    """A domain specification (column name(s) or a row-length array), not FGT alphas."""
+    if isinstance(x, str) or isinstance(x, pd.Series):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(isinstance(v, str) for v in x) or len(x) > 16
+    return np.ndim(x) == 1 and (len(x) > 16 or np.asarray(x).dtype.kind not in "iuf")
+
+
+def alpha_before_by(n_fixed: int) -> Callable:
+    """Accept the old positional order ``..., by, alpha`` after ``n_fixed`` leading arguments.
+
+    The canonical order is ``f(survey, income, line, alpha=..., by=None, ...)``; a call whose
+    argument in ``alpha``'s place is a domain specification (a column name, a list of
+    names or a row-length array) is read in the old order, with a :class:`FutureWarning`.
+    """
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if len(args) > n_fixed and _looks_like_by(args[n_fixed]):
+                if "by" in kwargs:
+                    raise InputError(f"{fn.__name__}() got by= and a domain variable in alpha's place")
+                warnings.warn(f"{fn.__name__}(..., by, alpha) is the old argument order and will be removed in the "
+                              f"next release: give alpha= and by= as keywords (the order is now alpha, by)",
+                              FutureWarning, stacklevel=2)
+                rest = list(args[n_fixed:])
+                kwargs["by"] = rest.pop(0)
+                if rest:
+                    if "alpha" in kwargs:
+                        raise InputError(f"{fn.__name__}() got alpha twice")
+                    kwargs["alpha"] = rest.pop(0)
+                args = tuple(args[:n_fixed]) + tuple(rest)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -10,6 +10,10 @@ from __future__ import annotations
 from ..core.validate import checked
 from ..results import EstimateTable
 from .convey import arpt_influence, check_order, check_positive, estimate
+from .registry import Measure, register
+
+register(Measure("arpt", "poverty", "arpt", joint=False, options=("quantile", "percent"), rank=170,
+                 summary="at-risk-of-poverty threshold (60 % of the median), convey svyarpt"))
 
 
 @checked

@@ -8,8 +8,10 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep, check_usable, finish, keys_frame, prep, require_income, smooth_statistic, usable_masks
+
+register(Measure("atkinson", "inequality", "atkinson", options=("epsilon",), rank=70, summary="Atkinson A(e)"))
 
 
 @checked

@@ -7,8 +7,13 @@ import numpy as np
 from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep, check_usable, finish, keys_frame, prep, require_income, smooth_statistic, usable_masks
+
+register(Measure("theil", "inequality", "theil", rank=40, summary="Theil's T, GE(1)"))
+register(Measure("mld", "inequality", "mld", rank=50, summary="mean log deviation, GE(0)"))
+register(Measure("generalized_entropy", "inequality", "generalized_entropy", aliases=("ge",), options=("epsilon",),
+                 rank=60, summary="generalised entropy GE(e)"))
 
 
 @checked

@@ -11,7 +11,7 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
@@ -19,6 +19,8 @@ from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
 from .inequality_base import usable_masks as _domain_masks
+
+register(Measure("gini", "inequality", "gini", rank=30, summary="Gini coefficient"))
 
 
 def _gini_replicate(rks: Sequence[Ranked], y: np.ndarray):

@@ -19,6 +19,10 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import arpr_influence, arpt_influence, check_order, check_positive, estimate
+from .registry import Measure, register
+
+register(Measure("poor_median", "poverty", "poor_median", joint=False, aliases=("poormed",),
+                 options=("quantile", "percent"), rank=180, summary="median income of the poor, convey svypoormed"))
 
 
 def poor_median_influence(y: np.ndarray, w: np.ndarray, w_full: np.ndarray, p: float = 0.5, percent: float = 0.6,

@@ -18,7 +18,7 @@ from ..core.validate import checked
 from ..design import critical_value
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
@@ -26,6 +26,9 @@ from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
 from .inequality_base import usable_masks as _domain_masks
+
+register(Measure("quantile", "inequality", "quantile", options=("probs", "rule", "se_method", "bandwidth"), rank=110,
+                 summary="weighted quantiles"))
 
 QUANTILE_SE = ("woodruff", "kernel", "replicate")
 

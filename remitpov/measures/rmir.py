@@ -15,6 +15,10 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import check_order, estimate, quantile_influence
+from .registry import Measure, register
+
+register(Measure("rmir", "inequality", "rmir", joint=False, options=("age", "agelim", "quantile"), rank=200,
+                 summary="relative median income ratio (65+ / under 65), convey svyrmir"))
 
 
 @checked

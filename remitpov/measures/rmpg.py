@@ -10,6 +10,10 @@ from ..core.validate import checked
 from ..results import EstimateTable
 from .convey import check_order, check_positive, estimate
 from .poormed import poor_median_influence
+from .registry import Measure, register
+
+register(Measure("rmpg", "poverty", "rmpg", joint=False, options=("quantile", "percent"), rank=190,
+                 summary="relative median poverty gap, convey svyrmpg"))
 
 
 @checked

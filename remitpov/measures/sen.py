@@ -14,6 +14,10 @@ from ..core.validate import checked
 from ..results import EstimateTable
 from .poverty_core import notes_for, prepare
 from .relative_line import incomes_of, resolve_line, single_line
+from .registry import Measure, register
+
+register(Measure("sen", "poverty", "sen", joint=False, rank=120, summary="Sen index"))
+register(Measure("sst", "poverty", "sst", joint=False, rank=130, summary="Sen-Shorrocks-Thon index"))
 
 
 def _sen_values(y, z, W, kind: str, strict: bool) -> np.ndarray:

@@ -14,7 +14,7 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
@@ -22,6 +22,12 @@ from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
 from .inequality_base import usable_masks as _domain_masks
+
+register(Measure("palma", "inequality", "palma", rank=80, summary="Palma ratio (top 10 % / bottom 40 %)"))
+register(Measure("qsr", "inequality", "quantile_share_ratio", aliases=("quantile_share_ratio",),
+                 options=("lower", "upper", "definition"), rank=90, summary="quantile share ratio S80/S20"))
+register(Measure("income_shares", "inequality", "income_shares", aliases=("shares",), options=("groups",), rank=100,
+                 summary="income shares of population quantile groups"))
 
 
 def share_prep(survey, income, by, level, na_rm, what):

@@ -13,6 +13,9 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import check_nonnegative, estimate
+from .registry import Measure, register
+
+register(Measure("zenga", "inequality", "zenga", joint=False, rank=210, summary="Zenga index, convey svyzenga"))
 
 
 def _check(y: np.ndarray, w: np.ndarray, label: str, where: str) -> None:

@@ -22,7 +22,7 @@ def run(spec, p, ctx) -> BlockOutput:
     from ... import inequality as ineq
 
     if p.has_remittances:
-        t = ineq.compare_inequality(p.survey, incomes(p), "gini", ci_level=spec.ci_level, label="difference",
+        t = ineq.compare_inequality(p.survey, incomes(p), "gini", ci_level=spec.ci_level, concept="difference",
                                     progress=ctx["progress"](f"{p.spec.id}: Gini replicates"))
     else:
         t = ineq.gini(p.survey, Y_WITH, ci_level=spec.ci_level)
