@@ -236,7 +236,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
         return compare_inequality(survey, incomes, meas.name, by, level=level, na_rm=na_rm, ci_level=ci_level,
-                                  dist=dist, concept=concept, **options)
+                                  dist=dist, concept=concept, deff=True, **options)
     if not (meas.joint and meas.family == "poverty"):
         raise InputError(f"compare(measure={measure!r}): this measure has its own function, rp.{meas.function}(); "
                          f"compare estimates {', '.join(map(repr, measures.names(joint=True, aliases=True)))} "

@@ -128,12 +128,13 @@ def test_concept_is_the_one_spelling_label_deprecated(small, fn):
     import remitpov as rp
 
     inc = {"with": "y_with", "without": "y_without"}
+    kw = {"deff": True} if fn == "compare_inequality" else {}  # (its deff default is deprecated too)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        new = getattr(rp, fn)(small, inc, measure="gini", concept="diff")
+        new = getattr(rp, fn)(small, inc, measure="gini", concept="diff", **kw)
     assert (new.keys["concept"] == "diff").any()
     with pytest.warns(FutureWarning, match=rf"{fn}\(label=\.\.\.\) is deprecated.*use concept="):
-        old = getattr(rp, fn)(small, inc, measure="gini", label="diff")
+        old = getattr(rp, fn)(small, inc, measure="gini", label="diff", **kw)
     _same(old, new)
 
 
@@ -186,3 +187,107 @@ def test_a_new_measure_file_appears_in_the_registry_and_compare(tmp_path, monkey
         if "my_index" in measures.REGISTRY:
             measures.unregister("my_index")
     assert "my_index" not in measures.names() and "mine" not in measures.names(aliases=True)
+
+
+# ---------------------------------------------------------------- one design-effect default (#15)
+LEGACY_DEFF = [
+    ("gini", lambda rp, s, **k: rp.gini(s, "y_with", by="area", **k)),
+    ("quantile", lambda rp, s, **k: rp.quantile(s, "y_with", probs=(0.5,), **k)),
+    ("theil", lambda rp, s, **k: rp.theil(s, "y_with", **k)),
+    ("generalized_entropy", lambda rp, s, **k: rp.generalized_entropy(s, "y_with", epsilon=(2.0,), **k)),
+    ("palma", lambda rp, s, **k: rp.palma(s, "y_with", **k)),
+    ("quantile_share_ratio", lambda rp, s, **k: rp.quantile_share_ratio(s, "y_with", **k)),
+    ("compare_inequality", lambda rp, s, **k: rp.compare_inequality(s, {"a": "y_with", "b": "y_without"}, **k)),
+    ("arpt", lambda rp, s, **k: rp.arpt(s, "y_with", **k)),
+    ("rmpg", lambda rp, s, **k: rp.rmpg(s, "y_with", **k)),
+    ("sen", lambda rp, s, **k: rp.sen(s, "y_with", 1500.0, **k)),
+]
+
+
+@pytest.mark.parametrize("name,call", LEGACY_DEFF, ids=[n for n, _ in LEGACY_DEFF])
+def test_deff_default_deprecation_path(small, name, call):
+    """Today's default (deff computed) is kept with a FutureWarning naming the change; deff=True
+    gives the same table silently; deff=False drops the column (the future default, as fgt/mean)."""
+    import warnings
+
+    import numpy as np
+
+    import remitpov as rp
+
+    with pytest.warns(FutureWarning, match=rf"{name}\(\): design effects .* default becomes deff=False") as rec:
+        old = call(rp, small)
+    assert all(r.filename == __file__ for r in rec if issubclass(r.category, FutureWarning))  # points at the caller
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = call(rp, small, deff=True)
+        off = call(rp, small, deff=False)
+    fo, fk, ff = old.to_frame(), kept.to_frame(), off.to_frame()
+    assert "deff" in fo and fo.equals(fk)
+    assert "deff" not in ff
+    assert np.array_equal(ff["se"].to_numpy(), fo["se"].to_numpy(), equal_nan=True)
+
+
+def test_deff_default_is_off_for_fgt_and_means(small):
+    import warnings
+
+    import remitpov as rp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "deff" not in rp.fgt(small, "y_with", 1500.0).to_frame()
+        assert "deff" not in rp.mean(small, "y_with").to_frame()
+        assert "deff" in rp.mean(small, "y_with", deff=True).to_frame()
+
+
+def test_deff_replace_accepted_and_bad_values_refused(small):
+    import remitpov as rp
+
+    t = rp.gini(small, "y_with", deff="replace")
+    assert "deff" in t.to_frame()
+    with pytest.raises(rp.InputError, match="deff='yes'"):
+        rp.gini(small, "y_with", deff="yes")
+
+
+# ---------------------------------------------------------------- one weight validator (#15)
+def test_weight_validators_name_column_rows_and_fix():
+    import numpy as np
+
+    from remitpov.core.validate import check_positive, check_weights
+
+    ids = np.array(["a", "b", "c"])
+    assert check_weights([1.0, 2.0, 3.0], "w", ids).dtype == float
+    with pytest.raises(InputError, match=r"weight column 'w' is missing in 1 row \(e.g. id='b'\).*drop those rows"):
+        check_weights([1.0, np.nan, -1.0], "w", ids)
+    with pytest.raises(InputError, match=r"weight column 'w' is zero or negative in 2 rows.*'a'.*use a domain"):
+        check_weights([0.0, 2.0, -1.0], "w", ids)
+    with pytest.raises(InputError, match=r"size 's' is missing, zero or negative in 2 rows.*; one member at least$"):
+        check_positive([np.nan, 2.0, 0.0], "size 's'", ids, "one member at least")
+
+
+def test_survey_and_enigh_use_the_one_validator(monkeypatch):
+    """Survey (weights, sizes) and the ENIGH loader raise through core.validate (no copies)."""
+    import numpy as np
+    import pandas as pd
+
+    import remitpov as rp
+    from remitpov.core import validate
+
+    calls = []
+    real = validate.check_weights
+
+    def spy(*a, **k):
+        calls.append(a[1])
+        return real(*a, **k)
+
+    monkeypatch.setattr("remitpov.survey.check_weights", spy)
+    df = pd.DataFrame({"w": [1.0, 2.0, 0.0], "y": [1.0, 2.0, 3.0], "n": [1, 2, 3]})
+    with pytest.raises(InputError, match="'w' is zero or negative in 1 row"):
+        rp.Survey(df, weight="w", unit="person")
+    assert calls == ["w"]
+    with pytest.raises(InputError, match="household size column 'n' is missing, zero or negative in 1 row"):
+        rp.Survey(df.assign(w=1.0, n=[1, 0, 2]), weight="w", size="n")
+    import inspect
+
+    import remitpov.io.enigh as enigh
+
+    assert "check_positive(" in inspect.getsource(enigh) and "(w <= 0)" not in inspect.getsource(enigh)

@@ -31,10 +31,11 @@ Design effects (``deff``)
     spanning domains (the whole sample, a relative line estimated on everyone, a
     decomposition) use the whole sample's. Row-level ``z`` gives the moments directly
     (:meth:`Design.srs_variance` with the statistic's domain ``codes``); factored
-    statistics need their Gram matrices (built with ``gram=bool(deff)``). Each public
-    estimator states its default: ``False`` for FGT/Watts/compare and means (they need
-    a second pass over the rows, as in R), ``True`` for the estimators holding row-level
-    influence values (Sen/SST, inequality, convey measures).
+    statistics need their Gram matrices (built with ``gram=bool(deff)``). The ONE default
+    is ``deff=False`` (opt-in, as R survey): FGT/Watts/compare and means already; the
+    estimators holding row-level influence values (Sen/SST, inequality, convey measures)
+    take ``deff=None`` for one release, meaning "computed, with a FutureWarning that the
+    default becomes False" (:func:`legacy_deff`).
 Empty domains
     Estimates flagged ``empty`` (a domain without a unit of positive weight) are NaN, with
     NaN variances and covariances, and an :class:`EmptyDomainWarning`; replicate rules
@@ -45,6 +46,7 @@ Single-PSU domains
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
@@ -154,6 +156,22 @@ class Statistic:
     def replace(self, **changes) -> "Statistic":
         """A copy with some attributes changed (the statistic itself never changes)."""
         return replace(self, **changes)
+
+
+def legacy_deff(deff, name: str):
+    """``deff`` of an estimator whose design effects were always computed (inequality,
+    convey measures, Sen/SST): ``None`` (not given) keeps them (``True``) with a
+    :class:`FutureWarning` that the default becomes ``False`` (as FGT, means and R survey)
+    in the next release; given values are returned as they are."""
+    if deff is not None:
+        return deff
+    frame, level = sys._getframe(1), 2  # the warning points at the first caller outside the package
+    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith("remitpov."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"{name}(): design effects (column 'deff') are computed by default now, but the default becomes "
+                  "deff=False in the next release (as fgt, mean and R survey); pass deff=True to keep them or "
+                  "deff=False to skip them", FutureWarning, stacklevel=level)
+    return True
 
 
 def check_single_psu(domains: pd.DataFrame, n_psu: np.ndarray, stacklevel: int = 3) -> None:
@@ -330,5 +348,6 @@ def _block_table(stat: Statistic, design: Design, keys: pd.DataFrame, J, est: np
                       extra=extra)
 
 
-__all__ = ["Statistic", "finalise", "block_diagonal", "check_single_psu", "EmptyDomainWarning", "SinglePSUDomainWarning",
+__all__ = ["Statistic", "finalise", "block_diagonal", "legacy_deff", "check_single_psu", "EmptyDomainWarning",
+           "SinglePSUDomainWarning",
            "JOINT_MAX_DOMAINS"]

@@ -865,11 +865,11 @@ def counterfactual_gini(cf: CounterfactualIncome, by=None, *, concepts: Mapping[
     def est(survey, incomes):
         if len(incomes) == 1:
             (label, col), = incomes.items()
-            t = gini(survey, col, by, level=level)
+            t = gini(survey, col, by, level=level, deff=True)
             keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
             keys.insert(1, "concept", label)  # the imputed column's name varies by draw: use the label
         else:
-            t = compare_inequality(survey, incomes, measure="gini", by=by, level=level)
+            t = compare_inequality(survey, incomes, measure="gini", by=by, level=level, deff=True)
             keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
         return _replace(t, keys=keys, title="Gini coefficient")
 

@@ -18,7 +18,8 @@ register(Measure("arpt", "poverty", "arpt", joint=False, options=("quantile", "p
 
 @checked
 def arpt(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6, level: str = "person",
-         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+         deff: bool | str | None = None) -> EstimateTable:
     """At-risk-of-poverty threshold ``percent x Q(quantile)`` with its linearised SE (convey ``svyarpt``).
 
     Parameters
@@ -53,7 +54,7 @@ def arpt(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6
     def stat(y, w, w_full):
         return arpt_influence(y, w, p, pc)
 
-    return estimate(survey, income, by, stat, measure="arpt", level=level, na_rm=na_rm, ci_level=ci_level,
+    return estimate(survey, income, by, stat, measure="arpt", deff=deff, level=level, na_rm=na_rm, ci_level=ci_level,
                     dist=dist, title=f"At-risk-of-poverty threshold ({100 * pc:g}% of the p{100 * p:g})",
                     notes=("quantile: smallest income with weighted cdf >= p (convey, R survey qrule='math')",))
 

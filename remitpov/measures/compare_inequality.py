@@ -19,7 +19,7 @@ from ..core.statistic import Statistic
 from ..core.validate import checked, renamed_arguments
 from ..exceptions import InputError
 from ..results import EstimateTable
-from .inequality_base import Prep, finish, part, prep
+from .inequality_base import Prep, finish, legacy_deff, part, prep
 
 
 def __getattr__(name: str):
@@ -119,7 +119,8 @@ def _joint(p: Prep, parts: Sequence[Statistic], names: Sequence[str], diff_label
 @checked
 def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gini", by=None, *,
                        level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
-                       concept: str | None = None, progress: Callable | None = None, **options) -> EstimateTable:
+                       concept: str | None = None, progress: Callable | None = None, deff: bool | str | None = None,
+                       **options) -> EstimateTable:
     """An inequality measure for several income concepts on the same sample, jointly.
 
     Every concept (e.g. income with and without remittances) is measured on the same
@@ -198,7 +199,7 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
     notes = first.notes + (f"difference = {names[0]} minus {', '.join(names[1:])}: same sample, joint vcov "
                            "(difference of influence values / of replicate estimates)",)
     return finish(p0, part(p0, keys, est, Z, title=f"{first.title}: {' vs '.join(names)}", notes=notes,
-                             n_obs=n_obs, **rep), ci_level, dist)
+                             n_obs=n_obs, **rep), ci_level, dist, legacy_deff(deff, "compare_inequality"))
 
 
 __all__ = ["compare_inequality", "INEQUALITY_MEASURES"]

@@ -240,12 +240,12 @@ def compute_target(t: Target, surveys: _Surveys | None = None) -> float:
         from .. import inequality as ineq
 
         if m == "gini":
-            tab = ineq.gini(sv, c["income"], by=by, level=level)
+            tab = ineq.gini(sv, c["income"], by=by, level=level, deff=True)
         elif m == "quantile":
-            tab = ineq.quantile(sv, c["income"], probs=(float(c["prob"]),), by=by, level=level,
+            tab = ineq.quantile(sv, c["income"], probs=(float(c["prob"]),), by=by, level=level, deff=True,
                                 rule=c.get("rule", "hf7"))
         else:
-            tab = ineq.quantile_share_ratio(sv, c["income"], by=by, level=level,
+            tab = ineq.quantile_share_ratio(sv, c["income"], by=by, level=level, deff=True,
                                             definition=c.get("definition", "laeken"))
         return scale * _pick(tab, stat, sel)
     from .. import estimation as est
