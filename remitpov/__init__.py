@@ -17,7 +17,7 @@ from .poverty import (EmptyDomainWarning, RelativeLine, SinglePSUDomainWarning, 
 from .inequality import (INEQUALITY_MEASURES, GiniDecomposition, compare_inequality, atkinson, concentration_curve, generalized_entropy, gini,
                          gini_decomposition, income_shares, lorenz, mld, palma, quantile, quantile_share_ratio,
                          theil)
-from .econometrics import (AugmentedIPW, Heckman, InverseProbabilityWeighting, PropensityScoreMatching,
+from .econometrics import (AugmentedIPW, CounterfactualWarning, Heckman, SelectionWarning, InverseProbabilityWeighting, PropensityScoreMatching,
                            RemittanceIV, RemittancePanel, counterfactual_fgt, counterfactual_gini,
                            counterfactual_income, remittance_counterfactual_table, rubin)
 from .econometrics import compare as compare_models
@@ -34,7 +34,8 @@ __all__ = [
     "Design", "Replicates", "Survey", "SurveyMetadata", "LoadReport", "SourceFile",
     "Estimate", "EstimateTable", "mean", "total", "ratio", "measures", "Measure",
     "RemitpovError", "InputError", "DesignError", "SpecError", "EstimationError",
-    "RemitpovWarning", "DataWarning", "OverlapWarning", "WeakInstrumentWarning", "__version__",
+    "RemitpovWarning", "DataWarning", "OverlapWarning", "WeakInstrumentWarning", "CounterfactualWarning",
+    "SelectionWarning", "__version__",
     # loaders and income concepts
     "read_enigh", "read_encovi2000", "read_eusilc", "read_survey", "read_lac_panel",
     "build_income", "equivalence_scale", "income_without", "PovertyLines", "default_lines",

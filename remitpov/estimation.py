@@ -32,11 +32,12 @@ import pandas as pd
 from scipy import sparse
 
 from .core.inputs import by_codes, column_values, resolve_design
-from .core.validate import checked
+from .core.statistic import Statistic, block_diagonal, finalise
+from .core.validate import checked, renamed_arguments
 from .design import Design, PairSums, ratio_linearization
 from .exceptions import InputError, describe_rows
 from .poverty import JOINT_MAX_DOMAINS
-from .results import EstimateTable, make_table
+from .results import EstimateTable
 
 def _is_dask(obj) -> bool:
     """A :class:`remitpov.distributed.DaskSurvey` (checked by name: dask is not imported)."""
@@ -64,17 +65,9 @@ def domain_ratio(design: Design, num: np.ndarray, den: np.ndarray, codes: np.nda
     return ratio_linearization(design.weights, N, Dn)
 
 
-def _table(design, keys, est, z, totals, *, level, dist, title, notes=(), deff=True, n_obs=None):
-    V = design.vcov(est, z, totals=totals)
-    extra = {}
-    if deff and design.replicates is None:
-        vs = design.srs_variance(z)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra["deff"] = np.diag(V) / vs
-    if n_obs is not None:
-        extra["n_obs"] = n_obs
-    return make_table(keys, est, V, design, level=level, dist=dist, title=title, notes=notes,
-                      extra=pd.DataFrame(extra) if extra else None)
+def _table(design, keys, est, z, totals, *, level, dist, title):
+    """Row-level influence values ``z`` and a totals replicate rule (user replicate weights)."""
+    return finalise(Statistic(keys, est, z=z, totals=totals, title=title), design, ci_level=level, dist=dist)
 
 
 def _use_blocks(design: Design, D: int, covmat: bool | None) -> bool:
@@ -85,13 +78,6 @@ def _use_blocks(design: Design, D: int, covmat: bool | None) -> bool:
         raise InputError(f"covmat must be True, False or None (joint up to {JOINT_MAX_DOMAINS} domains), "
                          f"got {covmat!r}")
     return D > 1 and design.supports_blocks and (covmat is False or (covmat is None and D > JOINT_MAX_DOMAINS))
-
-
-def block_diagonal(Vb: np.ndarray) -> sparse.csr_array:
-    """Sparse block-diagonal ``(D K, D K)`` matrix of ``D`` dense ``(K, K)`` blocks (domain-major)."""
-    D, K = Vb.shape[0], Vb.shape[1]
-    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
-    return sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
 
 
 def _pair_sums(design: Design, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
@@ -156,16 +142,10 @@ def _block_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, co
             E = T[:, :k] / Td
             A[:, j, j] = 1.0 / Td
             A[:, k, :] = -E / Td
-    Vb = design.vcov_blocks(ps, A)  # (D, k, k)
-    extra = None
-    if deff:
-        vs = design.srs_variance_blocks(ps, A, replace=deff == "replace")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra = pd.DataFrame({"deff": (np.diagonal(Vb, axis1=1, axis2=2) / vs).ravel()})
     note = (f"covariances between the {D} domains not computed (covariance blocks within each domain, as R's "
             "svyby without covmat=TRUE): contrasts across domains need covmat=True")
-    return make_table(keys, E.ravel(), block_diagonal(Vb), design, level=level, dist=dist, title=title,
-                      notes=(note,), extra=extra)
+    stat = Statistic(keys, E.ravel(), sums=ps, coef=A, blocks=True, title=title, blocks_note=note)
+    return finalise(stat, design, ci_level=level, dist=dist, deff=deff)
 
 
 def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, codes: np.ndarray, D: int, *,
@@ -187,7 +167,7 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
             est, z, tot = (design.weights[:, None] * Z).sum(0), Z, (Z, lambda T: T)
         else:
             est, z, tot = domain_ratio(design, Y, den, codes, D)
-        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title, deff=deff)
+        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title)
     B = Y if den is None else np.column_stack([Y, den])
     m = B.shape[1]
     sums = design.influence_sums(B, codes, D, gram=deff and reps is None)
@@ -206,26 +186,21 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
             A[dd, k, cols] = -E / Td
     est = E.ravel()
     A = A.reshape(D * m, D * k)
-    extra = None
-    if reps is None:
-        V = design.vcov_factored(sums, A)
-        if deff:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                vs = design.srs_variance_factored(sums, A, within=True, replace=deff == "replace")
-                extra = pd.DataFrame({"deff": np.diag(V) / vs})
-    else:
+    ptot = None
+    if reps is not None:
         PS = sums.psu.reshape(design.n_psu, D, m)
         num = PS[:, :, :k].reshape(design.n_psu, D * k)
         if den is None:
-            V = design.vcov(est, psu_totals=(num, lambda R: R))
+            ptot = (num, lambda R: R)
         else:
             Tps = np.hstack([num, np.repeat(PS[:, :, k], k, axis=1)])
 
             def f(R, n_=D * k):
                 with np.errstate(invalid="ignore", divide="ignore"):
                     return R[:, :n_] / R[:, n_:]
-            V = design.vcov(est, psu_totals=(Tps, f))
-    return make_table(keys, est, V, design, level=level, dist=dist, title=title, extra=extra)
+            ptot = (Tps, f)
+    stat = Statistic(keys, est, sums=sums, coef=A, psu_totals=ptot, title=title)
+    return finalise(stat, design, ci_level=level, dist=dist, deff=deff)
 
 
 def _na(y: np.ndarray, names: Sequence[str], na_rm: bool, survey) -> np.ndarray:
@@ -264,14 +239,17 @@ def _keys(labels, dlabels, byname, measure):
     return pd.DataFrame([{"measure": measure, "variable": l, byname: d} for d in dlabels for l in labels])
 
 
+@renamed_arguments(obj="survey")
 @checked
-def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+def mean(survey, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
          dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted (Hajek) mean ``sum w y / sum w`` of one or more variables, with design SEs.
 
     Parameters
     ----------
-    obj : Survey or Design
+    survey : Survey, Design or DaskSurvey
+        The sample (first argument of every estimator; the old keyword ``obj=`` still
+        works for one release, with a :class:`FutureWarning`).
     variables : str, array or list of them
     by : str or array, optional
         Domain variable; domains are zero weights on the full design (R's ``svyby``).
@@ -299,41 +277,43 @@ def mean(obj, variables, by=None, *, level: str = "person", na_rm: bool = False,
         weights, a second-stage fpc or ``lonely_psu="average"``, which take the joint path).
         Estimates, SEs and design effects are the same on both paths.
     """
-    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
-        return _rd.from_memory_call("mean", mean, obj, (variables, by), dict(
+        return _rd.from_memory_call("mean", mean, survey, (variables, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
-    design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
+    design, survey, Y, labels, codes, dl, bn = _prep(survey, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "mean"), Y, np.ones(design.n), codes, len(dl),
                            level=ci_level, deff=deff, dist=dist, title="Mean", covmat=covmat)
 
 
+@renamed_arguments(obj="survey")
 @checked
-def total(obj, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
+def total(survey, variables, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
           dist: str = "t", deff: bool | str = False, covmat: bool | None = None) -> EstimateTable:
     """Weighted total ``sum w y`` with design SEs (domains as zero weights); ``deff`` and
     ``covmat`` as :func:`mean`."""
-    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
-        return _rd.from_memory_call("total", total, obj, (variables, by), dict(
+        return _rd.from_memory_call("total", total, survey, (variables, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
-    design, survey, Y, labels, codes, dl, bn = _prep(obj, variables, level, by, na_rm)
+    design, survey, Y, labels, codes, dl, bn = _prep(survey, variables, level, by, na_rm)
     return _factored_table(design, _keys(labels, dl, bn, "total"), Y, None, codes, len(dl), level=ci_level, deff=deff,
                            dist=dist, title="Total", covmat=covmat)
 
 
+@renamed_arguments(obj="survey")
 @checked
-def ratio(obj, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
+def ratio(survey, numerator, denominator, by=None, *, level: str = "person", na_rm: bool = False,
           ci_level: float = 0.95, dist: str = "t", deff: bool | str = False,
           covmat: bool | None = None) -> EstimateTable:
     """Ratio of totals ``sum w y / sum w x`` (R's ``svyratio``), with design SEs; ``deff`` as :func:`mean`
     (the SRS variance of the ratio's influence values, as R's ``svyratio(..., deff=)``); ``covmat``
     as :func:`mean`."""
-    if _is_dask(obj):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+    if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
-        return _rd.from_memory_call("ratio", ratio, obj, (numerator, denominator, by), dict(
+        return _rd.from_memory_call("ratio", ratio, survey, (numerator, denominator, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist, deff=deff, covmat=covmat))
-    design, survey, Y, labels, codes, dl, bn = _prep(obj, [numerator, denominator], level, by, na_rm)
+    design, survey, Y, labels, codes, dl, bn = _prep(survey, [numerator, denominator], level, by, na_rm)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{labels[0]}/{labels[1]}", bn: d} for d in dl])
     return _factored_table(design, keys, Y[:, :1], Y[:, 1], codes, len(dl), level=ci_level, deff=deff, dist=dist,
                            title="Ratio", covmat=covmat)

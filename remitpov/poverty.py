@@ -55,7 +55,7 @@ from .core.density import convey_bandwidth, kernel_density
 from .core.inputs import is_dask as _is_dask
 from .core.quantile import weighted_quantile
 from .core.statistic import JOINT_MAX_DOMAINS, EmptyDomainWarning, SinglePSUDomainWarning
-from .core.validate import check_alphas, checked
+from .core.validate import check_alphas, checked, renamed_arguments
 from .exceptions import InputError
 from .measures.fgt_decomposition import StaticIdentity, decompose, static_identity
 from .measures.poverty_core import poverty_table
@@ -155,10 +155,11 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
                           title="FGT poverty indices", total=total, deff=deff, covmat=covmat)
 
 
+@renamed_arguments(label="concept")
 @checked
 def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
-            na_rm: bool = False, headcount_total: bool | None = None, label: str | None = None,
+            na_rm: bool = False, headcount_total: bool | None = None, concept: str | None = None,
             total: bool | str = False, deff: bool | str = False, covmat: bool | None = None,
             **options) -> EstimateTable:
     """Poverty (or inequality) under two income concepts on the same sample, and their difference.
@@ -168,7 +169,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
     incomes : mapping ``{label: column or array}``
         Exactly two concepts, e.g. ``{"with": "y_with", "without": "y_without"}``.
         The difference is FIRST minus SECOND (``concept = "with - without"`` unless
-        ``label`` is given).
+        ``concept`` is given).
     line : as in :func:`fgt`
         The same line specification for both concepts. A :class:`RelativeLine` without
         ``income=`` is recomputed on each concept's own distribution; give ``income=``
@@ -186,6 +187,9 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         ``y < z`` (poverty measures only).
     headcount_total : bool, default False
         Add the number of poor (``measure="fgt"`` only).
+    concept : str, optional
+        Concept label of the difference (default ``"first - second"``; the old keyword
+        ``label=`` still works for one release, with a :class:`FutureWarning`).
     total : bool or str, default False
         With ``by``: also the whole sample (first domain, labelled ``"all"`` or the given
         string), from the same pass over the rows, in the same joint vcov -- the
@@ -213,7 +217,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         headcount_total = False if headcount_total is None else headcount_total
         return _rd.from_memory_call("compare", compare, survey, (incomes, line, alpha, by), dict(
             measure=measure, level=level, strict=strict, ci_level=ci_level, dist=dist, na_rm=na_rm,
-            headcount_total=headcount_total, label=label, total=total, deff=deff))
+            headcount_total=headcount_total, label=concept, total=total, deff=deff))
     if incomes is None or len(incomes) != 2:
         raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
     from .inequality import compare_inequality
@@ -232,7 +236,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
         return compare_inequality(survey, incomes, meas.name, by, level=level, na_rm=na_rm, ci_level=ci_level,
-                                  dist=dist, label=label, **options)
+                                  dist=dist, concept=concept, deff=True, **options)
     if not (meas.joint and meas.family == "poverty"):
         raise InputError(f"compare(measure={measure!r}): this measure has its own function, rp.{meas.function}(); "
                          f"compare estimates {', '.join(map(repr, measures.names(joint=True, aliases=True)))} "
@@ -245,7 +249,7 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
     strict = True if strict is None else strict
     headcount_total = False if headcount_total is None else headcount_total
     names = list(incomes)
-    lab = label or f"{names[0]} - {names[1]}"
+    lab = concept or f"{names[0]} - {names[1]}"
     if measure == "fgt":
         al = check_alphas(alpha)
     else:  # "watts"

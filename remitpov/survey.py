@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .core.validate import check_positive, check_weights
 from .design import Design
 from .exceptions import InputError, describe_rows
 
@@ -332,16 +333,7 @@ class Survey:
         for c in self.ids:
             if c not in df.columns:
                 raise InputError(f"id column {c!r} not found")
-        w = _check_numeric(df, self.weight, "weight", self.id_values)
-        bad = ~np.isfinite(w)
-        if bad.any():
-            raise InputError(f"weight column {self.weight!r} is missing in {describe_rows(bad, self.id_values)}; "
-                             "fix the weights or drop those rows explicitly")
-        bad = w <= 0
-        if bad.any():
-            raise InputError(f"weight column {self.weight!r} is zero or negative in "
-                             f"{describe_rows(bad, self.id_values)}; weights must be > 0 (drop out-of-scope rows "
-                             "explicitly, or use a domain instead of zero weights)")
+        check_weights(_check_numeric(df, self.weight, "weight", self.id_values), self.weight, self.id_values)
         for role, col in (("strata", self.strata), ("psu", self.psu), ("fpc", self.fpc), ("ssu", self.ssu),
                           ("fpc2", self.fpc2)):
             if col is None:
@@ -352,11 +344,9 @@ class Survey:
             if miss.any():
                 raise InputError(f"design column {col!r} ({role}) is missing in {describe_rows(miss, self.id_values)}")
         if self.size is not None:
-            sz = _check_numeric(df, self.size, "household size", self.id_values)
-            bad = ~np.isfinite(sz) | (sz <= 0)
-            if bad.any():
-                raise InputError(f"household size column {self.size!r} is missing, zero or negative in "
-                                 f"{describe_rows(bad, self.id_values)}; every household needs at least one member")
+            sz = check_positive(_check_numeric(df, self.size, "household size", self.id_values),
+                                f"household size column {self.size!r}", self.id_values,
+                                "every household needs at least one member")
             frac = sz != np.round(sz)
             if frac.any():
                 if not self.fractional_size:

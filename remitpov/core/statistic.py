@@ -31,10 +31,11 @@ Design effects (``deff``)
     spanning domains (the whole sample, a relative line estimated on everyone, a
     decomposition) use the whole sample's. Row-level ``z`` gives the moments directly
     (:meth:`Design.srs_variance` with the statistic's domain ``codes``); factored
-    statistics need their Gram matrices (built with ``gram=bool(deff)``). Each public
-    estimator states its default: ``False`` for FGT/Watts/compare and means (they need
-    a second pass over the rows, as in R), ``True`` for the estimators holding row-level
-    influence values (Sen/SST, inequality, convey measures).
+    statistics need their Gram matrices (built with ``gram=bool(deff)``). The ONE default
+    is ``deff=False`` (opt-in, as R survey): FGT/Watts/compare and means already; the
+    estimators holding row-level influence values (Sen/SST, inequality, convey measures)
+    take ``deff=None`` for one release, meaning "computed, with a FutureWarning that the
+    default becomes False" (:func:`legacy_deff`).
 Empty domains
     Estimates flagged ``empty`` (a domain without a unit of positive weight) are NaN, with
     NaN variances and covariances, and an :class:`EmptyDomainWarning`; replicate rules
@@ -45,6 +46,7 @@ Single-PSU domains
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
@@ -109,6 +111,13 @@ class Statistic:
         added to the table.
     n_obs : ndarray (k,), optional
         Observations behind every estimate (column ``n_obs``).
+    blocks_note : str, optional
+        With ``blocks``: the note saying that covariances between domains were not computed
+        (default: "more than :data:`JOINT_MAX_DOMAINS` domains").
+    srs : ndarray (k,), optional
+        The measure's own design-effect denominator (SRS variances), used as is when design
+        effects are asked (the engines: the rows' sample size and population, not the
+        collapsed units').
     """
 
     keys: pd.DataFrame
@@ -129,6 +138,8 @@ class Statistic:
     notes: tuple = ()
     variance_note: str | None = None
     n_obs: np.ndarray | None = None
+    blocks_note: str | None = None
+    srs: np.ndarray | None = None
 
     def __post_init__(self):
         est = np.array(self.estimates, dtype=float).ravel()
@@ -147,6 +158,22 @@ class Statistic:
         return replace(self, **changes)
 
 
+def legacy_deff(deff, name: str):
+    """``deff`` of an estimator whose design effects were always computed (inequality,
+    convey measures, Sen/SST): ``None`` (not given) keeps them (``True``) with a
+    :class:`FutureWarning` that the default becomes ``False`` (as FGT, means and R survey)
+    in the next release; given values are returned as they are."""
+    if deff is not None:
+        return deff
+    frame, level = sys._getframe(1), 2  # the warning points at the first caller outside the package
+    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith("remitpov."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"{name}(): design effects (column 'deff') are computed by default now, but the default becomes "
+                  "deff=False in the next release (as fgt, mean and R survey); pass deff=True to keep them or "
+                  "deff=False to skip them", FutureWarning, stacklevel=level)
+    return True
+
+
 def check_single_psu(domains: pd.DataFrame, n_psu: np.ndarray, stacklevel: int = 3) -> None:
     """Warn about domains inside a single PSU; ``n_psu`` (D,): PSUs with positive weight in each domain."""
     one = np.flatnonzero(np.asarray(n_psu) == 1)
@@ -159,7 +186,7 @@ def check_single_psu(domains: pd.DataFrame, n_psu: np.ndarray, stacklevel: int =
 
 def finalise(stat: Statistic, design: Design, *, ci_level: float = 0.95, dist: str = "t",
              deff: bool | str = False, transform=None, keys: pd.DataFrame | None = None, title: str | None = None,
-             notes: Sequence[str] = ()) -> EstimateTable:
+             notes: Sequence[str] = (), described=None) -> EstimateTable:
     """The :class:`EstimateTable` of a :class:`Statistic` (rules in the module docstring).
 
     Parameters
@@ -177,6 +204,9 @@ def finalise(stat: Statistic, design: Design, *, ci_level: float = 0.95, dist: s
     keys, title, notes
         Key rows of the transformed estimates, the title (default the statistic's) and
         notes added after the statistic's.
+    described : object with ``df`` and ``describe()``, optional
+        What the table reports as its design (default ``design``; the engines report the
+        row-level design, not the collapsed units').
     """
     if stat.n_psu is not None and stat.domains is not None:
         check_single_psu(stat.domains, stat.n_psu, stacklevel=4)
@@ -239,7 +269,9 @@ def finalise(stat: Statistic, design: Design, *, ci_level: float = 0.95, dist: s
     extra = {}
     if deff and design.replicates is None and (z is not None or stat.sums is not None):
         replace_ = deff == "replace"
-        if z is not None:
+        if stat.srs is not None:
+            vs = np.asarray(stat.srs, dtype=float)
+        elif z is not None:
             zz = np.asarray(z, dtype=float).reshape(design.n, -1)
             if not np.isfinite(zz).all():
                 zz = np.nan_to_num(zz)
@@ -250,8 +282,8 @@ def finalise(stat: Statistic, design: Design, *, ci_level: float = 0.95, dist: s
             extra["deff"] = np.diag(V) / vs
     if stat.n_obs is not None:
         extra["n_obs"] = np.asarray(stat.n_obs)
-    return make_table(keys, est_all, V, design, level=ci_level, dist=dist, title=title, notes=notes,
-                      extra=pd.DataFrame(extra) if extra else None)
+    return make_table(keys, est_all, V, design if described is None else described, level=ci_level, dist=dist,
+                      title=title, notes=notes, extra=pd.DataFrame(extra) if extra else None)
 
 
 def _compose(fn, g):
@@ -268,6 +300,13 @@ def _compose_totals(tot, h):
     return Y, lambda T: h(np.nan_to_num(f(T)))
 
 
+def block_diagonal(Vb: np.ndarray) -> sparse.csr_array:
+    """Sparse block-diagonal ``(D K, D K)`` matrix of ``D`` dense ``(K, K)`` blocks (domain-major)."""
+    D, K = Vb.shape[0], Vb.shape[1]
+    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
+    return sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
+
+
 def _block_table(stat: Statistic, design: Design, keys: pd.DataFrame, J, est: np.ndarray, empty: np.ndarray, *,
                  ci_level, dist, title, notes, deff) -> EstimateTable:
     """The table of a many-domain statistic: within-domain covariance blocks only (sparse vcov).
@@ -278,10 +317,9 @@ def _block_table(stat: Statistic, design: Design, keys: pd.DataFrame, J, est: np
     ps, Ab = stat.sums, stat.coef
     D, m, K = Ab.shape
     Vb = design.vcov_blocks(ps, Ab)  # (D, K, K)
-    dd, ii, jj = np.meshgrid(np.arange(D), np.arange(K), np.arange(K), indexing="ij")
-    V = sparse.csr_array((Vb.ravel(), ((dd * K + ii).ravel(), (dd * K + jj).ravel())), shape=(D * K, D * K))
+    V = block_diagonal(Vb)
     Jc = sparse.identity(D * K, format="csr") if J is None else sparse.csr_array(J)
-    V = (Jc @ V @ Jc.T).tocoo()
+    V = (V if J is None else Jc @ V @ Jc.T).tocoo()
     data = V.data.copy()
     data[empty[V.row] | empty[V.col]] = np.nan
     e = np.flatnonzero(empty)  # (NaN diagonal entries also where the product left no entry)
@@ -304,11 +342,12 @@ def _block_table(stat: Statistic, design: Design, keys: pd.DataFrame, J, est: np
         vs = np.where(lo == hi, vs, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = pd.DataFrame({"deff": V.diagonal() / vs})
-    note = (f"covariances between the {D} domains not computed (more than {JOINT_MAX_DOMAINS} domains; as R's "
-            "svyby without covmat=TRUE): contrasts across domains need covmat=True")
+    note = stat.blocks_note or (f"covariances between the {D} domains not computed (more than {JOINT_MAX_DOMAINS} "
+                                "domains; as R's svyby without covmat=TRUE): contrasts across domains need covmat=True")
     return make_table(keys, est, V, design, level=ci_level, dist=dist, title=title, notes=tuple(notes) + (note,),
                       extra=extra)
 
 
-__all__ = ["Statistic", "finalise", "check_single_psu", "EmptyDomainWarning", "SinglePSUDomainWarning",
+__all__ = ["Statistic", "finalise", "block_diagonal", "legacy_deff", "check_single_psu", "EmptyDomainWarning",
+           "SinglePSUDomainWarning",
            "JOINT_MAX_DOMAINS"]

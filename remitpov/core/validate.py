@@ -9,8 +9,14 @@ One rule per input, stated once:
   cells in a numeric column are counted as missing with a :class:`DataWarning`; without
   it text cells raise :class:`InputError` listing the values and rows).
 * ``alpha`` (FGT) -- non-negative finite numbers.
-* weights -- finite, non-negative, and small enough that the products the estimators form
+* weights of a survey -- :func:`check_weights` (finite and > 0); columns that must be > 0
+  (household sizes, ENIGH expansion factors) -- :func:`check_positive`.
+* weights of a design -- finite, non-negative, and small enough that the products the estimators form
   (``N^2``, ``N x sum w y``) stay finite in double precision.
+
+Deprecated spellings (one release, then removed) are accepted by :func:`renamed_arguments`
+(an old keyword, e.g. ``obj=`` for ``survey=``) and :func:`alpha_before_by` (the old
+positional order ``by, alpha``), both with a :class:`FutureWarning` naming the new spelling.
 """
 from __future__ import annotations
 
@@ -56,9 +62,12 @@ def check_na_rm(na_rm) -> bool | str:
                      "are outside every domain) or 'coerce' (text cells in numeric columns count as missing too)")
 
 
-def check_deff(deff) -> bool | str:
-    """``deff``: False, True (R's ``deff=TRUE``: SRS without replacement within the domain) or
-    ``"replace"`` (R's ``deff="replace"``: SRS with replacement)."""
+def check_deff(deff) -> bool | str | None:
+    """``deff``: False, True (R's ``deff=TRUE``: SRS without replacement within the domain),
+    ``"replace"`` (R's ``deff="replace"``: SRS with replacement) or None (the estimator's
+    default)."""
+    if deff is None:
+        return None
     if isinstance(deff, (bool, np.bool_)):
         return bool(deff)
     if isinstance(deff, str) and deff == "replace":
@@ -94,6 +103,36 @@ def check_weight_sum(w: np.ndarray, what: str = "weights") -> None:
             f"precision (limit {MAX_WEIGHT_SUM:.0e}) and give wrong standard errors; rescale the weights (e.g. "
             "divide them by their mean: means, ratios, poverty and inequality indices and their SEs do not "
             "depend on the scale)")
+
+
+def check_positive(values, what: str, ids=None, fix: str = "") -> np.ndarray:
+    """The one check of a column that must be > 0 (weights, household sizes): missing,
+    zero and negative values together are an :class:`InputError` naming ``what`` (e.g.
+    ``"weight column 'factor'"``), the rows (with ``ids``) and ``fix``. Returns the values
+    as float."""
+    v = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(v) | (v <= 0)
+    if bad.any():
+        raise InputError(f"{what} is missing, zero or negative in {describe_rows(bad, ids)}"
+                         + (f"; {fix}" if fix else ""))
+    return v
+
+
+def check_weights(values, column: str, ids=None) -> np.ndarray:
+    """Survey weights (one per row): missing values, then zero or negative values, each an
+    :class:`InputError` naming the column and the rows (zero weights are not a way to drop
+    rows: drop them explicitly or use a domain). Returns the weights as float."""
+    w = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(w)
+    if bad.any():
+        raise InputError(f"weight column {column!r} is missing in {describe_rows(bad, ids)}; "
+                         "fix the weights or drop those rows explicitly")
+    bad = w <= 0
+    if bad.any():
+        raise InputError(f"weight column {column!r} is zero or negative in "
+                         f"{describe_rows(bad, ids)}; weights must be > 0 (drop out-of-scope rows "
+                         "explicitly, or use a domain instead of zero weights)")
+    return w
 
 
 def numeric_column(values, name: str, ids=None, *, coerce: bool = False) -> np.ndarray:
@@ -143,3 +182,66 @@ def checked(fn: Callable) -> Callable:
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def renamed_arguments(**aliases: str) -> Callable:
+    """Accept deprecated keyword spellings ``old=`` for ``new=`` (``aliases = {old: new}``).
+
+    The old keyword still works for one release with a :class:`FutureWarning` (pointing at
+    the caller) naming the new one; giving both is an :class:`InputError`.
+    """
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in aliases.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise InputError(f"{fn.__name__}() got both {new}= and {old}= (its deprecated spelling); "
+                                         f"give {new}= only")
+                    warnings.warn(f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release: "
+                                  f"use {new}=...", FutureWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+def _looks_like_by(x) -> bool:
+    """A domain specification (column name(s) or a row-length array), not FGT alphas."""
+    if isinstance(x, str) or isinstance(x, pd.Series):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(isinstance(v, str) for v in x) or len(x) > 16
+    return np.ndim(x) == 1 and (len(x) > 16 or np.asarray(x).dtype.kind not in "iuf")
+
+
+def alpha_before_by(n_fixed: int) -> Callable:
+    """Accept the old positional order ``..., by, alpha`` after ``n_fixed`` leading arguments.
+
+    The canonical order is ``f(survey, income, line, alpha=..., by=None, ...)``; a call whose
+    argument in ``alpha``'s place is a domain specification (a column name, a list of
+    names or a row-length array) is read in the old order, with a :class:`FutureWarning`.
+    """
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if len(args) > n_fixed and _looks_like_by(args[n_fixed]):
+                if "by" in kwargs:
+                    raise InputError(f"{fn.__name__}() got by= and a domain variable in alpha's place")
+                warnings.warn(f"{fn.__name__}(..., by, alpha) is the old argument order and will be removed in the "
+                              f"next release: give alpha= and by= as keywords (the order is now alpha, by)",
+                              FutureWarning, stacklevel=2)
+                rest = list(args[n_fixed:])
+                kwargs["by"] = rest.pop(0)
+                if rest:
+                    if "alpha" in kwargs:
+                        raise InputError(f"{fn.__name__}() got alpha twice")
+                    kwargs["alpha"] = rest.pop(0)
+                args = tuple(args[:n_fixed]) + tuple(rest)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -6,8 +6,8 @@ Results follow the linearmodels pattern: model -> ``fit()`` -> immutable results
 from ._base import Comparison, ModelResults, Summary, compare
 
 # Sample-selection model and selection-corrected counterfactual income (part 1).
-from .heckman import Heckman, HeckmanResults, inverse_mills
-from .counterfactual import (CounterfactualIncome, counterfactual_fgt, counterfactual_gini, counterfactual_income,
+from .heckman import Heckman, HeckmanResults, SelectionWarning, inverse_mills
+from .counterfactual import (CounterfactualIncome, CounterfactualWarning, counterfactual_fgt, counterfactual_gini, counterfactual_income,
                              remittance_counterfactual_table, rubin)
 
 # Treatment-effect, IV and panel modules are added by another helper, who appends

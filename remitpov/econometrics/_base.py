@@ -30,10 +30,10 @@ from scipy import stats
 
 from ..exceptions import InputError, describe_rows
 
-__all__ = ["ModelResults", "Summary", "SummaryTable", "Comparison", "compare", "coefficient_frame"]
+__all__ = ["ModelResults", "Summary", "SummaryTable", "Comparison", "compare", "coefficient_frame", "fmt_value"]
 
 
-def _fmt(v: Any, digits: int = 4) -> str:
+def fmt_value(v: Any, digits: int = 4) -> str:
     if v is None:
         return ""
     if isinstance(v, (float, np.floating)):
@@ -349,9 +349,10 @@ class ModelResults:
         return blocks
 
     def _header(self) -> list[tuple[str, str]]:
-        h = [("Dep. variable", str(self.dep_var)), ("Method", self.method or ""), ("No. observations", _fmt(self.nobs)),
+        h = [("Dep. variable", str(self.dep_var)), ("Method", self.method or ""),
+             ("No. observations", fmt_value(self.nobs)),
              ("Cov. estimator", self.cov_type)]
-        h += [(k, _fmt(v)) for k, v in self.info.items()]
+        h += [(k, fmt_value(v)) for k, v in self.info.items()]
         return h
 
     def summary_table(self, digits: int = 4, level: float = 0.95) -> Summary:
@@ -365,9 +366,9 @@ class ModelResults:
             for n in names:
                 r = f.loc[n]
                 label = n[len(title) + 1:] if title and n.startswith(f"{title}:") else n
-                cells = [_fmt(float(r[c]), digits) for c in ("estimate", "std_error", "stat")]
+                cells = [fmt_value(float(r[c]), digits) for c in ("estimate", "std_error", "stat")]
                 cells.append(f"{float(r['pvalue']):.{digits}f}")
-                cells += [_fmt(float(r[c]), digits) for c in ("ci_lower", "ci_upper")]
+                cells += [fmt_value(float(r[c]), digits) for c in ("ci_lower", "ci_upper")]
                 rows.append((label,) + tuple(cells))
             tables.append(SummaryTable(title, header, tuple(rows)))
         return Summary(f"{self.model_name} Estimation Summary", tuple(self._header()), tuple(tables), self.notes)
@@ -425,11 +426,11 @@ class Comparison:
                 st = ""
                 if self.stars:
                     st = "***" if pv < 0.01 else "**" if pv < 0.05 else "*" if pv < 0.1 else ""
-                cells.append(_fmt(float(p), self.digits) + st)
-                ses.append(f"({_fmt(float(s), self.digits)})")
+                cells.append(fmt_value(float(p), self.digits) + st)
+                ses.append(f"({fmt_value(float(s), self.digits)})")
             rows.append(tuple(cells))
             rows.append(tuple(ses))
-        foot = [("No. observations",) + tuple(_fmt(r.nobs) for r in self.results.values()),
+        foot = [("No. observations",) + tuple(fmt_value(r.nobs) for r in self.results.values()),
                 ("Method",) + tuple(r.method for r in self.results.values()),
                 ("Cov. estimator",) + tuple(r.cov_type for r in self.results.values())]
         return rows, foot

@@ -84,7 +84,7 @@ from ..results import EstimateTable
 from ..survey import Survey
 from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
-__all__ = ["CounterfactualIncome", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
+__all__ = ["CounterfactualIncome", "CounterfactualWarning", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
            "MEXICO_MIGRATION_REGIONS", "enigh_covariates"]
 
@@ -865,11 +865,11 @@ def counterfactual_gini(cf: CounterfactualIncome, by=None, *, concepts: Mapping[
     def est(survey, incomes):
         if len(incomes) == 1:
             (label, col), = incomes.items()
-            t = gini(survey, col, by, level=level)
+            t = gini(survey, col, by, level=level, deff=True)
             keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
             keys.insert(1, "concept", label)  # the imputed column's name varies by draw: use the label
         else:
-            t = compare_inequality(survey, incomes, measure="gini", by=by, level=level)
+            t = compare_inequality(survey, incomes, measure="gini", by=by, level=level, deff=True)
             keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
         return _replace(t, keys=keys, title="Gini coefficient")
 

@@ -71,9 +71,9 @@ from scipy import optimize, special, stats
 
 from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
 from ..results import Estimate
-from ._base import ModelResults, Summary, SummaryTable, _fmt, validated_weights
+from ._base import ModelResults, Summary, SummaryTable, fmt_value, validated_weights
 
-__all__ = ["Heckman", "HeckmanResults", "probit", "ProbitFit", "inverse_mills"]
+__all__ = ["Heckman", "HeckmanResults", "SelectionWarning", "probit", "ProbitFit", "inverse_mills"]
 
 _LOG2PI = np.log(2 * np.pi)
 
@@ -389,8 +389,8 @@ class HeckmanResults(ModelResults):
         for name in ("rho", "sigma", "lambda"):
             e = self.extra[name]
             ok = np.isfinite(e.se)
-            rows.append((name, _fmt(e.estimate, digits), _fmt(e.se, digits) if ok else "", "", "",
-                         _fmt(e.ci_lower, digits) if ok else "", _fmt(e.ci_upper, digits) if ok else ""))
+            rows.append((name, fmt_value(e.estimate, digits), fmt_value(e.se, digits) if ok else "", "", "",
+                         fmt_value(e.ci_lower, digits) if ok else "", fmt_value(e.ci_upper, digits) if ok else ""))
         anc = SummaryTable("Ancillary parameters" + (" (delta method)" if self.method == "ML" else ""),
                            base.tables[0].header, tuple(rows))
         return Summary(base.title, base.info, base.tables + (anc,), base.notes)

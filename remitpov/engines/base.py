@@ -17,13 +17,13 @@ Then, engine-independent (``sums -> finalise``):
    lonely-PSU policy, and -- if asked -- the same generated replicate weights: replicate
    factors are per PSU) and a :class:`~remitpov.design.InfluenceSums` on it;
 2. :func:`finish_linear` evaluates ratios / totals and their factored influence
-   coefficients, and hands them to the ONE variance engine
-   (:meth:`~remitpov.design.Design.vcov_factored`, or the replicate path with the PSU
-   totals), design effects from the Gram matrices.
+   coefficients as a :class:`~remitpov.core.statistic.Statistic` and hands it to the ONE
+   finaliser (:func:`remitpov.core.statistic.finalise`: the factored variance, or the
+   replicate path with the PSU totals); design effects from the Gram matrices with the
+   rows' (not the units') sample size and population.
 
 ``finish_linear`` is kept here (not in :mod:`remitpov.poverty`) so that the engines
-import nothing from the estimator modules; it is written as "sums -> finalise" so that
-it can be replaced by the package's common finaliser once there is one.
+import nothing from the estimator modules.
 """
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ import pandas as pd
 
 from ..design import Design, InfluenceSums, group_sum, srs_variance_from_moments
 from ..exceptions import InputError
-from ..results import EstimateTable, make_table
+from ..core.domains import total_label as _core_total_label
+from ..core.statistic import Statistic, finalise
+from ..results import EstimateTable
 
 __all__ = ["DesignSpec", "UnitSums", "combine", "collapse", "Cells", "finish_linear", "DescribedDesign",
            "domain_keys", "finish_sums", "ALL"]
@@ -296,17 +298,12 @@ def finish_linear(design: Design, sums: InfluenceSums, cells: Cells, keys: pd.Da
     if C is not None:
         C = np.asarray(C, dtype=float)
         est, A2 = C @ est, A2 @ C.T
-    if design.replicates is None:
-        V = design.vcov_factored(sums, A2)
-    else:
-        V = design.vcov(est, psu_totals=(sums.psu, estimates))
-    extra = None
+    ptot = None if design.replicates is None else (sums.psu, estimates)
+    vs = None
     if deff and design.replicates is None:
         vs = srs_variance(sums, A2, info["n_pos"], info["sum_weights"], replace=deff == "replace")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            extra = pd.DataFrame({"deff": np.diag(V) / vs})
-    return make_table(keys, est, V, DescribedDesign(design, info), level=ci_level, dist=dist, title=title,
-                      notes=tuple(notes), extra=extra)
+    stat = Statistic(keys, est, sums=sums, coef=A2, psu_totals=ptot, srs=vs, title=title, notes=tuple(notes))
+    return finalise(stat, design, ci_level=ci_level, dist=dist, deff=deff, described=DescribedDesign(design, info))
 
 
 def domain_keys(dlabels, by, total_label=None) -> list:
@@ -316,13 +313,7 @@ def domain_keys(dlabels, by, total_label=None) -> list:
 
 
 def total_label(total, by):
-    """``total=`` -> label of the whole-sample domain (None: none), as the in-memory estimators."""
-    if by is None or total is None or total is False:
-        if total not in (None, False, True) and not (isinstance(total, str) and total):
-            raise InputError(f"total={total!r}: use True (label 'all'), False or a non-empty label string")
-        return None
-    if total is True:
-        return "all"
-    if isinstance(total, str) and total:
-        return total
-    raise InputError(f"total={total!r}: use True (label 'all'), False or a non-empty label string")
+    """``total=`` -> label of the whole-sample domain (None: none, or no ``by``), as the in-memory
+    estimators (:func:`remitpov.core.domains.total_label`, whose errors it raises)."""
+    lab = _core_total_label(total)
+    return None if by is None else lab

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.validate import check_positive
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey, SurveyMetadata
 from .generic import (check_duplicate_rows, check_income, file_format, ids_of, numeric_column, read_table,
@@ -225,11 +226,8 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
     if converted:
         report = report.add("converted", f"numeric codes {converted} converted to text", None, len(df))
     # weights must be valid before summing them
-    w = numeric_column(df, "factor", "weight", ids_of(df, _IDS))[0].to_numpy(dtype=float)
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        raise InputError(f"weight column 'factor' is missing, zero or negative in {describe_rows(bad, ids_of(df, _IDS))}; "
-                         "weights must be > 0")
+    check_positive(numeric_column(df, "factor", "weight", ids_of(df, _IDS))[0], "weight column 'factor'",
+                   ids_of(df, _IDS), "weights must be > 0")
     df, report = check_duplicate_rows(df, report, ids=_IDS, weight="factor", duplicates=duplicates)
     if collapse_splits:
         df, report = _collapse(df, report, "factor")

@@ -10,11 +10,16 @@ from __future__ import annotations
 from ..core.validate import checked
 from ..results import EstimateTable
 from .convey import arpt_influence, check_order, check_positive, estimate
+from .registry import Measure, register
+
+register(Measure("arpt", "poverty", "arpt", joint=False, options=("quantile", "percent"), rank=170,
+                 summary="at-risk-of-poverty threshold (60 % of the median), convey svyarpt"))
 
 
 @checked
 def arpt(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6, level: str = "person",
-         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+         deff: bool | str | None = None) -> EstimateTable:
     """At-risk-of-poverty threshold ``percent x Q(quantile)`` with its linearised SE (convey ``svyarpt``).
 
     Parameters
@@ -49,7 +54,7 @@ def arpt(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6
     def stat(y, w, w_full):
         return arpt_influence(y, w, p, pc)
 
-    return estimate(survey, income, by, stat, measure="arpt", level=level, na_rm=na_rm, ci_level=ci_level,
+    return estimate(survey, income, by, stat, measure="arpt", deff=deff, level=level, na_rm=na_rm, ci_level=ci_level,
                     dist=dist, title=f"At-risk-of-poverty threshold ({100 * pc:g}% of the p{100 * p:g})",
                     notes=("quantile: smallest income with weighted cdf >= p (convey, R survey qrule='math')",))
 

@@ -8,13 +8,15 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
-from .inequality_base import Prep, check_usable, finish, keys_frame, prep, require_income, smooth_statistic, usable_masks
+from .registry import Measure, register, register_statistic
+from .inequality_base import Prep, check_usable, finish, legacy_deff, keys_frame, prep, require_income, smooth_statistic, usable_masks
+
+register(Measure("atkinson", "inequality", "atkinson", options=("epsilon",), rank=70, summary="Atkinson A(e)"))
 
 
 @checked
 def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "person", na_rm: bool = False,
-             ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+             ci_level: float = 0.95, dist: str = "t", deff: bool | str | None = None) -> EstimateTable:
     """Atkinson indices ``A(e) = 1 - M_e / mu`` with linearised SEs.
 
     ``M_e = [(1/N) sum w y^(1-e)]^(1/(1-e))`` (``e != 1``) or ``exp((1/N) sum w log y)``
@@ -23,7 +25,7 @@ def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "
     Requires ``e > 0``; incomes positive for ``e >= 1``, non-negative for ``0 < e < 1``.
     """
     p, _ = prep(survey, income, level, by, na_rm)
-    return finish(p, atkinson_statistic(p, epsilon), ci_level, dist)
+    return finish(p, atkinson_statistic(p, epsilon), ci_level, dist, legacy_deff(deff, "atkinson"))
 
 
 def atkinson_statistic(p: Prep, epsilon=(0.5, 1.0, 2.0)) -> Statistic:

@@ -16,15 +16,20 @@ import pandas as pd
 
 from .. import measures
 from ..core.statistic import Statistic
-from ..core.validate import checked
+from ..core.validate import checked, renamed_arguments
 from ..exceptions import InputError
 from ..results import EstimateTable
-from .inequality_base import Prep, finish, part, prep
+from .inequality_base import Prep, finish, legacy_deff, part, prep
 
 
-#: measures :func:`compare_inequality` (and :func:`remitpov.poverty.compare`) estimate jointly, with
-#: their aliases: read from the one registry (:mod:`remitpov.measures`)
-INEQUALITY_MEASURES = measures.names("inequality", joint=True, aliases=True)
+def __getattr__(name: str):
+    """``INEQUALITY_MEASURES``: the measures :func:`compare_inequality` (and
+    :func:`remitpov.poverty.compare`) estimate jointly, with their aliases, read from the one
+    registry (:mod:`remitpov.measures`) when asked, so that it includes every measure file's
+    own registration whatever the import order."""
+    if name == "INEQUALITY_MEASURES":
+        return measures.names("inequality", joint=True, aliases=True)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _part_options(measure: str) -> tuple[str, ...]:
@@ -110,10 +115,12 @@ def _joint(p: Prep, parts: Sequence[Statistic], names: Sequence[str], diff_label
     return keys, est, Z, rep, n_obs
 
 
+@renamed_arguments(label="concept")
 @checked
 def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gini", by=None, *,
                        level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
-                       label: str | None = None, progress: Callable | None = None, **options) -> EstimateTable:
+                       concept: str | None = None, progress: Callable | None = None, deff: bool | str | None = None,
+                       **options) -> EstimateTable:
     """An inequality measure for several income concepts on the same sample, jointly.
 
     Every concept (e.g. income with and without remittances) is measured on the same
@@ -141,8 +148,9 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
         As in the single-income functions. A row with a missing value in ANY concept is
         treated alike in all of them (``na_rm=True``: outside every domain), so all
         concepts use the same sample.
-    label : str, optional
-        Label of the difference with two concepts (default ``"first - second"``).
+    concept : str, optional
+        Concept label of the difference with two concepts (default ``"first - second"``;
+        the old keyword ``label=`` still works for one release, with a FutureWarning).
     progress : callable, optional
         ``progress(done, total)`` called after each chunk of replicates when the
         statistic is recomputed replicate by replicate (replicate designs only).
@@ -166,7 +174,7 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
                          "{'with': 'y_with', 'without': 'y_without'}")
     m = measures.get(measure).name
     if measures.statistic_builder(m) is None:
-        raise InputError(f"measure={measure!r} is not one of {INEQUALITY_MEASURES}")
+        raise InputError(f"measure={measure!r} is not one of {measures.names('inequality', joint=True, aliases=True)}")
     allowed = _part_options(m)
     bad = sorted(set(options) - set(allowed))
     if bad:
@@ -182,16 +190,16 @@ def compare_inequality(survey, incomes: Mapping[str, object], measure: str = "gi
     preps = [replace(p0, y=y, label=c if isinstance(c, str) else n) for y, c, n in zip([p0.y] + rest, cols, names)]
     build = measures.statistic_builder(m)
     parts = [build(pi, **options) for pi in preps]
-    if label is not None and len(names) != 2:
-        raise InputError("label= names the difference of exactly two concepts; with more, differences are "
+    if concept is not None and len(names) != 2:
+        raise InputError("concept= names the difference of exactly two concepts; with more, differences are "
                          "labelled 'first - other'")
-    diffs = [label] if label is not None else [f"{names[0]} - {n}" for n in names[1:]]
+    diffs = [concept] if concept is not None else [f"{names[0]} - {n}" for n in names[1:]]
     keys, est, Z, rep, n_obs = _joint(p0, parts, names, diffs, progress)
     first = parts[0]
     notes = first.notes + (f"difference = {names[0]} minus {', '.join(names[1:])}: same sample, joint vcov "
                            "(difference of influence values / of replicate estimates)",)
     return finish(p0, part(p0, keys, est, Z, title=f"{first.title}: {' vs '.join(names)}", notes=notes,
-                             n_obs=n_obs, **rep), ci_level, dist)
+                             n_obs=n_obs, **rep), ci_level, dist, legacy_deff(deff, "compare_inequality"))
 
 
 __all__ = ["compare_inequality", "INEQUALITY_MEASURES"]

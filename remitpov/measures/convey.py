@@ -37,7 +37,7 @@ from ..core.domains import domain_masks
 from ..core.inputs import by_codes, usable_columns
 from ..core.quantile import weighted_quantile
 from ..exceptions import InputError
-from ..core.statistic import Statistic, finalise
+from ..core.statistic import Statistic, finalise, legacy_deff
 from ..results import EstimateTable
 
 #: a statistic function: ``(y, w, w_full, *extra columns) -> (value, lin (n,))``
@@ -98,8 +98,8 @@ def arpr_influence(y: np.ndarray, w: np.ndarray, t: float, t_lin: np.ndarray) ->
 
 
 def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str, level: str, na_rm, ci_level: float,
-             dist: str, extra: Sequence = (), notes: Sequence[str] = (), check: Callable | None = None
-             ) -> EstimateTable:
+             dist: str, extra: Sequence = (), notes: Sequence[str] = (), check: Callable | None = None,
+             deff: bool | str | None = None) -> EstimateTable:
     """Estimate ``stat`` overall or by domain with its design-based variance (module docstring).
 
     ``check(y, w, label, where)`` may refuse the data of a domain (e.g. negative incomes).
@@ -131,7 +131,7 @@ def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str
     out = Statistic(keys, est, z=Z, replicate=replicate if design.replicates is not None else None, codes=codes,
                     title=title, notes=tuple(notes), n_obs=masks.sum(0),
                     variance_note="Taylor linearisation (influence functions, as R convey)")
-    return finalise(out, design, ci_level=ci_level, dist=dist, deff=True)
+    return finalise(out, design, ci_level=ci_level, dist=dist, deff=legacy_deff(deff, measure))
 
 
 def check_nonnegative(y: np.ndarray, w: np.ndarray, label: str, where: str) -> None:

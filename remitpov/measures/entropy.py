@@ -7,13 +7,19 @@ import numpy as np
 from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..results import EstimateTable
-from . import register_statistic
-from .inequality_base import Prep, check_usable, finish, keys_frame, prep, require_income, smooth_statistic, usable_masks
+from .registry import Measure, register, register_statistic
+from .inequality_base import Prep, check_usable, finish, legacy_deff, keys_frame, prep, require_income, smooth_statistic, usable_masks
+
+register(Measure("theil", "inequality", "theil", rank=40, summary="Theil's T, GE(1)"))
+register(Measure("mld", "inequality", "mld", rank=50, summary="mean log deviation, GE(0)"))
+register(Measure("generalized_entropy", "inequality", "generalized_entropy", aliases=("ge",), options=("epsilon",),
+                 rank=60, summary="generalised entropy GE(e)"))
 
 
 @checked
 def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, level: str = "person",
-                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+                        deff: bool | str | None = None) -> EstimateTable:
     """Generalised entropy indices ``GE(epsilon)`` with linearised SEs.
 
     ``GE(e) = [ (1/N) sum w (y/mu)^e - 1 ] / (e (e - 1))``; ``GE(1)`` is Theil's T index
@@ -27,7 +33,7 @@ def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, lev
     income contributes ``0 log 0 = 0``). Negative incomes raise.
     """
     p, _ = prep(survey, income, level, by, na_rm)
-    return finish(p, ge_statistic(p, epsilon), ci_level, dist)
+    return finish(p, ge_statistic(p, epsilon), ci_level, dist, legacy_deff(deff, "generalized_entropy"))
 
 
 def ge_statistic(p: Prep, epsilon=(0.0, 1.0, 2.0)) -> Statistic:
@@ -61,11 +67,13 @@ def ge_statistic(p: Prep, epsilon=(0.0, 1.0, 2.0)) -> Statistic:
 
 def theil(survey, income, by=None, **kwargs) -> EstimateTable:
     """Theil's T index, ``GE(1)`` (see :func:`generalized_entropy`)."""
+    kwargs["deff"] = legacy_deff(kwargs.get("deff"), "theil")
     return generalized_entropy(survey, income, (1.0,), by, **kwargs)
 
 
 def mld(survey, income, by=None, **kwargs) -> EstimateTable:
     """Mean log deviation (Theil's L), ``GE(0)`` (see :func:`generalized_entropy`)."""
+    kwargs["deff"] = legacy_deff(kwargs.get("deff"), "mld")
     return generalized_entropy(survey, income, (0.0,), by, **kwargs)
 
 

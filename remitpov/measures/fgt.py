@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .registry import Measure, register
+
+register(Measure("fgt", "poverty", "fgt", options=("alpha",), rank=10,
+                 summary="Foster-Greer-Thorbecke P_a (headcount, gap, severity)"))
+
 
 def contribution(y, z, alpha: float | str, strict: bool = True) -> np.ndarray:
     """Per-unit poverty contribution: FGT ``1[y<z]((z-y)/z)^a``, Watts ``1[y<z] log(z/y)``

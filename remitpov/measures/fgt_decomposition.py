@@ -12,17 +12,22 @@ import pandas as pd
 
 from ..core.inputs import resolve_design as _resolve_design
 from ..core.statistic import finalise
-from ..core.validate import check_alphas, checked
+from ..core.validate import alpha_before_by, check_alphas, checked
 from ..exceptions import InputError, describe_rows
 from ..results import EstimateTable
 from .poverty_core import poverty_statistic, poverty_table
 from .relative_line import column_array, incomes_of, single_line
 
 
+@alpha_before_by(3)
 @checked
-def decompose(survey, income, line, by, alpha=(0, 1, 2), *, level: str = "person", strict: bool = True,
+def decompose(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person", strict: bool = True,
               ci_level: float = 0.95, dist: str = "t", na_rm: bool = False) -> EstimateTable:
     """Subgroup decomposition of FGT indices (additive decomposability).
+
+    The arguments are in the canonical order of :func:`remitpov.fgt` (``alpha`` before
+    ``by``; ``by`` is required). The old order ``decompose(survey, income, line, by,
+    alpha)`` still works for one release, with a :class:`FutureWarning`.
 
     ``P_a = sum_g s_g P_a,g`` with population shares ``s_g = N_g / N``. For every
     ``a`` and group ``g`` the table has ``component`` rows ``population_share``

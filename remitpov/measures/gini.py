@@ -11,14 +11,17 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
+from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
 from .inequality_base import usable_masks as _domain_masks
+
+register(Measure("gini", "inequality", "gini", rank=30, summary="Gini coefficient"))
 
 
 def _gini_replicate(rks: Sequence[Ranked], y: np.ndarray):
@@ -29,7 +32,7 @@ def _gini_replicate(rks: Sequence[Ranked], y: np.ndarray):
 
 @checked
 def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t") -> EstimateTable:
+         dist: str = "t", deff: bool | str | None = None) -> EstimateTable:
     """Weighted Gini coefficient (0--1 scale) with a linearised standard error.
 
     ``G = 2 sum_i w_i y_i F_i / (N mu) - 1`` with ``F_i`` the weighted mid-rank (module
@@ -46,13 +49,19 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
 
     Negative incomes are allowed (the mean must be positive); the Gini may then exceed 1.
     Equal incomes give 0. A domain with a single observation has ``G = 0``.
+
+    ``deff`` : None (default: design effects computed, with a FutureWarning that the default
+    becomes False), False, True or "replace" (as :func:`remitpov.mean`).
     """
     if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        if deff not in (None, True):
+            raise InputError("deff= other than True is not available on a DaskSurvey (its engine always computes "
+                             "design effects); drop it or load the data in memory")
         from .. import distributed as _rd
         return _rd.from_memory_call("gini", gini, survey, (income, by), dict(
             level=level, na_rm=na_rm, ci_level=ci_level, dist=dist))
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish(p, gini_statistic(p), ci_level, dist)
+    return _finish(p, gini_statistic(p), ci_level, dist, legacy_deff(deff, "gini"))
 
 
 def gini_statistic(p: _Prep) -> Statistic:

@@ -24,7 +24,7 @@ from ..core.domains import check_domains, domain_masks
 from ..core.inputs import by_codes as _by
 from ..core.inputs import usable_columns
 from ..core.jacobian import complex_step_rows
-from ..core.statistic import Statistic, finalise
+from ..core.statistic import Statistic, finalise, legacy_deff
 from ..design import Design
 from ..exceptions import InputError, describe_rows
 from ..results import EstimateTable
@@ -77,9 +77,9 @@ def part(p: Prep, keys, est, Z, *, replicate: Callable | None = None, totals=Non
                      notes=notes, variance_note=LINEARISED, n_obs=n_obs)
 
 
-def finish(p: Prep, stat: Statistic, ci_level: float, dist: str) -> EstimateTable:
-    """The table of an inequality statistic: design effects always (row-level influence values)."""
-    return finalise(stat, p.design, ci_level=ci_level, dist=dist, deff=True)
+def finish(p: Prep, stat: Statistic, ci_level: float, dist: str, deff: bool | str = True) -> EstimateTable:
+    """The table of an inequality statistic (design effects unless ``deff=False``)."""
+    return finalise(stat, p.design, ci_level=ci_level, dist=dist, deff=deff)
 
 
 def keys_frame(p: Prep, measure: str, inner: Sequence[Mapping] = ({},)) -> pd.DataFrame:
@@ -128,5 +128,5 @@ def require_income(p: Prep, masks, positive: bool, what: str):
         )
 
 
-__all__ = ["Prep", "prep", "usable_masks", "check_usable", "part", "finish", "keys_frame", "smooth_statistic",
+__all__ = ["legacy_deff", "Prep", "prep", "usable_masks", "check_usable", "part", "finish", "keys_frame", "smooth_statistic",
            "require_income", "LINEARISED"]

@@ -19,6 +19,10 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import arpr_influence, arpt_influence, check_order, check_positive, estimate
+from .registry import Measure, register
+
+register(Measure("poor_median", "poverty", "poor_median", joint=False, aliases=("poormed",),
+                 options=("quantile", "percent"), rank=180, summary="median income of the poor, convey svypoormed"))
 
 
 def poor_median_influence(y: np.ndarray, w: np.ndarray, w_full: np.ndarray, p: float = 0.5, percent: float = 0.6,
@@ -45,7 +49,8 @@ def poor_median_influence(y: np.ndarray, w: np.ndarray, w_full: np.ndarray, p: f
 
 @checked
 def poor_median(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6, level: str = "person",
-                na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+                na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+                deff: bool | str | None = None) -> EstimateTable:
     """Median income of the poor (at or below ``percent x Q(quantile)``) with its linearised SE.
 
     Matches R convey's ``svypoormed`` (estimate and SE).
@@ -71,6 +76,6 @@ def poor_median(survey, income, by=None, *, quantile: float = 0.5, percent: floa
     def stat(y, w, w_full):
         return poor_median_influence(y, w, w_full, p, pc)[:2]
 
-    return estimate(survey, income, by, stat, measure="poor_median", level=level, na_rm=na_rm, ci_level=ci_level,
+    return estimate(survey, income, by, stat, measure="poor_median", deff=deff, level=level, na_rm=na_rm, ci_level=ci_level,
                     dist=dist, title="Median income of the poor",
                     notes=(f"poor: income <= {100 * pc:g}% of the national p{100 * p:g} (convey svypoormed)",))

@@ -18,14 +18,18 @@ from ..core.validate import checked
 from ..design import critical_value
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
+from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
 from .inequality_base import usable_masks as _domain_masks
+
+register(Measure("quantile", "inequality", "quantile", options=("probs", "rule", "se_method", "bandwidth"), rank=110,
+                 summary="weighted quantiles"))
 
 QUANTILE_SE = ("woodruff", "kernel", "replicate")
 
@@ -33,7 +37,7 @@ QUANTILE_SE = ("woodruff", "kernel", "replicate")
 @checked
 def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", rule: str = "hf7",
              se_method: str | None = None, na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
-             bandwidth: float | None = None) -> EstimateTable:
+             deff: bool | str | None = None, bandwidth: float | None = None) -> EstimateTable:
     """Weighted quantiles with design-based standard errors.
 
     Parameters
@@ -74,13 +78,16 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
         Keys ``measure="quantile"``, ``variable``, domain, ``p``.
     """
     if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
+        if deff not in (None, True):
+            raise InputError("deff= other than True is not available on a DaskSurvey (its engine always computes "
+                             "design effects); drop it or load the data in memory")
         from .. import distributed as _rd
         return _rd.from_memory_call("quantile", quantile, survey, (income, probs, by), dict(
             level=level, rule=rule, se_method=se_method, na_rm=na_rm, ci_level=ci_level, dist=dist,
             bandwidth=bandwidth))
     p, _ = _prep(survey, income, level, by, na_rm)
     return _finish(p, quantile_statistic(p, probs, rule=rule, se_method=se_method, bandwidth=bandwidth,
-                                          ci_level=ci_level, dist=dist), ci_level, dist)
+                                          ci_level=ci_level, dist=dist), ci_level, dist, legacy_deff(deff, "quantile"))
 
 
 def quantile_statistic(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str | None = None,

@@ -15,11 +15,16 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import check_order, estimate, quantile_influence
+from .registry import Measure, register
+
+register(Measure("rmir", "inequality", "rmir", joint=False, options=("age", "agelim", "quantile"), rank=200,
+                 summary="relative median income ratio (65+ / under 65), convey svyrmir"))
 
 
 @checked
 def rmir(survey, income, age, by=None, *, agelim: float = 65, quantile: float = 0.5, level: str = "person",
-         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+         deff: bool | str | None = None) -> EstimateTable:
     """Relative median income ratio (age ``>= agelim`` over age ``< agelim``) with its linearised SE.
 
     Matches R convey's ``svyrmir`` (estimate and SE).
@@ -61,6 +66,6 @@ def rmir(survey, income, age, by=None, *, agelim: float = 65, quantile: float = 
             raise InputError(f"rmir: the p{100 * p:g} income of people under {agelim:g} is 0; the ratio is undefined")
         return q2 / q1, l2 / q1 - q2 * l1 / q1 ** 2
 
-    return estimate(survey, income, by, stat, measure="rmir", level=level, na_rm=na_rm, ci_level=ci_level,
+    return estimate(survey, income, by, stat, measure="rmir", deff=deff, level=level, na_rm=na_rm, ci_level=ci_level,
                     dist=dist, extra=(age,), title="Relative median income ratio",
                     notes=(f"p{100 * p:g} income of age >= {agelim:g} over age < {agelim:g} (convey svyrmir)",))

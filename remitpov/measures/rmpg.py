@@ -10,11 +10,16 @@ from ..core.validate import checked
 from ..results import EstimateTable
 from .convey import check_order, check_positive, estimate
 from .poormed import poor_median_influence
+from .registry import Measure, register
+
+register(Measure("rmpg", "poverty", "rmpg", joint=False, options=("quantile", "percent"), rank=190,
+                 summary="relative median poverty gap, convey svyrmpg"))
 
 
 @checked
 def rmpg(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6, level: str = "person",
-         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+         deff: bool | str | None = None) -> EstimateTable:
     """Relative median poverty gap ``(t - m) / t`` (0--1 scale) with its linearised SE.
 
     Matches R convey's ``svyrmpg`` (estimate and SE). ``t`` is the national threshold
@@ -43,6 +48,6 @@ def rmpg(survey, income, by=None, *, quantile: float = 0.5, percent: float = 0.6
         m, m_lin, t, t_lin = poor_median_influence(y, w, w_full, p, pc)
         return (t - m) / t, m / t ** 2 * t_lin - m_lin / t
 
-    return estimate(survey, income, by, stat, measure="rmpg", level=level, na_rm=na_rm, ci_level=ci_level,
+    return estimate(survey, income, by, stat, measure="rmpg", deff=deff, level=level, na_rm=na_rm, ci_level=ci_level,
                     dist=dist, title="Relative median poverty gap",
                     notes=(f"threshold {100 * pc:g}% of the national p{100 * p:g}; 0-1 scale (convey svyrmpg)",))

@@ -9,11 +9,16 @@ from ..core.density import convey_bandwidth, kernel_density
 from ..core.domains import domain_keys as _domains
 from ..core.domains import indicator as _indicator
 from ..core.gini import gini_columns, gini_influence
+from ..core.statistic import legacy_deff
 from ..core.statistic import Statistic, finalise
 from ..core.validate import checked
 from ..results import EstimateTable
 from .poverty_core import notes_for, prepare
 from .relative_line import incomes_of, resolve_line, single_line
+from .registry import Measure, register
+
+register(Measure("sen", "poverty", "sen", joint=False, rank=120, summary="Sen index"))
+register(Measure("sst", "poverty", "sst", joint=False, rank=130, summary="Sen-Shorrocks-Thon index"))
 
 
 def _sen_values(y, z, W, kind: str, strict: bool) -> np.ndarray:
@@ -33,7 +38,7 @@ def _sen_values(y, z, W, kind: str, strict: bool) -> np.ndarray:
     return np.vstack([P1 * (1 + G), P0, P1, G])
 
 
-def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist, na_rm, concept):
+def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist, na_rm, concept, deff=None):
     inc = incomes_of(income, concept)
     line = single_line(line)
     design, sv, Y, names, ok = prepare(survey, inc, level, na_rm, line)
@@ -98,13 +103,14 @@ def _sen_table(survey, income, line, by, kind, *, level, strict, ci_level, dist,
             if kind == "sen" else
             "Sen-Shorrocks-Thon = P0 x (mean gap ratio of the poor) x (1 + Gini of gap ratios over everyone)"
             " = P1 (1 + G)")
-    return finalise(stat, design, ci_level=ci_level, dist=dist, deff=True,
+    return finalise(stat, design, ci_level=ci_level, dist=dist, deff=legacy_deff(deff, kind),
                     title="Sen index" if kind == "sen" else "Sen-Shorrocks-Thon index", notes=(note,))
 
 
 @checked
 def sen(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
-        dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
+        dist: str = "t", na_rm: bool = False, concept: str | None = None,
+        deff: bool | str | None = None) -> EstimateTable:
     """Sen (1976) poverty index with design-based SEs (large-sample form).
 
     ``S = H [I + (1 - I) G_p] = P1 (1 + G_x)``, with ``H = P0``, ``I`` the mean gap ratio
@@ -118,12 +124,13 @@ def sen(survey, income, line, by=None, *, level: str = "person", strict: bool = 
     that jumps when the poor set changes). Replicate designs recompute everything.
     """
     return _sen_table(survey, income, line, by, "sen", level=level, strict=strict, ci_level=ci_level, dist=dist,
-                      na_rm=na_rm, concept=concept)
+                      na_rm=na_rm, concept=concept, deff=deff)
 
 
 @checked
 def sst(survey, income, line, by=None, *, level: str = "person", strict: bool = True, ci_level: float = 0.95,
-        dist: str = "t", na_rm: bool = False, concept: str | None = None) -> EstimateTable:
+        dist: str = "t", na_rm: bool = False, concept: str | None = None,
+        deff: bool | str | None = None) -> EstimateTable:
     """Sen--Shorrocks--Thon index ``SST = P0 x I x (1 + G_x) = P1 (1 + G_x)``.
 
     ``G_x`` is the Gini of the gap ratios ``max(0, (z - y)/z)`` over the WHOLE domain
@@ -131,4 +138,4 @@ def sst(survey, income, line, by=None, *, level: str = "person", strict: bool = 
     ``gini_gaps``; SEs as in :func:`sen`.
     """
     return _sen_table(survey, income, line, by, "sst", level=level, strict=strict, ci_level=ci_level, dist=dist,
-                      na_rm=na_rm, concept=concept)
+                      na_rm=na_rm, concept=concept, deff=deff)

@@ -14,14 +14,21 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
-from . import register_statistic
+from .registry import Measure, register, register_statistic
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
+from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
 from .inequality_base import usable_masks as _domain_masks
+
+register(Measure("palma", "inequality", "palma", rank=80, summary="Palma ratio (top 10 % / bottom 40 %)"))
+register(Measure("qsr", "inequality", "quantile_share_ratio", aliases=("quantile_share_ratio",),
+                 options=("lower", "upper", "definition"), rank=90, summary="quantile share ratio S80/S20"))
+register(Measure("income_shares", "inequality", "income_shares", aliases=("shares",), options=("groups",), rank=100,
+                 summary="income shares of population quantile groups"))
 
 
 def share_prep(survey, income, by, level, na_rm, what):
@@ -77,7 +84,7 @@ def partial_statistic(p, masks, rk, probs, g: Callable, keys, *, title, notes) -
 
 @checked
 def income_shares(survey, income, groups=5, by=None, *, level: str = "person", na_rm: bool = False,
-                  ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+                  ci_level: float = 0.95, dist: str = "t", deff: bool | str | None = None) -> EstimateTable:
     """Income shares of population quantile groups (quintiles by default) with SEs.
 
     ``groups`` is the number of equal groups or a sequence of cut points in (0, 1). The
@@ -87,7 +94,7 @@ def income_shares(survey, income, groups=5, by=None, *, level: str = "person", n
     from ``z(S(p)) = y 1[y <= q_p] - q_p (1[y <= q_p] - p)`` (density-free).
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish(p, shares_statistic(p, groups), ci_level, dist)
+    return _finish(p, shares_statistic(p, groups), ci_level, dist, legacy_deff(deff, "income_shares"))
 
 
 def shares_statistic(p: _Prep, groups=5) -> Statistic:
@@ -111,14 +118,14 @@ def shares_statistic(p: _Prep, groups=5) -> Statistic:
 
 @checked
 def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t") -> EstimateTable:
+          dist: str = "t", deff: bool | str | None = None) -> EstimateTable:
     """Palma ratio: income share of the richest 10 % over that of the poorest 40 %.
 
     ``(T - S(0.9)) / S(0.4)`` with population shares cut fractionally (as
     :func:`income_shares`); linearised SE by the chain rule.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish(p, palma_statistic(p), ci_level, dist)
+    return _finish(p, palma_statistic(p), ci_level, dist, legacy_deff(deff, "palma"))
 
 
 def palma_statistic(p: _Prep) -> Statistic:
@@ -134,7 +141,7 @@ def palma_statistic(p: _Prep) -> Statistic:
 @checked
 def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: float = 0.8,
                          definition: str = "laeken", level: str = "person", na_rm: bool = False,
-                         ci_level: float = 0.95, dist: str = "t") -> EstimateTable:
+                         ci_level: float = 0.95, dist: str = "t", deff: bool | str | None = None) -> EstimateTable:
     """Quantile share ratio (S80/S20 by default) with a linearised SE.
 
     definition : {"laeken", "shares"}
@@ -149,7 +156,8 @@ def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: 
     ratio (quantiles included) under every replicate.
     """
     p, _ = _prep(survey, income, level, by, na_rm)
-    return _finish(p, qsr_statistic(p, lower=lower, upper=upper, definition=definition), ci_level, dist)
+    return _finish(p, qsr_statistic(p, lower=lower, upper=upper, definition=definition), ci_level, dist,
+                   legacy_deff(deff, "quantile_share_ratio"))
 
 
 def qsr_statistic(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: str = "laeken") -> Statistic:

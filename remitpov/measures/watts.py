@@ -6,6 +6,9 @@ from ..core.validate import checked
 from ..results import EstimateTable
 from .poverty_core import poverty_table
 from .relative_line import incomes_of
+from .registry import Measure, register
+
+register(Measure("watts", "poverty", "watts", rank=20, summary="Watts index"))
 
 
 @checked

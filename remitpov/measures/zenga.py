@@ -13,6 +13,9 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .convey import check_nonnegative, estimate
+from .registry import Measure, register
+
+register(Measure("zenga", "inequality", "zenga", joint=False, rank=210, summary="Zenga index, convey svyzenga"))
 
 
 def _check(y: np.ndarray, w: np.ndarray, label: str, where: str) -> None:
@@ -46,7 +49,7 @@ def zenga_influence(y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
 
 @checked
 def zenga(survey, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-          dist: str = "t") -> EstimateTable:
+          dist: str = "t", deff: bool | str | None = None) -> EstimateTable:
     """Zenga inequality index (0--1) with its linearised SE.
 
     Matches R convey's ``svyzenga`` (estimate and SE).
@@ -72,6 +75,6 @@ def zenga(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     Tied incomes are taken in data order (as convey); the index then depends slightly on
     the order of tied units with unequal weights.
     """
-    return estimate(survey, income, by, lambda y, w, w_full: zenga_influence(y, w), measure="zenga", level=level,
+    return estimate(survey, income, by, lambda y, w, w_full: zenga_influence(y, w), measure="zenga", deff=deff, level=level,
                     na_rm=na_rm, ci_level=ci_level, dist=dist, check=_check,
                     title="Zenga index", notes=("Zenga (2007) index, Barabesi-Diana-Perri estimator (convey svyzenga)",))

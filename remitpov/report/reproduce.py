@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import RemitpovError, SpecError
-from .spec import FORMATS, NO_FILE_FORMATS, _resolve_path
+from .spec import FORMATS, NO_FILE_FORMATS, resolve_path
 
 MEASURES = ("fgt", "arpr", "gini", "quantile", "qsr", "mean", "total", "ratio", "static_identity",
             "published_identity")
@@ -98,7 +98,7 @@ def _check_survey(sv, key, base):
     if fmt not in NO_FILE_FORMATS:
         if "path" not in sv:
             raise _fail(f"{key}.path", "missing", "give the input file")
-        out["path"] = str(_resolve_path(sv["path"], f"{key}.path", base))
+        out["path"] = str(resolve_path(sv["path"], f"{key}.path", base))
     if fmt == "table" and "weight" not in sv.get("options", {}):
         raise _fail(f"{key}.options.weight", "missing", "the 'table' format needs options.weight")
     return out
@@ -240,12 +240,12 @@ def compute_target(t: Target, surveys: _Surveys | None = None) -> float:
         from .. import inequality as ineq
 
         if m == "gini":
-            tab = ineq.gini(sv, c["income"], by=by, level=level)
+            tab = ineq.gini(sv, c["income"], by=by, level=level, deff=True)
         elif m == "quantile":
-            tab = ineq.quantile(sv, c["income"], probs=(float(c["prob"]),), by=by, level=level,
+            tab = ineq.quantile(sv, c["income"], probs=(float(c["prob"]),), by=by, level=level, deff=True,
                                 rule=c.get("rule", "hf7"))
         else:
-            tab = ineq.quantile_share_ratio(sv, c["income"], by=by, level=level,
+            tab = ineq.quantile_share_ratio(sv, c["income"], by=by, level=level, deff=True,
                                             definition=c.get("definition", "laeken"))
         return scale * _pick(tab, stat, sel)
     from .. import estimation as est

@@ -277,7 +277,7 @@ def _formula(value, key: str, columns=None) -> list[str]:
         raise SpecError(f"{key}: {e}") from None
 
 
-def _resolve_path(raw: str, key: str, base: Path | None) -> Path:
+def resolve_path(raw: str, key: str, base: Path | None) -> Path:
     p = Path(os.path.expanduser(str(raw)))
     tried = []
     if p.is_absolute():
@@ -506,7 +506,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
         else:
             if "path" not in s:
                 raise _fail(f"{key}.path", "missing", f"give the input file of the {fmt!r} survey")
-            path = _resolve_path(s["path"], f"{key}.path", base)
+            path = resolve_path(s["path"], f"{key}.path", base)
         options = s.get("options", {})
         if not isinstance(options, Mapping):
             raise _fail(f"{key}.options", "must be a table", "write [survey.options] with loader keyword arguments")
@@ -530,7 +530,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
             if year is not None:
                 year = _year(year, f"{key}.lines.year")
             if src not in ("default", "coneval"):  # "coneval": remitpov.io.enigh_tables.coneval_lines()
-                src = str(_resolve_path(src, f"{key}.lines.from", base))
+                src = str(resolve_path(src, f"{key}.lines.from", base))
             if any(k in lines_raw for k in LINE_KINDS):
                 raise _fail(f"{key}.lines", "both 'from' (a line table) and explicit lines given",
                             "keep one of them")
@@ -598,11 +598,11 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
             if lonely not in LONELY_PSU_POLICIES:
                 raise _fail(f"{key}.lonely_psu", f"unknown policy {lonely!r}", f"use one of {list(LONELY_PSU_POLICIES)}")
         coverage = _blocks.coverage.parse_coverage(s.get("coverage"), f"{key}.coverage",
-                                                   lambda raw, k: _resolve_path(raw, k, base), s_measures)
+                                                   lambda raw, k: resolve_path(raw, k, base), s_measures)
         surveys.append(SurveySpec(i, sid, str(s.get("label", sid)), fmt, path, dict(options), lines, inc,
                                   s_measures, cf, area, lonely, line_period, coverage))
     migration = _blocks.migration.parse_migration(  # [migration]: the migration_* blocks
-        data.get("migration"), "migration", lambda raw, k: _resolve_path(raw, k, base),
+        data.get("migration"), "migration", lambda raw, k: resolve_path(raw, k, base),
         set(measures).union(*(s.measures for s in surveys)))
     return ChapterSpec(str(ch.get("title", "Remittances, poverty and inequality")), language, int(seed), float(ci),
                        measures, domains, tables, figures, strict, tuple(surveys), dict(income), out, cp, cm,

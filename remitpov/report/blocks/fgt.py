@@ -20,7 +20,7 @@ def run(spec, p, ctx) -> BlockOutput:
         label = next(c for c in ("all", "(total)", "(all areas)", "\x00total") if c not in areas)
     if p.has_remittances:
         t = compare(p.survey, incomes(p), p.lines["poverty"], alpha=(0, 1, 2), by=AREA if by_area else None,
-                    strict=spec.strict, ci_level=spec.ci_level, label="difference", total=label or False)
+                    strict=spec.strict, ci_level=spec.ci_level, concept="difference", total=label or False)
     else:
         t = fgt(p.survey, Y_WITH, p.lines["poverty"], alpha=(0, 1, 2), by=AREA if by_area else None,
                 strict=spec.strict, ci_level=spec.ci_level, headcount_total=False, concept="total",

@@ -22,10 +22,10 @@ def run(spec, p, ctx) -> BlockOutput:
     from ... import inequality as ineq
 
     if p.has_remittances:
-        t = ineq.compare_inequality(p.survey, incomes(p), "gini", ci_level=spec.ci_level, label="difference",
+        t = ineq.compare_inequality(p.survey, incomes(p), "gini", ci_level=spec.ci_level, concept="difference", deff=True,
                                     progress=ctx["progress"](f"{p.spec.id}: Gini replicates"))
     else:
-        t = ineq.gini(p.survey, Y_WITH, ci_level=spec.ci_level)
+        t = ineq.gini(p.survey, Y_WITH, ci_level=spec.ci_level, deff=True)
         t = replace(t, keys=t.keys.assign(concept="total"))
     fr = t.to_frame()
     rows = tidy({"survey": p.spec.label, "measure": "gini", "concept": fr["concept"].to_numpy()}, fr, "Gini x 100")

@@ -25,7 +25,7 @@ def run(spec, p, ctx) -> BlockOutput:
         for pop, by in pops:
             if p.has_remittances:
                 t = compare(p.survey, incomes(p), p.lines[kind], alpha=0, by=by, strict=spec.strict,
-                            ci_level=spec.ci_level, label="difference")
+                            ci_level=spec.ci_level, concept="difference")
             else:
                 t = fgt(p.survey, Y_WITH, p.lines[kind], alpha=0, by=by, strict=spec.strict, ci_level=spec.ci_level,
                         headcount_total=False, concept="total")
