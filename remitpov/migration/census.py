@@ -185,7 +185,7 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
         Missing columns, missing countries of birth (under ``"error"``), unknown names,
         sexes or education levels, negative ages.
     """
-    report = LoadReport()
+    report, files = LoadReport(), ()
     if isinstance(source, pd.DataFrame):
         df = source.copy()
     else:
@@ -193,7 +193,8 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
         path = Path(source)
         if not path.is_file():
             raise InputError(f"census file not found: {path}")
-        df = generic.read_table(path) if hasattr(generic, "read_table") else pd.read_csv(path)
+        df, src, report = generic.read_table(path, report=report)  # read completely, or an InputError
+        files = (src,)
     cols = {"birth_country": birth_country, "census_country": census_country, "sex": sex, "age": age,
             "education": education, "year_arrival": year_arrival, "weight": weight, "strata": strata,
             "psu": psu, "fpc": fpc}
@@ -258,7 +259,7 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
                              f"{list(EDUCATION_LEVELS)}")
     roles = {r: c for r, c in cols.items() if r in CENSUS_ROLES and c is not None}
     from ..survey import SurveyMetadata
-    meta = SurveyMetadata(name=name) if "name" in {f.name for f in dataclasses.fields(SurveyMetadata)} else SurveyMetadata()
+    meta = SurveyMetadata(name=name, files=files, loader="remitpov.migration.census.read_census")
     return Survey(df, weight=weight, strata=strata, psu=psu, fpc=fpc, unit="person", roles=roles, metadata=meta,
                   report=report, nest=False, lonely_psu="adjust")
 

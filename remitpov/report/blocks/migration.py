@@ -52,9 +52,13 @@ MIGRATION_KEYS = ("stock", "stock_by_sex", "year", "base_year", "groupings", "ce
 CENSUS_KEYS = ("synthetic", "path", "roles", "min_age", "missing_birth")
 #: measure -> inputs of ``[migration]`` it needs
 NEEDS = {"migration_stocks": ("stock",), "migration_blocks": ("stock",), "migration_women": ("stock", "stock_by_sex"),
-         "migration_skilled": ("census",)}
+         "migration_skilled": ("census",), "migration_census_stocks": ("census",), "migration_sex_ratio": ("census",),
+         "migration_emigration": ("census",)}
+#: measures computed from the UN DESA context (:func:`context`; they also read ``groupings``)
+CONTEXT = ("migration_stocks", "migration_blocks", "migration_women")
 #: rank of the migration tables: the chapter opens with the migration context
-RANK = {"migration_stocks": 1, "migration_blocks": 2, "migration_women": 3, "migration_skilled": 4}
+RANK = {"migration_stocks": 1, "migration_blocks": 2, "migration_women": 3, "migration_skilled": 4,
+        "migration_census_stocks": 5, "migration_sex_ratio": 6, "migration_emigration": 7}
 
 TITLES = {
     "en": {"migration_stocks": "Emigrants by country of birth and their change (UN DESA)",
@@ -206,34 +210,98 @@ def config(spec) -> dict:
     return cfg
 
 
+def _un(path: str | None):
+    """The UN DESA table at ``path`` (:func:`remitpov.migration.un.read_un_migrant_stock`), read once."""
+    from ...migration.un import read_un_migrant_stock
+
+    return None if path is None else _cached(("un", _file_key(path)), lambda: read_un_migrant_stock(path))
+
+
 def context(spec) -> dict:
     """:func:`remitpov.migration.report.migration_context` for the spec (names in its language)."""
     from ...migration.report import migration_context
-    from ...migration.un import read_un_migrant_stock
 
     cfg = config(spec)
-
-    def read(path):
-        return None if path is None else _cached(("un", _file_key(path)), lambda: read_un_migrant_stock(path))
-
     key = ("context", _file_key(cfg.get("stock")), _file_key(cfg.get("stock_by_sex")), cfg.get("year"),
            cfg.get("base_year"), _file_key(cfg.get("groupings")), spec.language)
-    return _cached(key, lambda: migration_context(read(cfg["stock"]), read(cfg.get("stock_by_sex")),
+    return _cached(key, lambda: migration_context(_un(cfg["stock"]), _un(cfg.get("stock_by_sex")),
                                                   year=cfg.get("year"), base_year=cfg.get("base_year"),
                                                   groupings=cfg.get("groupings"), language=spec.language))
 
 
-def census(spec):
-    """The census of ``[migration.census]`` (:mod:`remitpov.migration.census`)."""
+def _census(c: Mapping):
     from ...migration import census as mc
 
-    c = config(spec)["census"]
     if "synthetic" in c:
         return _cached(("synthetic", tuple(sorted((k, str(v)) for k, v in c["synthetic"].items()))),
                        lambda: mc.synthetic_census(**c["synthetic"]))
     extra = {"missing_birth": c["missing_birth"]} if "missing_birth" in c else {}
     return _cached(("census", _file_key(c["path"]), tuple(sorted(c["roles"].items())), str(extra)),
                    lambda: mc.read_census(c["path"], **c["roles"], **extra))
+
+
+def census(spec):
+    """The census of ``[migration.census]`` (:mod:`remitpov.migration.census`)."""
+    return _census(config(spec)["census"])
+
+
+# --------------------------------------------------------------------------- provenance
+#: input key of ``[migration]`` -> the loader that reads it
+LOADERS = {"stock": "remitpov.migration.un.read_un_migrant_stock",
+           "stock_by_sex": "remitpov.migration.un.read_un_migrant_stock",
+           "groupings": "remitpov.migration.countries.groupings",
+           "census": "remitpov.migration.census.read_census"}
+
+
+def _file(path: str) -> dict:
+    from ...survey import SourceFile
+
+    f = SourceFile.from_path(path)
+    return {"path": f.path, "sha256": f.sha256, "bytes": f.bytes}
+
+
+def manifest_inputs(spec: Mapping) -> dict:
+    """Provenance of the ``[migration]`` inputs of a chapter (``manifest.json``: ``migration_inputs``).
+
+    ``spec`` is the chapter spec as a dict (:meth:`remitpov.report.spec.ChapterSpec.to_dict`).
+    One entry per input of the section (``stock``, ``stock_by_sex``, ``groupings``, ``census``):
+    ``files`` (path, sha256, bytes: what ``remitpov verify`` re-hashes; none for the synthetic
+    census, whose options and seed are given instead), ``loader``, ``used_by`` (the measures that
+    read it: an input given but read by no measure is hashed, not loaded) and, for the inputs
+    read, what the loader reported: ``load_report`` (every missing token, mapped name,
+    aggregate row set apart...), rows and, for UN tables, the layout and years. Empty when the
+    spec has no ``[migration]`` section.
+    """
+    cfg = spec.get("migration")
+    if not cfg:
+        return {}
+    asked = {m for s in spec.get("surveys", []) for m in s.get("measures", [])}
+    out = {}
+    for key in ("stock", "stock_by_sex", "groupings", "census"):
+        if key not in cfg:
+            continue
+        used_by = sorted(m for m in asked if key in NEEDS.get(m, ()) or (key == "groupings" and m in CONTEXT))
+        c = cfg[key]
+        path = c.get("path") if key == "census" else c
+        entry: dict[str, Any] = {"loader": LOADERS[key], "files": [] if path is None else [_file(path)],
+                                 "used_by": used_by}
+        if key == "census" and "synthetic" in c:
+            entry.update(loader="remitpov.migration.census.synthetic_census", options=dict(c["synthetic"]))
+        if key == "census":
+            entry["min_age"] = c["min_age"]
+            if "roles" in c:
+                entry["roles"] = dict(c["roles"])
+        if used_by and key in ("stock", "stock_by_sex"):
+            st = _un(path)
+            entry.update(layout=st.layout, rows=int(len(st.data)), aggregate_rows=int(len(st.aggregates)),
+                         years=st.years, load_report=[str(x) for x in st.load_report])
+        elif used_by and key == "census":
+            cen = _census(c)
+            entry.update(rows=int(cen.n), weight=cen.weight,
+                         design={"strata": cen.strata, "psu": cen.psu, "fpc": cen.fpc},
+                         load_report=[str(x) for x in cen.report])
+        out[key] = entry
+    return out
 
 
 # --------------------------------------------------------------------------- tidy rows and figures
