@@ -266,33 +266,30 @@ def remittance_coverage(survey: Survey, macro_usd, exchange_rate=None, *, year: 
 
 
 def plot_coverage(cov: Coverage, ax=None, *, names: Mapping | None = None, lang: str = "en"):
-    """Horizontal bar chart of the coverage ratio by state with CIs (national as a line).
+    """Horizontal bar chart of the coverage by state in PERCENT with its CIs (national as a
+    line with its CI band): the chapter's ``coverage_by_state`` figure
+    (:func:`remitpov.report.blocks.coverage.draw_by_state`), so both show the same numbers as the
+    chapter's ``coverage`` table (percent, symmetric t-based CIs cut at 0).
 
-    ``names`` maps domain codes to labels (default :data:`MX_STATES` for Mexican surveys).
-    Returns the matplotlib Figure.
+    ``names`` maps domain codes to labels (default :data:`MX_STATES` for Mexican surveys);
+    ``lang``: "en" or "es". Returns the matplotlib Figure (a new one unless ``ax`` is given).
+
+    .. versionchanged:: unreleased
+       The x axis is in percent (100 x survey / balance of payments), as the chapter's figure;
+       before, this function plotted the fraction.
     """
     import matplotlib.pyplot as plt
-    t = cov.table
-    st = t.iloc[1:].sort_values("coverage")
-    if st.empty:
+
+    from .report import figures as F
+    from .report.blocks.coverage import by_state_size, draw_by_state
+
+    fr = cov.table.assign(country=cov.country, year=cov.year, ci_level=cov.ci_level)
+    if (fr["domain"] != "national").sum() == 0:
         raise InputError("plot_coverage needs state rows: compute remittance_coverage(..., by_state=True)")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, max(3.0, 0.22 * len(st) + 1)))
-    else:
-        fig = ax.figure
-    if names is None and cov.country == "MEX":
-        names = MX_STATES
-    labels = [str(names.get(d, d)) if names else str(d) for d in st["domain"]]
-    y = np.arange(len(st))
-    ax.barh(y, st["coverage"], color="#4c72b0", alpha=0.8)
-    ax.errorbar(st["coverage"], y, xerr=[st["coverage"] - st["ci_lower"], st["ci_upper"] - st["coverage"]],
-                fmt="none", ecolor="black", lw=0.8, capsize=2)
-    ax.axvline(t.iloc[0]["coverage"], color="firebrick", ls="--", lw=1,
-               label="national" if lang == "en" else "nacional")
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.set_xlabel("survey / balance of payments" if lang == "en" else "encuesta / balanza de pagos")
-    ax.set_title((f"Remittance coverage, {cov.year}" if lang == "en" else f"Cobertura de las remesas, {cov.year}"),
-                 fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    with F.style():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=by_state_size(fr))
+        else:
+            fig = ax.figure
+        draw_by_state(ax, fr, lang, names=None if names is None else dict(names))  # constrained layout (style)
     return fig
