@@ -424,10 +424,12 @@ CENSUS_SOURCE = {"en": "Source: own calculations from census microdata ({name});
 
 
 def census_source(spec, name: str) -> str:
+    """The source line of a census figure in the chapter's language (``name``: the census's name)."""
     return CENSUS_SOURCE.get(spec.language, CENSUS_SOURCE["en"]).format(name=name)
 
 
 def title(spec, measure: str) -> str:
+    """The title of a migration table or figure in the chapter's language."""
     return TITLES.get(spec.language, TITLES["en"])[measure]
 
 
