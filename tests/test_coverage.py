@@ -51,7 +51,14 @@ def test_by_state_and_figure(syn):
     assert t.survey_lcu.iloc[1:].sum() == pytest.approx(t.survey_lcu.iloc[0], rel=1e-12)  # domains add up
     assert "Remittance coverage" in c.summary()
     fig = plot_coverage(c)
-    assert len(fig.axes[0].patches) == 4
+    ax = fig.axes[0]
+    bars = ax.containers[0]  # the states' bars, sorted by coverage: in percent, as the chapter's figure
+    st = t.iloc[1:].sort_values("coverage", kind="stable")
+    assert len(bars) == 4
+    np.testing.assert_allclose([b.get_width() for b in bars], 100 * st["coverage"].to_numpy(), rtol=1e-12)
+    assert ax.get_xlabel().startswith("Coverage") and "%" in ax.get_xlabel()
+    nat = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"][0]
+    assert nat.get_xdata()[0] == pytest.approx(100 * t["coverage"].iloc[0], rel=1e-12)
     with pytest.raises(InputError, match="no total for state"):
         remittance_coverage(syn, 8e9, 18.5, by_state=True, macro_by_state_usd=macro.iloc[:3], state="region")
     with pytest.raises(InputError, match="needs macro_by_state_usd"):
@@ -121,4 +128,6 @@ def test_enigh_2022_against_raw_tables(shared):
     assert 0.07 < c.national.coverage < 0.10  # the issue: about 8 %
     fig = plot_coverage(c, lang="es")
     labels = {t.get_text() for t in fig.axes[0].get_yticklabels()}
-    assert "Zacatecas" in labels and fig.axes[0].get_xlabel() == "encuesta / balanza de pagos"
+    assert "Zacatecas" in labels and "%" in fig.axes[0].get_xlabel()
+    bars = fig.axes[0].containers[0]  # percent: national coverage about 8 %, states between 0 and 100
+    assert max(b.get_width() for b in bars) < 100 and sum(b.get_width() > 1 for b in bars) > 20

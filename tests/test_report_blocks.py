@@ -21,7 +21,8 @@ SMALL = {"country": "A", "n_households": 300, "n_regions": 2}
 def test_registry_is_the_one_list():
     assert spec_mod.MEASURES == blocks.measures() == (
         "incidence", "poverty", "fgt", "gini", "decomposition", "curves", "counterfactual", "coverage", "impact_range",
-        "migration_stocks", "migration_blocks", "migration_women", "migration_skilled")
+        "migration_stocks", "migration_blocks", "migration_women", "migration_skilled", "migration_census_stocks",
+        "migration_sex_ratio", "migration_emigration")
     assert blocks.default_measures() == spec_mod.MEASURES[:6]
     assert set(blocks.remittance_measures()) == {"incidence", "decomposition", "counterfactual", "coverage",
                                                  "impact_range"}
@@ -29,7 +30,8 @@ def test_registry_is_the_one_list():
     # the chapter's table order before the registry (the outputs' order in tables.md / tables.xlsx)
     # (the migration context, issue #13, opens the chapter)
     assert table_order() == ["migration_stocks", "migration_destinations", "migration_blocks", "migration_women",
-                             "migration_skilled", "incidence", "poverty_layout", "poverty", "identity", "fgt", "gini",
+                             "migration_skilled", "migration_census_stocks", "migration_sex_ratio",
+                             "migration_emigration", "incidence", "poverty_layout", "poverty", "identity", "fgt", "gini",
                              "decomposition", "counterfactual", "incidence_curves", "coverage", "impact_range"]
 
 

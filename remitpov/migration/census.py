@@ -12,7 +12,8 @@ emigrants from one origin) gets the right variance from the one variance engine.
 
 Estimators (all design-based, returning :class:`~remitpov.results.EstimateTable`):
 :func:`immigrant_stock` (totals by origin), :func:`sex_ratio`, :func:`age_structure`,
-:func:`tertiary_share`, :func:`emigration_rates_by_education` (Docquier–Marfouk). A
+:func:`tertiary_share`, :func:`emigration_rate` (Docquier–Marfouk, from the censuses alone) and
+:func:`emigration_rates_by_education` (Docquier–Marfouk, residents given). A
 complete count (no sample) is a Survey with weight 1 and no design: SEs are then those
 of a with-replacement sample of the census and should be read as zero.
 
@@ -37,7 +38,7 @@ from . import census_dask
 from .countries import to_iso3
 
 __all__ = ["EDUCATION_LEVELS", "CENSUS_ROLES", "synthetic_census", "read_census", "immigrant_stock", "sex_ratio",
-           "age_structure", "tertiary_share", "emigration_rates_by_education"]
+           "age_structure", "tertiary_share", "emigration_rate", "emigration_rates_by_education"]
 
 #: Education levels (ISCED-like groups used by Docquier–Marfouk: primary = low, secondary
 #: = medium, tertiary = high; ``none`` counts as low).
@@ -185,7 +186,7 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
         Missing columns, missing countries of birth (under ``"error"``), unknown names,
         sexes or education levels, negative ages.
     """
-    report = LoadReport()
+    report, files = LoadReport(), ()
     if isinstance(source, pd.DataFrame):
         df = source.copy()
     else:
@@ -193,7 +194,8 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
         path = Path(source)
         if not path.is_file():
             raise InputError(f"census file not found: {path}")
-        df = generic.read_table(path) if hasattr(generic, "read_table") else pd.read_csv(path)
+        df, src, report = generic.read_table(path, report=report)  # read completely, or an InputError
+        files = (src,)
     cols = {"birth_country": birth_country, "census_country": census_country, "sex": sex, "age": age,
             "education": education, "year_arrival": year_arrival, "weight": weight, "strata": strata,
             "psu": psu, "fpc": fpc}
@@ -258,7 +260,7 @@ def read_census(source, *, birth_country: str, weight: str | None = None, census
                              f"{list(EDUCATION_LEVELS)}")
     roles = {r: c for r, c in cols.items() if r in CENSUS_ROLES and c is not None}
     from ..survey import SurveyMetadata
-    meta = SurveyMetadata(name=name) if "name" in {f.name for f in dataclasses.fields(SurveyMetadata)} else SurveyMetadata()
+    meta = SurveyMetadata(name=name, files=files, loader="remitpov.migration.census.read_census")
     return Survey(df, weight=weight, strata=strata, psu=psu, fpc=fpc, unit="person", roles=roles, metadata=meta,
                   report=report, nest=False, lonely_psu="adjust")
 
@@ -473,6 +475,59 @@ def tertiary_share(census: Survey, by: Sequence[str] | str = ("census_country", 
     tab = estimation.mean(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, by, labels, "tertiary_pct")
     return _subset_rows(tab, np.isfinite(tab.estimates), f"Tertiary education, persons aged {min_age}+ (%)")
+
+
+def emigration_rate(census: Survey, *, min_age: int = 25, education: str | None = None, ci_level: float = 0.95,
+                    covmat: bool | None = False) -> EstimateTable:
+    """Docquier–Marfouk emigration rates of the census countries, from the censuses alone.
+
+    For each origin ``o`` among the census countries of ``census``:
+    ``m_o = 100 M_o / (N_o + M_o)`` with ``M_o`` the persons born in ``o`` aged ``min_age``
+    or more counted in the *other* censuses (emigrants) and ``N_o`` those counted in ``o``'s
+    own census (native-born residents): the share of ``o``'s native-born population, at home
+    or abroad, that lives abroad. With ``education`` (e.g. ``"tertiary"``: the rate of the
+    skilled) both counts are restricted to persons with that level. Estimated as a ratio of
+    design-based totals by country of birth (R's ``svyratio``; the censuses are independent
+    samples, strata nested in countries), linearised SEs and t intervals with the design
+    degrees of freedom.
+
+    Conventions: emigrants are counted only in the destinations whose censuses are in
+    ``census`` (a lower bound of the true rate when others are missing); residents are the
+    native-born (Docquier–Marfouk's resident population also counts immigrants: the rates
+    here are the native-born version of their formula, as :func:`remitpov.migration.tables.emigration_rates`).
+    Countries of birth that are not census countries (``"OTHER"``, origins without a census)
+    have no rate and no row.
+
+    Raises
+    ------
+    InputError
+        No ``census_country``/``age`` (or ``education``) role, an unknown education level,
+        a census of one country only (nobody can be counted abroad), a Dask census.
+    """
+    if _is_dask(census):
+        raise InputError("emigration_rate needs an in-memory census; collect the Dask census (or a sample of its "
+                         "countries) with .compute() first")
+    bc, cc = _role(census, "birth_country"), _role(census, "census_country")
+    age = census.data[_role(census, "age")].to_numpy(dtype=float)
+    ccodes, clab = _factor(census.data[cc])
+    origins = clab[np.unique(ccodes[ccodes >= 0])]
+    if origins.size < 2:
+        raise InputError(f"emigration rates need the censuses of two or more countries (emigrants are counted in the "
+                         f"other countries' censuses); this census has {list(origins)}")
+    bcodes, blab = _factor(census.data[bc])
+    keep = (bcodes >= 0) & np.isin(blab, origins)[np.maximum(bcodes, 0)] & (age >= min_age)
+    if education is not None:
+        if education not in EDUCATION_LEVELS:
+            raise InputError(f"education must be one of {list(EDUCATION_LEVELS)} or None, got {education!r}")
+        keep &= _eq_value(census.data[_role(census, "education")], education)
+    abroad = ~_equal(census.data[bc], census.data[cc])
+    num = np.where(keep, 100.0 * abroad, np.nan)
+    den = np.where(keep, 1.0, np.nan)
+    dom = _fold(np.maximum(bcodes, 0), keep)
+    tab = estimation.ratio(census, num, den, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
+    tab = _split(tab, ["birth_country"], [blab], "emigration_rate_pct")
+    who = f"persons aged {min_age}+" + ("" if education is None else f" with {education} education")
+    return _subset_rows(tab, np.isfinite(tab.estimates), f"Emigration rate (Docquier-Marfouk), {who} (%)")
 
 
 def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, min_age: int = 25,

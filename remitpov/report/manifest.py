@@ -2,7 +2,8 @@
 
 The manifest has a deterministic part -- everything needed to rerun the chapter and get
 identical numbers: the spec (file hash and parsed content), every input file's sha256,
-loader and load report, package version and git commit, Python/NumPy/pandas versions,
+loader and load report (the surveys' in ``inputs``; the UN DESA tables, groupings and census of a
+``[migration]`` section in ``migration_inputs``), package version and git commit, Python/NumPy/pandas versions,
 seeds and settings, and the sha256 of every output file (tables, XLSX, figures, models) -- and a separate ``"run"``
 section with what legitimately changes between reruns (start time, timings, host).
 :func:`deterministic_part` drops the ``"run"`` section; two runs with the same spec and
@@ -74,6 +75,31 @@ def survey_inputs(survey) -> dict:
     }
 
 
+def migration_inputs(spec: Mapping[str, Any]) -> dict:
+    """Provenance of the ``[migration]`` inputs of a chapter spec (a dict, ``ChapterSpec.to_dict()``):
+    every file with sha256 and size, its loader and the loader's report
+    (:func:`remitpov.report.blocks.migration.manifest_inputs`); ``{}`` without the section."""
+    if not spec.get("migration"):
+        return {}
+    from .blocks.migration import manifest_inputs
+
+    return manifest_inputs(spec)
+
+
+def input_files(manifest: Mapping[str, Any]):
+    """Every input file a manifest lists, as ``(what, file)`` pairs: ``what`` names its owner
+    ("survey 'A'", "survey 'A' lines", "[migration] stock") and ``file`` is the
+    ``{"path", "sha256", "bytes"}`` record. ``remitpov verify`` re-hashes exactly these."""
+    for sid, info in (manifest.get("inputs") or {}).items():
+        for f in info.get("files") or []:
+            yield f"survey {sid!r}", f
+        for f in info.get("line_files") or []:
+            yield f"survey {sid!r} lines", f
+    for key, info in (manifest.get("migration_inputs") or {}).items():
+        for f in info.get("files") or []:
+            yield f"[migration] {key}", f
+
+
 def build_manifest(*, spec: Mapping[str, Any], spec_file: str | None, spec_sha256: str | None,
                    spec_text: str | None, surveys: Mapping[str, Any], outputs: Mapping[str, str],
                    settings: Mapping[str, Any], seeds: Mapping[str, Any], command: str,
@@ -82,7 +108,9 @@ def build_manifest(*, spec: Mapping[str, Any], spec_file: str | None, spec_sha25
     """Assemble the manifest dict (see module docstring); ``warnings`` are the run's remitpov
     warnings (``{"category", "message"}``: implausible rates, data changes, model diagnostics);
     ``spec_data`` is the spec as given (the TOML tables or the dict), so that ``remitpov verify``
-    can rerun a chapter whose spec was a dict rather than a file."""
+    can rerun a chapter whose spec was a dict rather than a file. A spec with a ``[migration]``
+    section adds ``migration_inputs`` (:func:`migration_inputs`)."""
+    mig = migration_inputs(spec)
     return {
         "manifest_version": MANIFEST_VERSION,
         "command": command,
@@ -93,6 +121,7 @@ def build_manifest(*, spec: Mapping[str, Any], spec_file: str | None, spec_sha25
         "seeds": dict(seeds),
         "settings": dict(settings),
         "inputs": dict(surveys),
+        **({"migration_inputs": mig} if mig else {}),
         "outputs": dict(sorted(outputs.items())),
         "warnings": list(warnings or []),
         RUN_SECTION: {"started": started, "timings_seconds": {k: round(float(v), 3) for k, v in timings.items()},
@@ -138,13 +167,12 @@ def verify_manifest(path) -> list[str]:
     p = Path(path)
     m = read_manifest(p)
     problems = []
-    for sid, info in m.get("inputs", {}).items():
-        for f in info.get("files", []):
-            fp = Path(f["path"])
-            if not fp.exists():
-                problems.append(f"input {sid}: {fp} missing")
-            elif file_sha256(fp) != f["sha256"]:
-                problems.append(f"input {sid}: {fp} sha256 differs")
+    for what, f in input_files(m):
+        fp = Path(f["path"])
+        if not fp.exists():
+            problems.append(f"input {what}: {fp} missing")
+        elif file_sha256(fp) != f["sha256"]:
+            problems.append(f"input {what}: {fp} sha256 differs")
     spec = m.get("spec", {})
     if spec.get("file") and spec.get("sha256"):
         sp = Path(spec["file"])

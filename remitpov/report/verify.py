@@ -4,7 +4,8 @@
 :func:`remitpov.report.chapter.run_chapter`) and, in order:
 
 1. **inputs**: re-hashes every input file the manifest lists (``inputs.<survey>.files`` and
-   the poverty-line tables ``inputs.<survey>.line_files``);
+   the poverty-line tables ``inputs.<survey>.line_files``, and the ``[migration]`` inputs
+   ``migration_inputs.<key>.files``);
    a missing or changed file is a difference named by its path, and the chapter is then
    not recomputed (it could not give the same numbers);
 2. **outputs against the manifest**: every file in ``OUT_DIR`` is compared with the
@@ -41,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import SpecError
-from .manifest import environment, file_sha256, git_commit, package_version, read_manifest
+from .manifest import environment, file_sha256, git_commit, input_files, package_version, read_manifest
 
 MANIFEST = "manifest.json"
 COLUMNS = ("file", "problem", "detail")
@@ -118,15 +119,14 @@ def _row(file: str, problem: str, detail: str = "") -> dict:
 def check_inputs(manifest: Mapping[str, Any]) -> tuple[list[dict], int]:
     """Re-hash the input files of the manifest: (difference rows, number of files checked)."""
     rows, n = [], 0
-    for sid, info in (manifest.get("inputs") or {}).items():
-        for f in (info.get("files") or []) + (info.get("line_files") or []):
-            n += 1
-            p = Path(f["path"])
-            if not p.is_file():
-                rows.append(_row(str(p), "input missing", f"survey {sid!r}: the file the run read is gone"))
-            elif file_sha256(p) != f["sha256"]:
-                rows.append(_row(str(p), "input changed",
-                                 f"survey {sid!r}: sha256 {file_sha256(p)[:12]} != manifest {f['sha256'][:12]}"))
+    for what, f in input_files(manifest):  # surveys, their line tables, the [migration] inputs
+        n += 1
+        p = Path(f["path"])
+        if not p.is_file():
+            rows.append(_row(str(p), "input missing", f"{what}: the file the run read is gone"))
+        elif file_sha256(p) != f["sha256"]:
+            rows.append(_row(str(p), "input changed",
+                             f"{what}: sha256 {file_sha256(p)[:12]} != manifest {f['sha256'][:12]}"))
     return rows, n
 
 

@@ -30,3 +30,4 @@ __all__ = ["Block", "BlockOutput", "BLOCKS", "register", "measures", "default_me
 from . import incidence, poverty, fgt, gini, decomposition, curves, counterfactual  # noqa: E402,F401,I001
 from . import coverage, impact_range  # noqa: E402,F401,I001
 from . import migration_stocks, migration_blocks, migration_women, migration_skilled  # noqa: E402,F401,I001
+from . import migration_census_stocks, migration_sex_ratio, migration_emigration  # noqa: E402,F401,I001

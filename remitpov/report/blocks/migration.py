@@ -4,7 +4,8 @@ A chapter spec asks for the migration context with measures and one ``[migration
 (the keys of ``remitpov migration``'s spec, plus a census for the skilled block)::
 
     [chapter]
-    measures = ["migration_stocks", "migration_blocks", "migration_women", "migration_skilled", "poverty"]
+    measures = ["migration_stocks", "migration_blocks", "migration_women", "migration_skilled",
+                "migration_census_stocks", "migration_sex_ratio", "migration_emigration", "poverty"]
 
     [migration]
     stock = "data/migration/un_migrant_stock_origin_destination_2019.csv.gz"   # stocks, blocks
@@ -23,7 +24,10 @@ This module holds what they share; the blocks are one file each (imported by
 where they live; :mod:`remitpov.report.blocks.migration_stocks`), ``migration_blocks`` (intra-block migration per
 integration block), ``migration_women`` (share of women among immigrants) and
 ``migration_skilled`` (tertiary education of immigrants from census microdata, with design
-SEs). They are about the region, not about one survey: each block's rows come once, with the
+SEs), and from the census also ``migration_census_stocks`` (immigrants by census country and
+country of birth), ``migration_sex_ratio`` (men per 100 women among immigrants) and
+``migration_emigration`` (Docquier–Marfouk emigration rates, all and tertiary-educated; the
+census blocks share :func:`census_rows`, :func:`ci_figure` and :func:`census_block`). They are about the region, not about one survey: each block's rows come once, with the
 first survey that asks for it, and have no ``survey`` key. Their tables follow the tidy schema
 (``domain`` = what the rows are: origin, destination, block; ``group`` = the country or block
 name in the chapter's language; ``indicator`` with the year; values in the unit named); the
@@ -52,9 +56,13 @@ MIGRATION_KEYS = ("stock", "stock_by_sex", "year", "base_year", "groupings", "ce
 CENSUS_KEYS = ("synthetic", "path", "roles", "min_age", "missing_birth")
 #: measure -> inputs of ``[migration]`` it needs
 NEEDS = {"migration_stocks": ("stock",), "migration_blocks": ("stock",), "migration_women": ("stock", "stock_by_sex"),
-         "migration_skilled": ("census",)}
+         "migration_skilled": ("census",), "migration_census_stocks": ("census",), "migration_sex_ratio": ("census",),
+         "migration_emigration": ("census",)}
+#: measures computed from the UN DESA context (:func:`context`; they also read ``groupings``)
+CONTEXT = ("migration_stocks", "migration_blocks", "migration_women")
 #: rank of the migration tables: the chapter opens with the migration context
-RANK = {"migration_stocks": 1, "migration_blocks": 2, "migration_women": 3, "migration_skilled": 4}
+RANK = {"migration_stocks": 1, "migration_blocks": 2, "migration_women": 3, "migration_skilled": 4,
+        "migration_census_stocks": 5, "migration_sex_ratio": 6, "migration_emigration": 7}
 
 TITLES = {
     "en": {"migration_stocks": "Emigrants by country of birth and their change (UN DESA)",
@@ -62,13 +70,25 @@ TITLES = {
                                      "rest of the world (% of the country's emigrants)",
            "migration_blocks": "Intra- and extra-block migration in the integration blocks",
            "migration_women": "Women among immigrants (% of the immigrant stock)",
-           "migration_skilled": "Persons with tertiary education by country of birth (census microdata, %)"},
+           "migration_skilled": "Persons with tertiary education by country of birth (census microdata, %)",
+           "migration_census_stocks": "Immigrants by census country and country of birth (census microdata, persons)",
+           "migration_sex_ratio": "Sex ratio of immigrants by census country and country of birth (men per 100 "
+                                  "women, census microdata)",
+           "migration_emigration": "Emigration rates of the census countries: emigrants as % of the native-born at "
+                                   "home and abroad, all and tertiary-educated (Docquier–Marfouk, census microdata)"},
     "es": {"migration_stocks": "Emigrantes por país de nacimiento y su variación (DAES)",
            "migration_destinations": "Dónde residen los emigrantes: Estados Unidos, España, América Latina y el "
                                      "Caribe, resto del mundo (% de los emigrantes del país)",
            "migration_blocks": "Migración intrabloque y extrabloque en los bloques de integración",
            "migration_women": "Mujeres entre los inmigrantes (% del stock de inmigrantes)",
-           "migration_skilled": "Personas con educación terciaria por país de nacimiento (microdatos censales, %)"},
+           "migration_skilled": "Personas con educación terciaria por país de nacimiento (microdatos censales, %)",
+           "migration_census_stocks": "Inmigrantes por país del censo y país de nacimiento (microdatos censales, "
+                                      "personas)",
+           "migration_sex_ratio": "Índice de masculinidad de los inmigrantes por país del censo y país de nacimiento "
+                                  "(hombres por cada 100 mujeres, microdatos censales)",
+           "migration_emigration": "Tasas de emigración de los países censados: emigrantes en % de los nacidos en el "
+                                   "país, dentro y fuera de él, total y con educación terciaria (Docquier–Marfouk, "
+                                   "microdatos censales)"},
 }
 #: words of the tables (group labels)
 WORDS = {"en": {"natives": "native-born", "OTHER": "other countries"},
@@ -206,34 +226,98 @@ def config(spec) -> dict:
     return cfg
 
 
+def _un(path: str | None):
+    """The UN DESA table at ``path`` (:func:`remitpov.migration.un.read_un_migrant_stock`), read once."""
+    from ...migration.un import read_un_migrant_stock
+
+    return None if path is None else _cached(("un", _file_key(path)), lambda: read_un_migrant_stock(path))
+
+
 def context(spec) -> dict:
     """:func:`remitpov.migration.report.migration_context` for the spec (names in its language)."""
     from ...migration.report import migration_context
-    from ...migration.un import read_un_migrant_stock
 
     cfg = config(spec)
-
-    def read(path):
-        return None if path is None else _cached(("un", _file_key(path)), lambda: read_un_migrant_stock(path))
-
     key = ("context", _file_key(cfg.get("stock")), _file_key(cfg.get("stock_by_sex")), cfg.get("year"),
            cfg.get("base_year"), _file_key(cfg.get("groupings")), spec.language)
-    return _cached(key, lambda: migration_context(read(cfg["stock"]), read(cfg.get("stock_by_sex")),
+    return _cached(key, lambda: migration_context(_un(cfg["stock"]), _un(cfg.get("stock_by_sex")),
                                                   year=cfg.get("year"), base_year=cfg.get("base_year"),
                                                   groupings=cfg.get("groupings"), language=spec.language))
 
 
-def census(spec):
-    """The census of ``[migration.census]`` (:mod:`remitpov.migration.census`)."""
+def _census(c: Mapping):
     from ...migration import census as mc
 
-    c = config(spec)["census"]
     if "synthetic" in c:
         return _cached(("synthetic", tuple(sorted((k, str(v)) for k, v in c["synthetic"].items()))),
                        lambda: mc.synthetic_census(**c["synthetic"]))
     extra = {"missing_birth": c["missing_birth"]} if "missing_birth" in c else {}
     return _cached(("census", _file_key(c["path"]), tuple(sorted(c["roles"].items())), str(extra)),
                    lambda: mc.read_census(c["path"], **c["roles"], **extra))
+
+
+def census(spec):
+    """The census of ``[migration.census]`` (:mod:`remitpov.migration.census`)."""
+    return _census(config(spec)["census"])
+
+
+# --------------------------------------------------------------------------- provenance
+#: input key of ``[migration]`` -> the loader that reads it
+LOADERS = {"stock": "remitpov.migration.un.read_un_migrant_stock",
+           "stock_by_sex": "remitpov.migration.un.read_un_migrant_stock",
+           "groupings": "remitpov.migration.countries.groupings",
+           "census": "remitpov.migration.census.read_census"}
+
+
+def _file(path: str) -> dict:
+    from ...survey import SourceFile
+
+    f = SourceFile.from_path(path)
+    return {"path": f.path, "sha256": f.sha256, "bytes": f.bytes}
+
+
+def manifest_inputs(spec: Mapping) -> dict:
+    """Provenance of the ``[migration]`` inputs of a chapter (``manifest.json``: ``migration_inputs``).
+
+    ``spec`` is the chapter spec as a dict (:meth:`remitpov.report.spec.ChapterSpec.to_dict`).
+    One entry per input of the section (``stock``, ``stock_by_sex``, ``groupings``, ``census``):
+    ``files`` (path, sha256, bytes: what ``remitpov verify`` re-hashes; none for the synthetic
+    census, whose options and seed are given instead), ``loader``, ``used_by`` (the measures that
+    read it: an input given but read by no measure is hashed, not loaded) and, for the inputs
+    read, what the loader reported: ``load_report`` (every missing token, mapped name,
+    aggregate row set apart...), rows and, for UN tables, the layout and years. Empty when the
+    spec has no ``[migration]`` section.
+    """
+    cfg = spec.get("migration")
+    if not cfg:
+        return {}
+    asked = {m for s in spec.get("surveys", []) for m in s.get("measures", [])}
+    out = {}
+    for key in ("stock", "stock_by_sex", "groupings", "census"):
+        if key not in cfg:
+            continue
+        used_by = sorted(m for m in asked if key in NEEDS.get(m, ()) or (key == "groupings" and m in CONTEXT))
+        c = cfg[key]
+        path = c.get("path") if key == "census" else c
+        entry: dict[str, Any] = {"loader": LOADERS[key], "files": [] if path is None else [_file(path)],
+                                 "used_by": used_by}
+        if key == "census" and "synthetic" in c:
+            entry.update(loader="remitpov.migration.census.synthetic_census", options=dict(c["synthetic"]))
+        if key == "census":
+            entry["min_age"] = c["min_age"]
+            if "roles" in c:
+                entry["roles"] = dict(c["roles"])
+        if used_by and key in ("stock", "stock_by_sex"):
+            st = _un(path)
+            entry.update(layout=st.layout, rows=int(len(st.data)), aggregate_rows=int(len(st.aggregates)),
+                         years=st.years, load_report=[str(x) for x in st.load_report])
+        elif used_by and key == "census":
+            cen = _census(c)
+            entry.update(rows=int(cen.n), weight=cen.weight,
+                         design={"strata": cen.strata, "psu": cen.psu, "fpc": cen.fpc},
+                         load_report=[str(x) for x in cen.report])
+        out[key] = entry
+    return out
 
 
 # --------------------------------------------------------------------------- tidy rows and figures
@@ -263,3 +347,117 @@ def figures_of(spec, folder, keys) -> list:
             out += save_figure(plt, fig, Path(folder) / f"migration_{key}", spec.figures)
     return out
 
+
+
+# --------------------------------------------------------------------------- census blocks
+def census_groups(codes, census_country, language: str) -> np.ndarray:
+    """Row labels of countries of birth: the name in ``language``; "native-born" where the
+    country of birth is the census country (``census_country``: codes, or None), "other
+    countries" for the synthetic census's rest of the world."""
+    from ...migration.report import country_name
+
+    lang = language if language in WORDS else "en"
+    bc = np.asarray(codes, dtype=str)
+    native = np.zeros(bc.size, bool) if census_country is None else bc == np.asarray(census_country, dtype=str)
+    return np.where(native, WORDS[lang]["natives"],
+                    np.where(bc == "OTHER", WORDS[lang]["OTHER"], country_name(bc, language)))
+
+
+def census_rows(spec, tab, indicator: str, unit: str) -> pd.DataFrame:
+    """Tidy rows of a census estimate by ``census_country`` (``population``, when a key) and
+    ``birth_country`` (``group``); values as estimated (no scaling)."""
+    from ...migration.report import country_name
+
+    k = tab.keys
+    cc = k["census_country"].astype(str).to_numpy() if "census_country" in k.columns else None
+    keys = {"domain": "birth_country",
+            "group": census_groups(k["birth_country"].astype(str).to_numpy(), cc, spec.language),
+            "indicator": indicator}
+    if cc is not None:
+        keys = {"population": country_name(cc, spec.language), **keys}
+    return tidy(keys, tab.to_frame(), unit, scale=1.0)
+
+
+def ci_figure(spec, t: pd.DataFrame, *, stem: str, title: str, xlabel: str, source: str, folder,
+              labels=None, scale: float = 1.0) -> list:
+    """Dots with confidence-interval whiskers, one row per row of ``t`` (sorted by the
+    estimate; ``labels``: the y labels, default "group (population)"), the ``estimate`` /
+    ``ci_lower`` / ``ci_upper`` columns divided by ``scale``; title, axis label and source
+    in the chapter's language; saved as ``folder/<stem>``."""
+    import textwrap
+
+    from ...migration.report import PALETTE, figure_style, save_figure
+    from ..i18n import text
+
+    if t is None or t.empty:
+        return []
+    order = np.argsort(t["estimate"].to_numpy(float), kind="stable")
+    t = t.iloc[order].reset_index(drop=True)
+    if labels is None:
+        labels = [f"{g} ({pop})" for g, pop in zip(t["group"], t["population"])] if "population" in t.columns \
+            else list(t["group"])
+    else:
+        labels = list(np.asarray(labels, dtype=object)[order])
+    ci = text("figure", "ci", spec.language, level=spec.ci_level)
+    ci = ci[:1].lower() + ci[1:]  # after a comma in the axis label
+    n = len(t)
+    with figure_style() as plt:
+        fig, ax = plt.subplots(figsize=(7.0, 1.2 + 0.2 * max(n, 3)), layout="constrained")
+        y = np.arange(n)
+        e, lo, hi = (t[c].to_numpy(float) / scale for c in ("estimate", "ci_lower", "ci_upper"))
+        ax.errorbar(e, y, xerr=[e - lo, hi - e], fmt="o", color=PALETTE[0], ecolor=PALETTE[1], capsize=2,
+                    markersize=3)
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(f"{xlabel}, {ci}")
+        ax.set_title(textwrap.fill(title, 70), loc="left", fontsize=10, fontweight="bold")
+        ax.margins(y=0.01)
+        fig.text(0.0, 0.0, textwrap.fill(source, 120), fontsize=6.5, va="top", ha="left")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return save_figure(plt, fig, Path(folder) / stem, spec.figures)
+
+
+#: source line of the census figures
+CENSUS_SOURCE = {"en": "Source: own calculations from census microdata ({name}); design-based confidence intervals "
+                       "(strata and enumeration areas).",
+                 "es": "Fuente: elaboración propia con microdatos censales ({name}); intervalos de confianza según el "
+                       "diseño (estratos y áreas de empadronamiento)."}
+
+
+def census_source(spec, name: str) -> str:
+    """The source line of a census figure in the chapter's language (``name``: the census's name)."""
+    return CENSUS_SOURCE.get(spec.language, CENSUS_SOURCE["en"]).format(name=name)
+
+
+def title(spec, measure: str) -> str:
+    """The title of a migration table or figure in the chapter's language."""
+    return TITLES.get(spec.language, TITLES["en"])[measure]
+
+
+def census_block(measure: str, estimate: Callable, indicator: str, unit: str, xlabel: Mapping[str, str], step: str,
+                 *, scale: float = 1.0, order: Callable | None = None):
+    """Register a census block: one table ``measure`` of ``estimate(census, ci_level)`` (an
+    :class:`~remitpov.results.EstimateTable` by ``census_country`` x ``birth_country``) as
+    :func:`census_rows` with ``indicator`` and ``unit`` (``order(rows, tab)``: a row order), and
+    its :func:`ci_figure` (x axis ``xlabel`` in the chapter's language, values / ``scale``)."""
+    from ._registry import Block, BlockOutput, register
+
+    def run(spec, p, ctx) -> BlockOutput:
+        if not owner(spec, p, measure):
+            return BlockOutput()
+        c = census(spec)
+        tab = estimate(c, spec.ci_level)
+        rows = census_rows(spec, tab, indicator, unit)
+        if order is not None:
+            rows = rows.iloc[order(rows, tab)].reset_index(drop=True)
+        return BlockOutput({measure: rows}, {measure: tab}, {measure: rows.assign(source=c.metadata.name)})
+
+    def figures(spec, tables, extras, folder):
+        t = extras.get(measure)
+        if t is None or t.empty:
+            return []
+        return ci_figure(spec, t, stem=measure, title=title(spec, measure), xlabel=xlabel.get(spec.language,
+                                                                                            xlabel["en"]),
+                         source=census_source(spec, t["source"].iloc[0]), folder=folder, scale=scale)
+
+    return register(Block(measure, run, (measure,), rank=RANK[measure], step=step, default=False, tidy=(measure,),
+                          figures=figures))
