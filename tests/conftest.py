@@ -55,3 +55,24 @@ def eusilc_fgt_ref(shared):
 def eusilc_laeken_ref(shared):
     with open(shared("reference", "eusilc_laeken.json")) as fh:
         return json.load(fh)
+
+
+# ----------------------------------------------------------------------------- shared runs
+# Expensive outputs made once per session (once per worker under pytest-xdist) and shared by
+# the test modules that only read them. A test that alters an output first copies the folder
+# into its own tmp_path (shutil.copytree), so no test sees another's changes.
+@pytest.fixture(scope="session")
+def demo_chapter(tmp_path_factory):
+    """``run_demo`` (English) into a session folder: the :class:`ChapterResult`. Read only."""
+    from remitpov.report.chapter import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo"), progress=False)
+
+
+@pytest.fixture(scope="session")
+def lalonde(shared):
+    """LaLonde's NSW/PSID sample (``data/econ/lalonde.csv.gz``), the data of the R MatchIt references
+    of test_econometrics_matching and test_econometrics_treatment; read once. Read only."""
+    import pandas as pd
+
+    return pd.read_csv(shared("data", "econ", "lalonde.csv.gz"))

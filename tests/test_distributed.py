@@ -26,6 +26,8 @@ import remitpov as rp  # noqa: E402
 from remitpov import distributed as rd  # noqa: E402
 from remitpov.exceptions import InputError  # noqa: E402
 
+from _design_data import assert_same_result as _same, design_frame  # noqa: E402  (shared set-up)
+
 RTOL = 1e-10  # issue #6: same numbers as the in-memory path to 1e-10
 
 
@@ -41,26 +43,9 @@ def client():
     cluster.close()
 
 
-def _data(n=12000, n_psu=240, n_strata=24, seed=3):
-    rng = np.random.default_rng(seed)
-    psu = np.sort(np.concatenate([np.arange(n_psu), rng.integers(0, n_psu, n - n_psu)]))
-    strata = psu // (n_psu // n_strata)
-    w = rng.lognormal(4, 0.5, n)
-    inc = np.round(rng.lognormal(6, 1, n), -1)  # rounded: many ties for ranks
-    inc[rng.random(n) < 0.03] = 0.0
-    rem = np.where(rng.random(n) < 0.15, np.round(rng.lognormal(4.5, 1, n)), 0.0)
-    urban = np.where(rng.random(n) < 0.6, "urban", "rural")
-    df = pd.DataFrame({"strata": strata, "psu": psu, "w": w, "income": inc, "remit": rem, "urban": urban,
-                       "region": rng.integers(1, 4, n)})
-    df["y0"] = df["income"] - df["remit"]
-    df["zline"] = np.where(df["urban"] == "urban", 650.0, 520.0)
-    # shuffle rows so partitions are not PSU-ordered (the reduction must not rely on order)
-    return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
-
-
 @pytest.fixture(scope="module")
 def data():
-    return _data()
+    return design_frame(12000, 240, 24, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +53,6 @@ def pair(data):
     s = rp.Survey(data, weight="w", strata="strata", psu="psu", unit="person")
     ds = rd.DaskSurvey(data, weight="w", strata="strata", psu="psu", npartitions=5)
     return s, ds
-
-
-def _same(a, b, rtol=RTOL):
-    fa, fb = a.to_frame(), b.to_frame()
-    assert list(fa.columns) == list(fb.columns)
-    keys = [c for c in fa.columns if c not in ("estimate", "se", "ci_lower", "ci_upper", "df", "deff", "n_obs")]
-    pd.testing.assert_frame_equal(fa[keys].astype(str), fb[keys].astype(str))
-    np.testing.assert_allclose(fa["estimate"], fb["estimate"], rtol=rtol, atol=1e-300)
-    np.testing.assert_allclose(fa["se"], fb["se"], rtol=rtol, atol=1e-300)
-    np.testing.assert_allclose(a.vcov, b.vcov, rtol=rtol, atol=1e-16 * np.abs(b.vcov).max())
-    assert fa["df"].iloc[0] == fb["df"].iloc[0]
-    if "deff" in fa:  # design effects: second moments summed in another form, ~1e-13
-        np.testing.assert_allclose(fa["deff"], fb["deff"], rtol=1e-9)
 
 
 # ---------------------------------------------------------------------- linear statistics

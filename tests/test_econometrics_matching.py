@@ -46,11 +46,6 @@ def ref():
 
 
 @pytest.fixture(scope="module")
-def lalonde(shared):
-    return pd.read_csv(shared("data", "econ", "lalonde.csv.gz"))
-
-
-@pytest.fixture(scope="module")
 def model(lalonde):
     return PropensityScoreMatching(FORMULA, lalonde, outcome="re78")
 

@@ -42,11 +42,6 @@ def ref():
 
 
 @pytest.fixture(scope="module")
-def lalonde(shared):
-    return pd.read_csv(shared("data", "econ", "lalonde.csv.gz"))
-
-
-@pytest.fixture(scope="module")
 def matchit_fit(lalonde):
     return PropensityScoreMatching(FORMULA, lalonde, outcome="re78").fit(matchit_compat=True)
 

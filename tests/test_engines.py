@@ -16,7 +16,6 @@ References
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 pytest.importorskip("dask.dataframe", reason="dask is not installed: pip install -e '.[dask]'")
@@ -26,6 +25,8 @@ import remitpov as rp  # noqa: E402
 from remitpov import distributed as rd  # noqa: E402
 from remitpov.engines import basis as bs  # noqa: E402
 from remitpov.exceptions import InputError  # noqa: E402
+
+from _design_data import assert_same_result as same, design_frame  # noqa: E402  (shared set-up)
 
 RTOL = 1e-10
 
@@ -37,21 +38,8 @@ def _sync():
 
 
 def make_data(n=6000, n_psu=120, n_strata=12, seed=7):
-    rng = np.random.default_rng(seed)
-    psu = np.sort(np.concatenate([np.arange(n_psu), rng.integers(0, n_psu, n - n_psu)]))
-    strata = psu // (n_psu // n_strata)
-    hh = rng.integers(0, 6, n)  # second-stage units (households) within the PSU
-    w = rng.lognormal(4, 0.5, n)
-    inc = np.round(rng.lognormal(6, 1, n), -1)  # rounded: ties for ranks and y == z
-    inc[rng.random(n) < 0.03] = 0.0
-    rem = np.where(rng.random(n) < 0.15, np.round(rng.lognormal(4.5, 1, n)), 0.0)
-    df = pd.DataFrame({"strata": strata, "psu": psu, "hh": hh, "w": w, "income": inc, "remit": rem,
-                       "urban": np.where(rng.random(n) < 0.6, "urban", "rural"), "region": rng.integers(1, 4, n)})
-    df["y0"] = df["income"] - df["remit"]
-    df["zline"] = np.where(df["urban"] == "urban", 650.0, 520.0)  # a line per row
-    df["fpc"] = 40.0  # PSUs in each stratum's population (10 sampled)
-    df["fpc2"] = 9.0  # households in each PSU's population
-    return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    # fpc: 40 PSUs in each stratum's population (10 sampled); fpc2: 9 households in each PSU's
+    return design_frame(n, n_psu, n_strata, seed, two_stage=True)
 
 
 @pytest.fixture(scope="module")
@@ -63,22 +51,6 @@ def pair(df, **design):
     s = rp.Survey(df, weight="w", strata="strata", psu="psu", unit="person", **design)
     ds = rd.DaskSurvey(df, weight="w", strata="strata", psu="psu", npartitions=4, **design)
     return s, ds
-
-
-def same(a, b, rtol=RTOL):
-    fa, fb = a.to_frame(), b.to_frame()
-    assert list(fa.columns) == list(fb.columns)
-    keys = [c for c in fa.columns if c not in ("estimate", "se", "ci_lower", "ci_upper", "df", "deff", "n_obs")]
-    pd.testing.assert_frame_equal(fa[keys].astype(str), fb[keys].astype(str))
-    np.testing.assert_allclose(fa["estimate"], fb["estimate"], rtol=rtol, atol=1e-300)
-    np.testing.assert_allclose(fa["se"], fb["se"], rtol=rtol, atol=1e-300)
-    Va, Vb = np.asarray(a.vcov), np.asarray(b.vcov.toarray() if hasattr(b.vcov, "toarray") else b.vcov)
-    np.testing.assert_allclose(Va, Vb, rtol=rtol, atol=1e-16 * np.nanmax(np.abs(Vb)))
-    assert fa["df"].iloc[0] == fb["df"].iloc[0]
-    if "deff" in fa:
-        np.testing.assert_allclose(fa["deff"], fb["deff"], rtol=1e-9)
-    if "n_obs" in fa:
-        np.testing.assert_array_equal(fa["n_obs"], fb["n_obs"])
 
 
 INC = {"with": "income", "without": "y0"}

@@ -17,8 +17,8 @@ from remitpov.report.manifest import deterministic_part, file_sha256, read_manif
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("demo1"), progress=False)
+def demo(demo_chapter):
+    return demo_chapter  # run_demo once per session (tests/conftest.py), shared with test_report_verify
 
 
 @pytest.fixture(scope="module")

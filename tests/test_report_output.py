@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -118,27 +120,44 @@ def _snapshot(d: Path) -> dict[str, str]:
     return out
 
 
-@pytest.mark.slow
-def test_fault_injection_sigkill(tmp_path):
-    """Kill `remitpov chapter` with SIGKILL at seeded random moments: the folder is always either
-    the previous complete chapter or the new complete one (issue 9)."""
+@pytest.fixture(scope="module")
+def fault_runs(tmp_path_factory):
+    """The old and the new chapter of the fault-injection tests, each run once by the CLI in a
+    subprocess (as the killed runs are): specs, environment, the two reference outputs, their
+    snapshots and the new run's duration. Tests copy ``ref_old`` into their own folder."""
+    d = tmp_path_factory.mktemp("fault")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "REMITPOV_PROGRESS": "0"}
-    old_spec, new_spec = tmp_path / "old.toml", tmp_path / "new.toml"
+    old_spec, new_spec = d / "old.toml", d / "new.toml"
     old_spec.write_text(FAULT_SPEC.format(measures='["poverty", "gini", "fgt"]'))
     new_spec.write_text(FAULT_SPEC.format(measures='["poverty", "incidence"]'))
     cmd = [sys.executable, "-m", "remitpov.cli", "chapter"]
-    ref_new = tmp_path / "ref_new"
+    ref_new, ref_old = d / "ref_new", d / "ref_old"
     t0 = time.monotonic()
     subprocess.run(cmd + [str(new_spec), "--out", str(ref_new), "-q"], env=env, check=True)
     duration = time.monotonic() - t0
-    new = _snapshot(ref_new)
-    out = tmp_path / "out"
-    subprocess.run(cmd + [str(old_spec), "--out", str(out), "-q"], env=env, check=True)
-    old = _snapshot(out)
-    assert old != new
+    subprocess.run(cmd + [str(old_spec), "--out", str(ref_old), "-q"], env=env, check=True)
+    return SimpleNamespace(env=env, cmd=cmd, old_spec=old_spec, new_spec=new_spec, ref_old=ref_old, duration=duration,
+                           old=_snapshot(ref_old), new=_snapshot(ref_new))
+
+
+def _old_chapter(fault_runs, out: Path) -> Path:
+    """A copy of the old complete chapter at ``out`` (replacing what is there)."""
+    if out.exists():
+        shutil.rmtree(out)
+    return shutil.copytree(fault_runs.ref_old, out)
+
+
+@pytest.mark.slow
+def test_fault_injection_sigkill(tmp_path, fault_runs):
+    """Kill `remitpov chapter` with SIGKILL at seeded random moments: the folder is always either
+    the previous complete chapter or the new complete one (issue 9)."""
+    f = fault_runs
+    cmd, env, new_spec, old, new = f.cmd, f.env, f.new_spec, f.old, f.new
+    out = _old_chapter(f, tmp_path / "out")
+    assert _snapshot(out) == old != new
     rng = np.random.default_rng(20261129)
     outcomes = []
-    for delay in rng.uniform(0.4 * duration, 1.05 * duration, size=6):  # most kills land in estimation or writing
+    for delay in rng.uniform(0.4 * f.duration, 1.05 * f.duration, size=6):  # most kills land in estimation or writing
         proc = subprocess.Popen(cmd + [str(new_spec), "--out", str(out), "-q"], env=env)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -147,8 +166,8 @@ def test_fault_injection_sigkill(tmp_path):
         assert got in (old, new), f"mixed or partial output after a kill at {delay:.2f}s"
         assert verify_manifest(out / "manifest.json") == []
         outcomes.append("new" if got == new else "old")
-        if got == new:  # restore the previous chapter for the next kill
-            subprocess.run(cmd + [str(old_spec), "--out", str(out), "-q"], env=env, check=True)
+        if got == new:  # restore the previous chapter for the next kill (a copy of its complete output)
+            _old_chapter(f, out)
     # the next complete run cleans the killed runs' temporaries
     subprocess.run(cmd + [str(new_spec), "--out", str(out), "-q"], env=env, check=True)
     assert _snapshot(out) == new
@@ -204,31 +223,19 @@ sys.exit(main(argv))
 @pytest.mark.slow
 @pytest.mark.parametrize("point,expect", [("csv1", "old"), ("manifest", "old"),
                                           ("after-exchange", "new"), ("between-renames", "old")])
-def test_kill_at_each_write_step(tmp_path, point, expect):
+def test_kill_at_each_write_step(tmp_path, fault_runs, point, expect):
     """SIGKILL at chosen steps of the write (not only at random times): after the next run's
     clean-up (or right away) the folder is the previous complete chapter or the new one."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "REMITPOV_PROGRESS": "0"}
-    old_spec, new_spec = tmp_path / "old.toml", tmp_path / "new.toml"
-    old_spec.write_text(FAULT_SPEC.format(measures='["poverty", "gini", "fgt"]'))
-    new_spec.write_text(FAULT_SPEC.format(measures='["poverty", "incidence"]'))
-    out = tmp_path / "out"
-    cli = [sys.executable, "-m", "remitpov.cli", "chapter"]
-    subprocess.run(cli + [str(old_spec), "--out", str(out), "-q"], env=env, check=True)
+    out = _old_chapter(fault_runs, tmp_path / "out")
     old = _snapshot(out)
-    r = subprocess.run([sys.executable, "-c", KILL_DRIVER, point, "chapter", str(new_spec), "--out", str(out), "-q"],
-                       env=env)
+    assert old == fault_runs.old
+    r = subprocess.run([sys.executable, "-c", KILL_DRIVER, point, "chapter", str(fault_runs.new_spec), "--out",
+                        str(out), "-q"], env=fault_runs.env)
     assert r.returncode == -signal.SIGKILL
     if point == "between-renames":  # the only moment --out is missing: repaired by the next run's check
         assert not out.exists()
         from remitpov.report.output import remove_stale
         remove_stale(out)
     got = _snapshot(out)
-    assert got == (old if expect == "old" else _snapshot_of(tmp_path, new_spec, env))
+    assert got == (old if expect == "old" else fault_runs.new)
     assert verify_manifest(out / "manifest.json") == []
-
-
-def _snapshot_of(tmp_path, spec, env):
-    ref = tmp_path / "ref"
-    subprocess.run([sys.executable, "-m", "remitpov.cli", "chapter", str(spec), "--out", str(ref), "-q"], env=env,
-                   check=True)
-    return _snapshot(ref)
