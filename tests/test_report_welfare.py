@@ -89,8 +89,11 @@ def test_publication_notes_name_each_survey_concept():
             assert w in text, (lang, w, text)
         assert "per capita income (A (2018))" in text or "ingreso per cápita (A (2018))" in text
     one = build_tables({"gini": gini[gini["survey"] == "G"]}, infos[1:2], PublicationSpec(tables=("gini",)), "en")
-    assert one["gini"].title == "Gini coefficient of consumption with and without remittances"
+    assert one["gini"].title == "Gini coefficient of consumption"  # no remittances: no "with and without"
     assert "Gini coefficient of per capita consumption on the 0-1 scale" in one["gini"].notes[0]
+    both = gini.assign(survey="A", concept=["with", "without", "difference"])
+    two = build_tables({"gini": both}, infos[:1], PublicationSpec(tables=("gini",)), "es")["gini"]
+    assert two.title == "Coeficiente de Gini del ingreso con y sin remesas"
 
 
 def test_figure_labels_follow_the_welfare_concept(tmp_path, monkeypatch):
@@ -162,3 +165,29 @@ def test_dominance_curves_are_fgt_with_cis(prepared, tmp_path):
     with F.use_style(F.parse_style(LOW_DPI)):
         files = F.dominance_curves(dom, tmp_path / "dominance", formats=("png",))
     assert [f.name for f in files] == ["dominance_fgt1.png", "dominance_fgt2.png"]
+
+
+def test_publication_without_remittances_has_no_empty_columns():
+    """A chapter with no remittance survey (ENCOVI 2000): rates and SEs only -- no empty
+    with/without/difference columns, no significance note -- the cells are the tidy numbers."""
+    from remitpov.report.publication import PublicationSpec, SurveyInfo, build_tables
+
+    info = [SurveyInfo("g", "Guatemala 2000", "encovi2000", "ENCOVI", 2000, "GTQ", "year", "consumption", 7276,
+                       {"poverty": "4,318.56", "indigence": "1,911.69"})]
+    pov = pd.DataFrame({"survey": "Guatemala 2000", "population": "total", "indicator": ["poverty", "indigence"],
+                        "concept": "total", "estimate": [56.19, 15.69], "se": [1.33, 0.98], "ci_lower": 0.0,
+                        "ci_upper": 0.0, "unit": "percent"})
+    fgt = pd.DataFrame({"survey": "Guatemala 2000", "domain": "total", "group": "all", "measure": ["fgt0", "fgt1", "fgt2"],
+                        "concept": "total", "estimate": [56.19, 22.6, 11.2], "se": [1.3, 0.8, 0.5], "ci_lower": 0.0,
+                        "ci_upper": 0.0, "unit": "percent"})
+    gini = pd.DataFrame({"survey": ["Guatemala 2000"], "measure": "gini", "concept": "total", "estimate": [47.6],
+                         "se": [0.9], "ci_lower": 0.0, "ci_upper": 0.0, "unit": "Gini x 100"})
+    out = build_tables({"poverty": pov, "fgt": fgt, "gini": gini}, info, PublicationSpec(), "es")
+    assert list(out) == ["poverty", "indigence", "gap", "gini"]
+    assert out["poverty"].cells("es") == [["Guatemala 2000", "56,2", "1,33", "7.276"]]
+    assert out["gap"].cells("es") == [["Guatemala 2000", "22,6", "0,80", "11,2", "0,50", "7.276"]]
+    assert out["gini"].cells("es") == [["Guatemala 2000", "0,476", "0,009", "7.276"]]
+    assert out["poverty"].title == "Pobreza, población total"
+    assert out["gini"].title == "Coeficiente de Gini del consumo"
+    text = " ".join(n for t in out.values() for n in t.notes)
+    assert "Sin remesas" not in text and "excluye el cero" not in text and "consumo per cápita" in text

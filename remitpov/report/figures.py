@@ -498,7 +498,8 @@ def lorenz_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats=("
     with style():
         surveys = list(dict.fromkeys(frame["survey"]))
         phrase, measure, per = welfare_labels(surveys, language)
-        fig, axes = _grid(len(surveys), 3.7, 3.4, share=True)
+        n = len(surveys)  # up to 3 square panels side by side within the style's width (room for the title)
+        fig, axes = _grid(n, current_style()["width"] / min(n, 3), 4.2 if n == 1 else 3.4, share=True)
         handles = {}
         for ax, s in zip(axes, surveys):
             sub = frame[frame["survey"] == s]
@@ -527,8 +528,7 @@ def lorenz_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats=("
         _axis_labels(fig, axes, label("lorenz_x", language),
                      label("lorenz_y_conc" if concentration else "lorenz_y", language, measure=measure))
         fig.suptitle(label("lorenz_title" if concentration else "lorenz_only_title", language, welfare=phrase))
-        _legend_outside(fig, None, ncol=1 if len(surveys) == 1 else min(len(handles), 2),
-                        items=(list(handles.values()), list(handles)))
+        _legend_outside(fig, None, ncol=min(len(handles), 2), items=(list(handles.values()), list(handles)))
         return save(fig, stem, formats)
 
 

@@ -403,6 +403,11 @@ TEXT["en"]["pub"] = {
     "scale_coneval": "income per adult equivalent (CONEVAL scale)", "scale_consumption": "per capita consumption",
     "note_poor_mixed": "A person is poor when the welfare measure of the household (income or consumption, as "
                        "listed) is strictly below the line.",
+    "title_poverty_total": "Poverty, total population", "title_indigence_total": "Indigence (extreme poverty), "
+    "total population", "title_gap_total": "Poverty gap (FGT1) and severity (FGT2)",
+    "title_gini_total": "Gini coefficient of {measure}", "estimate": "Estimate",
+    "note_pct_se": "Rates in percent of persons; standard errors (SE) in percentage points (pp).",
+    "note_gini_total": "Gini coefficient of {welfare} on the 0-1 scale, with its standard error (SE).",
     "scale_income": "income", "measure_income": "income", "measure_consumption": "consumption",
     "note_gini_welfare": "Gini coefficient of {welfare} on the 0-1 scale; the difference and its standard error "
                          "are in Gini points (0-1), estimated jointly on the same sample.",
@@ -471,6 +476,11 @@ TEXT["es"]["pub"] = {
     "scale_coneval": "ingreso por adulto equivalente (escala del CONEVAL)", "scale_consumption": "consumo per cápita",
     "note_poor_mixed": "Una persona es pobre cuando el indicador de bienestar de su hogar (ingreso o consumo, según "
                        "se indica) es estrictamente inferior a la línea.",
+    "title_poverty_total": "Pobreza, población total", "title_indigence_total": "Indigencia (pobreza extrema), "
+    "población total", "title_gap_total": "Brecha (FGT1) y severidad (FGT2) de la pobreza",
+    "title_gini_total": "Coeficiente de Gini del {measure}", "estimate": "Estimación",
+    "note_pct_se": "Tasas en porcentaje de personas; errores estándar (EE) en puntos porcentuales (pp).",
+    "note_gini_total": "Coeficiente de Gini del {welfare} en la escala 0-1, con su error estándar (EE).",
     "scale_income": "ingreso", "measure_income": "ingreso", "measure_consumption": "consumo",
     "note_gini_welfare": "Coeficiente de Gini del {welfare} en la escala 0-1; la diferencia y su error estándar "
                          "están en puntos de Gini (0-1), estimados conjuntamente sobre la misma muestra.",

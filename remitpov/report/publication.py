@@ -389,6 +389,33 @@ def _ww_columns(prefix: str, group: str, language, labels, kind="pct", se_kind="
             Column(f"{prefix}se", _t("se_difference", language, labels), group, se_kind)]
 
 
+def _total_only(frame: pd.DataFrame | None) -> bool:
+    """No survey of the table has remittances (every row's concept is "total")."""
+    return frame is not None and len(frame) > 0 and set(frame["concept"].astype(str)) == {"total"}
+
+
+def _total_table(name, frame, infos, lab, key, parts, groups, kind, se_kind, scale, title, notes, source, language,
+                 labels, label_col, tail=True) -> PubTable:
+    """A chapter without remittances: per part (``key`` = value), the estimate and its SE of the
+    whole population, no with/without columns (they would be empty) and no marks."""
+    rows = []
+    for i in infos:
+        if not (frame["survey"] == i.label).any():
+            continue
+        vals = [lab[i.label]]
+        for part in parts:
+            vals += [scale * _pick(frame, i.label, concept="total", **{key: part}),
+                     scale * _pick(frame, i.label, "se", concept="total", **{key: part})]
+        rows.append(vals + ([i.n] if tail else []))
+    cols = [label_col]
+    for k, (part, group) in enumerate(zip(parts, groups)):
+        cols += [Column(f"e{k}", _t("estimate", language, labels), group, kind),
+                 Column(f"s{k}", _t("se_difference", language, labels), group, se_kind)]
+    if tail:
+        cols.append(Column("n", _t("n", language, labels), "", "int"))
+    return _make(name, title, cols, rows, [[False] * len(cols)] * len(rows), source, notes, language, labels)
+
+
 def _make(name, title, columns, rows, marks, source, notes, language, labels) -> PubTable:
     keys = [c.key for c in columns]
     values = pd.DataFrame(rows, columns=keys)
@@ -420,6 +447,14 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
     for kind in ("poverty", "indigence"):
         if kind not in pub.tables or pov is None or not (pov["indicator"] == kind).any():
             continue
+        if _total_only(pov):  # no survey with remittances: the rates, their SEs and the sample only
+            sub = pov[(pov["indicator"] == kind) & (pov["population"] == "total")]
+            notes = _common_notes(pub, infos, language, (kind,), level) + [_t("note_pct_se", language),
+                                                                           _t("note_n", language)] + extra
+            out[kind] = _total_table(kind, sub, infos, lab, "indicator", (kind,), (_t("total", language, L),), "pct",
+                                     "se_pp", 1.0, _t(f"title_{kind}_total", language, L), notes, source, language,
+                                     L, label_col)
+            continue
         rows, marks = _ww_rows(pov[pov["indicator"] == kind], infos, lab, "population", ("total", "recipients"),
                                lambda i: [share(i), i.n])
         cols = [label_col, *_ww_columns("t_", _t("total", language, L), language, L),
@@ -430,7 +465,13 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
         out[kind] = _make(kind, _t("title_" + kind, language, L), cols, rows, marks, source, notes, language, L)
 
     fgt = tables.get("fgt")
-    if "gap" in pub.tables and fgt is not None:
+    if "gap" in pub.tables and _total_only(fgt):
+        notes = [_t("note_fgt", language)] + _common_notes(pub, infos, language, ("poverty",), level) + \
+            [_t("note_pct_se", language), _t("note_n", language)] + extra
+        out["gap"] = _total_table("gap", fgt[fgt["domain"] == "total"], infos, lab, "measure", ("fgt1", "fgt2"),
+                                  (_t("fgt1", language, L), _t("fgt2", language, L)), "pct", "se_pp", 1.0,
+                                  _t("title_gap_total", language, L), notes, source, language, L, label_col)
+    elif "gap" in pub.tables and fgt is not None:
         rows, marks = _ww_rows(fgt[fgt["domain"] == "total"], infos, lab, "measure", ("fgt1", "fgt2"),
                                lambda i: [i.n])
         cols = [label_col, *_ww_columns("g1_", _t("fgt1", language, L), language, L),
@@ -440,7 +481,15 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
         out["gap"] = _make("gap", _t("title_gap", language, L), cols, rows, marks, source, notes, language, L)
 
     gini = tables.get("gini")
-    if "gini" in pub.tables and gini is not None:
+    if "gini" in pub.tables and _total_only(gini):
+        keys = {i.scale for i in infos if (gini["survey"] == i.label).any()}
+        note = _t("note_gini_total", language, welfare=welfare_phrase(sorted(keys), language))
+        notes = [note] + _common_notes(pub, infos, language, level=level, lines=False) + [_t("note_n", language)] + extra
+        out["gini"] = _total_table("gini", gini, infos, lab, "measure", ("gini",), (_t("gini", language, L),), "gini",
+                                   "se_gini", 0.01, _t("title_gini_total", language, L,
+                                                       measure=measure_text(keys, language)),
+                                   notes, source, language, L, label_col)
+    elif "gini" in pub.tables and gini is not None:
         rows, marks = [], []
         for i in infos:
             if not (gini["survey"] == i.label).any():
