@@ -272,7 +272,9 @@ def main() -> None:
         nb = execute(build(name, NOTEBOOKS[name]))
         for cell in nb.cells:  # no run-specific noise in the committed file
             cell.get("metadata", {}).pop("execution", None)
-        nbformat.write(nb, HERE / name)
+        tmp = HERE / f".{name}.tmp"
+        nbformat.write(nb, tmp)
+        os.replace(tmp, HERE / name)  # readers never see a half-written notebook
         print("wrote", HERE / name)
 
 
