@@ -266,51 +266,27 @@ def remittance_coverage(survey: Survey, macro_usd, exchange_rate=None, *, year: 
 
 
 def by_state_size(fr: pd.DataFrame) -> tuple[float, float]:
-    """Figure size (inches) of :func:`draw_by_state` for the rows ``fr``: 0.22 in per state."""
-    return 6.5, max(3.0, 0.22 * int((fr["domain"] != "national").sum()) + 1.4)
+    """Figure size (inches) of :func:`draw_by_state` for the rows ``fr`` (the chapter figure's)."""
+    from .report.figures import coverage_by_state_size
+
+    return coverage_by_state_size(fr)
 
 
 def draw_by_state(ax, fr: pd.DataFrame, language: str, names=None) -> None:
     """Draw coverage by state in percent on ``ax``: bars = the estimate, whiskers = its symmetric
     t-based CI (``ci_lower``, ``ci_upper``, design df), cut at 0 where the interval reaches below
     it (marked "<"); national estimate as a line with its CI band. The chapter's figure and
-    :func:`plot_coverage` both draw with it.
+    :func:`plot_coverage` both draw with :func:`remitpov.report.figures.draw_coverage_by_state`.
 
     ``fr``: a :class:`Coverage` table (``coverage``, ``ci_lower``, ``ci_upper``
     as fractions; a ``"national"`` row and state rows) with columns ``country``, ``year`` and
     ``ci_level``; ``names``: state code -> label (default: Mexico's states for ``country`` "MEX").
     """
-    from .report import figures as F
-    from .report.i18n import text
+    from .report.figures import draw_coverage_by_state
 
-    es = language == "es"
-    nat = fr[fr["domain"] == "national"].iloc[0]
-    st = fr[fr["domain"] != "national"].sort_values("coverage", kind="stable")
     if names is None:
-        names = MX_STATES if nat["country"] == "MEX" else {}
-    labels = [str(names.get(d, d)) for d in st["domain"]]
-    est, lo, hi = (100 * st[c].to_numpy(float) for c in ("coverage", "ci_lower", "ci_upper"))
-    cut = lo < 0
-    y = np.arange(len(st))
-    ax.axvspan(100 * nat["ci_lower"], 100 * nat["ci_upper"], color=F.PALETTE[4], alpha=0.12, lw=0)
-    pct = f"{100 * nat['coverage']:.1f} %"
-    ax.axvline(100 * nat["coverage"], color=F.PALETTE[4], ls="--", lw=1,
-               label=f"nacional {pct.replace('.', ',')}" if es else f"national {pct}")
-    ax.barh(y, est, color=F.PALETTE[0], alpha=0.8)
-    ax.errorbar(est, y, xerr=[est - np.maximum(lo, 0), hi - est], fmt="none", ecolor="black", lw=0.8, capsize=2)
-    if cut.any():
-        ax.plot(np.zeros(cut.sum()), y[cut], "<", color="black", ms=4, clip_on=False)
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.set_ylim(-0.7, len(st) - 0.3)
-    ax.set_xlim(left=0)
-    ax.yaxis.grid(False)
-    ax.set_xlabel(text("figure", "coverage_pct", language))
-    ax.set_title(f"Cobertura de las remesas, {int(nat['year'])}" if es else
-                 f"Remittance coverage, {int(nat['year'])}", fontsize=10)
-    ci = text("figure", "whiskers", language, ci=text("figure", "ci", language, level=float(nat["ci_level"])))
-    note = ("; < : intervalo cortado en 0" if es else "; < : interval cut at 0") if cut.any() else ""
-    ax.text(0.99, 0.01, ci + note, transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
-    ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.05))
+        names = MX_STATES if fr["country"].iloc[0] == "MEX" else {}
+    draw_coverage_by_state(ax, fr, language=language, names=names)
 
 
 def plot_coverage(cov: Coverage, ax=None, *, names: Mapping | None = None, lang: str = "en"):

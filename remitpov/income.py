@@ -360,7 +360,8 @@ def build_income(survey: Survey, *, income=None, remittances=None, scale="per_ca
     meta = survey.metadata
     note = (f"y_with / y_without / remit_pc: {meta.currency or 'currency'} per "
             f"{'person' if sname in ('per_capita', 'none') else 'equivalent adult (' + str(sname) + ')'} per {period}")
-    meta = replace(meta, notes=tuple(n for n in meta.notes if not n.startswith("y_with /")) + (note,))
+    meta = replace(meta, notes=tuple(n for n in meta.notes if not n.startswith("y_with /")) + (note,),
+                   welfare=meta.welfare or "income", welfare_scale=sname)
     return replace(out, roles=roles, report=rep, metadata=meta)
 
 

@@ -202,13 +202,18 @@ class SurveyMetadata:
     files: tuple[SourceFile, ...] = ()
     loader: str | None = None
     notes: tuple[str, ...] = ()
+    #: what the loaded income/welfare column measures: "income" or "consumption" (None: not stated, income)
+    welfare: str | None = None
+    #: equivalence scale already applied to the welfare concept the survey carries ("none": per household,
+    #: "per_capita", "oecd_modified", ...; :func:`remitpov.income.build_income` sets it); None when not stated
+    welfare_scale: str | None = None
 
     def to_dict(self) -> dict:
         return {
             "name": self.name, "country": self.country, "year": self.year, "currency": self.currency,
             "income_period": self.income_period, "weight_unit": self.weight_unit, "loader": self.loader,
             "files": [{"path": f.path, "sha256": f.sha256, "bytes": f.bytes} for f in self.files],
-            "notes": list(self.notes),
+            "notes": list(self.notes), "welfare": self.welfare, "welfare_scale": self.welfare_scale,
         }
 
 

@@ -119,6 +119,7 @@ def test_spanish_labels(banxico, tmp_path, monkeypatch):
         seen.append((Path(stem).name, [t.get_text() for ax in fig.axes for t in
                                        [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]]
                      + [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+                     + [t.get_text() for lg in fig.legends for t in lg.get_texts()]
                      + [fig._suptitle.get_text() if fig._suptitle else ""]))
         return real(fig, stem, formats)
 
@@ -130,7 +131,7 @@ def test_spanish_labels(banxico, tmp_path, monkeypatch):
     assert "Remesas en la encuesta y en la balanza de pagos" in labels["coverage_time_series"]
     assert "Balanza de pagos" in labels["coverage_time_series"]
     assert {"Sin remesas", "Con las remesas de la encuesta", "Con remesas calibradas"} <= set(labels["impact_range"])
-    assert "Cobertura de las remesas, 2024" in labels["coverage_by_state_A"]
+    assert "Cobertura de las remesas por entidad, 2024" in " ".join(labels["coverage_by_state_A"])
 
 
 @pytest.mark.parametrize("coverage, match", [

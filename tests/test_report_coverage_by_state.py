@@ -56,7 +56,8 @@ def test_by_state_figure_is_the_table(drawn, tmp_path, language):
     np.testing.assert_allclose([band.get_x(), band.get_x() + band.get_width()],
                                [100 * nat["ci_lower"], 100 * nat["ci_upper"]], rtol=1e-12)
     words = ("Cobertura", "cortado") if language == "es" else ("Coverage", "cut at 0")
-    assert words[0] in ax.get_xlabel() and any(words[1] in t.get_text() for t in ax.texts)
+    legend = [t.get_text() for lg in drawn[0].legends for t in lg.get_texts()]  # the legend below the panel
+    assert words[0] in ax.get_xlabel() and any(words[1] in t for t in [*(t.get_text() for t in ax.texts), *legend])
 
 
 def test_tidy_rows_carry_the_ratio_and_its_se():

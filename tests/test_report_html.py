@@ -101,7 +101,9 @@ def test_report_is_self_contained_and_complete(chapter):
     # every table of the manifest appears, in the chapter's order, and the manifest summary
     names = [Path(k).stem for k in m["outputs"] if k.startswith("tables/") and k.endswith(".csv")]
     assert sorted(names) == sorted(chapter.tables)
-    assert page.tables == [f"table-{n}" for n in chapter.tables]
+    # the publication tables (written by default) first, then every tidy table in the chapter's order
+    pub = [t for t in page.tables if t.startswith("pubtable-")]
+    assert pub and page.tables == pub + [f"table-{n}" for n in chapter.tables]
     text = "".join(page.text)
     assert "Remittances & poverty <test>" in text  # title, escaped in the markup
     assert "<test>" not in html.replace("&lt;test&gt;", "")
@@ -212,7 +214,9 @@ def test_report_in_headless_chromium(chapter, tmp_path):
     assert "Uncaught" not in dom.stderr
     page = _Page()
     page.feed(dom.stdout)
-    assert page.tables == [f"table-{n}" for n in chapter.tables]
+    # the publication tables (written by default) first, then every tidy table in the chapter's order
+    pub = [t for t in page.tables if t.startswith("pubtable-")]
+    assert pub and page.tables == pub + [f"table-{n}" for n in chapter.tables]
     assert len(page.imgs) == len(list((chapter.out_dir / "figures").glob("*.png")))
     # printable: the browser prints it to a multi-page PDF
     pdf = tmp_path / "report.pdf"

@@ -205,6 +205,8 @@ def test_latex_compiles_on_a4_without_overfull_boxes(tmp_path, n, language):
 
 # ----------------------------------------------------------------------------- through the chapter
 def _spec(language="en", publication=True):
+    """``publication``: True -> an empty [publication] section, None -> none (the default
+    layout), "none" -> ``layout = "none"``."""
     d = {"chapter": {"title": "Publication test", "language": language, "seed": 7,
                      "measures": ["incidence", "poverty", "fgt", "gini"], "domains": ["quintile"],
                      "figures": [], "report": "html" if language == "es" else "none"},
@@ -213,8 +215,8 @@ def _spec(language="en", publication=True):
                      "options": {"country": "A", "n_households": 600}},
                     {"id": "mex", "label": "Mexico", "format": "synthetic",
                      "options": {"country": "B", "n_households": 500}}]}
-    if publication:
-        d["publication"] = {}
+    if publication is not None:
+        d["publication"] = {"layout": "none"} if publication == "none" else {}
     return d
 
 
@@ -224,7 +226,17 @@ def chapters(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("pubchap")
     return {key: run_chapter(_spec(lang, pub), root / key) for key, lang, pub in
-            [("en", "en", True), ("es", "es", True), ("plain", "en", False)]}
+            [("en", "en", True), ("es", "es", None), ("plain", "en", "none")]}
+
+
+def test_publication_layout_is_on_by_default():
+    """No [publication] section: the ECLAC layout in the chapter's table formats; layout "none"
+    or a chapter without such formats: none."""
+    assert P.chapter_publication(None, ("csv", "xlsx", "md", "tex")) == P.PublicationSpec()
+    assert P.chapter_publication(None, ("md", "csv")).formats == ("md", "csv")
+    assert P.chapter_publication(None, ()) is None
+    assert P.chapter_publication({"layout": "none"}, ("csv",)) is None
+    assert P.chapter_publication({"formats": ["md"]}, ("csv",)).formats == ("md",)
 
 
 def test_chapter_writes_publication_and_keeps_tidy_outputs(chapters):

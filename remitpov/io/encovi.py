@@ -131,6 +131,7 @@ def read_encovi2000(path_or_dir, *, hogares: bool = True) -> Survey:
                                  "(float32 in the file); poor = agreg3 < line (strict)", "li_gener", len(out))
     meta = SurveyMetadata(name="ENCOVI 2000", country="GTM", year=2000, currency="GTQ", income_period="year",
                           weight_unit="household", files=files, loader="read_encovi2000",
+                          welfare="consumption", welfare_scale="per_capita",
                           notes=("agreg3: consumption per capita per year (quetzales), already per person",
                                  "person weight = factor2 x thogar = factor3",
                                  "no remittance variables in CONSUMO5/HOGARES"))

@@ -192,6 +192,7 @@ def read_eusilc(path, *, period: str = "year", check_shipped: bool = True, toler
              "income_factor": "income_factor", "sex": "rb090", "region": "db040", "household": "db030"}
     meta = SurveyMetadata(name="EU-SILC (laeken sample)", country="AT", year=None, currency="EUR",
                           income_period="year", weight_unit="person", files=(src,), loader="read_eusilc",
+                          welfare="income", welfare_scale="oecd_modified",
                           notes=tuple(notes) + ("synthetic data shipped with R package laeken 0.5.2 (GPL >= 2)",))
     return Survey(out, weight="rb050", strata="db040", psu="db030", unit="person", size=None, ids=("rb030",),
                   roles=roles, sources=sources, metadata=meta, report=report)

@@ -68,7 +68,7 @@ from .blocks.counterfactual import (counterfactual_function, counterfactual_bloc
                                     static_income)
 from .i18n import text
 from .tables import write_tables
-from .publication import PUB_SOURCES, build_tables, parse_publication, survey_info
+from .publication import PUB_SOURCES, build_tables, chapter_publication, survey_info
 from .pubwrite import write_publication
 
 # the column names the chapter adds to every survey (Y_WITH, ...) are in remitpov.report.blocks._common
@@ -510,10 +510,12 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     titles = {k: text("title", k, spec.language) for k in tables}
     written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
     timings["write/tables"] = time.perf_counter() - t0
-    pub, pub_tables = parse_publication(spec.raw.get("publication")), {}
-    if pub is not None:  # the ECLAC layout (remitpov.report.publication) in out/publication/, beside the tidy tables
+    # the ECLAC layout (remitpov.report.publication) in out/publication/, beside the tidy tables: by default
+    pub, pub_tables = chapter_publication(spec.raw.get("publication"), spec.tables), {}
+    if pub is not None:
         infos = [survey_info(p, spec.language) for p in prepared.values()]
         pub_tables = build_tables(tables, infos, pub, spec.language, spec.ci_level)
+    if pub_tables:  # nothing to lay out (a migration-only chapter): no publication/ folder
         written += write_publication(pub_tables, {k: v for k, v in tables.items() if k in PUB_SOURCES}, out,
                                      formats=pub.formats, language=spec.language, title=spec.title, mark=pub.mark)
     timings["write/publication"] = time.perf_counter() - t0
@@ -522,7 +524,11 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     from .figures import parse_style, use_style
 
     # [style]: dpi, font, sizes of every figure; Spanish: decimal comma on the axes
-    with use_style({**parse_style(spec.raw.get("style")), "language": spec.language}):
+    # the welfare concept of each survey (its loader's metadata) names the axes and titles
+    from .welfare import welfare_key
+
+    welfare = {p.spec.label: welfare_key(p.survey.metadata) for p in prepared.values()}
+    with use_style({**parse_style(spec.raw.get("style")), "language": spec.language, "welfare": welfare}):
         figs = [f for block in BLOCKS.values() if block.figures is not None
                 for f in block.figures(spec, tables, extras_all, out / "figures")]
     timings["write/figures"] = time.perf_counter() - t0

@@ -28,6 +28,7 @@ STYLE = {
     "grid.color": "#dddddd", "grid.linewidth": 0.6, "font.family": "DejaVu Sans", "svg.hashsalt": "remitpov",
     # TrueType (Type 42) fonts embedded in PDF/PS: text stays text (searchable, editable), no Type 3 bitmaps
     "pdf.fonttype": 42, "ps.fonttype": 42, "legend.frameon": False,
+    "axes.axisbelow": True,  # grid lines behind bars and bands, never across them
 }
 COLORS = {"with": "#1f4e79", "without": "#e07b39", "diff": "#7f7f7f", "equality": "#9e9e9e",
           "remittances": "#2e8b57"}
@@ -114,6 +115,30 @@ def style():
         yield
 
 
+def welfare_labels(surveys: Sequence[str], language: str = "en") -> tuple[str, str, dict[str, str]]:
+    """``(phrase, measure, per_survey)`` naming the welfare concept of ``surveys``.
+
+    The keys come from the ``"welfare"`` entry of the style in effect (survey label ->
+    :func:`remitpov.report.welfare.welfare_key`, set by the chapter from each survey's
+    metadata; a survey not in it counts as per capita income). ``phrase``: "per capita
+    income", "per capita consumption", ... when the surveys share one concept, else
+    "income or consumption"; ``measure``: "income", "consumption" or both; ``per_survey``:
+    each survey's own phrase when they differ (for panel titles), else empty.
+    """
+    from .welfare import measure_text, welfare_phrase, welfare_text
+
+    known = current_style().get("welfare") or {}
+    keys = {s: known.get(s, "per_capita") for s in surveys}
+    distinct = list(dict.fromkeys(keys.values())) or ["per_capita"]
+    per = {s: welfare_text(k, language) for s, k in keys.items()} if len(distinct) > 1 else {}
+    return welfare_phrase(distinct, language), measure_text(distinct, language), per
+
+
+def _panel_title(ax, s: str, per: Mapping[str, str], n: int) -> None:
+    """A small-multiple panel's title: the survey, and its welfare concept when the panels differ."""
+    ax.set_title(f"{s}\n({per[s]})" if s in per else s, fontsize=None if n <= 9 else 7)
+
+
 def palette(n: int) -> list[str]:
     """``n`` distinct colours (:data:`PALETTE`); more than it holds is a bug in the caller."""
     if n > len(PALETTE):
@@ -189,14 +214,16 @@ def _grid(n: int, width: float = 3.4, height: float = 3.0, *, share: bool = Fals
 
 
 def _axis_labels(fig, axes, x: str, y: str) -> None:
-    """Axis labels on each panel (up to 3), or once for the figure (small multiples)."""
+    """Axis labels: up to 3 panels, x on each and y on the first (the panels show the same
+    quantity; a long label repeated on each collides with the titles); more panels: once for
+    the figure (small multiples)."""
     if len(axes) > 3:
         fig.supxlabel(x)
         fig.supylabel(y)
         return
     for ax in axes:
         ax.set_xlabel(x)
-        ax.set_ylabel(y)
+    axes[0].set_ylabel(y)
 
 
 def _legend_outside(fig, ax, ncol: int | None = None, title: str | None = None, items=None):
@@ -363,11 +390,17 @@ def recipients_by_decile(frame: pd.DataFrame, stem, *, language: str = "en", for
             ax.bar(x, sub["estimate"].to_numpy(float), width, color=color, label=s, yerr=_err(sub), capsize=1.5,
                    error_kw={"elinewidth": 0.6})
         ax.set_xticks(np.arange(1, 11))
-        ax.set_xlabel(label("decile", language))
         ax.set_ylabel(label("recipients_pct", language))
-        ax.set_title(label("decile_title", language))
         _legend_outside(fig, ax, ncol=min(k, 4))
+        _decile_labels(ax, surveys, language)
         return save(fig, stem, formats)
+
+
+def _decile_labels(ax, surveys, language) -> None:
+    """Axis label and title of the decile figure, naming the surveys' welfare concept."""
+    phrase = welfare_labels(surveys, language)[0]
+    ax.set_xlabel(label("decile", language, welfare=phrase))
+    ax.set_title(label("decile_title", language, welfare=phrase))
 
 
 def _decile_heatmap(frame, surveys, stem, language, formats):
@@ -385,8 +418,7 @@ def _decile_heatmap(frame, surveys, stem, language, formats):
     for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
         if np.isfinite(v):
             ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 * vmax else "#222222")
-    ax.set_xlabel(label("decile", language))
-    ax.set_title(label("decile_title", language))
+    _decile_labels(ax, surveys, language)
     fig.colorbar(im, ax=ax, label=label("recipients_pct", language), shrink=0.8)
     return save(fig, stem, formats)
 
@@ -399,10 +431,38 @@ def incidence_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats
     (percent). ``bands`` (same keys plus ``ci_lower``/``ci_upper``): pointwise confidence
     bands drawn around each curve. One legend below the panels.
     """
+    return _curve_panels(frame, bands, stem, label("curve_title", language), label("curve_y", language),
+                         language, formats, level)
+
+
+def dominance_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats=("png", "pdf"),
+                     level: float = 0.95) -> list[Path]:
+    """Poverty-dominance curves of order 2 and 3: FGT1 (gap) and FGT2 (severity) as functions
+    of the line, with and without remittances, pointwise confidence bands; one figure per
+    order, ``<stem>_fgt1`` and ``<stem>_fgt2``, laid out as :func:`incidence_curves`.
+
+    ``frame`` columns: ``survey``, ``measure`` (fgt1/fgt2), ``concept``, ``multiple``,
+    ``estimate``, ``ci_lower``, ``ci_upper`` (percent).
+    """
+    stem = Path(stem)
+    out = []
+    for m in ("fgt1", "fgt2"):
+        sub = frame[frame["measure"] == m]
+        if len(sub):
+            out += _curve_panels(sub, sub, stem.with_name(f"{stem.name}_{m}"), label(f"dominance_title_{m}", language),
+                                 label(f"dominance_y_{m}", language), language, formats, level)
+    return out
+
+
+def _curve_panels(frame, bands, stem, title: str, ylabel: str, language, formats, level) -> list[Path]:
+    """Curves over the line multiple, one panel per survey (small multiples), with/without
+    remittances in their colours, shaded pointwise CI bands from ``bands``, the poverty line
+    dotted, the welfare concept in the panel titles when the surveys differ."""
     with style():
         surveys = list(dict.fromkeys(frame["survey"]))
+        per = welfare_labels(surveys, language)[2]
         fig, axes = _grid(len(surveys), share=True)
-        for k, (ax, s) in enumerate(zip(axes, surveys)):
+        for ax, s in zip(axes, surveys):
             sub = frame[frame["survey"] == s]
             for concept in dict.fromkeys(sub["concept"]):
                 c = sub[sub["concept"] == concept].sort_values("multiple")
@@ -415,43 +475,60 @@ def incidence_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats
                                         label=label("band", language, ci=label("ci", language, level=level))
                                         if concept in ("with", "total") else None)
             ax.axvline(1.0, color=COLORS["equality"], lw=0.7, ls=":")
-            ax.set_title(s, fontsize=None if len(surveys) <= 9 else 7)
-        _axis_labels(fig, axes, label("curve_x", language), label("curve_y", language))
-        fig.suptitle(label("curve_title", language))
+            _panel_title(ax, s, per, len(surveys))
+        _axis_labels(fig, axes, label("curve_x", language), ylabel)
+        fig.suptitle(title)
         _legend_outside(fig, axes[0])
         return save(fig, stem, formats)
 
 
-def lorenz_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats=("png", "pdf")) -> list[Path]:
+def lorenz_curves(frame: pd.DataFrame, stem, *, language: str = "en", formats=("png", "pdf"),
+                  level: float = 0.95) -> list[Path]:
     """Lorenz curves with/without remittances and the concentration curve of remittances.
 
     ``frame`` columns: ``survey``, ``curve`` (lorenz_with / lorenz_without / lorenz_total /
-    concentration_remittances), ``p``, ``value``. The title names the concentration curve
+    concentration_remittances), ``p``, ``value``; optional ``ci_lower``/``ci_upper``:
+    pointwise confidence bands drawn around each curve (shaded, at ``level``). The title
+    names the survey's welfare concept (:func:`welfare_labels`) and the concentration curve
     only when one is drawn; one legend below the panels.
     """
     colors = {"lorenz_with": COLORS["with"], "lorenz_without": COLORS["without"], "lorenz_total": COLORS["with"],
               "concentration_remittances": COLORS["remittances"]}
+    bands = {"ci_lower", "ci_upper"} <= set(frame.columns)
     with style():
         surveys = list(dict.fromkeys(frame["survey"]))
-        fig, axes = _grid(len(surveys), 3.7, 3.4, share=True)
+        phrase, measure, per = welfare_labels(surveys, language)
+        n = len(surveys)  # up to 3 square panels side by side within the style's width (room for the title)
+        fig, axes = _grid(n, current_style()["width"] / min(n, 3), 4.2 if n == 1 else 3.4, share=True)
         handles = {}
         for ax, s in zip(axes, surveys):
             sub = frame[frame["survey"] == s]
             ax.plot([0, 1], [0, 1], color=COLORS["equality"], lw=0.7, ls="--", label=label("equality", language))
             for curve in dict.fromkeys(sub["curve"]):
                 c = sub[sub["curve"] == curve].sort_values("p")
-                ax.plot(c["p"], c["value"], color=colors.get(curve, "#333333"), lw=1.3, label=label(curve, language))
+                color = colors.get(curve, "#333333")
+                ax.plot(c["p"], c["value"], color=color, lw=1.3, label=label(curve, language))
+                if bands and np.isfinite(c["ci_lower"].to_numpy(float)).any():
+                    ax.fill_between(c["p"], c["ci_lower"], c["ci_upper"], color=color, alpha=0.2, lw=0,
+                                    label=label("band", language, ci=label("ci", language, level=level)))
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 handles.setdefault(lab, h)
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1)
-            ax.set_aspect("equal")
+            if len(surveys) <= 3:  # small multiples keep the grid's panel shape (equal aspect squeezes them)
+                ax.set_aspect("equal")
             ax.grid(True, axis="both")
-            ax.set_title(s, fontsize=None if len(surveys) <= 9 else 7)
-        _axis_labels(fig, axes, label("lorenz_x", language), label("lorenz_y", language))
+            _panel_title(ax, s, per, len(surveys))
+        band = label("band", language, ci=label("ci", language, level=level))
+        if band in handles:  # one neutral swatch for the bands of every curve
+            from matplotlib.patches import Patch
+
+            handles[band] = Patch(color="#888888", alpha=0.35, lw=0)
         concentration = bool((frame["curve"] == "concentration_remittances").any())
-        fig.suptitle(label("lorenz_title" if concentration else "lorenz_only_title", language))
-        _legend_outside(fig, None, ncol=min(len(handles), 4), items=(list(handles.values()), list(handles)))
+        _axis_labels(fig, axes, label("lorenz_x", language),
+                     label("lorenz_y_conc" if concentration else "lorenz_y", language, measure=measure))
+        fig.suptitle(label("lorenz_title" if concentration else "lorenz_only_title", language, welfare=phrase))
+        _legend_outside(fig, None, ncol=min(len(handles), 2), items=(list(handles.values()), list(handles)))
         return save(fig, stem, formats)
 
 
@@ -485,4 +562,173 @@ def counterfactual_dots(frame: pd.DataFrame, stem, *, language: str = "en", form
             ax.grid(False, axis="y")
         fig.suptitle(label("cf_title", language) + "\n" + label("whiskers", language,
                                                                  ci=label("ci", language, level=level)))
+        return save(fig, stem, formats)
+
+
+# ---------------------------------------------------------------------------- coverage / impact range
+def _fmt(v: float, decimals: int, language: str) -> str:
+    """A number for a figure's text (not its ticks): thousands separator, decimal comma in Spanish."""
+    from .publication import format_number
+
+    return format_number(v, decimals, language)
+
+
+def coverage_by_state_size(fr: pd.DataFrame) -> tuple[float, float]:
+    """Figure size (inches) of :func:`coverage_by_state` for the rows ``fr``: the style's width,
+    a height growing with the number of states (bounded)."""
+    return current_style()["width"], _height(int((fr["domain"] != "national").sum()), 0.2, 1.6)
+
+
+def draw_coverage_by_state(ax, fr: pd.DataFrame, *, language: str = "en", names: Mapping | None = None) -> None:
+    """Draw the coverage of survey remittances by state (percent) on ``ax``; see
+    :func:`coverage_by_state` (which saves it) for what is drawn and the columns of ``fr``.
+    :func:`remitpov.coverage.plot_coverage` draws with it too, so the API figure and the
+    chapter's are the same."""
+    from matplotlib.lines import Line2D
+
+    names = names or {}
+    nat = fr[fr["domain"] == "national"].iloc[0]
+    st = fr[fr["domain"] != "national"].sort_values("coverage", kind="stable")
+    labels = [str(names.get(d, d)) for d in st["domain"]]
+    est, lo, hi = (100 * st[c].to_numpy(float) for c in ("coverage", "ci_lower", "ci_upper"))
+    cut = lo < 0
+    y = np.arange(len(st))
+    level = float(nat["ci_level"])
+    ax.axvspan(100 * nat["ci_lower"], 100 * nat["ci_upper"], color=PALETTE[5], alpha=0.12, lw=0)
+    ax.axvline(100 * nat["coverage"], color=PALETTE[5], ls="--", lw=1, zorder=3)
+    ax.barh(y, est, color=PALETTE[0], height=0.7)
+    ax.errorbar(est, y, xerr=[est - np.maximum(lo, 0), hi - est], fmt="none", ecolor="#333333", lw=0.7,
+                capsize=1.5)
+    if cut.any():
+        ax.plot(np.zeros(cut.sum()), y[cut], "<", color="#333333", ms=4, clip_on=False)
+    _row_panel(ax, labels, "", label("coverage_pct", language))
+    ax.set_ylim(-0.7, len(st) - 0.3)
+    ax.set_xlim(left=0)
+    survey, year = nat.get("survey"), int(nat["year"])
+    key = "coverage_state_title_year" if not survey or str(survey) == str(year) else \
+        "coverage_state_title_label" if str(year) in str(survey) else "coverage_state_title"
+    ax.set_title(label(key, language, survey=survey, year=year))
+    items = [Line2D([], [], color=PALETTE[5], ls="--", lw=1),
+             Line2D([], [], color="#333333", marker="|", ls="none", ms=8)]
+    texts = [label("coverage_national", language, value=_fmt(100 * nat["coverage"], 1, language)),
+             label("whiskers", language, ci=label("ci", language, level=level))]
+    if cut.any():
+        items.append(Line2D([], [], color="#333333", marker="<", ls="none", ms=4))
+        texts.append(label("cut_at_zero", language))
+    _legend_outside(ax.figure, ax, ncol=len(items), items=(items, texts))
+
+
+def coverage_by_state(fr: pd.DataFrame, stem, *, language: str = "en", formats=("png", "pdf"),
+                      names: Mapping | None = None) -> list[Path]:
+    """Coverage of survey remittances by state, in percent of the balance-of-payments total.
+
+    One row per state, sorted (highest on top); bars = the estimate, whiskers = its CI, cut at
+    0 where the interval reaches below it (marked with a "<"); the national coverage as a
+    dashed line with its CI band. Style width, height growing with the states (bounded),
+    Okabe--Ito colours, legend below the panel (never over the bars).
+
+    ``fr``: one survey's rows of the ``coverage`` block's extra -- ``domain`` ("national" or a
+    state code), ``coverage``, ``ci_lower``, ``ci_upper`` (fractions), ``year``,
+    ``ci_level``, ``survey`` (its label); ``names`` maps state codes to names.
+    """
+    import matplotlib.pyplot as plt
+
+    with style():
+        fig, ax = plt.subplots(figsize=coverage_by_state_size(fr))
+        draw_coverage_by_state(ax, fr, language=language, names=names)
+        return save(fig, stem, formats)
+
+
+def coverage_time_series(nat: pd.DataFrame, stem, *, language: str = "en", formats=("png", "pdf")) -> list[Path]:
+    """Survey against balance-of-payments remittances (million USD, the coverage table's unit)
+    and the coverage (percent, with its CI) by survey year, two panels at the style's width,
+    one legend below them.
+
+    ``nat``: the national rows of the ``coverage`` extra, one per survey (``year``,
+    ``macro_usd``, ``survey_usd``, ``survey_usd_se``, ``df``, ``coverage``, ``ci_lower``,
+    ``ci_upper``, ``ci_level``), sorted by year.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+    from scipy import stats
+
+    nat = nat.sort_values("year", kind="stable")
+    x = nat["year"].to_numpy(int)
+    level = float(nat["ci_level"].iloc[0])
+    with style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(current_style()["width"], 3.6))
+        a1.plot(x, nat["macro_usd"].to_numpy(float) / 1e6, "o-", color=PALETTE[0], ms=4,
+                label=label("bop", language))
+        su, se = nat["survey_usd"].to_numpy(float) / 1e6, nat["survey_usd_se"].to_numpy(float) / 1e6
+        q = stats.t.ppf(0.5 + nat["ci_level"].to_numpy(float) / 2, nat["df"].to_numpy(float))
+        a1.errorbar(x, su, yerr=q * se, fmt="s-", color=PALETTE[1], ms=4, capsize=2, elinewidth=0.8,
+                    label=label("survey_total", language))
+        a1.set_ylabel(label("million_usd", language))
+        a1.set_ylim(bottom=0)
+        a1.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: _fmt(v, 0, language)))
+        c = 100 * nat["coverage"].to_numpy(float)
+        a2.errorbar(x, c, yerr=[c - 100 * nat["ci_lower"].to_numpy(float), 100 * nat["ci_upper"].to_numpy(float) - c],
+                    fmt="o-", color=PALETTE[2], ms=4, capsize=2, elinewidth=0.8, label=label("coverage_short", language))
+        a2.set_ylabel(label("coverage_pct", language))
+        a2.set_ylim(bottom=0)
+        for a in (a1, a2):
+            a.set_xticks(x, [str(v) for v in x])
+            a.set_xlabel(label("year", language))
+            a.margins(x=0.15)
+        fig.suptitle(label("coverage_title", language))
+        h1, l1 = a1.get_legend_handles_labels()
+        h2, l2 = a2.get_legend_handles_labels()
+        _legend_outside(fig, a1, ncol=3, items=(h1 + h2, l1 + l2),
+                        title=label("whiskers", language, ci=label("ci", language, level=level)))
+        return save(fig, stem, formats)
+
+
+#: the impact-range concepts, in the figure's order, and their Okabe--Ito colours
+IMPACT_CONCEPTS = {"without": PALETTE[1], "with (survey)": PALETTE[0], "with (calibrated)": PALETTE[2]}
+
+
+def impact_range(t: pd.DataFrame, stem, *, language: str = "en", formats=("png", "pdf"),
+                 level: float = 0.95) -> list[Path]:
+    """Poverty headcount without remittances, with the survey's and with calibrated remittances
+    (scaled to the balance of payments): one row per survey, sorted by the headcount with the
+    survey's remittances (highest on top), three dots with CI whiskers joined by a line, the
+    value of each dot written beside it when there are few surveys. Style width, height
+    growing with the surveys (bounded), Okabe--Ito colours, legend below.
+
+    ``t``: the ``impact_range`` tidy rows of measure ``fgt0`` (``survey``, ``concept``,
+    ``estimate``, ``ci_lower``, ``ci_upper``; percent).
+    """
+    import matplotlib.pyplot as plt
+
+    t = t[t["concept"].isin(IMPACT_CONCEPTS)]
+    key = t[t["concept"] == "with (survey)"].sort_values("estimate", kind="stable")
+    surveys = list(dict.fromkeys(key["survey"].tolist() + t["survey"].tolist()))
+    y = np.arange(len(surveys))
+    annotate = len(surveys) <= 8
+    with style():
+        fig, ax = plt.subplots(figsize=(current_style()["width"], _height(len(surveys), 0.42 if annotate else 0.26)))
+        subs = {c: pd.DataFrame({"survey": surveys}).merge(t[t["concept"] == c], on="survey", how="left")
+                for c in IMPACT_CONCEPTS}
+        e = np.vstack([s["estimate"].to_numpy(float) for s in subs.values()])
+        if not annotate:  # dots on one line per survey: a connector shows the range
+            ax.hlines(y, np.nanmin(e, axis=0), np.nanmax(e, axis=0), color="#bbbbbb", lw=1.2, zorder=1)
+        offsets = np.linspace(0.18, -0.18, len(IMPACT_CONCEPTS)) if annotate else np.zeros(len(IMPACT_CONCEPTS))
+        for (c, color), sub, dy in zip(IMPACT_CONCEPTS.items(), subs.values(), offsets):
+            est = sub["estimate"].to_numpy(float)
+            ax.errorbar(est, y + dy, xerr=_err(sub), fmt="o", ms=4, color=color, elinewidth=0.8, capsize=1.5,
+                        label=label(f"impact_{c}", language), zorder=2)
+            if annotate:
+                for xi, yi, hi in zip(est, y + dy, sub["ci_upper"].to_numpy(float)):
+                    if np.isfinite(xi):
+                        ax.annotate(_fmt(xi, 1, language), (hi, yi), xytext=(3, 0), textcoords="offset points",
+                                    va="center", fontsize=max(float(current_style()["font_size"]) - 2, 5))
+        _row_panel(ax, surveys, label("impact_title", language), label("rate", language))
+        ax.set_ylim(-0.6, len(surveys) - 0.4)
+        # dots, not bars: the axis spans the data (from 0 only when the data come near it)
+        lo, hi = (np.nanmin(t["ci_lower"].to_numpy(float)), np.nanmax(t["ci_upper"].to_numpy(float))) if len(t) \
+            else (0.0, 1.0)
+        span = max(hi - lo, 1.0) if np.isfinite(hi - lo) else 1.0
+        ax.set_xlim(max(0.0, lo - 0.15 * span) if np.isfinite(lo) else 0.0,
+                    (hi if np.isfinite(hi) else 1.0) + (0.3 if annotate else 0.1) * span)
+        _legend_outside(fig, ax, ncol=3, title=label("whiskers", language, ci=label("ci", language, level=level)))
         return save(fig, stem, formats)

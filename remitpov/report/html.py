@@ -38,7 +38,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from .i18n import text as _text
+from .i18n import TEXT, text as _text
 from .tables import cells, header
 
 #: the values of ``[chapter] report`` / ``--report``
@@ -90,6 +90,18 @@ ul.warnings li { color: #8a4b00; }
 
 def _t(key: str, language: str, **fmt) -> str:
     return _text("report", key, language, **fmt)
+
+
+def figure_text(kind: str, stem: str, language: str, **fmt) -> str | None:
+    """The ``"report"`` text ``<kind>_<stem>`` of a figure (``kind`` "fig": caption, "note_fig":
+    its own note), also found for a per-survey figure by its stem without the trailing
+    ``_<survey id>`` parts (``coverage_by_state_mex2018`` -> ``coverage_by_state``); None when absent."""
+    parts = stem.split("_")
+    for k in range(len(parts), 0, -1):
+        key = f"{kind}_{'_'.join(parts[:k])}"
+        if key in TEXT["en"]["report"]:
+            return _text("report", key, language, **fmt)
+    return None
 
 
 def _e(s: Any) -> str:
@@ -331,8 +343,9 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
     common = [_t("note_ci", language, level=f"{100 * ci_level:g}")]
     pngs = [Path(f) for f in figures if Path(f).suffix.lower() == ".png"]
 
-    def foot(name: str) -> str:
-        ns = list(common) + list(notes.get(name, ()))
+    def foot(name: str, figure: bool = False) -> str:
+        own = figure_text("note_fig", name, language, level=f"{100 * ci_level:g}") if figure else None
+        ns = list(common) + ([own] if own else []) + list(notes.get(name, ()))
         return (f'<p class="source">{_e(source)}</p>'
                 + "".join(f'<p class="note">{_e(_t("note", language))}: {_e(n)}</p>' for n in ns))
 
@@ -356,10 +369,10 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
     if not pngs:
         body.append(f"<p>{_e(_t('no_figures', language))}</p>")
     for k, p in enumerate(pngs, start=1):
-        cap = f"{_t('figure', language)} {k}. {_text('report', 'fig_' + p.stem, language, default=p.stem.replace('_', ' '))}"
+        cap = f"{_t('figure', language)} {k}. {figure_text('fig', p.stem, language) or p.stem.replace('_', ' ')}"
         toc.append(f'<li><a href="#figure-{_e(p.stem)}">{_e(cap)}</a></li>')
         body.append(f'<section class="item figure" id="figure-{_e(p.stem)}"><figure><figcaption>{_e(cap)}</figcaption>'
-                    f'<img src="{_png_uri(p)}" alt="{_e(cap)}"></figure>\n{foot(p.stem)}</section>')
+                    f'<img src="{_png_uri(p)}" alt="{_e(cap)}"></figure>\n{foot(p.stem, figure=True)}</section>')
     body.append(f'<h2 id="warnings">{_e(_t("warnings", language))}</h2>\n{_warnings(manifest, language)}')
     body.append(f'<h2 id="manifest">{_e(_t("manifest", language))}</h2>\n'
                 f"<p>{_e(_t('manifest_intro', language))}</p>\n{_summary(manifest, labels, language)}")

@@ -71,15 +71,16 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'indigence': 'Indigence',
             'rate': '% of persons',
             'paired_title': '{indicator} with and without remittances',
-            'decile': 'Decile of per-capita income without remittances',
+            'decile': 'Decile of {welfare} without remittances',
             'recipients_pct': '% of persons in recipient households',
-            'decile_title': 'Remittance recipients by decile of pre-remittance income',
+            'decile_title': 'Remittance recipients by decile of {welfare} without remittances',
             'curve_x': 'Line as a multiple of the poverty line',
             'curve_y': 'Headcount ratio (%)',
             'curve_title': 'Poverty incidence curves',
             'lorenz_x': 'Cumulative population share',
-            'lorenz_y': 'Cumulative income share',
-            'lorenz_title': 'Lorenz and concentration curves',
+            'lorenz_y': 'Cumulative share of {measure}',
+            'lorenz_y_conc': 'Cumulative share of {measure} or of remittances',
+            'lorenz_title': 'Lorenz curves ({welfare}) and concentration of remittances',
             'lorenz_with': 'Lorenz, with remittances',
             'lorenz_without': 'Lorenz, without remittances',
             'concentration_remittances': 'Concentration of remittances',
@@ -98,7 +99,7 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'impact_title': 'Poverty headcount: the range of the remittance impact',
             'comparison_title': '{indicator} with and without remittances, by country (sorted)',
             'band': 'shaded: {ci}',
-            'lorenz_only_title': 'Lorenz curves',
+            'lorenz_only_title': 'Lorenz curves ({welfare})',
             'lorenz_total': 'Lorenz curve',
             'cf_observed': 'Observed',
             'cf_static': 'Static (without remittances)',
@@ -108,6 +109,17 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'cf_selection_unconditional': 'Selection-corrected (unconditional)',
             'cf_multinomial_unconditional': 'Selection-corrected (multinomial, unconditional)',
             'cf_title': 'Poverty headcount: observed and counterfactual income',
+            'dominance_title_fgt1': 'Poverty gap curves (second-order dominance)',
+            'dominance_title_fgt2': 'Poverty severity curves (third-order dominance)',
+            'dominance_y_fgt1': 'Poverty gap FGT1 (% of the line)',
+            'dominance_y_fgt2': 'Poverty severity FGT2 (x 100)',
+            'coverage_state_title': 'Remittance coverage by state, {year} ({survey})',
+            'coverage_state_title_year': 'Remittance coverage by state, {year}',
+            'coverage_state_title_label': 'Remittance coverage by state, {survey}',
+            'coverage_national': 'national: {value} %',
+            'cut_at_zero': 'interval cut at 0',
+            'million_usd': 'Remittances (million USD)',
+            'coverage_short': 'Coverage (survey / BoP)',
         },
     },
     "es": {
@@ -171,15 +183,16 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'indigence': 'Indigencia',
             'rate': '% de personas',
             'paired_title': '{indicator} con y sin remesas',
-            'decile': 'Decil de ingreso per cápita sin remesas',
+            'decile': 'Decil de {welfare} sin remesas',
             'recipients_pct': '% de personas en hogares receptores',
-            'decile_title': 'Receptores de remesas por decil de ingreso antes de remesas',
+            'decile_title': 'Receptores de remesas por decil de {welfare} sin remesas',
             'curve_x': 'Línea como múltiplo de la línea de pobreza',
             'curve_y': 'Incidencia (%)',
             'curve_title': 'Curvas de incidencia de la pobreza',
             'lorenz_x': 'Proporción acumulada de la población',
-            'lorenz_y': 'Proporción acumulada del ingreso',
-            'lorenz_title': 'Curvas de Lorenz y de concentración',
+            'lorenz_y': 'Proporción acumulada del {measure}',
+            'lorenz_y_conc': 'Proporción acumulada del {measure} o de las remesas',
+            'lorenz_title': 'Curvas de Lorenz ({welfare}) y de concentración de las remesas',
             'lorenz_with': 'Lorenz, con remesas',
             'lorenz_without': 'Lorenz, sin remesas',
             'concentration_remittances': 'Concentración de las remesas',
@@ -198,7 +211,7 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'impact_title': 'Incidencia de la pobreza: el rango del efecto de las remesas',
             'comparison_title': '{indicator} con y sin remesas, por país (ordenado)',
             'band': 'sombreado: {ci}',
-            'lorenz_only_title': 'Curvas de Lorenz',
+            'lorenz_only_title': 'Curvas de Lorenz ({welfare})',
             'lorenz_total': 'Curva de Lorenz',
             'cf_observed': 'Observado',
             'cf_static': 'Estático (sin remesas)',
@@ -208,6 +221,17 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
             'cf_selection_unconditional': 'Corregido por selección (incondicional)',
             'cf_multinomial_unconditional': 'Corregido por selección (multinomial, incondicional)',
             'cf_title': 'Incidencia de la pobreza: ingreso observado y contrafactual',
+            'dominance_title_fgt1': 'Curvas de brecha de pobreza (dominancia de segundo orden)',
+            'dominance_title_fgt2': 'Curvas de severidad de la pobreza (dominancia de tercer orden)',
+            'dominance_y_fgt1': 'Brecha de pobreza FGT1 (% de la línea)',
+            'dominance_y_fgt2': 'Severidad de la pobreza FGT2 (x 100)',
+            'coverage_state_title': 'Cobertura de las remesas por entidad, {year} ({survey})',
+            'coverage_state_title_year': 'Cobertura de las remesas por entidad, {year}',
+            'coverage_state_title_label': 'Cobertura de las remesas por entidad, {survey}',
+            'coverage_national': 'nacional: {value} %',
+            'cut_at_zero': 'intervalo cortado en 0',
+            'million_usd': 'Remesas (millones de USD)',
+            'coverage_short': 'Cobertura (encuesta / balanza de pagos)',
         },
     },
 }
@@ -255,6 +279,30 @@ TEXT["en"]["report"] = {
     "fig_counterfactual": "Poverty headcount under the econometric counterfactual",
     "unit_percent": "%", "unit_percentage points": "percentage points", "unit_ratio": "ratio",
     "unit_Gini x 100": "Gini x 100", "unit_currency per person": "currency per person",
+    "fig_dominance_fgt1": "Poverty gap curves with and without remittances (second-order dominance)",
+    "fig_dominance_fgt2": "Poverty severity curves with and without remittances (third-order dominance)",
+    "fig_coverage_by_state": "Coverage of remittances in the survey by state (percent of the balance of payments)",
+    "fig_coverage_time_series": "Remittances in the survey and in the balance of payments",
+    "fig_impact_range": "Poverty without, with survey and with calibrated remittances",
+    "note_fig_incidence_curves": "Shaded bands: pointwise {level} % confidence intervals of the headcount at each "
+                                 "line (design-based, remitpov.poverty.fgt); they hold line by line, not jointly.",
+    "note_fig_dominance": "Shaded bands: pointwise {level} % confidence intervals at each line (design-based, "
+                          "remitpov.poverty.fgt), line by line, not jointly. A curve below the other over the whole "
+                          "range of lines means less poverty for every line and every poverty measure of that order "
+                          "(Davidson and Duclos 2000); remitpov.robustness.poverty_dominance tests it.",
+    "note_fig_lorenz_curves": "Shaded bands: pointwise {level} % confidence intervals of each ordinate "
+                              "(design-based, linearised: remitpov.inequality.lorenz and concentration_curve), "
+                              "line by line, not jointly. The concentration curve ranks persons by the welfare "
+                              "measure without remittances.",
+    "note_fig_coverage_by_state": "Coverage = expanded annual remittances in the survey / remittances in the balance "
+                                  "of payments (Banco de México), both in US dollars, in percent; whiskers: the "
+                                  "{level} % confidence interval (design-based, the balance of payments taken as "
+                                  "known), cut at 0 and marked where it reaches below.",
+    "note_fig_coverage_time_series": "Totals in million US dollars per year; coverage in percent with its {level} % "
+                                     "confidence interval.",
+    "note_fig_impact_range": "Poverty headcount (% of persons) without remittances, with the remittances reported "
+                             "in the survey, and with them scaled to the balance-of-payments total; surveys sorted by "
+                             "the headcount with survey remittances; whiskers: {level} % confidence intervals.",
 }
 TEXT["es"]["report"] = {
     "contents": "Contenido", "publication": "Cuadros para publicación",
@@ -281,6 +329,33 @@ TEXT["es"]["report"] = {
     "fig_counterfactual": "Incidencia de la pobreza en el contrafactual econométrico",
     "unit_percent": "%", "unit_percentage points": "puntos porcentuales", "unit_ratio": "razón",
     "unit_Gini x 100": "Gini x 100", "unit_currency per person": "moneda por persona",
+    "fig_dominance_fgt1": "Curvas de brecha de pobreza con y sin remesas (dominancia de segundo orden)",
+    "fig_dominance_fgt2": "Curvas de severidad de la pobreza con y sin remesas (dominancia de tercer orden)",
+    "fig_coverage_by_state": "Cobertura de las remesas en la encuesta por entidad (porcentaje de la balanza de pagos)",
+    "fig_coverage_time_series": "Remesas en la encuesta y en la balanza de pagos",
+    "fig_impact_range": "Pobreza sin remesas, con las remesas de la encuesta y con remesas calibradas",
+    "note_fig_incidence_curves": "Bandas sombreadas: intervalos de confianza puntuales al {level} % de la incidencia "
+                                 "en cada línea (según el diseño muestral, remitpov.poverty.fgt); valen línea por "
+                                 "línea, no conjuntamente.",
+    "note_fig_dominance": "Bandas sombreadas: intervalos de confianza puntuales al {level} % en cada línea (según el "
+                          "diseño muestral, remitpov.poverty.fgt), línea por línea, no conjuntamente. Una curva por "
+                          "debajo de la otra en todo el rango de líneas indica menos pobreza para toda línea y toda "
+                          "medida de ese orden (Davidson y Duclos, 2000); remitpov.robustness.poverty_dominance lo "
+                          "contrasta.",
+    "note_fig_lorenz_curves": "Bandas sombreadas: intervalos de confianza puntuales al {level} % de cada ordenada "
+                              "(según el diseño muestral, linealizados: remitpov.inequality.lorenz y "
+                              "concentration_curve), punto por punto, no conjuntamente. La curva de concentración "
+                              "ordena a las personas por el indicador de bienestar sin remesas.",
+    "note_fig_coverage_by_state": "Cobertura = remesas anuales expandidas de la encuesta / remesas de la balanza de "
+                                  "pagos (Banco de México), ambas en dólares, en porcentaje; líneas: intervalo de "
+                                  "confianza al {level} % (según el diseño muestral, la balanza de pagos se toma como "
+                                  "conocida), cortado en 0 y marcado donde baja de cero.",
+    "note_fig_coverage_time_series": "Totales en millones de dólares por año; cobertura en porcentaje con su intervalo "
+                                     "de confianza al {level} %.",
+    "note_fig_impact_range": "Incidencia de la pobreza (% de personas) sin remesas, con las remesas declaradas en la "
+                             "encuesta y con ellas escaladas al total de la balanza de pagos; encuestas ordenadas por "
+                             "la incidencia con las remesas de la encuesta; líneas: intervalos de confianza al "
+                             "{level} %.",
 }
 
 # the publication tables (remitpov.report.publication): headers, titles, notes, sheet names
@@ -293,15 +368,15 @@ TEXT["en"]["pub"] = {
     "title_indigence": "Indigence (extreme poverty) with and without remittances, total population and persons in "
                        "recipient households",
     "title_gap": "Poverty gap (FGT1) and severity (FGT2) with and without remittances",
-    "title_gini": "Gini coefficient of income with and without remittances",
+    "title_gini": "Gini coefficient of {measure} with and without remittances",
     "title_incidence": "Households and persons receiving remittances, and the weight of remittances in their income",
-    "title_quintiles": "Persons in recipient households by quintile of per capita income without remittances",
+    "title_quintiles": "Persons in recipient households by quintile of {welfare} without remittances",
     "title_counterfactual": "Poverty under the econometric counterfactual: observed, static and "
                             "selection-corrected income",
     "fgt1": "Poverty gap (FGT1)", "fgt2": "Poverty severity (FGT2)", "gini": "Gini coefficient",
     "recipient_households": "Recipient households", "recipient_persons": "Persons in recipient households",
     "remittance_share": "Remittances in recipients' income", "mean_remittance": "Mean remittance per person",
-    "currency": "Currency", "quintile_group": "Quintile of per capita income without remittances",
+    "currency": "Currency", "quintile_group": "Quintile of {welfare} without remittances",
     "quintile_n": "Q{q}", "headcount": "Poverty headcount", "se_group": "Standard error",
     "cf_observed": "Observed", "cf_static": "Static (without remittances)", "cf_heckman": "Selection-corrected (Heckman)",
     "cf_multinomial": "Selection-corrected (multinomial)",
@@ -326,6 +401,16 @@ TEXT["en"]["pub"] = {
     "scale_per_capita": "per capita income", "scale_none": "household income", "scale_sqrt": "income per "
                    "square-root equivalent adult", "scale_oecd_modified": "equivalised income (modified OECD scale)",
     "scale_coneval": "income per adult equivalent (CONEVAL scale)", "scale_consumption": "per capita consumption",
+    "note_poor_mixed": "A person is poor when the welfare measure of the household (income or consumption, as "
+                       "listed) is strictly below the line.",
+    "title_poverty_total": "Poverty, total population", "title_indigence_total": "Indigence (extreme poverty), "
+    "total population", "title_gap_total": "Poverty gap (FGT1) and severity (FGT2)",
+    "title_gini_total": "Gini coefficient of {measure}", "estimate": "Estimate",
+    "note_pct_se": "Rates in percent of persons; standard errors (SE) in percentage points (pp).",
+    "note_gini_total": "Gini coefficient of {welfare} on the 0-1 scale, with its standard error (SE).",
+    "scale_income": "income", "measure_income": "income", "measure_consumption": "consumption",
+    "note_gini_welfare": "Gini coefficient of {welfare} on the 0-1 scale; the difference and its standard error "
+                         "are in Gini points (0-1), estimated jointly on the same sample.",
     "note_without": "“Without remittances” subtracts the remittances received from each household's income, "
                     "everything else unchanged (static counterfactual: no behavioural response).",
     "note_mark": "{mark} The {level} % confidence interval of the difference (design-based: strata, PSUs and "
@@ -339,7 +424,7 @@ TEXT["en"]["pub"] = {
     "note_mean": "Mean remittance per person in recipient households, in the survey's currency and income period "
                  "(column Currency); percentages of persons and households are weighted.",
     "currency_per": "{currency} per {period}",
-    "note_quintile": "Quintiles of persons ranked by per capita income without remittances; percentage of the "
+    "note_quintile": "Quintiles of persons ranked by {welfare} without remittances; percentage of the "
                      "persons of each quintile living in a household that receives remittances.",
     "note_cf": "Observed: income with remittances; static: income minus remittances; selection-corrected: income "
                "predicted without migration for recipient households (imputations combined by Rubin's rules).",
@@ -354,15 +439,15 @@ TEXT["es"]["pub"] = {
     "title_indigence": "Indigencia (pobreza extrema) con y sin remesas, población total y personas en hogares "
                        "receptores",
     "title_gap": "Brecha (FGT1) y severidad (FGT2) de la pobreza con y sin remesas",
-    "title_gini": "Coeficiente de Gini del ingreso con y sin remesas",
+    "title_gini": "Coeficiente de Gini del {measure} con y sin remesas",
     "title_incidence": "Hogares y personas que reciben remesas, y peso de las remesas en su ingreso",
-    "title_quintiles": "Personas en hogares receptores por quintil de ingreso per cápita sin remesas",
+    "title_quintiles": "Personas en hogares receptores por quintil de {welfare} sin remesas",
     "title_counterfactual": "Pobreza en el contrafactual econométrico: ingreso observado, estático y corregido por "
                             "selección",
     "fgt1": "Brecha de pobreza (FGT1)", "fgt2": "Severidad de la pobreza (FGT2)", "gini": "Coeficiente de Gini",
     "recipient_households": "Hogares receptores", "recipient_persons": "Personas en hogares receptores",
     "remittance_share": "Remesas en el ingreso de los receptores", "mean_remittance": "Remesa media por persona",
-    "currency": "Moneda", "quintile_group": "Quintil de ingreso per cápita sin remesas",
+    "currency": "Moneda", "quintile_group": "Quintil de {welfare} sin remesas",
     "quintile_n": "Q{q}", "headcount": "Incidencia de la pobreza", "se_group": "Error estándar",
     "cf_observed": "Observado", "cf_static": "Estático (sin remesas)", "cf_heckman": "Corregido por selección (Heckman)",
     "cf_multinomial": "Corregido por selección (multinomial)",
@@ -389,6 +474,16 @@ TEXT["es"]["pub"] = {
     "scale_per_capita": "ingreso per cápita", "scale_none": "ingreso del hogar", "scale_sqrt": "ingreso por adulto "
                    "equivalente (raíz cuadrada)", "scale_oecd_modified": "ingreso equivalente (escala OCDE modificada)",
     "scale_coneval": "ingreso por adulto equivalente (escala del CONEVAL)", "scale_consumption": "consumo per cápita",
+    "note_poor_mixed": "Una persona es pobre cuando el indicador de bienestar de su hogar (ingreso o consumo, según "
+                       "se indica) es estrictamente inferior a la línea.",
+    "title_poverty_total": "Pobreza, población total", "title_indigence_total": "Indigencia (pobreza extrema), "
+    "población total", "title_gap_total": "Brecha (FGT1) y severidad (FGT2) de la pobreza",
+    "title_gini_total": "Coeficiente de Gini del {measure}", "estimate": "Estimación",
+    "note_pct_se": "Tasas en porcentaje de personas; errores estándar (EE) en puntos porcentuales (pp).",
+    "note_gini_total": "Coeficiente de Gini del {welfare} en la escala 0-1, con su error estándar (EE).",
+    "scale_income": "ingreso", "measure_income": "ingreso", "measure_consumption": "consumo",
+    "note_gini_welfare": "Coeficiente de Gini del {welfare} en la escala 0-1; la diferencia y su error estándar "
+                         "están en puntos de Gini (0-1), estimados conjuntamente sobre la misma muestra.",
     "note_without": "“Sin remesas” resta del ingreso de cada hogar las remesas recibidas, sin cambiar nada más "
                     "(contrafactual estático: sin respuesta de comportamiento).",
     "note_mark": "{mark} El intervalo de confianza al {level} % de la diferencia (según el diseño muestral: estratos, "
@@ -402,7 +497,7 @@ TEXT["es"]["pub"] = {
     "note_mean": "Remesa media por persona en hogares receptores, en la moneda y el período de ingreso de la encuesta "
                  "(columna Moneda); los porcentajes de personas y hogares son ponderados.",
     "currency_per": "{currency} por {period}",
-    "note_quintile": "Quintiles de personas ordenadas por ingreso per cápita sin remesas; porcentaje de las personas "
+    "note_quintile": "Quintiles de personas ordenadas por {welfare} sin remesas; porcentaje de las personas "
                      "de cada quintil que viven en un hogar que recibe remesas.",
     "note_cf": "Observado: ingreso con remesas; estático: ingreso menos remesas; corregido por selección: ingreso "
                "predicho sin migración para los hogares receptores (imputaciones combinadas con las reglas de Rubin).",

@@ -1,8 +1,9 @@
 """Publication tables in the ECLAC (*Social Panorama*) layout, written next to the tidy ones.
 
 The tidy tables (``tables/``: CSV/XLSX/Markdown/LaTeX, one row per estimate, codes in
-cells) are for machines and stay as they are. A spec with a ``[publication]`` section also
-gets ``publication/``: the same numbers laid out for a report, in the chapter's language:
+cells) are for machines and stay as they are. Every chapter also gets ``publication/`` by
+default (:func:`chapter_publication`; ``[publication] layout = "none"`` turns it off): the
+same numbers laid out for a report, in the chapter's language:
 
 * **countries/surveys in rows** (the survey label with its year, country names translated
   in Spanish), **labels, not codes**, in two-level headers ("Total population" /
@@ -56,6 +57,7 @@ import pandas as pd
 
 from ..exceptions import SpecError
 from .i18n import text as _text
+from .welfare import measure_text, welfare_key, welfare_phrase
 
 #: the layouts of ``[publication] layout``
 LAYOUTS = ("eclac", "none")
@@ -68,8 +70,6 @@ _KEYS = {"layout", "tables", "formats", "source", "notes", "mark", "sources", "l
 #: who produces each loader's survey (the default "Source:" line)
 PRODUCERS = {"enigh": "INEGI", "enigh_tables": "INEGI", "encovi2000": "INE Guatemala", "eusilc": "Eurostat",
              "synthetic": "remitpov"}
-#: loaders whose welfare measure is consumption, not income
-CONSUMPTION = ("encovi2000",)
 
 #: the kinds of numeric columns: (decimals, unit key)
 KINDS = {"pct": (1, "unit_pct"), "pp": (1, "unit_pp"), "se_pp": (2, "unit_pp"), "gini": (3, None),
@@ -130,6 +130,18 @@ def parse_publication(raw, key: str = "publication") -> PublicationSpec | None:
     return PublicationSpec(layout, names("tables", PUB_TABLES), names("formats", PUB_FORMATS), raw.get("source"),
                            strings("notes", list), raw.get("mark", "*"), strings("sources", dict),
                            strings("labels", dict))
+
+
+def chapter_publication(raw, chapter_formats: Sequence[str]) -> PublicationSpec | None:
+    """The publication layout a chapter writes: its ``[publication]`` section, or -- when the
+    spec has none -- the ECLAC layout BY DEFAULT, in the formats the chapter asked for its
+    tidy tables (``[chapter] tables``, those of :data:`PUB_FORMATS`), so a chapter is
+    publishable as it comes out. ``layout = "none"`` (or a chapter with no such format) writes
+    none. The tidy tables are written either way and are unchanged by the layout."""
+    if raw is not None:
+        return parse_publication(raw)
+    formats = tuple(f for f in PUB_FORMATS if f in chapter_formats)
+    return PublicationSpec(formats=formats) if formats else None
 
 
 # =========================================================================== numbers as text
@@ -236,7 +248,7 @@ class SurveyInfo:
     year: int | None
     currency: str | None
     period: str | None
-    scale: str
+    scale: str  # welfare key (remitpov.report.welfare.welfare_key): the loader's concept, not the spec's
     n: int
     lines: Mapping[str, str]  # kind -> "3,001.17 (urban), 1,941.35 (rural)"
 
@@ -267,7 +279,7 @@ def survey_info(p, language: str) -> SurveyInfo:
             lines[kind] += " " + _t("line_relative", language, pct=format_number(100 * frac, 0, language),
                                     stat=_t(stat, language), concept=_t("concept_" + concept, language))
     year = meta.year if meta.year is not None else p.spec.options.get("year")
-    scale = "consumption" if p.spec.format in CONSUMPTION else str(p.spec.income.get("scale", "per_capita"))
+    scale = welfare_key(sv.metadata)  # the loader's / build_income's word (remitpov.report.welfare), not the spec's
     return SurveyInfo(p.spec.id, p.spec.label, p.spec.format, meta.name, year, meta.currency, p.income_period,
                       scale, n, lines)
 
@@ -311,10 +323,15 @@ def _common_notes(pub, infos, language, kinds=("poverty", "indigence"), level=0.
                     per.append(f"{_row_label(i, language)}: {i.lines[kind]} {unit}")
             if per:
                 notes.append(_t("note_lines", language, line=_t(kind, language)) + " " + "; ".join(per) + ".")
-    scale = _t("or", language).join(_t("scale_" + s, language) for s in sorted({i.scale for i in infos}))
+    keys = sorted({i.scale for i in infos})
+    if len(keys) == 1:
+        scale = welfare_phrase(keys, language)
+    else:  # each concept with the surveys that measure it (the loaders' word: remitpov.report.welfare)
+        scale = "; ".join(f"{welfare_phrase([k], language)} ({', '.join(_row_label(i, language) for i in infos if i.scale == k)})"
+                          for k in keys)
     notes.append(_t("note_income", language, scale=scale))
     if lines:
-        notes.append(_t("note_poor", language, scale=scale))
+        notes.append(_t("note_poor", language, scale=scale) if len(keys) == 1 else _t("note_poor_mixed", language))
     return notes
 
 
@@ -372,6 +389,33 @@ def _ww_columns(prefix: str, group: str, language, labels, kind="pct", se_kind="
             Column(f"{prefix}se", _t("se_difference", language, labels), group, se_kind)]
 
 
+def _total_only(frame: pd.DataFrame | None) -> bool:
+    """No survey of the table has remittances (every row's concept is "total")."""
+    return frame is not None and len(frame) > 0 and set(frame["concept"].astype(str)) == {"total"}
+
+
+def _total_table(name, frame, infos, lab, key, parts, groups, kind, se_kind, scale, title, notes, source, language,
+                 labels, label_col, tail=True) -> PubTable:
+    """A chapter without remittances: per part (``key`` = value), the estimate and its SE of the
+    whole population, no with/without columns (they would be empty) and no marks."""
+    rows = []
+    for i in infos:
+        if not (frame["survey"] == i.label).any():
+            continue
+        vals = [lab[i.label]]
+        for part in parts:
+            vals += [scale * _pick(frame, i.label, concept="total", **{key: part}),
+                     scale * _pick(frame, i.label, "se", concept="total", **{key: part})]
+        rows.append(vals + ([i.n] if tail else []))
+    cols = [label_col]
+    for k, (part, group) in enumerate(zip(parts, groups)):
+        cols += [Column(f"e{k}", _t("estimate", language, labels), group, kind),
+                 Column(f"s{k}", _t("se_difference", language, labels), group, se_kind)]
+    if tail:
+        cols.append(Column("n", _t("n", language, labels), "", "int"))
+    return _make(name, title, cols, rows, [[False] * len(cols)] * len(rows), source, notes, language, labels)
+
+
 def _make(name, title, columns, rows, marks, source, notes, language, labels) -> PubTable:
     keys = [c.key for c in columns]
     values = pd.DataFrame(rows, columns=keys)
@@ -403,6 +447,14 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
     for kind in ("poverty", "indigence"):
         if kind not in pub.tables or pov is None or not (pov["indicator"] == kind).any():
             continue
+        if _total_only(pov):  # no survey with remittances: the rates, their SEs and the sample only
+            sub = pov[(pov["indicator"] == kind) & (pov["population"] == "total")]
+            notes = _common_notes(pub, infos, language, (kind,), level) + [_t("note_pct_se", language),
+                                                                           _t("note_n", language)] + extra
+            out[kind] = _total_table(kind, sub, infos, lab, "indicator", (kind,), (_t("total", language, L),), "pct",
+                                     "se_pp", 1.0, _t(f"title_{kind}_total", language, L), notes, source, language,
+                                     L, label_col)
+            continue
         rows, marks = _ww_rows(pov[pov["indicator"] == kind], infos, lab, "population", ("total", "recipients"),
                                lambda i: [share(i), i.n])
         cols = [label_col, *_ww_columns("t_", _t("total", language, L), language, L),
@@ -413,7 +465,13 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
         out[kind] = _make(kind, _t("title_" + kind, language, L), cols, rows, marks, source, notes, language, L)
 
     fgt = tables.get("fgt")
-    if "gap" in pub.tables and fgt is not None:
+    if "gap" in pub.tables and _total_only(fgt):
+        notes = [_t("note_fgt", language)] + _common_notes(pub, infos, language, ("poverty",), level) + \
+            [_t("note_pct_se", language), _t("note_n", language)] + extra
+        out["gap"] = _total_table("gap", fgt[fgt["domain"] == "total"], infos, lab, "measure", ("fgt1", "fgt2"),
+                                  (_t("fgt1", language, L), _t("fgt2", language, L)), "pct", "se_pp", 1.0,
+                                  _t("title_gap_total", language, L), notes, source, language, L, label_col)
+    elif "gap" in pub.tables and fgt is not None:
         rows, marks = _ww_rows(fgt[fgt["domain"] == "total"], infos, lab, "measure", ("fgt1", "fgt2"),
                                lambda i: [i.n])
         cols = [label_col, *_ww_columns("g1_", _t("fgt1", language, L), language, L),
@@ -423,7 +481,15 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
         out["gap"] = _make("gap", _t("title_gap", language, L), cols, rows, marks, source, notes, language, L)
 
     gini = tables.get("gini")
-    if "gini" in pub.tables and gini is not None:
+    if "gini" in pub.tables and _total_only(gini):
+        keys = {i.scale for i in infos if (gini["survey"] == i.label).any()}
+        note = _t("note_gini_total", language, welfare=welfare_phrase(sorted(keys), language))
+        notes = [note] + _common_notes(pub, infos, language, level=level, lines=False) + [_t("note_n", language)] + extra
+        out["gini"] = _total_table("gini", gini, infos, lab, "measure", ("gini",), (_t("gini", language, L),), "gini",
+                                   "se_gini", 0.01, _t("title_gini_total", language, L,
+                                                       measure=measure_text(keys, language)),
+                                   notes, source, language, L, label_col)
+    elif "gini" in pub.tables and gini is not None:
         rows, marks = [], []
         for i in infos:
             if not (gini["survey"] == i.label).any():
@@ -433,9 +499,12 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
             marks.append([False, *ma, False])
         cols = [label_col, *_ww_columns("", _t("gini", language, L), language, L, "gini", "se_gini", "gini"),
                 Column("n", _t("n", language, L), "", "int")]
-        notes = [_t("note_gini", language)] + _common_notes(pub, infos, language, level=level, lines=False) + \
+        keys = {i.scale for i in infos if (gini["survey"] == i.label).any()}
+        note = _t("note_gini", language) if keys == {"per_capita"} else \
+            _t("note_gini_welfare", language, welfare=welfare_phrase(sorted(keys), language))
+        notes = [note] + _common_notes(pub, infos, language, level=level, lines=False) + \
             _stat_notes(pub, language, level, percent=False) + extra
-        out["gini"] = _make("gini", _t("title_gini", language, L), cols, rows, marks, source, notes, language, L)
+        out["gini"] = _make("gini", _t("title_gini", language, L, measure=measure_text(keys, language)), cols, rows, marks, source, notes, language, L)
 
     if "incidence" in pub.tables and inc is not None:
         rows = []
@@ -466,11 +535,12 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
                 continue
             rows.append([lab[i.label], *[_pick(sub, i.label, group=q) for q in range(1, 6)],
                          _pick(inc, i.label, domain="total", indicator="persons_in_recipient_households")])
-        grp = _t("quintile_group", language, L)
+        wf = welfare_phrase(sorted({i.scale for i in infos if (sub["survey"] == i.label).any()}), language)
+        grp = _t("quintile_group", language, L, welfare=wf)
         cols = [label_col, *[Column(f"q{q}", _t("quintile_n", language, L, q=q), grp, "pct") for q in range(1, 6)],
                 Column("all", _t("total_short", language, L), "", "pct")]
-        notes = [_t("note_quintile", language)] + _common_notes(pub, infos, language, level=level, lines=False) + extra
-        out["quintiles"] = _make("quintiles", _t("title_quintiles", language, L), cols, rows,
+        notes = [_t("note_quintile", language, welfare=wf)] + _common_notes(pub, infos, language, level=level, lines=False) + extra
+        out["quintiles"] = _make("quintiles", _t("title_quintiles", language, L, welfare=wf), cols, rows,
                                  [[False] * len(cols)] * len(rows), source, notes, language, L)
 
     cf = tables.get("counterfactual")

@@ -10,7 +10,30 @@ Every estimate table a block writes has the columns, in this order:
   ``multiple``) -- only those that vary in the block;
 * values: a prefix-free subset of :data:`VALUE_COLUMNS` (``estimate``, ``se``,
   ``ci_lower``, ``ci_upper``), scaled ONCE by :func:`tidy` (x 100 for rates in percent);
-* ``unit``: the unit of the values ("percent", "Gini x 100", ...).
+* ``unit``: the unit of the values, one of :data:`UNITS` (below).
+
+Units
+-----
+One vocabulary for every poverty/inequality table (:data:`UNITS`), the same numbers the
+estimators return, scaled once:
+
+* ``percent``: rates (headcount, FGT1, FGT2, shares of persons or households, coverage)
+  x 100 -- on the 0--100 scale. Rows whose ``concept`` is a difference ("difference",
+  "with (survey) - without", ...) are differences of two such rates: **percentage points**
+  (the unit says the scale of the quantities differenced);
+* ``Gini x 100``: the Gini coefficient x 100 (0--100 scale, so that rates and the Gini share
+  a scale in the tidy files); differences in Gini points x 100. The publication tables
+  (:mod:`remitpov.report.publication`) show the Gini on the 0--1 scale;
+* ``percentage points``: a quantity that is itself a difference of rates (the ``identity``
+  view);
+* ``ratio``: a pure number on its natural scale (Lerman--Yitzhaki shares, Gini correlations,
+  contributions, marginal effects: 0--1);
+* ``currency per person``: the survey's currency (``manifest.json``: ``surveys.<id>.currency``)
+  per person -- or equivalent adult, per the survey's welfare scale -- per income period
+  (``[income] period``, default month);
+* ``million USD``: millions of US dollars per year (``coverage``).
+
+Migration tables (:mod:`.migration`) carry their own units (persons, rates per 1,000, ...).
 
 Views (``poverty_layout``, ``identity``, ``decomposition``) are wide tables derived from
 estimates for reading; they keep their own columns (see each block).
@@ -34,6 +57,13 @@ Y_STATIC = "y_static"
 KEY_ORDER = ("survey", "method", "population", "domain", "group", "indicator", "measure", "concept", "multiple")
 #: value columns of the tidy schema
 VALUE_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper")
+#: the units of the poverty, inequality and remittance tables (see "Units" in the module docstring)
+UNITS = {"percent": "x 100 (0-100 scale); difference rows: percentage points",
+         "Gini x 100": "Gini coefficient x 100; difference rows: Gini points x 100",
+         "percentage points": "difference of two rates in percent",
+         "ratio": "pure number on its natural (0-1) scale",
+         "currency per person": "survey currency per person (or equivalent adult) per income period",
+         "million USD": "millions of US dollars per year"}
 
 
 def tidy(keys: Mapping[str, Any], frame: pd.DataFrame, unit: str, *, scale: float = 100.0,

@@ -188,53 +188,25 @@ def figures(spec, tables, extras, folder):
 
 
 def by_state(fr: pd.DataFrame, stem, language: str, formats) -> list:
-    """Coverage by state in percent, the numbers of the ``coverage`` table
-    (:func:`remitpov.coverage.draw_by_state`),
-    saved as ``stem`` in ``formats``.
+    """Coverage by state in percent, the numbers of the ``coverage`` table (symmetric t-based
+    CI, cut at 0 and marked; national line with its CI band): drawn by
+    :func:`remitpov.report.figures.coverage_by_state`.
 
     ``fr``: one survey's rows of the block's ``coverage`` extra (national row + state rows).
     """
-    import matplotlib.pyplot as plt
-
-    from ...coverage import by_state_size, draw_by_state
+    from ...coverage import MX_STATES
     from .. import figures as F
 
-    with F.style():
-        fig, ax = plt.subplots(figsize=by_state_size(fr))
-        draw_by_state(ax, fr, language)
-        return F.save(fig, stem, formats)
+    names = MX_STATES if fr["country"].iloc[0] == "MEX" else {}
+    return F.coverage_by_state(fr, stem, language=language, formats=formats, names=names)
 
 
 def time_series(nat: pd.DataFrame, stem, language: str, formats) -> list:
-    """Left: survey vs BoP remittances (billion USD) by year; right: coverage (%) with its CI."""
-    import matplotlib.pyplot as plt
-
+    """Survey vs BoP remittances (million USD) and coverage (%) with its CI by year:
+    :func:`remitpov.report.figures.coverage_time_series`."""
     from .. import figures as F
-    from ..i18n import text
 
-    x = nat["year"].to_numpy(int)
-    with F.style():
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.6, 3.4))
-        a1.plot(x, nat["macro_usd"] / 1e9, "o-", color=F.PALETTE[0], label=text("figure", "bop", language))
-        su, se = nat["survey_usd"].to_numpy(float) / 1e9, nat["survey_usd_se"].to_numpy(float) / 1e9
-        q = stats.t.ppf(0.5 + nat["ci_level"].to_numpy(float) / 2, nat["df"].to_numpy(float))
-        a1.errorbar(x, su, yerr=q * se, fmt="s-", color=F.PALETTE[1], capsize=3,
-                    label=text("figure", "survey_total", language))
-        a1.set_ylabel(text("figure", "billion_usd", language))
-        a1.set_ylim(bottom=0)
-        a1.legend(loc="upper left")
-        c = 100 * nat["coverage"].to_numpy(float)
-        a2.errorbar(x, c, yerr=[c - 100 * nat["ci_lower"], 100 * nat["ci_upper"] - c], fmt="o-", color=F.PALETTE[2],
-                    capsize=3)
-        a2.set_ylabel(text("figure", "coverage_pct", language))
-        a2.set_ylim(bottom=0)
-        for a in (a1, a2):
-            a.set_xticks(x, [str(v) for v in x])
-            a.set_xlabel(text("figure", "year", language))
-        level = float(nat["ci_level"].iloc[0])
-        fig.suptitle(text("figure", "coverage_title", language))
-        a2.set_title(text("figure", "whiskers", language, ci=text("figure", "ci", language, level=level)), fontsize=8)
-        return F.save(fig, stem, formats)
+    return F.coverage_time_series(nat, stem, language=language, formats=formats)
 
 
 BLOCK = register(Block("coverage", run, ("coverage",), rank=80, step="{sid}: remittance coverage (balance of payments)",

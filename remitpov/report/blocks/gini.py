@@ -33,18 +33,25 @@ def run(spec, p, ctx) -> BlockOutput:
 
 
 def lorenz(spec, p, points: int = 101) -> pd.DataFrame:
-    """Lorenz curves with and without remittances and the concentration curve of remittances."""
+    """Lorenz curves with and without remittances and the concentration curve of remittances,
+    with pointwise design-based CIs of every ordinate (``ci_lower``/``ci_upper``: the
+    linearised SEs of :func:`remitpov.inequality.lorenz` and
+    :func:`~remitpov.inequality.concentration_curve` at the chapter's ``ci_level``; replicate
+    designs recompute the curve per replicate). For the figure only."""
     from ... import inequality as ineq
 
     grid = np.linspace(0, 1, points)
-    frames = []
-    for concept, col in incomes(p).items():
-        fr = curve_frame(ineq.lorenz(p.survey, col, points=grid, se=False))
-        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": f"lorenz_{concept}", "p": fr[0], "value": fr[1]}))
+    curves = {f"lorenz_{concept}": ineq.lorenz(p.survey, col, points=grid, ci_level=spec.ci_level)
+              for concept, col in incomes(p).items()}
     if p.has_remittances:
-        fr = curve_frame(ineq.concentration_curve(p.survey, REMIT, rank_by=Y_WITHOUT, points=grid, se=False))
-        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": "concentration_remittances",
-                                    "p": fr[0], "value": fr[1]}))
+        curves["concentration_remittances"] = ineq.concentration_curve(p.survey, REMIT, rank_by=Y_WITHOUT, points=grid,
+                                                                       ci_level=spec.ci_level)
+    frames = []
+    for curve, fr in curves.items():
+        pp, value = curve_frame(fr)
+        frames.append(pd.DataFrame({"survey": p.spec.label, "curve": curve, "p": pp, "value": value,
+                                    "ci_lower": fr["ci_lower"].to_numpy(float),
+                                    "ci_upper": fr["ci_upper"].to_numpy(float)}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -53,7 +60,8 @@ def figures(spec, tables, extras, folder):
 
     if "lorenz" not in extras:
         return []
-    return F.lorenz_curves(extras["lorenz"], folder / "lorenz_curves", language=spec.language, formats=spec.figures)
+    return F.lorenz_curves(extras["lorenz"], folder / "lorenz_curves", language=spec.language, formats=spec.figures,
+                           level=spec.ci_level)
 
 
 BLOCK = register(Block("gini", run, ("gini",), rank=40, step="{sid}: Gini", tidy=("gini",), figures=figures))

@@ -16,7 +16,6 @@ Tidy rows: ``survey``, ``measure`` (fgt0/fgt1/fgt2), ``concept`` (``without``,
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ._registry import Block, BlockOutput, register
@@ -58,40 +57,15 @@ def run(spec, p, ctx) -> BlockOutput:
 
 
 def figures(spec, tables, extras, folder):
-    """Headcount (fgt0) per survey: without / with survey / with calibrated remittances, with CIs."""
-    import matplotlib.pyplot as plt
-
+    """Headcount (fgt0) per survey: without / with survey / with calibrated remittances, with CIs
+    (:func:`remitpov.report.figures.impact_range`: sorted rows, scales with the surveys)."""
     from .. import figures as F
-    from ..i18n import text
 
     t = tables.get("impact_range")
     if t is None or t.empty:
         return []
-    t = t[(t["measure"] == "fgt0") & t["concept"].isin(CONCEPTS)]
-    surveys = list(pd.unique(t["survey"]))
-    lang = spec.language
-    width = 0.8 / len(CONCEPTS)
-    x = np.arange(len(surveys))
-    with F.style():
-        fig, ax = plt.subplots(figsize=(max(6.5, 1.6 * len(surveys) + 1.5), 3.4))
-        for k, (concept, color) in enumerate(zip(CONCEPTS, (F.COLORS["without"], F.COLORS["with"], F.PALETTE[2]))):
-            sub = t[t["concept"] == concept].set_index("survey").reindex(surveys)
-            e = sub["estimate"].to_numpy(float)
-            pos = x + (k - 1) * width
-            ax.bar(pos, e, width, color=color, label=text("figure", f"impact_{concept}", lang))
-            ax.errorbar(pos, e, yerr=[e - sub["ci_lower"].to_numpy(float), sub["ci_upper"].to_numpy(float) - e],
-                        fmt="none", ecolor="black", lw=0.8, capsize=2)
-            for xi, ei, top in zip(pos, e, sub["ci_upper"].to_numpy(float)):  # value above the whisker
-                ax.annotate(f"{ei:.1f}", (xi, top), xytext=(0, 2), textcoords="offset points", ha="center",
-                            va="bottom", fontsize=7)
-        ax.set_xticks(x, surveys)
-        ax.set_ylabel(text("figure", "rate", lang))
-        ax.set_ylim(0, 1.22 * float(np.nanmax(t["ci_upper"].to_numpy(float))))
-        ax.set_title(text("figure", "impact_title", lang))
-        ax.legend(loc="upper center", ncol=3, bbox_to_anchor=(0.5, -0.12))
-        ax.text(0.99, 0.99, text("figure", "whiskers", lang, ci=text("figure", "ci", lang, level=spec.ci_level)),
-                transform=ax.transAxes, ha="right", va="top", fontsize=7)
-        return F.save(fig, folder / "impact_range", spec.figures)
+    return F.impact_range(t[(t["measure"] == "fgt0") & t["concept"].isin(CONCEPTS)], folder / "impact_range",
+                          language=spec.language, formats=spec.figures, level=spec.ci_level)
 
 
 BLOCK = register(Block("impact_range", run, ("impact_range",), rank=85,
