@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..core.density import kernel_density
+from ..core.density import kernel_density, positive_rows
 from ..core.domains import domain_keys as _domains
 from ..core.domains import indicator as _indicator
 from ..core.domains import total_label as _total_label
@@ -224,8 +224,12 @@ def poverty_statistic(obj, incomes: Mapping[str, Any], line, alphas: Sequence, b
         y = Y[:, c.ci]
         if c.alpha == 0:
             for d in np.flatnonzero(~empty):
-                pos = (w > 0) if (D == 1 or d < off) else ((codes == d - off) & (w > 0))
-                dens = kernel_density(y[pos], w[pos], ln.scalar, ln.rel.bandwidth)
+                if D == 1 or d < off:  # the whole sample
+                    yd, wd = positive_rows(y, w)
+                else:
+                    pos = (codes == d - off) & (w > 0)
+                    yd, wd = y[pos], w[pos]
+                dens = kernel_density(yd, wd, ln.scalar, ln.rel.bandwidth)
                 Aln[d, k] = dens * (Nd[d] if c.total else 1.0)
         else:
             dG = _dg(y, ln.scalar, c.alpha, strict)
