@@ -923,7 +923,9 @@ class Design:
     def _vcov_linear(self, z: np.ndarray) -> np.ndarray:
         z2 = z.reshape(z.shape[0], -1)
         k = z2.shape[1]
-        T = _group_sum(self.psu, z2, self.n_psu, self.weights)  # PSU totals of w z (P, k)
+        T = np.zeros((self.n_psu, k))
+        if z2.shape[0]:
+            _kernel_sum(self.psu, z2, self.weights, T)  # PSU totals of w z (P, k); PSU codes valid by construction
         V = self._stage1(T)
         if self.fpc1 is not None and self.ssu is not None:
             V = V + self._stage2(z2 * self.weights[:, None])
@@ -1054,14 +1056,7 @@ class Design:
         z = np.asarray(z, dtype=float).reshape(self.n, -1)
         w = self.weights
         if codes is not None and self.n and int(np.max(codes)) == 0 and int(np.min(codes)) == 0:
-            # one domain (every estimate lies in it): its moments, sample and population directly,
-            # summed in row order exactly as the per-domain path below (no gathers of z)
-            codes = np.asarray(codes, dtype=np.int64)
-            s1 = _group_sum(codes, z, 1, w)[0]
-            s2 = _group_sum(codes, z * z, 1, w)[0]
-            nk = float(np.count_nonzero(w > 0))
-            return srs_variance_from_moments(s1, s2, nk, np.bincount(codes, weights=w, minlength=1)[0],
-                                             replace=replace)
+            codes = None  # one domain (every estimate lies in it): the whole sample's moments
         s1 = np.einsum("i,ij->j", w, z)  # sum w z
         s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
         W, n = w.sum(), float(np.count_nonzero(w > 0))
