@@ -44,7 +44,8 @@ or any linear transform ``J`` of the estimates is ``A J^T``. The engine then nev
    is materialised): the PSU x domain totals ``S`` (P, D*m) of ``w B`` (one sparse
    indicator product on the combined code ``psu * D + d``), the SSU x domain totals for
    a two-stage fpc, and for design effects the per-domain Gram matrices
-   ``G_d = sum_{i in d} w_i B_i B_i^T`` (m x m, a BLAS product per domain).
+   ``G_d = sum_{i in d} w_i B_i B_i^T`` (m x m, a BLAS product per domain; or only the
+   entries a :class:`GramPlan` lists, most of them from identities of the basis).
 2. :meth:`Design.vcov_factored` -- the PSU totals of ``w z`` are ``S A`` (P, K): the
    same stratified / fpc / lonely-PSU formula (``_stage1``, ``_stage2``) as the row path.
    Replicate designs built from the design (PSU factors) use the PSU totals directly
