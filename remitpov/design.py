@@ -44,7 +44,8 @@ or any linear transform ``J`` of the estimates is ``A J^T``. The engine then nev
    is materialised): the PSU x domain totals ``S`` (P, D*m) of ``w B`` (one sparse
    indicator product on the combined code ``psu * D + d``), the SSU x domain totals for
    a two-stage fpc, and for design effects the per-domain Gram matrices
-   ``G_d = sum_{i in d} w_i B_i B_i^T`` (m x m, a BLAS product per domain).
+   ``G_d = sum_{i in d} w_i B_i B_i^T`` (m x m, a BLAS product per domain; or only the
+   entries a :class:`GramPlan` lists, most of them from identities of the basis).
 2. :meth:`Design.vcov_factored` -- the PSU totals of ``w z`` are ``S A`` (P, K): the
    same stratified / fpc / lonely-PSU formula (``_stage1``, ``_stage2``) as the row path.
    Replicate designs built from the design (PSU factors) use the PSU totals directly
@@ -128,21 +129,32 @@ def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray |
     data = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=float)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     X = np.ascontiguousarray(x, dtype=float).reshape(n, -1)
+    if codes.min() < 0 or codes.max() >= size:  # (scipy's compiled kernel does not check bounds)
+        raise IndexError(f"group codes outside 0..{size - 1}")
+    Y = np.zeros((size, X.shape[1])) if out is None else out
+    if Y.shape != (size, X.shape[1]) or Y.dtype != np.float64 or not Y.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float64 array of shape {(size, X.shape[1])}")
+    _kernel_sum(codes, X, data, Y)
+    return Y
+
+
+def _kernel_sum(codes: np.ndarray, X: np.ndarray, weights: np.ndarray, out: np.ndarray) -> None:
+    """``out += M X`` with ``M`` the (size x n) sparse matrix holding ``weights[i]`` at
+    ``(codes[i], i)``: :func:`group_sum` without its checks (``codes`` must lie in
+    ``0..size-1``; ``out`` a C-contiguous float64 ``(size, k)`` array).
+
+    Every output cell is a sum in row order, one row added at a time (as ``np.bincount``),
+    whatever the number of columns of ``X``."""
+    n = X.shape[0]
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    X = np.ascontiguousarray(X, dtype=float).reshape(n, -1)
+    weights = np.ascontiguousarray(weights, dtype=float)
     if _csc_matvecs is not None:
         # the routine behind scipy's csc @ dense, called directly: scipy's matrix constructor
         # and checks cost more than the product for a chunk of 65,536 rows (same sums, same order)
-        if codes.min() < 0 or codes.max() >= size:  # (scipy's kernel does not check bounds)
-            raise IndexError(f"group codes outside 0..{size - 1}")
-        Y = np.zeros((size, X.shape[1])) if out is None else out
-        if Y.shape != (size, X.shape[1]) or Y.dtype != np.float64 or not Y.flags.c_contiguous:
-            raise ValueError(f"out must be a C-contiguous float64 array of shape {(size, X.shape[1])}")
-        _csc_matvecs(size, n, X.shape[1], _indptr(n), codes, data, X.ravel(), Y.reshape(-1))  # Y += M X
-        return Y
-    M = sparse.csc_matrix((data, codes, _indptr(n)), shape=(size, n))
-    if out is None:
-        return np.asarray(M @ X)
-    out += M @ X
-    return out
+        _csc_matvecs(out.shape[0], n, X.shape[1], _indptr(n), codes, weights, X.ravel(), out.reshape(-1))
+    else:  # pragma: no cover
+        out += sparse.csc_matrix((weights, codes, _indptr(n)), shape=(out.shape[0], n)) @ X
 
 
 try:  # scipy's compiled csc x dense kernel (private module, stable since scipy 0.x; public path otherwise)
@@ -231,6 +243,30 @@ def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D
             add(d, Bs[cut[d]:cut[d + 1]], ws[cut[d]:cut[d + 1]])
 
 
+def _gram_products(G: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int, products) -> None:
+    """Add ``sum_{i in d} w_i B_ik B_il`` to ``G[d, c]`` for the ``c``-th pair ``(k, l)`` of
+    ``products``: one product column at a time (contiguous columns of a column-major ``B``),
+    then its sums with each domain's masked weights (few domains; ``np.einsum``, not a BLAS
+    dot product: OpenBLAS threads those beyond 10,000 elements and its idle threads then
+    spin, which on a 2-core machine slows everything else down) or one weighted
+    ``np.bincount`` (many domains)."""
+    p = np.empty(B.shape[0])
+    wd = None
+    if D == 1:
+        wd = w[None, :]
+    elif D <= 4:
+        wd = np.empty((D, B.shape[0]))
+        for d in range(D):
+            np.multiply(w, codes == d, out=wd[d])
+    for c, (k, l) in enumerate(products):
+        np.multiply(B[:, k], B[:, l], out=p)
+        if wd is not None:
+            G[:, c] += np.einsum("di,i->d", wd, p)
+        else:
+            p *= w
+            G[:, c] += np.bincount(codes, weights=p, minlength=D)
+
+
 def _apply_coefficients(S: np.ndarray, A: np.ndarray) -> np.ndarray:
     """``S @ A`` (P, K) using only the non-zeros of ``A`` (each estimate uses its own
     domain's rows), as rounded products followed by plain additions -- no fused
@@ -256,6 +292,50 @@ def _apply_coefficients(S: np.ndarray, A: np.ndarray) -> np.ndarray:
     return out.T
 
 
+@dataclass(frozen=True)
+class GramPlan:
+    """Which entries of the per-domain Gram matrices ``G_d = sum_{i in d} w_i B_i B_i^T`` to
+    compute, and how (design effects of factored influence values without products of
+    every pair of basis columns).
+
+    Attributes
+    ----------
+    pairs : tuple of (i, j)
+        The entries needed (``i <= j``; ``(j, i)`` is filled alike). An estimate's design
+        effect needs ``(i, j)`` for every two basis columns its coefficients use.
+    same : dict {(i, j): k}
+        Identities of the basis, true on EVERY row: ``B_i B_j = B_k`` (an indicator
+        squared, a column times the constant, ``gap * gap = gap^2``). Such an entry is the
+        domain total of ``w B_k`` -- already summed, no product. Pairs not listed here
+        are summed as products ``B_i B_j`` in the same pass as the PSU totals.
+    constant : int, optional
+        A column equal to 1 on every row: its domain totals are the domains' weight sums.
+
+    Entries not in ``pairs`` are not computed; :meth:`Design.srs_variance_factored`
+    refuses coefficients that would need them.
+    """
+
+    pairs: tuple
+    same: dict = field(default_factory=dict)
+    constant: int | None = None
+
+    def sources(self, m: int) -> tuple[list, list]:
+        """``(entries, products)``: every needed entry ``(i, j, column)`` with ``column`` the
+        index of its total in the basis extended by the product columns (``m + c`` for the
+        ``c``-th of ``products``), and the products ``(i, j)`` to sum."""
+        entries, products = [], []
+        for i, j in self.pairs:
+            i, j = (i, j) if i <= j else (j, i)
+            if not (0 <= i and j < m):
+                raise InputError(f"Gram entry {(i, j)} outside a basis of {m} columns")
+            k = self.same.get((i, j), self.same.get((j, i)))
+            if k is None:
+                k = m + len(products)
+                products.append((i, j))
+            entries.append((i, j, k))
+        return entries, products
+
+
 @dataclass(frozen=True, eq=False)
 class InfluenceSums:
     """Sufficient statistics of factored influence values ``z_i = B_i A[d_i]``.
@@ -274,6 +354,8 @@ class InfluenceSums:
     #: domain 0 is the whole sample, prepended by :meth:`with_total` (rows are then in two
     #: domains: ``z_i = B_i (A[0] + A[d_i])``)
     total_first: bool = False
+    #: (m, m) which entries of ``gram`` were computed (a :class:`GramPlan`); None: all of them
+    gram_known: np.ndarray | None = None
 
     @property
     def totals(self) -> np.ndarray:
@@ -306,7 +388,8 @@ class InfluenceSums:
         def add1(v):
             return None if v is None else np.concatenate([[v.sum()], v])
         return InfluenceSums(n_domains=D + 1, m=m, psu=add(self.psu), ssu=add(self.ssu), gram=gram,
-                             n_pos=add1(self.n_pos), wsum=add1(self.wsum), total_first=True)
+                             n_pos=add1(self.n_pos), wsum=add1(self.wsum), total_first=True,
+                             gram_known=self.gram_known)
 
     def coefficients(self, A) -> np.ndarray:
         A = np.asarray(A, dtype=float)
@@ -616,7 +699,7 @@ class Design:
         return self._vcov_replicate(est, totals=totals, replicate=replicate, psu_totals=psu_totals)
 
     # ------------------------------------------------------------------ factored influence
-    def influence_sums(self, B, codes=None, n_domains: int = 1, *, gram: bool | None = None,
+    def influence_sums(self, B, codes=None, n_domains: int = 1, *, gram: bool | GramPlan | None = None,
                        chunk: int | None = None) -> InfluenceSums:
         """PSU x domain totals (and Gram matrices) of row-level basis variables.
 
@@ -629,9 +712,11 @@ class Design:
             Domain code of every row in ``0..n_domains-1`` (default: one domain).
         n_domains : int
             Number of domains ``D``.
-        gram : bool, optional
+        gram : bool or GramPlan, optional
             Also accumulate per-domain Gram matrices for design effects (default: for
-            linearisation designs).
+            linearisation designs): ``True`` every entry (blocked matrix products), a
+            :class:`GramPlan` only the entries it lists, from identities of the basis or
+            as product columns summed in the same pass as the PSU totals.
         chunk : int, optional
             Rows per pass (default :data:`FACTOR_CHUNK`).
 
@@ -640,18 +725,23 @@ class Design:
         n, w, D = self.n, self.weights, int(n_domains)
         if gram is None:
             gram = self.replicates is None
+        plan = gram if isinstance(gram, GramPlan) else None
+        full = bool(gram) and plan is None
         if codes is None:
             codes = np.zeros(n, dtype=np.int64)
             D = 1
         codes = np.asarray(codes, dtype=np.int64)
         if codes.shape != (n,):
             raise InputError(f"domain codes have shape {codes.shape}, the design {n} rows")
+        if n and (codes.min() < 0 or codes.max() >= D):
+            raise InputError(f"domain codes outside 0..{D - 1}")
         get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b].reshape(b - a, -1))
         step = int(chunk or FACTOR_CHUNK)
         two_stage = self.fpc1 is not None and self.ssu is not None
         n_ssu = int(self.ssu.max()) + 1 if two_stage else 0
-        S = S2 = Gm = None
+        S = S2 = Gm = Gp = None
         m = None
+        entries, products = [], []
         for a in range(0, max(n, 1), step):
             b = min(a + step, n)
             Bc = np.asarray(get(a, b), dtype=float).reshape(b - a, -1)
@@ -659,24 +749,47 @@ class Design:
                 m = Bc.shape[1]
                 S = np.zeros((self.n_psu * D, m))
                 S2 = np.zeros((n_ssu * D, m)) if two_stage else None
-                Gm = np.zeros((D, m, m)) if gram else None
+                Gm = np.zeros((D, m, m)) if full else None
+                if plan is not None:
+                    entries, products = plan.sources(m)
+                    Gp = np.zeros((D, len(products)))
             if b <= a:
                 break
             wc, cc = w[a:b], codes[a:b]
             Bcc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
-            _group_sum(self.psu[a:b] * D + cc, Bcc, self.n_psu * D, wc, out=S)
+            key = self.psu[a:b] * D
+            key += cc
+            _kernel_sum(key, Bcc, wc, S)  # (domain codes checked above, PSU codes by construction)
             if two_stage:
-                _group_sum(self.ssu[a:b] * D + cc, Bcc, n_ssu * D, wc, out=S2)
-            del Bcc
-            if gram:
+                key = self.ssu[a:b] * D
+                key += cc
+                _kernel_sum(key, Bcc, wc, S2)
+            del Bcc, key
+            if full:
                 _gram_add(Gm, Bc, wc, cc, D)
+            elif products:
+                _gram_products(Gp, Bc, wc, cc, D, products)
+        n_pos = wsum = known = None
+        if gram:
+            pos = w > 0  # rows with positive weight per domain (exact counts)
+            n_pos = (np.bincount(codes, minlength=D).astype(float) if pos.all()
+                     else np.bincount(codes, weights=pos, minlength=D))
+            if plan is None or plan.constant is None:
+                wsum = np.bincount(codes, weights=w, minlength=D)
+        if plan is not None:
+            T = S.reshape(self.n_psu, D, m).sum(axis=0)  # (D, m): domain totals of w B (as InfluenceSums.totals)
+            Gm = np.zeros((D, m, m))
+            known = np.zeros((m, m), dtype=bool)
+            for i, j, k in entries:
+                Gm[:, i, j] = Gm[:, j, i] = T[:, k] if k < m else Gp[:, k - m]
+                known[i, j] = known[j, i] = True
+            if plan.constant is not None:
+                wsum = T[:, plan.constant]
         return InfluenceSums(
             n_domains=D, m=m,
             psu=S.reshape(self.n_psu, D * m),
             ssu=None if S2 is None else S2.reshape(n_ssu, D * m),
-            gram=Gm,
-            n_pos=np.bincount(codes, weights=w > 0, minlength=D) if gram else None,  # (no gather of the codes)
-            wsum=np.bincount(codes, weights=w, minlength=D) if gram else None,
+            gram=Gm, n_pos=n_pos, wsum=wsum, gram_known=known,
         )
 
     @property
@@ -789,6 +902,8 @@ class Design:
         Ae = A3
         if sums.total_first:  # row i has coefficients A[0] + A[d_i]: fold the whole sample's into the domains'
             Ae, gram = A3[1:] + A3[:1], gram[1:]
+        if sums.gram_known is not None:  # a GramPlan: only some entries were summed (the others are 0)
+            _check_gram_entries(sums.gram_known, Ae, A3)
         s2 = (Ae * np.matmul(gram, Ae)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
         W, n = self.weights.sum(), float(np.count_nonzero(self.weights > 0))
         if not within or sums.n_pos is None:
@@ -809,7 +924,9 @@ class Design:
     def _vcov_linear(self, z: np.ndarray) -> np.ndarray:
         z2 = z.reshape(z.shape[0], -1)
         k = z2.shape[1]
-        T = _group_sum(self.psu, z2, self.n_psu, self.weights)  # PSU totals of w z (P, k)
+        T = np.zeros((self.n_psu, k))
+        if z2.shape[0]:
+            _kernel_sum(self.psu, z2, self.weights, T)  # PSU totals of w z (P, k); PSU codes valid by construction
         V = self._stage1(T)
         if self.fpc1 is not None and self.ssu is not None:
             V = V + self._stage2(z2 * self.weights[:, None])
@@ -940,14 +1057,7 @@ class Design:
         z = np.asarray(z, dtype=float).reshape(self.n, -1)
         w = self.weights
         if codes is not None and self.n and int(np.max(codes)) == 0 and int(np.min(codes)) == 0:
-            # one domain (every estimate lies in it): its moments, sample and population directly,
-            # summed in row order exactly as the per-domain path below (no gathers of z)
-            codes = np.asarray(codes, dtype=np.int64)
-            s1 = _group_sum(codes, z, 1, w)[0]
-            s2 = _group_sum(codes, z * z, 1, w)[0]
-            nk = float(np.count_nonzero(w > 0))
-            return srs_variance_from_moments(s1, s2, nk, np.bincount(codes, weights=w, minlength=1)[0],
-                                             replace=replace)
+            codes = None  # one domain (every estimate lies in it): the whole sample's moments
         s1 = np.einsum("i,ij->j", w, z)  # sum w z
         s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
         W, n = w.sum(), float(np.count_nonzero(w > 0))
@@ -993,6 +1103,18 @@ def srs_variance_from_moments(s1, s2, n, W, *, replace: bool = False) -> np.ndar
         ss = np.maximum(s2 - s1 * s1 / W, 0.0)  # sum w (z - zbar_w)^2
         v = W * ss / np.maximum(n - 1, 1)
         return v if replace else v * np.maximum(1 - n / W, 0.0)
+
+
+def _check_gram_entries(known: np.ndarray, *coefs: np.ndarray) -> None:
+    """Refuse coefficients (D, m, K) that combine two basis columns whose Gram entry was not
+    computed (see :class:`GramPlan`): their design effects would be wrong."""
+    for C in coefs:
+        U = (C != 0).astype(float)
+        need = np.einsum("dik,djk->ij", U, U) > 0  # (m, m): columns used together by some estimate and domain
+        if (need & ~known).any():
+            i, j = np.argwhere(need & ~known)[0]
+            raise DesignError(f"design effects need the Gram entry ({i}, {j}) of the influence basis, which "
+                              "these influence sums did not compute (GramPlan); add it to the plan")
 
 
 def _single_domain(A3: np.ndarray, total_first: bool) -> np.ndarray:

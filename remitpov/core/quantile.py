@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from ..exceptions import InputError
+from .rank import sort_order
 
 #: every accepted name (canonical rules, then aliases), as :func:`remitpov.quantile` lists them
 QUANTILE_RULES = ("hf7", "math", "hf1", "school", "hf2", "laeken")
@@ -42,29 +43,40 @@ def normalise_rule(rule: str, allowed=QUANTILE_RULES, what: str = "rule") -> str
 def quantiles_sorted(xs: np.ndarray, Ws: np.ndarray, probs: np.ndarray, rule: str) -> np.ndarray:
     """Weighted quantiles of sorted ``xs`` for every weight column of ``Ws`` (n, r) -> (k, r).
 
-    Rows with zero weight are ignored (as R survey drops them). Vectorised over columns.
-    Works on tie blocks (runs of equal ``xs``), so every rule is invariant to the order
-    of tied incomes. For ``hf7`` the units of a tie block are taken in increasing order
-    of weight (R survey's ``qrule_hf7`` depends on the row order of tied units with
-    unequal weights; both agree whenever tied units have equal weights or there are no
-    ties).
+    THE weighted quantile of remitpov (every rule; :func:`weighted_quantile` sorts and
+    calls it). Rows with zero weight are ignored (as R survey drops them); a column
+    without positive weight gives NaN. Vectorised over columns. Every rule is invariant
+    to the order of tied incomes:
+
+    * ``"laeken"`` / ``"math"``: the value at the first row whose cumulative weight share
+      ``cumsum(w)/sum(w)`` is ``> p`` / ``>= p`` (R's form: the share is computed, then
+      compared). That row has positive weight and lies in the first tie block whose
+      share at its end passes, so it is read without forming tie blocks;
+    * ``"school"``: as ``"math"``, averaging with the next positive block when the share
+      at the block's end equals ``p`` exactly;
+    * ``"hf7"``: on tie blocks, the units of a block taken in increasing order of weight
+      (R survey's ``qrule_hf7`` depends on the row order of tied units with unequal
+      weights; both agree whenever tied units have equal weights or there are no ties).
     """
+    probs = np.atleast_1d(np.asarray(probs, dtype=float))
     n, r = Ws.shape
     out = np.full((len(probs), r), np.nan)
     if n == 0:
         return out
+    cw = np.cumsum(Ws, axis=0)
+    W = cw[-1]
+    if rule in ("laeken", "math"):
+        return _first_share(xs, Ws, cw, W, probs, rule, out)
     start = np.ones(n, dtype=bool)
     start[1:] = xs[1:] != xs[:-1]
     starts = np.flatnonzero(start)
     ends = np.append(starts[1:], n) - 1
     xb = xs[starts]
     B = starts.size
-    cw = np.cumsum(Ws, axis=0)
     cend = cw[ends]  # cumulative weight at the end of every block (B, r)
     Wb = np.add.reduceat(Ws, starts, axis=0)
     before = cend - Wb
     pos = Wb > 0
-    W = cw[-1]
     has = pos.any(0)
     if not has.any():
         return out
@@ -78,6 +90,9 @@ def quantiles_sorted(xs: np.ndarray, Ws: np.ndarray, probs: np.ndarray, rule: st
         with np.errstate(divide="ignore", invalid="ignore"):
             lo_k = before / D  # pk of the block's first unit
             hi_k = (cend - Mb) / D  # pk of its last unit
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = cend / W  # cumulative weight share at the end of every block
     for j, p in enumerate(probs):
         if rule == "hf7":
             cond = pos & (lo_k <= p)
@@ -89,22 +104,66 @@ def quantiles_sorted(xs: np.ndarray, Ws: np.ndarray, probs: np.ndarray, rule: st
                 frac = np.where((p > h) & (b2 != b) & (l2 > h), (p - h) / (l2 - h), 0.0)
             q = xb[b] + np.clip(frac, 0.0, 1.0) * (xb[b2] - xb[b])
             q = np.where(D > 0, q, xb[lastb])  # a single positive unit
-        elif rule == "laeken":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cond = pos & (cend / W > p)
-            q = xb[np.where(cond.any(0), np.argmax(cond, axis=0), lastb)]
-        else:  # math / school: smallest x with F(x) >= p
-            target = p * W
-            cond = pos & (cend >= target)
+        else:  # school: smallest x with F(x) >= p, the midpoint at an exact jump
+            cond = pos & (share >= p)
             b = np.where(cond.any(0), np.argmax(cond, axis=0), lastb)
-            q = xb[b]
-            if rule == "school":
-                exact = cend[b, cols] == target
-                nxt_cond = pos & (bidx > b[None, :])
-                b2 = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), b)
-                q = np.where(exact, (xb[b] + xb[b2]) / 2.0, q)
+            exact = share[b, cols] == p
+            nxt_cond = pos & (bidx > b[None, :])
+            b2 = np.where(nxt_cond.any(0), np.argmax(nxt_cond, axis=0), b)
+            q = np.where(exact, (xb[b] + xb[b2]) / 2.0, xb[b])
         out[j] = np.where(has, q, np.nan)
     return out
+
+
+def _first_share(xs, Ws, cw, W, probs, rule, out):
+    """``"laeken"``/``"math"`` rules of :func:`quantiles_sorted` on the rows (no tie blocks).
+
+    The first row with ``share > p`` (``>= p`` and a positive cumulative weight) has a
+    positive weight -- the share grows there -- and is in the first tie block whose share
+    at its end passes, because shares never decrease: the value read is that block's.
+    No row passes only for ``p >= 1`` (laeken): the last row with positive weight."""
+    r = Ws.shape[1]
+    has = W > 0  # weights are >= 0
+    if not has.any():
+        return out
+    if r == 1 and np.all(probs > 0):  # one column: binary search, the exact test on a few rows only
+        c, W0 = cw[:, 0], W[0]
+        for j, p in enumerate(probs):
+            i = _first_row(c, W0, p, rule)
+            if i is None:
+                i = Ws.shape[0] - 1 - int(np.argmax(Ws[::-1, 0] > 0))
+            out[j, 0] = xs[i]
+        return out
+    cols = np.arange(r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = cw / W
+    last = None
+    for j, p in enumerate(probs):
+        hit = share > p if rule == "laeken" else share >= p
+        if p <= 0:
+            hit &= cw > 0
+        i = np.argmax(hit, axis=0)
+        ok = hit[i, cols]
+        if not ok.all():
+            if last is None:
+                last = Ws.shape[0] - 1 - np.argmax(Ws[::-1] > 0, axis=0)
+            i = np.where(ok, i, last)
+        out[j] = np.where(has, xs[i], np.nan)
+    return out
+
+
+def _first_row(c: np.ndarray, W: float, p: float, rule: str) -> int | None:
+    """First row with ``c/W > p`` (laeken) or ``>= p`` (math), ``c`` non-decreasing, ``p > 0``.
+
+    Rows with ``c`` below ``p W (1 - 1e-12)`` fail and rows above ``p W (1 + 1e-12)`` pass
+    whatever the rounding of ``c/W`` and ``p W`` (relative errors ~1e-16), so the share is
+    computed and compared exactly as on every row, but only between those two bounds."""
+    t = p * W
+    lo = int(np.searchsorted(c, t * (1 - 1e-12), "left"))
+    hi = min(int(np.searchsorted(c, t * (1 + 1e-12), "right")) + 1, c.shape[0])
+    share = c[lo:hi] / W
+    hit = share > p if rule == "laeken" else share >= p
+    return lo + int(np.argmax(hit)) if hit.any() else None
 
 
 #: rules of :func:`weighted_quantile` (relative poverty lines)
@@ -117,17 +176,15 @@ def weighted_quantile(x, w, p: float, rule: str = "laeken"):
     Rules: ``"laeken"`` -- ``x_(k)``, ``k`` the first sorted position with cumulative
     weight share ``> p`` (laeken 0.5.2); ``"math"`` -- first position with share
     ``>= p`` (R survey ``qrule="math"``; ``"inverse_cdf"`` is its deprecated old name).
-    Rows with zero weight never get selected. (One argsort: fast for a single order and
-    many weight columns, e.g. relative lines under replicate weights.)
+    Rows with zero weight never get selected; NaN for a weight column without a positive
+    weight. One sort (:func:`remitpov.core.rank.sort_order`: the value picked is the same
+    whatever the order inside ties), then :func:`quantiles_sorted` for every column.
     """
     rule = normalise_rule(rule, LINE_RULES, "quantile_rule")
     if not 0 < p < 1:
         raise InputError(f"quantile order must be strictly between 0 and 1, got {p}")
-    x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
-    order = np.argsort(x)  # the value picked is the same whatever the order inside ties
-    xs = x[order]
-    cw = np.cumsum(w[order], axis=0)
-    rw = cw / cw[-1]
-    hit = rw > p if rule == "laeken" else rw >= p
-    return xs[np.argmax(hit, axis=0)]
+    order, xs = sort_order(x)
+    ws = np.take(w, order, axis=0)
+    q = quantiles_sorted(xs, ws.reshape(ws.shape[0], -1), np.array([p]), rule)[0]
+    return q[0] if w.ndim == 1 else q

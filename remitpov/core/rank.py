@@ -61,7 +61,7 @@ def sort_order(y) -> tuple[np.ndarray, np.ndarray]:
     tk = key >> np.uint64(b)  # the sorted truncated keys (for the repair: nearly always needed at 10^6 rows)
     key &= low  # in place: the row indices, sorted by value
     order = key.view(np.int64).astype(np.intp, copy=False)
-    ys = y[order]
+    ys = np.take(y, order)  # (np.take: faster than fancy indexing for a long gather)
     bad = np.flatnonzero(ys[1:] < ys[:-1])
     if bad.size:  # exact order inside the groups of equal truncated keys that hold an inversion
         vals = np.unique(tk[bad])

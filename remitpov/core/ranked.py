@@ -101,7 +101,9 @@ class Ranked:
 
     def unsort(self, Xs: np.ndarray) -> np.ndarray:
         """Back to the original row order, full length; rows not ranked get 0."""
-        out = np.zeros((self.y.shape[0],) + Xs.shape[1:], dtype=Xs.dtype)
+        n = self.y.shape[0]
+        full = self.order.shape[0] == n  # every row ranked (an order is a permutation): no zeros needed
+        out = (np.empty if full else np.zeros)((n,) + Xs.shape[1:], dtype=Xs.dtype)
         out[self.order] = Xs
         return out
 
@@ -140,15 +142,15 @@ def concentration_if(rk: Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray, ch
     mid-ranks (``N_i``, ``Y_i`` cumulative weight and income up to ``y_i``).
     """
     o = rk.order
-    ws = w[o]
-    ys = rk.sorted if y is rk.y else y[o]  # the ranking variable is already sorted
-    vs = ys if v is y else v[o]
+    ws = np.take(w, o)  # (np.take: faster than fancy indexing for a long gather)
+    ys = rk.sorted if y is rk.y else np.take(y, o)  # the ranking variable is already sorted
+    vs = ys if v is y else np.take(v, o)
     N = ws.sum()
     wv = ws * vs
+    Tv = wv.sum()
     # np.einsum, not "@": long BLAS dot products are multi-threaded in OpenBLAS and its
     # idle threads then spin, slowing the rest down on small machines
-    Ty = wv.sum() if v is y else np.einsum("i,i->", ws, ys)
-    Tv = wv.sum()
+    Ty = Tv if v is y else np.einsum("i,i->", ws, ys)
     if check is not None:  # the caller checks T_y > 0 (no second pass)
         check.append(Ty)
     F = rk.mid(ws)
@@ -162,8 +164,10 @@ def concentration_if(rk: Ranked, v: np.ndarray, y: np.ndarray, w: np.ndarray, ch
     zs -= 1.0
     zs *= vs
     zs /= Ty
-    zs -= L * (2.0 / (N * Ty))
-    zs += ys * ((Tv - 2 * A) / Ty**2)
+    L *= 2.0 / (N * Ty)
+    zs -= L
+    np.multiply(ys, (Tv - 2 * A) / Ty**2, out=L)  # (L's memory reused)
+    zs += L
     zs += 2 * (Tv - A) / (N * Ty)
     return C, rk.unsort(zs)
 

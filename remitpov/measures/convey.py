@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.density import convey_bandwidth, kernel_density
+from ..core.density import convey_bandwidth, kernel_density, positive_rows
 from ..core.domains import domain_masks
 from ..core.inputs import by_codes, usable_columns
 from ..core.quantile import weighted_quantile
@@ -67,10 +67,11 @@ def quantile_influence(y: np.ndarray, w: np.ndarray, p: float, h: float | None =
     ``h_fun`` on the same units). Zero outside the units with positive weight.
     """
     pos = w > 0
-    q = float(weighted_quantile(y[pos], w[pos], p, rule="math"))
+    yp, wp = positive_rows(y, w)
+    q = float(weighted_quantile(yp, wp, p, rule="math"))
     if h is None:
-        h = convey_bandwidth(y[pos], w[pos])
-    f = kernel_density(y[pos], w[pos], q, h)
+        h = convey_bandwidth(yp, wp)
+    f = kernel_density(yp, wp, q, h)
     if not f > 0:
         raise InputError(f"the kernel density of the income at its {p:g}-quantile {q:g} is zero (all incomes "
                          "equal?): the quantile cannot be linearised")
@@ -93,7 +94,7 @@ def arpr_influence(y: np.ndarray, w: np.ndarray, t: float, t_lin: np.ndarray) ->
     N = w.sum()
     poor = y <= t
     rate = float(w[poor].sum() / N)
-    f = kernel_density(y[pos], w[pos], t)
+    f = kernel_density(*positive_rows(y, w), t)
     return rate, np.where(pos, (poor - rate) / N, 0.0) + f * t_lin
 
 

@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..core.density import kernel_density
+from ..core.density import kernel_density, positive_rows
 from ..core.domains import domain_keys as _domains
 from ..core.domains import indicator as _indicator
 from ..core.domains import total_label as _total_label
 from ..core.domains import with_total_key as _with_total_key
 from ..core.inputs import resolve_design as _resolve_design
 from ..core.statistic import JOINT_MAX_DOMAINS, Statistic, finalise
-from ..design import Design
+from ..design import Design, GramPlan
 from ..exceptions import InputError, describe_rows
 from ..results import EstimateTable
 from .fgt import contribution as _g
@@ -202,7 +202,8 @@ def poverty_statistic(obj, incomes: Mapping[str, Any], line, alphas: Sequence, b
             sums = sums.with_total()
         n_psu_dom = np.bincount(sums.dom[sums.S[:, K] > 0], minlength=D)
     else:
-        sums = design.influence_sums(basis, codes, D0, gram=bool(deff) and design.replicates is None)
+        plan = gram_plan(cells, rel_col, K, m) if deff and design.replicates is None else False
+        sums = design.influence_sums(basis, codes, D0, gram=plan)
         if off:  # the whole sample's PSU totals are sums over the domains: no second pass over the rows
             sums = sums.with_total()
         # PSU x domain sums of w (the basis' constant): a PSU has positive weight in a domain iff > 0
@@ -223,8 +224,12 @@ def poverty_statistic(obj, incomes: Mapping[str, Any], line, alphas: Sequence, b
         y = Y[:, c.ci]
         if c.alpha == 0:
             for d in np.flatnonzero(~empty):
-                pos = (w > 0) if (D == 1 or d < off) else ((codes == d - off) & (w > 0))
-                dens = kernel_density(y[pos], w[pos], ln.scalar, ln.rel.bandwidth)
+                if D == 1 or d < off:  # the whole sample
+                    yd, wd = positive_rows(y, w)
+                else:
+                    pos = (codes == d - off) & (w > 0)
+                    yd, wd = y[pos], w[pos]
+                dens = kernel_density(yd, wd, ln.scalar, ln.rel.bandwidth)
                 Aln[d, k] = dens * (Nd[d] if c.total else 1.0)
         else:
             dG = _dg(y, ln.scalar, c.alpha, strict)
@@ -298,6 +303,48 @@ def poverty_statistic(obj, incomes: Mapping[str, Any], line, alphas: Sequence, b
     return Built(stat, design, dkeys, names)
 
 
+def gram_plan(cells: Sequence[Cell], rel_col: Mapping, K: int, m: int) -> GramPlan:
+    """The Gram entries the design effects of these cells and of their differences between
+    concepts need, and the identities of the basis that give most of them without products.
+
+    Basis: the cells' contributions (columns ``0..K-1``), the constant (column ``K``) and
+    the relative lines' influence values. A cell's influence values use its own column, the
+    constant and its line's influence; a difference between concepts (same line and
+    measure) the union of two cells'. Identities, exact on every row: any column times the
+    constant (or a ``population`` cell, also 1) is that column; the poverty indicator
+    (``alpha = 0``) times any contribution of the same concept and line is that
+    contribution (contributions are 0 for the non-poor); ``gap * gap`` is the ``alpha = 2``
+    column (computed as that product)."""
+    sup = []
+    for k, c in enumerate(cells):
+        j = rel_col.get((c.ci, c.li))
+        sup.append({k, K} if j is None else {k, K, j})
+    sets = list(sup)
+    groups: dict = {}
+    for k, c in enumerate(cells):
+        groups.setdefault((c.li, c.measure), []).append(k)
+    for ks in groups.values():
+        sets += [sup[a] | sup[b] for a in ks for b in ks if a < b]
+    pairs = sorted({(i, j) for st in sets for i in st for j in st if i <= j})
+    same = {}
+    ones = [K] + [k for k, c in enumerate(cells) if c.alpha == "one"]
+    for o in ones:
+        for i in range(m):
+            same[min(i, o), max(i, o)] = i
+    for k, c in enumerate(cells):
+        if c.alpha != 0:
+            continue
+        for k2, c2 in enumerate(cells):  # the indicator times a contribution of the same concept and line
+            if (c2.ci, c2.li) == (c.ci, c.li) and c2.alpha != "one":
+                same[min(k, k2), max(k, k2)] = k2
+    for k, c in enumerate(cells):
+        if c.alpha == 1:
+            sq = [k2 for k2, c2 in enumerate(cells) if (c2.ci, c2.li) == (c.ci, c.li) and c2.alpha == 2]
+            if sq:
+                same[k, k] = sq[0]
+    return GramPlan(tuple(pairs), same, constant=K)
+
+
 def _contrast_matrix(keys: pd.DataFrame, names: list[str]) -> np.ndarray:
     """First concept minus second, cell by cell.
 
@@ -328,4 +375,4 @@ def notes_for(strict, L, extra):
     return tuple(notes) + tuple(extra)
 
 
-__all__ = ["Cell", "Built", "prepare", "poverty_statistic", "poverty_table", "notes_for"]
+__all__ = ["Cell", "Built", "prepare", "poverty_statistic", "poverty_table", "notes_for", "gram_plan"]

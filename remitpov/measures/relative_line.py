@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..core.density import kernel_density
+from ..core.density import kernel_density, positive_rows
 from ..core.quantile import LINE_RULES, normalise_rule, weighted_quantile
 from ..core.validate import numeric_column
 from ..design import Design
@@ -97,11 +97,14 @@ class RelativeLine:
             m = (w * v).sum() / N
             return self.share * m, self.share * (v - m) / N
         q = weighted_quantile(v, w, self.p, self.quantile_rule)
-        pos = w > 0
-        f = kernel_density(v[pos], w[pos], q, self.bandwidth)
+        f = kernel_density(*positive_rows(v, w), q, self.bandwidth)
         if not f > 0:
             raise InputError("the kernel density at the quantile is zero: cannot linearise the relative line")
-        return self.share * q, -self.share * ((v <= q).astype(float) - self.p) / (N * f)
+        z = (v <= q).astype(float)  # -share (1[v <= q] - p) / (N f), in place
+        z -= self.p
+        z *= -self.share
+        z /= N * f
+        return self.share * q, z
 
 
 @dataclass(frozen=True)
