@@ -74,7 +74,7 @@ Example
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,10 @@ class DaskSurvey:
     ssu: str | None = None
     fpc2: str | None = None
     replicates: tuple | None = None
+    #: what is found once and reused by every estimator call (the sampled units: see
+    #: :class:`remitpov.engines.dask.Units`); carried over by :meth:`assign` and
+    #: :meth:`with_replicates` when the design columns are untouched
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         _need_dask()
@@ -166,13 +170,18 @@ class DaskSurvey:
 
     def assign(self, **columns) -> "DaskSurvey":
         """New DaskSurvey with lazily computed columns (``DataFrame.assign``)."""
-        return replace(self, data=self.data.assign(**columns))
+        out = replace(self, data=self.data.assign(**columns))
+        if not set(columns) & set(self.design_columns):  # same rows, same design: the units found stay valid
+            out._cache.update({k: v for k, v in self._cache.items() if k.startswith("units")})
+        return out
 
     def with_replicates(self, kind: str = "bootstrap", replicates: int = 500, seed: int | None = 0,
                         rho: float = 0.5, mse: bool = False) -> "DaskSurvey":
         """Replicate weights generated from the design, as :meth:`remitpov.survey.Survey.with_replicates`
         (the same factors for the same design and seed: they are drawn per PSU)."""
-        return replace(self, replicates=(kind, int(replicates), seed, rho, mse))
+        out = replace(self, replicates=(kind, int(replicates), seed, rho, mse))
+        out._cache.update(self._cache)
+        return out
 
     @property
     def spec(self) -> DesignSpec:
