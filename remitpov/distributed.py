@@ -37,11 +37,18 @@ Gini and quantiles need ranks. They use an **exact bucketed scheme**:
    no shuffle) and the exact order statistic (any rule of :mod:`remitpov.core.quantile`,
    default ``"hf7"``) is found in them on the driver; Woodruff SEs come from one more
    linear reduction (the cdf at the estimate) and two more exact quantiles;
-   Gini: the rows are shuffled by bucket (``DataFrame.shuffle``, disk-backed on a
-   distributed cluster, so memory stays bounded), every partition then holds whole
-   buckets and computes the exact weighted mid-ranks ``F_i`` and mid cumulative incomes
-   ``L_i`` of its rows, and the unit sums of the Gini's linear basis in the same pass.
+   Gini: a distributed sort by range partitioning -- every row travels once, as four
+   numbers (income, weight, unit code, domain code), to the output partition that holds
+   its income bucket (whole buckets per output partition; in memory on the workers, spilled
+   to disk by a distributed cluster beyond their memory limit); every output partition
+   sorts its rows, computes the exact weighted mid-ranks ``F_i`` and mid cumulative
+   incomes ``L_i`` (adding the weight and income of the buckets below it: prefix sums of
+   the bucket sums) and the unit sums of the Gini's linear basis in the same pass.
    No approximation (no t-digest, no histogram interpolation) is involved.
+
+The sampled units are found once per :class:`DaskSurvey` (one pass over the design columns
+on the first call, cached): later calls map every row to an integer unit code by a lookup
+table (:class:`remitpov.engines.dask.Units`) instead of factorising the design columns.
 
 The numbers equal the in-memory path (:func:`remitpov.estimation.mean`,
 :func:`remitpov.poverty.fgt` / ``compare``, :func:`remitpov.inequality.gini` /
