@@ -146,13 +146,16 @@ class Units:
         """Mixed-radix integer key of integer labels (None if a level is not integer or too wide)."""
         if not np.isfinite(self.size) or self.size >= 2.0**62:
             return None
-        key = np.zeros(len(cols[0]), dtype=np.int64)
+        key = None
         for (c, lo, r), a in zip(self.levels, cols):
             k = a.astype(np.int64, copy=False) - lo
             if k.size and (k.min() < 0 or k.max() >= r):
                 return np.full(len(cols[0]), -1, dtype=np.int64)  # a label outside the table's range
-            key *= r
-            key += k
+            if key is None:
+                key = k
+            else:
+                key *= r
+                key += k
         return key
 
     def codes(self, pdf: pd.DataFrame, spec) -> np.ndarray:

@@ -302,7 +302,7 @@ def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndar
         S[:, j] = np.bincount(codes, weights=we, minlength=K)
         if gram:
             G[:, j, j] = wsum
-    n_pos = np.bincount(dc[we > 0], minlength=D).astype(float)
+    n_pos = np.bincount(dc if we.size and we.min() > 0 else dc[we > 0], minlength=D).astype(float)
     return S, G, n_pos, wsum
 
 
@@ -310,6 +310,8 @@ def compact_codes(codes: np.ndarray, size: int):
     """Codes ``0..k-1`` of the values present in ``codes`` (``0..size-1``) and those values."""
     if size <= 4 * codes.size + 4096:  # a presence table: no hashing
         present = np.flatnonzero(np.bincount(codes, minlength=size))
+        if present.size == size:  # every value present: the codes already are 0..size-1
+            return codes, present
         remap = np.zeros(size, dtype=np.int64)
         remap[present] = np.arange(present.size)
         return remap[codes], present
