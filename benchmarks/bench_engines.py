@@ -106,7 +106,7 @@ def one_partition(rows: int, repeats: int, out: list):
                     "peak_x_columns": peaks[eng, task] / col_bytes})
 
 
-def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB"):
+def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB", duckdb: bool = True):
     """The 2-worker cluster run; cpu = the driver's plus the workers' CPU time."""
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
@@ -132,7 +132,7 @@ def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB"):
                 t, c, tab = timed(fn)
                 got[f"dask, {workers} workers", task] = (t, c + worker_cpu(client) - c0, tab)
             client.close()
-        if importlib.util.find_spec("duckdb") is not None:
+        if duckdb and importlib.util.find_spec("duckdb") is not None:
             from remitpov.engines import duckdb as rdb
 
             dbs = rdb.survey(path, weight="w", strata="strata", psu="psu")
@@ -155,6 +155,7 @@ def main(argv=None):
     ap.add_argument("--cluster-rows", type=float, default=1e7)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-cluster", action="store_true")
+    ap.add_argument("--no-duckdb", action="store_true", help="cluster run: leave out the DuckDB engine")
     ap.add_argument("--tiny", action="store_true", help="smoke run: 2e4 rows, one repeat, no cluster")
     a = ap.parse_args(argv)
     if a.tiny:
@@ -163,7 +164,7 @@ def main(argv=None):
     for n in a.sizes:
         one_partition(int(n), a.repeats, out)
     if not a.no_cluster and importlib.util.find_spec("distributed") is not None:
-        cluster(int(a.cluster_rows), a.workers, out)
+        cluster(int(a.cluster_rows), a.workers, out, duckdb=not a.no_duckdb)
     res = pd.DataFrame(out)
     with pd.option_context("display.width", 140, "display.float_format", "{:.3f}".format):
         print(res.to_string(index=False))
