@@ -14,7 +14,8 @@ spilling to a temporary directory beyond it); the Dask engine on a ``LocalCluste
 ``--workers`` workers x 1 thread with ``--memory-limit`` each (disk-backed shuffle). The
 driver (this process) only ever holds one row per (stratum, PSU, domain); its peak RSS
 is printed after each engine (DuckDB's buffers are in this process, so the DuckDB line
-includes them). Both engines' estimates and SEs are asserted equal (1e-9 relative; each
+includes them), with wall and CPU time (the Dask line's CPU adds the workers') and the
+machine's load average. Both engines' estimates and SEs are asserted equal (1e-9 relative; each
 equals the in-memory estimators to 1e-10 in tests/test_engines.py and
 tests/test_engine_duckdb.py). The dataset is deleted at the end unless ``--keep``.
 
@@ -27,9 +28,7 @@ Run::
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,40 +36,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+from _engines_common import INC, LINE, dask_survey, load, rss_mib, timed, worker_cpu, write_dataset
 
-LINE = 250.0
-INC = {"with": "income", "without": "y0"}
-BYTES_PER_ROW = 60  # generous: the Parquet files take ~45
-
-
-def rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+BYTES_PER_ROW = 60  # generous: the Parquet files take ~19
 
 
 def run_duckdb(path: Path, memory: str, tmpdir: str):
+    """``{task: (wall, cpu, table)}`` of the DuckDB engine (in this process)."""
     from remitpov.engines import duckdb as rdb
 
     s = rdb.survey(path, weight="w", strata="strata", psu="psu", memory_limit=memory, temp_directory=tmpdir)
     s.con.execute(f"CREATE OR REPLACE TEMP VIEW census AS SELECT *, income - remit AS y0 FROM {s.relation}")
     s = rdb.survey(s.con, "census", weight="w", strata="strata", psu="psu")
-    t = time.perf_counter()
-    tab = rdb.compare(s, INC, LINE, by="urban", total=True)
-    t_fgt = time.perf_counter() - t
-    t = time.perf_counter()
-    g = rdb.gini(s, "income", by="urban")
-    t_gini = time.perf_counter() - t
-    return tab, g, t_fgt, t_gini
+    return {"FGT table": timed(lambda: rdb.compare(s, INC, LINE, by="urban", total=True)),
+            "Gini + SE": timed(lambda: rdb.gini(s, "income", by="urban"))}
 
 
-def run_dask(path: Path, workers: int, memory_limit: str, sync: bool):
+def run_dask(path: Path, workers: int, memory_limit: str, sync: bool, tasks):
+    """``{task: (wall, cpu, table)}`` of the Dask engine; cpu = driver + workers."""
     import dask
     from distributed import Client, LocalCluster
 
     import remitpov as rp
-    from remitpov.distributed import DaskSurvey
 
     client = None
     if sync:
@@ -78,19 +65,21 @@ def run_dask(path: Path, workers: int, memory_limit: str, sync: bool):
     else:
         client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
                                      dashboard_address=None))
+    calls = {"FGT table": lambda ds: rp.compare(ds, INC, LINE, by="urban", total=True),
+             "Gini + SE": lambda ds: rp.gini(ds, "income", by="urban")}
+    out = {}
     try:
-        ds = DaskSurvey(str(path), weight="w", strata="strata", psu="psu")
-        ds = ds.assign(y0=ds.data["income"] - ds.data["remit"])
-        t = time.perf_counter()
-        tab = rp.compare(ds, INC, LINE, by="urban", total=True)
-        t_fgt = time.perf_counter() - t
-        t = time.perf_counter()
-        g = rp.gini(ds, "income", by="urban")
-        t_gini = time.perf_counter() - t
+        ds = dask_survey(path)
+        for task in tasks:
+            c0 = worker_cpu(client)
+            t, c, tab = timed(lambda: calls[task](ds))
+            out[task] = (t, c + worker_cpu(client) - c0, tab)
+            print(f"  dask {task}: wall {t:.1f} s, cpu {out[task][1]:.1f} s, driver peak RSS {rss_mib():.0f} MiB, "
+                  f"{load()}", flush=True)
     finally:
         if client is not None:
             client.close()
-    return tab, g, t_fgt, t_gini
+    return out
 
 
 def main(argv=None):
@@ -102,13 +91,13 @@ def main(argv=None):
     ap.add_argument("--memory-limit", default="3GiB", help="per Dask worker")
     ap.add_argument("--duckdb-memory", default="3GB", help="DuckDB's memory_limit")
     ap.add_argument("--keep", action="store_true", help="keep the dataset")
+    ap.add_argument("--tasks", nargs="+", default=["FGT table", "Gini + SE"], choices=["FGT table", "Gini + SE"],
+                    help="what the Dask engine runs (DuckDB runs both)")
     ap.add_argument("--tiny", action="store_true", help="smoke run: 2e4 rows, synchronous Dask scheduler")
     a = ap.parse_args(argv)
     if a.tiny:
         a.rows = 2e4
     rows = int(a.rows)
-    from dask_census import write_dataset
-
     base = Path(a.path) if a.path else Path(tempfile.mkdtemp(prefix="remitpov-census-engines-"))
     path = base / "census"
     free = shutil.disk_usage(base).free
@@ -123,27 +112,32 @@ def main(argv=None):
             size = sum(p.stat().st_size for p in path.glob("*.parquet"))
             print(f"wrote {rows:,} rows ({size / 2**30:.2f} GiB, {len(list(path.glob('*.parquet')))} files) in "
                   f"{time.perf_counter() - t:.1f} s; driver RSS {rss_mib():.0f} MiB", flush=True)
+        print(f"start: {load()}", flush=True)
         for eng in a.engines:
             if eng == "dask":
-                tab, g, tf, tg = run_dask(path, a.workers, a.memory_limit, a.tiny)
+                got = run_dask(path, a.workers, a.memory_limit, a.tiny, a.tasks)
             else:
                 spill = tempfile.mkdtemp(prefix="remitpov-duckdb-spill-", dir=base)
-                tab, g, tf, tg = run_duckdb(path, a.duckdb_memory, spill)
-            tabs[eng] = (tab, g)
-            results.append({"rows": rows, "engine": eng, "FGT table s": tf, "Gini + SE s": tg,
-                            "driver peak RSS MiB (so far)": rss_mib()})
-            print(results[-1], flush=True)
+                got = run_duckdb(path, a.duckdb_memory, spill)
+            tabs[eng] = got
+            for task, (t, c, _) in got.items():
+                results.append({"rows": rows, "engine": eng, "task": task, "wall s": t, "cpu s": c,
+                                "driver peak RSS MiB (so far)": rss_mib()})
+            print(f"{eng} done: {load()}", flush=True)
         if len(tabs) == 2:
-            for i, what in enumerate(("FGT table", "Gini")):
-                fa, fb = tabs["dask"][i].to_frame(), tabs["duckdb"][i].to_frame()
-                np.testing.assert_allclose(fa["estimate"], fb["estimate"], rtol=1e-9, err_msg=what)
-                np.testing.assert_allclose(fa["se"], fb["se"], rtol=1e-9, err_msg=what)
+            for task in set(tabs["dask"]) & set(tabs["duckdb"]):
+                fa, fb = tabs["dask"][task][2].to_frame(), tabs["duckdb"][task][2].to_frame()
+                np.testing.assert_allclose(fa["estimate"], fb["estimate"], rtol=1e-9, err_msg=task)
+                np.testing.assert_allclose(fa["se"], fb["se"], rtol=1e-9, err_msg=task)
             print("Dask and DuckDB agree (estimates and SEs, 1e-9)")
-        eng = a.engines[-1]
+        got = tabs[a.engines[-1]]
         with pd.option_context("display.width", 140):
-            print(tabs[eng][0].to_frame()[["measure", "concept", "urban", "estimate", "se"]].to_string(index=False))
-            gcols = ["measure", "urban", "estimate", "se", "deff", "n_obs"]
-            print(tabs[eng][1].to_frame()[gcols].to_string(index=False))
+            if "FGT table" in got:
+                print(got["FGT table"][2].to_frame()[["measure", "concept", "urban", "estimate", "se"]]
+                      .to_string(index=False))
+            if "Gini + SE" in got:
+                print(got["Gini + SE"][2].to_frame()[["measure", "urban", "estimate", "se", "deff", "n_obs"]]
+                      .to_string(index=False))
         print(pd.DataFrame(results).to_string(index=False))
     finally:
         if not a.keep:

@@ -37,11 +37,18 @@ Gini and quantiles need ranks. They use an **exact bucketed scheme**:
    no shuffle) and the exact order statistic (any rule of :mod:`remitpov.core.quantile`,
    default ``"hf7"``) is found in them on the driver; Woodruff SEs come from one more
    linear reduction (the cdf at the estimate) and two more exact quantiles;
-   Gini: the rows are shuffled by bucket (``DataFrame.shuffle``, disk-backed on a
-   distributed cluster, so memory stays bounded), every partition then holds whole
-   buckets and computes the exact weighted mid-ranks ``F_i`` and mid cumulative incomes
-   ``L_i`` of its rows, and the unit sums of the Gini's linear basis in the same pass.
+   Gini: a distributed sort by range partitioning -- every row travels once, as four
+   numbers (income, weight, unit code, domain code), to the output partition that holds
+   its income bucket (whole buckets per output partition; in memory on the workers, spilled
+   to disk by a distributed cluster beyond their memory limit); every output partition
+   sorts its rows, computes the exact weighted mid-ranks ``F_i`` and mid cumulative
+   incomes ``L_i`` (adding the weight and income of the buckets below it: prefix sums of
+   the bucket sums) and the unit sums of the Gini's linear basis in the same pass.
    No approximation (no t-digest, no histogram interpolation) is involved.
+
+The sampled units are found once per :class:`DaskSurvey` (one pass over the design columns
+on the first call, cached): later calls map every row to an integer unit code by a lookup
+table (:class:`remitpov.engines.dask.Units`) instead of factorising the design columns.
 
 The numbers equal the in-memory path (:func:`remitpov.estimation.mean`,
 :func:`remitpov.poverty.fgt` / ``compare``, :func:`remitpov.inequality.gini` /
@@ -74,7 +81,7 @@ Example
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +143,10 @@ class DaskSurvey:
     ssu: str | None = None
     fpc2: str | None = None
     replicates: tuple | None = None
+    #: what is found once and reused by every estimator call (the sampled units: see
+    #: :class:`remitpov.engines.dask.Units`); carried over by :meth:`assign` and
+    #: :meth:`with_replicates` when the design columns are untouched
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         _need_dask()
@@ -166,13 +177,18 @@ class DaskSurvey:
 
     def assign(self, **columns) -> "DaskSurvey":
         """New DaskSurvey with lazily computed columns (``DataFrame.assign``)."""
-        return replace(self, data=self.data.assign(**columns))
+        out = replace(self, data=self.data.assign(**columns))
+        if not set(columns) & set(self.design_columns):  # same rows, same design: the units found stay valid
+            out._cache.update({k: v for k, v in self._cache.items() if k.startswith("units")})
+        return out
 
     def with_replicates(self, kind: str = "bootstrap", replicates: int = 500, seed: int | None = 0,
                         rho: float = 0.5, mse: bool = False) -> "DaskSurvey":
         """Replicate weights generated from the design, as :meth:`remitpov.survey.Survey.with_replicates`
         (the same factors for the same design and seed: they are drawn per PSU)."""
-        return replace(self, replicates=(kind, int(replicates), seed, rho, mse))
+        out = replace(self, replicates=(kind, int(replicates), seed, rho, mse))
+        out._cache.update(self._cache)
+        return out
 
     @property
     def spec(self) -> DesignSpec:

@@ -143,6 +143,22 @@ def combine(parts: Sequence[UnitSums]) -> UnitSums:
                     sum(p.n_rows for p in parts))
 
 
+def _factorize_units(ukey: pd.MultiIndex):
+    """``pd.factorize(ukey)`` (codes in order of first appearance, and the distinct keys) from
+    the level codes, without building a tuple per row."""
+    sizes = [len(lv) + 1 for lv in ukey.levels]
+    if float(np.prod(np.asarray(sizes, dtype=float))) >= 2.0**62:
+        return pd.factorize(ukey)
+    combined = np.zeros(len(ukey), dtype=np.int64)
+    for c, size in zip(ukey.codes, sizes):
+        combined *= size
+        combined += np.asarray(c, dtype=np.int64) + 1  # missing labels are coded -1
+    codes, uniq = pd.factorize(combined)
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return codes, ukey[first]
+
+
 def collapse(us: UnitSums, spec: DesignSpec, *, gram: bool = False) -> tuple[Design, InfluenceSums, np.ndarray]:
     """The design on the sampled units and the influence sums of the basis on it.
 
@@ -153,7 +169,7 @@ def collapse(us: UnitSums, spec: DesignSpec, *, gram: bool = False) -> tuple[Des
     s, u, v, d = (idx.get_level_values(i) for i in range(4))
     dcodes, dlabels = pd.factorize(pd.Series(np.asarray(d, dtype=object)), sort=True)
     ukey = pd.MultiIndex.from_arrays([s, u, v])
-    rcodes, runits = pd.factorize(ukey)
+    rcodes, runits = _factorize_units(ukey)
     rs, ru, rv = (runits.get_level_values(i) for i in range(3))
     R = len(runits)
     fpc = fpc2 = None

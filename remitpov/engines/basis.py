@@ -90,6 +90,16 @@ class Term:
         g1 = cache[key]
         return g1 * g1 if a == 2 else g1 ** a
 
+    def support(self, cols: Mapping[str, np.ndarray]):
+        """Rows where the term can be non-zero (bool array), or None (any row: the constant, a column)."""
+        if self.kind in ("one", "column"):
+            return None
+        y = cols[self.income]
+        z = cols[self.line] if isinstance(self.line, str) else float(self.line)
+        if self.kind == "cdf":
+            return y <= z
+        return (y < z) if self.strict else (y <= z)  # the poor: FGT and Watts contributions vanish elsewhere
+
     def sql(self) -> str:
         """The same value as a SQL expression (DuckDB dialect) of the quoted columns."""
         if self.kind == "one":

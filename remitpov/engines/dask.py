@@ -14,19 +14,22 @@ lands here with the same arguments); an option the engine cannot honour raises
 """
 from __future__ import annotations
 
+import uuid
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.quantile import normalise_rule, quantiles_sorted
-from ..design import critical_value
+from ..core.rank import sort_order
+from ..design import critical_value, group_sum
 from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 from . import basis as bs
-from .base import DescribedDesign, combine, domain_keys, finish_sums, srs_variance
+from .base import ALL, LEVELS, DescribedDesign, UnitSums, domain_keys, finish_sums, srs_variance
+from .memory import (compact_codes, design_problems, domain_codes, domain_frame, domain_values, expand_columns,
+                     fpc_ranges, keys, merge_problems, numeric, raise_problems, row_basis, row_sums, validate)
 from .tables import byname, check_covmat, compare_table, gini_table, mean_total, poverty_table, ratio_table
-from .memory import domain_values, frame_sums, merge_problems, numeric, raise_problems, unit_sums, validate
 
 try:  # optional dependency: pip install "remitpov[dask]"
     import dask
@@ -53,24 +56,26 @@ def tree_reduce(parts: list, combine_fn: Callable):
     return parts[0]
 
 
-def _combine(parts):
+def _problems(parts) -> dict:
     probs: dict = {}
     for p in parts:
         if isinstance(p, dict):
             probs = merge_problems(probs, p.get("problems", {}))
-    if probs:
-        return {"problems": probs}
-    return combine(parts)
+    return probs
 
 
 def partitions(ds, columns: Sequence[str]):
-    """The delayed partitions of the columns needed (each column read once)."""
+    """The delayed partitions of the columns needed (each column read once; the graph of a
+    column set is built once per DaskSurvey)."""
     cols = list(dict.fromkeys(c for c in columns if c is not None))
     have = set(map(str, ds.data.columns))
     missing = [c for c in cols if c not in have]
     if missing:
         raise InputError(f"column(s) {missing} not found; available: {sorted(have)[:40]}")
-    return ds.data[cols].to_delayed()
+    graphs = ds._cache.setdefault("partitions", {})
+    if tuple(cols) not in graphs:
+        graphs[tuple(cols)] = ds.data[cols].to_delayed()
+    return graphs[tuple(cols)]
 
 
 def _check_common(ds, level, by):
@@ -84,17 +89,214 @@ def _check_common(ds, level, by):
                          "with DaskSurvey.assign)")
 
 
+# ---------------------------------------------------------------------- the sampled units, found once
+#: largest dense lookup table (entries) from unit labels to unit codes; beyond it a hash index
+LUT_MAX = 1 << 23
+
+
+class Units:
+    """The sampled units (stratum, PSU, SSU) of a DaskSurvey, found by ONE pass over its design
+    columns and cached on it: their labels, the fpc ranges, and a lookup from a row's labels
+    to its integer unit code (a dense table for integer labels in a compact range, else a
+    hash index). Every estimator's partition task then computes one integer code per row
+    (a subtraction and a gather) instead of factorising the design columns on every call.
+    """
+
+    def __init__(self, table: pd.DataFrame, fpc, fpc2, n_rows: int, spec):
+        self.token = uuid.uuid4().hex  # Dask names the (shipped once) object by it instead of hashing the table
+        self.s, self.u, self.v = (table[c].to_numpy() for c in ("s", "u", "v"))
+        self.n = len(table)
+        self.fpc, self.fpc2, self.n_rows = fpc, fpc2, int(n_rows)
+        self.levels = self._key_levels(table, spec)
+        cols = [table[c].to_numpy() for c, _, _ in self.levels]
+        key = self._combined(cols)
+        self.lut = self.index = None
+        if key is not None and self.size <= max(LUT_MAX, 4 * self.n):
+            self.lut = np.full(int(self.size), -1, dtype=np.int32 if self.n < 2**31 else np.int64)
+            self.lut[key] = np.arange(self.n)
+        elif key is not None:
+            self.index = pd.Index(key)
+        else:
+            self.index = pd.MultiIndex.from_arrays(cols)
+
+    def __dask_tokenize__(self):
+        return self.token
+
+    def _key_levels(self, table, spec):
+        """(level, offset, range) of the labels that identify a unit: the PSU alone when its
+        labels are unique in the table (one stage, not nested), else every design level."""
+        names = ["u"] if (not spec.two_stage and not spec.nest and table["u"].is_unique) else \
+            [c for c, on in (("s", spec.strata is not None), ("u", True), ("v", spec.two_stage)) if on]
+        out = []
+        for c in names:
+            a = table[c].to_numpy()
+            if a.dtype.kind in "iu" and a.size:
+                lo, hi = int(a.min()), int(a.max())
+                out.append((c, lo, hi - lo + 1))
+            else:
+                out.append((c, None, None))
+        return out
+
+    @property
+    def size(self) -> float:
+        return float(np.prod([r for _, _, r in self.levels], dtype=float)) if all(
+            r is not None for _, _, r in self.levels) else np.inf
+
+    def _combined(self, cols):
+        """Mixed-radix integer key of integer labels (None if a level is not integer or too wide)."""
+        if not np.isfinite(self.size) or self.size >= 2.0**62:
+            return None
+        key = None
+        for (c, lo, r), a in zip(self.levels, cols):
+            k = a.astype(np.int64, copy=False) - lo
+            if k.size and (k.min() < 0 or k.max() >= r):
+                return np.full(len(cols[0]), -1, dtype=np.int64)  # a label outside the table's range
+            if key is None:
+                key = k
+            else:
+                key *= r
+                key += k
+        return key
+
+    def codes(self, pdf: pd.DataFrame, spec) -> np.ndarray:
+        """Unit code of every row of a partition (an error for labels not in the table)."""
+        col = {"s": spec.strata, "u": spec.psu, "v": spec.ssu}
+        cols = [pdf[col[c]].to_numpy() for c, _, _ in self.levels]
+        if self.lut is not None:
+            key = self._combined(cols)  # all -1 when a label lies outside the table's range
+            codes = key if (key.size and key[0] < 0) else self.lut[key]
+        else:
+            key = self._combined(cols) if isinstance(self.index, pd.Index) and not isinstance(
+                self.index, pd.MultiIndex) else pd.MultiIndex.from_arrays(cols)
+            codes = self.index.get_indexer(key)
+        if codes.size and codes.min() < 0:
+            raise InputError("design labels that were not in the data when the DaskSurvey first read them: the "
+                             "data changed under the DaskSurvey; build a new DaskSurvey")
+        return codes
+
+    def unit_sums(self, part: dict) -> UnitSums:
+        """A reduced partial (:func:`_combine_parts`) as the engines' :class:`UnitSums`."""
+        u, dl = part["unit"], np.asarray(part["dl"], dtype=object)
+        idx = pd.MultiIndex.from_arrays([self.s[u], self.u[u], self.v[u], dl[part["dom"]]], names=list(LEVELS))
+        unit = pd.DataFrame(part["S"], index=idx, columns=[f"b{j}" for j in range(part["S"].shape[1])])
+        return UnitSums(unit, domain_frame(dl, part["G"], part["n_pos"], part["wsum"]), self.fpc, self.fpc2,
+                        int(part["n"]))
+
+
+def _units_partition(pdf, spec):
+    """Labels of the units present in one partition, the fpc ranges and the row count."""
+    probs = design_problems(pdf, spec)
+    if probs:
+        return {"problems": probs}
+    _, idx, _, _ = keys(pdf, spec, None)
+    table = pd.DataFrame({c: idx.get_level_values(c) for c in ("s", "u", "v")})
+    fpc, fpc2 = fpc_ranges(pdf, spec)
+    return {"table": table, "fpc": fpc, "fpc2": fpc2, "n": len(pdf)}
+
+
+def _minmax(frames):
+    fr = [f for f in frames if f is not None]
+    if not fr:
+        return None
+    return pd.concat(fr).groupby(level=list(range(fr[0].index.nlevels))).agg({"min": "min", "max": "max"})
+
+
+def _combine_units(parts):
+    probs = _problems(parts)
+    if probs:
+        return {"problems": probs}
+    return {"table": pd.concat([p["table"] for p in parts], ignore_index=True).drop_duplicates(ignore_index=True),
+            "fpc": _minmax([p["fpc"] for p in parts]), "fpc2": _minmax([p["fpc2"] for p in parts]),
+            "n": sum(p["n"] for p in parts)}
+
+
+def units(ds) -> Units:
+    """The :class:`Units` of a DaskSurvey (one pass over its design columns on first use, then cached)."""
+    spec = ds.spec
+    cache = ds._cache
+    ukey = (spec.strata, spec.psu, spec.ssu, spec.fpc, spec.fpc2, spec.nest)
+    if cache.get("units_key") == ukey and "units" in cache:
+        return cache["units"]
+    cols = [c for c in (spec.strata, spec.psu, spec.ssu, spec.fpc, spec.fpc2) if c is not None]
+    res = dask.compute(tree_reduce([delayed(_units_partition)(p, spec) for p in partitions(ds, cols)],
+                                   _combine_units))[0]
+    if res.get("problems"):
+        raise_problems(res["problems"], spec)
+    table = res["table"]
+    try:
+        table = table.sort_values(["s", "u", "v"], ignore_index=True)
+    except TypeError:  # labels of mixed types: any fixed order will do
+        pass
+    out = Units(table, res["fpc"], res["fpc2"], res["n"], spec)
+    cache.update(units=out, units_key=ukey)
+    return out
+
+
+# ---------------------------------------------------------------------- partial unit sums
+def _part(unit_codes, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
+    """Partial sums of ``w b`` by (unit, domain) present -- ``unit``/``dom``/``S`` -- per-domain
+    Gram matrices, counts and weight sums: what one partition adds to the reduction."""
+    D = len(dl)
+    key, present = compact_codes(unit_codes.astype(np.int64) * D + dcode, n_units * D)
+    S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones)
+    return {"dl": np.asarray(dl, dtype=object), "unit": present // D, "dom": present % D, "S": S, "G": G,
+            "n_pos": n_pos, "wsum": wsum, "n": n}
+
+
+def _combine_parts(parts):
+    """Add partial unit sums (domain labels aligned by value)."""
+    probs = _problems(parts)
+    if probs:
+        return {"problems": probs}
+    if len(parts) == 1:
+        return parts[0]
+    labels = pd.Index(np.concatenate([p["dl"] for p in parts])).unique()
+    D, m = len(labels), parts[0]["S"].shape[1]
+    n_pos, wsum = np.zeros(D), np.zeros(D)
+    G = np.zeros((D, m, m)) if parts[0]["G"] is not None else None
+    keys_, S = [], []
+    for p in parts:
+        r = labels.get_indexer(p["dl"])
+        keys_.append(p["unit"] * D + r[p["dom"]])
+        S.append(p["S"])
+        np.add.at(n_pos, r, p["n_pos"])
+        np.add.at(wsum, r, p["wsum"])
+        if G is not None:
+            np.add.at(G, r, p["G"])
+    code, uniq = pd.factorize(np.concatenate(keys_))
+    return {"dl": np.asarray(labels, dtype=object), "unit": uniq // D, "dom": uniq % D,
+            "S": group_sum(code, np.vstack(S), len(uniq)), "G": G, "n_pos": n_pos, "wsum": wsum,
+            "n": sum(p["n"] for p in parts)}
+
+
+def _linear_partition(pdf, un, spec, terms, by, na_rm, gram, level):
+    rb = row_basis(pdf, spec, terms, by, na_rm=na_rm, level=level, design=False)
+    if isinstance(rb, dict):
+        return rb
+    w, dom, basis, k, expand, ones = rb
+    dcode, dl = domain_codes(dom, len(pdf))
+    out = _part(un.codes(pdf, spec), un.n, dcode, dl, basis, k, w, gram, len(pdf), ones)
+    out["S"], out["G"] = expand_columns(out["S"], out["G"], expand)
+    return out
+
+
+def reduce_units(ds, un, res) -> UnitSums:
+    if isinstance(res, dict) and "problems" in res:
+        raise_problems(res["problems"], ds.spec)
+    return un.unit_sums(res)
+
+
 def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
     """Reduce the rows to the units' influence sums: ``(design, sums, domain labels, info)``."""
     _check_common(ds, level, by)
     spec = ds.spec
-    cols = spec.columns + [c for t in terms for c in t.columns] + ([by] if by is not None else [])
-    parts = [delayed(unit_sums)(p, spec, terms, by, na_rm=na_rm, gram=bool(deff), level=level)
-             for p in partitions(ds, cols)]
-    res = dask.compute(tree_reduce(parts, _combine))[0]
-    if isinstance(res, dict):
-        raise_problems(res["problems"], spec)
-    return finish_sums(res, spec, by, deff=deff, total=total, engine=ENGINE)
+    un = units(ds)
+    cols = [spec.weight, spec.size, spec.strata, spec.psu, spec.ssu] + [c for t in terms for c in t.columns] + \
+        ([by] if by is not None else [])
+    du = delayed(un, pure=True)
+    parts = [delayed(_linear_partition)(p, du, spec, terms, by, na_rm, bool(deff), level) for p in partitions(ds, cols)]
+    res = dask.compute(tree_reduce(parts, _combine_parts))[0]
+    return finish_sums(reduce_units(ds, un, res), spec, by, deff=deff, total=total, engine=ENGINE)
 
 
 # ====================================================================== means, totals, ratios
@@ -157,7 +359,9 @@ def _no_replicates(ds, what):
                          "implemented out of core): use the linearised design, or the in-memory Survey")
 
 
-def _sample_partition(pdf, spec, income, by, na_rm, k, seed):
+def _sample_partition(pdf, spec, income, by, na_rm, k, seed, top=True):
+    """A sample of ``k`` usable incomes, the domains, and (``top``) per domain the largest income
+    and the largest weight at it (hf7's last tie block; quantiles only)."""
     w, ok, probs = validate(pdf, spec, [income], na_rm)
     dom, dp = domain_values(pdf, by)
     probs.update(dp)
@@ -166,7 +370,10 @@ def _sample_partition(pdf, spec, income, by, na_rm, k, seed):
     y = numeric(pdf, income)[ok]
     rng = np.random.default_rng(seed + len(pdf))
     samp = y if y.size <= k else rng.choice(y, size=k, replace=False)
-    # per domain: the largest income and the largest weight at it (hf7's last tie block)
+    if not top:  # the domains only (every row's, usable or not: a domain without usable rows is an error later)
+        labels = pd.Index([ALL] if by is None else pd.unique(dom))
+        return {"sample": np.sort(samp), "top": pd.DataFrame({"y": 0.0, "w": 0.0}, index=labels), "n": len(pdf),
+                "problems": {}}
     top = pd.DataFrame({"d": dom[ok], "y": y, "w": w[ok]})
     top = top[top["y"] == top.groupby("d")["y"].transform("max")].groupby("d").agg(y=("y", "max"), w=("w", "max"))
     return {"sample": np.sort(samp), "top": top, "n": len(pdf), "problems": {}}
@@ -191,29 +398,24 @@ def _bucket(y, bounds):
 
 def _bucket_partition(pdf, spec, income, by, na_rm, bounds, dlabels):
     w, ok, _ = validate(pdf, spec, [income], na_rm)
-    y = numeric(pdf, income)
-    d = pd.Index(dlabels).get_indexer(domain_values(pdf, by)[0])
     we = np.where(ok, w, 0.0)
-    yy = np.where(ok, y, 0.0)
-    B = len(bounds) + 1
-    key = _bucket(yy, bounds) * len(dlabels) + d
-    out = np.column_stack([np.bincount(key, weights=we, minlength=B * len(dlabels)),
-                           np.bincount(key, weights=we * yy, minlength=B * len(dlabels)),
-                           np.bincount(key, weights=(we > 0).astype(float), minlength=B * len(dlabels))])
-    return out.reshape(B, len(dlabels), 3)  # weight, weight*y, count of positive-weight rows
+    yy = np.where(ok, numeric(pdf, income), 0.0)
+    # weight, weight*y, count of positive-weight rows per (bucket, domain)
+    return _bucket_sums(_bucket(yy, bounds), _domain_index(pdf, by, dlabels), we, yy, len(bounds) + 1, len(dlabels))
 
 
 def _add(parts):
     return np.sum(parts, axis=0)
 
 
-def prepare_ranks(ds, income: str, by, na_rm: bool, buckets: int | None, level="person", seed: int = 12345):
-    """Pass 1 (sample -> bucket bounds, domains, top incomes) and pass 2 (bucket sums)."""
+def sample_bounds(ds, income: str, by, na_rm: bool, buckets: int | None, level="person", seed: int = 12345,
+                  top: bool = True):
+    """Pass 1 (one reduction): a sample of every partition -> bucket bounds; domains, top incomes."""
     _check_common(ds, level, by)
     spec = ds.spec
     cols = spec.columns + [income] + ([by] if by is not None else [])
     parts = partitions(ds, cols)
-    samp = dask.compute(tree_reduce([delayed(_sample_partition)(p, spec, income, by, na_rm, 2000, seed)
+    samp = dask.compute(tree_reduce([delayed(_sample_partition)(p, spec, income, by, na_rm, 2000, seed, top)
                                      for p in parts], _combine_sample))[0]
     if samp.get("problems"):
         raise_problems(samp["problems"], spec)
@@ -221,6 +423,13 @@ def prepare_ranks(ds, income: str, by, na_rm: bool, buckets: int | None, level="
     nb = buckets or max(4 * len(parts), 8)
     s = samp["sample"]
     bounds = np.unique(np.quantile(s, np.linspace(0, 1, nb + 1)[1:-1])) if s.size else np.zeros(0)
+    return parts, dlabels, bounds, cols, samp
+
+
+def prepare_ranks(ds, income: str, by, na_rm: bool, buckets: int | None, level="person", seed: int = 12345):
+    """Pass 1 (sample -> bucket bounds, domains, top incomes) and pass 2 (bucket sums)."""
+    parts, dlabels, bounds, cols, samp = sample_bounds(ds, income, by, na_rm, buckets, level, seed)
+    spec = ds.spec
     tot = dask.compute(tree_reduce([delayed(_bucket_partition)(p, spec, income, by, na_rm, bounds, dlabels)
                                     for p in parts], _add))[0]
     return parts, dlabels, bounds, tot, cols, samp
@@ -367,40 +576,87 @@ def quantile(ds, income, probs=(0.5,), by=None, *, level: str = "person", rule: 
 
 
 # ---------------------------------------------------------------------- Gini
-def _gini_partition(pdf, spec, income, by, na_rm, bounds, dlabels, offW, offY, N, Ty, deff):
-    """Basis ``(1, y, a1, y F)`` per row (exact mid-ranks within whole buckets) -> UnitSums."""
-    w, ok, _ = validate(pdf, spec, [income], na_rm)
+def _domain_index(pdf, by, dlabels) -> np.ndarray:
+    """Global domain code of every row (``dlabels``: every domain, found by pass 1)."""
+    if by is None:
+        return np.zeros(len(pdf), dtype=np.int64)
+    return pd.Index(dlabels).get_indexer(domain_values(pdf, by)[0])
+
+
+def _bucket_sums(b, d, we, yy, B, D):
+    key = b * D + d
+    return np.column_stack([np.bincount(key, weights=we, minlength=B * D),
+                            np.bincount(key, weights=we * yy, minlength=B * D),
+                            np.bincount(key, weights=(we > 0).astype(float), minlength=B * D)]).reshape(B, D, 3)
+
+
+def _gini_split(pdf, un, spec, income, by, na_rm, bounds, dlabels, per, nout):
+    """Range partitioning of one input partition: the bucket sums (weight, weight x y, rows with
+    positive weight per bucket and domain) and, for every output partition ``j`` (buckets
+    ``j*per .. (j+1)*per - 1``), the compact rows ``(y, w, unit code, domain code)`` it receives."""
+    w, ok, probs = validate(pdf, spec, [income], na_rm, design=False)
+    if probs:
+        raise_problems(probs, spec)
     y = np.where(ok, numeric(pdf, income), 0.0)
-    w = np.where(ok, w, 0.0)
-    d = pd.Index(dlabels).get_indexer(domain_values(pdf, by)[0])
+    we = np.where(ok, w, 0.0)
+    d = _domain_index(pdf, by, dlabels)
     b = _bucket(y, bounds)
-    n = len(pdf)
-    o = np.lexsort((y, b, d))  # sort by (domain, bucket, y): tie blocks are (domain, y)
-    ys, ws, bs_, ds_ = y[o], w[o], b[o], d[o]
+    tot = _bucket_sums(b, d, we, y, len(bounds) + 1, len(dlabels))
+    u = un.codes(pdf, spec)
+    j = b // per
+    o = np.argsort(j, kind="stable")  # (a counting sort of small integers)
+    cuts = np.searchsorted(j[o], np.arange(nout + 1))
+    dt = np.int8 if len(dlabels) < 128 else np.int64
+    pieces = [(y[o[a:c]], we[o[a:c]], u[o[a:c]], d[o[a:c]].astype(dt)) for a, c in zip(cuts[:-1], cuts[1:])]
+    return tot, pieces
+
+
+def _gini_out(pieces, j, per, tot, n_units, dlabels, deff):
+    """One output partition (whole income buckets): exact weighted mid-ranks ``F`` and mid
+    cumulative incomes ``L`` of its rows (the weight of the buckets below comes from the
+    bucket sums), then the unit sums of the Gini's row basis ``(1, y, a1, y F)``."""
+    y, w, u, d = (np.concatenate([p[i] for p in pieces]) for i in range(4))
+    d = d.astype(np.int64)
+    Wb, Yb = tot[:, :, 0], tot[:, :, 1]
+    N, Ty = Wb.sum(0), Yb.sum(0)
+    offW, offY = Wb[: j * per].sum(0), Yb[: j * per].sum(0)  # per domain: the buckets below this partition
+    n = y.size
+    o = sort_order(y)[0]
+    if len(dlabels) > 1:
+        o = o[np.argsort(d[o], kind="stable")]  # by (domain, y)
+    ys, ws, ds_ = y[o], w[o], d[o]
     start = np.ones(n, dtype=bool)
     if n > 1:
-        start[1:] = (ys[1:] != ys[:-1]) | (ds_[1:] != ds_[:-1])
+        np.not_equal(ys[1:], ys[:-1], out=start[1:])
+        start[1:] |= ds_[1:] != ds_[:-1]
     st = np.flatnonzero(start)
     blk = np.cumsum(start) - 1
-    X = np.column_stack([ws, ws * ys])
-    bsum = np.add.reduceat(X, st, axis=0) if n else np.zeros((0, 2))
-    cs = np.cumsum(bsum, axis=0) - bsum  # before the block, within this partition
-    gstart = np.ones(len(st), dtype=bool)
-    if len(st) > 1:
-        gstart[1:] = (bs_[st][1:] != bs_[st][:-1]) | (ds_[st][1:] != ds_[st][:-1])
-    g_id = np.cumsum(gstart) - 1
-    cs = cs - cs[np.flatnonzero(gstart)][g_id]  # before the block within its (domain, bucket)
-    mid = (cs + bsum / 2.0)[blk]
-    Nd, Td = N[ds_], Ty[ds_]
+    dfirst = np.searchsorted(ds_[st], ds_[st], side="left")  # first tie block of each block's domain
+    wy = ws * ys
+    mids = []
+    for v in (ws, wy):  # mid cumulative sums within the domain: before the tie block + half of it
+        bsum = np.add.reduceat(v, st) if n else np.zeros(0)
+        cs = np.cumsum(bsum) - bsum
+        mids.append((cs - cs[dfirst] + bsum / 2.0)[blk])
+    one_domain = len(dlabels) == 1
+    Nd, Td = (N[0], Ty[0]) if one_domain else (N[ds_], Ty[ds_])
+    oW, oY = (offW[0], offY[0]) if one_domain else (offW[ds_], offY[ds_])
     with np.errstate(divide="ignore", invalid="ignore"):
-        F = (offW[bs_, ds_] + mid[:, 0]) / Nd
-        a1 = ys * F + (Td - (offY[bs_, ds_] + mid[:, 1])) / Nd
-    B = np.column_stack([np.ones(n), ys, a1, ys * F])
-    return frame_sums(pdf.iloc[o], spec, B, ws, np.asarray(dlabels, dtype=object)[ds_], gram=deff)
+        F = (oW + mids[0]) / Nd
+        a1 = ys * F + (Td - (oY + mids[1])) / Nd
+
+    def basis(a, b):
+        out = np.empty((b - a, 4))
+        out[:, 0] = 1.0
+        out[:, 1] = ys[a:b]
+        out[:, 2] = a1[a:b]
+        out[:, 3] = ys[a:b] * F[a:b]
+        return None, out
+    return _part(u[o], n_units, ds_, dlabels, basis, 4, ws, deff, n)
 
 
 def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t", buckets: int | None = None, shuffle_method: str | None = None) -> EstimateTable:
+         dist: str = "t", buckets: int | None = None) -> EstimateTable:
     """Exact weighted Gini with its linearised SE, as :func:`remitpov.inequality.gini`.
 
     ``G = 2 sum w y F / (N mu) - 1`` with weighted mid-ranks ``F`` (tie-order invariant;
@@ -408,14 +664,30 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
     ``z_i = 2 (y_i F_i + (T - L_i)/N - A/N) / T - 2 A y_i / T^2`` (``A = sum w y F``,
     ``T = sum w y``, ``L_i`` the mid cumulative sum of ``w y``): linear in the row basis
     ``(1, y, a1 = y F + (T - L)/N)``, so the variance comes from its unit sums as every
-    linear measure's. Three passes over the data plus one shuffle by income bucket.
+    linear measure's.
+
+    A distributed sort by range partitioning: pass 1 samples every partition for bucket
+    bounds (sample quantiles: they only balance the work); pass 2 sends every row, as four
+    numbers (income, weight, unit code, domain code), to the output partition holding its
+    income bucket (equal incomes share a bucket) and sums weight and income per bucket;
+    every output partition sorts its rows and adds the weight of the buckets below it
+    (prefix sums of the bucket sums) to get exact ranks. ``buckets``: number of buckets
+    (default 4 per partition).
     """
     _no_replicates(ds, "gini")
-    parts, dlabels, bounds, tot, cols, samp = prepare_ranks(ds, income, by, na_rm, buckets, level)
-    D = len(dlabels)
+    parts, dlabels, bounds, cols, samp = sample_bounds(ds, income, by, na_rm, buckets, level, top=False)
+    spec = ds.spec
+    un = units(ds)
+    nout = len(parts)
+    per = -(-(len(bounds) + 1) // nout)  # buckets per output partition
+    du = delayed(un, pure=True)
+    pcols = [spec.weight, spec.size, spec.strata, spec.psu, spec.ssu, income] + ([by] if by is not None else [])
+    splits = [delayed(_gini_split, nout=2)(p, du, spec, income, by, na_rm, bounds, dlabels, per, nout)
+              for p in partitions(ds, pcols)]
+    tot = tree_reduce([sp[0] for sp in splits], _add)
+    outs = [delayed(_gini_out)([sp[1][j] for sp in splits], j, per, tot, un.n, dlabels, True) for j in range(nout)]
+    tot, res = dask.compute(tot, tree_reduce(outs, _combine_parts))
     Wb, Yb = tot[:, :, 0], tot[:, :, 1]
-    offW = np.cumsum(Wb, axis=0) - Wb
-    offY = np.cumsum(Yb, axis=0) - Yb
     N, Ty = Wb.sum(0), Yb.sum(0)
     if (tot[:, :, 2].sum(0) < 1).any():
         raise InputError(f"gini: a domain of {by!r} has no usable observation")
@@ -423,16 +695,7 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
         bad = np.asarray(dlabels)[~(Ty > 0)][0]
         raise InputError(f"gini: the weighted mean income of {income!r} is <= 0 in {byname(by)}={bad!r}; "
                          "the Gini is undefined")
-    data = ds.data[list(dict.fromkeys(cols))]
-    bcol = "__rp_bucket__"
-    data = data.assign(**{bcol: data[income].map_partitions(lambda s: pd.Series(
-        _bucket(np.nan_to_num(pd.to_numeric(s, errors="coerce").to_numpy(float), nan=0.0), bounds), index=s.index),
-        meta=(bcol, "int64"))})
-    kw = {} if shuffle_method is None else {"shuffle_method": shuffle_method}
-    sp = data.shuffle(on=bcol, npartitions=data.npartitions, **kw).to_delayed()
-    res = dask.compute(tree_reduce([delayed(_gini_partition)(p, ds.spec, income, by, na_rm, bounds, dlabels, offW,
-                                                             offY, N, Ty, True) for p in sp], _combine))[0]
-    design, sums, dk, info = finish_sums(res, ds.spec, by, deff=True, total=False,
-                                         engine="dask, exact bucketed ranks (shuffle by income bucket)")
+    design, sums, dk, info = finish_sums(reduce_units(ds, un, res), spec, by, deff=True, total=False,
+                                         engine="dask, exact ranks (range-partitioned sort)")
     info["n"] = int(samp["n"])
     return gini_table(design, sums, dk, info, income, by, N, Ty, tot[:, :, 2].sum(0), ci_level=ci_level, dist=dist)

@@ -23,7 +23,9 @@ from ..exceptions import InputError
 from .base import ALL, DesignSpec, UnitSums
 from .basis import Term
 
-__all__ = ["unit_sums", "frame_sums", "validate", "domain_values", "raise_problems", "merge_problems", "numeric"]
+__all__ = ["unit_sums", "frame_sums", "row_basis", "row_sums", "compact_codes", "domain_codes", "domain_frame",
+           "expand_columns", "validate", "design_problems", "fpc_ranges", "domain_values", "raise_problems",
+           "merge_problems", "numeric", "keys"]
 
 
 def numeric(pdf: pd.DataFrame, col: str) -> np.ndarray:
@@ -34,38 +36,64 @@ def numeric(pdf: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def domain_frame(dl, G: np.ndarray | None, n_pos: np.ndarray, wsum: np.ndarray) -> pd.DataFrame:
+    """:attr:`UnitSums.dom` from per-domain Gram matrices (or None), counts and weight sums."""
+    out = {"n_pos": n_pos, "wsum": wsum}
+    if G is not None:
+        D, m = G.shape[0], G.shape[1]
+        out = {**{f"g{j}": G.reshape(D, m * m)[:, j] for j in range(m * m)}, **out}
+    return pd.DataFrame(out, index=pd.Index(np.asarray(dl, dtype=object), name="d"))
+
+
 def _examples(index, mask, k=3) -> list:
     return [str(v) for v in np.asarray(index)[np.flatnonzero(mask)[:k]]]
 
 
-def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], na_rm: bool, level: str = "person"):
-    """Weights (times ``size`` at person level) and usable rows of one frame, and the problems found."""
+def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], na_rm: bool, level: str = "person",
+             design: bool = True):
+    """Weights (times ``size`` at person level) and usable rows of one frame, and the problems found
+    (``design=False``: the design columns are not checked -- they were, once, by the caller)."""
     probs = {}
     w = numeric(pdf, spec.weight)
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
+    if not _all_positive(w):
+        bad = ~np.isfinite(w) | (w <= 0)
         probs["weight"] = (int(bad.sum()), _examples(pdf.index, bad))
     if spec.size is not None:
         sz = numeric(pdf, spec.size)
-        b2 = ~np.isfinite(sz) | (sz <= 0)
-        if b2.any():
+        if not _all_positive(sz):
+            b2 = ~np.isfinite(sz) | (sz <= 0)
             probs["size"] = (int(b2.sum()), _examples(pdf.index, b2))
         if level == "person":
             w = w * sz
-    for c in (spec.strata, spec.psu, spec.fpc, spec.ssu, spec.fpc2):
-        if c is not None:
-            m = pdf[c].isna().to_numpy()
-            if m.any():
-                probs[c] = (int(m.sum()), _examples(pdf.index, m))
+    if design:
+        probs.update(design_problems(pdf, spec))
     ok = np.ones(len(pdf), dtype=bool)
     for c in dict.fromkeys(numeric_cols):
         v = numeric(pdf, c)
+        if not v.size or (np.isfinite(v.min()) and np.isfinite(v.max())):  # two reductions, no mask
+            continue
         m = ~np.isfinite(v)
         if m.any():
             ok &= ~m
             if not na_rm:
                 probs[f"value:{c}"] = (int(m.sum()), _examples(pdf.index, m))
     return w, ok, probs
+
+
+def _all_positive(a: np.ndarray) -> bool:
+    """All of ``a`` finite and > 0, from two reductions (a NaN makes the minimum NaN)."""
+    return not a.size or bool(a.min() > 0 and np.isfinite(a.max()))
+
+
+def design_problems(pdf: pd.DataFrame, spec: DesignSpec) -> dict:
+    """Missing design codes (strata, PSU, SSU, fpc) of one frame: ``{column: (count, example rows)}``."""
+    probs = {}
+    for c in (spec.strata, spec.psu, spec.fpc, spec.ssu, spec.fpc2):
+        if c is not None:
+            m = pdf[c].isna().to_numpy()
+            if m.any():
+                probs[c] = (int(m.sum()), _examples(pdf.index, m))
+    return probs
 
 
 def merge_problems(a: dict, b: dict) -> dict:
@@ -124,7 +152,7 @@ def _level_codes(a: np.ndarray):
     return c.astype(np.int64, copy=False), max(len(lab), 1), (lambda c, lab=lab: lab[c])
 
 
-def _keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
+def keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
     """Codes of the (stratum, psu, ssu, domain) combinations present, their MultiIndex, and the
     domain codes and labels of the rows (``dom=None``: one domain, the whole sample)."""
     n = len(pdf)
@@ -138,15 +166,7 @@ def _keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
             combined *= size
             if lv is not None:
                 combined += lv[0]
-        total = int(np.prod(sizes))
-        if total <= 4 * n + 4096:  # compact by a presence table: no hashing
-            present = np.flatnonzero(np.bincount(combined, minlength=total))
-            remap = np.zeros(total, dtype=np.int64)
-            remap[present] = np.arange(present.size)
-            codes, uniq = remap[combined], present
-        else:
-            codes, uniq = pd.factorize(combined)
-            uniq = np.asarray(uniq, dtype=np.int64)
+        codes, uniq = compact_codes(combined, int(np.prod(sizes)))
         parts = []
         for lv, size in zip(reversed(levels), reversed(sizes)):
             c = uniq % size
@@ -167,24 +187,28 @@ def _keys(pdf: pd.DataFrame, spec: DesignSpec, dom: np.ndarray):
     if dom is None:  # no domains: the whole sample, no per-row labels to factorise
         return codes, idx, np.zeros(n, dtype=np.int64), np.array([ALL], dtype=object)
     dcode, dsize, ddec = levels[3]
-    dpresent = np.flatnonzero(np.bincount(dcode, minlength=dsize))
-    remap = np.full(dsize, -1, dtype=np.int64)
-    remap[dpresent] = np.arange(dpresent.size)
-    return codes, idx, remap[dcode], ddec(dpresent)
+    dcode, dpresent = compact_codes(dcode, dsize)
+    return codes, idx, dcode, ddec(dpresent)
 
 
-def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *, na_rm: bool = False,
-              gram: bool = False, level: str = "person", extra_numeric: Sequence[str] = ()):
-    """:class:`UnitSums` of the ``terms`` on the rows of ``pdf`` (or ``{"problems": ...}``).
+def row_basis(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *, na_rm: bool = False,
+              level: str = "person", extra_numeric: Sequence[str] = (), design: bool = True):
+    """Weights and basis of the ``terms`` on the rows of ``pdf``, or ``{"problems": ...}``.
 
-    Rows with a missing analysis value (``na_rm=True``) get zero weight (outside every
-    domain, design kept, as R survey's ``na.rm=TRUE``). The basis is evaluated
-    :data:`CHUNK` rows at a time (never held for all rows).
+    Returns ``(we, dom, basis, k, expand, ones)``: weights ``we`` (zero for rows with a missing
+    analysis value, ``na_rm=True``), domain labels ``dom`` (None: the whole sample),
+    ``basis(a, b)`` the (b - a, k) basis of the DISTINCT terms on rows ``a:b``, and
+    ``expand`` the index of each term's column among them (terms repeated in a table --
+    FGT(0) and the headcount total -- are evaluated and summed once), ``ones`` the index of
+    the constant term (if any). ``basis(a, b)`` returns ``(sel, B)``: when every other term
+    is an FGT or cdf indicator, only the rows ``a + sel`` of their support (poor under some
+    concept) are evaluated -- the others contribute zeros (``sel=None``: all rows). ``design=False``:
+    the design columns are not read (checked once elsewhere).
     """
     cols = list(dict.fromkeys(c for t in terms for c in t.columns))
     line_cols = list(dict.fromkeys(t.line for t in terms if isinstance(t.line, str) and t.kind == "fgt"))
     value_cols = [c for c in cols if c not in line_cols] + list(extra_numeric)
-    w, ok, probs = validate(pdf, spec, value_cols, na_rm, level)
+    w, ok, probs = validate(pdf, spec, value_cols, na_rm, level, design=design)
     dom, dp = domain_values(pdf, by)
     probs.update(dp)
     X = {c: numeric(pdf, c) for c in cols}
@@ -197,50 +221,139 @@ def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
     if not ok.all():
         X = {c: np.where(ok, v, 1.0 if c in line_cols else 0.0) for c, v in X.items()}
         w = np.where(ok, w, 0.0)
-    m = len(terms)
+    distinct = list(dict.fromkeys(terms))
+    expand = np.array([distinct.index(t) for t in terms], dtype=np.int64)
+    k = len(distinct)
+    ones = [j for j, t in enumerate(distinct) if t.kind == "one"]
+    sparse = [t for t in distinct if t.kind != "one"]
+    dense = not sparse or any(t.kind == "column" for t in sparse)
+    supports = list({(t.income, t.line, t.strict, t.kind): t for t in sparse}.values())  # one per support
 
-    def basis(a: int, b: int) -> np.ndarray:
+    def basis(a: int, b: int):
         Xc = {c: v[a:b] for c, v in X.items()}
-        out = np.empty((m, b - a)).T  # column-major: contiguous columns
+        sel = None
+        if not dense:  # every term but the constant is zero outside its support (y < z, y <= q)
+            keep = np.zeros(b - a, dtype=bool)
+            for t in supports:
+                keep |= t.support(Xc)
+            if keep.sum() < SPARSE_SHARE * (b - a):
+                sel = np.flatnonzero(keep)
+                Xc = {c: v[sel] for c, v in Xc.items()}
+        r = b - a if sel is None else sel.size
+        out = np.empty((r, k))  # row-major: what the sparse product reads
         cache: dict = {}
-        for j, t in enumerate(terms):
-            out[:, j] = t.values(Xc, b - a, cache)
-        return out
-    return frame_sums(pdf, spec, basis, w, None if by is None else dom, gram=gram, m=m)
+        for j, t in enumerate(distinct):
+            out[:, j] = t.values(Xc, r, cache)
+        return sel, out
+    return w, (None if by is None else dom), basis, k, expand, ones
 
 
-def frame_sums(pdf: pd.DataFrame, spec: DesignSpec, B, we: np.ndarray, dom: np.ndarray, *,
-               gram: bool = False, m: int | None = None) -> UnitSums:
-    """:class:`UnitSums` of a basis ``B`` -- an (n, m) array, or ``B(start, stop)`` returning
-    those rows -- with weights ``we`` (zero: outside every domain) and domain labels
-    ``dom`` (None: the whole sample), the design columns read from ``pdf`` (same rows)."""
-    n = len(pdf)
-    get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b])
-    m = m if m is not None else np.asarray(B).shape[1]
-    codes, idx, dc, dl = _keys(pdf, spec, dom)
-    K, D = len(idx), len(dl)
+#: evaluate a basis on the rows of its support only when they are fewer than this share of a chunk
+SPARSE_SHARE = 0.6
+
+
+def unit_sums(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *, na_rm: bool = False,
+              gram: bool = False, level: str = "person", extra_numeric: Sequence[str] = ()):
+    """:class:`UnitSums` of the ``terms`` on the rows of ``pdf`` (or ``{"problems": ...}``).
+
+    Rows with a missing analysis value (``na_rm=True``) get zero weight (outside every
+    domain, design kept, as R survey's ``na.rm=TRUE``). The basis is evaluated
+    :data:`CHUNK` rows at a time (never held for all rows).
+    """
+    rb = row_basis(pdf, spec, terms, by, na_rm=na_rm, level=level, extra_numeric=extra_numeric)
+    if isinstance(rb, dict):
+        return rb
+    w, dom, basis, k, expand, ones = rb
+    return frame_sums(pdf, spec, basis, w, dom, gram=gram, m=k, expand=expand, ones=ones)
+
+
+def expand_columns(S: np.ndarray, G: np.ndarray | None, expand: np.ndarray | None):
+    """Sums ``S`` (K, k) and Gram matrices ``G`` (D, k, k) of distinct terms -> of every term."""
+    if expand is None:
+        return S, G
+    return S[:, expand], (None if G is None else G[:, expand][:, :, expand])
+
+
+def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndarray, D: int, gram: bool,
+             ones: Sequence[int] = ()):
+    """One chunked pass: sums of ``w b`` by ``codes`` (K, m), per-domain Gram matrices of ``b``
+    (D, m, m) if ``gram``, rows with positive weight and the sum of weights per domain.
+
+    ``get(a, b)`` returns ``(sel, B)``: the basis on rows ``a + sel`` of the chunk (``sel``
+    None: all of them), zero on the others except the constant columns ``ones``, whose
+    sums are taken over every row.
+    """
+    n = len(we)
     S = np.zeros((K, m))
     G = np.zeros((D, m, m)) if gram else None
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
-        Bc = np.ascontiguousarray(get(a, b))  # the sparse product is fastest on row-major rows
-        wc = we[a:b]
-        S += group_sum(codes[a:b], Bc, K, wc)
+        sel, Bc = get(a, b)
+        Bc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
+        cc, wc, dcc = codes[a:b], we[a:b], dc[a:b]
+        if sel is not None:
+            cc, wc, dcc = cc[sel], wc[sel], dcc[sel]
+        group_sum(cc, Bc, K, wc, out=S)
         if gram:
-            dcc = dc[a:b]
             for d in range(D):
                 G[d] += (Bc.T * (wc * (dcc == d))) @ Bc
-    unit = pd.DataFrame(S, index=idx, columns=[f"b{j}" for j in range(m)])
-    out = {"n_pos": np.bincount(dc[we > 0], minlength=D).astype(float),
-           "wsum": np.bincount(dc, weights=we, minlength=D)}
-    if gram:
-        out = {**{f"g{j}": G.reshape(D, m * m)[:, j] for j in range(m * m)}, **out}
-    domf = pd.DataFrame(out, index=pd.Index(np.asarray(dl, dtype=object), name="d"))
-    strata = pdf[spec.strata].to_numpy() if spec.strata is not None else np.zeros(n, dtype=np.int64)
+    wsum = np.bincount(dc, weights=we, minlength=D)
+    for j in ones:  # the constant: over every row
+        S[:, j] = np.bincount(codes, weights=we, minlength=K)
+        if gram:
+            G[:, j, j] = wsum
+    n_pos = np.bincount(dc if we.size and we.min() > 0 else dc[we > 0], minlength=D).astype(float)
+    return S, G, n_pos, wsum
+
+
+def compact_codes(codes: np.ndarray, size: int):
+    """Codes ``0..k-1`` of the values present in ``codes`` (``0..size-1``) and those values."""
+    if size <= 4 * codes.size + 4096:  # a presence table: no hashing
+        present = np.flatnonzero(np.bincount(codes, minlength=size))
+        if present.size == size:  # every value present: the codes already are 0..size-1
+            return codes, present
+        remap = np.zeros(size, dtype=np.int64)
+        remap[present] = np.arange(present.size)
+        return remap[codes], present
+    c, uniq = pd.factorize(codes)
+    return c.astype(np.int64, copy=False), np.asarray(uniq, dtype=np.int64)
+
+
+def domain_codes(dom: np.ndarray | None, n: int):
+    """Codes ``0..D-1`` of the domain labels of ``n`` rows and the labels (sorted when numeric);
+    ``dom=None``: one domain, the whole sample (label :data:`ALL`)."""
+    if dom is None:
+        return np.zeros(n, dtype=np.int64), np.array([ALL], dtype=object)
+    code, size, dec = _level_codes(dom)
+    code, present = compact_codes(code, size)
+    return code, dec(present)
+
+
+def frame_sums(pdf: pd.DataFrame, spec: DesignSpec, B, we: np.ndarray, dom: np.ndarray, *,
+               gram: bool = False, m: int | None = None, expand: np.ndarray | None = None,
+               ones: Sequence[int] = ()) -> UnitSums:
+    """:class:`UnitSums` of a basis ``B`` -- an (n, m) array, or ``B(start, stop)`` returning
+    those rows -- with weights ``we`` (zero: outside every domain) and domain labels
+    ``dom`` (None: the whole sample), the design columns read from ``pdf`` (same rows)."""
+    n = len(pdf)
+    get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): (None, _B[a:b]))
+    m = m if m is not None else np.asarray(B).shape[1]
+    codes, idx, dc, dl = keys(pdf, spec, dom)
+    K, D = len(idx), len(dl)
+    S, G, n_pos, wsum = row_sums(get, m, codes, K, we, dc, D, gram, ones)
+    S, G = expand_columns(S, G, expand)
+    unit = pd.DataFrame(S, index=idx, columns=[f"b{j}" for j in range(S.shape[1])])
+    return UnitSums(unit, domain_frame(dl, G, n_pos, wsum), *fpc_ranges(pdf, spec), n)
+
+
+def fpc_ranges(pdf: pd.DataFrame, spec: DesignSpec):
+    """Smallest and largest fpc per stratum and fpc2 per (stratum, PSU) (None without them):
+    :attr:`UnitSums.fpc` and :attr:`UnitSums.fpc2` (they must be constant there)."""
+    strata = pdf[spec.strata].to_numpy() if spec.strata is not None else np.zeros(len(pdf), dtype=np.int64)
     fpc = fpc2 = None
     if spec.fpc is not None:
         fpc = pd.DataFrame({"f": numeric(pdf, spec.fpc), "s": strata}).groupby("s")["f"].agg(["min", "max"])
     if spec.two_stage:
         fpc2 = pd.DataFrame({"f": numeric(pdf, spec.fpc2), "s": strata, "u": pdf[spec.psu].to_numpy()}) \
             .groupby(["s", "u"])["f"].agg(["min", "max"])
-    return UnitSums(unit, domf, fpc, fpc2, n)
+    return fpc, fpc2
