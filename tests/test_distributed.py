@@ -168,6 +168,8 @@ def test_gini_exact_equals_in_memory(client, pair, data):
     g = rd.gini(ds, "income", buckets=3).get().estimate
     assert g == pytest.approx(_laeken_gini(data["income"].to_numpy(), data["w"].to_numpy()), rel=1e-12)
     assert g == pytest.approx(rd.gini(ds, "income", buckets=97).get().estimate, rel=1e-13)
+    with pytest.warns(FutureWarning, match="shuffle_method"):  # deprecated, ignored: same number
+        assert rd.gini(ds, "income", buckets=3, shuffle_method="tasks").get().estimate == g
 
 
 def test_quantiles_exact(client, pair, data):

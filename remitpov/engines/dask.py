@@ -656,7 +656,7 @@ def _gini_out(pieces, j, per, tot, n_units, dlabels, deff):
 
 
 def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
-         dist: str = "t", buckets: int | None = None) -> EstimateTable:
+         dist: str = "t", buckets: int | None = None, shuffle_method: str | None = None) -> EstimateTable:
     """Exact weighted Gini with its linearised SE, as :func:`remitpov.inequality.gini`.
 
     ``G = 2 sum w y F / (N mu) - 1`` with weighted mid-ranks ``F`` (tie-order invariant;
@@ -672,8 +672,15 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
     income bucket (equal incomes share a bucket) and sums weight and income per bucket;
     every output partition sorts its rows and adds the weight of the buckets below it
     (prefix sums of the bucket sums) to get exact ranks. ``buckets``: number of buckets
-    (default 4 per partition).
+    (default 4 per partition). ``shuffle_method`` is deprecated and ignored (there is no
+    DataFrame shuffle any more); passing it warns (FutureWarning) and will be an error in the
+    next release.
     """
+    if shuffle_method is not None:
+        import warnings
+
+        warnings.warn("gini(..., shuffle_method=) is ignored: the Dask Gini no longer shuffles a DataFrame "
+                      "(rows are range-partitioned); drop the argument", FutureWarning, stacklevel=2)
     _no_replicates(ds, "gini")
     parts, dlabels, bounds, cols, samp = sample_bounds(ds, income, by, na_rm, buckets, level, top=False)
     spec = ds.spec
