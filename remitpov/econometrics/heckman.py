@@ -79,7 +79,7 @@ _LOG2PI = np.log(2 * np.pi)
 
 
 class SelectionWarning(RemitpovWarning):
-    """A Heckman model that is estimable but fragile (no exclusion restriction, |rho| > 1 ...)."""
+    """A Heckman model that is estimable but fragile (no exclusion restriction, ``|rho| > 1`` ...)."""
 
 
 def inverse_mills(q) -> np.ndarray:
