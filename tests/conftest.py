@@ -76,3 +76,20 @@ def lalonde(shared):
     import pandas as pd
 
     return pd.read_csv(shared("data", "econ", "lalonde.csv.gz"))
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """Figures the report saves during a test, by file stem (drawn first, then saved as usual)."""
+    from remitpov.report import figures as F
+
+    seen = {}
+    real = F.save
+
+    def save(fig, stem, formats=("png", "pdf")):
+        seen[stem.name if hasattr(stem, "name") else str(stem)] = fig
+        fig.canvas.draw()
+        return real(fig, stem, formats)
+
+    monkeypatch.setattr(F, "save", save)
+    return seen

@@ -25,17 +25,6 @@ def _poverty(n, seed=0):
                                        "ci_upper"])
 
 
-def _capture(monkeypatch):
-    seen = {}
-    real = F.save
-
-    def save(fig, stem, formats=("png", "pdf")):
-        seen[stem.name if hasattr(stem, "name") else str(stem)] = fig
-        fig.canvas.draw()
-        return real(fig, stem, formats)
-
-    monkeypatch.setattr(F, "save", save)
-    return seen
 
 
 def _inches(path, dpi):
@@ -69,8 +58,8 @@ def test_sizes_bounded_from_1_to_30_countries(tmp_path, n):
         assert _inches(tmp_path / "cmp.png", st["dpi"])[1] > 3.0
 
 
-def test_comparison_sorted_legend_outside_distinct_colours(tmp_path, monkeypatch):
-    seen = _capture(monkeypatch)
+def test_comparison_sorted_legend_outside_distinct_colours(tmp_path, monkeypatch, saved_figures):
+    seen = saved_figures
     pov = _poverty(12, seed=3)
     with F.use_style(F.parse_style(LOW_DPI)):
         F.country_comparison(pov, tmp_path / "cmp", formats=("png",))
@@ -96,8 +85,8 @@ def test_comparison_sorted_legend_outside_distinct_colours(tmp_path, monkeypatch
         F.palette(len(F.PALETTE) + 1)
 
 
-def test_many_surveys_decile_figure_is_a_heatmap(tmp_path, monkeypatch):
-    seen = _capture(monkeypatch)
+def test_many_surveys_decile_figure_is_a_heatmap(tmp_path, monkeypatch, saved_figures):
+    seen = saved_figures
     dec = pd.DataFrame([(f"S{k}", g, 1.0 * k + g, 0.0, 0.0) for k in range(20) for g in range(1, 11)],
                        columns=["survey", "group", "estimate", "ci_lower", "ci_upper"])
     with F.use_style(F.parse_style(LOW_DPI)):
@@ -107,8 +96,8 @@ def test_many_surveys_decile_figure_is_a_heatmap(tmp_path, monkeypatch):
     assert ax.images[0].get_array()[3, 4] == pytest.approx(3 + 5)
 
 
-def test_confidence_bands_on_incidence_curves(tmp_path, monkeypatch):
-    seen = _capture(monkeypatch)
+def test_confidence_bands_on_incidence_curves(tmp_path, monkeypatch, saved_figures):
+    seen = saved_figures
     grid = np.linspace(0.1, 2, 5)
     curves = pd.DataFrame([("A", c, m, 20 * m) for c in ("with", "without") for m in grid],
                           columns=["survey", "concept", "multiple", "estimate"])
@@ -122,8 +111,8 @@ def test_confidence_bands_on_incidence_curves(tmp_path, monkeypatch):
     assert top == pytest.approx(41.0)  # the upper band at the largest multiple: 20 x 2 + 1
 
 
-def test_counterfactual_figure(tmp_path, monkeypatch):
-    seen = _capture(monkeypatch)
+def test_counterfactual_figure(tmp_path, monkeypatch, saved_figures):
+    seen = saved_figures
     cf = pd.DataFrame({"survey": "Mexico 2010", "concept": ["observed", "static", "heckman"],
                        "estimate": [60.0, 62.0, 58.0], "ci_lower": [56.0, 58.0, 53.0], "ci_upper": [64.0, 66.0, 63.0]})
     with F.use_style(F.parse_style(LOW_DPI)):
@@ -162,8 +151,8 @@ def test_spec_rejects_bad_style_before_running():
         parse_spec(d)
 
 
-def test_spanish_axes_use_a_decimal_comma(tmp_path, monkeypatch):
-    seen = _capture(monkeypatch)
+def test_spanish_axes_use_a_decimal_comma(tmp_path, monkeypatch, saved_figures):
+    seen = saved_figures
     grid = np.linspace(0.1, 2, 5)
     curves = pd.DataFrame([("A", c, m, 20 * m) for c in ("with", "without") for m in grid],
                           columns=["survey", "concept", "multiple", "estimate"])

@@ -13,17 +13,6 @@ from remitpov.survey import SurveyMetadata
 LOW_DPI = {"dpi": 50}
 
 
-def _capture(monkeypatch):
-    seen = {}
-    real = F.save
-
-    def save(fig, stem, formats=("png", "pdf")):
-        seen[stem.name if hasattr(stem, "name") else str(stem)] = fig
-        fig.canvas.draw()
-        return real(fig, stem, formats)
-
-    monkeypatch.setattr(F, "save", save)
-    return seen
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +85,8 @@ def test_publication_notes_name_each_survey_concept():
     assert two.title == "Coeficiente de Gini del ingreso con y sin remesas"
 
 
-def test_figure_labels_follow_the_welfare_concept(tmp_path, monkeypatch):
-    seen = _capture(monkeypatch)
+def test_figure_labels_follow_the_welfare_concept(tmp_path, monkeypatch, saved_figures):
+    seen = saved_figures
     p = np.linspace(0, 1, 5)
     fr = pd.DataFrame({"survey": "G", "curve": "lorenz_total", "p": p, "value": p ** 2})
     dec = pd.DataFrame([("E", g, 10.0, 8.0, 12.0) for g in range(1, 11)],
@@ -113,7 +102,7 @@ def test_figure_labels_follow_the_welfare_concept(tmp_path, monkeypatch):
     assert "ingreso per cápita" not in ax.get_title()
 
 
-def test_lorenz_bands_are_the_estimators_cis(prepared, tmp_path, monkeypatch):
+def test_lorenz_bands_are_the_estimators_cis(prepared, tmp_path, monkeypatch, saved_figures):
     """The block's bands are remitpov.inequality.lorenz / concentration_curve CIs (design-based,
     the chapter's level); every ordinate lies inside its band; the figure draws them."""
     from remitpov import inequality as ineq
@@ -133,7 +122,7 @@ def test_lorenz_bands_are_the_estimators_cis(prepared, tmp_path, monkeypatch):
     inner = (fr["p"] > 0) & (fr["p"] < 1)
     assert (fr.loc[inner, "ci_lower"] < fr.loc[inner, "value"]).all()
     assert (fr.loc[inner, "value"] < fr.loc[inner, "ci_upper"]).all()
-    seen = _capture(monkeypatch)
+    seen = saved_figures
     with F.use_style(F.parse_style(LOW_DPI)):
         F.lorenz_curves(fr, tmp_path / "l", formats=("png",), level=spec.ci_level)
     ax = seen["l"].axes[0]
