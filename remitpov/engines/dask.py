@@ -27,7 +27,7 @@ from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 from . import basis as bs
 from .base import ALL, LEVELS, DescribedDesign, UnitSums, domain_keys, finish_sums, srs_variance
-from .memory import (compact_codes, design_problems, domain_codes, domain_frame, domain_values, expand_columns,
+from .memory import (CHUNK, compact_codes, design_problems, domain_codes, domain_frame, domain_values, expand_columns,
                      fpc_ranges, keys, merge_problems, numeric, raise_problems, row_basis, row_sums, validate)
 from .tables import byname, check_covmat, compare_table, gini_table, mean_total, poverty_table, ratio_table
 
@@ -597,62 +597,114 @@ def _gini_split(pdf, un, spec, income, by, na_rm, bounds, dlabels, per, nout):
     w, ok, probs = validate(pdf, spec, [income], na_rm, design=False)
     if probs:
         raise_problems(probs, spec)
-    y = np.where(ok, numeric(pdf, income), 0.0)
+    y = np.where(ok, numeric(pdf, income), 0.0)  # (new arrays: the pieces must not hold the frame alive)
     we = np.where(ok, w, 0.0)
+    dt = np.int8 if len(dlabels) < 128 else np.int64
     d = _domain_index(pdf, by, dlabels)
     b = _bucket(y, bounds)
     tot = _bucket_sums(b, d, we, y, len(bounds) + 1, len(dlabels))
     u = un.codes(pdf, spec)
+    if nout == 1:  # every row goes to the one output partition: no gathers
+        return tot, [(y, we, u, d.astype(dt))]
     j = b // per
+    del b
     o = np.argsort(j, kind="stable")  # (a counting sort of small integers)
     cuts = np.searchsorted(j[o], np.arange(nout + 1))
-    dt = np.int8 if len(dlabels) < 128 else np.int64
     pieces = [(y[o[a:c]], we[o[a:c]], u[o[a:c]], d[o[a:c]].astype(dt)) for a, c in zip(cuts[:-1], cuts[1:])]
     return tot, pieces
+
+
+def _tie_end(ys: np.ndarray, b: int) -> int:
+    """First position ``>= b`` of the sorted ``ys`` that starts a new tie block (``ys[b-1]``'s
+    block may run past ``b``): a doubling window, O(block length), no Python loop over rows."""
+    n, ref, k = ys.size, ys[b - 1], 256
+    while b < n:
+        e = min(b + k, n)
+        diff = np.flatnonzero(ys[b:e] != ref)
+        if diff.size:
+            return b + int(diff[0])
+        b, k = e, 2 * k
+    return n
 
 
 def _gini_out(pieces, j, per, tot, n_units, dlabels, deff):
     """One output partition (whole income buckets): exact weighted mid-ranks ``F`` and mid
     cumulative incomes ``L`` of its rows (the weight of the buckets below comes from the
-    bucket sums), then the unit sums of the Gini's row basis ``(1, y, a1, y F)``."""
-    y, w, u, d = (np.concatenate([p[i] for p in pieces]) for i in range(4))
-    d = d.astype(np.int64)
+    bucket sums), then the unit sums of the Gini's row basis ``(1, y, a1, y F)``.
+
+    A chunked row basis: the rows are sorted by (domain, income) -- only the order and the
+    sorted incomes are held for every row -- and walked in chunks of :data:`CHUNK` rows that
+    never split a tie block; the running cumulative weight and income of the domain are
+    carried from chunk to chunk, and each chunk's basis is summed to the (unit, domain)
+    totals and Gram matrices at once (no per-row column of ``F``, ``L`` or the basis)."""
+    if len(pieces) == 1:
+        y, w, u, d = pieces[0]
+    else:
+        y, w, u, d = (np.concatenate([p[i] for p in pieces]) for i in range(4))
+    D, n = len(dlabels), y.size
     Wb, Yb = tot[:, :, 0], tot[:, :, 1]
     N, Ty = Wb.sum(0), Yb.sum(0)
     offW, offY = Wb[: j * per].sum(0), Yb[: j * per].sum(0)  # per domain: the buckets below this partition
-    n = y.size
-    o = sort_order(y)[0]
-    if len(dlabels) > 1:
-        o = o[np.argsort(d[o], kind="stable")]  # by (domain, y)
-    ys, ws, ds_ = y[o], w[o], d[o]
-    start = np.ones(n, dtype=bool)
-    if n > 1:
-        np.not_equal(ys[1:], ys[:-1], out=start[1:])
-        start[1:] |= ds_[1:] != ds_[:-1]
-    st = np.flatnonzero(start)
-    blk = np.cumsum(start) - 1
-    dfirst = np.searchsorted(ds_[st], ds_[st], side="left")  # first tie block of each block's domain
-    wy = ws * ys
-    mids = []
-    for v in (ws, wy):  # mid cumulative sums within the domain: before the tie block + half of it
-        bsum = np.add.reduceat(v, st) if n else np.zeros(0)
-        cs = np.cumsum(bsum) - bsum
-        mids.append((cs - cs[dfirst] + bsum / 2.0)[blk])
-    one_domain = len(dlabels) == 1
-    Nd, Td = (N[0], Ty[0]) if one_domain else (N[ds_], Ty[ds_])
-    oW, oY = (offW[0], offY[0]) if one_domain else (offW[ds_], offY[ds_])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        F = (oW + mids[0]) / Nd
-        a1 = ys * F + (Td - (oY + mids[1])) / Nd
-
-    def basis(a, b):
-        out = np.empty((b - a, 4))
-        out[:, 0] = 1.0
-        out[:, 1] = ys[a:b]
-        out[:, 2] = a1[a:b]
-        out[:, 3] = ys[a:b] * F[a:b]
-        return None, out
-    return _part(u[o], n_units, ds_, dlabels, basis, 4, ws, deff, n)
+    K = n_units * D
+    dense = K <= 4 * n + 4096  # (unit, domain) totals on the full grid, compacted at the end
+    if dense:
+        pres = np.zeros(K, dtype=bool)
+    else:
+        codes, present = compact_codes(u.astype(np.int64) * D + d, K)
+        K = present.size
+    S = np.zeros((K, 4))
+    G = np.zeros((D, 4, 4)) if deff else None
+    wsum = np.bincount(d, weights=w, minlength=D)
+    n_pos = np.bincount(d if (not w.size or w.min() > 0) else d[w > 0], minlength=D).astype(float)
+    if D == 1:
+        groups, cuts = None, np.array([0, n])
+    else:
+        groups = np.argsort(d, kind="stable")  # rows grouped by domain (a counting sort of small codes)
+        cuts = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=D))])
+    for k in range(D):
+        rows = groups[cuts[k]:cuts[k + 1]] if groups is not None else None
+        if rows is not None and rows.size == 0:
+            continue
+        o, ys = sort_order(y if rows is None else y[rows])
+        if rows is not None:
+            o = rows[o]
+        del rows
+        m = ys.size
+        cW, cY = offW[k], offY[k]  # cumulative weight and income of the domain below the chunk
+        a = 0
+        while a < m:
+            b = _tie_end(ys, min(a + CHUNK, m)) if a + CHUNK < m else m
+            oc, yc = o[a:b], ys[a:b]
+            wc = np.take(w, oc)
+            start = np.ones(b - a, dtype=bool)
+            np.not_equal(yc[1:], yc[:-1], out=start[1:])
+            st = np.flatnonzero(start)
+            ln = np.diff(np.append(st, b - a))
+            bW = np.add.reduceat(wc, st)
+            bY = np.add.reduceat(wc * yc, st)
+            csW, csY = np.cumsum(bW), np.cumsum(bY)
+            midW = cW + (csW - bW) + bW / 2.0  # mid cumulative sums: before the tie block + half of it
+            midY = cY + (csY - bY) + bY / 2.0
+            cW, cY = cW + csW[-1], cY + csY[-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                F = np.repeat(midW / N[k], ln)
+                B = np.empty((b - a, 4))
+                B[:, 0] = 1.0
+                B[:, 1] = yc
+                np.multiply(yc, F, out=B[:, 3])
+                np.add(B[:, 3], np.repeat((Ty[k] - midY) / N[k], ln), out=B[:, 2])
+            key = np.take(u, oc).astype(np.int64) * D + k if dense else np.take(codes, oc)
+            if dense:
+                pres[key] = True
+            group_sum(key, B, K, wc, out=S)
+            if deff:
+                G[k] += (B.T * wc) @ B
+            a = b
+    if dense:
+        present = np.flatnonzero(pres)
+        S = S[present]
+    return {"dl": np.asarray(dlabels, dtype=object), "unit": present // D, "dom": present % D, "S": S, "G": G,
+            "n_pos": n_pos, "wsum": wsum, "n": n}
 
 
 def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_level: float = 0.95,
