@@ -137,7 +137,7 @@ def test_na_rm_and_input_errors(client, data):
     _same(rd.fgt(ds, "income", 600.0, by="urban", na_rm=True), fgt(s, "income", 600.0, by="urban", na_rm=True))
     bad = data.copy()
     bad.loc[7, "w"] = 0.0
-    with pytest.raises(InputError, match=r"weight column 'w' is missing, zero or negative in 1 rows \(e.g. rows labelled 7\)"):
+    with pytest.raises(InputError, match=r"weight column 'w' is zero or negative in 1 row \(e.g. id=7\); weights must be > 0"):
         rd.mean(rd.DaskSurvey(bad, weight="w", strata="strata", psu="psu"), "income")
     cross = data.copy()
     cross.loc[cross.index[:5], "strata"] = 99  # PSUs now span two strata

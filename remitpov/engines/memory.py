@@ -6,10 +6,11 @@ and adds the results with :func:`remitpov.engines.base.combine`). The basis is e
 by the same :class:`~remitpov.engines.basis.Term` definitions as the SQL of
 :mod:`remitpov.engines.duckdb`.
 
-Input problems (non-positive weights, missing design codes, missing analysis values,
-missing domain labels, non-positive lines) are returned, not raised, so that a
-distributed reduction can report the count and example row labels of all partitions in
-one error (:func:`raise_problems`).
+Input problems (missing design codes, missing analysis values, missing domain labels,
+non-positive lines) are returned, not raised, so that a distributed reduction can report
+the count and example row labels of all partitions in one error (:func:`raise_problems`).
+Weights and household sizes are checked by :mod:`remitpov.core.validate` (the one rule
+of every estimator) and raise from the partition holding the first bad value.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..core.validate import check_positive, check_weights
 from ..design import group_sum
 from ..exceptions import InputError
 from .base import ALL, DesignSpec, UnitSums
@@ -52,17 +54,21 @@ def _examples(index, mask, k=3) -> list:
 def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], na_rm: bool, level: str = "person",
              design: bool = True):
     """Weights (times ``size`` at person level) and usable rows of one frame, and the problems found
-    (``design=False``: the design columns are not checked -- they were, once, by the caller)."""
+    (``design=False``: the design columns are not checked -- they were, once, by the caller).
+
+    Weights and sizes follow the package's one rule (:func:`remitpov.core.validate.check_weights`,
+    :func:`~remitpov.core.validate.check_positive`: finite and > 0), checked by two reductions
+    and, if they fail, raised at once as an :class:`InputError` naming the frame's rows (on
+    Dask: the first partition holding a bad value); the other problems are returned."""
     probs = {}
     w = numeric(pdf, spec.weight)
-    if not _all_positive(w):
-        bad = ~np.isfinite(w) | (w <= 0)
-        probs["weight"] = (int(bad.sum()), _examples(pdf.index, bad))
+    if not _all_positive(w):  # the one rule and message (raised here: the first partition with a bad weight)
+        check_weights(w, spec.weight, ids=pdf.index)
     if spec.size is not None:
         sz = numeric(pdf, spec.size)
         if not _all_positive(sz):
-            b2 = ~np.isfinite(sz) | (sz <= 0)
-            probs["size"] = (int(b2.sum()), _examples(pdf.index, b2))
+            check_positive(sz, f"household size column {spec.size!r}", ids=pdf.index,
+                           fix="every household needs at least one member")
         if level == "person":
             w = w * sz
     if design:
