@@ -18,10 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
 #: scripts whose tiny run still takes more than ~5 s (R/peers start-up)
-SLOW = {"bench_fgt.py", "bench_engines.py", "bench_engines_census.py"}
+SLOW = {"bench_fgt.py", "bench_engines.py", "bench_engines_census.py", "profile_cluster.py"}
 #: optional packages a script needs as a whole (skipped when absent)
 NEEDS = {"dask_census.py": ("dask", "distributed", "pyarrow"), "bench_engines.py": ("dask", "distributed", "pyarrow"),
-         "bench_engines_census.py": ("dask", "distributed", "pyarrow", "duckdb")}
+         "bench_engines_census.py": ("dask", "distributed", "pyarrow", "duckdb"),
+         "profile_cluster.py": ("dask", "distributed", "pyarrow")}
 
 
 def test_every_benchmark_is_covered():

@@ -64,14 +64,30 @@ def _problems(parts) -> dict:
     return probs
 
 
-def partitions(ds, columns: Sequence[str]):
-    """The delayed partitions of the columns needed (each column read once; the graph of a
-    column set is built once per DaskSurvey)."""
+def _needed(ds, columns: Sequence[str]) -> list:
     cols = list(dict.fromkeys(c for c in columns if c is not None))
     have = set(map(str, ds.data.columns))
     missing = [c for c in cols if c not in have]
     if missing:
         raise InputError(f"column(s) {missing} not found; available: {sorted(have)[:40]}")
+    return cols
+
+
+def mapped(ds, columns: Sequence[str], fn: Callable, *args) -> list:
+    """Delayed ``fn(partition, *args)`` of every partition of the columns needed, as ONE task per
+    partition: ``map_partitions`` lets Dask fuse reading the partition (Parquet, a derived
+    column) with ``fn``, so the partition's rows never become a task result of their own (no
+    extra task per partition, nothing held between tasks; only ``fn``'s small result leaves
+    the task). Delayed ``args`` (the :class:`Units`) are shipped once, not per task."""
+    frame = ds.data[_needed(ds, columns)]
+    return frame.map_partitions(fn, *args, meta=("partial", "object"), enforce_metadata=False,
+                                align_dataframes=False).to_delayed()
+
+
+def partitions(ds, columns: Sequence[str]):
+    """The delayed partitions of the columns needed (each column read once; the graph of a
+    column set is built once per DaskSurvey)."""
+    cols = _needed(ds, columns)
     graphs = ds._cache.setdefault("partitions", {})
     if tuple(cols) not in graphs:
         graphs[tuple(cols)] = ds.data[cols].to_delayed()
@@ -218,8 +234,7 @@ def units(ds) -> Units:
     if cache.get("units_key") == ukey and "units" in cache:
         return cache["units"]
     cols = [c for c in (spec.strata, spec.psu, spec.ssu, spec.fpc, spec.fpc2) if c is not None]
-    res = dask.compute(tree_reduce([delayed(_units_partition)(p, spec) for p in partitions(ds, cols)],
-                                   _combine_units))[0]
+    res = dask.compute(tree_reduce(mapped(ds, cols, _units_partition, spec), _combine_units))[0]
     if res.get("problems"):
         raise_problems(res["problems"], spec)
     table = res["table"]
@@ -294,7 +309,7 @@ def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
     cols = [spec.weight, spec.size, spec.strata, spec.psu, spec.ssu] + [c for t in terms for c in t.columns] + \
         ([by] if by is not None else [])
     du = delayed(un, pure=True)
-    parts = [delayed(_linear_partition)(p, du, spec, terms, by, na_rm, bool(deff), level) for p in partitions(ds, cols)]
+    parts = mapped(ds, cols, _linear_partition, du, spec, terms, by, na_rm, bool(deff), level)
     res = dask.compute(tree_reduce(parts, _combine_parts))[0]
     return finish_sums(reduce_units(ds, un, res), spec, by, deff=deff, total=total, engine=ENGINE)
 
@@ -362,7 +377,7 @@ def _no_replicates(ds, what):
 def _sample_partition(pdf, spec, income, by, na_rm, k, seed, top=True):
     """A sample of ``k`` usable incomes, the domains, and (``top``) per domain the largest income
     and the largest weight at it (hf7's last tie block; quantiles only)."""
-    w, ok, probs = validate(pdf, spec, [income], na_rm)
+    w, ok, probs = validate(pdf, spec, [income], na_rm, design=False)  # (design columns: checked by units())
     dom, dp = domain_values(pdf, by)
     probs.update(dp)
     if probs:
@@ -397,7 +412,7 @@ def _bucket(y, bounds):
 
 
 def _bucket_partition(pdf, spec, income, by, na_rm, bounds, dlabels):
-    w, ok, _ = validate(pdf, spec, [income], na_rm)
+    w, ok, _ = validate(pdf, spec, [income], na_rm, design=False)
     we = np.where(ok, w, 0.0)
     yy = np.where(ok, numeric(pdf, income), 0.0)
     # weight, weight*y, count of positive-weight rows per (bucket, domain)
@@ -413,10 +428,11 @@ def sample_bounds(ds, income: str, by, na_rm: bool, buckets: int | None, level="
     """Pass 1 (one reduction): a sample of every partition -> bucket bounds; domains, top incomes."""
     _check_common(ds, level, by)
     spec = ds.spec
-    cols = spec.columns + [income] + ([by] if by is not None else [])
-    parts = partitions(ds, cols)
-    samp = dask.compute(tree_reduce([delayed(_sample_partition)(p, spec, income, by, na_rm, 2000, seed, top)
-                                     for p in parts], _combine_sample))[0]
+    units(ds)  # the design columns, checked once per DaskSurvey: this pass reads only what it samples
+    cols = [c for c in (spec.weight, spec.size, income, by) if c is not None]
+    samp = dask.compute(tree_reduce(mapped(ds, cols, _sample_partition, spec, income, by, na_rm, 2000, seed, top),
+                                    _combine_sample))[0]
+    parts = partitions(ds, cols)  # (the later passes of the quantiles read them)
     if samp.get("problems"):
         raise_problems(samp["problems"], spec)
     dlabels = np.asarray(sorted(samp["top"].index), dtype=object)
@@ -437,7 +453,7 @@ def prepare_ranks(ds, income: str, by, na_rm: bool, buckets: int | None, level="
 
 # ---------------------------------------------------------------------- quantiles
 def _collect_partition(pdf, spec, income, by, na_rm, bounds, dlabels, wanted):
-    w, ok, _ = validate(pdf, spec, [income], na_rm)
+    w, ok, _ = validate(pdf, spec, [income], na_rm, design=False)
     y = numeric(pdf, income)
     d = pd.Index(dlabels).get_indexer(domain_values(pdf, by)[0])
     keep = ok & (w > 0) & np.isin(_bucket(np.where(ok, y, 0.0), bounds) * len(dlabels) + d, wanted)
@@ -606,9 +622,9 @@ def _gini_split(pdf, un, spec, income, by, na_rm, bounds, dlabels, per, nout):
     u = un.codes(pdf, spec)
     if nout == 1:  # every row goes to the one output partition: no gathers
         return tot, [(y, we, u, d.astype(dt))]
-    j = b // per
+    j = (b // per).astype(np.int16 if nout < 2**15 else np.int64)  # (16-bit: numpy's stable sort is a radix sort)
     del b
-    o = np.argsort(j, kind="stable")  # (a counting sort of small integers)
+    o = np.argsort(j, kind="stable")
     cuts = np.searchsorted(j[o], np.arange(nout + 1))
     pieces = [(y[o[a:c]], we[o[a:c]], u[o[a:c]], d[o[a:c]].astype(dt)) for a, c in zip(cuts[:-1], cuts[1:])]
     return tot, pieces
@@ -741,8 +757,7 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
     per = -(-(len(bounds) + 1) // nout)  # buckets per output partition
     du = delayed(un, pure=True)
     pcols = [spec.weight, spec.size, spec.strata, spec.psu, spec.ssu, income] + ([by] if by is not None else [])
-    splits = [delayed(_gini_split, nout=2)(p, du, spec, income, by, na_rm, bounds, dlabels, per, nout)
-              for p in partitions(ds, pcols)]
+    splits = mapped(ds, pcols, _gini_split, du, spec, income, by, na_rm, bounds, dlabels, per, nout)
     tot = tree_reduce([sp[0] for sp in splits], _add)
     outs = [delayed(_gini_out)([sp[1][j] for sp in splits], j, per, tot, un.n, dlabels, True) for j in range(nout)]
     tot, res = dask.compute(tot, tree_reduce(outs, _combine_parts))
