@@ -2,7 +2,7 @@
 # The benchmark runs whose timings in benchmarks/RESULTS.md must be re-measured on a QUIET machine
 # (issue #17: every timing of sessions 3-5 was taken at load 8-21 on 2 shared cores).
 #
-#   bash benchmarks/quiet_runs.sh [OUTDIR]        # from anywhere; ~11 min on 2 quiet cores
+#   bash benchmarks/quiet_runs.sh [OUTDIR]        # from anywhere; ~8 min on 2 quiet cores
 #   QUIET_ONLY="3 4" bash benchmarks/quiet_runs.sh # a subset (numbers of the list below)
 #   bash benchmarks/quiet_runs.sh --list           # the runs and expected wall times, nothing run
 #   QUIET_TINY=1 bash benchmarks/quiet_runs.sh     # every run at its --tiny size (smoke test)
@@ -21,12 +21,15 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" MPLBACKEND=Agg PYTHONWARNIN
 PY="${PYTHON:-python}"
 
 # number | what it re-measures (RESULTS.md section) | expected wall s on 2 quiet cores | command
+# Expected = CPU seconds (children included) measured under load on 2026-11-30 plus margin: run 1 used
+# 29 s CPU (R included); run 2 ~13 s per 3 repeats; run 3 35 s CPU without DuckDB (DuckDB's Gini at
+# 10^7: the longest part, multi-threaded); run 4 ~2 s CPU per call plus data; run 5 ~15 s CPU.
 RUNS=(
-  "1|FGT table vs numpy kernel (default, deff), Gini/ARPR + SE vs laeken, 1,000 bootstrap replicates, peak memory; 10^6 rows|240|$PY benchmarks/bench_fgt.py --sizes 1e6 --tools remitpov,numpy,laeken --repeats 7 --bootstrap 1000"
+  "1|FGT table vs numpy kernel (default, deff), Gini/ARPR + SE vs laeken, 1,000 bootstrap replicates, peak memory; 10^6 rows|90|$PY benchmarks/bench_fgt.py --sizes 1e6 --tools remitpov,numpy,laeken --repeats 7 --bootstrap 1000"
   "2|Engines on ONE partition (Dask synchronous, DuckDB on the frame) vs in memory: FGT table, Gini + SE, peak memory; 10^6 rows|45|$PY benchmarks/bench_engines.py --sizes 1e6 --no-cluster --repeats 5"
-  "3|2-worker LocalCluster vs in memory (and DuckDB on the same Parquet files): FGT table, Gini + SE; 10^7 rows|300|$PY benchmarks/bench_engines.py --sizes --cluster-rows 1e7"
-  "4|FGT(0,1,2) + number of poor by 10,000 domains (and 1,000); 10^6 rows|60|$PY benchmarks/bench_domains.py --rows 1e6 --domains 1000,10000 --repeats 3"
-  "5|Where the cluster time goes (task stream by task, workers' CPU, import and idle cost); 2x10^6 rows in 10 files|60|$PY benchmarks/profile_cluster.py --rows 2e6 --file-rows 2e5"
+  "3|2-worker LocalCluster vs in memory (and DuckDB on the same Parquet files): FGT table, Gini + SE; 10^7 rows|240|$PY benchmarks/bench_engines.py --sizes --cluster-rows 1e7"
+  "4|FGT(0,1,2) + number of poor by 10,000 domains (and 1,000); 10^6 rows|40|$PY benchmarks/bench_domains.py --rows 1e6 --domains 1000,10000 --repeats 3"
+  "5|Where the cluster time goes (task stream by task, workers' CPU, import and idle cost); 2x10^6 rows in 10 files|45|$PY benchmarks/profile_cluster.py --rows 2e6 --file-rows 2e5"
 )
 
 if [[ "${1:-}" == "--list" ]]; then  # the runs and their expected wall times, nothing run
