@@ -1,6 +1,7 @@
 """The multinomial-logit selection model and its results
-(:class:`~remitpov.econometrics.multinomial.MultinomialSelection`, :class:`~remitpov.econometrics.multinomial.MultinomialSelectionResults`;
-the model, the corrections and the standard errors are stated in :mod:`remitpov.econometrics.multinomial`).
+(:class:`~remitpov.econometrics.multinomial.MultinomialSelection`,
+:class:`~remitpov.econometrics.multinomial.MultinomialSelectionResults`; the model, the
+corrections and the standard errors are stated in :mod:`remitpov.econometrics.multinomial`).
 
 Conventions: ``theta_hat - theta ~ sum_i w_i z_i`` with per-household influence values
 ``z_i`` of ``(beta, c, gamma)`` (Murphy--Topel two-step linearisation); the default

@@ -1,7 +1,8 @@
-"""What the treatment-effect estimators of :mod:`remitpov.econometrics.treatment` share: their results
-(:class:`~remitpov.econometrics.treatment.TreatmentEffectResults`, :class:`~remitpov.econometrics.treatment.MatchingResults`), the common model
-constructor (:class:`TreatmentModel`: propensity formula, outcome, survey design, the
-difference of weighted means with its SE, trimming) and the ``se=`` names of matching.
+"""What the treatment-effect estimators of :mod:`remitpov.econometrics.treatment` share:
+their results (:class:`~remitpov.econometrics.treatment.TreatmentEffectResults`,
+:class:`~remitpov.econometrics.treatment.MatchingResults`), the common model constructor
+(:class:`TreatmentModel`: propensity formula, outcome, survey design, the difference of
+weighted means with its SE, trimming) and the ``se=`` names of matching.
 
 Conventions: ``params`` = (effect, ``E[Y(1)]``, ``E[Y(0)]``) from the two potential-outcome
 means and their 2x2 covariance; weighted means hold the matching/subclass weights fixed.
