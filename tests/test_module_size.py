@@ -23,7 +23,6 @@ ALLOWED = {
     "remitpov/econometrics/counterfactual.py": "split by cf in progress",
     "remitpov/report/spec.py": "split by pub in progress",
     "remitpov/report/figures.py": "split by pub in progress",
-    "remitpov/io/generic.py": "split by split in progress",
 }
 
 
