@@ -61,49 +61,34 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
-import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
-from .core.validate import check_ci_level, check_weight_sum
-from .replicates import Replicates, build_replicates, weights_rank
+from .core.validate import check_ci_level, check_nonnegative, check_weight_sum
+from .design_build import LONELY_PSU_POLICIES, design_fields
+from .design_kernels import (FACTOR_CHUNK, apply_coefficients, factorize_labels, gram_add, group_sum, grouped_outer,
+                             kernel_sum, weighted_crossprod)
+from .design_sums import (GramPlan, InfluenceSums, PairSums, check_gram_entries, single_domain,
+                          srs_variance_from_moments)
+from .design_sums import influence_sums as _influence_sums
+from .design_sums import pair_sums as _pair_sums
+from .design_sums import srs_variance as _srs_variance
 from .exceptions import DesignError, InputError, describe_rows
+from .replicates import Replicates, build_replicates, weights_rank
 
-LONELY_PSU_POLICIES = ("error", "certainty", "remove", "adjust", "centred", "average")
+# The engine lives in four modules: design_kernels (row-pass kernels: grouped sums, Gram
+# matrices), design_sums (factored influence values: GramPlan, InfluenceSums, PairSums; the
+# SRS variance from moments), design_build (checks and factorisation of the constructor's
+# arrays) and this one (the Design and its variance formulas). Every name keeps its import
+# path here: LONELY_PSU_POLICIES, FACTOR_CHUNK, group_sum, GramPlan, InfluenceSums,
+# PairSums, srs_variance_from_moments are re-exported.
 REPLICATE_KINDS = ("bootstrap", "subbootstrap", "canty_davison", "mrbbootstrap", "jk1", "jkn", "brr", "fay",
                    "other")
 
 #: Number of replicate columns evaluated at once on the row-level path (memory bound).
 REPLICATE_CHUNK = 64
-#: Rows per chunk of :meth:`Design.influence_sums` (bounds its temporaries).
-FACTOR_CHUNK = 1 << 16
 
-
-def _codes(values, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise labels to 0..K-1 codes (sorted labels); refuse missing labels."""
-    a = np.asarray(values)
-    if a.ndim == 1 and a.dtype.kind in "iub" and a.size:
-        ai = a.view(np.uint8) if a.dtype.kind == "b" else a
-        lo, hi = int(ai.min()), int(ai.max())
-        if lo >= 0 and hi <= 4 * a.size + 1024:  # small non-negative integers: one scatter pass
-            present = np.zeros(hi + 1, dtype=bool)
-            present[ai] = True  # (a boolean scatter: ~3x faster than np.bincount)
-            if lo == 0 and present.all():  # already codes 0..K-1: a copy, no gather
-                return ai.astype(np.int64, copy=True), np.arange(hi + 1).astype(a.dtype)
-            code_of = np.cumsum(present) - 1
-            return code_of[ai].astype(np.int64, copy=False), np.flatnonzero(present).astype(a.dtype)
-    s = pd.Series(values)
-    if s.isna().any():
-        raise InputError(
-            f"design column {name!r} has missing values in {describe_rows(s.isna().to_numpy())}; "
-            "fill them or drop those rows explicitly before building the design"
-        )
-    codes, uniques = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques)
-
-
-def _finite_nonnegative(w: np.ndarray) -> bool:
-    """All of ``w`` finite and >= 0, from two reductions (a NaN makes the minimum NaN)."""
-    return w.size == 0 or bool(w.min() >= 0 and np.isfinite(w.max()))
+_codes = factorize_labels  # the old private names (tests/test_design_fast.py)
+_gram_add = gram_add
 
 
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
@@ -111,330 +96,6 @@ def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
     ia, ib = a.__array_interface__, b.__array_interface__
     return (a.dtype == b.dtype and a.shape == b.shape and ia["data"] == ib["data"]
             and ia["strides"] == ib["strides"])
-
-
-def group_sum(codes: np.ndarray, x: np.ndarray, size: int, weights: np.ndarray | None = None, *,
-              out: np.ndarray | None = None) -> np.ndarray:
-    """Column-wise sums of ``weights * x`` (n, k) by integer ``codes`` -> (size, k).
-
-    One sparse (size x n) indicator product: a single sequential pass over the rows of
-    ``x`` for all columns at once (several times faster than one ``np.bincount`` per
-    column of a row-major array), summing in row order like ``np.bincount``. With
-    ``out`` (a C-contiguous float64 ``(size, k)`` array) the sums are ADDED to ``out``
-    in place and ``out`` is returned (chunked accumulation without temporaries).
-    """
-    n = x.shape[0]
-    if n == 0:
-        return np.zeros((size, x.shape[1])) if out is None else out
-    data = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=float)
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
-    X = np.ascontiguousarray(x, dtype=float).reshape(n, -1)
-    if codes.min() < 0 or codes.max() >= size:  # (scipy's compiled kernel does not check bounds)
-        raise IndexError(f"group codes outside 0..{size - 1}")
-    Y = np.zeros((size, X.shape[1])) if out is None else out
-    if Y.shape != (size, X.shape[1]) or Y.dtype != np.float64 or not Y.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous float64 array of shape {(size, X.shape[1])}")
-    _kernel_sum(codes, X, data, Y)
-    return Y
-
-
-def _kernel_sum(codes: np.ndarray, X: np.ndarray, weights: np.ndarray, out: np.ndarray) -> None:
-    """``out += M X`` with ``M`` the (size x n) sparse matrix holding ``weights[i]`` at
-    ``(codes[i], i)``: :func:`group_sum` without its checks (``codes`` must lie in
-    ``0..size-1``; ``out`` a C-contiguous float64 ``(size, k)`` array).
-
-    Every output cell is a sum in row order, one row added at a time (as ``np.bincount``),
-    whatever the number of columns of ``X``."""
-    n = X.shape[0]
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
-    X = np.ascontiguousarray(X, dtype=float).reshape(n, -1)
-    weights = np.ascontiguousarray(weights, dtype=float)
-    if _csc_matvecs is not None:
-        # the routine behind scipy's csc @ dense, called directly: scipy's matrix constructor
-        # and checks cost more than the product for a chunk of 65,536 rows (same sums, same order)
-        _csc_matvecs(out.shape[0], n, X.shape[1], _indptr(n), codes, weights, X.ravel(), out.reshape(-1))
-    else:  # pragma: no cover
-        out += sparse.csc_matrix((weights, codes, _indptr(n)), shape=(out.shape[0], n)) @ X
-
-
-try:  # scipy's compiled csc x dense kernel (private module, stable since scipy 0.x; public path otherwise)
-    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
-except ImportError:  # pragma: no cover
-    _csc_matvecs = None
-
-_INDPTR = np.arange(FACTOR_CHUNK + 1, dtype=np.int64)
-_INDPTR.flags.writeable = False
-
-
-def _indptr(n: int) -> np.ndarray:
-    """``0..n`` as int64 (a view of a cached array for chunk-sized ``n``): the column pointers
-    of a sparse indicator matrix with one entry per column."""
-    return _INDPTR[: n + 1] if n <= FACTOR_CHUNK else np.arange(n + 1, dtype=np.int64)
-
-
-_group_sum = group_sum  # the name used inside this module
-
-
-def _crossprod(X: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """``(X * scale[:, None]).T @ X`` summed over blocks of rows.
-
-    Small blocks keep every BLAS call below OpenBLAS's multi-threading threshold: a
-    threaded call would gain nothing here and leave its idle threads spinning, which on a
-    2-core machine slows the row passes that follow by up to 2x."""
-    n, k = X.shape
-    step = max(64, min(1024, (1 << 19) // max(k * k, 1)))
-    V = np.zeros((k, k))
-    for a in range(0, n, step):
-        Xa = X[a:a + step]
-        V += (Xa * scale[a:a + step, None]).T @ Xa
-    return V
-
-
-def _grouped_outer(codes: np.ndarray, X: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
-    """``sum_{i: codes_i = g} w_i x_i x_i'`` for every group, (size, k, k): the k(k+1)/2
-    distinct products as columns of one array, one grouped sum, mirrored."""
-    n, k = X.shape
-    iu, ju = np.triu_indices(k)
-    P = np.empty((iu.size, n)).T  # column-major: each product written contiguously
-    for c, (i, j) in enumerate(zip(iu, ju)):
-        np.multiply(X[:, i], X[:, j], out=P[:, c])
-    G = _group_sum(codes, np.ascontiguousarray(P), size, weights)
-    out = np.empty((size, k, k))
-    out[:, iu, ju] = G
-    out[:, ju, iu] = G
-    return out
-
-
-def _gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int) -> None:
-    """Add ``sum_{i in d} w_i B_i B_i^T`` to ``Gm[d]``: few domains by masked weights, many
-    by grouping the rows (radix sort of the small domain codes).
-
-    Each domain's sum is a series of small matrix products ``(X' w) X`` on blocks of rows
-    of column-major ``B`` (``X'`` is then a contiguous ``(m, rows)`` view); the upper
-    triangle is kept and mirrored, so ``Gm[d]`` stays exactly symmetric. Blocks hold at
-    most ~250,000 / m^2 rows: below OpenBLAS's multi-threading threshold, because a
-    threaded call would gain nothing at these sizes and leave its idle threads spinning,
-    which on a 2-core machine slows the row passes that follow by up to 2x."""
-    Bf = np.asfortranarray(B)
-    m = Bf.shape[1]
-    step = max(64, min(8192, 250_000 // max(m * m, 1)))
-    upper = np.triu(np.ones((m, m), dtype=bool))
-
-    def add(d, X, wx):
-        XT = X.T  # (m, rows), C-contiguous
-        acc = np.zeros((m, m))
-        for a in range(0, XT.shape[1], step):
-            Xt = XT[:, a:a + step]
-            acc += (Xt * wx[a:a + step]) @ Xt.T
-        acc = np.where(upper, acc, acc.T)  # mirror the upper triangle
-        Gm[d] += acc
-
-    if D == 1:
-        add(0, Bf, w)
-    elif D <= 4:
-        for d in range(D):
-            add(d, Bf, w * (codes == d))
-    else:
-        small = codes.astype(np.uint8 if D < 256 else np.uint16 if D < 65536 else np.int64)
-        o = np.argsort(small, kind="stable")
-        Bs, ws = np.asfortranarray(Bf[o]), w[o]
-        cut = np.searchsorted(small[o], np.arange(D + 1))
-        for d in np.flatnonzero(cut[1:] > cut[:-1]):
-            add(d, Bs[cut[d]:cut[d + 1]], ws[cut[d]:cut[d + 1]])
-
-
-def _gram_products(G: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int, products) -> None:
-    """Add ``sum_{i in d} w_i B_ik B_il`` to ``G[d, c]`` for the ``c``-th pair ``(k, l)`` of
-    ``products``: one product column at a time (contiguous columns of a column-major ``B``),
-    then its sums with each domain's masked weights (few domains; ``np.einsum``, not a BLAS
-    dot product: OpenBLAS threads those beyond 10,000 elements and its idle threads then
-    spin, which on a 2-core machine slows everything else down) or one weighted
-    ``np.bincount`` (many domains)."""
-    p = np.empty(B.shape[0])
-    wd = None
-    if D == 1:
-        wd = w[None, :]
-    elif D <= 4:
-        wd = np.empty((D, B.shape[0]))
-        for d in range(D):
-            np.multiply(w, codes == d, out=wd[d])
-    for c, (k, l) in enumerate(products):
-        np.multiply(B[:, k], B[:, l], out=p)
-        if wd is not None:
-            G[:, c] += np.einsum("di,i->d", wd, p)
-        else:
-            p *= w
-            G[:, c] += np.bincount(codes, weights=p, minlength=D)
-
-
-def _apply_coefficients(S: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """``S @ A`` (P, K) using only the non-zeros of ``A`` (each estimate uses its own
-    domain's rows), as rounded products followed by plain additions -- no fused
-    multiply-add -- so that influence values that are exactly zero on every row (e.g.
-    ``g - P`` when everyone is poor) give exactly zero PSU totals, as on the row path.
-
-    Slot ``j`` adds the ``j``-th non-zero of every column at once (temporaries of the
-    output's size)."""
-    P, K = S.shape[0], A.shape[1]
-    out = np.zeros((K, P))
-    if P == 0 or K == 0:
-        return out.T
-    Ac = sparse.csc_matrix(A)
-    Ac.sort_indices()
-    St = np.ascontiguousarray(S.T)  # (D*m, P): rows of the basis totals
-    first, nnz = Ac.indptr[:-1], np.diff(Ac.indptr)
-    for j in range(int(nnz.max(initial=0))):
-        has = np.flatnonzero(nnz > j)
-        at = first[has] + j
-        prod = St[Ac.indices[at]]
-        prod *= Ac.data[at][:, None]
-        out[has] += prod
-    return out.T
-
-
-@dataclass(frozen=True)
-class GramPlan:
-    """Which entries of the per-domain Gram matrices ``G_d = sum_{i in d} w_i B_i B_i^T`` to
-    compute, and how (design effects of factored influence values without products of
-    every pair of basis columns).
-
-    Attributes
-    ----------
-    pairs : tuple of (i, j)
-        The entries needed (``i <= j``; ``(j, i)`` is filled alike). An estimate's design
-        effect needs ``(i, j)`` for every two basis columns its coefficients use.
-    same : dict {(i, j): k}
-        Identities of the basis, true on EVERY row: ``B_i B_j = B_k`` (an indicator
-        squared, a column times the constant, ``gap * gap = gap^2``). Such an entry is the
-        domain total of ``w B_k`` -- already summed, no product. Pairs not listed here
-        are summed as products ``B_i B_j`` in the same pass as the PSU totals.
-    constant : int, optional
-        A column equal to 1 on every row: its domain totals are the domains' weight sums.
-
-    Entries not in ``pairs`` are not computed; :meth:`Design.srs_variance_factored`
-    refuses coefficients that would need them.
-    """
-
-    pairs: tuple
-    same: dict = field(default_factory=dict)
-    constant: int | None = None
-
-    def sources(self, m: int) -> tuple[list, list]:
-        """``(entries, products)``: every needed entry ``(i, j, column)`` with ``column`` the
-        index of its total in the basis extended by the product columns (``m + c`` for the
-        ``c``-th of ``products``), and the products ``(i, j)`` to sum."""
-        entries, products = [], []
-        for i, j in self.pairs:
-            i, j = (i, j) if i <= j else (j, i)
-            if not (0 <= i and j < m):
-                raise InputError(f"Gram entry {(i, j)} outside a basis of {m} columns")
-            k = self.same.get((i, j), self.same.get((j, i)))
-            if k is None:
-                k = m + len(products)
-                products.append((i, j))
-            entries.append((i, j, k))
-        return entries, products
-
-
-@dataclass(frozen=True, eq=False)
-class InfluenceSums:
-    """Sufficient statistics of factored influence values ``z_i = B_i A[d_i]``.
-
-    Built by :meth:`Design.influence_sums`; consumed by :meth:`Design.vcov_factored` and
-    :meth:`Design.srs_variance_factored` with any coefficient matrix ``A`` (D*m, K).
-    """
-
-    n_domains: int
-    m: int
-    psu: np.ndarray  # (P, D*m) PSU x domain totals of w B (domain-major columns)
-    ssu: np.ndarray | None = None  # (n_ssu, D*m) SSU x domain totals (two-stage fpc only)
-    gram: np.ndarray | None = None  # (D, m, m) per-domain sum_i w_i B_i B_i^T
-    n_pos: np.ndarray | None = None  # (D,) rows with positive weight per domain (design effects)
-    wsum: np.ndarray | None = None  # (D,) sum of weights per domain (design effects)
-    #: domain 0 is the whole sample, prepended by :meth:`with_total` (rows are then in two
-    #: domains: ``z_i = B_i (A[0] + A[d_i])``)
-    total_first: bool = False
-    #: (m, m) which entries of ``gram`` were computed (a :class:`GramPlan`); None: all of them
-    gram_known: np.ndarray | None = None
-
-    @property
-    def totals(self) -> np.ndarray:
-        """Weighted totals of the basis per domain, ``sum_{i in d} w_i B_i`` (D, m)."""
-        return self.psu.sum(axis=0).reshape(self.n_domains, self.m)
-
-    def with_total(self) -> "InfluenceSums":
-        """The same sums with the whole sample prepended as domain 0 (``D + 1`` domains).
-
-        The whole sample's PSU (SSU) totals are the sums over the domains of the PSU x
-        domain (SSU x domain) totals and its Gram matrix the sum of the domains' -- no
-        pass over the rows (domains partition the rows). Domain ``d`` becomes ``d + 1``.
-        Every row is then in two domains, the whole sample and its own, so influence
-        values are ``z_i = B_i (A[0] + A[d_i + 1])``: the PSU totals ``S A`` are unchanged
-        in form, and :meth:`Design.srs_variance_factored` folds ``A[0]`` into the
-        domains' coefficients for the second moments.
-        """
-        if self.total_first:
-            raise InputError("these influence sums already include the whole sample")
-        D, m = self.n_domains, self.m
-
-        def add(S):
-            if S is None:
-                return None
-            S3 = S.reshape(S.shape[0], D, m)
-            return np.concatenate([S3.sum(axis=1)[:, None, :], S3], axis=1).reshape(S.shape[0], (D + 1) * m)
-
-        gram = None if self.gram is None else np.concatenate([self.gram.sum(axis=0)[None], self.gram], axis=0)
-
-        def add1(v):
-            return None if v is None else np.concatenate([[v.sum()], v])
-        return InfluenceSums(n_domains=D + 1, m=m, psu=add(self.psu), ssu=add(self.ssu), gram=gram,
-                             n_pos=add1(self.n_pos), wsum=add1(self.wsum), total_first=True,
-                             gram_known=self.gram_known)
-
-    def coefficients(self, A) -> np.ndarray:
-        A = np.asarray(A, dtype=float)
-        A2 = A.reshape(self.n_domains * self.m, -1)
-        if A2.shape[0] != self.n_domains * self.m:
-            raise InputError(f"coefficients need {self.n_domains * self.m} rows (domains x basis), got {A.shape}")
-        return A2
-
-
-@dataclass(frozen=True, eq=False)
-class PairSums:
-    """Sparse PSU x domain totals of row-level basis variables: one row per (PSU, domain)
-    pair that has rows, for many domains (municipality-level tabulations).
-
-    Built by :meth:`Design.pair_sums`; :meth:`Design.vcov_blocks` turns it into the
-    within-domain covariance blocks of factored influence values ``z_i = B_i A[d_i]``
-    (``A`` (D, m, K): the K estimates of each domain), in time and memory linear in the
-    number of pairs -- never a dense P x D array nor a DK x DK matrix.
-    """
-
-    n_domains: int
-    m: int
-    psu: np.ndarray  # (Q,) PSU code of every pair
-    dom: np.ndarray  # (Q,) domain code of every pair
-    S: np.ndarray  # (Q, m) totals of w B in the pair
-    gram: np.ndarray | None = None  # (D, m, m) per-domain sum_i w_i B_i B_i^T
-    n_pos: np.ndarray | None = None  # (D,) rows with positive weight per domain
-    wsum: np.ndarray | None = None  # (D,) sum of weights per domain
-
-    @property
-    def totals(self) -> np.ndarray:
-        """Weighted totals of the basis per domain, ``sum_{i in d} w_i B_i`` (D, m)."""
-        return _group_sum(self.dom, self.S, self.n_domains)
-
-    def with_total(self) -> "PairSums":
-        """The whole sample prepended as domain 0 (its PSU totals are sums over the pairs)."""
-        upsu, inv = np.unique(self.psu, return_inverse=True)
-        S0 = _group_sum(inv, self.S, upsu.size)
-
-        def add1(v):
-            return None if v is None else np.concatenate([[v.sum()], v])
-        gram = None if self.gram is None else np.concatenate([self.gram.sum(axis=0)[None], self.gram], axis=0)
-        return PairSums(self.n_domains + 1, self.m, np.concatenate([upsu, self.psu]),
-                        np.concatenate([np.zeros(upsu.size, dtype=np.int64), self.dom + 1]),
-                        np.vstack([S0, self.S]), gram, add1(self.n_pos), add1(self.wsum))
 
 
 @dataclass(frozen=True, eq=False)
@@ -495,88 +156,7 @@ class Design:
         lonely_psu : str
             Policy for strata with a single PSU, see module docstring.
         """
-        w = np.asarray(weights, dtype=float)
-        n = w.shape[0]
-        if not _finite_nonnegative(w):
-            bad = ~np.isfinite(w) | (w < 0)
-            raise InputError(
-                f"weights must be finite and non-negative: {describe_rows(bad)}; "
-                "fix or drop those rows before building the design"
-            )
-        check_weight_sum(w)
-        if lonely_psu not in LONELY_PSU_POLICIES:
-            raise InputError(f"lonely_psu={lonely_psu!r} is not one of {LONELY_PSU_POLICIES}")
-        if strata is None:
-            s_codes, s_labels = np.zeros(n, dtype=np.int64), np.array(["(all)"], dtype=object)
-        else:
-            s_codes, s_labels = _codes(strata, "strata")
-        H = len(s_labels)
-        clustered = psu is not None
-        if psu is None:
-            p_codes = np.arange(n, dtype=np.int64)
-            p_labels = None
-        else:
-            psu_a = np.asarray(psu)  # (not a pd.Series: pandas >= 3 would copy the column)
-            if nest:
-                key = pd.MultiIndex.from_arrays([s_codes, psu_a])
-                p_codes, p_labels = pd.factorize(key, sort=True)
-                p_codes = p_codes.astype(np.int64)
-                p_labels = np.asarray(p_labels, dtype=object)
-            else:
-                p_codes, p_labels = _codes(psu_a, "psu")
-        P = (len(p_labels) if p_labels is not None else n) if n else 0
-        # every PSU must lie in exactly one stratum
-        first = np.full(P, -1, dtype=np.int64)
-        first[p_codes] = s_codes
-        crossing = first[p_codes] != s_codes
-        if crossing.any():
-            raise InputError(
-                f"PSU labels repeat across strata in {describe_rows(crossing, psu)}; "
-                "pass nest=True if PSU ids are only unique within strata"
-            )
-        psu_stratum = first
-        fpc1 = None
-        if fpc is not None:
-            fpc_a = np.asarray(fpc, dtype=float)
-            n_h = np.bincount(psu_stratum, minlength=H).astype(float)
-            per_h = pd.Series(fpc_a).groupby(s_codes).agg(["min", "max"])
-            if (per_h["min"] != per_h["max"]).any():
-                raise InputError("fpc must be constant within each stratum")
-            val = per_h["min"].to_numpy()
-            fpc1 = np.where(val <= 1, val, n_h / np.where(val > 1, val, 1.0))
-            if (fpc1 > 1 + 1e-12).any() or (fpc1 < 0).any():
-                raise InputError("fpc gives more sampled PSUs than the population has in some stratum")
-        ssu_codes, fpc2_a = None, None
-        if ssu is not None or fpc2 is not None:
-            if ssu is None or fpc2 is None:
-                raise InputError("two-stage fpc needs both ssu (second-stage unit labels) and fpc2")
-            key = pd.MultiIndex.from_arrays([p_codes, np.asarray(ssu)])
-            ssu_codes = pd.factorize(key, sort=True)[0].astype(np.int64)
-            f2 = np.asarray(fpc2, dtype=float)
-            m_j = np.bincount(
-                p_codes[np.unique(ssu_codes, return_index=True)[1]], minlength=P
-            ).astype(float)
-            per_p = pd.Series(f2).groupby(p_codes).agg(["min", "max"])
-            if (per_p["min"] != per_p["max"]).any():
-                raise InputError("fpc2 must be constant within each PSU")
-            v2 = per_p["min"].to_numpy()
-            fpc2_a = np.where(v2 <= 1, v2, m_j / np.where(v2 > 1, v2, 1.0))
-        return cls(
-            weights=w,
-            strata=s_codes,
-            psu=p_codes,
-            n_strata=H,
-            n_psu=P,
-            psu_stratum=psu_stratum,
-            fpc1=fpc1,
-            ssu=ssu_codes,
-            fpc2=fpc2_a,
-            lonely_psu=lonely_psu,
-            clustered=clustered,
-            strata_labels=s_labels,
-            psu_labels=p_labels,
-            base_n=int(np.count_nonzero(w > 0)),
-        )
+        return cls(**design_fields(weights, strata, psu, fpc, ssu, fpc2, nest=nest, lonely_psu=lonely_psu))
 
     # ------------------------------------------------------------------ properties
     @property
@@ -631,8 +211,9 @@ class Design:
         w = np.asarray(weights, dtype=float)
         if _same_array(w, self.weights):  # e.g. person weights of a person-level survey: nothing changes
             return self
-        if w.shape != self.weights.shape or not _finite_nonnegative(w):
-            raise InputError("reweight needs finite non-negative weights, one per row")
+        if w.shape != self.weights.shape:
+            raise InputError(f"reweight needs one weight per row: got shape {w.shape}, the design has {self.n} rows")
+        check_nonnegative(w, "the (person) weights", fix="reweight needs finite non-negative weights, one per row")
         check_weight_sum(w, "the (person) weights")
         reps = self.replicates
         if reps is not None and reps.weights is not None:
@@ -722,75 +303,7 @@ class Design:
 
         See the module docstring; use with :meth:`vcov_factored`.
         """
-        n, w, D = self.n, self.weights, int(n_domains)
-        if gram is None:
-            gram = self.replicates is None
-        plan = gram if isinstance(gram, GramPlan) else None
-        full = bool(gram) and plan is None
-        if codes is None:
-            codes = np.zeros(n, dtype=np.int64)
-            D = 1
-        codes = np.asarray(codes, dtype=np.int64)
-        if codes.shape != (n,):
-            raise InputError(f"domain codes have shape {codes.shape}, the design {n} rows")
-        if n and (codes.min() < 0 or codes.max() >= D):
-            raise InputError(f"domain codes outside 0..{D - 1}")
-        get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b].reshape(b - a, -1))
-        step = int(chunk or FACTOR_CHUNK)
-        two_stage = self.fpc1 is not None and self.ssu is not None
-        n_ssu = int(self.ssu.max()) + 1 if two_stage else 0
-        S = S2 = Gm = Gp = None
-        m = None
-        entries, products = [], []
-        for a in range(0, max(n, 1), step):
-            b = min(a + step, n)
-            Bc = np.asarray(get(a, b), dtype=float).reshape(b - a, -1)
-            if m is None:
-                m = Bc.shape[1]
-                S = np.zeros((self.n_psu * D, m))
-                S2 = np.zeros((n_ssu * D, m)) if two_stage else None
-                Gm = np.zeros((D, m, m)) if full else None
-                if plan is not None:
-                    entries, products = plan.sources(m)
-                    Gp = np.zeros((D, len(products)))
-            if b <= a:
-                break
-            wc, cc = w[a:b], codes[a:b]
-            Bcc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
-            key = self.psu[a:b] * D
-            key += cc
-            _kernel_sum(key, Bcc, wc, S)  # (domain codes checked above, PSU codes by construction)
-            if two_stage:
-                key = self.ssu[a:b] * D
-                key += cc
-                _kernel_sum(key, Bcc, wc, S2)
-            del Bcc, key
-            if full:
-                _gram_add(Gm, Bc, wc, cc, D)
-            elif products:
-                _gram_products(Gp, Bc, wc, cc, D, products)
-        n_pos = wsum = known = None
-        if gram:
-            pos = w > 0  # rows with positive weight per domain (exact counts)
-            n_pos = (np.bincount(codes, minlength=D).astype(float) if pos.all()
-                     else np.bincount(codes, weights=pos, minlength=D))
-            if plan is None or plan.constant is None:
-                wsum = np.bincount(codes, weights=w, minlength=D)
-        if plan is not None:
-            T = S.reshape(self.n_psu, D, m).sum(axis=0)  # (D, m): domain totals of w B (as InfluenceSums.totals)
-            Gm = np.zeros((D, m, m))
-            known = np.zeros((m, m), dtype=bool)
-            for i, j, k in entries:
-                Gm[:, i, j] = Gm[:, j, i] = T[:, k] if k < m else Gp[:, k - m]
-                known[i, j] = known[j, i] = True
-            if plan.constant is not None:
-                wsum = T[:, plan.constant]
-        return InfluenceSums(
-            n_domains=D, m=m,
-            psu=S.reshape(self.n_psu, D * m),
-            ssu=None if S2 is None else S2.reshape(n_ssu, D * m),
-            gram=Gm, n_pos=n_pos, wsum=wsum, gram_known=known,
-        )
+        return _influence_sums(self, B, codes, n_domains, gram=gram, chunk=chunk)
 
     @property
     def supports_blocks(self) -> bool:
@@ -805,31 +318,7 @@ class Design:
         ``B`` as in :meth:`influence_sums` (an array or a callable producing rows
         ``start:stop``); ``gram=True`` also accumulates the per-domain Gram matrices of the
         basis (design effects) by one grouped sum of the row outer products."""
-        n, w, D = self.n, self.weights, int(n_domains)
-        codes = np.asarray(codes, dtype=np.int64)
-        if codes.shape != (n,):
-            raise InputError(f"domain codes have shape {codes.shape}, the design {n} rows")
-        key = self.psu * D + codes
-        pairs, inv = np.unique(key, return_inverse=True)
-        Q = pairs.size
-        get = B if callable(B) else (lambda a, b, _B=np.asarray(B, dtype=float): _B[a:b].reshape(b - a, -1))
-        step = int(chunk or FACTOR_CHUNK)
-        S = Gm = None
-        for a in range(0, max(n, 1), step):
-            b = min(a + step, n)
-            Bc = np.ascontiguousarray(np.asarray(get(a, b), dtype=float).reshape(b - a, -1))
-            if S is None:
-                m = Bc.shape[1]
-                S = np.zeros((Q, m))
-                Gm = np.zeros((D, m * m)) if gram else None
-            if b <= a:
-                break
-            S += _group_sum(inv[a:b], Bc, Q, w[a:b])
-            if gram:
-                Gm += _group_sum(codes[a:b], (Bc[:, :, None] * Bc[:, None, :]).reshape(b - a, m * m), D, w[a:b])
-        return PairSums(D, m, pairs // D, pairs % D, S, None if Gm is None else Gm.reshape(D, m, m),
-                        np.bincount(codes[w > 0], minlength=D).astype(float),
-                        np.bincount(codes, weights=w, minlength=D))
+        return _pair_sums(self, B, codes, n_domains, gram=gram, chunk=chunk)
 
     def vcov_blocks(self, ps: PairSums, A) -> np.ndarray:
         """Within-domain covariance blocks ``(D, K, K)`` of ``z_i = B_i A[d_i]``, ``A`` (D, m, K).
@@ -853,13 +342,13 @@ class Design:
         grp, ginv = np.unique(h * D + ps.dom, return_inverse=True)
         gh, gd = grp // D, grp % D
         cnt = np.bincount(ginv, minlength=grp.size).astype(float)
-        mean = _group_sum(ginv, T, grp.size) / n_h[gh][:, None]  # (G, K) stratum mean over ALL its PSUs
+        mean = group_sum(ginv, T, grp.size) / n_h[gh][:, None]  # (G, K) stratum mean over ALL its PSUs
         if adjust:
             mean[lonely[gh]] = 0.0
         T -= mean[ginv]
-        V = _grouped_outer(ps.dom, T, D, scale_h[h])
+        V = grouped_outer(ps.dom, T, D, scale_h[h])
         absent = (n_h[gh] - cnt) * scale_h[gh]  # PSUs of the stratum without rows in the domain
-        return V + _grouped_outer(gd, mean, D, absent)
+        return V + grouped_outer(gd, mean, D, absent)
 
     def srs_variance_blocks(self, ps: PairSums, A, *, replace: bool = False) -> np.ndarray:
         """:meth:`srs_variance` within every domain (R's ``svyby(..., deff=TRUE)``), (D, K)."""
@@ -877,9 +366,9 @@ class Design:
         two-stage and lonely-PSU formula as :meth:`vcov` with row-level ``z``.
         """
         A2 = sums.coefficients(A)
-        V = self._stage1(_apply_coefficients(sums.psu, A2))
+        V = self._stage1(apply_coefficients(sums.psu, A2))
         if self.fpc1 is not None and self.ssu is not None:
-            V = V + self._stage2_totals(_apply_coefficients(sums.ssu, A2))
+            V = V + self._stage2_totals(apply_coefficients(sums.ssu, A2))
         return V
 
     def srs_variance_factored(self, sums: InfluenceSums, A, *, within: bool = False,
@@ -903,12 +392,12 @@ class Design:
         if sums.total_first:  # row i has coefficients A[0] + A[d_i]: fold the whole sample's into the domains'
             Ae, gram = A3[1:] + A3[:1], gram[1:]
         if sums.gram_known is not None:  # a GramPlan: only some entries were summed (the others are 0)
-            _check_gram_entries(sums.gram_known, Ae, A3)
+            check_gram_entries(sums.gram_known, Ae, A3)
         s2 = (Ae * np.matmul(gram, Ae)).sum(axis=(0, 1))  # sum_d a_dk' G_d a_dk
         W, n = self.weights.sum(), float(np.count_nonzero(self.weights > 0))
         if not within or sums.n_pos is None:
             return srs_variance_from_moments(s1, s2, n, W, replace=replace)
-        dom = _single_domain(A3, sums.total_first)  # (K,) domain of every estimate, -1: several
+        dom = single_domain(A3, sums.total_first)  # (K,) domain of every estimate, -1: several
         one = np.flatnonzero(dom >= 0)
         nk, Wk = np.full(s1.size, n), np.full(s1.size, W)
         if one.size:
@@ -926,7 +415,7 @@ class Design:
         k = z2.shape[1]
         T = np.zeros((self.n_psu, k))
         if z2.shape[0]:
-            _kernel_sum(self.psu, z2, self.weights, T)  # PSU totals of w z (P, k); PSU codes valid by construction
+            kernel_sum(self.psu, z2, self.weights, T)  # PSU totals of w z (P, k); PSU codes valid by construction
         V = self._stage1(T)
         if self.fpc1 is not None and self.ssu is not None:
             V = V + self._stage2(z2 * self.weights[:, None])
@@ -965,16 +454,16 @@ class Design:
     def _stage1(self, T: np.ndarray) -> np.ndarray:
         H, ps = self.n_strata, self.psu_stratum
         n_h, scale_h, lonely, adjust = self._stratum_scales()
-        mean_h = _group_sum(ps, T, H) / np.maximum(n_h, 1)[:, None]
+        mean_h = group_sum(ps, T, H) / np.maximum(n_h, 1)[:, None]
         Tc = T - mean_h[ps]
         if adjust:
             sel = lonely[ps]
             Tc[sel] = T[sel]
-        V = _crossprod(Tc, scale_h[ps])
+        V = weighted_crossprod(Tc, scale_h[ps])
         if lonely.any() and self.lonely_psu == "average":
             # R survey: V * H / H_ok counting only strata with units in the (domain) sample;
             # a stratum is "in" the sample of column c if some PSU total there is non-zero.
-            present = _group_sum(ps, (T != 0).astype(float), H) > 0  # (H, k)
+            present = group_sum(ps, (T != 0).astype(float), H) > 0  # (H, k)
             ok = (present & ~lonely[:, None]).sum(0)
             if (ok == 0).any():
                 raise DesignError("every stratum has a single PSU: lonely_psu='average' is undefined")
@@ -984,7 +473,7 @@ class Design:
 
     def _stage2(self, x: np.ndarray) -> np.ndarray:
         n_ssu = int(self.ssu.max()) + 1
-        return self._stage2_totals(_group_sum(self.ssu, x, n_ssu))
+        return self._stage2_totals(group_sum(self.ssu, x, n_ssu))
 
     def _stage2_totals(self, S: np.ndarray) -> np.ndarray:
         """Second-stage term from the SSU totals ``S`` (n_ssu, k) of ``w z``."""
@@ -992,11 +481,11 @@ class Design:
         ssu_psu = np.zeros(n_ssu, dtype=np.int64)
         ssu_psu[self.ssu] = self.psu
         m_j = np.bincount(ssu_psu, minlength=self.n_psu).astype(float)
-        mean_j = _group_sum(ssu_psu, S, self.n_psu) / np.maximum(m_j, 1)[:, None]
+        mean_j = group_sum(ssu_psu, S, self.n_psu) / np.maximum(m_j, 1)[:, None]
         Sc = S - mean_j[ssu_psu]
         f1 = self.fpc1[self.psu_stratum]  # (P,)
         scale_j = np.divide(m_j, m_j - 1, out=np.zeros(self.n_psu), where=m_j > 1) * (1 - self.fpc2) * f1
-        return _crossprod(Sc, scale_j[ssu_psu])
+        return weighted_crossprod(Sc, scale_j[ssu_psu])
 
     def _replicate_row_weights(self, cols: np.ndarray) -> np.ndarray:
         reps = self.replicates
@@ -1021,7 +510,7 @@ class Design:
         if totals is not None and reps.factors is not None:
             Y, f = totals
             Y = np.asarray(Y, dtype=float).reshape(self.n, -1)
-            P = _group_sum(self.psu, Y, self.n_psu, self.weights)
+            P = group_sum(self.psu, Y, self.n_psu, self.weights)
             return np.atleast_2d(np.asarray(f(reps.factors.T @ P), dtype=float)).reshape(R, -1)
         if totals is not None and replicate is None:
             Y, f = totals
@@ -1054,78 +543,12 @@ class Design:
         ``svyby(..., deff=TRUE)``); see :meth:`srs_variance_factored`. ``replace=True``
         drops the finite-population factor (R's ``deff="replace"``).
         """
-        z = np.asarray(z, dtype=float).reshape(self.n, -1)
-        w = self.weights
-        if codes is not None and self.n and int(np.max(codes)) == 0 and int(np.min(codes)) == 0:
-            codes = None  # one domain (every estimate lies in it): the whole sample's moments
-        s1 = np.einsum("i,ij->j", w, z)  # sum w z
-        s2 = np.einsum("i,ij,ij->j", w, z, z)  # sum w z^2 (no (n, k) temporaries)
-        W, n = w.sum(), float(np.count_nonzero(w > 0))
-        if codes is None:
-            return srs_variance_from_moments(s1, s2, n, W, replace=replace)
-        codes = np.asarray(codes, dtype=np.int64)
-        D = int(codes.max()) + 1 if codes.size else 1
-        pos = w > 0
-        nz = z[pos] != 0
-        cp = codes[pos][:, None]
-        lo = np.where(nz, cp, D).min(axis=0, initial=D)
-        hi = np.where(nz, cp, -1).max(axis=0, initial=-1)
-        one = np.flatnonzero((lo == hi) & (hi >= 0))
-        nk, Wk = np.full(s1.size, n), np.full(s1.size, W)
-        if one.size:
-            d = lo[one]
-            S1 = _group_sum(codes, z[:, one], D, w)  # (D, K1) per-domain moments
-            S2 = _group_sum(codes, z[:, one] ** 2, D, w)
-            s1[one], s2[one] = S1[d, np.arange(one.size)], S2[d, np.arange(one.size)]
-            nk[one] = np.bincount(codes[pos], minlength=D)[d]
-            Wk[one] = np.bincount(codes, weights=w, minlength=D)[d]
-        return srs_variance_from_moments(s1, s2, nk, Wk, replace=replace)
+        return _srs_variance(self, z, codes, replace=replace)
 
     def _srs_from_moments(self, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
         """SRS variance from ``s1 = sum w z`` and ``s2 = sum w z^2`` (per column), whole sample."""
         w = self.weights
         return srs_variance_from_moments(s1, s2, float(np.count_nonzero(w > 0)), w.sum())
-
-
-def srs_variance_from_moments(s1, s2, n, W, *, replace: bool = False) -> np.ndarray:
-    """R survey's SRS variance of an estimate from its influence values' moments.
-
-    ``s1 = sum w z``, ``s2 = sum w z^2`` over the units of the (domain) sample, ``n`` its
-    rows with positive weight and ``W`` its population (sum of weights), per estimate:
-    ``W sum w (z - zbar_w)^2 / (n - 1)`` times ``(1 - n/W)`` (without replacement, R's
-    ``deff=TRUE``) unless ``replace`` (R's ``deff="replace"``). For a mean (``z = (y -
-    ybar)/W``) this is ``svyvar(y) (W - n)/(W n)``, for a total (``z = y``)
-    ``svyvar(y) W^2 (W - n)/(W n)``, as in ``svymean``/``svytotal``.
-    """
-    s1, s2 = np.asarray(s1, dtype=float), np.asarray(s2, dtype=float)
-    n, W = np.asarray(n, dtype=float), np.asarray(W, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ss = np.maximum(s2 - s1 * s1 / W, 0.0)  # sum w (z - zbar_w)^2
-        v = W * ss / np.maximum(n - 1, 1)
-        return v if replace else v * np.maximum(1 - n / W, 0.0)
-
-
-def _check_gram_entries(known: np.ndarray, *coefs: np.ndarray) -> None:
-    """Refuse coefficients (D, m, K) that combine two basis columns whose Gram entry was not
-    computed (see :class:`GramPlan`): their design effects would be wrong."""
-    for C in coefs:
-        U = (C != 0).astype(float)
-        need = np.einsum("dik,djk->ij", U, U) > 0  # (m, m): columns used together by some estimate and domain
-        if (need & ~known).any():
-            i, j = np.argwhere(need & ~known)[0]
-            raise DesignError(f"design effects need the Gram entry ({i}, {j}) of the influence basis, which "
-                              "these influence sums did not compute (GramPlan); add it to the plan")
-
-
-def _single_domain(A3: np.ndarray, total_first: bool) -> np.ndarray:
-    """Domain of every estimate (column of ``A3`` (D, m, K)) whose coefficients lie in one
-    domain only, else -1 (several domains, or the whole sample when ``total_first``)."""
-    nz = (A3 != 0).any(axis=1)  # (D, K)
-    cnt = nz.sum(axis=0)
-    dom = np.where(cnt == 1, nz.argmax(axis=0), -1)
-    if total_first:
-        dom = np.where(dom == 0, -1, dom)  # domain 0 is the whole sample
-    return dom
 
 
 # ---------------------------------------------------------------------- ratio helper
@@ -1165,4 +588,4 @@ def critical_value(level: float, df: float | None, dist: str = "t") -> float:
 
 def as_index_codes(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """Public wrapper of label factorisation (sorted labels, missing refused)."""
-    return _codes(values, "by")
+    return factorize_labels(values, "by")

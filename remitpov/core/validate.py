@@ -118,6 +118,19 @@ def check_positive(values, what: str, ids=None, fix: str = "") -> np.ndarray:
     return v
 
 
+def check_nonnegative(values, what: str, ids=None, fix: str = "") -> np.ndarray:
+    """The one check of values that must be finite and >= 0 (a design's weights, where zero
+    marks a row outside a domain): an :class:`InputError` naming ``what``, the rows (with
+    ``ids``) and ``fix``. Two reductions when the values are valid (a NaN makes the minimum
+    NaN). Returns the values as float."""
+    v = np.asarray(values, dtype=float)
+    if v.size and not (v.min() >= 0 and np.isfinite(v.max())):
+        bad = ~np.isfinite(v) | (v < 0)
+        raise InputError(f"{what} must be finite and non-negative: {describe_rows(bad, ids)}"
+                         + (f"; {fix}" if fix else ""))
+    return v
+
+
 def check_weights(values, column: str, ids=None) -> np.ndarray:
     """Survey weights (one per row): missing values, then zero or negative values, each an
     :class:`InputError` naming the column and the rows (zero weights are not a way to drop

@@ -62,8 +62,6 @@ on non-selected rows are ignored: NaN, 0 or -inf after a log are all fine).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -71,7 +69,14 @@ from scipy import optimize, special, stats
 
 from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
 from ..results import Estimate
-from ._base import ModelResults, Summary, SummaryTable, fmt_value, validated_weights
+from ._base import validated_weights
+from .heckman_results import HeckmanResults
+from .probit import ProbitFit, inverse_mills, probit
+from .selection_common import (SELECTION_LEGACY, as_frame, backtrack, check_rank, cluster_sandwich, numeric_array,
+                               selection_cov_type, set_regressors)
+
+# ProbitFit, probit, inverse_mills, backtrack, selection_cov_type and SELECTION_LEGACY keep their old
+# import path (remitpov.econometrics.heckman) as re-exports
 
 __all__ = ["Heckman", "HeckmanResults", "SelectionWarning", "probit", "ProbitFit", "inverse_mills"]
 
@@ -82,321 +87,6 @@ class SelectionWarning(RemitpovWarning):
     """A Heckman model that is estimable but fragile (no exclusion restriction, ``|rho| > 1`` ...)."""
 
 
-def inverse_mills(q) -> np.ndarray:
-    """Inverse Mills ratio ``phi(q)/Phi(q)``, computed stably in logs."""
-    q = np.asarray(q, dtype=float)
-    return np.exp(stats.norm.logpdf(q) - special.log_ndtr(q))
-
-
-# ----------------------------------------------------------------------------- probit
-@dataclass(frozen=True)
-class ProbitFit:
-    """A (weighted) probit fit: coefficients, observed-information covariance, scores."""
-
-    params: np.ndarray
-    cov: np.ndarray  # inverse of minus the (weighted) Hessian
-    hessian: np.ndarray  # weighted Hessian of the log-likelihood
-    scores: np.ndarray  # (n, m) unweighted per-observation scores
-    loglik: float
-    iterations: int
-
-
-def _separation_message(s: np.ndarray, Z: np.ndarray, names) -> str:
-    """Name selection regressors that (quasi-)perfectly predict s."""
-    culprits = []
-    for j in range(Z.shape[1]):
-        col = Z[:, j]
-        vals = np.unique(col)
-        if vals.size < 2:
-            continue
-        if vals.size == 2:  # dummy: one value only with s=1 or only with s=0
-            for v in vals:
-                m = col == v
-                if np.all(s[m] == 1) or np.all(s[m] == 0):
-                    culprits.append(f"{names[j]}={v:g} ({int(m.sum())} rows, all s={int(s[m][0])})")
-        else:
-            if col[s == 1].min() > col[s == 0].max() or col[s == 1].max() < col[s == 0].min():
-                culprits.append(f"{names[j]} (completely separates s)")
-    return "; ".join(culprits) if culprits else "a linear combination of the selection regressors"
-
-
-def backtrack(loglik, x, step, current: float) -> tuple[float, float]:
-    """Step halving for a Newton ascent: the largest ``t`` in 1, 1/2, 1/4, ... (down to 1e-8)
-    with ``loglik(x + t step) >= current`` (up to 1e-12). Returns ``(new loglik, t)``."""
-    t = 1.0
-    while True:
-        new = loglik(x + t * step)
-        if new >= current - 1e-12 or t < 1e-8:
-            return new, t
-        t /= 2
-
-def probit(s: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None, *, names=None,
-           maxiter: int = 100, tol: float = 1e-10) -> ProbitFit:
-    """Weighted probit by Newton--Raphson with step halving.
-
-    Raises :class:`EstimationError` on perfect prediction / separation (some fitted
-    index beyond +/-8.3, i.e. probabilities within 1e-16 of 0 or 1, or no convergence
-    with the likelihood going to zero), naming the regressors responsible when a single
-    one is.
-    """
-    s = np.asarray(s, dtype=float)
-    n, m = Z.shape
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    names = [f"z{j}" for j in range(m)] if names is None else list(names)
-    sign = 2 * s - 1
-
-    def ll(g):
-        return float(w @ special.log_ndtr(sign * (Z @ g)))
-
-    g = np.zeros(m)
-    cur = ll(g)
-    it = 0
-    for it in range(1, maxiter + 1):
-        q = Z @ g
-        gi = sign * inverse_mills(sign * q)  # d log-lik / dq
-        grad = Z.T @ (w * gi)
-        h = -gi * (gi + q)
-        H = (Z * (w * h)[:, None]).T @ Z
-        try:
-            step = np.linalg.solve(-H, grad)
-        except np.linalg.LinAlgError as exc:
-            raise EstimationError("probit Hessian is singular: the selection regressors are collinear") from exc
-        new, t = backtrack(ll, g, step, cur)
-        g = g + t * step
-        done = abs(new - cur) < tol * (1 + abs(cur)) and np.max(np.abs(t * step)) < 1e-7
-        cur = new
-        if np.max(np.abs(Z @ g)) > 40:  # diverging: separation
-            break
-        if done:
-            break
-    q = Z @ g
-    sep = sign * q > 8.3  # predicted perfectly (Phi(-8.3) ~ 5e-17)
-    if sep.any() or it >= maxiter:
-        raise EstimationError(
-            f"perfect prediction in the selection probit: {describe_rows(sep)} have fitted probability "
-            f"0 or 1 (separation by {_separation_message(s, Z, names)}). Drop or merge the offending "
-            "regressor/category, or drop the perfectly predicted rows explicitly.")
-    gi = sign * inverse_mills(sign * q)
-    h = -gi * (gi + q)
-    H = (Z * (w * h)[:, None]).T @ Z
-    cov = np.linalg.inv(-H)
-    return ProbitFit(g, cov, H, Z * gi[:, None], cur, it)
-
-
-# ----------------------------------------------------------------------------- helpers
-def _as_frame(x, default: str, n: int | None = None) -> pd.DataFrame:
-    if isinstance(x, pd.DataFrame):
-        return x.reset_index(drop=True)
-    if isinstance(x, pd.Series):
-        return x.reset_index(drop=True).to_frame(x.name or default)
-    a = np.asarray(x, dtype=float)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2:
-        raise InputError(f"{default} must be 1- or 2-dimensional, got shape {a.shape}")
-    cols = [default] if a.shape[1] == 1 else [f"{default}.{j}" for j in range(a.shape[1])]
-    return pd.DataFrame(a, columns=cols)
-
-
-def _numeric(df: pd.DataFrame, what: str) -> np.ndarray:
-    try:
-        a = df.to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what} must be numeric; columns {list(df.columns)}") from exc
-    return a
-
-
-def _check_rank(A: np.ndarray, names, what: str):
-    if A.shape[0] < A.shape[1]:
-        raise EstimationError(f"{what}: {A.shape[0]} rows for {A.shape[1]} parameters")
-    r = np.linalg.matrix_rank(A)
-    if r < A.shape[1]:
-        # name the columns that are combinations of earlier ones
-        bad, keep = [], []
-        for j in range(A.shape[1]):
-            if np.linalg.matrix_rank(A[:, keep + [j]]) < len(keep) + 1:
-                bad.append(str(names[j]))
-            else:
-                keep.append(j)
-        raise EstimationError(f"{what} is singular (rank {r} < {A.shape[1]}): column(s) {bad} are constant, "
-                              "duplicated or collinear with earlier columns; drop them")
-
-
-#: old spellings of the selection models' covariances -> registry names (the same numbers)
-SELECTION_LEGACY = {"robust": "HC1", "cluster": "CR1"}
-
-
-def selection_cov_type(cov_type: str, *, unadjusted: bool = True, stacklevel: int = 4) -> str:
-    """Registry name of a selection model's ``cov_type`` (HC0/HC1/CR0/CR1, ``"unadjusted"``
-    when the model has one, and ``"design"``); old spellings with a ``FutureWarning``."""
-    from .covariance import resolve_cov_type
-
-    allowed = (("unadjusted",) if unadjusted else ()) + ("HC0", "HC1", "CR0", "CR1")
-    return resolve_cov_type(cov_type, allowed=allowed, extra=("design",), legacy=SELECTION_LEGACY,
-                            stacklevel=stacklevel)
-
-
-def _sandwich(z: np.ndarray, w: np.ndarray, clusters=None, small_sample: bool = True) -> np.ndarray:
-    """sum_g (sum_{i in g} w_i z_i)(...)' x G/(G-1) (without the factor: ``small_sample=False``)."""
-    wz = z * w[:, None]
-    if clusters is None:
-        G = wz.shape[0]
-        tot = wz
-    else:
-        codes, uniq = pd.factorize(pd.Series(clusters), sort=True)
-        if (codes < 0).any():
-            raise InputError(f"clusters are missing in {describe_rows(codes < 0)}")
-        G = uniq.size
-        tot = np.zeros((G, wz.shape[1]))
-        np.add.at(tot, codes, wz)
-    if G < 2:
-        raise EstimationError("robust/cluster covariance needs at least 2 clusters")
-    return tot.T @ tot * (G / (G - 1) if small_sample else 1.0)
-
-
-def _set_regressors(model, X: pd.DataFrame, Z: pd.DataFrame, which_rows: str) -> None:
-    """Store outcome and selection regressors on ``model`` (names and float arrays); both
-    are needed on ALL rows (``which_rows`` says which, for the error message)."""
-    model.exog_names = [str(c) for c in X.columns]
-    model.selection_names = [str(c) for c in Z.columns]
-    model._X = _numeric(X, "exog")
-    model._Z = _numeric(Z, "selection_exog")
-    for A, names, what in ((model._X, model.exog_names, "exog"), (model._Z, model.selection_names, "selection_exog")):
-        badr = ~np.isfinite(A).all(axis=1)
-        if badr.any():
-            cols = [names[j] for j in np.flatnonzero(~np.isfinite(A).all(axis=0))]
-            raise InputError(f"{what} column(s) {cols} missing or infinite in {describe_rows(badr)}; "
-                             f"regressors are needed on all rows ({which_rows}): impute or drop those rows")
-
-
-# ----------------------------------------------------------------------------- results
-@dataclass(frozen=True, eq=False, repr=False)
-class HeckmanResults(ModelResults):
-    """Results of :meth:`Heckman.fit` (immutable).
-
-    ``params`` holds the outcome coefficients (plain names), the selection coefficients
-    (``"selection:<name>"``) and either ``lambda`` (two-step: the IMR coefficient) or
-    ``athrho`` and ``lnsigma`` (ML). ``rho``, ``sigma`` and ``lambda_`` are
-    :class:`~remitpov.results.Estimate` objects (``float(res.rho)``, ``res.rho.se``).
-    """
-
-    model: Any = None
-    extra: Mapping[str, Any] = None  # rho/sigma/lambda estimates, imr, loglik, influence...
-
-    @property
-    def selection_params(self) -> pd.Series:
-        names = self.equations["selection"]
-        return pd.Series(self.params[list(names)].to_numpy(), index=[n.split(":", 1)[1] for n in names],
-                         name="selection_params")
-
-    @property
-    def outcome_params(self) -> pd.Series:
-        return self.params[list(self.equations["outcome"])]
-
-    @property
-    def rho(self) -> Estimate:
-        return self.extra["rho"]
-
-    @property
-    def sigma(self) -> Estimate:
-        return self.extra["sigma"]
-
-    @property
-    def lambda_(self) -> Estimate:
-        return self.extra["lambda"]
-
-    @property
-    def imr(self) -> pd.Series:
-        """Inverse Mills ratio ``phi(Z gamma)/Phi(Z gamma)`` for every row (selected or not)."""
-        return pd.Series(inverse_mills(self.model._Z @ self.selection_params.to_numpy()), name="imr")
-
-    @property
-    def loglik(self) -> float:
-        return self.extra.get("loglik", np.nan)
-
-    @property
-    def influence(self) -> np.ndarray | None:
-        """(n, k) influence values: ``params_hat - params ~ sum_i w_i z_i`` (None if not computed)."""
-        return self.extra.get("influence")
-
-    def predict(self, exog=None, selection_exog=None, *, kind: str = "unconditional") -> pd.Series:
-        """Predictions of the outcome.
-
-        Parameters
-        ----------
-        exog, selection_exog : array or DataFrame, optional
-            New data (default: the estimation data). For formula models a DataFrame of
-            original variables may be passed as ``exog``; it is transformed with both
-            formulas.
-        kind : {"unconditional", "conditional", "nonselected", "probability", "index"}
-            ``X b`` (the latent outcome, e.g. the wage offer); ``E[y|s=1] = X b + rho sigma
-            imr(Z g)``; ``E[y|s=0] = X b - rho sigma phi(Z g)/Phi(-Z g)``; ``P(s=1) = Phi(Z g)``;
-            ``Z g``.
-        """
-        X, Z = self.model._design_for(exog, selection_exog)
-        b = self.outcome_params.to_numpy()
-        g = self.selection_params.to_numpy()
-        rs = float(self.lambda_)
-        if kind == "unconditional":
-            out = X @ b
-        elif kind == "conditional":
-            out = X @ b + rs * inverse_mills(Z @ g)
-        elif kind == "nonselected":
-            out = X @ b - rs * inverse_mills(-(Z @ g))
-        elif kind == "probability":
-            out = special.ndtr(Z @ g)
-        elif kind == "index":
-            out = Z @ g
-        else:
-            raise InputError(f"kind must be 'unconditional', 'conditional', 'nonselected', 'probability' or "
-                             f"'index', got {kind!r}")
-        return pd.Series(out, name=kind)
-
-    def simulate(self, exog=None, selection_exog=None, *, kind: str = "unconditional", draws: int = 1,
-                 seed=None) -> np.ndarray:
-        """Draws of the outcome with simulated errors, shape (n, draws).
-
-        ``kind="unconditional"``: ``X b + e``, ``e ~ N(0, sigma^2)``. ``"conditional"`` /
-        ``"nonselected"``: ``X b + e`` with ``e`` drawn from its distribution given
-        ``u > -Z g`` / ``u < -Z g`` (``e = sigma (rho u + sqrt(1 - rho^2) v)``, ``u`` from a
-        truncated normal by inversion). Parameter uncertainty is not simulated.
-        """
-        X, Z = self.model._design_for(exog, selection_exog)
-        rng = np.random.default_rng(seed)
-        xb = X @ self.outcome_params.to_numpy()
-        q = Z @ self.selection_params.to_numpy()
-        rho, sig = float(self.rho), float(self.sigma)
-        n = xb.size
-        v = rng.standard_normal((n, draws))
-        p = rng.random((n, draws))
-        if kind == "unconditional":
-            u = rng.standard_normal((n, draws))
-        elif kind in ("conditional", "nonselected"):
-            lo = special.ndtr(-q)[:, None]  # P(u < -q)
-            if kind == "conditional":  # u > -q
-                u = special.ndtri(lo + p * (1 - lo))
-            else:  # u < -q
-                u = special.ndtri(p * lo)
-            u = np.clip(u, -40, 40)
-        else:
-            raise InputError(f"kind must be 'unconditional', 'conditional' or 'nonselected', got {kind!r}")
-        e = sig * (rho * u + np.sqrt(max(1 - rho**2, 0.0)) * v)
-        return xb[:, None] + e
-
-    def summary_table(self, digits: int = 4, level: float = 0.95) -> Summary:
-        base = super().summary_table(digits, level)
-        rows = []
-        for name in ("rho", "sigma", "lambda"):
-            e = self.extra[name]
-            ok = np.isfinite(e.se)
-            rows.append((name, fmt_value(e.estimate, digits), fmt_value(e.se, digits) if ok else "", "", "",
-                         fmt_value(e.ci_lower, digits) if ok else "", fmt_value(e.ci_upper, digits) if ok else ""))
-        anc = SummaryTable("Ancillary parameters" + (" (delta method)" if self.method == "ML" else ""),
-                           base.tables[0].header, tuple(rows))
-        return Summary(base.title, base.info, base.tables + (anc,), base.notes)
-
-
-# ----------------------------------------------------------------------------- model
 class Heckman:
     """Heckman sample-selection model (linearmodels-style: model -> ``fit()`` -> results).
 
@@ -420,8 +110,8 @@ class Heckman:
 
     def __init__(self, endog, exog, selection, selection_exog, *, weights=None):
         self._formula = None
-        X = _as_frame(exog, "exog")
-        Z = _as_frame(selection_exog, "selection_exog")
+        X = as_frame(exog, "exog")
+        Z = as_frame(selection_exog, "selection_exog")
         n = len(X)
         y = np.asarray(pd.to_numeric(pd.Series(np.asarray(endog).ravel()), errors="coerce"), dtype=float)
         s_raw = pd.Series(np.asarray(selection).ravel())
@@ -435,7 +125,7 @@ class Heckman:
         if bad.any():
             raise InputError(f"selection indicator must be 0/1 (or bool); other values in {describe_rows(bad)} "
                              f"(e.g. {s_raw[bad].iloc[0]!r}); recode it, e.g. (participation == 'yes')")
-        _set_regressors(self, X, Z, "selected or not")
+        set_regressors(self, X, Z, "selected or not")
         self._s = s.astype(bool)
         self.nobs = n
         n1 = int(self._s.sum())
@@ -459,8 +149,8 @@ class Heckman:
         self._y = np.where(self._s & np.isfinite(y), y, 0.0)
         self.endog_name = getattr(endog, "name", None) or "y"
         self.selection_name = getattr(selection, "name", None) or "selected"
-        _check_rank(self._X[self._s], self.exog_names, "outcome design (selected rows)")
-        _check_rank(self._Z, self.selection_names, "selection design")
+        check_rank(self._X[self._s], self.exog_names, "outcome design (selected rows)")
+        check_rank(self._Z, self.selection_names, "selection design")
         excluded = set(self.selection_names) - set(self.exog_names)
         if not excluded and self.selection_names != [f"selection_exog.{j}" for j in range(self._Z.shape[1])]:
             warnings.warn("no exclusion restriction: every selection regressor is also in the outcome equation; "
@@ -505,8 +195,8 @@ class Heckman:
             X = self._formula[2].get_model_matrix(exog, na_action="raise")
             Z = self._formula[3].get_model_matrix(exog, na_action="raise")
             return np.asarray(X, dtype=float), np.asarray(Z, dtype=float)
-        X = self._X if exog is None else _numeric(_as_frame(exog, "exog"), "exog")
-        Z = self._Z if selection_exog is None else _numeric(_as_frame(selection_exog, "selection_exog"),
+        X = self._X if exog is None else numeric_array(as_frame(exog, "exog"), "exog")
+        Z = self._Z if selection_exog is None else numeric_array(as_frame(selection_exog, "selection_exog"),
                                                             "selection_exog")
         if X.shape[1] != self._X.shape[1] or Z.shape[1] != self._Z.shape[1] or X.shape[0] != Z.shape[0]:
             raise InputError(f"new exog must have {self._X.shape[1]} columns and selection_exog "
@@ -557,12 +247,12 @@ class Heckman:
     def _finish_cov(self, cov_type, z, clusters, design, est):
         w = self._w
         if cov_type in ("HC0", "HC1"):
-            return _sandwich(z, w, small_sample=cov_type == "HC1")
+            return cluster_sandwich(z, w, small_sample=cov_type == "HC1")
         if cov_type in ("CR0", "CR1"):
             c = np.asarray(clusters).ravel()
             if c.size != self.nobs:
                 raise InputError(f"clusters have {c.size} rows, the data {self.nobs}")
-            return _sandwich(z, w, c, small_sample=cov_type == "CR1")
+            return cluster_sandwich(z, w, c, small_sample=cov_type == "CR1")
         if design.n != self.nobs:
             raise InputError(f"design has {design.n} rows, the data {self.nobs}")
         return design.vcov(est, z)

@@ -18,6 +18,9 @@ where MatchIt is deterministic:
 * :func:`wls_difference_hc3` -- the HC3 SE of the treatment coefficient of the weighted
   regression ``y ~ treat`` on the matched sample, the SE the MatchIt vignette recommends
   after matching with replacement and after subclassification (``vcovHC(type = "HC3")``).
+* :func:`nn_sets`, :func:`match_shares`, :func:`within_group_sigma2` -- R ``Matching::Match``
+  (Abadie--Imbens): the ``k`` nearest units of the other group with all ties, their weight
+  shares, and the heteroskedastic conditional variances of ``Var.calc = J``.
 
 Known differences from MatchIt 4.5.1 (all in its fast path ``nn_matchC_vec``, used when
 matching on a score vector): it compares distances with C's integer ``abs()``, so between
@@ -36,7 +39,7 @@ import pandas as pd
 from ..exceptions import InputError
 
 __all__ = ["mahalanobis_coordinates", "greedy_general", "k_nearest_with_replacement", "subclassify",
-           "subclass_weights", "wls_difference_hc3"]
+           "subclass_weights", "wls_difference_hc3", "nn_sets", "match_shares", "within_group_sigma2"]
 
 
 def mahalanobis_coordinates(Q: np.ndarray, t: np.ndarray, w: np.ndarray | None = None,
@@ -230,3 +233,91 @@ def wls_difference_hc3(y: np.ndarray, t: np.ndarray, W: np.ndarray) -> tuple[flo
     C = np.array([[1.0, 1.0], [1.0, 0.0]])
     mu1, mu0 = C @ res.params
     return float(mu1), float(mu0), C @ res.cov_params() @ C.T
+
+
+def nn_sets(x, is_from, is_to, k, ties, tol, cal, w):
+    """k nearest neighbours (with ties) of every ``is_from`` unit among ``is_to`` units.
+
+    Vectorised with one sort: the k nearest of a point lie within k positions on each side
+    of its insertion point; the tie set is the contiguous sorted range within
+    ``d_k + tol``. Returns (row, match, weight share) arrays; shares are proportional to
+    the matches' base weights and sum to one per row.
+    """
+    fr = np.flatnonzero(is_from)
+    to = np.flatnonzero(is_to)
+    order = np.argsort(x[to], kind="stable")
+    to_s = to[order]
+    xs = x[to_s]
+    nT = len(xs)
+    kk = min(k, nT)
+    xf = x[fr]
+    pos = np.searchsorted(xs, xf)
+    offs = np.arange(-kk, kk)
+    idx = pos[:, None] + offs[None, :]
+    valid = (idx >= 0) & (idx < nT)
+    dd = np.where(valid, np.abs(xs[np.clip(idx, 0, nT - 1)] - xf[:, None]), np.inf)
+    dk = np.sort(dd, axis=1)[:, kk - 1]
+    if ties:
+        # Match(): ties are units whose squared (standardised) distance is within `tol`
+        # of the k-th smallest squared distance
+        rad = np.sqrt(dk**2 + tol)
+        lo = np.searchsorted(xs, xf - rad, side="left")
+        hi = np.searchsorted(xs, xf + rad, side="right")
+    else:
+        # exactly k: the k nearest by distance (stable by sorted position)
+        sel = np.argsort(dd, axis=1, kind="stable")[:, :kk]
+        rows = np.repeat(fr, kk)
+        cols = to_s[np.clip(np.take_along_axis(idx, sel, 1).ravel(), 0, nT - 1)]
+        keep = np.ones(rows.size, dtype=bool)
+        if cal is not None:
+            keep = np.repeat(dk <= cal, kk) & (np.abs(x[rows] - x[cols]) <= cal)
+        rows, cols = rows[keep], cols[keep]
+        return rows, cols, match_shares(rows, cols, w)
+    if cal is not None:
+        ok = dk <= cal
+        lo = np.where(ok, np.maximum(lo, np.searchsorted(xs, xf - cal, side="left")), 0)
+        hi = np.where(ok, np.minimum(hi, np.searchsorted(xs, xf + cal, side="right")), 0)
+    m = hi - lo
+    rows = np.repeat(fr, m)
+    start = np.repeat(lo - np.concatenate([[0], np.cumsum(m)[:-1]]), m)
+    cols = to_s[np.arange(m.sum()) + start]
+    return rows, cols, match_shares(rows, cols, w)
+
+
+def match_shares(rows, cols, w):
+    """Weight share of each match ``cols`` within its row's matched set (shares sum to one per row)."""
+    tot = np.bincount(rows, weights=w[cols], minlength=rows.max() + 1 if rows.size else 0)
+    return w[cols] / tot[rows]
+
+
+def within_group_sigma2(x, y, t, J, ties, tol):
+    """Heteroskedastic conditional variances (AI 2006 eq. 14; Matching ``Var.calc=J``):
+    the sample variance of y over unit i and its J nearest same-group units (all ties);
+    with exactly J matches this is ``J/(J+1) (y_i - mean of the matches)^2``."""
+    n = len(x)
+    sig2 = np.zeros(n)
+    for g in (0, 1):
+        idx = np.flatnonzero(t == g)
+        order = np.argsort(x[idx], kind="stable")
+        s = idx[order]
+        xs = x[s]
+        m = len(s)
+        # neighbours within the group excluding self: candidates at sorted offsets -J..J except 0
+        offs = np.array([o for o in range(-J, J + 1) if o != 0])
+        p = np.arange(m)
+        cand = p[:, None] + offs[None, :]
+        valid = (cand >= 0) & (cand < m)
+        dd = np.where(valid, np.abs(xs[np.clip(cand, 0, m - 1)] - xs[:, None]), np.inf)
+        dJ = np.sort(dd, axis=1)[:, min(J, m - 1) - 1]
+        rad = np.sqrt(dJ**2 + (tol if ties else 0.0))
+        lo = np.searchsorted(xs, xs - rad, side="left")
+        hi = np.searchsorted(xs, xs + rad, side="right")
+        # sample variance of y over the unit and its matches (VarCalcMatchC); the sorted
+        # range [lo, hi) contains the unit itself. Centre y first for numerical accuracy.
+        yc = y[s] - y[s].mean()
+        c1 = np.concatenate([[0.0], np.cumsum(yc)])
+        c2 = np.concatenate([[0.0], np.cumsum(yc**2)])
+        m_ = (hi - lo).astype(float)
+        s1, s2 = (c1[hi] - c1[lo]) / m_, (c2[hi] - c2[lo]) / m_
+        sig2[s] = np.maximum(s2 - s1**2, 0.0) * m_ / (m_ - 1)
+    return sig2
