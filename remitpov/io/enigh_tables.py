@@ -59,9 +59,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.validate import check_weights
 from ..exceptions import InputError, describe_rows
 from ..survey import LoadReport, Survey, SurveyMetadata
-from .generic import read_table
+from .generic import ids_of, read_table
 
 __all__ = ["read_enigh_tables", "enigh_catalogue", "coneval_lines", "coneval_lines_file", "ENIGH_TABLE_SOURCES",
            "TRANSFER_SOURCES", "TABLES"]
@@ -384,11 +385,7 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
         report = report.add("dropped", f"{int(empty.sum())} dwellings of viviendas have no household in hogares and "
                                        "are not in the survey (their factor is not counted)", "folioviv",
                             int(empty.sum()), viv.loc[empty, "folioviv"].head(3).tolist())
-    w = _numeric(hh, "factor", "viviendas")
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        raise InputError(f"ENIGH viviendas: expansion factor 'factor' missing or not positive in {_rows(hh, bad)}")
-    hh["factor"] = w
+    hh["factor"] = check_weights(_numeric(hh, "factor", "viviendas"), "factor", ids_of(hh, _IDS))
     for c in ("est_dis", "upm"):
         miss = hh[c].isna().to_numpy()
         if miss.any():
