@@ -120,6 +120,8 @@ def test_unknown_item_reported_and_kept_out_of_income(tmp_path):
     (lambda v, h, i: (v, h, i.assign(ing_tri=i.ing_tri.where(i.index != 1, -5.0))), "negative ing_tri"),
     (lambda v, h, i: (v.assign(ubica_geo=v.ubica_geo.replace("32010", "33010")), h, i), r"outside 1-32.*'33'"),
     (lambda v, h, i: (v.assign(factor=v.factor.where(v.index != 0, 0.0)), h, i), r"weight column 'factor' is zero or negative in 1 row \(e\.g\. id='\d+-1'\)"),
+    (lambda v, h, i: (v.assign(factor=v.factor.where(v.index != 0, np.nan)), h, i),
+     r"weight column 'factor' is missing in 1 row"),
     (lambda v, h, i: (pd.concat([v, v.iloc[:1]]), h, i), "folioviv duplicated"),
     (lambda v, h, i: (v, pd.concat([h, h.iloc[:1]]), i), r"\(folioviv, foliohog\) duplicated"),
     (lambda v, h, i: (v, h, pd.concat([i, i])), "exact copies of another row.*appended twice"),
