@@ -68,7 +68,8 @@ def test_codes_named_by_the_sources():
     assert code["Sueldos o salarios"] == "P011" and code["Ganancias/utilidades"] == "P012"
     assert (c.loc[c.n.between(51, 66), "current"] == False).all()  # noqa: E712 - capital receipts
     assert (c.loc[c.n.between(101, 108), "subsource"] == "government").all()
-    assert (c.loc[c.n.between(32, 48) & (c.n != 34), "current"]).all()
+    assert (c.loc[c.n.between(32, 48), "current"]).all()  # CONEVAL's ing_mon range (P034 current since 2026-11)
+    assert not c.loc[c.n.isin([49, 50]), "current"].any()  # outside CONEVAL's ing_mon
 
 
 @pytest.mark.parametrize("year", [2018, 2020, 2022])

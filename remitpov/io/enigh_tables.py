@@ -28,10 +28,16 @@ Income columns (pesos per household per quarter)
 ``labour`` (wages, bonuses, other work), ``business``, ``property`` (rents, interest,
 dividends), ``transfers`` = ``pensions`` + ``pensions_abroad`` + ``government`` +
 ``remittances`` + ``between_households`` + ``institutions`` (scholarships and donations from
-private institutions and NGOs), ``other_current``; ``ing_mon`` = current monetary income =
-labour + business + property + transfers + other_current. Not current income (catalogue
-``current = 0``: loans, loan repayments, asset sales, savings withdrawals, inheritances,
-insurance payouts, lotteries) goes to ``capital``. Current income here is MONETARY only:
+private institutions and NGOs, insurance indemnities P034), ``other_current`` (no item of the
+2016-2022 catalogue since P049 left current income; kept for user catalogues and old wordings);
+``ing_mon`` = current monetary income = labour + business + property + transfers +
+other_current. Which items are current follows CONEVAL's current monetary income ``ing_mon``
+of its poverty-measurement programs (codes P001-P009, P011-P016, P018-P048, P067-P081,
+P101-P108; checked item by item against CONEVAL's ENIGH 2022 program by a test), so that
+``ing_mon`` is the monetary part of the income CONEVAL compares with its lines. Not current
+income (catalogue ``current = 0``: loans, loan repayments, asset sales, savings withdrawals,
+inheritances, life-insurance payouts, lotteries, dividends P050 and other income not elsewhere
+classified P049) goes to ``capital``. Current income here is MONETARY only:
 the in-kind items and imputed rent of INEGI's ``ing_cor`` are in tables this loader does not
 read, so ``ing_mon`` is below INEGI's ``ing_cor``.
 
@@ -59,9 +65,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.validate import check_weights
 from ..exceptions import InputError, describe_rows
 from ..survey import LoadReport, Survey, SurveyMetadata
-from .generic import read_table
+from .generic import ids_of, read_table
 
 __all__ = ["read_enigh_tables", "enigh_catalogue", "coneval_lines", "coneval_lines_file", "ENIGH_TABLE_SOURCES",
            "TRANSFER_SOURCES", "TABLES"]
@@ -135,9 +142,10 @@ def enigh_catalogue() -> pd.DataFrame:
         ``description`` (the wording of the years in ``years``, ``"all"`` or e.g.
         ``"2016;2018"``), ``source`` (labour, business, property, transfers, other, capital),
         ``subsource`` (within transfers: remittances, pensions_abroad, pensions, government,
-        between_households, institutions), ``current`` (False for loans, loan repayments,
-        asset sales, savings withdrawals, inheritances, insurance payouts, lotteries: INEGI's
-        *percepciones financieras y de capital*), ``note``.
+        between_households, institutions), ``current`` (CONEVAL's current monetary income: False
+        for loans, loan repayments, asset sales, savings withdrawals, inheritances, life-insurance
+        payouts, lotteries -- INEGI's *percepciones financieras y de capital* -- and for dividends
+        P050 and other income P049, which CONEVAL's programs leave out), ``note``.
     """
     return _catalogue().drop(columns="key").copy()
 
@@ -384,11 +392,7 @@ def read_enigh_tables(folder_or_paths, *, year: int | None = None, multi_househo
         report = report.add("dropped", f"{int(empty.sum())} dwellings of viviendas have no household in hogares and "
                                        "are not in the survey (their factor is not counted)", "folioviv",
                             int(empty.sum()), viv.loc[empty, "folioviv"].head(3).tolist())
-    w = _numeric(hh, "factor", "viviendas")
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        raise InputError(f"ENIGH viviendas: expansion factor 'factor' missing or not positive in {_rows(hh, bad)}")
-    hh["factor"] = w
+    hh["factor"] = check_weights(_numeric(hh, "factor", "viviendas"), "factor", ids_of(hh, _IDS))
     for c in ("est_dis", "upm"):
         miss = hh[c].isna().to_numpy()
         if miss.any():

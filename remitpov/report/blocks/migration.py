@@ -348,6 +348,28 @@ def figures_of(spec, folder, keys) -> list:
     return out
 
 
+def figures_for(measure: str, kinds) -> Callable:
+    """The ``figures`` function of a UN DESA context block: when the chapter has the table
+    ``measure``, draw and save the migration figures ``kinds`` (:func:`figures_of`)."""
+    kinds = tuple(kinds)
+
+    def figures(spec, tables, extras, folder):
+        if measure not in tables:
+            return []
+        return figures_of(spec, folder, kinds)
+
+    return figures
+
+
+def register_migration(measure: str, run: Callable, tables, step: str, figures: Callable):
+    """Register a migration block (never a default block; its tidy tables are ``tables``; rank
+    from :data:`RANK`)."""
+    from ._registry import Block, register
+
+    tables = tuple(tables)
+    return register(Block(measure, run, tables, rank=RANK[measure], step=step, default=False, tidy=tables,
+                          figures=figures))
+
 
 # --------------------------------------------------------------------------- census blocks
 def census_groups(codes, census_country, language: str) -> np.ndarray:
@@ -439,7 +461,7 @@ def census_block(measure: str, estimate: Callable, indicator: str, unit: str, xl
     :class:`~remitpov.results.EstimateTable` by ``census_country`` x ``birth_country``) as
     :func:`census_rows` with ``indicator`` and ``unit`` (``order(rows, tab)``: a row order), and
     its :func:`ci_figure` (x axis ``xlabel`` in the chapter's language, values / ``scale``)."""
-    from ._registry import Block, BlockOutput, register
+    from ._registry import BlockOutput
 
     def run(spec, p, ctx) -> BlockOutput:
         if not owner(spec, p, measure):
@@ -459,5 +481,4 @@ def census_block(measure: str, estimate: Callable, indicator: str, unit: str, xl
                                                                                             xlabel["en"]),
                          source=census_source(spec, t["source"].iloc[0]), folder=folder, scale=scale)
 
-    return register(Block(measure, run, (measure,), rank=RANK[measure], step=step, default=False, tidy=(measure,),
-                          figures=figures))
+    return register_migration(measure, run, (measure,), step, figures)

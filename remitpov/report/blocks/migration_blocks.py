@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._registry import Block, BlockOutput, register
-from .migration import RANK, context, figures_of, long_rows, owner
+from ._registry import BlockOutput
+from .migration import context, figures_for, long_rows, owner, register_migration
 
 MEASURE = "migration_blocks"
 
@@ -35,12 +35,6 @@ def run(spec, p, ctx) -> BlockOutput:
     return BlockOutput({"migration_blocks": rows}, {"migration_blocks": c["blocks"]})
 
 
-def figures(spec, tables, extras, folder):
-    if "migration_blocks" not in tables:
-        return []
-    return figures_of(spec, folder, ("blocks",))
-
-
-BLOCK = register(Block(MEASURE, run, ("migration_blocks",), rank=RANK[MEASURE],
-                       step="{sid}: migration context, integration blocks (UN DESA)", default=False,
-                       tidy=("migration_blocks",), figures=figures))
+BLOCK = register_migration(MEASURE, run, ("migration_blocks",),
+                           "{sid}: migration context, integration blocks (UN DESA)",
+                           figures_for(MEASURE, ("blocks",)))

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._registry import Block, BlockOutput, register
-from .migration import RANK, census, census_rows, census_source, ci_figure, config, owner, title
+from ._registry import BlockOutput
+from .migration import census, census_rows, census_source, ci_figure, config, owner, register_migration, title
 
 MEASURE = "migration_emigration"
 
@@ -59,6 +59,5 @@ def figures(spec, tables, extras, folder):
                      source=census_source(spec, t["source"].iloc[0]), folder=folder)
 
 
-BLOCK = register(Block(MEASURE, run, (MEASURE,), rank=RANK[MEASURE],
-                       step="{sid}: migration context, emigration rates (census microdata)",
-                       default=False, tidy=(MEASURE,), figures=figures))
+BLOCK = register_migration(MEASURE, run, (MEASURE,),
+                           "{sid}: migration context, emigration rates (census microdata)", figures)

@@ -11,8 +11,8 @@ census's design degrees of freedom).
 """
 from __future__ import annotations
 
-from ._registry import Block, BlockOutput, register
-from .migration import RANK, census, census_rows, census_source, ci_figure, config, owner, title
+from ._registry import BlockOutput
+from .migration import census, census_rows, census_source, ci_figure, config, owner, register_migration, title
 
 MEASURE = "migration_skilled"
 
@@ -48,6 +48,5 @@ def figures(spec, tables, extras, folder):
                      source=census_source(spec, t["source"].iloc[0]), folder=folder)
 
 
-BLOCK = register(Block(MEASURE, run, ("migration_skilled",), rank=RANK[MEASURE],
-                       step="{sid}: migration context, tertiary education of immigrants (census microdata)",
-                       default=False, tidy=("migration_skilled",), figures=figures))
+BLOCK = register_migration(MEASURE, run, ("migration_skilled",),
+                           "{sid}: migration context, tertiary education of immigrants (census microdata)", figures)

@@ -12,8 +12,8 @@ United States, Spain, Latin America and the Caribbean and the rest of the world 
 """
 from __future__ import annotations
 
-from ._registry import Block, BlockOutput, register
-from .migration import RANK, context, figures_of, long_rows, owner
+from ._registry import BlockOutput
+from .migration import context, figures_for, long_rows, owner, register_migration
 
 MEASURE = "migration_stocks"
 
@@ -39,12 +39,6 @@ def run(spec, p, ctx) -> BlockOutput:
                         "migration_destinations": c["destinations"]})
 
 
-def figures(spec, tables, extras, folder):
-    if "migration_stocks" not in tables:
-        return []
-    return figures_of(spec, folder, ("emigrants", "change", "destinations"))
-
-
-BLOCK = register(Block(MEASURE, run, ("migration_stocks", "migration_destinations"), rank=RANK[MEASURE],
-                       step="{sid}: migration context, emigrant stocks (UN DESA)", default=False,
-                       tidy=("migration_stocks", "migration_destinations"), figures=figures))
+BLOCK = register_migration(MEASURE, run, ("migration_stocks", "migration_destinations"),
+                           "{sid}: migration context, emigrant stocks (UN DESA)",
+                           figures_for(MEASURE, ("emigrants", "change", "destinations")))

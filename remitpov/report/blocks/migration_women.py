@@ -8,8 +8,8 @@ share.
 """
 from __future__ import annotations
 
-from ._registry import Block, BlockOutput, register
-from .migration import RANK, context, figures_of, long_rows, owner
+from ._registry import BlockOutput
+from .migration import context, figures_for, long_rows, owner, register_migration
 
 MEASURE = "migration_women"
 
@@ -25,12 +25,6 @@ def run(spec, p, ctx) -> BlockOutput:
     return BlockOutput({"migration_women": rows}, {"migration_women": w})
 
 
-def figures(spec, tables, extras, folder):
-    if "migration_women" not in tables:
-        return []
-    return figures_of(spec, folder, ("women",))
-
-
-BLOCK = register(Block(MEASURE, run, ("migration_women",), rank=RANK[MEASURE],
-                       step="{sid}: migration context, women among immigrants (UN DESA)", default=False,
-                       tidy=("migration_women",), figures=figures))
+BLOCK = register_migration(MEASURE, run, ("migration_women",),
+                           "{sid}: migration context, women among immigrants (UN DESA)",
+                           figures_for(MEASURE, ("women",)))
