@@ -43,7 +43,9 @@ def test_build_income_records_its_scale():
     from remitpov.synthetic import synthetic_survey
 
     s = synthetic_survey(seed=1, country="A")
-    assert s.metadata.welfare_scale is None
+    # the loader states its concept: income per household (build_income then records its scale)
+    assert (s.metadata.welfare, s.metadata.welfare_scale) == ("income", "none")
+    assert welfare_key(s.metadata) == "none"
     b = build_income(s, scale="sqrt")
     assert (b.metadata.welfare, b.metadata.welfare_scale) == ("income", "sqrt")
     assert b.metadata.to_dict()["welfare_scale"] == "sqrt"
@@ -57,6 +59,19 @@ def test_loaders_state_their_concept(shared):
     assert welfare_key(e.metadata) == "consumption"
     u = read_eusilc(shared("data", "eusilc", "eusilc.csv.gz"))
     assert welfare_key(u.metadata) == "oecd_modified"
+
+
+def test_read_enigh_states_its_concept(shared):
+    """ENIGH's ing_cor is current income per household: stated as such by read_enigh, and
+    build_income then replaces the scale with the one it divided by."""
+    from remitpov.income import build_income
+    from remitpov.io.enigh import read_enigh
+
+    s = read_enigh(shared("data", "enigh2010_rural", "Conc2010_rural.dbf"), year=2010)
+    assert (s.metadata.welfare, s.metadata.welfare_scale) == ("income", "none")
+    assert welfare_text(welfare_key(s.metadata)) == "household income"
+    b = build_income(s)
+    assert (b.metadata.welfare, b.metadata.welfare_scale) == ("income", "per_capita")
 
 
 def test_publication_notes_name_each_survey_concept():
