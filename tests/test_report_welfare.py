@@ -195,3 +195,52 @@ def test_publication_without_remittances_has_no_empty_columns():
     assert out["gini"].title == "Coeficiente de Gini del consumo"
     text = " ".join(n for t in out.values() for n in t.notes)
     assert "Sin remesas" not in text and "excluye el cero" not in text and "consumo per cápita" in text
+
+
+def test_tidy_concept_header_names_the_welfare_measure(tmp_path):
+    """The tidy tables' "concept" column is headed by the surveys' measure (Markdown, LaTeX, XLSX,
+    report.html); its cells and the CSV keep the codes (machine-stable)."""
+    from openpyxl import load_workbook
+
+    from remitpov.report.html import table_html
+    from remitpov.report.tables import write_tables
+    from remitpov.report.welfare import concept_header
+
+    assert concept_header(["per_capita", "oecd_modified"]) == "Income"  # the former fixed header
+    assert concept_header(["consumption"]) == "Consumption"
+    assert concept_header(["consumption"], "es") == "Consumo"
+    assert concept_header(["none", "consumption"]) == "Income or consumption"
+    assert concept_header(["per_capita", "consumption"], "es") == "Ingreso o consumo"
+    frame = pd.DataFrame({"survey": ["G"], "concept": ["total"], "estimate": [56.2], "unit": ["percent"]})
+    heads = {"concept": concept_header(["consumption"], "es")}
+    write_tables({"gini": frame}, tmp_path, ("csv", "md", "tex", "xlsx"), language="es", headers=heads)
+    d = tmp_path / "tables"
+    assert (d / "gini.csv").read_text().splitlines()[0] == "survey,concept,estimate,unit"
+    assert "| Encuesta | Consumo | Estimación | Unidad |" in (d / "gini.md").read_text()
+    assert "Encuesta & Consumo & Estimación & Unidad" in (d / "gini.tex").read_text()
+    assert [c.value for c in load_workbook(d / "tables.xlsx")["gini"][1]] == ["Encuesta", "Consumo", "Estimación",
+                                                                             "Unidad"]
+    assert "| total |" in (d / "gini.md").read_text()  # the cell keeps its code
+    assert "<th>Consumo</th>" in table_html(frame, language="es", headers=heads)
+    write_tables({"gini": frame}, tmp_path / "plain", ("md",), language="es")
+    assert "| Encuesta | Ingreso |" in (tmp_path / "plain" / "tables" / "gini.md").read_text()
+
+
+@pytest.mark.parametrize("name, language, expected", [
+    ("enigh2018_ags", "en", "Source: own calculations based on INEGI, ENIGH 2018."),
+    ("enigh2010_rural", "es", "Fuente: elaboración propia sobre la base de INEGI, ENIGH 2010.")])
+def test_enigh_example_source_line_has_the_survey_year(shared, name, language, expected):
+    """The ENIGH examples state the survey year (options.year -> read_enigh metadata): the
+    "Source:" line of every table and figure names it."""
+    from pathlib import Path
+
+    from remitpov.report.chapter import prepare_survey
+    from remitpov.report.publication import PublicationSpec, source_line, survey_info
+    from remitpov.report.spec import load_spec
+
+    shared("data", name)
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / f"{name}.toml")
+    assert spec.language == language
+    p = prepare_survey(spec.surveys[0], spec.seed)
+    assert p.survey.metadata.year == int(name[5:9])
+    assert source_line(PublicationSpec(), [survey_info(p, language)], language) == expected

@@ -71,6 +71,7 @@ figcaption { font-weight: bold; margin-bottom: 6px; }
 dl.summary dt { font-weight: bold; margin-top: 8px; }
 dl.summary dd { margin-left: 18px; }
 code, .hash { font-family: "DejaVu Sans Mono", monospace; font-size: 11px; word-break: break-all; }
+li.load { color: #555555; font-size: 12px; }
 ul.warnings li { color: #8a4b00; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
@@ -187,8 +188,10 @@ def _numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, table_id: str | None = None) -> str:
-    """One table as HTML (cells rounded as in the Markdown tables; see the module docstring for units)."""
+def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, table_id: str | None = None,
+               headers: Mapping[str, str] | None = None) -> str:
+    """One table as HTML (cells rounded as in the Markdown tables; see the module docstring for units;
+    ``headers`` as in :func:`remitpov.report.tables.header`)."""
     unit = None
     if "unit" in frame.columns:
         units = frame["unit"].astype(str).map(lambda u: _text("report", f"unit_{u}", language, default=u))
@@ -200,7 +203,7 @@ def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, ta
     num = [_numeric(frame[c]) for c in frame.columns]
     heads = []
     for c, n in zip(frame.columns, num):
-        h = header(c, language)
+        h = header(c, language, headers)
         if unit and n and c not in ("n_obs", "alpha", "multiple") and "%" not in h and "(" not in h:  # has its own
             h = f"{h} ({unit})"
         heads.append(f'<th class="num">{_e(h)}</th>' if n else f"<th>{_e(h)}</th>")
@@ -282,15 +285,44 @@ def _summary(manifest: Mapping[str, Any], labels: Mapping[str, str], language: s
         lines = info.get("lines") or {}
         if lines:
             desc.append(_t("lines", language) + " " + "; ".join(f"{k}: {v}" for k, v in sorted(lines.items())))  # key order of the spec is not kept by every manifest route
-        files = info.get("files") or []
-        flist = "".join(f"<li><code>{_e(Path(str(f.get('path', ''))).name)}</code> sha256 "
-                        f"<span class=\"hash\">{_e(f.get('sha256'))}</span></li>" for f in files)
-        if not files:
-            flist = f"<li>{_e(_t('no_files', language))}</li>"
         inputs.append(f"<li><strong>{_e(labels.get(sid, sid))}</strong> ({_e(sid)}): {_e(', '.join(desc))}"
-                      f"<ul>{flist}</ul></li>")
+                      f"<ul>{_file_items(info.get('files') or [], language)}</ul></li>")
     rows.append((_t("inputs", language), "<ul>" + "".join(inputs) + "</ul>"))
+    if manifest.get("migration_inputs"):
+        rows.append((_t("migration_inputs", language), _migration_inputs(manifest["migration_inputs"], language)))
     return '<dl class="summary">' + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _file_items(files: Sequence[Mapping[str, Any]], language: str) -> str:
+    """``<li>`` items: each input file's name and sha256 (or "no input file" for generated data)."""
+    if not files:
+        return f"<li>{_e(_t('no_files', language))}</li>"
+    return "".join(f"<li><code>{_e(Path(str(f.get('path', ''))).name)}</code> sha256 "
+                   f"<span class=\"hash\">{_e(f.get('sha256'))}</span></li>" for f in files)
+
+
+def _migration_inputs(mig: Mapping[str, Any], language: str) -> str:
+    """The manifest's ``migration_inputs`` (UN tables, groupings, census; hashed and re-checked by
+    ``remitpov verify``): per input its loader, rows, layout, years, the options of generated data,
+    the sample design, the chapter blocks that use it, its files with sha256 and its load report."""
+    items = []
+    for key, info in mig.items():
+        desc = [f"{_t('loader', language)} {info.get('loader')}"]
+        if info.get("rows") is not None:
+            desc.append(f"{_t('rows', language)} {info['rows']}")
+        if info.get("layout"):
+            desc.append(f"{_t('layout', language)} {info['layout']}")
+        if info.get("years"):
+            desc.append(f"{_t('years', language)} {', '.join(map(str, info['years']))}")
+        if info.get("options"):
+            desc.append(f"{_t('options', language)} " + "; ".join(f"{k} = {v}" for k, v in sorted(info["options"].items())))
+        if info.get("design"):
+            desc.append(f"{_t('design', language)} " + "; ".join(f"{k} = {v}" for k, v in sorted(info["design"].items())))
+        used = f"<br>{_e(_t('used_by', language))}: {_e(', '.join(info['used_by']))}" if info.get("used_by") else ""
+        notes = "".join(f'<li class="load">{_e(n)}</li>' for n in info.get("load_report") or ())
+        items.append(f"<li><strong>{_e(key)}</strong>: {_e(', '.join(desc))}{used}"
+                     f"<ul>{_file_items(info.get('files') or [], language)}{notes}</ul></li>")
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def _warnings(manifest: Mapping[str, Any], language: str) -> str:
@@ -309,7 +341,8 @@ def _png_uri(path: Path) -> str:
 def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFrame], titles: Mapping[str, str],
                   figures: Sequence[Path], manifest: Mapping[str, Any], labels: Mapping[str, str] | None = None,
                   intro: str | None = None, notes: Mapping[str, Sequence[str]] | None = None,
-                  ci_level: float = 0.95, publication: Mapping[str, Any] | None = None, mark: str = "*") -> str:
+                  ci_level: float = 0.95, publication: Mapping[str, Any] | None = None, mark: str = "*",
+                  source: str | None = None, headers: Mapping[str, str] | None = None) -> str:
     """The whole ``report.html`` page as a string (see the module docstring).
 
     Parameters
@@ -336,10 +369,16 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
         Name -> :class:`remitpov.report.publication.PubTable` (a spec with ``[publication]``):
         shown first, under "Publication tables", each with its own source and notes; ``mark``
         is their significance mark.
+    source : str, optional
+        The "Source:" line under every table and figure (the chapter passes the publication
+        tables' line: producer, survey and year, :func:`remitpov.report.publication.source_line`);
+        default: the surveys' labels, names and years from the manifest.
+    headers : mapping, optional
+        Displayed headers of some tidy-table columns (:func:`remitpov.report.tables.header`).
     """
     labels = dict(labels or {})
     notes = notes or {}
-    source = _sources(manifest, labels, language)
+    source = source or _sources(manifest, labels, language)
     common = [_t("note_ci", language, level=f"{100 * ci_level:g}")]
     pngs = [Path(f) for f in figures if Path(f).suffix.lower() == ".png"]
 
@@ -364,7 +403,7 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
         cap = f"{_t('table', language)} {k}. {titles.get(name, name)}"
         toc.append(f'<li><a href="#table-{_e(name)}">{_e(cap)}</a></li>')
         body.append(f'<section class="item table" id="table-{_e(name)}"><h3>{_e(cap)}</h3>\n'
-                    f"{table_html(frame, language=language)}\n{foot(name)}</section>")
+                    f"{table_html(frame, language=language, headers=headers)}\n{foot(name)}</section>")
     body.append(f'<h2 id="figures">{_e(_t("figures", language))}</h2>')
     if not pngs:
         body.append(f"<p>{_e(_t('no_figures', language))}</p>")

@@ -265,6 +265,8 @@ TEXT["en"]["report"] = {
     "environment": "Environment", "command": "Command", "spec": "Spec", "seeds": "Seeds", "settings": "Settings",
     "inputs": "Inputs", "loader": "loader", "rows": "rows", "income_period": "income per", "currency": "currency",
     "lines": "lines", "no_files": "no input file (generated data)",
+    "migration_inputs": "Migration inputs", "layout": "layout", "years": "years", "options": "options",
+    "design": "design", "used_by": "used by",
     "source": "Source: own calculations from {surveys}.", "note": "Note",
     "note_ci": "Confidence intervals at {level} % from the survey design; rates are of persons (household "
                "weight x household size).",
@@ -315,6 +317,8 @@ TEXT["es"]["report"] = {
     "environment": "Entorno", "command": "Comando", "spec": "Especificación", "seeds": "Semillas",
     "settings": "Parámetros", "inputs": "Insumos", "loader": "lector", "rows": "filas", "income_period": "ingreso por",
     "currency": "moneda", "lines": "líneas", "no_files": "sin archivo de entrada (datos generados)",
+    "migration_inputs": "Insumos de migración", "layout": "formato", "years": "años", "options": "opciones",
+    "design": "diseño", "used_by": "usado por",
     "source": "Fuente: elaboración propia sobre la base de {surveys}.", "note": "Nota",
     "note_ci": "Intervalos de confianza al {level} % según el diseño muestral; las tasas son de personas (factor "
                "de expansión del hogar x tamaño del hogar).",
