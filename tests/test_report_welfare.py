@@ -244,3 +244,36 @@ def test_enigh_example_source_line_has_the_survey_year(shared, name, language, e
     p = prepare_survey(spec.surveys[0], spec.seed)
     assert p.survey.metadata.year == int(name[5:9])
     assert source_line(PublicationSpec(), [survey_info(p, language)], language) == expected
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_panel_titles_fit_their_panels(tmp_path, saved_figures, language):
+    """The 4-panel Lorenz figure of lac_real(_es): the EU-SILC panel's concept ("ingreso equivalente
+    (escala OCDE modificada)") is wrapped, so every title lies inside the figure and inside its
+    own column (it was cut at the right edge in Spanish)."""
+    from remitpov.report.figures_style import wrap_title
+
+    assert wrap_title("(ingreso equivalente (escala OCDE modificada))", 3.15, 10) == \
+        "(ingreso equivalente\n(escala OCDE modificada))"
+    assert wrap_title("México 2018 (Aguascalientes)", 3.15, 10) == "México 2018 (Aguascalientes)"
+    p = np.linspace(0, 1, 5)
+    keys = {"México 2018 (Aguascalientes)": "per_capita", "México 2010 (rural)": "per_capita",
+            "Guatemala 2000": "consumption", "EU-SILC (muestra de laeken)": "oecd_modified"}
+    fr = pd.concat([pd.DataFrame({"survey": s, "curve": c, "p": p, "value": p ** 2})
+                    for s in keys for c in ("lorenz_with", "lorenz_without")])
+    with F.use_style({**F.parse_style(LOW_DPI), "welfare": keys, "language": language}):
+        F.lorenz_curves(fr, tmp_path / "l", language=language, formats=("png",))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = saved_figures["l"]
+    FigureCanvasAgg(fig).draw()  # (saving closed the figure: a fresh canvas lays it out again)
+    r = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    boxes = [ax.title.get_window_extent(r) for ax in fig.axes if ax.get_title()]
+    assert len(boxes) == 4
+    for b in boxes:
+        assert 0 <= b.x0 and b.x1 <= width, (b, width)
+    for left, right in ((boxes[0], boxes[1]), (boxes[2], boxes[3])):  # the two columns' titles do not touch
+        assert left.x1 < right.x0
+    eu = [ax.get_title() for ax in fig.axes if ax.get_title().startswith("EU-SILC")][0]
+    assert eu.count("\n") == 2

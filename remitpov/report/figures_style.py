@@ -19,7 +19,7 @@ import pandas as pd
 from .i18n import TEXT
 
 __all__ = ["STYLE", "COLORS", "PALETTE", "STYLE_DEFAULTS", "LABELS", "label", "parse_style", "use_style",
-           "current_style", "style", "welfare_labels", "panel_title", "palette", "decimal_comma", "save",
+           "current_style", "style", "welfare_labels", "panel_title", "wrap_title", "palette", "decimal_comma", "save",
            "fig_height", "grid", "axis_labels", "legend_outside", "err", "row_panel"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -139,8 +139,34 @@ def welfare_labels(surveys: Sequence[str], language: str = "en") -> tuple[str, s
 
 
 def panel_title(ax, s: str, per: Mapping[str, str], n: int) -> None:
-    """A small-multiple panel's title: the survey, and its welfare concept when the panels differ."""
-    ax.set_title(f"{s}\n({per[s]})" if s in per else s, fontsize=None if n <= 9 else 7)
+    """A small-multiple panel's title: the survey, and its welfare concept when the panels differ,
+    each line wrapped to the panel's width (:func:`wrap_title`: a long concept such as "ingreso
+    equivalente (escala OCDE modificada)" never runs past the panel into its neighbour)."""
+    size = 7.0 if n > 9 else float(current_style()["font_size"]) + 1  # the style's axes.titlesize
+    spec = ax.get_subplotspec()
+    width = ax.figure.get_figwidth() * (spec.colspan.stop - spec.colspan.start) / spec.get_gridspec().ncols
+    lines = [s] + ([f"({per[s]})"] if s in per else [])
+    ax.set_title("\n".join(wrap_title(t, width, size) for t in lines), fontsize=None if n <= 9 else 7)
+
+
+#: width of a character of DejaVu Sans in units of the font size, with a margin (measured 0.53-0.55 on the
+#: chapter's survey labels and welfare phrases)
+CHAR_WIDTH = 0.6
+
+
+def wrap_title(text: str, width_in: float, size_pt: float) -> str:
+    """``text`` broken into lines that fit ``width_in`` inches at ``size_pt`` points (at most
+    ``width / (CHAR_WIDTH x size)`` characters a line): first before an inner parenthesis
+    ("income" / "(modified OECD scale)"), else between words."""
+    import textwrap
+
+    chars = max(12, int(width_in * 72 / (CHAR_WIDTH * size_pt)))
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" (", 0, chars)
+    if cut > 0 and len(text) - cut - 1 <= chars:
+        return text[:cut] + "\n" + text[cut + 1:]
+    return textwrap.fill(text, chars, break_long_words=False, break_on_hyphens=False)
 
 
 def palette(n: int) -> list[str]:
