@@ -20,8 +20,9 @@ import pandas as pd
 from .figures_curves import counterfactual_dots, dominance_curves, incidence_curves, lorenz_curves  # noqa: F401
 from .figures_style import (COLORS, LABELS, PALETTE, STYLE, STYLE_DEFAULTS, axis_labels as _axis_labels,  # noqa: F401
                             current_style, decimal_comma, err as _err, fig_height as _height, grid as _grid, label,
-                            legend_outside as _legend_outside, palette, panel_title as _panel_title, parse_style,
-                            row_panel as _row_panel, save, style, use_style, welfare_labels)
+                            legend_columns, legend_outside as _legend_outside, palette, panel_title as _panel_title,
+                            parse_style,
+                            row_panel as _row_panel, save, style, use_style, welfare_labels, wrap_title)
 
 
 #: up to this many (survey, population) groups, paired bars stand upright; beyond, they lie in two panels
@@ -55,8 +56,10 @@ def paired_bars(frame: pd.DataFrame, stem, *, indicator: str = "poverty", langua
                    label=label(concept, language), yerr=_err(sub), capsize=2.5,
                    error_kw={"elinewidth": 0.8, "ecolor": "#333333"})
         ax.set_xticks(x)
-        ax.set_xticklabels([f"{s}\n{label(p + '_short', language)}" for s, p in groups.itertuples(index=False)],
-                           fontsize=7)
+        # each survey's name wrapped to its group's width: long names never run into the next group
+        group_in = 0.85 * fig.get_figwidth() / len(groups)
+        ax.set_xticklabels([f"{wrap_title(str(s), group_in, 7)}\n{label(p + '_short', language)}"
+                            for s, p in groups.itertuples(index=False)], fontsize=7)
         ax.set_ylabel(label("rate", language))
         ax.set_title(title)
         _legend_outside(fig, ax, title=whisk)

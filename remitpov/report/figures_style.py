@@ -20,7 +20,7 @@ from .i18n import TEXT
 
 __all__ = ["STYLE", "COLORS", "PALETTE", "STYLE_DEFAULTS", "LABELS", "label", "parse_style", "use_style",
            "current_style", "style", "welfare_labels", "panel_title", "wrap_title", "palette", "decimal_comma", "save",
-           "fig_height", "grid", "axis_labels", "legend_outside", "err", "row_panel"]
+           "fig_height", "grid", "axis_labels", "legend_outside", "legend_columns", "err", "row_panel"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -265,10 +265,27 @@ def legend_outside(fig, ax, ncol: int | None = None, title: str | None = None, i
         return
     lax = getattr(fig, "_remitpov_legend_axes", None)
     if lax is not None:  # the legend row of grid
-        lax.legend(handles, labels, loc="center", ncol=ncol or min(len(handles), 3), title=title)
+        lax.legend(handles, labels, loc="center", title=title,
+                   ncol=legend_columns(labels, ncol or min(len(handles), 3), fig.get_figwidth()))
         return
-    fig.legend(handles, labels, loc="outside lower center", ncol=ncol or len(handles), title=title,
-               title_fontsize=max(float(current_style()["font_size"]) - 2, 5))
+    fig.legend(handles, labels, loc="outside lower center", ncol=legend_columns(labels, ncol or len(handles),
+                                                                                fig.get_figwidth()),
+               title=title, title_fontsize=max(float(current_style()["font_size"]) - 2, 5))
+
+
+def legend_columns(labels: Sequence[str], ncol: int, width_in: float) -> int:
+    """At most ``ncol`` legend columns, fewer when the row would be wider than the figure
+    (long survey names: "EU-SILC (muestra de laeken)"). Matplotlib fills the columns in turn;
+    each is its longest label (:data:`CHAR_WIDTH`) plus the handle (2 em), its pad (0.8 em)
+    and the column spacing (2 em) at the legend's font size."""
+    fs = float(current_style()["font_size"]) - 1
+    for c in range(max(int(ncol), 1), 1, -1):
+        rows = -(-len(labels) // c)
+        cols = [labels[j * rows:(j + 1) * rows] for j in range(c)]
+        width = sum(max(map(len, col)) * CHAR_WIDTH * fs + 4.8 * fs for col in cols if col)
+        if width <= width_in * 72:
+            return c
+    return 1
 
 
 def err(sub: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,54 @@
+"""Figure layout at the review standard (issue 11): long survey names never run into each other
+or past the figure -- paired-bar tick labels wrap to their group, legends take fewer columns
+when a row would be wider than the figure."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from remitpov.report import figures as F
+
+LOW_DPI = {"dpi": 50}
+SURVEYS = ["México 2018 (Aguascalientes)", "México 2010 (rural)", "EU-SILC (muestra de laeken)"]
+
+
+def _laid_out(fig):
+    FigureCanvasAgg(fig).draw()  # (saving closed the figure: a fresh canvas lays it out again)
+    return fig.canvas.get_renderer()
+
+
+def _inside(box, fig):
+    return 0 <= box.x0 and box.x1 <= fig.bbox.width and 0 <= box.y0 and box.y1 <= fig.bbox.height
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_paired_bar_labels_do_not_overlap(tmp_path, saved_figures, language):
+    rows = [(s, pop, c, 40.0, 35.0, 45.0) for s in SURVEYS for pop in ("total", "recipients")
+            for c in ("with", "without")]
+    fr = pd.DataFrame(rows, columns=["survey", "population", "concept", "estimate", "ci_lower", "ci_upper"])
+    with F.use_style({**F.parse_style(LOW_DPI), "language": language}):
+        F.paired_bars(fr, tmp_path / "p", language=language, formats=("png",))
+    fig = saved_figures["p"]
+    r = _laid_out(fig)
+    ticks = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert len(ticks) == 6 and "\n(Aguascalientes)" in ticks[0].get_text()
+    boxes = [t.get_window_extent(r) for t in ticks]
+    for a, b in zip(boxes, boxes[1:]):
+        assert a.x1 < b.x0, (a, b)  # neighbours do not touch
+    assert all(_inside(b, fig) for b in boxes)
+
+
+def test_legend_columns_fit_the_figure(tmp_path, saved_figures):
+    assert F.legend_columns(["a", "b", "c"], 3, 6.3) == 3
+    assert F.legend_columns(["x" * 40] * 3, 3, 5.0) == 1
+    dec = pd.DataFrame([(s, g, 10.0, 8.0, 12.0) for s in SURVEYS for g in range(1, 11)],
+                       columns=["survey", "group", "estimate", "ci_lower", "ci_upper"])
+    with F.use_style({**F.parse_style(LOW_DPI), "language": "es"}):
+        F.recipients_by_decile(dec, tmp_path / "d", language="es", formats=("png",))
+    fig = saved_figures["d"]
+    r = _laid_out(fig)
+    (legend,) = fig.legends
+    assert _inside(legend.get_window_extent(r), fig)
+    assert {t.get_text() for t in legend.get_texts()} == set(SURVEYS)
