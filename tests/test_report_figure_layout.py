@@ -52,3 +52,20 @@ def test_legend_columns_fit_the_figure(tmp_path, saved_figures):
     (legend,) = fig.legends
     assert _inside(legend.get_window_extent(r), fig)
     assert {t.get_text() for t in legend.get_texts()} == set(SURVEYS)
+
+
+def test_one_panel_curve_figure_fits(tmp_path, saved_figures):
+    """One survey, Spanish: the long dominance title, the y label, the panel title and the legend
+    all lie inside the figure (they were cut at both edges of the 3.4-inch figure)."""
+    m = np.linspace(0.05, 2, 9)
+    fr = pd.concat([pd.DataFrame({"survey": "México 2010 (rural)", "measure": "fgt1", "concept": c, "multiple": m,
+                                  "estimate": 30 * m, "ci_lower": 28 * m, "ci_upper": 32 * m})
+                    for c in ("with", "without")])
+    with F.use_style({**F.parse_style(LOW_DPI), "language": "es"}):
+        F.dominance_curves(fr, tmp_path / "dom", language="es", formats=("png",))
+    fig = saved_figures["dom_fgt1"]
+    r = _laid_out(fig)
+    ax = fig.axes[0]
+    assert "\n" in fig._suptitle.get_text() and "\n" in ax.get_ylabel()
+    for artist in (fig._suptitle, ax.title, ax.yaxis.label, ax.xaxis.label, *fig.legends):
+        assert _inside(artist.get_window_extent(r), fig), artist

@@ -19,7 +19,8 @@ import pandas as pd
 from .i18n import TEXT
 
 __all__ = ["STYLE", "COLORS", "PALETTE", "STYLE_DEFAULTS", "LABELS", "label", "parse_style", "use_style",
-           "current_style", "style", "welfare_labels", "panel_title", "wrap_title", "palette", "decimal_comma", "save",
+           "current_style", "style", "welfare_labels", "panel_title", "wrap_title", "palette", "decimal_comma",
+           "fit_titles", "save",
            "fig_height", "grid", "axis_labels", "legend_outside", "legend_columns", "err", "row_panel"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -156,17 +157,20 @@ CHAR_WIDTH = 0.6
 
 def wrap_title(text: str, width_in: float, size_pt: float) -> str:
     """``text`` broken into lines that fit ``width_in`` inches at ``size_pt`` points (at most
-    ``width / (CHAR_WIDTH x size)`` characters a line): first before an inner parenthesis
-    ("income" / "(modified OECD scale)"), else between words."""
+    ``width / (CHAR_WIDTH x size)`` characters a line; text that fits is returned as it is): a
+    text ending in a parenthesis is cut before it when both parts fit ("ingreso equivalente" /
+    "(escala OCDE modificada)"); otherwise it is broken between words into lines of about
+    equal length."""
     import textwrap
 
     chars = max(12, int(width_in * 72 / (CHAR_WIDTH * size_pt)))
     if len(text) <= chars:
         return text
     cut = text.rfind(" (", 0, chars)
-    if cut > 0 and len(text) - cut - 1 <= chars:
+    if text.endswith(")") and cut > 0 and len(text) - cut - 1 <= chars:
         return text[:cut] + "\n" + text[cut + 1:]
-    return textwrap.fill(text, chars, break_long_words=False, break_on_hyphens=False)
+    lines = -(-len(text) // chars)
+    return textwrap.fill(text, -(-len(text) // lines) + 2, break_long_words=False, break_on_hyphens=False)
 
 
 def palette(n: int) -> list[str]:
@@ -188,6 +192,23 @@ def decimal_comma(fig) -> None:
                 axis.set_major_formatter(fmt)
 
 
+def fit_titles(fig) -> None:
+    """Break the figure's title and each panel's title into lines that fit their width
+    (:func:`wrap_title`; the figure's width, a panel's columns of its grid): a long Spanish
+    title ("Curvas de brecha de pobreza (dominancia de segundo orden)") over one narrow panel
+    was cut at both edges. Titles that fit are left as they are."""
+    st = getattr(fig, "_suptitle", None)
+    if st is not None and st.get_text():
+        st.set_text("\n".join(wrap_title(t, 0.95 * fig.get_figwidth(), st.get_fontsize())
+                              for t in st.get_text().split("\n")))
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if spec is None or not ax.get_title():
+            continue
+        width = fig.get_figwidth() * (spec.colspan.stop - spec.colspan.start) / spec.get_gridspec().ncols
+        ax.title.set_text("\n".join(wrap_title(t, width, ax.title.get_fontsize()) for t in ax.get_title().split("\n")))
+
+
 def save(fig, stem, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
     """Save ``fig`` as ``stem.<fmt>`` for each format, without timestamps; closes the figure."""
     import matplotlib.pyplot as plt
@@ -196,6 +217,7 @@ def save(fig, stem, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     if current_style().get("language") == "es":
         decimal_comma(fig)
+    fit_titles(fig)
     out = []
     for fmt in formats:
         p = stem.with_suffix(f".{fmt}")
@@ -221,6 +243,7 @@ def grid(n: int, width: float = 3.4, height: float = 3.0, *, share: bool = False
     import matplotlib.pyplot as plt
 
     if n <= 3:
+        width = max(width, 0.7 * current_style()["width"] / n)  # one panel: room for the title and legend
         fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
         return fig, list(axes.flat)
     ncol = 2 if n <= 4 else 3 if n <= 9 else 4 if n <= 16 else 5 if n <= 25 else 6
@@ -246,14 +269,17 @@ def grid(n: int, width: float = 3.4, height: float = 3.0, *, share: bool = False
 def axis_labels(fig, axes, x: str, y: str) -> None:
     """Axis labels: up to 3 panels, x on each and y on the first (the panels show the same
     quantity; a long label repeated on each collides with the titles); more panels: once for
-    the figure (small multiples)."""
+    the figure (small multiples). A y label longer than the height it runs along (about 60 % of
+    the figure's beside one row of panels) is broken into balanced lines (:func:`wrap_title`):
+    it ran into the title of a one-panel Lorenz figure in Spanish."""
+    size = float(current_style()["font_size"])
     if len(axes) > 3:
         fig.supxlabel(x)
-        fig.supylabel(y)
+        fig.supylabel(wrap_title(y, 0.9 * fig.get_figheight(), size))
         return
     for ax in axes:
         ax.set_xlabel(x)
-    axes[0].set_ylabel(y)
+    axes[0].set_ylabel(wrap_title(y, 0.6 * fig.get_figheight(), size))
 
 
 def legend_outside(fig, ax, ncol: int | None = None, title: str | None = None, items=None):
