@@ -69,3 +69,25 @@ def test_one_panel_curve_figure_fits(tmp_path, saved_figures):
     assert "\n" in fig._suptitle.get_text() and "\n" in ax.get_ylabel()
     for artist in (fig._suptitle, ax.title, ax.yaxis.label, ax.xaxis.label, *fig.legends):
         assert _inside(artist.get_window_extent(r), fig), artist
+
+
+def test_curves_of_a_survey_without_remittances(tmp_path, saved_figures):
+    """A survey without remittance data (ENCOVI 2000) draws its observed curve in the "with"
+    colour, named as such in the one legend (not "Total population"), which collects every
+    panel's entries and fits the figure."""
+    m = np.linspace(0.05, 2, 9)
+    fr = pd.concat([pd.DataFrame({"survey": s, "concept": c, "multiple": m, "estimate": 30 * m,
+                                  "ci_lower": 28 * m, "ci_upper": 32 * m})
+                    for s, cs in (("México 2018 (Aguascalientes)", ("with", "without")), ("Guatemala 2000", ("total",)))
+                    for c in cs])
+    with F.use_style({**F.parse_style(LOW_DPI), "language": "es"}):
+        F.incidence_curves(fr, tmp_path / "inc", language="es", formats=("png",), bands=fr)
+    fig = saved_figures["inc"]
+    r = _laid_out(fig)
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert "Observado (encuesta sin datos de remesas)" in texts and "Población total" not in texts
+    assert {"Con remesas", "Sin remesas"} <= set(texts)
+    assert _inside(legend.get_window_extent(r), fig)
+    gtm = [ax for ax in fig.axes if ax.get_title().startswith("Guatemala")][0]
+    assert gtm.get_lines()[0].get_color() == F.COLORS["with"]

@@ -61,8 +61,10 @@ def _curve_panels(frame, bands, stem, title: str, ylabel: str, language, formats
             sub = frame[frame["survey"] == s]
             for concept in dict.fromkeys(sub["concept"]):
                 c = sub[sub["concept"] == concept].sort_values("multiple")
-                color = COLORS.get(concept, "#333333")
-                ax.plot(c["multiple"], c["estimate"], color=color, lw=1.4, label=label(concept, language))
+                # a survey without remittances has one curve, "total": the observed welfare, in the "with" colour
+                color = COLORS.get("with" if concept == "total" else concept, "#333333")
+                ax.plot(c["multiple"], c["estimate"], color=color, lw=1.4,
+                        label=label("curve_total" if concept == "total" else concept, language))
                 if bands is not None:
                     b = bands[(bands["survey"] == s) & (bands["concept"] == concept)].sort_values("multiple")
                     if len(b):
@@ -73,7 +75,11 @@ def _curve_panels(frame, bands, stem, title: str, ylabel: str, language, formats
             _panel_title(ax, s, per, len(surveys))
         _axis_labels(fig, axes, label("curve_x", language), ylabel)
         fig.suptitle(title)
-        _legend_outside(fig, axes[0])
+        handles = {}  # every panel's entries once (a survey without remittances adds its "observed" curve)
+        for ax in axes:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                handles.setdefault(lab, h)
+        _legend_outside(fig, axes[0], items=(list(handles.values()), list(handles)))
         return save(fig, stem, formats)
 
 

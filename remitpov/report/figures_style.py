@@ -301,13 +301,15 @@ def legend_outside(fig, ax, ncol: int | None = None, title: str | None = None, i
 
 def legend_columns(labels: Sequence[str], ncol: int, width_in: float) -> int:
     """At most ``ncol`` legend columns, fewer when the row would be wider than the figure
-    (long survey names: "EU-SILC (muestra de laeken)"). Matplotlib fills the columns in turn;
-    each is its longest label (:data:`CHAR_WIDTH`) plus the handle (2 em), its pad (0.8 em)
-    and the column spacing (2 em) at the legend's font size."""
+    (long survey names: "EU-SILC (muestra de laeken)"). Columns are filled as matplotlib fills
+    them (the first ``len % c`` columns hold one entry more); each is its longest label
+    (:data:`CHAR_WIDTH`) plus the handle (2 em), its pad (0.8 em) and the column spacing (2 em)
+    at the legend's font size."""
     fs = float(current_style()["font_size"]) - 1
-    for c in range(max(int(ncol), 1), 1, -1):
-        rows = -(-len(labels) // c)
-        cols = [labels[j * rows:(j + 1) * rows] for j in range(c)]
+    for c in range(min(max(int(ncol), 1), len(labels)), 1, -1):
+        rows, large = divmod(len(labels), c)
+        ends = np.cumsum([rows + 1] * large + [rows] * (c - large))
+        cols = [labels[a:b] for a, b in zip(np.r_[0, ends[:-1]], ends)]
         width = sum(max(map(len, col)) * CHAR_WIDTH * fs + 4.8 * fs for col in cols if col)
         if width <= width_in * 72:
             return c
