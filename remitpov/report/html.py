@@ -64,6 +64,8 @@ tbody tr:nth-child(even) { background: #f7f7f7; }
 table.publication th.group { text-align: center; border-bottom: 1px solid #1f4e79; }
 table.publication thead tr:first-child th { position: static; }
 table.publication td.txt { white-space: nowrap; }
+table.publication th.num { white-space: normal; min-width: 4.5em; }  /* headers wrap: the table fits the page */
+table.publication th, table.publication td { padding: 3px 6px; }
 p.source, p.note { font-size: 12px; color: #444444; margin: 4px 0; }
 figure { margin: 0; }
 figure img { max-width: 100%; height: auto; display: block; }
