@@ -224,6 +224,11 @@ def test_tidy_concept_header_names_the_welfare_measure(tmp_path):
     assert "<th>Consumo</th>" in table_html(frame, language="es", headers=heads)
     write_tables({"gini": frame}, tmp_path / "plain", ("md",), language="es")
     assert "| Encuesta | Ingreso |" in (tmp_path / "plain" / "tables" / "gini.md").read_text()
+    # the wide poverty table's "total" column (a survey without remittance data) is translated too
+    from remitpov.report.tables import header
+
+    assert header("total", "es") == "Observado (sin datos de remesas)"
+    assert header("total") == "Observed (no remittance data)"
 
 
 @pytest.mark.parametrize("name, language, expected", [
