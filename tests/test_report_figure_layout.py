@@ -91,3 +91,19 @@ def test_curves_of_a_survey_without_remittances(tmp_path, saved_figures):
     assert _inside(legend.get_window_extent(r), fig)
     gtm = [ax for ax in fig.axes if ax.get_title().startswith("Guatemala")][0]
     assert gtm.get_lines()[0].get_color() == F.COLORS["with"]
+
+
+def test_counterfactual_panel_title_fits(tmp_path, saved_figures):
+    """One survey with a long label and long concept names: the panel title stays in the figure
+    (it was cut at the right edge of the 4.6-inch figure)."""
+    cs = ["observed", "static", "multinomial", "multinomial_unconditional", "heckman"]
+    fr = pd.DataFrame({"survey": "Country A (synthetic, migration types)", "concept": cs,
+                       "estimate": [26.9, 34.9, 26.6, 24.5, 40.4], "ci_lower": [25, 33, 21, 21, 24],
+                       "ci_upper": [29, 37, 32, 28, 57]})
+    with F.use_style(F.parse_style(LOW_DPI)):
+        F.counterfactual_dots(fr, tmp_path / "cf", formats=("png",))
+    fig = saved_figures["cf"]
+    r = _laid_out(fig)
+    ax = fig.axes[0]
+    for artist in (fig._suptitle, ax.title, *ax.get_yticklabels()):
+        assert _inside(artist.get_window_extent(r), fig), artist

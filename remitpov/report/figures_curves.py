@@ -145,7 +145,8 @@ def counterfactual_dots(frame: pd.DataFrame, stem, *, language: str = "en", form
         surveys = list(dict.fromkeys(frame["survey"]))
         concepts = list(dict.fromkeys(frame["concept"]))
         colors = dict(zip(concepts, palette(len(concepts))))
-        fig, axes = _grid(len(surveys), 4.6, 0.6 + 0.42 * len(concepts))
+        # one survey: the style's full width (the concept names take half of it; the panel title was cut)
+        fig, axes = _grid(len(surveys), max(4.6, current_style()["width"] / len(surveys)), 0.6 + 0.42 * len(concepts))
         for ax, s in zip(axes, surveys):
             sub = frame[frame["survey"] == s].set_index("concept").reindex(concepts).reset_index()
             y = np.arange(len(concepts))[::-1]
