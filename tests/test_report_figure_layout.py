@@ -107,3 +107,13 @@ def test_counterfactual_panel_title_fits(tmp_path, saved_figures):
     ax = fig.axes[0]
     for artist in (fig._suptitle, ax.title, *ax.get_yticklabels()):
         assert _inside(artist.get_window_extent(r), fig), artist
+
+
+def test_wrap_title_balanced_lines():
+    from remitpov.report.figures_style import wrap_title
+
+    text = "Incidencia de la pobreza: ingreso observado y contrafactual"
+    assert wrap_title(text, 10, 12) == text  # fits: unchanged
+    got = wrap_title(text, 4.37, 12)  # 43 characters a line: two lines, not three
+    assert got.split("\n") == ["Incidencia de la pobreza: ingreso", "observado y contrafactual"]
+    assert got.replace("\n", " ") == text

@@ -170,7 +170,12 @@ def wrap_title(text: str, width_in: float, size_pt: float) -> str:
     if text.endswith(")") and cut > 0 and len(text) - cut - 1 <= chars:
         return text[:cut] + "\n" + text[cut + 1:]
     lines = -(-len(text) // chars)
-    return textwrap.fill(text, -(-len(text) // lines) + 2, break_long_words=False, break_on_hyphens=False)
+    width = -(-len(text) // lines)
+    while True:  # the narrowest lines that still need no more than `lines` of them
+        out = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+        if len(out) <= lines or width >= chars:
+            return "\n".join(out)
+        width += 1
 
 
 def palette(n: int) -> list[str]:
