@@ -307,3 +307,33 @@ def test_migration_inputs_in_headless_chromium(tmp_path):
     text = "".join(p.text)
     assert "Insumos de migración" in text and "un_migrant_stock_2019.csv.gz sha256 b1ba7652" in text
     assert "usado por: migration_stocks" in text
+
+
+def test_migration_items_have_their_own_source_line():
+    """Migration tables and figures are sourced to their [migration] inputs (the UN tables, the
+    census), not to the chapter's household surveys."""
+    from remitpov.report.html import migration_source
+
+    m = {"migration_inputs": {
+        **MIGRATION_MANIFEST["migration_inputs"],
+        "stock_by_sex": {"loader": "remitpov.migration.un.read_un_migrant_stock", "used_by": ["migration_women"],
+                         "files": [{"path": "/x/undesa_by_sex.xlsx", "sha256": "c2"}]}}}
+    un = ("Source: own calculations based on United Nations, Department of Economic and Social Affairs "
+          "(UN DESA), Population Division, International Migrant Stock")
+    assert migration_source(m, "migration_stocks", "en") == un + " (un_migrant_stock_2019.csv.gz)."
+    # a figure no input names (the stock block's emigrants/change/destinations): the UN tables
+    assert migration_source(m, "migration_change", "en") == un + \
+        " (un_migrant_stock_2019.csv.gz, undesa_by_sex.xlsx)."
+    assert migration_source(m, "migration_skilled", "es") == (
+        "Fuente: elaboración propia sobre la base de microdatos censales sintéticos generados por remitpov "
+        "(no son datos reales).")
+    assert migration_source(m, "poverty", "en") is None
+    assert migration_source({"inputs": {}}, "migration_stocks", "en") is None
+    page = _Page()
+    from remitpov.report.html import render_report
+
+    page.feed(render_report(title="t", language="es", titles={}, figures=[], manifest={**MIGRATION_MANIFEST, **m},
+                            tables={"migration_skilled": __import__("pandas").DataFrame({"estimate": [1.0]})},
+                            source="Fuente: elaboración propia sobre la base de INEGI, ENIGH 2018."))
+    text = "".join(page.text)
+    assert "microdatos censales sintéticos" in text and "INEGI, ENIGH 2018" not in text

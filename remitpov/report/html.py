@@ -327,6 +327,31 @@ def _migration_inputs(mig: Mapping[str, Any], language: str) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
+#: the loaders of the [migration] inputs -> their "report" text key (the producer's words)
+_MIGRATION_PRODUCERS = {"remitpov.migration.un.read_un_migrant_stock": "src_un",
+                        "remitpov.migration.census.synthetic_census": "src_census_synthetic",
+                        "remitpov.migration.census.read_census": "src_census"}
+
+
+def migration_source(manifest: Mapping[str, Any], name: str, language: str) -> str | None:
+    """The "Source:" line of a migration table or figure (``name`` starts with "migration"):
+    the ``migration_inputs`` that list it in ``used_by``, else (the UN stock block's figures:
+    emigrants, change, destinations) the UN stock tables; None for the survey tables and figures,
+    or when the manifest has no migration inputs."""
+    mig = manifest.get("migration_inputs") or {}
+    if not name.startswith("migration") or not mig:
+        return None
+    used = [i for i in mig.values() if name in (i.get("used_by") or ())]
+    used = used or [i for i in mig.values() if _MIGRATION_PRODUCERS.get(i.get("loader")) == "src_un"]
+    files: dict[str, list[str]] = {}  # one phrase per producer, its files together
+    for info in used:
+        key = _MIGRATION_PRODUCERS.get(info.get("loader"), "src_other")
+        names = [Path(str(f.get("path", ""))).name for f in info.get("files") or ()] or [str(info.get("loader", ""))]
+        files.setdefault(key, []).extend(n for n in names if n not in files.get(key, ()))
+    parts = [_t(key, language, files=", ".join(names)) for key, names in files.items()]
+    return _t("migration_source", language, inputs="; ".join(parts)) if parts else None
+
+
 def _warnings(manifest: Mapping[str, Any], language: str) -> str:
     ws = manifest.get("warnings") or []
     if not ws:
@@ -387,7 +412,8 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
     def foot(name: str, figure: bool = False) -> str:
         own = figure_text("note_fig", name, language, level=f"{100 * ci_level:g}") if figure else None
         ns = list(common) + ([own] if own else []) + list(notes.get(name, ()))
-        return (f'<p class="source">{_e(source)}</p>'
+        src = migration_source(manifest, name, language) or source
+        return (f'<p class="source">{_e(src)}</p>'
                 + "".join(f'<p class="note">{_e(_t("note", language))}: {_e(n)}</p>' for n in ns))
 
     toc, body = [], []
