@@ -337,3 +337,11 @@ def test_migration_items_have_their_own_source_line():
                             source="Fuente: elaboración propia sobre la base de INEGI, ENIGH 2018."))
     text = "".join(page.text)
     assert "microdatos censales sintéticos" in text and "INEGI, ENIGH 2018" not in text
+
+
+def test_summary_income_period_in_the_page_language():
+    from remitpov.report.html import _summary
+
+    m = {"inputs": {"a": {"loader": "read_enigh", "rows": 3, "metadata": {"income_period": "quarter"}}}}
+    assert "ingreso por trimestre" in _summary(m, {}, "es")
+    assert "income per quarter" in _summary(m, {}, "en")

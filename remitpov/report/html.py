@@ -281,7 +281,8 @@ def _summary(manifest: Mapping[str, Any], labels: Mapping[str, str], language: s
         meta = info.get("metadata") or {}
         desc = [f"{_t('loader', language)} {info.get('loader')}", f"{_t('rows', language)} {info.get('rows')}"]
         if meta.get("income_period"):
-            desc.append(f"{_t('income_period', language)} {meta['income_period']}")
+            period = _text("pub", f"period_{meta['income_period']}", language, default=meta["income_period"])
+            desc.append(f"{_t('income_period', language)} {period}")
         if meta.get("currency"):
             desc.append(f"{_t('currency', language)} {meta['currency']}")
         lines = info.get("lines") or {}
