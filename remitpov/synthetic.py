@@ -299,6 +299,7 @@ def synthetic_survey(seed: int = 2026, country: str = "A", n_households: int = 3
     report = LoadReport().add("generated", f"synthetic survey {params}", rows=n)
     meta = SurveyMetadata(name=f"synthetic-{country}", country=str(country), year=year, currency=currency,
                           income_period="quarter", weight_unit="household", loader="synthetic_survey",
+                          welfare="income", welfare_scale="none",  # ing_cor: per household, like ENIGH
                           notes=(f"parameters: {params}",
                                  f"poverty lines per person per month: urban {pov_urban}, rural {pov_rural}; "
                                  "indigence = half", "synthetic data: not real figures"))

@@ -91,5 +91,8 @@ def saved_figures(monkeypatch):
         fig.canvas.draw()
         return real(fig, stem, formats)
 
-    monkeypatch.setattr(F, "save", save)
+    from remitpov.report import figures_curves
+
+    for mod in (F, figures_curves):  # every module that draws and saves figures (figures_style defines save)
+        monkeypatch.setattr(mod, "save", save)
     return seen

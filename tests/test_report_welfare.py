@@ -43,7 +43,9 @@ def test_build_income_records_its_scale():
     from remitpov.synthetic import synthetic_survey
 
     s = synthetic_survey(seed=1, country="A")
-    assert s.metadata.welfare_scale is None
+    # the loader states its concept: income per household (build_income then records its scale)
+    assert (s.metadata.welfare, s.metadata.welfare_scale) == ("income", "none")
+    assert welfare_key(s.metadata) == "none"
     b = build_income(s, scale="sqrt")
     assert (b.metadata.welfare, b.metadata.welfare_scale) == ("income", "sqrt")
     assert b.metadata.to_dict()["welfare_scale"] == "sqrt"
@@ -57,6 +59,19 @@ def test_loaders_state_their_concept(shared):
     assert welfare_key(e.metadata) == "consumption"
     u = read_eusilc(shared("data", "eusilc", "eusilc.csv.gz"))
     assert welfare_key(u.metadata) == "oecd_modified"
+
+
+def test_read_enigh_states_its_concept(shared):
+    """ENIGH's ing_cor is current income per household: stated as such by read_enigh, and
+    build_income then replaces the scale with the one it divided by."""
+    from remitpov.income import build_income
+    from remitpov.io.enigh import read_enigh
+
+    s = read_enigh(shared("data", "enigh2010_rural", "Conc2010_rural.dbf"), year=2010)
+    assert (s.metadata.welfare, s.metadata.welfare_scale) == ("income", "none")
+    assert welfare_text(welfare_key(s.metadata)) == "household income"
+    b = build_income(s)
+    assert (b.metadata.welfare, b.metadata.welfare_scale) == ("income", "per_capita")
 
 
 def test_publication_notes_name_each_survey_concept():
@@ -180,3 +195,90 @@ def test_publication_without_remittances_has_no_empty_columns():
     assert out["gini"].title == "Coeficiente de Gini del consumo"
     text = " ".join(n for t in out.values() for n in t.notes)
     assert "Sin remesas" not in text and "excluye el cero" not in text and "consumo per cápita" in text
+
+
+def test_tidy_concept_header_names_the_welfare_measure(tmp_path):
+    """The tidy tables' "concept" column is headed by the surveys' measure (Markdown, LaTeX, XLSX,
+    report.html); its cells and the CSV keep the codes (machine-stable)."""
+    from openpyxl import load_workbook
+
+    from remitpov.report.html import table_html
+    from remitpov.report.tables import write_tables
+    from remitpov.report.welfare import concept_header
+
+    assert concept_header(["per_capita", "oecd_modified"]) == "Income"  # the former fixed header
+    assert concept_header(["consumption"]) == "Consumption"
+    assert concept_header(["consumption"], "es") == "Consumo"
+    assert concept_header(["none", "consumption"]) == "Income or consumption"
+    assert concept_header(["per_capita", "consumption"], "es") == "Ingreso o consumo"
+    frame = pd.DataFrame({"survey": ["G"], "concept": ["total"], "estimate": [56.2], "unit": ["percent"]})
+    heads = {"concept": concept_header(["consumption"], "es")}
+    write_tables({"gini": frame}, tmp_path, ("csv", "md", "tex", "xlsx"), language="es", headers=heads)
+    d = tmp_path / "tables"
+    assert (d / "gini.csv").read_text().splitlines()[0] == "survey,concept,estimate,unit"
+    assert "| Encuesta | Consumo | Estimación | Unidad |" in (d / "gini.md").read_text()
+    assert "Encuesta & Consumo & Estimación & Unidad" in (d / "gini.tex").read_text()
+    assert [c.value for c in load_workbook(d / "tables.xlsx")["gini"][1]] == ["Encuesta", "Consumo", "Estimación",
+                                                                             "Unidad"]
+    assert "| total |" in (d / "gini.md").read_text()  # the cell keeps its code
+    assert "<th>Consumo</th>" in table_html(frame, language="es", headers=heads)
+    write_tables({"gini": frame}, tmp_path / "plain", ("md",), language="es")
+    assert "| Encuesta | Ingreso |" in (tmp_path / "plain" / "tables" / "gini.md").read_text()
+    # the wide poverty table's "total" column (a survey without remittance data) is translated too
+    from remitpov.report.tables import header
+
+    assert header("total", "es") == "Observado (sin datos de remesas)"
+    assert header("total") == "Observed (no remittance data)"
+
+
+@pytest.mark.parametrize("name, language, expected", [
+    ("enigh2018_ags", "en", "Source: own calculations based on INEGI, ENIGH 2018."),
+    ("enigh2010_rural", "es", "Fuente: elaboración propia sobre la base de INEGI, ENIGH 2010.")])
+def test_enigh_example_source_line_has_the_survey_year(shared, name, language, expected):
+    """The ENIGH examples state the survey year (options.year -> read_enigh metadata): the
+    "Source:" line of every table and figure names it."""
+    from pathlib import Path
+
+    from remitpov.report.chapter import prepare_survey
+    from remitpov.report.publication import PublicationSpec, source_line, survey_info
+    from remitpov.report.spec import load_spec
+
+    shared("data", name)
+    spec = load_spec(Path(__file__).resolve().parents[1] / "examples" / f"{name}.toml")
+    assert spec.language == language
+    p = prepare_survey(spec.surveys[0], spec.seed)
+    assert p.survey.metadata.year == int(name[5:9])
+    assert source_line(PublicationSpec(), [survey_info(p, language)], language) == expected
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_panel_titles_fit_their_panels(tmp_path, saved_figures, language):
+    """The 4-panel Lorenz figure of lac_real(_es): the EU-SILC panel's concept ("ingreso equivalente
+    (escala OCDE modificada)") is wrapped, so every title lies inside the figure and inside its
+    own column (it was cut at the right edge in Spanish)."""
+    from remitpov.report.figures_style import wrap_title
+
+    assert wrap_title("(ingreso equivalente (escala OCDE modificada))", 3.15, 10) == \
+        "(ingreso equivalente\n(escala OCDE modificada))"
+    assert wrap_title("México 2018 (Aguascalientes)", 3.15, 10) == "México 2018 (Aguascalientes)"
+    p = np.linspace(0, 1, 5)
+    keys = {"México 2018 (Aguascalientes)": "per_capita", "México 2010 (rural)": "per_capita",
+            "Guatemala 2000": "consumption", "EU-SILC (muestra de laeken)": "oecd_modified"}
+    fr = pd.concat([pd.DataFrame({"survey": s, "curve": c, "p": p, "value": p ** 2})
+                    for s in keys for c in ("lorenz_with", "lorenz_without")])
+    with F.use_style({**F.parse_style(LOW_DPI), "welfare": keys, "language": language}):
+        F.lorenz_curves(fr, tmp_path / "l", language=language, formats=("png",))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = saved_figures["l"]
+    FigureCanvasAgg(fig).draw()  # (saving closed the figure: a fresh canvas lays it out again)
+    r = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    boxes = [ax.title.get_window_extent(r) for ax in fig.axes if ax.get_title()]
+    assert len(boxes) == 4
+    for b in boxes:
+        assert 0 <= b.x0 and b.x1 <= width, (b, width)
+    for left, right in ((boxes[0], boxes[1]), (boxes[2], boxes[3])):  # the two columns' titles do not touch
+        assert left.x1 < right.x0
+    eu = [ax.get_title() for ax in fig.axes if ax.get_title().startswith("EU-SILC")][0]
+    assert eu.count("\n") == 2

@@ -297,6 +297,7 @@ def read_enigh(path, *, collapse_splits: bool = True, undo_deflator: bool = True
                         "remesas", int(rec.sum()))
     meta = SurveyMetadata(name=f"ENIGH {year}" if year else "ENIGH", country="MEX", year=year, currency="MXN",
                           income_period="quarter", weight_unit="household", files=(src,), loader="read_enigh",
+                          welfare="income", welfare_scale="none",  # ing_cor: per household (build_income divides)
                           notes=("ing_cor: current income, pesos per household per quarter",))
     return Survey(df, weight="factor", strata="est_dis" if "est_dis" in df.columns else None,
                   psu="upm" if "upm" in df.columns else None, unit="household", size="tot_integ",

@@ -68,7 +68,7 @@ from .blocks.counterfactual import (counterfactual_function, counterfactual_bloc
                                     static_income)
 from .i18n import text
 from .tables import write_tables
-from .publication import PUB_SOURCES, build_tables, chapter_publication, survey_info
+from .publication import PUB_SOURCES, PublicationSpec, build_tables, chapter_publication, source_line, survey_info
 from .pubwrite import write_publication
 
 # the column names the chapter adds to every survey (Y_WITH, ...) are in remitpov.report.blocks._common
@@ -508,12 +508,20 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     prog.step("writing tables")
     t0 = time.perf_counter()
     titles = {k: text("title", k, spec.language) for k in tables}
-    written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language)
+    # the "concept" column is headed by the surveys' welfare measure (income, consumption or both:
+    # remitpov.report.welfare); its cells keep their codes (with / without / total)
+    from .welfare import concept_header, welfare_key
+
+    welfare = {p.spec.label: welfare_key(p.survey.metadata) for p in prepared.values()}
+    headers = {"concept": concept_header(welfare.values(), spec.language)}
+    written = write_tables(tables, out, spec.tables, titles=titles, language=spec.language, headers=headers)
     timings["write/tables"] = time.perf_counter() - t0
     # the ECLAC layout (remitpov.report.publication) in out/publication/, beside the tidy tables: by default
     pub, pub_tables = chapter_publication(spec.raw.get("publication"), spec.tables), {}
+    infos = [survey_info(p, spec.language) for p in prepared.values()]
+    # one "Source:" line (producer, survey, year) for the publication tables and the report's tables and figures
+    source = source_line(pub or PublicationSpec(), infos, spec.language)
     if pub is not None:
-        infos = [survey_info(p, spec.language) for p in prepared.values()]
         pub_tables = build_tables(tables, infos, pub, spec.language, spec.ci_level)
     if pub_tables:  # nothing to lay out (a migration-only chapter): no publication/ folder
         written += write_publication(pub_tables, {k: v for k, v in tables.items() if k in PUB_SOURCES}, out,
@@ -524,10 +532,7 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
     from .figures import parse_style, use_style
 
     # [style]: dpi, font, sizes of every figure; Spanish: decimal comma on the axes
-    # the welfare concept of each survey (its loader's metadata) names the axes and titles
-    from .welfare import welfare_key
-
-    welfare = {p.spec.label: welfare_key(p.survey.metadata) for p in prepared.values()}
+    # the welfare concept of each survey (its loader's metadata, `welfare` above) names the axes and titles
     with use_style({**parse_style(spec.raw.get("style")), "language": spec.language, "welfare": welfare}):
         figs = [f for block in BLOCKS.values() if block.figures is not None
                 for f in block.figures(spec, tables, extras_all, out / "figures")]
@@ -566,7 +571,8 @@ def _write_chapter(spec: ChapterSpec, out: Path, progress, command: str, t_start
         page = write_report(out / REPORT_FILE, title=spec.title, language=spec.language, tables=tables, titles=titles,
                             figures=figs, manifest=manifest, labels={sid: p.spec.label for sid, p in prepared.items()},
                             intro=spec.raw.get("chapter", {}).get("text"), ci_level=spec.ci_level,
-                            publication=pub_tables, mark="*" if pub is None else pub.mark)
+                            publication=pub_tables, mark="*" if pub is None else pub.mark, source=source,
+                            headers=headers)
         manifest["outputs"] = dict(sorted({**manifest["outputs"], REPORT_FILE: file_sha256(page)}.items()))
         written = [*written, page]
     write_manifest(manifest, out / "manifest.json")

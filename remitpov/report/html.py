@@ -64,6 +64,8 @@ tbody tr:nth-child(even) { background: #f7f7f7; }
 table.publication th.group { text-align: center; border-bottom: 1px solid #1f4e79; }
 table.publication thead tr:first-child th { position: static; }
 table.publication td.txt { white-space: nowrap; }
+table.publication th.num { white-space: normal; min-width: 4.5em; }  /* headers wrap: the table fits the page */
+table.publication th, table.publication td { padding: 3px 6px; }
 p.source, p.note { font-size: 12px; color: #444444; margin: 4px 0; }
 figure { margin: 0; }
 figure img { max-width: 100%; height: auto; display: block; }
@@ -71,6 +73,7 @@ figcaption { font-weight: bold; margin-bottom: 6px; }
 dl.summary dt { font-weight: bold; margin-top: 8px; }
 dl.summary dd { margin-left: 18px; }
 code, .hash { font-family: "DejaVu Sans Mono", monospace; font-size: 11px; word-break: break-all; }
+li.load { color: #555555; font-size: 12px; }
 ul.warnings li { color: #8a4b00; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
@@ -187,8 +190,10 @@ def _numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, table_id: str | None = None) -> str:
-    """One table as HTML (cells rounded as in the Markdown tables; see the module docstring for units)."""
+def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, table_id: str | None = None,
+               headers: Mapping[str, str] | None = None) -> str:
+    """One table as HTML (cells rounded as in the Markdown tables; see the module docstring for units;
+    ``headers`` as in :func:`remitpov.report.tables.header`)."""
     unit = None
     if "unit" in frame.columns:
         units = frame["unit"].astype(str).map(lambda u: _text("report", f"unit_{u}", language, default=u))
@@ -200,7 +205,7 @@ def table_html(frame: pd.DataFrame, *, language: str = "en", digits: int = 2, ta
     num = [_numeric(frame[c]) for c in frame.columns]
     heads = []
     for c, n in zip(frame.columns, num):
-        h = header(c, language)
+        h = header(c, language, headers)
         if unit and n and c not in ("n_obs", "alpha", "multiple") and "%" not in h and "(" not in h:  # has its own
             h = f"{h} ({unit})"
         heads.append(f'<th class="num">{_e(h)}</th>' if n else f"<th>{_e(h)}</th>")
@@ -276,21 +281,76 @@ def _summary(manifest: Mapping[str, Any], labels: Mapping[str, str], language: s
         meta = info.get("metadata") or {}
         desc = [f"{_t('loader', language)} {info.get('loader')}", f"{_t('rows', language)} {info.get('rows')}"]
         if meta.get("income_period"):
-            desc.append(f"{_t('income_period', language)} {meta['income_period']}")
+            period = _text("pub", f"period_{meta['income_period']}", language, default=meta["income_period"])
+            desc.append(f"{_t('income_period', language)} {period}")
         if meta.get("currency"):
             desc.append(f"{_t('currency', language)} {meta['currency']}")
         lines = info.get("lines") or {}
         if lines:
             desc.append(_t("lines", language) + " " + "; ".join(f"{k}: {v}" for k, v in sorted(lines.items())))  # key order of the spec is not kept by every manifest route
-        files = info.get("files") or []
-        flist = "".join(f"<li><code>{_e(Path(str(f.get('path', ''))).name)}</code> sha256 "
-                        f"<span class=\"hash\">{_e(f.get('sha256'))}</span></li>" for f in files)
-        if not files:
-            flist = f"<li>{_e(_t('no_files', language))}</li>"
         inputs.append(f"<li><strong>{_e(labels.get(sid, sid))}</strong> ({_e(sid)}): {_e(', '.join(desc))}"
-                      f"<ul>{flist}</ul></li>")
+                      f"<ul>{_file_items(info.get('files') or [], language)}</ul></li>")
     rows.append((_t("inputs", language), "<ul>" + "".join(inputs) + "</ul>"))
+    if manifest.get("migration_inputs"):
+        rows.append((_t("migration_inputs", language), _migration_inputs(manifest["migration_inputs"], language)))
     return '<dl class="summary">' + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _file_items(files: Sequence[Mapping[str, Any]], language: str) -> str:
+    """``<li>`` items: each input file's name and sha256 (or "no input file" for generated data)."""
+    if not files:
+        return f"<li>{_e(_t('no_files', language))}</li>"
+    return "".join(f"<li><code>{_e(Path(str(f.get('path', ''))).name)}</code> sha256 "
+                   f"<span class=\"hash\">{_e(f.get('sha256'))}</span></li>" for f in files)
+
+
+def _migration_inputs(mig: Mapping[str, Any], language: str) -> str:
+    """The manifest's ``migration_inputs`` (UN tables, groupings, census; hashed and re-checked by
+    ``remitpov verify``): per input its loader, rows, layout, years, the options of generated data,
+    the sample design, the chapter blocks that use it, its files with sha256 and its load report."""
+    items = []
+    for key, info in mig.items():
+        desc = [f"{_t('loader', language)} {info.get('loader')}"]
+        if info.get("rows") is not None:
+            desc.append(f"{_t('rows', language)} {info['rows']}")
+        if info.get("layout"):
+            desc.append(f"{_t('layout', language)} {info['layout']}")
+        if info.get("years"):
+            desc.append(f"{_t('years', language)} {', '.join(map(str, info['years']))}")
+        if info.get("options"):
+            desc.append(f"{_t('options', language)} " + "; ".join(f"{k} = {v}" for k, v in sorted(info["options"].items())))
+        if info.get("design"):
+            desc.append(f"{_t('design', language)} " + "; ".join(f"{k} = {v}" for k, v in sorted(info["design"].items())))
+        used = f"<br>{_e(_t('used_by', language))}: {_e(', '.join(info['used_by']))}" if info.get("used_by") else ""
+        notes = "".join(f'<li class="load">{_e(n)}</li>' for n in info.get("load_report") or ())
+        items.append(f"<li><strong>{_e(key)}</strong>: {_e(', '.join(desc))}{used}"
+                     f"<ul>{_file_items(info.get('files') or [], language)}{notes}</ul></li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+#: the loaders of the [migration] inputs -> their "report" text key (the producer's words)
+_MIGRATION_PRODUCERS = {"remitpov.migration.un.read_un_migrant_stock": "src_un",
+                        "remitpov.migration.census.synthetic_census": "src_census_synthetic",
+                        "remitpov.migration.census.read_census": "src_census"}
+
+
+def migration_source(manifest: Mapping[str, Any], name: str, language: str) -> str | None:
+    """The "Source:" line of a migration table or figure (``name`` starts with "migration"):
+    the ``migration_inputs`` that list it in ``used_by``, else (the UN stock block's figures:
+    emigrants, change, destinations) the UN stock tables; None for the survey tables and figures,
+    or when the manifest has no migration inputs."""
+    mig = manifest.get("migration_inputs") or {}
+    if not name.startswith("migration") or not mig:
+        return None
+    used = [i for i in mig.values() if name in (i.get("used_by") or ())]
+    used = used or [i for i in mig.values() if _MIGRATION_PRODUCERS.get(i.get("loader")) == "src_un"]
+    files: dict[str, list[str]] = {}  # one phrase per producer, its files together
+    for info in used:
+        key = _MIGRATION_PRODUCERS.get(info.get("loader"), "src_other")
+        names = [Path(str(f.get("path", ""))).name for f in info.get("files") or ()] or [str(info.get("loader", ""))]
+        files.setdefault(key, []).extend(n for n in names if n not in files.get(key, ()))
+    parts = [_t(key, language, files=", ".join(names)) for key, names in files.items()]
+    return _t("migration_source", language, inputs="; ".join(parts)) if parts else None
 
 
 def _warnings(manifest: Mapping[str, Any], language: str) -> str:
@@ -309,7 +369,8 @@ def _png_uri(path: Path) -> str:
 def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFrame], titles: Mapping[str, str],
                   figures: Sequence[Path], manifest: Mapping[str, Any], labels: Mapping[str, str] | None = None,
                   intro: str | None = None, notes: Mapping[str, Sequence[str]] | None = None,
-                  ci_level: float = 0.95, publication: Mapping[str, Any] | None = None, mark: str = "*") -> str:
+                  ci_level: float = 0.95, publication: Mapping[str, Any] | None = None, mark: str = "*",
+                  source: str | None = None, headers: Mapping[str, str] | None = None) -> str:
     """The whole ``report.html`` page as a string (see the module docstring).
 
     Parameters
@@ -336,17 +397,24 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
         Name -> :class:`remitpov.report.publication.PubTable` (a spec with ``[publication]``):
         shown first, under "Publication tables", each with its own source and notes; ``mark``
         is their significance mark.
+    source : str, optional
+        The "Source:" line under every table and figure (the chapter passes the publication
+        tables' line: producer, survey and year, :func:`remitpov.report.publication.source_line`);
+        default: the surveys' labels, names and years from the manifest.
+    headers : mapping, optional
+        Displayed headers of some tidy-table columns (:func:`remitpov.report.tables.header`).
     """
     labels = dict(labels or {})
     notes = notes or {}
-    source = _sources(manifest, labels, language)
+    source = source or _sources(manifest, labels, language)
     common = [_t("note_ci", language, level=f"{100 * ci_level:g}")]
     pngs = [Path(f) for f in figures if Path(f).suffix.lower() == ".png"]
 
     def foot(name: str, figure: bool = False) -> str:
         own = figure_text("note_fig", name, language, level=f"{100 * ci_level:g}") if figure else None
         ns = list(common) + ([own] if own else []) + list(notes.get(name, ()))
-        return (f'<p class="source">{_e(source)}</p>'
+        src = migration_source(manifest, name, language) or source
+        return (f'<p class="source">{_e(src)}</p>'
                 + "".join(f'<p class="note">{_e(_t("note", language))}: {_e(n)}</p>' for n in ns))
 
     toc, body = [], []
@@ -364,7 +432,7 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
         cap = f"{_t('table', language)} {k}. {titles.get(name, name)}"
         toc.append(f'<li><a href="#table-{_e(name)}">{_e(cap)}</a></li>')
         body.append(f'<section class="item table" id="table-{_e(name)}"><h3>{_e(cap)}</h3>\n'
-                    f"{table_html(frame, language=language)}\n{foot(name)}</section>")
+                    f"{table_html(frame, language=language, headers=headers)}\n{foot(name)}</section>")
     body.append(f'<h2 id="figures">{_e(_t("figures", language))}</h2>')
     if not pngs:
         body.append(f"<p>{_e(_t('no_figures', language))}</p>")

@@ -291,7 +291,10 @@ def _row_label(info: SurveyInfo, language: str) -> str:
     return lab
 
 
-def _source_line(pub: PublicationSpec, infos: Sequence[SurveyInfo], language: str) -> str:
+def source_line(pub: PublicationSpec, infos: Sequence[SurveyInfo], language: str) -> str:
+    """The "Source:" line of every table and figure: ``[publication] source`` if given, else each
+    survey's producer, name and year (``[publication.sources]`` replaces one survey's part;
+    several synthetic surveys share one phrase)."""
     if pub.source:
         return pub.source
     parts = []
@@ -309,6 +312,9 @@ def _source_line(pub: PublicationSpec, infos: Sequence[SurveyInfo], language: st
             what = f"{what} {i.year}"
         parts.append(f"{producer}, {what}" if producer and i.loader != "synthetic" else what)
     return _t("source", language, surveys="; ".join(dict.fromkeys(parts)))
+
+
+_source_line = source_line  # former name
 
 
 def _common_notes(pub, infos, language, kinds=("poverty", "indigence"), level=0.95, lines=True) -> list[str]:
@@ -432,7 +438,7 @@ def build_tables(tables: Mapping[str, pd.DataFrame], infos: Sequence[SurveyInfo]
     ``survey`` values.
     """
     L = pub.labels
-    source = _source_line(pub, infos, language)
+    source = source_line(pub, infos, language)
     extra = list(pub.notes)
     out: dict[str, PubTable] = {}
     pov, inc = tables.get("poverty"), tables.get("incidence")

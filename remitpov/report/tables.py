@@ -28,7 +28,11 @@ from .i18n import TEXT
 HEADERS = {lang: sections["header"] for lang, sections in TEXT.items()}
 
 
-def header(col: str, language: str = "en") -> str:
+def header(col: str, language: str = "en", headers: Mapping[str, str] | None = None) -> str:
+    """The displayed header of column ``col``: ``headers[col]`` when given (the chapter's, e.g. the
+    welfare measure over "concept"), else the translation table's, else the name with spaces."""
+    if headers and col in headers:
+        return headers[col]
     return HEADERS.get(language, HEADERS["en"]).get(col, col.replace("_", " "))
 
 
@@ -74,9 +78,9 @@ def to_csv(frame: pd.DataFrame, path) -> Path:
 
 
 def to_markdown(frame: pd.DataFrame, title: str | None = None, *, language: str = "en", digits: int = 2,
-                notes: Sequence[str] = ()) -> str:
-    """A GitHub-flavoured pipe table (numbers right-aligned)."""
-    cols = [header(c, language) for c in frame.columns]
+                notes: Sequence[str] = (), headers: Mapping[str, str] | None = None) -> str:
+    """A GitHub-flavoured pipe table (numbers right-aligned); ``headers`` as in :func:`header`."""
+    cols = [header(c, language, headers) for c in frame.columns]
     num = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
     rows = _cells(frame, digits)
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731
@@ -101,8 +105,8 @@ def tex_escape(s: str) -> str:
 
 
 def to_latex(frame: pd.DataFrame, title: str | None = None, *, label: str | None = None, language: str = "en",
-             digits: int = 2, notes: Sequence[str] = ()) -> str:
-    """A ``booktabs`` LaTeX table (needs ``\\usepackage{booktabs}``)."""
+             digits: int = 2, notes: Sequence[str] = (), headers: Mapping[str, str] | None = None) -> str:
+    """A ``booktabs`` LaTeX table (needs ``\\usepackage{booktabs}``); ``headers`` as in :func:`header`."""
     num = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
     spec = "".join("r" if n else "l" for n in num)
     lines = [r"\begin{table}[htbp]", r"\centering"]
@@ -111,7 +115,7 @@ def to_latex(frame: pd.DataFrame, title: str | None = None, *, label: str | None
     if label:
         lines.append(r"\label{" + label + "}")
     lines += [r"\begin{tabular}{" + spec + "}", r"\toprule",
-              " & ".join(tex_escape(header(c, language)) for c in frame.columns) + r" \\", r"\midrule"]
+              " & ".join(tex_escape(header(c, language, headers)) for c in frame.columns) + r" \\", r"\midrule"]
     for r in _cells(frame, digits):
         lines.append(" & ".join(tex_escape(c) for c in r) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
@@ -122,8 +126,9 @@ def to_latex(frame: pd.DataFrame, title: str | None = None, *, label: str | None
 
 
 def to_xlsx(tables: Mapping[str, pd.DataFrame], path, *, titles: Mapping[str, str] | None = None,
-            language: str = "en") -> Path:
-    """One workbook, one sheet per table (sheet names cut to Excel's 31 characters)."""
+            language: str = "en", headers: Mapping[str, str] | None = None) -> Path:
+    """One workbook, one sheet per table (sheet names cut to Excel's 31 characters); ``headers``
+    as in :func:`header`."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -148,7 +153,7 @@ def to_xlsx(tables: Mapping[str, pd.DataFrame], path, *, titles: Mapping[str, st
             ws.cell(1, 1, titles[name]).font = Font(bold=True)
             r0 = 3
         for j, c in enumerate(frame.columns, start=1):
-            ws.cell(r0, j, header(c, language)).font = Font(bold=True)
+            ws.cell(r0, j, header(c, language, headers)).font = Font(bold=True)
         for i, row in enumerate(frame.itertuples(index=False, name=None), start=r0 + 1):
             for j, v in enumerate(row, start=1):
                 if isinstance(v, (np.floating, float)):
@@ -188,8 +193,12 @@ _freeze_zip = freeze_zip  # former name
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir, formats: Sequence[str] = ("csv", "xlsx", "md", "tex"),
                  *, titles: Mapping[str, str] | None = None, notes: Mapping[str, Sequence[str]] | None = None,
-                 language: str = "en", digits: int = 2, workbook: str = "tables.xlsx") -> list[Path]:
+                 language: str = "en", digits: int = 2, workbook: str = "tables.xlsx",
+                 headers: Mapping[str, str] | None = None) -> list[Path]:
     """Write every table in every format; returns the files written (sorted by name).
+
+    ``headers`` replaces the displayed header of some columns (:func:`header`; the CSVs keep
+    the column names).
 
     CSV/LaTeX go to ``out_dir/tables/<name>.<ext>``; Markdown tables are also collected
     into ``out_dir/tables/tables.md``; all sheets go into one ``out_dir/tables/tables.xlsx``.
@@ -204,20 +213,21 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir, formats: Sequence[
         if "csv" in formats:
             written.append(to_csv(frame, d / f"{name}.csv"))
         if "md" in formats:
-            md = to_markdown(frame, titles.get(name), language=language, digits=digits, notes=notes.get(name, ()))
+            md = to_markdown(frame, titles.get(name), language=language, digits=digits, notes=notes.get(name, ()),
+                             headers=headers)
             (d / f"{name}.md").write_text(md, encoding="utf-8")
             written.append(d / f"{name}.md")
             md_all.append(md)
         if "tex" in formats:
             tex = to_latex(frame, titles.get(name), label=f"tab:{name}", language=language, digits=digits,
-                           notes=notes.get(name, ()))
+                           notes=notes.get(name, ()), headers=headers)
             (d / f"{name}.tex").write_text(tex, encoding="utf-8")
             written.append(d / f"{name}.tex")
     if "md" in formats and md_all:
         (d / "tables.md").write_text("\n".join(md_all), encoding="utf-8")
         written.append(d / "tables.md")
     if "xlsx" in formats and tables:
-        written.append(to_xlsx(tables, d / workbook, titles=titles, language=language))
+        written.append(to_xlsx(tables, d / workbook, titles=titles, language=language, headers=headers))
     return sorted(written)
 
 

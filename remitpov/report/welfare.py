@@ -23,7 +23,7 @@ from typing import Iterable
 
 from .i18n import TEXT, text
 
-__all__ = ["welfare_key", "welfare_measure", "welfare_text", "welfare_phrase", "measure_text"]
+__all__ = ["welfare_key", "welfare_measure", "welfare_text", "welfare_phrase", "measure_text", "concept_header"]
 
 
 def welfare_key(meta) -> str:
@@ -63,3 +63,11 @@ def welfare_phrase(keys: Iterable[str], language: str = "en") -> str:
     if len(ks) == 1:
         return welfare_text(ks[0], language)
     return measure_text(ks, language)
+
+
+def concept_header(keys: Iterable[str], language: str = "en") -> str:
+    """The header of the tidy tables' ``concept`` column for surveys of welfare ``keys``: their
+    measure, capitalised -- "Income", "Consumption" or "Income or consumption" (in ``language``).
+    The cells keep their codes ("with", "without", "total"; documented in the tidy schema)."""
+    m = measure_text(keys, language)
+    return m[:1].upper() + m[1:]
