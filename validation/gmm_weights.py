@@ -107,9 +107,13 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--n-pop", type=int, default=3000)
+    ap.add_argument("--estimators", default="all", choices=("all", "difference", "system"))
     ap.add_argument("--raw", default=None, help="write one row per replication and estimator (CSV)")
     a = ap.parse_args(argv)
-    raw = pd.DataFrame([r for sd in range(a.first_seed, a.first_seed + a.reps) for r in replication(sd, a.n_pop)])
+    systems = {"all": (False, True), "difference": (False,), "system": (True,)}[a.estimators]
+    variants = [(s, k, w) for s in systems for k in (1, 2) for w in (False, True)]
+    raw = pd.DataFrame([r for sd in range(a.first_seed, a.first_seed + a.reps)
+                        for r in replication(sd, a.n_pop, variants)])
     if a.raw:
         raw.to_csv(a.raw, index=False)
     s = summarise(raw)
