@@ -16,6 +16,12 @@ Targets (population = the synthetic superpopulation; person-weighted, strict ``y
 * ``model`` study: the binary Heckman model's own DGP (:func:`model_survey`: log-linear
   income, bivariate-normal errors with rho = 0.5, selection on migration), where its
   assumptions hold exactly; target the headcount of the true ``y0``.
+* ``mn_model`` / ``mn_model_shift`` studies: the multinomial (Dubin--McFadden) model's own DGP
+  (:func:`mn_model_survey`, ``errors="gumbel"``: the log-income error linear in the Gumbel
+  choice errors; ``errors="shift"``: the same conditional mean given the status with a
+  status-invariant normal residual); target the headcount of the true ``y0``. Population
+  values of the model studies: exact (binary, :func:`model_population`) or with the normal
+  part integrated out over 4 million households (:func:`mn_model_population`).
 * ``ATT``: effect of migration on the household poverty indicator among migrant households,
   ``E[poor(y_with) - poor(y_nomig) | migrant]`` (household-weighted), estimated by weighted
   IPW and AIPW (outcome: poor(observed income) for migrants, poor(income without
@@ -209,8 +215,15 @@ def model_survey(seed: int, n: int = 3000):
 
 
 def model_population() -> dict:
-    p = model_survey(999, n=2_000_000)
-    return {"lines": None, "P0_nomig": _p0(p, "y_true")}
+    """Exact population headcount of ``model_survey``: ``log y0 - 7 + 0.3 x2 = 0.4 x1 + e`` is
+    ``N(0, 0.16 + sigma^2)`` given ``x2``; person weights ``w * size`` average ``(1 + 0.5 x2)``
+    times factors independent of income, and ``P(x2 = 1) = 0.4``."""
+    from scipy.stats import norm
+
+    sd = np.sqrt(0.16 + MODEL_SIGMA**2)
+    c = np.log(MODEL_LINE) - 7.0
+    p0 = (0.6 * norm.cdf(c / sd) + 0.4 * 1.5 * norm.cdf((c + 0.3) / sd)) / (0.6 + 0.4 * 1.5)
+    return {"lines": None, "P0_nomig": float(p0)}
 
 
 def model_replication(seed: int, draws: int = 20) -> list[dict]:
@@ -223,6 +236,100 @@ def model_replication(seed: int, draws: int = 20) -> list[dict]:
     return _model_rows(tab, cf, truth, seed, (("static (model DGP)", "static"),
                                               ("heckman default (model DGP, nonselected, MI)", "selection"),
                                               ("heckman unconditional (model DGP, MI)", "selection_unconditional")))
+
+
+# ----------------------------------------------------------------------------- the multinomial model's own DGP
+#: A DGP where the multinomial default's assumptions hold exactly (Dubin--McFadden's
+#: linearity, the ``"dmf"`` correction): three statuses chosen by a multinomial logit with iid
+#: standard Gumbel errors ``eps_j``, utilities ``V_none = 0``,
+#: ``V_internal = -2.2 + 0.3 x1 + 2.5 z_int``, ``V_international = -2.5 + 0.2 x1 + 0.4 x2 + 3.0 z_mig``;
+#: ``log y0 = 7 + 0.4 x1 - 0.3 x2 + u`` with
+#: ``u = sigma [a_int K (eps_int - eps_none) + a_mig K (eps_mig - eps_none) + s v]``, ``K = sqrt(6)/pi``
+#: (so ``K eps`` has unit variance), ``v`` standard normal independent of the choice, ``s`` such that
+#: ``Var(u) = sigma^2``. Migrant households keep 80 % (internal) or 60 % (international) of ``y0``
+#: and receive transfers. Same design as :func:`model_survey`. The dmf outcome equation on the
+#: "none" households is then ``X b + sigma a . C_dmf + error`` exactly.
+MN_MODEL_A, MN_MODEL_SIGMA = (0.3, 0.4), 0.6
+MN_MODEL_LINE = float(np.exp(6.8))
+
+
+def mn_model_survey(seed: int, n: int = 3000, errors: str = "gumbel"):
+    from remitpov.survey import Survey
+
+    rng = np.random.default_rng([int(seed), 78])
+    psu = np.arange(n) // 10
+    x1 = rng.normal(size=n)
+    x2 = (rng.random(n) < 0.4).astype(float)
+    z_int, z_mig = rng.uniform(size=(2, n // 10))[:, psu]  # PSU-level networks (exclusion restrictions)
+    eps = rng.gumbel(size=(n, 3))
+    V = np.column_stack([np.zeros(n), -2.2 + 0.3 * x1 + 2.5 * z_int, -2.5 + 0.2 * x1 + 0.4 * x2 + 3.0 * z_mig])
+    code = np.argmax(V + eps, axis=1)
+    K = np.sqrt(6.0) / np.pi
+    a1, a2 = MN_MODEL_A
+    # Var(K(eps_j - eps_0)) = 2, Cov(K(eps_1 - eps_0), K(eps_2 - eps_0)) = 1
+    s = np.sqrt(1.0 - (2 * a1**2 + 2 * a2**2 + 2 * a1 * a2))
+    v = rng.normal(size=n)
+    if errors == "gumbel":
+        u = MN_MODEL_SIGMA * (K * (a1 * (eps[:, 1] - eps[:, 0]) + a2 * (eps[:, 2] - eps[:, 0])) + s * v)
+    else:  # "shift": the same conditional mean E[u | status, Z], a status-invariant normal residual
+        from remitpov.econometrics.multinomial import correction_terms
+        P = np.exp(V - V.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        u = MN_MODEL_SIGMA * (correction_terms(P, "dmf", code) @ np.array([a1, a2]) + s * v)
+    y0 = np.exp(7.0 + 0.4 * x1 - 0.3 * x2 + u)
+    keep = np.array([1.0, 0.8, 0.6])[code]
+    y_static = keep * y0
+    transfers = np.where(code > 0, 0.5 * y0 * np.exp(rng.normal(0, 0.3, n)), 0.0)
+    df = pd.DataFrame({"hh": np.arange(n), "psu": psu, "stratum": psu % 8,
+                       "w": (50 + 100 * rng.random(n // 10))[psu] * (1 + 0.5 * x2), "size": rng.integers(1, 7, n),
+                       "x1": x1, "x2": x2, "z_int": z_int, "z_mig": z_mig, "y_true": y0, "y_static": y_static,
+                       "y_with": y_static + transfers,
+                       "migration_status": np.array(["none", "internal", "international"])[code],
+                       "poverty_line": MN_MODEL_LINE, "__v": v})
+    return Survey(df, weight="w", strata="stratum", psu="psu", size="size", ids=("hh",))
+
+
+#: study name -> errors of :func:`mn_model_survey`
+MN_MODEL_STUDIES = {"mn_model": "gumbel", "mn_model_shift": "shift"}
+
+
+def population_of(study: str) -> dict:
+    """Population values of a study by name."""
+    if study == "model":
+        return model_population()
+    if study in MN_MODEL_STUDIES:
+        return mn_model_population(MN_MODEL_STUDIES[study])
+    return population(study == "multinomial")
+
+
+def mn_model_population(errors: str = "gumbel", n: int = 4_000_000) -> dict:
+    """Population headcount of ``mn_model_survey``: ``n`` simulated households (seed 999), the
+    normal part ``sigma s v`` of ``log y0`` integrated out exactly (``Phi``), person weights
+    ``(1 + 0.5 x2)`` (the other weight factors are independent of income): simulation error
+    about 2e-4 (the SD of the per-household probability over sqrt(n))."""
+    from scipy.stats import norm
+
+    d = mn_model_survey(999, n=n, errors=errors).data
+    a1, a2 = MN_MODEL_A
+    s = np.sqrt(1.0 - (2 * a1**2 + 2 * a2**2 + 2 * a1 * a2))
+    mean_log = np.log(d["y_true"].to_numpy()) - MN_MODEL_SIGMA * s * d["__v"].to_numpy()
+    p = norm.cdf((np.log(MN_MODEL_LINE) - mean_log) / (MN_MODEL_SIGMA * s))
+    return {"lines": None, "P0_nomig": float(np.average(p, weights=1 + 0.5 * d["x2"].to_numpy()))}
+
+
+def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel") -> list[dict]:
+    s = mn_model_survey(seed, errors=errors)
+    truth = _p0(s, "y_true")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cf = multinomial_counterfactual_income(s, "x1 + x2", "x1 + x2 + z_int + z_mig", income="y_static",
+                                               draws=draws, seed=seed)
+        tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concepts={"static": "y_static"},
+                                 concept="multinomial", alternative=True)
+    return _model_rows(tab, cf, truth, seed, (("static (mn model DGP)", "static"),
+                                              ("multinomial default (mn model DGP, DMF, conditional, MI)", "multinomial"),
+                                              ("multinomial unconditional (mn model DGP, MI)",
+                                               "multinomial_unconditional")))
 
 
 def summarise(rows: pd.DataFrame, pops: dict) -> pd.DataFrame:
@@ -258,9 +365,15 @@ def run(seeds, *, draws: int = 20, n_households: int = 3000, studies=("model", "
         pops["multinomial"] = population(True)
     if "model" in studies:
         pops["model"] = model_population()
+    for st, err in MN_MODEL_STUDIES.items():
+        if st in studies:
+            pops[st] = mn_model_population(err)
     for i, sd in enumerate(seeds):
         if "model" in studies:
             rows += [dict(r, study="model") for r in model_replication(sd, draws)]
+        for st, err in MN_MODEL_STUDIES.items():
+            if st in studies:
+                rows += [dict(r, study=st) for r in mn_model_replication(sd, draws, err)]
         if "binary" in studies:
             rows += [dict(r, study="binary") for r in binary_replication(sd, pops["binary"]["lines"], n_households,
                                                                           draws, which)]

@@ -68,7 +68,7 @@ def main(argv=None):
 
         raw = pd.read_csv(a.from_raw)
         studies = tuple(raw["study"].unique())
-        pops = {st: mc.model_population() if st == "model" else mc.population(st == "multinomial") for st in studies}
+        pops = {st: mc.population_of(st) for st in studies}
         summary = mc.summarise(raw, pops)
         seeds = sorted(raw["seed"].unique().tolist())
         a.reps = len(seeds)

@@ -157,6 +157,8 @@ def _dataset(name: str, design_json: str):
         obj = fn(*[_arg(a, {}) for a in d.get("loader_args", [])],
                  **{k: _arg(v, {}) for k, v in d.get("loader_kwargs", {}).items()})
         df = obj.data if isinstance(obj, rp.Survey) else obj
+    elif "fixture" in d:  # a data file committed in fixtures/ (e.g. plm's EmplUK)
+        df = pd.read_csv(ROOT / d["fixture"])
     else:
         df = pd.read_csv(_shared_file(d["file"]))
     if "query" in d:
