@@ -66,7 +66,8 @@ from .blocks._common import (AREA, DECILE, HH_FIRST, QUINTILE, RECIP_LABEL, RECI
 from .blocks.poverty import identity, poverty_layout  # noqa: F401  (former names of this module)
 from .blocks.counterfactual import (counterfactual_function, counterfactual_block,  # noqa: F401  (former home)
                                     static_income)
-from .i18n import text
+from .i18n import label_overrides, text
+from .labels import parse_labels
 from .tables import write_tables
 from .publication import PUB_SOURCES, PublicationSpec, build_tables, chapter_publication, source_line, survey_info
 from .pubwrite import write_publication
@@ -409,7 +410,8 @@ def run_chapter(spec, out_dir=None, *, progress: bool | None = None, command: st
     with warnings.catch_warnings(record=True) as caught:
         warnings.filterwarnings("always", category=RemitpovWarning)  # every one, every run: into the manifest
         try:
-            with staged_output(target) as out:
+            # [labels]: the spec's own texts replace the translation table's (remitpov.report.i18n)
+            with staged_output(target) as out, label_overrides(parse_labels(spec.raw.get("labels"))):
                 res = _write_chapter(spec, out, progress, command, t_start, started, caught, report=report)
         finally:
             seen = list(caught)

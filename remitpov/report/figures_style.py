@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .i18n import TEXT
+from .i18n import TEXT, override
 
 __all__ = ["STYLE", "COLORS", "PALETTE", "STYLE_DEFAULTS", "LABELS", "label", "parse_style", "use_style",
            "current_style", "style", "welfare_labels", "panel_title", "wrap_title", "palette", "decimal_comma",
@@ -52,7 +52,8 @@ LABELS = {lang: sections["figure"] for lang, sections in TEXT.items()}
 
 
 def label(key: str, language: str = "en", **fmt) -> str:
-    s = LABELS.get(language, LABELS["en"]).get(key) or LABELS["en"].get(key, key)
+    """Figure text ``key`` in ``language`` (the spec's ``[labels.figure]`` override first)."""
+    s = override("figure", key) or LABELS.get(language, LABELS["en"]).get(key) or LABELS["en"].get(key, key)
     return s.format(**fmt) if fmt else s
 
 

@@ -8,6 +8,10 @@ and :data:`remitpov.report.figures.LABELS` are views of this table.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Mapping
+
 #: language -> section -> key -> text
 TEXT: dict[str, dict[str, dict[str, str]]] = {
     "en": {
@@ -244,9 +248,34 @@ TEXT: dict[str, dict[str, dict[str, str]]] = {
 LANGUAGES = tuple(TEXT)
 
 
+#: the spec's ``[labels]`` overrides of the run being written (section -> key -> text), or None
+_OVERRIDES: contextvars.ContextVar = contextvars.ContextVar("remitpov_label_overrides", default=None)
+
+
+def override(section: str, key: str) -> str | None:
+    """The spec's override of ``section``/``key`` for the chapter being written, if any."""
+    o = _OVERRIDES.get()
+    return None if o is None else o.get(section, {}).get(key)
+
+
+@contextlib.contextmanager
+def label_overrides(labels: Mapping[str, Mapping[str, str]] | None):
+    """Within the block, :func:`text` (and the figure labels and table headers built on it)
+    return the spec's ``[labels]`` texts first (checked by :func:`remitpov.report.labels.parse_labels`)."""
+    token = _OVERRIDES.set(labels or None)
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
 def text(section: str, key: str, language: str = "en", default: str | None = None, **fmt) -> str:
-    """The ``section``/``key`` text in ``language`` (English if missing there, else ``default``
-    or the key itself), formatted with ``fmt`` when given."""
+    """The ``section``/``key`` text in ``language`` (the spec's ``[labels]`` override of the
+    chapter being written first, then the translation table, English if missing there, else
+    ``default`` or the key itself), formatted with ``fmt`` when given."""
+    s = override(section, key)
+    if s is not None:
+        return s.format(**fmt) if fmt else s
     s = TEXT.get(language, TEXT["en"])[section].get(key)
     if s is None:
         s = TEXT["en"][section].get(key, key if default is None else default)

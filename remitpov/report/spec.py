@@ -60,6 +60,10 @@ Example
     draws = 20                         # 0 = deterministic, >= 2 = imputations (Rubin's rules)
     static_sources = ["remittances", "internal_transfers"]  # static = income without ALL of these
 
+    [labels.figure]                    # optional: replace any text the chapter writes (remitpov.report.i18n)
+    with = "With private transfers"    # sections title, header, figure, pub, report; same placeholders
+    paired_title = "{indicator} with and without private transfers"
+
 Relative paths are resolved against the spec file's folder first and then against the
 shared data folder (:func:`remitpov.config.shared_dir`).
 
@@ -109,7 +113,9 @@ from .publication import parse_publication  # noqa: E402
 from .figures import parse_style  # noqa: E402
 
 #: output sections -> their checks (remitpov.report.publication, remitpov.report.figures)
-_OUTPUT_SECTIONS = {"publication": parse_publication, "style": parse_style}
+from .labels import parse_labels  # noqa: E402
+
+_OUTPUT_SECTIONS = {"publication": parse_publication, "style": parse_style, "labels": parse_labels}
 
 _CHAPTER_KEYS = {"title", "language", "seed", "ci_level", "measures", "domains", "tables", "figures",
                  "strict", "out", "curve_points", "curve_max", "progress", "report", "text"}
@@ -195,7 +201,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | str | None = None, *, s
     top_unknown = sorted(set(data) - {"chapter", "income", "survey", "lines", "migration", *_OUTPUT_SECTIONS})
     if top_unknown:
         raise _fail("(top level)", f"unknown section(s) {top_unknown}",
-                    "use [chapter], [income], [lines], [[survey]], [migration], [publication] and [style] sections")
+                    "use [chapter], [income], [lines], [[survey]], [migration], [publication], [style] and [labels] sections")
     if "migration" in data and "survey" not in data:
         raise _fail("(top level)", "a [migration] section without [[survey]]",
                     "a [migration] spec alone runs with `remitpov migration SPEC --out DIR`; in a chapter, add "

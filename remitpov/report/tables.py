@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .i18n import TEXT
+from .i18n import TEXT, override
 
 #: column header translations: a view of the "header" section of :data:`remitpov.report.i18n.TEXT`
 HEADERS = {lang: sections["header"] for lang, sections in TEXT.items()}
@@ -31,6 +31,9 @@ HEADERS = {lang: sections["header"] for lang, sections in TEXT.items()}
 def header(col: str, language: str = "en", headers: Mapping[str, str] | None = None) -> str:
     """The displayed header of column ``col``: ``headers[col]`` when given (the chapter's, e.g. the
     welfare measure over "concept"), else the translation table's, else the name with spaces."""
+    o = override("header", col)  # the spec's [labels.header] first
+    if o is not None:
+        return o
     if headers and col in headers:
         return headers[col]
     return HEADERS.get(language, HEADERS["en"]).get(col, col.replace("_", " "))
