@@ -71,386 +71,28 @@ mixes internal migrants' remittances with gifts from non-migrant relatives and f
 """
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..exceptions import InputError, RemitpovWarning, describe_rows
+from ..exceptions import InputError
 from ..results import EstimateTable
 from ..survey import Survey
+from .counterfactual_draws import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, RECEIPT_NOTE, HeckmanParts,  # noqa: F401
+                                   local_resample_index, parameter_draws_from, resample_index, wald_excluded)
+from .counterfactual_results import (CounterfactualIncome, band_diagnostics, band_estimates,  # noqa: F401
+                                     counterfactual_fgt, counterfactual_gini, estimator_or_fgt, format_diagnostics,
+                                     rubin, table_diagnostics)
+from .counterfactual_sample import (ENIGH_RURAL_SPEC, MEXICO_MIGRATION_REGIONS, CounterfactualWarning,  # noqa: F401
+                                    enigh_covariates, estimation_sample, indicator_column, leave_one_out_share,
+                                    migrant_column, rhs_terms)
 from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
 __all__ = ["CounterfactualIncome", "CounterfactualWarning", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
            "MEXICO_MIGRATION_REGIONS", "enigh_covariates"]
-
-#: Durand & Massey's (2003) Mexican migration regions by state code (``entidad``):
-#: traditional (west-centre), north (border), centre, south-southeast.
-MEXICO_MIGRATION_REGIONS = {
-    **{e: "traditional" for e in (1, 6, 10, 11, 14, 16, 18, 24, 32)},
-    **{e: "north" for e in (2, 3, 5, 8, 19, 25, 26, 28)},
-    **{e: "centre" for e in (9, 12, 13, 15, 17, 20, 21, 22, 29)},
-    **{e: "southeast" for e in (4, 7, 23, 27, 30, 31)},
-}
-
-#: The specification used for ENIGH 2010 rural (see :func:`remittance_counterfactual_table`):
-#: the concentrado has no head characteristics, so the income equation uses household size
-#: (log and square), the indigenous-household flag, locality size class and state effects; the
-#: selection equation adds the exclusion restriction ``network`` = leave-one-out weighted share
-#: of remittance recipients among the OTHER sampled households of the PSU (a migration-network
-#: proxy, Woodruff--Zenteno style; valid only if PSU networks affect income solely through
-#: migration -- an assumption to be stated with any result).
-ENIGH_RURAL_SPEC = {
-    "income_formula": "log_size + I(log_size**2) + indigenous + C(region)",
-    "selection_formula": "log_size + I(log_size**2) + indigenous + C(region) + network",
-}
-
-
-def enigh_covariates(survey: Survey, *, recipient: str = "recipient", size: str = "tot_integ",
-                     state: str = "entidad", indigenous: str = "hogarindig", psu: str = "upm") -> Survey:
-    """Add the covariates of :data:`ENIGH_RURAL_SPEC` to an ENIGH survey (after ``build_income``).
-
-    ``log_size`` = log household size; ``indigenous`` = INEGI's indigenous-household flag
-    (``HogarIndig``; 0 when the column is absent, reported); ``region`` = Durand--Massey
-    migration region of the state; ``network`` = leave-one-out weighted share of
-    recipients among the other sampled households of the PSU (state share for PSUs with
-    one sampled household).
-    """
-    df = survey.data
-    for c in (size, state, recipient):
-        if c not in df.columns:
-            raise InputError(f"column {c!r} not found; run build_income first / check the loader")
-    st = pd.to_numeric(df[state], errors="coerce")
-    reg = st.map(MEXICO_MIGRATION_REGIONS)
-    if reg.isna().any():
-        raise InputError(f"state code {state!r} outside 1-32 in {describe_rows(reg.isna().to_numpy(), survey.id_values)}")
-    new = {"log_size": np.log(df[size].to_numpy(dtype=float)), "region": reg.to_numpy(),
-           "network": leave_one_out_share(survey, recipient, psu, fallback=state)}
-    out = survey
-    if indigenous in df.columns:
-        new["indigenous"] = df[indigenous].fillna(0).to_numpy(dtype=float)
-    else:
-        new["indigenous"] = np.zeros(survey.n)
-        out = out.with_report("missing", f"no {indigenous!r} column: indigenous set to 0", column=indigenous)
-    out = out.with_columns(**new)
-    return out.with_report("derived", "counterfactual covariates log_size, indigenous, region (Durand-Massey), "
-                           f"network (leave-one-out PSU share of recipients, {psu!r}, fallback {state!r})",
-                           column="network")
-
-
-class CounterfactualWarning(RemitpovWarning):
-    """Something about a counterfactual that the user should know (excluded rows ...)."""
-
-
-def _rhs(formula: str, what: str) -> str:
-    f = formula.strip()
-    if "~" in f:
-        lhs, rhs = f.split("~", 1)
-        if lhs.strip():
-            raise InputError(f"{what} must be a right-hand side only (e.g. '~ x1 + x2'); the outcome "
-                             f"(log income) and the selection indicator (non-recipient) are built for you; "
-                             f"got left-hand side {lhs.strip()!r}")
-        f = rhs.strip()
-    if not f:
-        raise InputError(f"{what} is empty")
-    return f
-
-
-def leave_one_out_share(survey: Survey, indicator, group, *, fallback=None, level: str = "household") -> np.ndarray:
-    """Weighted share of ``indicator`` among the OTHER units of each unit's ``group``.
-
-    ``sum_{j in g, j != i} w_j d_j / sum_{j in g, j != i} w_j``; units alone in their group
-    get the leave-one-out share of the ``fallback`` group (e.g. state), or the overall
-    share. Used as a migration-network exclusion restriction (PSU share of recipients).
-    """
-    d = np.asarray(pd.to_numeric(pd.Series(survey.column(indicator)), errors="coerce"), dtype=float)
-    if np.isnan(d).any():
-        raise InputError(f"indicator is missing in {describe_rows(np.isnan(d), survey.id_values)}")
-    w = survey.weights(level)
-
-    def loo(g):
-        codes, _ = pd.factorize(pd.Series(survey.column(g)), sort=True)
-        if (codes < 0).any():
-            raise InputError(f"group {g!r} is missing in {describe_rows(codes < 0, survey.id_values)}")
-        num = np.bincount(codes, w * d)[codes] - w * d
-        den = np.bincount(codes, w)[codes] - w
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / den, np.nan)
-
-    out = loo(group)
-    if fallback is not None:
-        out = np.where(np.isnan(out), loo(fallback), out)
-    tot = (w * d).sum()
-    overall = (tot - w * d) / (w.sum() - w)
-    return np.where(np.isnan(out), overall, out)
-
-
-@dataclass(frozen=True, eq=False)
-class CounterfactualIncome:
-    """Result of :func:`counterfactual_income`.
-
-    Attributes
-    ----------
-    survey : Survey
-        The input survey with the counterfactual column(s) added (``output``; and
-        ``output_1`` ... ``output_M`` with draws, plus the other prediction kind's
-        ``alt_columns``) and a report entry.
-    model : HeckmanResults
-        The fitted selection model (outcome = log income of households without migration).
-    columns : tuple of str
-        The imputed columns of the main prediction ``kind`` (M draws, or one column).
-    output : str
-        Name of the deterministic counterfactual column.
-    income, recipient : str
-        Columns used (``recipient``: the remittance-receipt indicator).
-    draws : int
-    kind : str
-    notes : tuple of str
-        Conventions and warnings (the absent-migrant convention among them).
-    alt_columns : tuple of str
-        The same imputations with the other prediction kind (``alt_kind``): recipient
-        -specific vs unconditional, drawn with the same parameters and residuals.
-    alt_kind : str
-    selection : str
-        Column whose households are imputed (migrant indicator, or ``recipient``).
-    diagnostics : mapping
-        Exclusion-restriction strength, lambda / rho tests, zero-income shares, the
-        kinds' disagreement (see :func:`counterfactual_income`), and after
-        :func:`remittance_counterfactual_table` the direction check and the rho
-        sensitivity band.
-    """
-
-    survey: Survey
-    model: HeckmanResults
-    columns: tuple[str, ...]
-    output: str
-    income: str
-    recipient: str
-    draws: int
-    kind: str
-    estimation_mask: np.ndarray = field(repr=False, default=None)
-    notes: tuple[str, ...] = ()
-    alt_columns: tuple[str, ...] = ()
-    alt_kind: str | None = None
-    selection: str | None = None
-    diagnostics: Mapping = field(default_factory=dict)
-
-    def summary(self) -> str:
-        sel = self.selection or self.recipient
-        imp = self.survey.data[sel].to_numpy().astype(bool)
-        lines = ["Selection-corrected counterfactual income (no migration)",
-                 f"income: {self.income!r}; imputed households ({sel!r}): {int(imp.sum())} of {self.survey.n} rows; "
-                 f"prediction: {self.kind}; draws: {self.draws}; columns: {', '.join(self.columns[:3])}"
-                 + (" ..." if len(self.columns) > 3 else ""),
-                 str(self.model.summary)]
-        lines += ["diagnostics:"] + [f"  {line}" for line in format_diagnostics(self.diagnostics)]
-        lines += [f"note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (f"CounterfactualIncome(output={self.output!r}, draws={self.draws}, kind={self.kind!r}, "
-                f"rows={self.survey.n})")
-
-
-def format_diagnostics(diag: Mapping) -> list[str]:
-    """Readable lines for a counterfactual's ``diagnostics`` mapping."""
-    out = []
-    if "exclusion_stat" in diag:
-        out.append(f"exclusion restriction ({', '.join(diag['excluded']) or 'none'}): Wald chi2({diag['exclusion_df']}) "
-                   f"= {diag['exclusion_stat']:.2f}, F = {diag['exclusion_F']:.2f}, p = {diag['exclusion_p']:.3g}"
-                   + ("  ** WEAK (F < 10) **" if diag["exclusion_F"] < 10 else ""))
-    if "selection_stat" in diag:
-        out.append(f"selection on unobservables ({diag['selection_test']}): stat = {diag['selection_stat']:.3f}, "
-                   f"p = {diag['selection_p']:.3g}; rho = {diag['rho']:.3f}")
-    if "kind_gap_log" in diag:
-        out.append(f"recipient-specific minus unconditional prediction, mean log income of the imputed: "
-                   f"{diag['kind_gap_log']:+.4f}")
-    if "static_zero_share" in diag:
-        out.append(f"imputed households with {diag.get('income', 'income')} <= 0 (static counterfactual at zero): "
-                   f"{diag['static_zero_share']:.1%}; imputations at zero income: {diag['imputed_zero_share']:.1%}")
-    if "kind_contrast" in diag:
-        c = diag["kind_contrast"]
-        out.append(f"FGT0 recipient-specific minus unconditional: {c['estimate']:+.4f} (SE {c['se']:.4f}, "
-                   f"p = {c['p']:.3g})" + ("  ** the two predictions DISAGREE **" if c["p"] < 0.05 else ""))
-    if "direction" in diag:
-        d = diag["direction"]
-        out.append(f"FGT0 change vs observed: static {d['static']:+.4f}, counterfactual {d['counterfactual']:+.4f}"
-                   + ("  ** OPPOSITE DIRECTIONS **" if d["opposite"] else ""))
-    if "rho_band" in diag:
-        band = diag["rho_band"]
-        out.append("FGT0 under fixed rho: " + ", ".join(f"{r:+.1f}: {v:.4f}" for r, v in
-                                                        zip(band["rho"], band["fgt0"])))
-    return out
-
-
-# ----------------------------------------------------------------------------- imputation core
-#: Default number of imputations. With a fraction of missing information gamma the
-#: efficiency of M imputations is ``1/(1 + gamma/M)`` (Rubin 1987): >= 98.5 % for gamma <= 0.3
-#: at M = 20; the Barnard--Rubin df carry the remaining Monte Carlo noise of B into the CI;
-#: and the cost is linear in M (one poverty estimation per imputation). White, Royston &
-#: Wood (2011) suggest M >= 100 gamma: a note asks for more draws when the estimated
-#: fraction exceeds ``M/100``.
-DEFAULT_DRAWS = 20
-
-#: The absent-migrant convention, stated on every counterfactual result.
-ABSENT_MIGRANT_NOTE = ("absent migrant: household size and earners are those recorded by the survey; a migrant "
-                       "who is not counted as a household member (ENIGH-type rosters) is NOT added back, so the "
-                       "counterfactual is the per-person income of the household as recorded, without the "
-                       "migrant's own earnings or consumption")
-
-#: Why not select on remittance receipt.
-RECEIPT_NOTE = ("selection on remittance RECEIPT: migrant households that receive nothing (their income lowered by "
-                "the migrant's absence) enter the no-migration income equation and recipients without a migrant "
-                "are imputed; this contaminates the comparison group, biases the counterfactual and can make "
-                "lambda 'significant' without selection on unobservables; select on migration status "
-                "(migrant=...) when the survey identifies households with a member abroad")
-
-
-def parameter_draws_from(res, draws: int, rng: np.random.Generator, parameter_draws: bool = True) -> np.ndarray:
-    """(M, k) draws of ALL model parameters from their joint asymptotic normal distribution.
-
-    ``N(theta_hat, V)`` with ``V`` the model's (two-step Murphy--Topel / ML, design-based)
-    covariance of every parameter: outcome, selection and correction coefficients jointly
-    (Rubin's "proper" imputation, the large-sample approximation of the posterior).
-    ``parameter_draws=False`` repeats ``theta_hat`` (improper; for comparisons only).
-    """
-    theta = res.params.to_numpy()
-    if not parameter_draws:
-        return np.repeat(theta[None, :], draws, axis=0)
-    return rng.multivariate_normal(theta, res.cov.to_numpy(), size=draws, method="eigh")
-
-
-def resample_index(w: np.ndarray, size, rng: np.random.Generator) -> np.ndarray:
-    """Indices drawn with probability proportional to ``w`` (empirical residual distribution)."""
-    c = np.cumsum(w)
-    return np.minimum(np.searchsorted(c, rng.random(size) * c[-1], side="right"), len(w) - 1)
-
-
-def local_resample_index(pred_est: np.ndarray, w: np.ndarray, pred_new: np.ndarray, draws: int,
-                         rng: np.random.Generator, bins: int = 10) -> np.ndarray:
-    """Residual donors from the same weighted decile of the linear prediction (local residuals).
-
-    The estimation rows are cut at the weighted ``bins``-quantiles of their prediction
-    ``X b``; each new row draws ``draws`` donors, weight-proportionally, among the rows of
-    its bin (predictive-mean-matching in spirit): the residual distribution may change with
-    the level of income (heteroskedasticity, skewness). Returns indices (n_new, draws).
-    """
-    order = np.argsort(pred_est, kind="stable")
-    cw = np.cumsum(w[order]) / w.sum()
-    cuts = pred_est[order][np.minimum(np.searchsorted(cw, np.arange(1, bins) / bins), len(order) - 1)]
-    b_est = np.searchsorted(cuts, pred_est, side="right")
-    b_new = np.searchsorted(cuts, pred_new, side="right")
-    out = np.empty((len(pred_new), draws), dtype=np.intp)
-    for b in np.unique(b_new):  # a loop over the bins, not over rows
-        donors = np.flatnonzero(b_est == b)
-        rows = np.flatnonzero(b_new == b)
-        out[rows] = donors[resample_index(w[donors], (rows.size, draws), rng)]
-    return out
-
-
-def wald_excluded(res, sel_names: Sequence[str], excluded: Sequence[str]) -> dict:
-    """First-stage strength of the excluded variables: Wald chi2, F = chi2/q and p-value."""
-    if not excluded:
-        return {"excluded": [], "exclusion_stat": np.nan, "exclusion_df": 0, "exclusion_F": np.nan,
-                "exclusion_p": np.nan}
-    idx = [list(res.params.index).index(n) for n in sel_names]
-    g = res.params.to_numpy()[idx]
-    V = res.cov.to_numpy()[np.ix_(idx, idx)]
-    try:
-        stat = float(g @ np.linalg.solve(V, g))
-    except np.linalg.LinAlgError:
-        stat = np.nan
-    q = len(idx)
-    return {"excluded": list(excluded), "exclusion_stat": stat, "exclusion_df": q, "exclusion_F": stat / q,
-            "exclusion_p": float(stats.chi2.sf(stat, q))}
-
-
-class _HeckmanParts:
-    """Outcome/selection coefficients, lambda, sigma and rho as functions of a parameter vector."""
-
-    def __init__(self, res: HeckmanResults):
-        names = list(res.params.index)
-        self.ib = [names.index(c) for c in res.equations["outcome"]]
-        self.ig = [names.index(c) for c in res.equations["selection"]]
-        self.twostep = "lambda" in names
-        if self.twostep:
-            self.il, self.sigma = names.index("lambda"), float(res.sigma)
-        else:
-            self.ia, self.isg = names.index("athrho"), names.index("lnsigma")
-
-    def __call__(self, T: np.ndarray):
-        T = np.atleast_2d(T)
-        b, g = T[:, self.ib], T[:, self.ig]
-        if self.twostep:
-            sig = np.full(len(T), self.sigma)
-            rho = np.clip(T[:, self.il] / self.sigma, -1.0, 1.0)
-        else:
-            rho, sig = np.tanh(T[:, self.ia]), np.exp(T[:, self.isg])
-        return b, g, rho * sig, sig, rho
-
-
-def _estimation_sample(survey: Survey, income: str, base: np.ndarray, what: str, nonpositive: str,
-                       weighted: bool, cov_type: str | None):
-    """Log income of the ``base`` rows (the group whose income equation is estimated).
-
-    Rows of ``base`` with missing income raise; rows with income <= 0 raise
-    (``nonpositive="error"``) or get zero weight (``"exclude"``: design kept, warned and
-    returned in ``notes``). Returns ``(y, logy, est_mask, notes, weights, design, cov_type)``
-    with ``design`` the household design (domain-restricted when rows are excluded) if
-    ``weighted``; ``cov_type`` defaults to ``"design"`` when weighted.
-    """
-    ids = survey.id_values
-    y = np.asarray(pd.to_numeric(pd.Series(survey.column(income)), errors="coerce"), dtype=float)
-    miss = base & ~np.isfinite(y)
-    if miss.any():
-        raise InputError(f"income {income!r} is missing for {what} rows in {describe_rows(miss, ids)}")
-    nonpos = base & (y <= 0)
-    notes = []
-    if nonpos.any():
-        if nonpositive == "error":
-            raise InputError(f"income {income!r} is zero or negative for {what} rows in "
-                             f"{describe_rows(nonpos, ids)}: log income is undefined; pass nonpositive='exclude'")
-        msg = (f"{int(nonpos.sum())} {what} rows with {income} <= 0 excluded from the income equation "
-               "(zero weight, design kept); they keep their observed income")
-        warnings.warn(msg, CounterfactualWarning, stacklevel=3)
-        notes.append(msg)
-    est_mask = ~nonpos
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logy = np.where(base & est_mask, np.log(np.where(y > 0, y, 1.0)), np.nan)
-    w, design = None, None
-    if weighted:
-        d_hh = survey.design("household")
-        design = d_hh.domain(est_mask) if nonpos.any() else d_hh
-        w = design.weights
-        cov_type = cov_type or "design"
-    elif nonpos.any():
-        w = est_mask.astype(float)
-    return y, logy, est_mask, notes, w, design, cov_type
-
-def _indicator(survey: Survey, col: str, what: str) -> np.ndarray:
-    raw = pd.Series(survey.column(col))
-    if raw.isna().any():
-        raise InputError(f"{what} column {col!r} is missing in {describe_rows(raw.isna().to_numpy(), survey.id_values)}")
-    v = pd.to_numeric(raw.astype(float) if raw.dtype == bool else raw, errors="coerce").to_numpy(dtype=float)
-    if not np.isin(v, (0.0, 1.0)).all():
-        raise InputError(f"{what} column {col!r} must be 0/1 or bool; other values in "
-                         f"{describe_rows(~np.isin(v, (0.0, 1.0)), survey.id_values)}")
-    return v.astype(bool)
-
-
-def _migrant_column(survey: Survey, migrant) -> str | None:
-    """``migrant="auto"``: the survey's ``migrant`` role if it has one, else None (receipt)."""
-    if migrant == "auto":
-        col = survey.roles.get("migrant")
-        return col if col is not None and col in survey.data.columns else None
-    if migrant is not None and migrant not in survey.data.columns:
-        raise InputError(f"migrant column {migrant!r} not found; give the column flagging households with a "
-                         "member abroad, or migrant=None to select on remittance receipt")
-    return migrant
 
 
 def counterfactual_income(survey: Survey, income_formula: str, selection_formula: str, *,
@@ -549,15 +191,15 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
-    rf, sf = _rhs(income_formula, "income_formula"), _rhs(selection_formula, "selection_formula")
+    rf, sf = rhs_terms(income_formula, "income_formula"), rhs_terms(selection_formula, "selection_formula")
     df = survey.data
     ids = survey.id_values
-    rec = _indicator(survey, recipient, "recipient")
-    mcol = _migrant_column(survey, migrant)
+    rec = indicator_column(survey, recipient, "recipient")
+    mcol = migrant_column(survey, migrant)
     sel_col = mcol or recipient
-    treated = _indicator(survey, mcol, "migrant") if mcol else rec
+    treated = indicator_column(survey, mcol, "migrant") if mcol else rec
     what = "non-migrant" if mcol else "non-recipient"
-    y, logy, est_mask, notes, w, design, cov_type = _estimation_sample(
+    y, logy, est_mask, notes, w, design, cov_type = estimation_sample(
         survey, income, ~treated, what, nonpositive, weighted, cov_type)
     notes = [ABSENT_MIGRANT_NOTE] + notes
     if mcol:
@@ -578,7 +220,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     res = model.fit(method, cov_type=cov_type, **fit_kw)
     res = _relabel(res, what)
 
-    parts = _HeckmanParts(res)
+    parts = HeckmanParts(res)
     X, Z = model._X[treated], model._Z[treated]
     if add_migrant:
         X = _migrant_back(model, data, treated, add_migrant)
@@ -711,172 +353,6 @@ def _relabel(res: HeckmanResults, what: str = "non-recipients") -> HeckmanResult
     return replace(res, dep_var=f"log income ({what}s)")
 
 
-# ----------------------------------------------------------------------------- Rubin
-def rubin(tables: Sequence[EstimateTable], title: str | None = None) -> EstimateTable:
-    """Combine M >= 2 completed-data tables with Rubin's (1987) rules.
-
-    ``Q = mean_m Q_m``, ``U = mean_m U_m`` (within), ``B = cov_m(Q_m)`` (between, divisor
-    M-1), ``T = U + (1 + 1/M) B`` (full matrices, so covariances between rows are
-    combined too). Degrees of freedom: Barnard & Rubin (1999) per estimate,
-    ``nu = (1/nu_m + 1/nu_obs)^-1`` with ``nu_m = (M-1)/r^2``, ``r = (1+1/M) B/T`` and
-    ``nu_obs = (df+1)/(df+3) df (1-r)`` (``df``: the completed-data degrees of freedom of
-    that row); rows that do not vary between imputations (``B = 0``: e.g. observed income
-    estimated jointly) keep the completed-data df. The table carries these per-row df
-    (``table.df`` is an array), so each row's interval uses its own df and a contrast the
-    smallest df of the rows it combines. ``extra`` gets ``fmi`` (fraction of missing
-    information, ``(1+1/M)B/T``) and ``df_rubin`` (the same per-row df).
-    """
-    M = len(tables)
-    if M < 2:
-        raise InputError("Rubin's rules need at least 2 imputations")
-    t0 = tables[0]
-    for t in tables[1:]:
-        if not t.keys.equals(t0.keys):
-            raise InputError("imputed tables have different keys (rows); estimate the same quantities each time")
-    Q = np.vstack([t.estimates for t in tables])
-    Qbar = Q.mean(0)
-    U = np.mean([t.vcov for t in tables], axis=0)
-    dev = Q - Qbar
-    B = dev.T @ dev / (M - 1)
-    T = U + (1 + 1 / M) * B
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (1 + 1 / M) * np.diag(B) / np.diag(T)
-        df = np.broadcast_to(np.asarray(t0.df, dtype=float), Qbar.shape)  # completed-data df per row
-        nu_m = (M - 1) / r**2
-        nu_obs = (df + 1) / (df + 3) * df * (1 - r)
-        nu = 1 / (1 / nu_m + 1 / nu_obs)
-        # infinite completed-data df (normal intervals): nu_obs = inf, nu = nu_m (Rubin 1987)
-        nu = np.where(np.isfinite(df), nu, nu_m)
-    pos = np.diag(B) > 1e-12 * np.maximum(np.abs(np.diag(U)), 1e-300)  # rows that differ between imputations
-    df_rows = np.where(pos, nu, df)
-    extra = pd.DataFrame({"fmi": np.where(pos, r, 0.0), "df_rubin": df_rows})
-    if t0.extra is not None:
-        for c in t0.extra.columns:
-            if c not in extra:
-                extra[c] = np.mean([t.extra[c].to_numpy(dtype=float) for t in tables], axis=0)
-    span = f"{np.min(df_rows[pos]):.1f} to {np.max(df_rows[pos]):.1f}" if pos.any() else "none varies"
-    notes = tuple(t0.notes) + (f"combined over M={M} imputations with Rubin's rules (T = U + (1+1/M) B); "
-                               f"each row's interval uses its own Barnard-Rubin df (column df: {span})",)
-    return EstimateTable(t0.keys, Qbar, T, df_rows, t0.level, t0.dist, t0.design, title or t0.title, notes, extra)
-
-
-# ----------------------------------------------------------------------------- poverty
-def _default_estimator(line, alpha, by, level, strict) -> Callable:
-    def est(survey, incomes):
-        from ..poverty import fgt
-
-        return fgt(survey, incomes, line, alpha, by, level=level, strict=strict)
-
-    return est
-
-
-def estimator_or_fgt(estimator, line, alpha, by, level, strict) -> Callable:
-    """``estimator`` if given, else :func:`remitpov.poverty.fgt` at ``line`` (required then)."""
-    if estimator is not None:
-        return estimator
-    if line is None:
-        raise InputError("give a poverty line (or an estimator)")
-    return _default_estimator(line, alpha, by, level, strict)
-
-
-def counterfactual_fgt(cf: CounterfactualIncome, line=None, alpha=(0, 1, 2), by=None, *,
-                       concepts: Mapping[str, str] | None = None, estimator: Callable | None = None,
-                       level: str = "person", strict: bool = True, concept: str = "selection",
-                       alternative: bool = False, imputed: Mapping[str, Sequence[str]] | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> EstimateTable:
-    """Poverty under the counterfactual, with the same estimator as the static one.
-
-    Parameters
-    ----------
-    cf : CounterfactualIncome
-    line, alpha, by, level, strict
-        Passed to :func:`remitpov.poverty.fgt` (``line`` required unless ``estimator``).
-    concepts : mapping, optional
-        Other incomes to estimate JOINTLY with the counterfactual, ``{label: column}``
-        (e.g. ``{"observed": "y_with", "static": "y_without"}``); their rows are identical in
-        every imputation, so Rubin's rules leave their variance unchanged while keeping
-        covariances with the counterfactual rows.
-    estimator : callable, optional
-        ``estimator(survey, {label: column}) -> EstimateTable`` (e.g. a mean of a poverty
-        indicator); default :func:`remitpov.poverty.fgt`.
-    concept : str
-        Label of the counterfactual income.
-    alternative : bool
-        Also estimate the other prediction kind (``cf.alt_columns``, same draws) as concept
-        ``f"{concept}_{cf.alt_kind}"``.
-    imputed : mapping, optional
-        Other imputed incomes ``{label: [column of draw 1, ..., draw M]}`` with the same M
-        (e.g. another model's imputations), estimated jointly draw by draw.
-    progress : callable, optional
-        ``progress(done, total)`` after each imputed income is estimated (once per draw).
-
-    Returns
-    -------
-    EstimateTable
-        With draws: Rubin's combination (:func:`rubin`) of the M completed-data tables.
-    """
-    estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
-    concepts = dict(concepts or {})
-    sets = {concept: list(cf.columns)}
-    if alternative and cf.alt_columns:
-        sets[f"{concept}_{cf.alt_kind}"] = list(cf.alt_columns)
-    for lab, cols in (imputed or {}).items():
-        if len(cols) != len(cf.columns):
-            raise InputError(f"imputed[{lab!r}] has {len(cols)} columns, the counterfactual {len(cf.columns)} draws; "
-                             "impute both with the same draws")
-        sets[lab] = list(cols)
-    dup = set(sets) & set(concepts)
-    if dup or len(sets) != len(set(sets)):
-        raise InputError(f"concept label(s) {sorted(dup)} used twice")
-    tables = []
-    for m, col in enumerate(cf.columns):
-        inc = dict(concepts)
-        inc.update({lab: cols[m] for lab, cols in sets.items()})
-        tables.append(estimator(cf.survey, inc))
-        if progress is not None:
-            progress(len(tables), len(cf.columns))
-    if len(tables) == 1:
-        return tables[0]
-    out = rubin(tables, title=tables[0].title + " (multiple imputation)")
-    M = len(tables)
-    fmi = float(np.nanmax(out.extra["fmi"].to_numpy(dtype=float)))
-    if fmi > M / 100:
-        from dataclasses import replace
-
-        out = replace(out, notes=tuple(out.notes) + (
-            f"largest fraction of missing information {fmi:.2f} > M/100 = {M / 100:.2f}: White, Royston & Wood "
-            f"(2011) suggest M >= 100 x fmi = {int(np.ceil(100 * fmi))} imputations for reproducible SEs",))
-    return out
-
-
-def counterfactual_gini(cf: CounterfactualIncome, by=None, *, concepts: Mapping[str, str] | None = None,
-                        level: str = "person", concept: str = "selection") -> EstimateTable:
-    """Gini coefficient under the counterfactual (with :func:`remitpov.inequality.gini`, the
-    same estimator as for observed income), one row per concept (key ``concept``), combined
-    over imputations with Rubin's rules. With other ``concepts`` the concepts are estimated
-    JOINTLY on the same sample (:func:`remitpov.inequality.compare_inequality`): the table
-    also has the differences "first concept minus each other" with SEs from the difference
-    of influence values (Rubin's rules applied to the joint covariance).
-    """
-    from dataclasses import replace as _replace
-
-    from ..inequality import compare_inequality, gini
-
-    def est(survey, incomes):
-        if len(incomes) == 1:
-            (label, col), = incomes.items()
-            t = gini(survey, col, by, level=level, deff=True)
-            keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
-            keys.insert(1, "concept", label)  # the imputed column's name varies by draw: use the label
-        else:
-            t = compare_inequality(survey, incomes, measure="gini", by=by, level=level, deff=True)
-            keys = t.keys.drop(columns=[c for c in ("variable",) if c in t.keys.columns])
-        return _replace(t, keys=keys, title="Gini coefficient")
-
-    return counterfactual_fgt(cf, concepts=concepts, estimator=est, concept=concept)
-
-
-#: Default grid of fixed correlations for :func:`rho_sensitivity`.
 RHO_GRID = (-0.6, -0.4, -0.2, 0.0, 0.2, 0.4, 0.6)
 
 
@@ -941,44 +417,6 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
     return replace(tab, notes=tuple(tab.notes) + tuple(format_diagnostics(diag)) + tuple(cf.notes)), cf
 
 
-def _row(tab: EstimateTable, measure: str, concept: str) -> int | None:
-    k = tab.keys
-    hit = np.flatnonzero((k["measure"].astype(str) == measure).to_numpy() & (k["concept"].astype(str) == concept).to_numpy())
-    return int(hit[0]) if hit.size else None
-
-
-def table_diagnostics(tab: EstimateTable, main: str, alt: str | None, kind: str, *, observed: str = "observed",
-                      static: str = "static") -> dict:
-    """FGT0 checks on a counterfactual table: the two prediction kinds' contrast and the direction.
-
-    ``kind_contrast``: FGT0(main) - FGT0(alt) with its SE from the joint (Rubin) covariance
-    and a normal p-value. ``direction``: FGT0 changes of the static and of the
-    counterfactual concept with respect to ``observed``; ``opposite`` when their signs differ
-    (a :class:`CounterfactualWarning` is issued: migration would *raise* poverty according to
-    one and lower it according to the other -- check the exclusion restriction and rho).
-    """
-    out = {}
-    i, o, s = _row(tab, "fgt0", main), _row(tab, "fgt0", observed), _row(tab, "fgt0", static)
-    j = _row(tab, "fgt0", alt) if alt else None
-    if i is not None and j is not None:
-        c = np.zeros(len(tab.estimates))
-        c[i], c[j] = 1.0, -1.0
-        e = tab.contrast(c)
-        p = float(2 * stats.norm.sf(abs(e.estimate / e.se))) if e.se > 0 else np.nan
-        out["kind_contrast"] = {"estimate": e.estimate, "se": e.se, "p": p, "main": kind}
-    if i is not None and o is not None and s is not None:
-        d_s = float(tab.estimates[s] - tab.estimates[o])
-        d_c = float(tab.estimates[i] - tab.estimates[o])
-        opposite = bool(d_s * d_c < 0)
-        out["direction"] = {"static": d_s, "counterfactual": d_c, "opposite": opposite}
-        if opposite:
-            warnings.warn(f"the counterfactual moves FGT0 by {d_c:+.4f} from observed income, the static "
-                          f"counterfactual by {d_s:+.4f}: opposite directions (migration would {'raise' if d_c < 0 else 'lower'} "
-                          "poverty). Check the exclusion restriction's strength, rho and the specification before "
-                          "reporting it", CounterfactualWarning, stacklevel=3)
-    return out
-
-
 def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] = RHO_GRID, *, alpha=(0, 1, 2),
                     by=None, estimator: Callable | None = None, level: str = "person", strict: bool = True,
                     draws: int = 10, seed: int | None = 0) -> pd.DataFrame:
@@ -999,7 +437,7 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
     model = res.model
     if not isinstance(model, Heckman):
         raise InputError("rho_sensitivity needs a binary Heckman counterfactual (counterfactual_income)")
-    parts = _HeckmanParts(res)
+    parts = HeckmanParts(res)
     _, g, _, sig, _ = (a[0] for a in parts(res.params.to_numpy()))
     sig = float(res.sigma)
     treated = cf.survey.data[cf.selection].to_numpy().astype(bool)
@@ -1028,21 +466,3 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
             v[treated] = np.exp(logy[:, m])
             cols[(float(r), m)] = v
     return band_estimates(cf.survey, cols, grid, draws, estimator)
-
-
-def band_diagnostics(band: pd.DataFrame) -> dict:
-    """``diagnostics`` entries of a sensitivity band: the frame and its FGT0 values by rho."""
-    f0 = band[band["measure"] == "fgt0"]
-    return {"rho_sensitivity": band, "rho_band": {"rho": f0["rho"].tolist(), "fgt0": f0["estimate"].tolist()}}
-
-
-def band_estimates(survey: Survey, cols: Mapping, grid: Sequence[float], draws: int, estimator: Callable) -> pd.DataFrame:
-    """Point estimates of ``estimator`` on the incomes ``cols[(rho, m)]``, averaged over the draws m."""
-    names = {key: f"__rho{i}" for i, key in enumerate(cols)}
-    sv = survey.with_columns(**{names[k]: v for k, v in cols.items()})
-    frames = [estimator(sv, {f"{r:+.2f}": names[(float(r), m)] for r in grid}).to_frame() for m in range(draws)]
-    est = np.mean([f["estimate"].to_numpy(float) for f in frames], axis=0)
-    out = frames[0][[c for c in frames[0].columns if c in ("measure", "concept", "domain", "line")]].copy()
-    out["rho"] = out.pop("concept").astype(float)
-    out["estimate"] = est
-    return out.reset_index(drop=True)

@@ -17,8 +17,10 @@ from scipy import stats
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey
-from .counterfactual import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, CounterfactualIncome, _estimation_sample, _rhs,
-                             format_diagnostics, parameter_draws_from, resample_index, wald_excluded)
+from .counterfactual_draws import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, parameter_draws_from, resample_index,
+                                   wald_excluded)
+from .counterfactual_results import CounterfactualIncome, format_diagnostics
+from .counterfactual_sample import estimation_sample, rhs_terms
 from .multinomial_model import MultinomialSelection
 from .multinomial_terms import METHODS, correction_terms, softmax
 from .selection_common import selection_cov_type
@@ -141,7 +143,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
-    rf, sf = _rhs(income_formula, "income_formula"), _rhs(selection_formula, "selection_formula")
+    rf, sf = rhs_terms(income_formula, "income_formula"), rhs_terms(selection_formula, "selection_formula")
     df = survey.data
     if status not in df.columns:
         raise InputError(f"status column {status!r} not found; a 3-category migration status is needed "
@@ -151,7 +153,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     if st.isna().any():
         raise InputError(f"status column {status!r} is missing in {describe_rows(st.isna().to_numpy(), ids)}")
     isbase = st.astype(str).to_numpy() == str(base)
-    y, logy, est_mask, notes, w, design, cov_type = _estimation_sample(
+    y, logy, est_mask, notes, w, design, cov_type = estimation_sample(
         survey, income, isbase, "base-status", nonpositive, weighted, cov_type)
     notes = [ABSENT_MIGRANT_NOTE] + notes
     nonpos = ~est_mask
@@ -350,7 +352,7 @@ def multinomial_rho_sensitivity(cf: MultinomialCounterfactualIncome, line=None, 
     for every ``r``), point estimates averaged over ``draws``. ``sigma_hat`` is the residual
     SD of the fitted model. Returns a long frame (``rho``, measure keys, ``estimate``).
     """
-    from .counterfactual import band_estimates, estimator_or_fgt
+    from .counterfactual_results import band_estimates, estimator_or_fgt
 
     estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
     res = cf.model
