@@ -22,6 +22,7 @@ from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
+from .inequality_base import skips_empty_domains
 from .inequality_base import usable_masks as _domain_masks
 
 register(Measure("palma", "inequality", "palma", rank=80, summary="Palma ratio (top 10 % / bottom 40 %)"))
@@ -97,6 +98,7 @@ def income_shares(survey, income, groups=5, by=None, *, level: str = "person", n
     return _finish(p, shares_statistic(p, groups), ci_level, dist, legacy_deff(deff, "income_shares"))
 
 
+@skips_empty_domains
 def shares_statistic(p: _Prep, groups=5) -> Statistic:
     cuts = (np.linspace(0, 1, int(groups) + 1)[1:-1] if np.isscalar(groups)
             else np.asarray(groups, dtype=float))
@@ -128,6 +130,7 @@ def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     return _finish(p, palma_statistic(p), ci_level, dist, legacy_deff(deff, "palma"))
 
 
+@skips_empty_domains
 def palma_statistic(p: _Prep) -> Statistic:
     masks, rk = share_checks(p, "palma")
 
@@ -160,6 +163,7 @@ def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: 
                    legacy_deff(deff, "quantile_share_ratio"))
 
 
+@skips_empty_domains
 def qsr_statistic(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: str = "laeken") -> Statistic:
     if not 0 < lower < upper < 1:
         raise InputError(f"quantile_share_ratio needs 0 < lower < upper < 1, got {lower}, {upper}")
