@@ -57,8 +57,8 @@ def _call(m, s, by):
     return fn(s, *pos, by=by, na_rm=True, deff=False)
 
 
-def _check(t, ref, col="g"):
-    f, fr = t.to_frame(), ref.to_frame()
+def _check(f, fr, col="g"):
+    """Frames ``f`` (by g, with the empty domain b) and ``fr`` (by g_merged): b is NaN, the rest equal."""
     empty = f[col] == "b"
     assert empty.any() and f.loc[empty, ["estimate", "se"]].isna().all().all()
     rest = f[~empty].reset_index(drop=True)
@@ -79,7 +79,7 @@ def test_every_measure_empty_domain_is_nan_with_warning(name, replicates):
     with warnings.catch_warnings():
         warnings.simplefilter("error", EmptyDomainWarning)
         ref = _call(m, s, "g_merged")
-    _check(t, ref)
+    _check(t.to_frame(), ref.to_frame())
 
 
 @pytest.mark.parametrize("name", measures.names(joint=True))
@@ -92,7 +92,7 @@ def test_compare_empty_domain_is_nan_with_warning(name):
         t = rp.compare(s, {"one": "y", "two": "y2"}, by="g", measure=name, na_rm=True, deff=False, **kw)
     ref = rp.compare(s, {"one": "y", "two": "y2"}, by="g_merged", measure=name, na_rm=True, deff=False, **kw)
     assert set(t.to_frame().loc[lambda f: f.g == "b", "concept"]) == {"one", "two", "one - two"}
-    _check(t, ref)
+    _check(t.to_frame(), ref.to_frame())
 
 
 def test_every_domain_empty_is_an_input_error():
@@ -101,3 +101,20 @@ def test_every_domain_empty_is_an_input_error():
     for fn in (rp.gini, rp.rmpg):
         with pytest.raises(rp.InputError, match="no usable observation|no observation with a positive weight"):
             fn(s, "y_all", by="g", na_rm=True, deff=False)
+
+
+def test_curves_and_gini_decomposition_empty_domain_is_nan_with_warning():
+    """lorenz, concentration_curve and gini_decomposition (not registry measures) follow the same rule."""
+    s = _survey()
+    calls = {
+        "lorenz": lambda by: rp.lorenz(s, "y", points=4, by=by, na_rm=True, deff=False),
+        "generalized_lorenz": lambda by: rp.lorenz(s, "y", points=4, by=by, generalized=True, na_rm=True,
+                                                   deff=False),
+        "concentration": lambda by: rp.concentration_curve(s, "y2", "y", points=4, by=by, na_rm=True, deff=False),
+        "decomposition": lambda by: rp.gini_decomposition(s, {"one": "y2", "two": "y"}, by=by, na_rm=True,
+                                                          deff=False).to_frame(),
+    }
+    for name, call in calls.items():
+        with pytest.warns(EmptyDomainWarning, match="'g': 'b'"):
+            f = call("g")
+        _check(f, call("g_merged"))

@@ -32,11 +32,6 @@ register(Measure("income_shares", "inequality", "income_shares", aliases=("share
                  summary="income shares of population quantile groups"))
 
 
-def share_prep(survey, income, by, level, na_rm, what):
-    p, _ = _prep(survey, income, level, by, na_rm)
-    return (p,) + share_checks(p, what)
-
-
 def share_checks(p: _Prep, what: str):
     """Domain masks (checked: usable rows, positive total income) and the ranking."""
     masks = _domain_masks(p)
@@ -215,4 +210,4 @@ register_statistic("qsr", qsr_statistic)
 register_statistic("income_shares", shares_statistic)
 
 __all__ = ["income_shares", "palma", "quantile_share_ratio", "shares_statistic", "palma_statistic", "qsr_statistic",
-           "share_prep", "share_checks", "partial_statistic"]
+           "share_checks", "partial_statistic"]
