@@ -57,10 +57,13 @@ from .core.quantile import weighted_quantile
 from .core.statistic import JOINT_MAX_DOMAINS, EmptyDomainWarning, SinglePSUDomainWarning, legacy_deff
 from .core.validate import check_alphas, checked, renamed_arguments
 from .exceptions import InputError
+from .measures.arpt import arpt
 from .measures.fgt_decomposition import StaticIdentity, decompose, static_identity
+from .measures.poormed import poor_median
 from .measures.poverty_core import poverty_table
 from .measures.poverty_curve import poverty_curve
 from .measures.relative_line import QUANTILE_RULES, RelativeLine, incomes_of
+from .measures.rmpg import rmpg
 from .measures.sen import sen, sst
 from .measures.watts import watts
 from .results import EstimateTable
@@ -68,7 +71,7 @@ from .results import EstimateTable
 __all__ = [
     "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning", "fgt", "watts", "sen", "sst", "compare", "decompose",
     "static_identity", "StaticIdentity", "poverty_curve", "weighted_quantile", "kernel_density",
-    "convey_bandwidth",
+    "convey_bandwidth", "arpt", "poor_median", "rmpg",
 ]
 
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
