@@ -65,9 +65,15 @@ def domain_ratio(design: Design, num: np.ndarray, den: np.ndarray, codes: np.nda
     return ratio_linearization(design.weights, N, Dn)
 
 
-def _table(design, keys, est, z, totals, *, level, dist, title):
+def _table(design, keys, est, z, totals, *, level, dist, title, empty=None):
     """Row-level influence values ``z`` and a totals replicate rule (user replicate weights)."""
-    return finalise(Statistic(keys, est, z=z, totals=totals, title=title), design, ci_level=level, dist=dist)
+    return finalise(Statistic(keys, est, z=z, totals=totals, title=title, empty=empty), design, ci_level=level,
+                    dist=dist)
+
+
+def _empty_domains(design: Design, codes: np.ndarray, D: int) -> np.ndarray:
+    """(D,) domains without a row of positive weight (NaN estimates: the finaliser's rule)."""
+    return np.bincount(codes[design.weights > 0], minlength=D) == 0
 
 
 def _use_blocks(design: Design, D: int, covmat: bool | None) -> bool:
@@ -128,6 +134,7 @@ def _block_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, co
     design effects, each domain's own SRS variance (:meth:`Design.srs_variance_blocks`, R's
     ``svyby(..., deff=TRUE)``). Time and memory linear in the number of pairs."""
     k = Y.shape[1]
+    empty = _empty_domains(design, codes, D)
     ps = _pair_sums(design, Y, den, codes, D, gram=bool(deff))
     m = ps.m
     T = ps.totals  # (D, m)
@@ -142,9 +149,11 @@ def _block_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None, co
             E = T[:, :k] / Td
             A[:, j, j] = 1.0 / Td
             A[:, k, :] = -E / Td
+    A[empty] = 0.0  # no unit there: its (NaN) estimates get no influence values
     note = (f"covariances between the {D} domains not computed (covariance blocks within each domain, as R's "
             "svyby without covmat=TRUE): contrasts across domains need covmat=True")
-    stat = Statistic(keys, E.ravel(), sums=ps, coef=A, blocks=True, title=title, blocks_note=note)
+    stat = Statistic(keys, E.ravel(), sums=ps, coef=A, blocks=True, title=title, blocks_note=note,
+                     empty=np.repeat(empty, k))
     return finalise(stat, design, ci_level=level, dist=dist, deff=deff)
 
 
@@ -160,6 +169,7 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
         return _block_table(design, keys, Y, den, codes, D, level=level, dist=dist, title=title, deff=deff)
     k = Y.shape[1]
     reps = design.replicates
+    empty = _empty_domains(design, codes, D)
     if reps is not None and reps.factors is None:
         if den is None:
             ind = (codes[:, None] == np.arange(D)[None, :]).astype(float)
@@ -167,7 +177,7 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
             est, z, tot = (design.weights[:, None] * Z).sum(0), Z, (Z, lambda T: T)
         else:
             est, z, tot = domain_ratio(design, Y, den, codes, D)
-        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title)
+        return _table(design, keys, est, z, tot, level=level, dist=dist, title=title, empty=np.repeat(empty, k))
     B = Y if den is None else np.column_stack([Y, den])
     m = B.shape[1]
     sums = design.influence_sums(B, codes, D, gram=deff and reps is None)
@@ -184,6 +194,7 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
             E = T[:, :k] / Td
             A[dd, jj, cols] = 1.0 / Td
             A[dd, k, cols] = -E / Td
+    A[empty] = 0.0  # no unit there: its (NaN) estimates get no influence values
     est = E.ravel()
     A = A.reshape(D * m, D * k)
     ptot = None
@@ -199,7 +210,7 @@ def _factored_table(design: Design, keys, Y: np.ndarray, den: np.ndarray | None,
                 with np.errstate(invalid="ignore", divide="ignore"):
                     return R[:, :n_] / R[:, n_:]
             ptot = (Tps, f)
-    stat = Statistic(keys, est, sums=sums, coef=A, psu_totals=ptot, title=title)
+    stat = Statistic(keys, est, sums=sums, coef=A, psu_totals=ptot, title=title, empty=np.repeat(empty, k))
     return finalise(stat, design, ci_level=level, dist=dist, deff=deff)
 
 

@@ -87,7 +87,9 @@ from .measures.gini import gini
 from .measures.gini_decomposition import COMPONENTS, GiniDecomposition, gini_decomposition  # noqa: F401
 from .measures.lorenz import concentration_curve, lorenz
 from .measures.quantile import QUANTILE_SE, quantile  # noqa: F401
+from .measures.rmir import rmir
 from .measures.shares import income_shares, palma, quantile_share_ratio
+from .measures.zenga import zenga
 
 #: the ranking class behind every rank-based statistic (kept under its old name for tests and users)
 _Ranked = Ranked
@@ -111,4 +113,4 @@ if set(measures.names("inequality", joint=True)) - set(measures.statistics()):  
 
 __all__ = ["compare_inequality", "INEQUALITY_MEASURES", "quantile", "gini", "generalized_entropy", "theil", "mld", "atkinson", "income_shares", "palma",
            "quantile_share_ratio", "lorenz", "concentration_curve", "gini_decomposition", "GiniDecomposition",
-           "QUANTILE_RULES"]
+           "QUANTILE_RULES", "rmir", "zenga"]

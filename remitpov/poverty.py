@@ -54,13 +54,16 @@ from . import measures
 from .core.density import convey_bandwidth, kernel_density
 from .core.inputs import is_dask as _is_dask
 from .core.quantile import weighted_quantile
-from .core.statistic import JOINT_MAX_DOMAINS, EmptyDomainWarning, SinglePSUDomainWarning
+from .core.statistic import JOINT_MAX_DOMAINS, EmptyDomainWarning, SinglePSUDomainWarning, legacy_deff
 from .core.validate import check_alphas, checked, renamed_arguments
 from .exceptions import InputError
+from .measures.arpt import arpt
 from .measures.fgt_decomposition import StaticIdentity, decompose, static_identity
+from .measures.poormed import poor_median
 from .measures.poverty_core import poverty_table
 from .measures.poverty_curve import poverty_curve
 from .measures.relative_line import QUANTILE_RULES, RelativeLine, incomes_of
+from .measures.rmpg import rmpg
 from .measures.sen import sen, sst
 from .measures.watts import watts
 from .results import EstimateTable
@@ -68,7 +71,7 @@ from .results import EstimateTable
 __all__ = [
     "RelativeLine", "EmptyDomainWarning", "SinglePSUDomainWarning", "fgt", "watts", "sen", "sst", "compare", "decompose",
     "static_identity", "StaticIdentity", "poverty_curve", "weighted_quantile", "kernel_density",
-    "convey_bandwidth",
+    "convey_bandwidth", "arpt", "poor_median", "rmpg",
 ]
 
 #: measures :func:`compare` estimates itself (inequality measures go to compare_inequality)
@@ -160,7 +163,7 @@ def fgt(survey, income, line, alpha=(0, 1, 2), by=None, *, level: str = "person"
 def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by=None, *, measure: str = "fgt",
             level: str = "person", strict: bool | None = None, ci_level: float = 0.95, dist: str = "t",
             na_rm: bool = False, headcount_total: bool | None = None, concept: str | None = None,
-            total: bool | str = False, deff: bool | str = False, covmat: bool | None = None,
+            total: bool | str = False, deff: bool | str | None = None, covmat: bool | None = None,
             **options) -> EstimateTable:
     """Poverty (or inequality) under two income concepts on the same sample, and their difference.
 
@@ -195,8 +198,11 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         string), from the same pass over the rows, in the same joint vcov -- the
         with/without table for the total and the domains in one call (see :func:`fgt`).
         Poverty measures only.
-    deff : {False, True, "replace"}, default False
-        Design effects (see :func:`fgt`); poverty measures only.
+    deff : {None, False, True, "replace"}
+        Design effects (see :func:`fgt`). Poverty measures: None means False. Inequality
+        measures: passed to :func:`remitpov.inequality.compare_inequality`, where None (not
+        given) computes them with a FutureWarning that the default becomes False, as
+        :func:`remitpov.gini`.
     covmat : bool, optional
         Joint covariance across domains (see :func:`fgt`); poverty measures only.
     **options
@@ -210,6 +216,9 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         difference of replicate estimates). Rows missing in either concept are
         treated alike (``na_rm``).
     """
+    meas = measures.get(measure)  # the one registry: an unknown name lists the valid ones
+    if deff is None and meas.family != "inequality":
+        deff = False
     if _is_dask(survey):  # out of core: the same estimator on a DaskSurvey (remitpov.distributed)
         from . import distributed as _rd
         alpha = (0, 1, 2) if alpha is None else alpha  # the in-memory defaults, stated
@@ -222,21 +231,18 @@ def compare(survey, incomes: Mapping[str, Any] = None, line=None, alpha=None, by
         raise InputError("compare needs exactly two income concepts, e.g. {'with': 'y', 'without': 'y_norem'}")
     from .inequality import compare_inequality
 
-    meas = measures.get(measure)  # the one registry: an unknown name lists the valid ones
     if meas.family == "inequality":
         given = [n for n, v in (("line", line), ("alpha", alpha), ("strict", strict),
                                 ("headcount_total", headcount_total)) if v is not None]
         if total is not False:
             given.append("total")
-        if deff:
-            given.append("deff")
         if covmat is not None:
             given.append("covmat")
         if given:
             raise InputError(f"compare(measure={measure!r}): {', '.join(given)} only apply to poverty measures "
                              "('fgt', 'watts'); remove them (inequality measures need no line)")
         return compare_inequality(survey, incomes, meas.name, by, level=level, na_rm=na_rm, ci_level=ci_level,
-                                  dist=dist, concept=concept, deff=True, **options)
+                                  dist=dist, concept=concept, deff=legacy_deff(deff, "compare"), **options)
     if not (meas.joint and meas.family == "poverty"):
         raise InputError(f"compare(measure={measure!r}): this measure has its own function, rp.{meas.function}(); "
                          f"compare estimates {', '.join(map(repr, measures.names(joint=True, aliases=True)))} "

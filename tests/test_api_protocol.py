@@ -128,7 +128,7 @@ def test_concept_is_the_one_spelling_label_deprecated(small, fn):
     import remitpov as rp
 
     inc = {"with": "y_with", "without": "y_without"}
-    kw = {"deff": True} if fn == "compare_inequality" else {}  # (its deff default is deprecated too)
+    kw = {"deff": True}  # (the inequality deff default is deprecated too)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         new = getattr(rp, fn)(small, inc, measure="gini", concept="diff", **kw)
@@ -201,7 +201,23 @@ LEGACY_DEFF = [
     ("arpt", lambda rp, s, **k: rp.arpt(s, "y_with", **k)),
     ("rmpg", lambda rp, s, **k: rp.rmpg(s, "y_with", **k)),
     ("sen", lambda rp, s, **k: rp.sen(s, "y_with", 1500.0, **k)),
+    # curves return frames: wrapped so the test reads them as tables
+    ("lorenz", lambda rp, s, **k: _Framed(rp.lorenz(s, "y_with", points=4, by="area", **k))),
+    ("concentration_curve", lambda rp, s, **k: _Framed(rp.concentration_curve(s, "remit_pc", "y_without", points=4,
+                                                                              **k))),
+    ("gini_decomposition", lambda rp, s, **k: rp.gini_decomposition(s, {"other": "y_without", "remit": "remit_pc"},
+                                                                    **k)),
+    ("compare", lambda rp, s, **k: rp.compare(s, {"a": "y_with", "b": "y_without"}, measure="gini",
+                                                         **k)),
 ]
+
+
+class _Framed:
+    def __init__(self, frame):
+        self.frame = frame
+
+    def to_frame(self):
+        return self.frame
 
 
 @pytest.mark.parametrize("name,call", LEGACY_DEFF, ids=[n for n, _ in LEGACY_DEFF])
@@ -225,6 +241,21 @@ def test_deff_default_deprecation_path(small, name, call):
     assert "deff" in fo and fo.equals(fk)
     assert "deff" not in ff
     assert np.array_equal(ff["se"].to_numpy(), fo["se"].to_numpy(), equal_nan=True)
+
+
+def test_compare_passes_its_deff_to_inequality_measures(small):
+    """compare(measure=<inequality>) gives compare_inequality's table for every deff value
+    (it used to compute design effects always and refuse deff=)."""
+    import remitpov as rp
+
+    inc = {"a": "y_with", "b": "y_without"}
+    for deff in (False, True, "replace"):
+        c = rp.compare(small, inc, measure="theil", by="area", deff=deff).to_frame()
+        ref = rp.compare_inequality(small, inc, "theil", by="area", deff=deff).to_frame()
+        assert ("deff" in c) == bool(deff)
+        assert c.equals(ref)
+    with_, repl = (rp.compare(small, inc, measure="gini", deff=d).to_frame()["deff"] for d in (True, "replace"))
+    assert (with_ != repl).all()  # the two SRS denominators differ (fpc or not)
 
 
 def test_deff_default_is_off_for_fgt_and_means(small):

@@ -74,8 +74,8 @@ SINGLE = {
 def test_concepts_equal_single_income_estimators(measure, by):
     s = make_survey(1)
     fn, opts = SINGLE[measure]
-    t = compare_inequality(s, INCOMES, measure, by=by, **opts)
-    a, b = fn(s, "income", by=by, **opts), fn(s, "no_remit", by=by, **opts)
+    t = compare_inequality(s, INCOMES, measure, by=by, deff=False, **opts)
+    a, b = fn(s, "income", by=by, deff=False, **opts), fn(s, "no_remit", by=by, deff=False, **opts)
     f = t.to_frame()
     for concept, single in (("with", a), ("without", b)):
         rows = np.flatnonzero((f["concept"] == concept).to_numpy())
@@ -110,13 +110,13 @@ def fd_influence(s: Survey, stat, step=1e-6) -> np.ndarray:
 def test_difference_se_from_finite_difference_covariance(measure):
     s = make_survey(2, H=4, m=4, k=4)
     fn, _ = SINGLE[measure]
-    Z1 = fd_influence(s, lambda x: fn(x, "income", by="region").estimates)
-    Z2 = fd_influence(s, lambda x: fn(x, "no_remit", by="region").estimates)
+    Z1 = fd_influence(s, lambda x: fn(x, "income", by="region", deff=False).estimates)
+    Z2 = fd_influence(s, lambda x: fn(x, "no_remit", by="region", deff=False).estimates)
     V = s.design().vcov(np.zeros(2 * Z1.shape[1]), np.hstack([Z1, Z2]))
     D = Z1.shape[1]
     V1, V2, C12 = np.diag(V)[:D], np.diag(V)[D:], np.diag(V[:D, D:])
     assert np.all(np.abs(C12) > 0.1 * np.sqrt(V1 * V2))  # the concepts are strongly correlated
-    t = compare_inequality(s, INCOMES, measure, by="region")
+    t = compare_inequality(s, INCOMES, measure, by="region", deff=False)
     se_diff = t.to_frame().query("concept == 'with - without'")["se"].to_numpy()
     np.testing.assert_allclose(se_diff, np.sqrt(V1 + V2 - 2 * C12), rtol=1e-6)
     # the joint vcov's covariance block too
@@ -166,7 +166,7 @@ def test_replicate_difference_equals_hand_jackknife(supplied):
     for measure, stat in (("gini", pairwise_gini), ("theil", theil_closed)):
         dr = np.array([stat(y1, W[:, r]) - stat(y2, W[:, r]) for r in range(W.shape[1])])
         v_hand = (rs * (dr - dr.mean()) ** 2).sum()
-        t = compare_inequality(obj, cols, measure)
+        t = compare_inequality(obj, cols, measure, deff=False)
         assert t.design["variance"] == "replicate"
         e = t.get(concept="with - without")
         np.testing.assert_allclose(e.se ** 2, v_hand, rtol=1e-10)
@@ -177,7 +177,7 @@ def test_replicate_difference_equals_hand_jackknife(supplied):
 def test_replicate_progress_callback():
     s = make_survey(4, H=10, m=8, k=2).with_replicates("bootstrap", 150, seed=1)
     calls = []
-    t = compare_inequality(s, INCOMES, "gini", progress=lambda done, total: calls.append((done, total)))
+    t = compare_inequality(s, INCOMES, "gini", progress=lambda done, total: calls.append((done, total)), deff=False)
     # the engine evaluates replicates in chunks of REPLICATE_CHUNK = 64 columns: 64, 128, 150
     assert calls == [(64, 150), (128, 150), (150, 150)]
     assert np.isfinite(t.se).all()
@@ -185,7 +185,7 @@ def test_replicate_progress_callback():
 
 def test_same_concept_twice_gives_zero_difference():
     s = make_survey(5)
-    t = compare_inequality(s, {"a": "income", "b": "income"}, "gini", by="region", label="a - a")
+    t = compare_inequality(s, {"a": "income", "b": "income"}, "gini", by="region", label="a - a", deff=False)
     d = t.subset(concept="a - a")
     assert np.all(d.estimates == 0) and np.allclose(d.se, 0, atol=1e-15)
 
@@ -193,16 +193,16 @@ def test_same_concept_twice_gives_zero_difference():
 def test_three_concepts_and_poverty_compare_dispatch():
     s = make_survey(6)
     s = s.with_columns(half=s.data["no_remit"].to_numpy() + 0.5 * (s.data["income"] - s.data["no_remit"]).to_numpy())
-    t = compare_inequality(s, {"with": "income", "half": "half", "without": "no_remit"}, "mld")
+    t = compare_inequality(s, {"with": "income", "half": "half", "without": "no_remit"}, "mld", deff=False)
     assert list(t.keys["concept"]) == ["with", "half", "without", "with - half", "with - without"]
-    t2 = compare_inequality(s, INCOMES, "mld")
+    t2 = compare_inequality(s, INCOMES, "mld", deff=False)
     np.testing.assert_allclose(t.get(concept="with - without").se, t2.get(concept="with - without").se, rtol=1e-12)
     # remitpov.poverty.compare dispatches inequality measures
-    c = compare(s, INCOMES, measure="gini", by="region", label="diff")
-    ref = compare_inequality(s, INCOMES, "gini", by="region", label="diff")
+    c = compare(s, INCOMES, measure="gini", by="region", label="diff", deff=False)
+    ref = compare_inequality(s, INCOMES, "gini", by="region", label="diff", deff=False)
     pd.testing.assert_frame_equal(c.to_frame(), ref.to_frame())
-    c = compare(s, INCOMES, measure="atkinson", epsilon=0.5)
-    np.testing.assert_array_equal(c.estimates, compare_inequality(s, INCOMES, "atkinson", epsilon=0.5).estimates)
+    c = compare(s, INCOMES, measure="atkinson", epsilon=0.5, deff=False)
+    np.testing.assert_array_equal(c.estimates, compare_inequality(s, INCOMES, "atkinson", epsilon=0.5, deff=False).estimates)
     assert {"gini", "theil", "mld", "atkinson", "palma", "qsr", "quantile"} <= set(INEQUALITY_MEASURES)
 
 
@@ -225,10 +225,10 @@ def test_errors_and_missing_values():
     with pytest.raises(InputError, match="no_remit"):
         compare_inequality(s2, INCOMES, "gini")
     # na_rm: a row missing in one concept is dropped from both (same sample)
-    t = compare_inequality(s2, INCOMES, "gini", na_rm=True)
+    t = compare_inequality(s2, INCOMES, "gini", na_rm=True, deff=False)
     inc = s.data["income"].to_numpy().copy()
     inc[[3, 17]] = np.nan
-    ref = gini(s.with_columns(income=inc), "income", na_rm=True)
+    ref = gini(s.with_columns(income=inc), "income", na_rm=True, deff=False)
     np.testing.assert_array_equal(t.get(concept="with").estimate, ref.estimates[0])
     np.testing.assert_allclose(t.get(concept="with").se, ref.se[0], rtol=1e-12)
 
@@ -250,7 +250,7 @@ def rref():
 @pytest.mark.parametrize("by", [None, "db040", "rb090"])
 def test_eusilc_gini_difference_against_r(eusilc, rref, by):
     ref = rref["national" if by is None else by]["midrank"]
-    t = compare(eusilc, {"with": "eqIncome", "without": "noT"}, measure="gini", by=by)
+    t = compare(eusilc, {"with": "eqIncome", "without": "noT"}, measure="gini", by=by, deff=False)
     for dom, r in ref.items():
         lab = {} if by is None else {by: dom}
         w, o, d = (t.get(concept=c, **lab) for c in ("with", "without", "with - without"))

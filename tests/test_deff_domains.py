@@ -87,11 +87,11 @@ def test_domain_srs_variance_is_the_subset_s(shared, measure):
         "mean": lambda v, **k: rp.mean(v, "api00", deff=True, **k),
         "fgt": lambda v, **k: rp.fgt(v, "api00", 650.0, (0, 1, 2), deff=True, **k),
         "compare": lambda v, **k: rp.compare(v, {"a": "api00", "b": "api_lo"}, 650.0, deff=True, **k),
-        "gini": lambda v, **k: rp.gini(v, "enroll", **k),
-        "theil": lambda v, **k: rp.theil(v, "enroll", **k),
-        "quantile": lambda v, **k: rp.quantile(v, "api00", (0.5,), se_method="kernel", **k),
-        "sen": lambda v, **k: rp.sen(v, "api00", 650.0, **k),
-        "palma": lambda v, **k: rp.palma(v, "enroll", **k),
+        "gini": lambda v, **k: rp.gini(v, "enroll", deff=True, **k),
+        "theil": lambda v, **k: rp.theil(v, "enroll", deff=True, **k),
+        "quantile": lambda v, **k: rp.quantile(v, "api00", (0.5,), se_method="kernel", deff=True, **k),
+        "sen": lambda v, **k: rp.sen(v, "api00", 650.0, deff=True, **k),
+        "palma": lambda v, **k: rp.palma(v, "enroll", deff=True, **k),
     }
     f = calls[measure](s, by=by).to_frame()
     for dom in ("E", "M"):

@@ -68,7 +68,7 @@ def test_unit_lookup_every_label_kind(data, labels, nest):
         assert [lv[0] for lv in un.levels] == ["s", "u"]
     same(rp.compare(ds, INC, 600.0, by="urban", total=True, deff=True),
          rp.compare(s, INC, 600.0, by="urban", total=True, deff=True))
-    same(rp.gini(ds, "income", by="region"), rp.gini(s, "income", by="region"))
+    same(rp.gini(ds, "income", by="region"), rp.gini(s, "income", by="region", deff=True))
 
 
 def test_units_are_found_once_and_follow_assign(data):
@@ -135,16 +135,16 @@ def test_gini_range_partitioned_sort(data, npartitions, buckets):
     """Any number of partitions and buckets (ties across partitions, buckets holding no rows,
     more output partitions than buckets) gives the in-memory Gini and SE."""
     s, ds = _pair(data, npartitions=npartitions)
-    same(rp.gini(ds, "income", by="urban"), rp.gini(s, "income", by="urban"))
+    same(rp.gini(ds, "income", by="urban"), rp.gini(s, "income", by="urban", deff=True))
     assert rd.gini(ds, "income", buckets=buckets).get().estimate == pytest.approx(
-        rp.gini(s, "income").get().estimate, rel=1e-12)
+        rp.gini(s, "income", deff=True).get().estimate, rel=1e-12)
 
 
 def test_gini_na_rm_keeps_the_design_and_refuses_an_empty_domain(data):
     df = data.copy()
     df.loc[df.index[::23], "income"] = np.nan
     s, ds = _pair(df)
-    same(rp.gini(ds, "income", by="urban", na_rm=True), rp.gini(s, "income", by="urban", na_rm=True))
+    same(rp.gini(ds, "income", by="urban", na_rm=True), rp.gini(s, "income", by="urban", na_rm=True, deff=True))
     df.loc[df["region"] == 2, "income"] = np.nan  # a domain with no usable row
     _, ds = _pair(df)
     with pytest.raises(InputError, match="no usable observation"):

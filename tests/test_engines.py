@@ -63,8 +63,8 @@ def test_rp_functions_on_a_dask_survey_equal_memory(data, by):
     same(rp.fgt(ds, "income", 600.0, by=by), rp.fgt(s, "income", 600.0, by=by))
     same(rp.compare(ds, INC, 600.0, by=by), rp.compare(s, INC, 600.0, by=by))
     same(rp.mean(ds, ["income", "y0"], by=by), rp.mean(s, ["income", "y0"], by=by))
-    same(rp.gini(ds, "income", by=by), rp.gini(s, "income", by=by))
-    same(rp.quantile(ds, "income", (0.1, 0.5, 0.9), by=by), rp.quantile(s, "income", (0.1, 0.5, 0.9), by=by),
+    same(rp.gini(ds, "income", by=by), rp.gini(s, "income", by=by, deff=True))
+    same(rp.quantile(ds, "income", (0.1, 0.5, 0.9), by=by), rp.quantile(s, "income", (0.1, 0.5, 0.9), by=by, deff=True),
          rtol=1e-10)
 
 
@@ -89,7 +89,7 @@ def test_quantile_rules_exact(data, rule):
     s, ds = pair(data)
     probs = (0.0, 0.05, 0.25, 0.5, 0.77, 0.9, 1.0)
     a = rp.quantile(ds, "income", probs, by="urban", rule=rule)
-    b = rp.quantile(s, "income", probs, by="urban", rule=rule)
+    b = rp.quantile(s, "income", probs, by="urban", rule=rule, deff=True)
     np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
     same(a, b)
     # exactness does not depend on the bucketing
@@ -104,8 +104,8 @@ def test_two_stage_fpc(data):
     same(rp.compare(ds, INC, 600.0, by="urban", total=True, deff=True),
          rp.compare(s, INC, 600.0, by="urban", total=True, deff=True))
     same(rp.mean(ds, "income", by="region"), rp.mean(s, "income", by="region"))
-    same(rp.gini(ds, "income", by="urban"), rp.gini(s, "income", by="urban"))
-    same(rp.quantile(ds, "income", (0.5,)), rp.quantile(s, "income", (0.5,)))
+    same(rp.gini(ds, "income", by="urban"), rp.gini(s, "income", by="urban", deff=True))
+    same(rp.quantile(ds, "income", (0.5,)), rp.quantile(s, "income", (0.5,), deff=True))
     # the second stage matters: without it the SEs differ
     s1, ds1 = pair(data, fpc="fpc")
     assert rp.mean(ds1, "income").get().se != pytest.approx(rp.mean(ds, "income").get().se, rel=1e-6)
@@ -133,7 +133,7 @@ def test_nest_lonely_and_na_rm(data):
     ds = rd.DaskSurvey(d, weight="w", strata="strata", psu="psu_in", nest=True, lonely_psu="adjust", npartitions=3)
     same(rp.fgt(ds, "income", 600.0, by="urban", na_rm=True, total=True),
          rp.fgt(s, "income", 600.0, by="urban", na_rm=True, total=True))
-    same(rp.gini(ds, "income", na_rm=True), rp.gini(s, "income", na_rm=True))
+    same(rp.gini(ds, "income", na_rm=True), rp.gini(s, "income", na_rm=True, deff=True))
     with pytest.raises(InputError, match="'income' is missing or not finite in 7 rows"):
         rp.fgt(ds, "income", 600.0)
 

@@ -26,26 +26,26 @@ ESTIMATORS = {
     "ratio": lambda s, **k: rp.ratio(s, "remit_pc", "y_with", **k),
     "fgt": lambda s, **k: rp.fgt(s, "y_with", 1500.0, **k),
     "watts": lambda s, **k: rp.watts(s, "y_with", 1500.0, **k),
-    "sen": lambda s, **k: rp.sen(s, "y_with", 1500.0, **k),
-    "sst": lambda s, **k: rp.sst(s, "y_with", 1500.0, **k),
+    "sen": lambda s, **k: rp.sen(s, "y_with", 1500.0, deff=False, **k),
+    "sst": lambda s, **k: rp.sst(s, "y_with", 1500.0, deff=False, **k),
     "compare": lambda s, **k: rp.compare(s, INC, 1500.0, **k),
-    "compare_gini": lambda s, **k: rp.compare(s, INC, measure="gini", **k),
+    "compare_gini": lambda s, **k: rp.compare(s, INC, measure="gini", deff=False, **k),
     "decompose": lambda s, **k: rp.decompose(s, "y_with", 1500.0, "area", **k),
     "static_identity": lambda s, **k: rp.static_identity(s, "y_with", "y_without", 1500.0, "recipient", **k),
     "poverty_curve": lambda s, **k: rp.poverty_curve(s, "y_with", [1000.0, 1500.0], **k),
-    "quantile": lambda s, **k: rp.quantile(s, "y_with", **k),
-    "gini": lambda s, **k: rp.gini(s, "y_with", **k),
-    "generalized_entropy": lambda s, **k: rp.generalized_entropy(s, "y_with", (2.0,), **k),
-    "theil": lambda s, **k: rp.theil(s, "y_with", **k),
-    "mld": lambda s, **k: rp.mld(s, "y_with", **k),
-    "atkinson": lambda s, **k: rp.atkinson(s, "y_with", **k),
-    "income_shares": lambda s, **k: rp.income_shares(s, "y_with", **k),
-    "palma": lambda s, **k: rp.palma(s, "y_with", **k),
-    "quantile_share_ratio": lambda s, **k: rp.quantile_share_ratio(s, "y_with", **k),
-    "lorenz": lambda s, **k: rp.lorenz(s, "y_with", 4, **k),
-    "concentration_curve": lambda s, **k: rp.concentration_curve(s, "remit_pc", "y_without", 4, **k),
-    "gini_decomposition": lambda s, **k: rp.gini_decomposition(s, {"a": "y_without", "b": "remit_pc"}, **k),
-    "compare_inequality": lambda s, **k: rp.compare_inequality(s, INC, "theil", **k),
+    "quantile": lambda s, **k: rp.quantile(s, "y_with", deff=False, **k),
+    "gini": lambda s, **k: rp.gini(s, "y_with", deff=False, **k),
+    "generalized_entropy": lambda s, **k: rp.generalized_entropy(s, "y_with", (2.0,), deff=False, **k),
+    "theil": lambda s, **k: rp.theil(s, "y_with", deff=False, **k),
+    "mld": lambda s, **k: rp.mld(s, "y_with", deff=False, **k),
+    "atkinson": lambda s, **k: rp.atkinson(s, "y_with", deff=False, **k),
+    "income_shares": lambda s, **k: rp.income_shares(s, "y_with", deff=False, **k),
+    "palma": lambda s, **k: rp.palma(s, "y_with", deff=False, **k),
+    "quantile_share_ratio": lambda s, **k: rp.quantile_share_ratio(s, "y_with", deff=False, **k),
+    "lorenz": lambda s, **k: rp.lorenz(s, "y_with", 4, deff=False, **k),
+    "concentration_curve": lambda s, **k: rp.concentration_curve(s, "remit_pc", "y_without", 4, deff=False, **k),
+    "gini_decomposition": lambda s, **k: rp.gini_decomposition(s, {"a": "y_without", "b": "remit_pc"}, deff=False, **k),
+    "compare_inequality": lambda s, **k: rp.compare_inequality(s, INC, "theil", deff=False, **k),
 }
 
 
@@ -66,7 +66,7 @@ def test_bad_dist_and_na_rm_raise(s, name):
 
 
 def test_interval_level_checked_on_tables_too(s):
-    t = rp.gini(s, "y_with")
+    t = rp.gini(s, "y_with", deff=False)
     with pytest.raises(InputError, match="ci_level=1.5"):
         t.conf_int(1.5)
 
@@ -160,8 +160,8 @@ def test_large_but_safe_weights_give_the_same_indices(s):
     d = s.data.copy()
     d[s.weight] = d[s.weight] * 1e140
     big = s.replace(data=d)
-    for f in (lambda v: rp.gini(v, "y_with"), lambda v: rp.fgt(v, "y_with", 1500.0, (0, 1, 2), by="area"),
-              lambda v: rp.theil(v, "y_with"), lambda v: rp.quantile(v, "y_with", (0.5,))):
+    for f in (lambda v: rp.gini(v, "y_with", deff=False), lambda v: rp.fgt(v, "y_with", 1500.0, (0, 1, 2), by="area"),
+              lambda v: rp.theil(v, "y_with", deff=False), lambda v: rp.quantile(v, "y_with", (0.5,), deff=False)):
         a, b = f(big), f(s)
         rel = a.keys["measure"].to_numpy() != "headcount_total"  # a total scales with the weights
         np.testing.assert_allclose(a.estimates[rel], b.estimates[rel], rtol=1e-12)
@@ -174,7 +174,7 @@ def test_gini_decomposition_zero_source_warns(s):
     d = s.data.copy()
     d["zero"] = 0.0
     with pytest.warns(DataWarning, match=r"source 'zero' .* is zero for every unit.*undefined"):
-        dec = rp.gini_decomposition(s.replace(data=d), {"inc": "y_with", "zero": "zero"})
+        dec = rp.gini_decomposition(s.replace(data=d), {"inc": "y_with", "zero": "zero"}, deff=False)
     f = dec.to_frame().set_index(["source", "measure"])
     assert np.isnan(f.loc[("zero", "gini"), "estimate"]) and np.isnan(f.loc[("zero", "correlation"), "estimate"])
     for c in ("share", "contribution", "contribution_share", "marginal_effect"):

@@ -48,7 +48,7 @@ SOURCES = {"a": "a", "b": "b", "c": "c"}
 def test_ly_contributions_sum_to_gini(data):
     src, w = data
     s = _survey(src, w)
-    dec = gini_decomposition(s, SOURCES)
+    dec = gini_decomposition(s, SOURCES, deff=False)
     f = dec.to_frame()
     G = f.query("source == 'total'")["estimate"].iloc[0]
     assert abs(f.query("measure == 'contribution'")["estimate"].sum() - G) <= 1e-12
@@ -68,13 +68,13 @@ def test_ly_marginal_effect_central_difference(data):
     """
     src, w = data
     y = src["a"] + src["b"] + src["c"]
-    G0 = gini(_survey({"y": y}, w), "y").estimates[0]
+    G0 = gini(_survey({"y": y}, w), "y", deff=False).estimates[0]
     assume(G0 > 1e-3)
-    dec = gini_decomposition(_survey(src, w), SOURCES).to_frame()
+    dec = gini_decomposition(_survey(src, w), SOURCES, deff=False).to_frame()
     h = 1e-6
     for k in SOURCES:
-        gp = gini(_survey({"y": y + h * src[k]}, w), "y").estimates[0]
-        gm = gini(_survey({"y": y - h * src[k]}, w), "y").estimates[0]
+        gp = gini(_survey({"y": y + h * src[k]}, w), "y", deff=False).estimates[0]
+        gm = gini(_survey({"y": y - h * src[k]}, w), "y", deff=False).estimates[0]
         fd = (gp - gm) / (2 * h) / G0
         me = dec.query("source == @k and measure == 'marginal_effect'")["estimate"].iloc[0]
         assert abs(fd - me) <= 1e-5 * (1 + abs(me)), (k, fd, me)
@@ -108,11 +108,11 @@ def test_ly_marginal_effect_one_percent_increase(data):
     """
     src, w = data
     y = src["a"] + src["b"] + src["c"]
-    G0 = gini(_survey({"y": y}, w), "y").estimates[0]
-    f = gini_decomposition(_survey(src, w), SOURCES).to_frame()
+    G0 = gini(_survey({"y": y}, w), "y", deff=False).estimates[0]
+    f = gini_decomposition(_survey(src, w), SOURCES, deff=False).to_frame()
     h = 0.01
     for k in SOURCES:
-        G1 = gini(_survey({"y": y + h * src[k]}, w), "y").estimates[0]
+        G1 = gini(_survey({"y": y + h * src[k]}, w), "y", deff=False).estimates[0]
         fd = (G1 - G0) / G0 / h
         me = f.query("source == @k and measure == 'marginal_effect'")["estimate"].iloc[0]
         S = f.query("source == @k and measure == 'share'")["estimate"].iloc[0]
@@ -138,13 +138,14 @@ def test_scale_invariance(ys, c):
     y = np.array(ys, dtype=float)
     w = np.linspace(0.5, 3, y.size)
     s = _survey({"y": y, "cy": c * y}, w)
-    for f in (gini, lambda s_, v: generalized_entropy(s_, v, (0, 1, 2)), lambda s_, v: atkinson(s_, v, (0.5, 1))):
+    for f in (lambda s_, v: gini(s_, v, deff=False), lambda s_, v: generalized_entropy(s_, v, (0, 1, 2), deff=False),
+              lambda s_, v: atkinson(s_, v, (0.5, 1), deff=False)):
         a, b = f(s, "y"), f(s, "cy")
         np.testing.assert_allclose(b.estimates, a.estimates, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(b.se, a.se, rtol=1e-6, atol=1e-10)
     for rule in ("hf7", "math", "laeken"):
-        np.testing.assert_allclose(quantile(s, "cy", (0.1, 0.5, 0.9), rule=rule).estimates,
-                                   c * quantile(s, "y", (0.1, 0.5, 0.9), rule=rule).estimates, rtol=1e-12)
+        np.testing.assert_allclose(quantile(s, "cy", (0.1, 0.5, 0.9), rule=rule, deff=False).estimates,
+                                   c * quantile(s, "y", (0.1, 0.5, 0.9), rule=rule, deff=False).estimates, rtol=1e-12)
 
 
 @SETTINGS
@@ -159,19 +160,19 @@ def test_population_replication_invariance(data, times):
     y, w = data
     s = _survey({"y": y}, w)
     s2 = _survey({"y": np.tile(y, times)}, np.tile(w, times))
-    np.testing.assert_allclose(gini(s2, "y").estimates, gini(s, "y").estimates, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(gini(s2, "y", deff=False).estimates, gini(s, "y", deff=False).estimates, rtol=1e-10, atol=1e-13)
     for rule in ("math", "laeken"):
-        np.testing.assert_allclose(quantile(s2, "y", (0.2, 0.5, 0.8), rule=rule).estimates,
-                                   quantile(s, "y", (0.2, 0.5, 0.8), rule=rule).estimates, rtol=0)
+        np.testing.assert_allclose(quantile(s2, "y", (0.2, 0.5, 0.8), rule=rule, deff=False).estimates,
+                                   quantile(s, "y", (0.2, 0.5, 0.8), rule=rule, deff=False).estimates, rtol=0)
 
 
 @SETTINGS
 @given(st.floats(0.01, 1e6), st.lists(st.floats(0.1, 100), min_size=2, max_size=30))
 def test_equal_incomes_zero_inequality(level, w):
     s = _survey({"y": np.full(len(w), level)}, w)
-    assert abs(gini(s, "y").estimates[0]) <= 1e-14
-    np.testing.assert_allclose(generalized_entropy(s, "y", (0, 1, 2)).estimates, 0, atol=1e-12)
-    np.testing.assert_allclose(atkinson(s, "y", (0.5, 1, 2)).estimates, 0, atol=1e-12)
+    assert abs(gini(s, "y", deff=False).estimates[0]) <= 1e-14
+    np.testing.assert_allclose(generalized_entropy(s, "y", (0, 1, 2), deff=False).estimates, 0, atol=1e-12)
+    np.testing.assert_allclose(atkinson(s, "y", (0.5, 1, 2), deff=False).estimates, 0, atol=1e-12)
 
 
 @SETTINGS
@@ -181,13 +182,13 @@ def test_tie_order_invariance(data, rnd):
     y, w = data
     perm = np.arange(len(y))
     rnd.shuffle(perm)
-    a = gini(_survey({"y": y}, w), "y")
-    b = gini(_survey({"y": y[perm]}, w[perm]), "y")
+    a = gini(_survey({"y": y}, w), "y", deff=False)
+    b = gini(_survey({"y": y[perm]}, w[perm]), "y", deff=False)
     np.testing.assert_allclose(b.estimates, a.estimates, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(b.se, a.se, rtol=1e-8, atol=1e-13)
     for rule in ("hf7", "math", "school", "laeken"):
-        qa = quantile(_survey({"y": y}, w), "y", (0.1, 0.3, 0.5, 0.9), rule=rule).estimates
-        qb = quantile(_survey({"y": y[perm]}, w[perm]), "y", (0.1, 0.3, 0.5, 0.9), rule=rule).estimates
+        qa = quantile(_survey({"y": y}, w), "y", (0.1, 0.3, 0.5, 0.9), rule=rule, deff=False).estimates
+        qb = quantile(_survey({"y": y[perm]}, w[perm]), "y", (0.1, 0.3, 0.5, 0.9), rule=rule, deff=False).estimates
         np.testing.assert_allclose(qb, qa, rtol=1e-12, atol=1e-12)
 
 
@@ -197,8 +198,8 @@ def test_ly_tie_order_invariance(data, rnd):
     src, w = data
     perm = np.arange(len(w))
     rnd.shuffle(perm)
-    a = gini_decomposition(_survey(src, w), SOURCES).table
-    b = gini_decomposition(_survey({k: v[perm] for k, v in src.items()}, w[perm]), SOURCES).table
+    a = gini_decomposition(_survey(src, w), SOURCES, deff=False).table
+    b = gini_decomposition(_survey({k: v[perm] for k, v in src.items()}, w[perm]), SOURCES, deff=False).table
     np.testing.assert_allclose(b.estimates, a.estimates, rtol=1e-9, atol=1e-12)
 
 
@@ -206,7 +207,7 @@ def test_ly_tie_order_invariance(data, rnd):
 @given(incomes())
 def test_gini_bounds_nonnegative_incomes(data):
     y, w = data
-    g = gini(_survey({"y": y}, w), "y").estimates[0]
+    g = gini(_survey({"y": y}, w), "y", deff=False).estimates[0]
     assert -1e-12 <= g < 1
 
 
@@ -230,7 +231,7 @@ def test_gini_is_not_quadratic():
         s.design()
         tracemalloc.start()
         try:
-            g = gini(s, "y")
+            g = gini(s, "y", deff=False)
             return tracemalloc.get_traced_memory()[1], g
         finally:
             tracemalloc.stop()

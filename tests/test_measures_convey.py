@@ -64,7 +64,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_national_matches_convey(eusilc, ref, case):
     fn, args, kw = CASES[case]
-    t = fn(eusilc, *args, **kw)
+    t = fn(eusilc, *args, deff=False, **kw)
     assert len(t) == 1
     _check(t, ref[case])
     assert t.to_frame()["n_obs"].iloc[0] == ref["meta"]["n"]
@@ -73,10 +73,10 @@ def test_national_matches_convey(eusilc, ref, case):
 def test_components_match_convey(eusilc, ref):
     """The RMPG's threshold and median of the poor, the RMIR's two medians (convey attributes)."""
     r = ref["rmpg"]
-    np.testing.assert_allclose(rp.arpt(eusilc, "eqIncome").estimates[0], r["thresh"], rtol=EST_RTOL)
-    np.testing.assert_allclose(rp.poor_median(eusilc, "eqIncome").estimates[0], r["poor_median"], rtol=EST_RTOL)
+    np.testing.assert_allclose(rp.arpt(eusilc, "eqIncome", deff=False).estimates[0], r["thresh"], rtol=EST_RTOL)
+    np.testing.assert_allclose(rp.poor_median(eusilc, "eqIncome", deff=False).estimates[0], r["poor_median"], rtol=EST_RTOL)
     old = eusilc.data["age"].to_numpy() >= 65
-    q_old = rp.arpt(eusilc, "eqIncome", by=np.where(old, "old", "young"), percent=1.0)
+    q_old = rp.arpt(eusilc, "eqIncome", by=np.where(old, "old", "young"), percent=1.0, deff=False)
     np.testing.assert_allclose(q_old.get(domain="old").estimate, ref["rmir"]["med_old"], rtol=EST_RTOL)
     np.testing.assert_allclose(q_old.get(domain="young").estimate, ref["rmir"]["med_young"], rtol=EST_RTOL)
     # the at-risk-of-poverty rate at the estimated threshold: the building block of the poor median's SE
@@ -93,7 +93,7 @@ def test_components_match_convey(eusilc, ref):
 @pytest.mark.parametrize("name", ["arpt", "poor_median", "rmpg", "rmir", "zenga"])
 def test_domains_match_convey_svyby(eusilc, ref, name):
     fn = getattr(rp, name)
-    t = fn(eusilc, "eqIncome", *(("age",) if name == "rmir" else ()), by="rb090")
+    t = fn(eusilc, "eqIncome", *(("age",) if name == "rmir" else ()), by="rb090", deff=False)
     assert set(t.keys["rb090"]) == {"female", "male"}
     for sex, r in ref["by_rb090"][name].items():
         _check(t, r, rb090=sex)
@@ -116,17 +116,17 @@ def _toy(y, w=None, **cols):
 def test_closed_forms():
     # median of 1..10 (unit weights, "math" rule: smallest y with F >= 0.5) = 5; threshold 3
     s = _toy(np.arange(1, 11))
-    assert rp.arpt(s, "y").estimates[0] == pytest.approx(0.6 * 5, abs=1e-12)
+    assert rp.arpt(s, "y", deff=False).estimates[0] == pytest.approx(0.6 * 5, abs=1e-12)
     # poor: y <= 3 -> {1, 2, 3}, their median (F >= 1/2) = 2; RMPG = (3 - 2) / 3
-    assert rp.poor_median(s, "y").estimates[0] == pytest.approx(2.0, abs=1e-12)
-    assert rp.rmpg(s, "y").estimates[0] == pytest.approx(1 / 3, abs=1e-12)
+    assert rp.poor_median(s, "y", deff=False).estimates[0] == pytest.approx(2.0, abs=1e-12)
+    assert rp.rmpg(s, "y", deff=False).estimates[0] == pytest.approx(1 / 3, abs=1e-12)
     # RMIR: medians 3 (ages < 65: y 1..5) and 8 (y 6..10)
     s2 = _toy(np.arange(1, 11), age=[30] * 5 + [70] * 5)
-    assert rp.rmir(s2, "y", "age").estimates[0] == pytest.approx(8 / 3, abs=1e-12)
+    assert rp.rmir(s2, "y", "age", deff=False).estimates[0] == pytest.approx(8 / 3, abs=1e-12)
     # Zenga, convey's estimator by hand: Z = 1 - sum_k w_k (N - H_k)(T - K_k) / (N H_k K_k).
     # (5, 5, 5): N=3, T=15, H=(1,2,3), K=(15,10,5): terms 0, 1*1*5/(3*2*10), 0 -> Z = 11/12 (the
     # estimator is not 0 under equality in small samples: it uses H_k, not H_(k-1), for the lower group)
-    assert rp.zenga(_toy([5.0, 5.0, 5.0]), "y").estimates[0] == pytest.approx(11 / 12, abs=1e-12)
+    assert rp.zenga(_toy([5.0, 5.0, 5.0]), "y", deff=False).estimates[0] == pytest.approx(11 / 12, abs=1e-12)
     # (1, 2, 6) weights (2, 1, 1): N=4, T=10, H=(2,3,4), K=(10,8,6):
     # terms 2*2*0/(4*2*10)=0, 1*1*2/(4*3*8)=1/48, 1*0*4/(4*4*6)=0 -> Z = 47/48
     assert zenga_influence(np.array([6.0, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]))[0] == pytest.approx(47 / 48, abs=1e-12)
@@ -152,7 +152,7 @@ def test_replicate_design_recomputes():
     s = rp.Survey(df, weight="w", psu="psu", strata="st", unit="person")
     rep = s.design().with_replicates("bootstrap", replicates=60, seed=1)
     for fn, args in ((rp.arpt, ("y",)), (rp.rmpg, ("y",)), (rp.rmir, ("y", "age")), (rp.zenga, ("y",))):
-        lin, bs = fn(s, *args), fn(rep, *[df[a].to_numpy() for a in args])
+        lin, bs = fn(s, *args, deff=False), fn(rep, *[df[a].to_numpy() for a in args], deff=False)
         assert bs.estimates[0] == pytest.approx(lin.estimates[0], rel=1e-12)
         # both estimate the same sampling SD: the bootstrap with 60 replicates within a factor 2
         assert 0.5 < bs.se[0] / lin.se[0] < 2.0, fn.__name__
@@ -163,7 +163,7 @@ def test_bad_input():
     s = _toy([1.0, 2.0, np.nan, 4.0], age=[30, 70, 40, 80])
     with pytest.raises(rp.InputError, match=r"'y' missing.*na_rm=True"):
         rp.arpt(s, "y")
-    assert rp.arpt(s, "y", na_rm=True).to_frame()["n_obs"].iloc[0] == 3
+    assert rp.arpt(s, "y", na_rm=True, deff=False).to_frame()["n_obs"].iloc[0] == 3
     with pytest.raises(rp.InputError, match="negative"):
         rp.zenga(_toy([-1.0, 2.0, 3.0]), "y")
     with pytest.raises(rp.InputError, match="0 for everybody"):

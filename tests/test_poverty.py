@@ -444,7 +444,7 @@ def test_sen_sst_point_and_linearisation(kind):
         return P1 * (1 + _gini_brute(x, wt))
 
     fn = sen if kind == "sen" else sst
-    t = fn(d, y, z)
+    t = fn(d, y, z, deff=False)
     e = t.get(measure=kind)
     np.testing.assert_allclose(e.estimate, stat(w), rtol=1e-12)
     # influence values from finite differences (h = 1e-6 on weights ~2: error ~1e-9 relative)
@@ -465,15 +465,15 @@ def test_sen_sst_replicates_and_relative_line():
     d = s.design()
     W = d.weights[:, None] * d.replicates.factors[d.psu]
     y = s.data["y_with"].to_numpy()
-    t = sst(s, "y_with", 9000.0)
+    t = sst(s, "y_with", 9000.0, deff=False)
     x = np.where(y < 9000, (9000 - y) / 9000, 0)
     th = np.array([(W[:, r] * x).sum() / W[:, r].sum() * (1 + _gini_brute(x, W[:, r])) for r in range(W.shape[1])])
     np.testing.assert_allclose(t.get(measure="sst").se ** 2, ((th - th.mean()) ** 2).mean(), rtol=1e-10)
     # relative lines: finite positive SEs, point value at the estimated line
     sl = synthetic(seed=5)
     zl = RelativeLine(0.6).value(sl.data["y_with"].to_numpy(), sl.design().weights)
-    a = sen(sl, "y_with", RelativeLine(0.6))
-    b = sen(sl, "y_with", zl)
+    a = sen(sl, "y_with", RelativeLine(0.6), deff=False)
+    b = sen(sl, "y_with", zl, deff=False)
     np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
     assert np.isfinite(a.se).all() and not np.allclose(a.se, b.se)
 

@@ -99,9 +99,43 @@ def test_static_identity_on_synthetic():
     assert abs(compute_target(t[0])) < 1e-10
 
 
+def test_target_measures_are_the_registry_and_the_checks():
+    """No second list of measure names: every registry measure (and alias) is a target measure,
+    plus the checks that are not measures; a registry measure is its public function's number."""
+    import remitpov as rp
+    from remitpov import measures
+    from remitpov.report.reproduce import TARGET_CHECKS, target_measures
+
+    assert set(target_measures()) == set(measures.names(aliases=True)) | set(TARGET_CHECKS)
+    assert not set(TARGET_CHECKS) & set(measures.names(aliases=True))
+    from remitpov.report.reproduce import measure_function
+
+    for m in measures.names():  # every measure's function, found in its family's public module
+        assert measure_function(m) is getattr(rp, measures.get(m).function)
+    from remitpov.synthetic import synthetic_survey
+
+    sv = synthetic_survey(seed=2026, **SYN["options"])
+    for compute, direct in [
+        ({"measure": "theil", "income": "ing_cor"}, lambda: rp.theil(sv, "ing_cor", deff=False)),
+        ({"measure": "rmpg", "income": "ing_cor", "stat": "se"}, lambda: rp.rmpg(sv, "ing_cor", deff=False)),
+        ({"measure": "ge", "income": "ing_cor", "epsilon": 2.0},
+         lambda: rp.generalized_entropy(sv, "ing_cor", 2.0, deff=False)),
+        ({"measure": "quantile", "income": "ing_cor", "prob": 0.25, "rule": "laeken"},
+         lambda: rp.quantile(sv, "ing_cor", (0.25,), rule="laeken", deff=False)),
+    ]:
+        t = parse_targets(_target(unit="value", compute={"survey": SYN, **compute}))[0]
+        tab = direct()
+        want = tab.se[0] if compute.get("stat") == "se" else tab.estimates[0]
+        assert compute_target(t) == want  # the same call: identical
+
+
 @pytest.mark.parametrize("change, key", [
     ({"unit": "euros"}, "target[0].unit"),
-    ({"compute": {"measure": "theil", "survey": SYN}}, "target[0].compute.measure"),
+    ({"compute": {"measure": "variance", "survey": SYN}}, "target[0].compute.measure"),
+    # a registry measure's required parameters (no default) are the keys it needs
+    ({"compute": {"measure": "theil", "survey": SYN}}, "target[0].compute.income"),
+    ({"compute": {"measure": "rmir", "survey": SYN, "income": "ing_cor"}}, "target[0].compute.age"),
+    ({"compute": {"measure": "sen", "survey": SYN, "income": "ing_cor"}}, "target[0].compute.line"),
     ({"compute": {"measure": "fgt", "survey": SYN, "income": "ing_cor"}}, "target[0].compute.line"),
     ({"compute": {"measure": "gini", "survey": {"format": "stata"}, "income": "x"}}, "target[0].compute.survey.format"),
     ({"compute": {"measure": "gini", "survey": {"format": "enigh", "path": "nope.dbf"}, "income": "x"}},

@@ -141,8 +141,8 @@ def test_deff_rule_same_in_every_family(shared):
     srs = rp.Survey(df, weight="pw", unit="person", fpc="fpc")
     calls = {
         "fgt": lambda s: rp.fgt(s, "api00", 650.0, (0, 1), by="stype", deff=True, headcount_total=False),
-        "gini": lambda s: rp.gini(s, "enroll", by="stype"),
-        "arpt": lambda s: rp.arpt(s, "api00", by="stype"),
+        "gini": lambda s: rp.gini(s, "enroll", by="stype", deff=True),
+        "arpt": lambda s: rp.arpt(s, "api00", by="stype", deff=True),
         "mean": lambda s: rp.mean(s, "api00", by="stype", deff=True),
     }
     for name, call in calls.items():
@@ -155,7 +155,7 @@ def test_deff_rule_same_in_every_family(shared):
 def test_replicate_designs_have_no_deff(shared):
     df = pd.read_csv(shared("data", "api", "apiclus1.csv.gz"))
     s = rp.Survey(df, weight="pw", unit="person", psu="dnum").with_replicates("jk1")
-    for t in (rp.fgt(s, "api00", 650.0, (0,), deff=True), rp.gini(s, "enroll"), rp.arpt(s, "api00")):
+    for t in (rp.fgt(s, "api00", 650.0, (0,), deff=True), rp.gini(s, "enroll", deff=True), rp.arpt(s, "api00", deff=True)):
         f = t.to_frame()
         assert "deff" not in f and (f["se"] > 0).all()
         assert not any("Taylor" in n for n in t.notes)

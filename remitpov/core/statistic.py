@@ -236,7 +236,9 @@ def finalise(stat: Statistic, design: Design, *, ci_level: float = 0.95, dist: s
     if empty_rows.any():
         bad = stat.keys.iloc[np.flatnonzero(empty_rows)[:3]].to_dict("records")
         warnings.warn(f"{int(empty_rows.sum())} estimates are in domains with no unit of positive weight "
-                      f"(e.g. {bad}); they are NaN", EmptyDomainWarning, stacklevel=3)
+                      f"(e.g. {bad}); they are NaN (with NaN SEs): drop or merge the empty categories, or check "
+                      "why no row there has a usable value (all missing with na_rm=True, zero weights)",
+                      EmptyDomainWarning, stacklevel=3)
     notes = stat.notes + tuple(notes)
     if stat.variance_note is not None:
         notes += ("variance: " + ("replicate weights" if design.replicates is not None else stat.variance_note),)

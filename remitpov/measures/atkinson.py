@@ -9,7 +9,8 @@ from ..core.validate import checked
 from ..exceptions import InputError
 from ..results import EstimateTable
 from .registry import Measure, register, register_statistic
-from .inequality_base import Prep, check_usable, finish, legacy_deff, keys_frame, prep, require_income, smooth_statistic, usable_masks
+from .inequality_base import (Prep, check_usable, finish, keys_frame, legacy_deff, prep, require_income,
+                              skips_empty_domains, smooth_statistic, usable_masks)
 
 register(Measure("atkinson", "inequality", "atkinson", options=("epsilon",), rank=70, summary="Atkinson A(e)"))
 
@@ -28,6 +29,7 @@ def atkinson(survey, income, epsilon=(0.5, 1.0, 2.0), by=None, *, level: str = "
     return finish(p, atkinson_statistic(p, epsilon), ci_level, dist, legacy_deff(deff, "atkinson"))
 
 
+@skips_empty_domains
 def atkinson_statistic(p: Prep, epsilon=(0.5, 1.0, 2.0)) -> Statistic:
     eps = [float(e) for e in np.atleast_1d(epsilon)]
     if any(e <= 0 for e in eps):

@@ -67,7 +67,7 @@ def _joint(p: Prep, parts: Sequence[Statistic], names: Sequence[str], diff_label
     """Stack the parts of several concepts and the differences first minus each other one.
 
     Returns keys, estimates, influence values, the replicate arguments of
-    :meth:`Design.vcov` and ``n_obs``, rows domain-major (inside a domain: concepts in
+    :meth:`Design.vcov` (and the ``empty`` flags) and ``n_obs``, rows domain-major (inside a domain: concepts in
     order, then the differences). The difference's influence values are the difference of
     the concepts' (same units, same weights); its replicate estimates the difference of
     the replicate estimates.
@@ -96,7 +96,7 @@ def _joint(p: Prep, parts: Sequence[Statistic], names: Sequence[str], diff_label
     est = stack([pt.estimates for pt in parts])
     Z = None if any(pt.z is None for pt in parts) else stack([np.asarray(pt.z, dtype=float) for pt in parts])
     n_obs = None if first.n_obs is None else np.tile(first.n_obs, B)[order]
-    rep: dict = {}
+    rep: dict = {"empty": np.tile(first.empty, B)[order]}  # the same domains are empty in every concept
     if p.design.replicates is not None:
         if all(pt.totals is not None and pt.replicate is None for pt in parts):
             Ys = [pt.totals[0] for pt in parts]

@@ -12,7 +12,9 @@ RMPG and of the median of the poor is national, as in convey's ``full_design``).
   PSUs, fpc, lonely-PSU rule: R survey's ``svyrecvar``, which convey calls), or, on a
   replicate design, by recomputing the statistic with every replicate weight column;
 * domains (``by=``) as zero weights outside the domain on the full design (R's
-  ``svyby``); design effects (SRS without replacement within the domain) in ``deff``;
+  ``svyby``); design effects (SRS without replacement within the domain) in ``deff``; a
+  domain without a unit of positive weight is NaN with an
+  :class:`~remitpov.core.statistic.EmptyDomainWarning` (the finaliser's rule);
 * missing incomes raise, or with ``na_rm=True`` their rows get zero weight (design kept).
 
 Building blocks (convey 1.0.1, ``R/all_funs.R``; Osier 2009, Deville 1999):
@@ -111,26 +113,29 @@ def estimate(survey, income, by, stat: StatFunction, *, measure: str, title: str
     w = design.weights
     D = len(dlabels)
     masks = domain_masks(codes, D, w > 0)
-    est, Z = np.empty(D), np.zeros((design.n, D))
-    for d in range(D):
+    empty = ~masks.any(axis=0)  # no unit of positive weight: NaN estimate (the finaliser's rule)
+    if empty.all():
+        raise InputError(f"{measure}: no observation with a positive weight{'' if by is None else ' in any domain'}"
+                         f" (every {label!r} missing?); check the data and na_rm")
+    full = np.flatnonzero(~empty)
+    est, Z = np.zeros(D), np.zeros((design.n, D))
+    for d in full:
         where = "" if by is None else f" in {byname}={dlabels[d]!r}"
-        if not masks[:, d].any():
-            raise InputError(f"{measure}: no observation with a positive weight{where}; drop the empty category")
         wd = np.where(masks[:, d], w, 0.0)
         if check is not None:
             check(y, wd, label, where)
         est[d], Z[:, d] = stat(y, wd, w, *more)
 
-    def replicate(W):  # W (n, r): the statistic under every replicate weight column
-        out = np.empty((W.shape[1], D))
+    def replicate(W):  # W (n, r): the statistic under every replicate weight column (empty domains: 0)
+        out = np.zeros((W.shape[1], D))
         for j in range(W.shape[1]):
-            for d in range(D):
+            for d in full:
                 out[j, d] = stat(y, np.where(masks[:, d], W[:, j], 0.0), W[:, j], *more)[0]
         return out
 
     keys = pd.DataFrame({"measure": measure, "variable": label, byname: dlabels})
     out = Statistic(keys, est, z=Z, replicate=replicate if design.replicates is not None else None, codes=codes,
-                    title=title, notes=tuple(notes), n_obs=masks.sum(0),
+                    title=title, notes=tuple(notes), n_obs=masks.sum(0), empty=empty,
                     variance_note="Taylor linearisation (influence functions, as R convey)")
     return finalise(out, design, ci_level=ci_level, dist=dist, deff=legacy_deff(deff, measure))
 

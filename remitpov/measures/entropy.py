@@ -8,7 +8,8 @@ from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..results import EstimateTable
 from .registry import Measure, register, register_statistic
-from .inequality_base import Prep, check_usable, finish, legacy_deff, keys_frame, prep, require_income, smooth_statistic, usable_masks
+from .inequality_base import (Prep, check_usable, finish, keys_frame, legacy_deff, prep, require_income,
+                              skips_empty_domains, smooth_statistic, usable_masks)
 
 register(Measure("theil", "inequality", "theil", rank=40, summary="Theil's T, GE(1)"))
 register(Measure("mld", "inequality", "mld", rank=50, summary="mean log deviation, GE(0)"))
@@ -36,6 +37,7 @@ def generalized_entropy(survey, income, epsilon=(0.0, 1.0, 2.0), by=None, *, lev
     return finish(p, ge_statistic(p, epsilon), ci_level, dist, legacy_deff(deff, "generalized_entropy"))
 
 
+@skips_empty_domains
 def ge_statistic(p: Prep, epsilon=(0.0, 1.0, 2.0)) -> Statistic:
     eps = [float(e) for e in np.atleast_1d(epsilon)]
     masks = usable_masks(p)

@@ -19,6 +19,7 @@ from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
+from .inequality_base import skips_empty_domains
 from .inequality_base import usable_masks as _domain_masks
 
 register(Measure("gini", "inequality", "gini", rank=30, summary="Gini coefficient"))
@@ -64,6 +65,7 @@ def gini(survey, income, by=None, *, level: str = "person", na_rm: bool = False,
     return _finish(p, gini_statistic(p), ci_level, dist, legacy_deff(deff, "gini"))
 
 
+@skips_empty_domains
 def gini_statistic(p: _Prep) -> Statistic:
     masks = _domain_masks(p)
     _check_domains(p, masks, "gini")

@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 
 from ..core.ranked import Ranked, concentration_if, concentration_point
+from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import DataWarning, InputError
 from ..results import EstimateTable
 from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
+from .inequality_base import legacy_deff
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
+from .inequality_base import skips_empty_domains
 from .inequality_base import usable_masks as _domain_masks
 
 COMPONENTS = ("share", "gini", "correlation", "contribution", "contribution_share", "marginal_effect")
@@ -77,7 +80,7 @@ class GiniDecomposition:
 @checked
 def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=None, *, level: str = "person",
                        na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
-                       residual_tol: float = 1e-9) -> GiniDecomposition:
+                       residual_tol: float = 1e-9, deff: bool | str | None = None) -> GiniDecomposition:
     """Lerman--Yitzhaki (1985) decomposition of the Gini by income source.
 
     ``G = sum_k S_k G_k R_k`` with ``S_k = mu_k / mu`` (share of total income), ``G_k``
@@ -98,10 +101,16 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
         sum of the sources by more than ``residual_tol`` (relative), a source
         ``"residual"`` = total - sum of sources is added so the decomposition is exact.
 
+    deff : None, False, True or "replace"
+        Design effects (column ``deff``) as :func:`remitpov.gini`: None (default) computes
+        them with a FutureWarning that the default becomes False.
+
     Standard errors: linearisation through influence values of each component (the
     contribution's is the exact weight-derivative of ``2 cov(y_k, F(y)) / mu``, the
     other components follow by the chain rule), or replicate weights (every component
-    recomputed, sources re-ranked, under each replicate).
+    recomputed, sources re-ranked, under each replicate). A domain without a usable unit
+    of positive weight has NaN components (an
+    :class:`~remitpov.core.statistic.EmptyDomainWarning`).
     """
     if not sources:
         raise InputError("gini_decomposition needs at least one income source")
@@ -127,6 +136,17 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
             # make the sources add up exactly to the total used for ranking
             y = np.sum(Yk, axis=0)
             p = _Prep(p.design, p.survey, y, p.ok, p.codes, p.dlabels, p.byname, p.label)
+    stat = decomposition_statistic(p, Yk, tuple(names), tuple(notes))
+    tab = _finish(p, stat, ci_level, dist, legacy_deff(deff, "gini_decomposition"))
+    return GiniDecomposition(tab, tuple(names), p.byname, ())
+
+
+@skips_empty_domains
+def decomposition_statistic(p: _Prep, Yk, names: tuple, notes: tuple) -> Statistic:
+    """The Lerman--Yitzhaki components of the sources ``Yk`` of ``p.y`` in every domain of ``p``
+    (rows domain-major: the total Gini, then every source's :data:`COMPONENTS`)."""
+    notes = list(notes)
+    y = p.y
     masks = _domain_masks(p)
     _check_domains(p, masks, "gini_decomposition")
     w = p.design.weights
@@ -188,7 +208,7 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
         msg = (f"gini_decomposition: source {', '.join(zero[:5])}{' ...' if len(zero) > 5 else ''} is zero for every "
                "unit: its share, contribution and marginal effect are 0 but its Gini and Gini correlation are "
                "undefined (NaN, with NaN SEs); drop the source or the domain to avoid them")
-        warnings.warn(msg, DataWarning, stacklevel=3)
+        warnings.warn(msg, DataWarning, stacklevel=5)  # statistic, skips_empty_domains, gini_decomposition, checked
         notes.append(msg)
     rows = []
     for dl in p.dlabels:
@@ -196,9 +216,8 @@ def gini_decomposition(survey, sources: Mapping[str, object], total=None, by=Non
         for nm in names:
             for c in COMPONENTS:
                 rows.append({"measure": c, "source": nm, p.byname: dl})
-    tab = _finish(p, _part(p, pd.DataFrame(rows), est, Z, replicate=rep, title="Lerman-Yitzhaki Gini decomposition",
-                           notes=notes, n_obs=np.repeat(masks.sum(0), per)), ci_level, dist)
-    return GiniDecomposition(tab, tuple(names), p.byname, ())
+    return _part(p, pd.DataFrame(rows), est, Z, replicate=rep, title="Lerman-Yitzhaki Gini decomposition",
+                 notes=notes, n_obs=np.repeat(masks.sum(0), per))
 
 
-__all__ = ["gini_decomposition", "GiniDecomposition", "COMPONENTS"]
+__all__ = ["gini_decomposition", "GiniDecomposition", "COMPONENTS", "decomposition_statistic"]

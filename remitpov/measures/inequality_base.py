@@ -4,8 +4,12 @@
   :class:`Prep`;
 * :func:`usable_masks`, :func:`check_usable` -- domain membership of usable rows;
 * :func:`part` -- a measure's :class:`~remitpov.core.statistic.Statistic` (row-level influence
-  values, replicate rule); :func:`finish` -- its table (design effects always: the influence
-  values are at hand);
+  values, replicate rule); :func:`finish` -- its table through the one finaliser;
+* :func:`skips_empty_domains` -- decorator of a statistic builder: domains without a usable
+  unit of positive weight are left out of the computation and come back flagged
+  ``Statistic.empty`` (NaN estimates and variances, an
+  :class:`~remitpov.core.statistic.EmptyDomainWarning` from the finaliser), as poverty and
+  means;
 * :func:`smooth_statistic` -- a smooth function of weighted totals with its exact
   complex-step gradient (generalised entropy, Atkinson);
 * :func:`require_income` -- refuse non-positive (or negative) incomes naming the rows.
@@ -14,7 +18,8 @@ Conventions in :mod:`remitpov.inequality`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -60,21 +65,82 @@ def check_usable(p: Prep, masks: np.ndarray, what: str, min_n: int = 1):
     check_domains(masks, p.dlabels, p.byname, what, min_n)
 
 
+def skips_empty_domains(build: Callable) -> Callable:
+    """Decorate a statistic builder ``build(p, *args, **kwargs) -> Statistic`` so that empty domains are NaN.
+
+    A domain of ``p`` without a usable row of positive weight (e.g. all its incomes missing
+    with ``na_rm=True``, or a zero-weight category) is taken out of ``p`` before ``build``
+    runs (its rows then belong to no domain), and its rows of the statistic come back
+    flagged ``empty``: estimate and influence values 0, replicate estimates 0, which the
+    finaliser (:func:`remitpov.core.statistic.finalise`) reports as NaN with NaN variances
+    and an :class:`~remitpov.core.statistic.EmptyDomainWarning`. The other domains'
+    numbers are unchanged (domains are zero weights on the full design). Estimates are
+    domain-major with the same number per domain. No usable row at all is an
+    :class:`InputError`.
+    """
+    @functools.wraps(build)
+    def wrapped(p: Prep, *args, **kwargs) -> Statistic:
+        D = len(p.dlabels)
+        usable = p.ok & (p.design.weights > 0)
+        keep = np.flatnonzero(np.bincount(p.codes[usable], minlength=D) > 0)
+        if keep.size == D:
+            return build(p, *args, **kwargs)
+        if keep.size == 0:
+            raise InputError(f"{build.__name__.removesuffix('_statistic')}: no usable observation with a positive "
+                             f"weight in any domain of {p.byname!r} (every {p.label!r} missing?); check the data "
+                             "and na_rm")
+        new = np.full(D, -1, dtype=np.int64)
+        new[keep] = np.arange(keep.size)
+        stat = build(replace(p, codes=new[p.codes], dlabels=p.dlabels[keep]), *args, **kwargs)
+        return expand_domains(stat, p, keep)
+    return wrapped
+
+
+def expand_domains(stat: Statistic, p: Prep, keep: np.ndarray) -> Statistic:
+    """``stat`` computed on the domains ``keep`` of ``p`` with the other domains' rows added, flagged empty."""
+    D, k = len(p.dlabels), stat.estimates.size // keep.size
+    idx = (keep[:, None] * k + np.arange(k)[None, :]).ravel()  # kept rows in the full domain-major order
+    K = D * k
+
+    def put(a):  # a (..., kept) -> (..., K) with zeros in the empty domains' positions
+        a = np.asarray(a, dtype=float)
+        out = np.zeros(a.shape[:-1] + (K,))
+        out[..., idx] = a
+        return out
+
+    pos = np.zeros(D, dtype=np.int64)
+    pos[keep] = np.arange(keep.size)  # empty domains copy the first kept domain's key rows
+    keys = stat.keys.iloc[(pos[:, None] * k + np.arange(k)[None, :]).ravel()].reset_index(drop=True)
+    keys[p.byname] = np.repeat(p.dlabels, k)
+    empty = np.ones(K, dtype=bool)
+    empty[idx] = stat.empty
+    V = None
+    if stat.vcov is not None:
+        V = np.zeros((K, K))
+        V[np.ix_(idx, idx)] = stat.vcov
+    rep = None if stat.replicate is None else (lambda W, f=stat.replicate: put(f(W)))
+    tot = None if stat.totals is None else (stat.totals[0], lambda T, f=stat.totals[1]: put(f(T)))
+    return stat.replace(keys=keys, estimates=put(stat.estimates), z=None if stat.z is None else put(stat.z),
+                        vcov=V, replicate=rep, totals=tot, empty=empty, codes=p.codes,
+                        n_obs=None if stat.n_obs is None else put(stat.n_obs).astype(np.int64))
+
+
 #: the variance note of every inequality table (linearised designs)
 LINEARISED = "Taylor linearisation (influence functions)"
 
 
 def part(p: Prep, keys, est, Z, *, replicate: Callable | None = None, totals=None, vcov=None, title: str = "",
-          notes=(), n_obs=None) -> Statistic:
+          notes=(), n_obs=None, empty=None) -> Statistic:
     """One measure of one income before the variance (rows domain-major, ``len(p.dlabels)`` domains).
 
     ``Z`` (n, k) influence values (None when only replicates apply); ``replicate``
     (``W (n, r) -> (r, k)``) and/or ``totals`` (``(Y, f)``) for replicate designs; ``vcov``
     overrides the linearised variance of a single-income table (quantiles: Woodruff;
-    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses).
+    it always equals ``Design.vcov`` of ``Z``, which joint estimation uses); ``empty`` flags
+    estimates in empty domains (:func:`skips_empty_domains`).
     """
     return Statistic(keys, est, z=Z, replicate=replicate, totals=totals, vcov=vcov, codes=p.codes, title=title,
-                     notes=notes, variance_note=LINEARISED, n_obs=n_obs)
+                     notes=notes, variance_note=LINEARISED, n_obs=n_obs, empty=empty)
 
 
 def finish(p: Prep, stat: Statistic, ci_level: float, dist: str, deff: bool | str = True) -> EstimateTable:
@@ -129,4 +195,4 @@ def require_income(p: Prep, masks, positive: bool, what: str):
 
 
 __all__ = ["legacy_deff", "Prep", "prep", "usable_masks", "check_usable", "part", "finish", "keys_frame", "smooth_statistic",
-           "require_income", "LINEARISED"]
+           "require_income", "LINEARISED", "skips_empty_domains", "expand_domains"]

@@ -5,14 +5,18 @@ import numpy as np
 import pandas as pd
 
 from ..core.ranked import Ranked, partial_if, partial_sorted
+from ..core.statistic import Statistic
 from ..core.validate import checked
 from ..exceptions import InputError
-from .shares import partial_statistic, share_prep
+from .shares import partial_statistic, share_checks
+from .inequality_base import Prep as _Prep
 from .inequality_base import check_usable as _check_domains
 from .inequality_base import finish as _finish
 from .inequality_base import keys_frame as _keys
+from .inequality_base import legacy_deff
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
+from .inequality_base import skips_empty_domains
 from .inequality_base import usable_masks as _domain_masks
 
 
@@ -25,7 +29,8 @@ def _points(points) -> np.ndarray:
 
 @checked
 def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se: bool = True,
-           level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t") -> pd.DataFrame:
+           level: str = "person", na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
+           deff: bool | str | None = None) -> pd.DataFrame:
     """Lorenz curve (or generalised Lorenz curve) ordinates as a tidy frame.
 
     ``L(p) = S(p) / T``: the share of income held by the poorest ``p`` of the population
@@ -34,19 +39,37 @@ def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se:
     With ``se=True`` the frame has linearised ``se``, ``ci_lower``, ``ci_upper``
     (influence of ``S(p)`` as in :func:`income_shares`).
 
+    ``deff`` : None (default: design effects computed, with a FutureWarning that the default
+    becomes False), False, True or "replace" (as :func:`remitpov.gini`); only with ``se=True``.
+    A domain without a usable unit of positive weight has NaN ordinates (an
+    :class:`~remitpov.core.statistic.EmptyDomainWarning`).
+
     Returns
     -------
     DataFrame with columns domain, ``p``, ``estimate`` (and ``se``, ``ci_lower``,
-    ``ci_upper``, ``df``), ``measure`` = ``"lorenz"`` or ``"generalized_lorenz"``.
+    ``ci_upper``, ``df``, ``deff``), ``measure`` = ``"lorenz"`` or ``"generalized_lorenz"``.
     """
     P = _points(points)
-    p, masks, rk = share_prep(survey, income, by, level, na_rm, "lorenz")
+    p, _ = _prep(survey, income, level, by, na_rm)
+    tab = _finish(p, lorenz_statistic(p, P, generalized=generalized, se=se), ci_level, dist,
+                  legacy_deff(deff, "lorenz") if se else False)
+    out = tab.to_frame()
+    if not se:
+        out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
+    return out
+
+
+@skips_empty_domains
+def lorenz_statistic(p: _Prep, P: np.ndarray, *, generalized: bool = False, se: bool = True) -> Statistic:
+    """The (generalised) Lorenz ordinates at population shares ``P`` in every domain of ``p``."""
+    masks, rk = share_checks(p, "lorenz")
     k = P.size
     measure = "generalized_lorenz" if generalized else "lorenz"
+    keys = _keys(p, measure, [{"p": float(x)} for x in P])
+    y, w = p.y, p.design.weights
+    D = masks.shape[1]
     if generalized:
-        one = np.ones_like(p.y)
-        y, w = p.y, p.design.weights
-        D = masks.shape[1]
+        one = np.ones_like(y)
         ests, Zs = [], []
         for d in range(D):
             wd = w * masks[:, d]
@@ -62,31 +85,22 @@ def lorenz(survey, income, points=20, by=None, *, generalized: bool = False, se:
                 out.append((partial_sorted(rk, y[rk.order], Ws, P) / Ws.sum(0)).T)
             return np.hstack(out)
 
-        tab = _finish(p, _part(p, _keys(p, measure, [{"p": float(x)} for x in P]), np.concatenate(ests),
-                               np.hstack(Zs), replicate=rep if se else None, title="Generalised Lorenz curve",
-                               vcov=None if se else np.zeros((k * D, k * D))), ci_level, dist)
-    else:
-        def g(a):
-            return a[:, :k] / a[:, k:k + 1]
-        if se:
-            tab = _finish(p, partial_statistic(p, masks, rk, P, g, _keys(p, measure, [{"p": float(x)} for x in P]),
-                                                     title="Lorenz curve", notes=()), ci_level, dist)
-        else:
-            y, w = p.y, p.design.weights
-            est = np.concatenate([partial_sorted(rk, y[rk.order], (w * masks[:, d])[rk.order][:, None], P)[:, 0]
-                                  / ((w * masks[:, d]) @ y) for d in range(masks.shape[1])])
-            tab = _finish(p, _part(p, _keys(p, measure, [{"p": float(x)} for x in P]), est, None,
-                                   vcov=np.zeros((est.size, est.size)), title="Lorenz curve"), ci_level, dist)
-    out = tab.to_frame()
-    if not se:
-        out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
-    return out
+        return _part(p, keys, np.concatenate(ests), np.hstack(Zs), replicate=rep if se else None,
+                     title="Generalised Lorenz curve", vcov=None if se else np.zeros((k * D, k * D)))
+
+    def g(a):
+        return a[:, :k] / a[:, k:k + 1]
+    if se:
+        return partial_statistic(p, masks, rk, P, g, keys, title="Lorenz curve", notes=())
+    est = np.concatenate([partial_sorted(rk, y[rk.order], (w * masks[:, d])[rk.order][:, None], P)[:, 0]
+                          / ((w * masks[:, d]) @ y) for d in range(D)])
+    return _part(p, keys, est, None, vcov=np.zeros((est.size, est.size)), title="Lorenz curve")
 
 
 @checked
 def concentration_curve(survey, income, rank_by, points=20, by=None, *, se: bool = True, level: str = "person",
                         na_rm: bool = False, ci_level: float = 0.95, dist: str = "t",
-                        bandwidth: float | None = None) -> pd.DataFrame:
+                        bandwidth: float | None = None, deff: bool | str | None = None) -> pd.DataFrame:
     """Concentration curve of ``income`` against the ranking of ``rank_by``.
 
     ``C(p)``: share of total ``income`` held by the poorest ``p`` of the population ranked
@@ -100,9 +114,25 @@ def concentration_curve(survey, income, rank_by, points=20, by=None, *, se: bool
     regression of ``v`` on the mid-rank ``F(r)`` at ``p`` with bandwidth
     ``0.9 sd(F) n^(-1/5)`` (or ``bandwidth``, on the 0--1 rank scale). Replicate designs
     recompute the curve.
+
+    ``deff`` and empty domains: as :func:`lorenz`.
     """
     P = _points(points)
     p, (r,) = _prep(survey, income, level, by, na_rm, extra=[rank_by])
+    stat = concentration_statistic(p, r, P, se=se, bandwidth=bandwidth,
+                                   rank_by=rank_by if isinstance(rank_by, str) else "rank")
+    tab = _finish(p, stat, ci_level, dist, legacy_deff(deff, "concentration_curve") if se else False)
+    out = tab.to_frame()
+    if not se:
+        out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
+    return out
+
+
+@skips_empty_domains
+def concentration_statistic(p: _Prep, r: np.ndarray, P: np.ndarray, *, se: bool = True,
+                            bandwidth: float | None = None, rank_by: str = "rank") -> Statistic:
+    """Concentration ordinates of ``p.y`` ranked by ``r`` at population shares ``P`` (see
+    :func:`concentration_curve`) in every domain of ``p``."""
     masks = _domain_masks(p)
     _check_domains(p, masks, "concentration_curve")
     v, w = p.y, p.design.weights
@@ -137,15 +167,9 @@ def concentration_curve(survey, income, rank_by, points=20, by=None, *, se: bool
             out.append((S / (Ws * v[o][:, None]).sum(0)).T)
         return np.hstack(out)
 
-    keys = _keys(p, "concentration", [{"p": float(x), "rank_by": rank_by if isinstance(rank_by, str) else "rank"}
-                                      for x in P])
-    tab = _finish(p, _part(p, keys, np.concatenate(ests), np.hstack(Zs), replicate=rep if se else None,
-                           vcov=None if se else np.zeros((D * k, D * k)), title="Concentration curve"),
-                  ci_level, dist)
-    out = tab.to_frame()
-    if not se:
-        out = out.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "df", "deff") if c in out.columns])
-    return out
+    keys = _keys(p, "concentration", [{"p": float(x), "rank_by": rank_by} for x in P])
+    return _part(p, keys, np.concatenate(ests), np.hstack(Zs), replicate=rep if se else None,
+                 vcov=None if se else np.zeros((D * k, D * k)), title="Concentration curve")
 
 
-__all__ = ["lorenz", "concentration_curve"]
+__all__ = ["lorenz", "concentration_curve", "lorenz_statistic", "concentration_statistic"]

@@ -26,6 +26,7 @@ from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
+from .inequality_base import skips_empty_domains
 from .inequality_base import usable_masks as _domain_masks
 
 register(Measure("quantile", "inequality", "quantile", options=("probs", "rule", "se_method", "bandwidth"), rank=110,
@@ -90,6 +91,7 @@ def quantile(survey, income, probs=(0.5,), by=None, *, level: str = "person", ru
                                           ci_level=ci_level, dist=dist), ci_level, dist, legacy_deff(deff, "quantile"))
 
 
+@skips_empty_domains
 def quantile_statistic(p: _Prep, probs=(0.5,), *, rule: str = "hf7", se_method: str | None = None,
                    bandwidth: float | None = None, ci_level: float = 0.95, dist: str = "t") -> Statistic:
     rule = normalise_rule(rule)

@@ -22,6 +22,7 @@ from .inequality_base import legacy_deff
 from .inequality_base import keys_frame as _keys
 from .inequality_base import part as _part
 from .inequality_base import prep as _prep
+from .inequality_base import skips_empty_domains
 from .inequality_base import usable_masks as _domain_masks
 
 register(Measure("palma", "inequality", "palma", rank=80, summary="Palma ratio (top 10 % / bottom 40 %)"))
@@ -29,11 +30,6 @@ register(Measure("qsr", "inequality", "quantile_share_ratio", aliases=("quantile
                  options=("lower", "upper", "definition"), rank=90, summary="quantile share ratio S80/S20"))
 register(Measure("income_shares", "inequality", "income_shares", aliases=("shares",), options=("groups",), rank=100,
                  summary="income shares of population quantile groups"))
-
-
-def share_prep(survey, income, by, level, na_rm, what):
-    p, _ = _prep(survey, income, level, by, na_rm)
-    return (p,) + share_checks(p, what)
 
 
 def share_checks(p: _Prep, what: str):
@@ -97,6 +93,7 @@ def income_shares(survey, income, groups=5, by=None, *, level: str = "person", n
     return _finish(p, shares_statistic(p, groups), ci_level, dist, legacy_deff(deff, "income_shares"))
 
 
+@skips_empty_domains
 def shares_statistic(p: _Prep, groups=5) -> Statistic:
     cuts = (np.linspace(0, 1, int(groups) + 1)[1:-1] if np.isscalar(groups)
             else np.asarray(groups, dtype=float))
@@ -128,6 +125,7 @@ def palma(survey, income, by=None, *, level: str = "person", na_rm: bool = False
     return _finish(p, palma_statistic(p), ci_level, dist, legacy_deff(deff, "palma"))
 
 
+@skips_empty_domains
 def palma_statistic(p: _Prep) -> Statistic:
     masks, rk = share_checks(p, "palma")
 
@@ -160,6 +158,7 @@ def quantile_share_ratio(survey, income, by=None, *, lower: float = 0.2, upper: 
                    legacy_deff(deff, "quantile_share_ratio"))
 
 
+@skips_empty_domains
 def qsr_statistic(p: _Prep, *, lower: float = 0.2, upper: float = 0.8, definition: str = "laeken") -> Statistic:
     if not 0 < lower < upper < 1:
         raise InputError(f"quantile_share_ratio needs 0 < lower < upper < 1, got {lower}, {upper}")
@@ -211,4 +210,4 @@ register_statistic("qsr", qsr_statistic)
 register_statistic("income_shares", shares_statistic)
 
 __all__ = ["income_shares", "palma", "quantile_share_ratio", "shares_statistic", "palma_statistic", "qsr_statistic",
-           "share_prep", "share_checks", "partial_statistic"]
+           "share_checks", "partial_statistic"]

@@ -13,7 +13,7 @@ compute them with remitpov's estimators:
     tolerance = 0.05        # absolute, in `unit` (here: half the last published digit)
     source = "INE Guatemala, ENCOVI 2000 ..."
     [target.compute]
-    measure = "fgt"         # see MEASURES
+    measure = "fgt"         # see target_measures()
     survey = { format = "encovi2000", path = "data/encovi2000_gt" }
     income = "agreg3"
     line = 4318.56          # number, column/role name, or {fraction_of_median = 0.6}
@@ -22,25 +22,31 @@ compute them with remitpov's estimators:
 A target passes when ``|computed - value| <= tolerance``. The file is validated before
 anything is computed (:class:`~remitpov.exceptions.SpecError` naming ``target[i].key``).
 
-Measures (``compute.measure``):
+Measures (``compute.measure``, :func:`target_measures`):
 
-* ``fgt`` (``income``, ``line``, ``alpha``), ``arpr`` (``fgt`` with ``alpha = 0``; default
-  line 60 % of the median, laeken's quantile rule) -- :func:`remitpov.poverty.fgt`;
-* ``gini``, ``quantile`` (``prob``, ``rule``), ``qsr`` -- :mod:`remitpov.inequality`;
-* ``mean``, ``total`` (``variable``), ``ratio`` (``numerator``, ``denominator``) --
-  :mod:`remitpov.estimation`;
-* ``static_identity``: the chapter's with/without poverty on a survey (``line``); the
+* every measure of the one registry (:mod:`remitpov.measures`: ``fgt``, ``gini``,
+  ``quantile``, ``qsr``, ``mean``, ``total``, ``ratio``, ``arpt``, ``rmpg``, ...): its public
+  function is called with the ``[target.compute]`` keys named as its parameters (``income``,
+  ``line``, ``alpha``, ``rule``, ``definition``, ``epsilon``, ``na_rm``, ...; spelled
+  ``variable`` for ``variables`` and ``prob`` (one number) for ``probs``: :data:`SPELLINGS`);
+  the parameters without a default are required. A ``line`` is a number, a column/role name
+  or ``{fraction_of_median = 0.6}``; ``fgt`` runs without the headcount total. The table
+  must have one row for the target (give one ``alpha``, ``prob``, ``epsilon``).
+* checks that are not measures (:data:`TARGET_CHECKS`): ``arpr`` (``fgt`` with
+  ``alpha = 0``; default line 60 % of the median, laeken's quantile rule);
+  ``static_identity``: the chapter's with/without poverty on a survey (``line``); the
   computed value is ``change in the total rate - recipients' share x change among
-  recipients`` (zero under the static counterfactual);
-* ``published_identity``: the same check on a published with/without table
-  (``table = {total_with, total_without, recipients_with, recipients_without,
-  recipient_share}``, all in percent); the tolerance should reflect the rounding.
+  recipients`` (zero under the static counterfactual); ``published_identity``: the same
+  check on a published with/without table (``table = {total_with, total_without,
+  recipients_with, recipients_without, recipient_share}``, all in percent); the tolerance
+  should reflect the rounding.
 
 Every measure takes ``stat = "estimate"`` (default) or ``"se"``, ``level``
 (``"person"``/``"household"``), ``strict`` and an optional ``domain = {column, value}``.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import tomllib
 from dataclasses import dataclass
@@ -50,15 +56,17 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import measures
 from ..exceptions import RemitpovError, SpecError
 from .spec import FORMATS, NO_FILE_FORMATS, resolve_path
 
-MEASURES = ("fgt", "arpr", "gini", "quantile", "qsr", "mean", "total", "ratio", "static_identity",
-            "published_identity")
+#: targets that are not measures of the registry: name -> the ``[target.compute]`` keys they need
+TARGET_CHECKS = {"arpr": ("income",), "static_identity": ("line",), "published_identity": ("table",)}
+#: a measure function's parameter -> its spelling in ``[target.compute]``
+SPELLINGS = {"variables": "variable", "probs": "prob"}
+#: options a target sets differently from the measure function's default
+_TARGET_DEFAULTS = {"headcount_total": False}
 UNITS = ("percent", "proportion", "value", "percentage points")
-_REQUIRED = {"fgt": ("income", "line"), "arpr": ("income",), "gini": ("income",), "quantile": ("income", "prob"),
-             "qsr": ("income",), "mean": ("variable",), "total": ("variable",),
-             "ratio": ("numerator", "denominator"), "static_identity": ("line",), "published_identity": ("table",)}
 _TABLE_KEYS = ("total_with", "total_without", "recipients_with", "recipients_without", "recipient_share")
 
 
@@ -76,6 +84,33 @@ class Target:
     @property
     def key(self) -> str:
         return f"target[{self.index}]"
+
+
+def target_measures() -> tuple[str, ...]:
+    """Valid ``compute.measure`` values: the registry's measures (and aliases), then :data:`TARGET_CHECKS`."""
+    return measures.names(aliases=True) + tuple(TARGET_CHECKS)
+
+
+def measure_function(m: str):
+    """The public function of registry measure ``m``: ``Measure.function`` in its family's public
+    module (:mod:`remitpov.poverty`, :mod:`remitpov.inequality`, :mod:`remitpov.estimation`)."""
+    from .. import estimation, inequality, poverty
+
+    meas = measures.get(m)
+    return getattr({"poverty": poverty, "inequality": inequality, "mean": estimation}[meas.family], meas.function)
+
+
+def _parameters(m: str) -> list[inspect.Parameter]:
+    """The parameters of a registry measure's public function after ``survey``."""
+    return list(inspect.signature(measure_function(m)).parameters.values())[1:]
+
+
+def _required(m: str) -> tuple[str, ...]:
+    """The ``[target.compute]`` keys measure ``m`` needs (a check's, or its function's parameters without a default)."""
+    if m in TARGET_CHECKS:
+        return TARGET_CHECKS[m]
+    return tuple(SPELLINGS.get(p.name, p.name) for p in _parameters(m)
+                 if p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD)
 
 
 def _fail(key, problem, fix):
@@ -124,11 +159,11 @@ def parse_targets(data: Mapping[str, Any], base_dir=None) -> list[Target]:
             raise _fail(f"{key}.unit", f"unknown unit {t['unit']!r}", f"use one of {list(UNITS)}")
         c = dict(t["compute"])
         m = c.get("measure")
-        if m not in MEASURES:
-            raise _fail(f"{key}.compute.measure", f"unknown measure {m!r}", f"use one of {list(MEASURES)}")
-        for r in _REQUIRED[m]:
+        if m not in target_measures():
+            raise _fail(f"{key}.compute.measure", f"unknown measure {m!r}", f"use one of {list(target_measures())}")
+        for r in _required(m):
             if r not in c:
-                raise _fail(f"{key}.compute.{r}", "missing", f"measure {m!r} needs {list(_REQUIRED[m])}")
+                raise _fail(f"{key}.compute.{r}", "missing", f"measure {m!r} needs {list(_required(m))}")
         if c.get("stat", "estimate") not in ("estimate", "se"):
             raise _fail(f"{key}.compute.stat", f"unknown stat {c['stat']!r}", "use 'estimate' or 'se'")
         if m == "published_identity":
@@ -225,36 +260,34 @@ def compute_target(t: Target, surveys: _Surveys | None = None) -> float:
     surveys = surveys or _Surveys()
     sv = surveys.get(c["survey"])
     level = c.get("level", "person")
-    strict = c.get("strict", True)
     by, sel = _by(c, sv)
-    if m in ("fgt", "arpr"):
-        from ..poverty import fgt
+    if m == "arpr":
+        c = dict(c, measure="fgt", alpha=0, line=c.get("line", {"fraction_of_median": 0.6}))
+    return scale * _pick(_measure_table(c, sv, by, level), stat, sel)
 
-        line = c.get("line", {"fraction_of_median": 0.6}) if m == "arpr" else c["line"]
-        alpha = 0 if m == "arpr" else c.get("alpha", 0)
-        tab = fgt(sv, c["income"], _line(line, sv, c["income"]), alpha=alpha, by=by, level=level, strict=strict,
-                  headcount_total=False)
-        sel = {"measure": f"fgt{int(alpha)}" if float(alpha).is_integer() else f"fgt{alpha}", **sel}
-        return scale * _pick(tab, stat, sel)
-    if m in ("gini", "quantile", "qsr"):
-        from .. import inequality as ineq
 
-        if m == "gini":
-            tab = ineq.gini(sv, c["income"], by=by, level=level, deff=True)
-        elif m == "quantile":
-            tab = ineq.quantile(sv, c["income"], probs=(float(c["prob"]),), by=by, level=level, deff=True,
-                                rule=c.get("rule", "hf7"))
-        else:
-            tab = ineq.quantile_share_ratio(sv, c["income"], by=by, level=level, deff=True,
-                                            definition=c.get("definition", "laeken"))
-        return scale * _pick(tab, stat, sel)
-    from .. import estimation as est
-
-    if m in ("mean", "total"):
-        tab = getattr(est, m)(sv, c["variable"], by=by, level=level, na_rm=c.get("na_rm", False))
-    else:
-        tab = est.ratio(sv, c["numerator"], c["denominator"], by=by, level=level, na_rm=c.get("na_rm", False))
-    return scale * _pick(tab, stat, sel)
+def _measure_table(c: Mapping[str, Any], sv, by, level: str):
+    """The table of the registry measure ``c["measure"]``: its public function with the target's keys
+    named as its parameters (module docstring), design effects off (a target reads estimates or SEs)."""
+    fn = measure_function(c["measure"])
+    kwargs: dict[str, Any] = {}
+    params = _parameters(c["measure"])
+    for p in params:
+        key = SPELLINGS.get(p.name, p.name)
+        if p.name in ("by", "level") or p.kind is not p.POSITIONAL_OR_KEYWORD and p.kind is not p.KEYWORD_ONLY:
+            continue
+        if key in c:
+            v = c[key]
+            if p.name == "line":
+                v = _line(v, sv, c.get("income"))
+            elif p.name == "probs":
+                v = (float(v),)
+            kwargs[p.name] = v
+        elif p.name in _TARGET_DEFAULTS:
+            kwargs[p.name] = _TARGET_DEFAULTS[p.name]
+    if any(p.name == "deff" or p.kind is p.VAR_KEYWORD for p in params):
+        kwargs["deff"] = False
+    return fn(sv, by=by, level=level, **kwargs)
 
 
 def _static_identity(t: Target) -> float:

@@ -21,6 +21,7 @@ the case's ``names`` map). Result paths are read by :func:`resolve`.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import re
@@ -233,6 +234,15 @@ def run(case):
     return _run(key)
 
 
+def _deff_deprecated(fn) -> bool:
+    """``fn`` has a ``deff=None`` default (design effects computed with a FutureWarning, #15)."""
+    try:
+        p = inspect.signature(fn).parameters.get("deff")
+    except (TypeError, ValueError):
+        return False
+    return p is not None and p.default is None
+
+
 @lru_cache(maxsize=64)
 def _run(key: str):
     case = json.loads(key)
@@ -240,6 +250,8 @@ def _run(key: str):
     fn = getattr(rp, call) if "." not in call else _import(call)
     args = [_arg(a, case) for a in (case["args"] if case.get("args") is not None else ["@data"])]
     kwargs = {k: _arg(v, case) for k, v in (case.get("kwargs") or {}).items()}
+    if "deff" not in kwargs and _deff_deprecated(fn):
+        kwargs["deff"] = False  # the cases check estimates and SEs; design effects only where a case sets deff
     with warnings.catch_warnings():
         # WeakInstrumentWarning etc.: the per-module tests assert them; here only numbers count
         warnings.simplefilter("ignore", rp.RemitpovWarning)

@@ -12,7 +12,7 @@ def run(spec, p, ctx) -> BlockOutput:
     sv = p.survey
     other = sv.data[Y_WITH].to_numpy(float) - sv.data[REMIT].to_numpy(float)
     sv = sv.with_columns(_other_income=other)
-    res = ineq.gini_decomposition(sv, {"remittances": REMIT, "other income": "_other_income"})
+    res = ineq.gini_decomposition(sv, {"remittances": REMIT, "other income": "_other_income"}, deff=True)
     fr = res.to_frame()
     fr = fr[[c for c in fr.columns if c not in ("df", "deff", "n_obs")]].copy()
     fr.insert(0, "survey", p.spec.label)

@@ -41,11 +41,11 @@ def lorenz(spec, p, points: int = 101) -> pd.DataFrame:
     from ... import inequality as ineq
 
     grid = np.linspace(0, 1, points)
-    curves = {f"lorenz_{concept}": ineq.lorenz(p.survey, col, points=grid, ci_level=spec.ci_level)
+    curves = {f"lorenz_{concept}": ineq.lorenz(p.survey, col, points=grid, ci_level=spec.ci_level, deff=False)
               for concept, col in incomes(p).items()}
     if p.has_remittances:
         curves["concentration_remittances"] = ineq.concentration_curve(p.survey, REMIT, rank_by=Y_WITHOUT, points=grid,
-                                                                       ci_level=spec.ci_level)
+                                                                       ci_level=spec.ci_level, deff=False)
     frames = []
     for curve, fr in curves.items():
         pp, value = curve_frame(fr)
