@@ -40,6 +40,8 @@ without any migration measure.
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -445,8 +447,16 @@ CENSUS_SOURCE = {"en": "Source: own calculations from census microdata ({name});
                        "diseño (estratos y áreas de empadronamiento)."}
 
 
+#: the name remitpov.migration.census.synthetic_census gives its census, in each language
+SYNTHETIC_CENSUS = {"en": "synthetic IMILA-like census {year}", "es": "censo sintético de tipo IMILA, {year}"}
+
+
 def census_source(spec, name: str) -> str:
-    """The source line of a census figure in the chapter's language (``name``: the census's name)."""
+    """The source line of a census figure in the chapter's language (``name``: the census's name;
+    the seeded synthetic census's English name is translated)."""
+    m = re.fullmatch(SYNTHETIC_CENSUS["en"].replace("{year}", r"(\d{4})"), name)
+    if m:
+        name = SYNTHETIC_CENSUS.get(spec.language, SYNTHETIC_CENSUS["en"]).format(year=m.group(1))
     return CENSUS_SOURCE.get(spec.language, CENSUS_SOURCE["en"]).format(name=name)
 
 
