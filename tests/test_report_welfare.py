@@ -110,7 +110,7 @@ def test_figure_labels_follow_the_welfare_concept(tmp_path, monkeypatch, saved_f
         F.lorenz_curves(fr, tmp_path / "l", language="es", formats=("png",))
         F.recipients_by_decile(dec, tmp_path / "d", language="es", formats=("png",))
     fig = seen["l"]
-    assert fig._suptitle.get_text() == "Curvas de Lorenz (consumo per cápita)"
+    assert fig._suptitle.get_text() == "Curvas de Lorenz del consumo per cápita"
     assert fig.axes[0].get_ylabel() == "Proporción acumulada del consumo"
     ax = seen["d"].axes[0]
     assert ax.get_xlabel() == "Decil de ingreso equivalente (escala OCDE modificada) sin remesas"
