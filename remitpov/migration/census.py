@@ -355,12 +355,11 @@ def immigrant_stock(census: Survey, by: Sequence[str] | str = ("census_country",
     ``covmat``: covariances between domains, as :func:`remitpov.estimation.mean` -- by
     default (``False``) within each domain only (R's ``svyby`` without ``covmat=TRUE``: a
     sparse ``vcov``, time and memory linear in the number of domains); ``True`` or
-    ``None`` for the joint covariance (the SEs are the same). The Dask path always returns
-    the joint covariance.
+    ``None`` for the joint covariance (the SEs are the same); the same on a ``DaskCensus``.
     """
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
-        return _dask().immigrant_stock(census, by, include_natives, ci_level)
+        return _dask().immigrant_stock(census, by, include_natives, ci_level, covmat)
     bc, cc = _role(census, "birth_country"), census.roles.get("census_country")
     native = _equal(census.data[bc], census.data[cc]) if cc else np.zeros(census.n, bool)
     y = np.where(native & ~include_natives, np.nan, 1.0)
@@ -392,7 +391,7 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
     :func:`immigrant_stock`."""
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
-        return _dask().sex_ratio(census, by, ci_level)
+        return _dask().sex_ratio(census, by, ci_level, covmat)
     s = census.data[_role(census, "sex")]
     imm = _immigrants(census)
     m = np.where(imm, 100.0 * _eq_value(s, "male"), np.nan)
@@ -414,15 +413,14 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
     tab = _split(tab, by, labels, "men_per_100_women")
     notes = tab.notes
     if no_women.any():
-        codes = np.flatnonzero(no_women)
         names = []
-        for c in codes[:10]:
+        for c in np.flatnonzero(no_women):  # over the domains without women, not rows
             parts, k = [], int(c)
             for lab in reversed(labels):
                 parts.append(str(lab[k % len(lab)]))
                 k //= len(lab)
             names.append("/".join(reversed(parts)))
-        notes = notes + (f"no women in the sample, sex ratio not estimated for: {', '.join(names)}",)
+        notes = notes + (census_dask.no_women_note(names),)
     tab = dataclasses.replace(tab, notes=notes)
     return _subset_rows(tab, np.isfinite(tab.estimates), "Sex ratio of immigrants (men per 100 women)")
 
@@ -438,7 +436,7 @@ def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "
     if groups != sorted(groups) or groups[0] != 0:
         raise InputError(f"age groups must be increasing and start at 0, got {groups}")
     if _is_dask(census):
-        return _dask().age_structure(census, by, groups, ci_level)
+        return _dask().age_structure(census, by, groups, ci_level, covmat)
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     imm = _immigrants(census)
     edges = groups + [np.inf]
@@ -463,7 +461,7 @@ def tertiary_share(census: Survey, by: Sequence[str] | str = ("census_country", 
     a ``DaskCensus``; ``covmat`` as :func:`immigrant_stock`."""
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
-        return _dask().tertiary_share(census, by, min_age, include_natives, ci_level)
+        return _dask().tertiary_share(census, by, min_age, include_natives, ci_level, covmat)
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     edu = census.data[_role(census, "education")]
     keep = age >= min_age

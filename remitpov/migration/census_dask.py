@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..exceptions import InputError
 from ..results import EstimateTable
@@ -95,21 +96,22 @@ def _finish(tab: EstimateTable, by: Sequence[str], variable: str | None, title: 
         ok &= tab.estimates > 0
     keep = np.flatnonzero(ok)
     extra = tab.extra.iloc[keep].reset_index(drop=True) if tab.extra is not None else None
+    V = tab.vcov[keep][:, keep] if sparse.issparse(tab.vcov) else np.asarray(tab.vcov)[np.ix_(keep, keep)]
     return replace(tab, keys=keys.iloc[keep].reset_index(drop=True), estimates=tab.estimates[keep],
-                   vcov=np.asarray(tab.vcov)[np.ix_(keep, keep)], extra=extra, title=title)
+                   vcov=V, extra=extra, title=title)
 
 
-def immigrant_stock(dc: DaskCensus, by, include_natives: bool, ci_level: float) -> EstimateTable:
+def immigrant_stock(dc: DaskCensus, by, include_natives: bool, ci_level: float, covmat=False) -> EstimateTable:
     from .. import distributed
 
     y = _immigrant(dc).astype(float) if not include_natives else None
     ds = dc.survey.assign(_dom=_label(dc, by), _y=(y.where(y > 0) if y is not None else 1.0))
-    tab = distributed.total(ds, "_y", by="_dom", na_rm=True, ci_level=ci_level)
+    tab = distributed.total(ds, "_y", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, "persons" if include_natives else "immigrants",
                    "Persons by country of birth" + ("" if include_natives else " (immigrants)"), positive=True)
 
 
-def sex_ratio(dc: DaskCensus, by, ci_level: float) -> EstimateTable:
+def sex_ratio(dc: DaskCensus, by, ci_level: float, covmat=False) -> EstimateTable:
     from .. import distributed
 
     d = dc.survey.data
@@ -118,11 +120,25 @@ def sex_ratio(dc: DaskCensus, by, ci_level: float) -> EstimateTable:
     m = (100.0 * (sx == "male")).where(imm)
     f = (sx == "female").astype(float).where(imm)
     ds = dc.survey.assign(_dom=_label(dc, by), _m=m, _f=f)
-    tab = distributed.ratio(ds, "_m", "_f", by="_dom", na_rm=True, ci_level=ci_level)
+    # a domain with immigrant men but no women in the sample has a zero denominator: its
+    # ratio is +inf (its variance NaN, within that domain only); it leaves the table and is
+    # named in the notes, as in memory (no floating-point warning)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tab = distributed.ratio(ds, "_m", "_f", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
+    col = next(c for c in tab.keys.columns if c not in ("measure", "variable"))
+    names = sorted(str(v).replace(_SEP, "/") for v in tab.keys[col].to_numpy()[np.isinf(tab.estimates)])
+    if names:
+        tab = replace(tab, notes=tab.notes + (no_women_note(names),))
     return _finish(tab, by, "men_per_100_women", "Sex ratio of immigrants (men per 100 women)")
 
 
-def tertiary_share(dc: DaskCensus, by, min_age: int, include_natives: bool, ci_level: float) -> EstimateTable:
+def no_women_note(names: Sequence[str]) -> str:
+    """The note naming the domains without women (the first ten, sorted)."""
+    return f"no women in the sample, sex ratio not estimated for: {', '.join(sorted(names)[:10])}"
+
+
+def tertiary_share(dc: DaskCensus, by, min_age: int, include_natives: bool, ci_level: float,
+                   covmat=False) -> EstimateTable:
     from .. import distributed
 
     d = dc.survey.data
@@ -131,11 +147,11 @@ def tertiary_share(dc: DaskCensus, by, min_age: int, include_natives: bool, ci_l
         keep = keep & _immigrant(dc)
     y = (100.0 * (d[dc.role("education")].astype(str) == "tertiary")).where(keep)
     ds = dc.survey.assign(_dom=_label(dc, by), _t=y)
-    tab = distributed.mean(ds, "_t", by="_dom", na_rm=True, ci_level=ci_level)
+    tab = distributed.mean(ds, "_t", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, "tertiary_pct", f"Tertiary education, persons aged {min_age}+ (%)")
 
 
-def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float) -> EstimateTable:
+def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float, covmat=False) -> EstimateTable:
     from .. import distributed
 
     d = dc.survey.data
@@ -147,5 +163,5 @@ def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float) ->
         name = f"age_{lo}_{'plus' if hi == np.inf else int(hi) - 1}"
         cols[name] = (100.0 * ((age >= lo) & (age < hi))).where(imm)
     ds = dc.survey.assign(_dom=_label(dc, by), **cols)
-    tab = distributed.mean(ds, list(cols), by="_dom", na_rm=True, ci_level=ci_level)
+    tab = distributed.mean(ds, list(cols), by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, None, "Age structure of immigrants (%)")
