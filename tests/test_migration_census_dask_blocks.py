@@ -138,3 +138,36 @@ def test_dask_sex_ratio_domain_without_women_named_no_warning(by, covmat):
     note = f"no women in the sample, sex ratio not estimated for: {named}"
     assert note in a.notes and note in b.notes
     assert np.isfinite(b.se).all() and len(b) == len(a) > 0
+
+
+@pytest.mark.parametrize("education", [None, "tertiary"])
+def test_dask_emigration_rate_from_parquet_equals_in_memory(cen, tmp_path, education):
+    """Docquier-Marfouk rates on a Parquet census (synchronous scheduler) = in memory; the
+    in-memory rates are checked against a direct numpy computation in test_migration_census.py."""
+    pytest.importorskip("pyarrow")
+    plain = cen.data.assign(**{c: cen.data[c].astype(str) for c in ("census_country", "birth_country", "sex",
+                                                                      "education")})
+    for i, part in enumerate(np.array_split(np.arange(len(plain)), 3)):
+        plain.iloc[part].to_parquet(tmp_path / f"part{i}.parquet", index=False)
+    dc = dask_census(str(tmp_path), **ROLES)
+    a = mc.emigration_rate(cen, education=education)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        b = mc.emigration_rate(dc, education=education)
+        joint = mc.emigration_rate(dc, min_age=40, covmat=True)
+    assert set(a.to_frame()["birth_country"]) == {"ARG", "CRI", "USA"}
+    _same(a, b, ["birth_country"])
+    assert a.title == b.title and sparse.issparse(b.vcov)
+    assert (a.to_frame()["variable"] == "emigration_rate_pct").all()
+    assert (b.to_frame()["variable"] == "emigration_rate_pct").all()
+    _same(mc.emigration_rate(cen, min_age=40, covmat=True), joint, ["birth_country"])
+
+
+def test_dask_emigration_rate_one_census_country_refused():
+    df = _no_women()
+    df = df[df["cc"] == "ARG"].assign(age=30)
+    dc = dask_census(df, birth_country="bc", census_country="cc", sex="sex", age="age", weight="w", strata="st",
+                     psu="psu", npartitions=2)
+    from remitpov.exceptions import InputError
+    with pytest.raises(InputError, match=r"two or more countries.*\['ARG'\]"):
+        mc.emigration_rate(dc)

@@ -494,29 +494,30 @@ def emigration_rate(census: Survey, *, min_age: int = 25, education: str | None 
     native-born (Docquier–Marfouk's resident population also counts immigrants: the rates
     here are the native-born version of their formula, as :func:`remitpov.migration.tables.emigration_rates`).
     Countries of birth that are not census countries (``"OTHER"``, origins without a census)
-    have no rate and no row.
+    have no rate and no row. ``census`` may be a
+    :class:`~remitpov.migration.census_dask.DaskCensus` (same numbers; one more pass over its
+    census-country column); ``covmat`` as :func:`immigrant_stock`.
 
     Raises
     ------
     InputError
         No ``census_country``/``age`` (or ``education``) role, an unknown education level,
-        a census of one country only (nobody can be counted abroad), a Dask census.
+        a census of one country only (nobody can be counted abroad).
     """
+    if education is not None and education not in EDUCATION_LEVELS:
+        raise InputError(f"education must be one of {list(EDUCATION_LEVELS)} or None, got {education!r}")
+    who = f"persons aged {min_age}+" + ("" if education is None else f" with {education} education")
+    title = f"Emigration rate (Docquier-Marfouk), {who} (%)"
     if _is_dask(census):
-        raise InputError("emigration_rate needs an in-memory census; collect the Dask census (or a sample of its "
-                         "countries) with .compute() first")
+        return _dask().emigration_rate(census, min_age, education, ci_level, covmat, title)
     bc, cc = _role(census, "birth_country"), _role(census, "census_country")
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     ccodes, clab = _factor(census.data[cc])
     origins = clab[np.unique(ccodes[ccodes >= 0])]
-    if origins.size < 2:
-        raise InputError(f"emigration rates need the censuses of two or more countries (emigrants are counted in the "
-                         f"other countries' censuses); this census has {list(origins)}")
+    census_dask.check_origins(origins)
     bcodes, blab = _factor(census.data[bc])
     keep = (bcodes >= 0) & np.isin(blab, origins)[np.maximum(bcodes, 0)] & (age >= min_age)
     if education is not None:
-        if education not in EDUCATION_LEVELS:
-            raise InputError(f"education must be one of {list(EDUCATION_LEVELS)} or None, got {education!r}")
         keep &= _eq_value(census.data[_role(census, "education")], education)
     abroad = ~_equal(census.data[bc], census.data[cc])
     num = np.where(keep, 100.0 * abroad, np.nan)
@@ -524,8 +525,7 @@ def emigration_rate(census: Survey, *, min_age: int = 25, education: str | None 
     dom = _fold(np.maximum(bcodes, 0), keep)
     tab = estimation.ratio(census, num, den, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, ["birth_country"], [blab], "emigration_rate_pct")
-    who = f"persons aged {min_age}+" + ("" if education is None else f" with {education} education")
-    return _subset_rows(tab, np.isfinite(tab.estimates), f"Emigration rate (Docquier-Marfouk), {who} (%)")
+    return _subset_rows(tab, np.isfinite(tab.estimates), title)
 
 
 def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, min_age: int = 25,

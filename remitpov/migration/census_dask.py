@@ -165,3 +165,35 @@ def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float, co
     ds = dc.survey.assign(_dom=_label(dc, by), **cols)
     tab = distributed.mean(ds, list(cols), by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, None, "Age structure of immigrants (%)")
+
+
+def check_origins(origins: Sequence[str]) -> None:
+    """Emigration rates need two or more census countries (emigrants are counted abroad)."""
+    if len(origins) < 2:
+        raise InputError(f"emigration rates need the censuses of two or more countries (emigrants are counted in the "
+                         f"other countries' censuses); this census has {list(origins)}")
+
+
+def emigration_rate(dc: DaskCensus, min_age: int, education: str | None, ci_level: float, covmat=False,
+                    title: str = "Emigration rate") -> EstimateTable:
+    """:func:`remitpov.migration.census.emigration_rate` on Dask: the ratio, by country of birth,
+    of the persons counted abroad (x 100) to all persons born there, among those born in a
+    census country, aged ``min_age``+ (with ``education``); one pass for the census
+    countries, one for the ratio."""
+    from .. import distributed
+
+    d = dc.survey.data
+    bc, cc = d[dc.role("birth_country")].astype(str), d[dc.role("census_country")].astype(str)
+    age = d[dc.role("age")]
+    origins = sorted(cc.dropna().unique().compute())
+    check_origins(origins)
+    keep = bc.isin(origins) & (age >= min_age)
+    if education is not None:
+        keep = keep & (d[dc.role("education")].astype(str) == education)
+    num = (100.0 * (bc != cc)).where(keep)
+    den = keep.astype(float).where(keep)
+    # rows outside the population go to an origin's domain (their values are missing, outside
+    # every domain under na_rm), as in memory: no empty domains with 0/0 coefficients
+    ds = dc.survey.assign(_dom=_label(dc, ["birth_country"]).where(keep, origins[0]), _e=num, _p=den)
+    tab = distributed.ratio(ds, "_e", "_p", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
+    return _finish(tab, ["birth_country"], "emigration_rate_pct", title)
