@@ -171,3 +171,18 @@ def test_dask_emigration_rate_one_census_country_refused():
     from remitpov.exceptions import InputError
     with pytest.raises(InputError, match=r"two or more countries.*\['ARG'\]"):
         mc.emigration_rate(dc)
+
+
+def test_dask_emigration_rates_by_education_equal_in_memory(cen, dc):
+    """Docquier-Marfouk rates by education with residents given: the same emigrant totals
+    (and so rates and SEs) from Dask as in memory (checked by hand in test_migration_census.py)."""
+    res = pd.DataFrame({"origin": ["CHL", "CHL", "CHL", "PER", "PER", "ITA", "ARG"],
+                        "education": ["low", "medium", "high", "primary", "tertiary", "secondary", "high"],
+                        "residents": [9e6, 7e6, 3e6, 1e6, 4e5, 5e6, 2e6]})
+    a = mc.emigration_rates_by_education(cen, res)
+    b = mc.emigration_rates_by_education(dc, res)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) == 7
+    pd.testing.assert_frame_equal(a[["origin", "education"]], b[["origin", "education"]])
+    assert (a["emigrants"] > 0).sum() >= 5 and (a["emigrants_se"] > 0).sum() >= 5
+    for c in ("residents", "emigrants", "emigrants_se", "rate_pct", "rate_se", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(b[c], a[c], rtol=RTOL, err_msg=c)

@@ -545,6 +545,8 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
     residents : DataFrame
         Columns ``origin`` (ISO-3), ``education`` (``low``/``medium``/``high`` or the
         levels of :data:`EDUCATION_LEVELS`) and ``residents`` (persons aged ``min_age`` or older).
+
+    ``census`` may be a :class:`~remitpov.migration.census_dask.DaskCensus` (same numbers).
     """
     need = {"origin", "education", "residents"}
     if not need <= set(residents.columns):
@@ -555,21 +557,24 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
     if r["education"].isna().any():
         raise InputError(f"residents' education must be low/medium/high or {list(EDUCATION_LEVELS)}")
     r = r.groupby(["origin", "education"], as_index=False)["residents"].sum()
-    age = census.data[_role(census, "age")].to_numpy(dtype=float)
-    ecodes, elab = _factor(census.data[_role(census, "education")])
-    dm_lab = np.array([dm.get(str(e)) for e in elab], dtype=object)
-    imm = _immigrants(census) & (age >= min_age)
-    y = np.where(imm, 1.0, np.nan)
-    ocodes, olab = _factor(census.data[_role(census, "birth_country")])
-    levels = np.array(["low", "medium", "high"], dtype=object)
-    lvl = pd.Index(levels).get_indexer(dm_lab)[ecodes]
-    dom = _fold(ocodes * 3 + lvl, imm)
-    tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=False)  # SEs only
-    keys = tab.keys
-    col = next(c for c in keys.columns if c not in ("measure", "variable"))
-    code = keys[col].to_numpy(dtype=np.int64)
-    f = pd.DataFrame({"origin": olab[code // 3], "education": levels[code % 3], "emigrants": tab.estimates,
-                      "emigrants_se": tab.se})
+    if _is_dask(census):
+        f = _dask().emigrants_by_level(census, min_age, dm, ci_level)
+    else:
+        age = census.data[_role(census, "age")].to_numpy(dtype=float)
+        ecodes, elab = _factor(census.data[_role(census, "education")])
+        dm_lab = np.array([dm.get(str(e)) for e in elab], dtype=object)
+        imm = _immigrants(census) & (age >= min_age)
+        y = np.where(imm, 1.0, np.nan)
+        ocodes, olab = _factor(census.data[_role(census, "birth_country")])
+        levels = np.array(["low", "medium", "high"], dtype=object)
+        lvl = pd.Index(levels).get_indexer(dm_lab)[ecodes]
+        dom = _fold(ocodes * 3 + lvl, imm)
+        tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=False)  # SEs only
+        keys = tab.keys
+        col = next(c for c in keys.columns if c not in ("measure", "variable"))
+        code = keys[col].to_numpy(dtype=np.int64)
+        f = pd.DataFrame({"origin": olab[code // 3], "education": levels[code % 3], "emigrants": tab.estimates,
+                          "emigrants_se": tab.se})
     out = r.merge(f, on=["origin", "education"], how="left")
     out[["emigrants", "emigrants_se"]] = out[["emigrants", "emigrants_se"]].fillna(0.0)
     tot = out["residents"] + out["emigrants"]

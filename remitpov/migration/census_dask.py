@@ -197,3 +197,20 @@ def emigration_rate(dc: DaskCensus, min_age: int, education: str | None, ci_leve
     ds = dc.survey.assign(_dom=_label(dc, ["birth_country"]).where(keep, origins[0]), _e=num, _p=den)
     tab = distributed.ratio(ds, "_e", "_p", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, ["birth_country"], "emigration_rate_pct", title)
+
+
+def emigrants_by_level(dc: DaskCensus, min_age: int, dm: Mapping[str, str], ci_level: float) -> pd.DataFrame:
+    """Immigrants aged ``min_age``+ by country of birth and Docquier-Marfouk level (``dm``
+    maps the census levels to low/medium/high): ``origin, education, emigrants, emigrants_se``
+    as :func:`remitpov.migration.census.emigration_rates_by_education` uses them."""
+    from .. import distributed
+
+    d = dc.survey.data
+    keep = _immigrant(dc) & (d[dc.role("age")] >= min_age)
+    level = d[dc.role("education")].astype(str).map(dict(dm), meta=(None, object))
+    lab = d[dc.role("birth_country")].astype(str) + _SEP + level.fillna("?")
+    ds = dc.survey.assign(_dom=lab, _y=keep.astype(float).where(keep))
+    tab = _finish(distributed.total(ds, "_y", by="_dom", na_rm=True, ci_level=ci_level, covmat=False),
+                  ["origin", "education"], None, "Emigrants", positive=True)
+    f = tab.keys[["origin", "education"]].assign(emigrants=tab.estimates, emigrants_se=tab.se)
+    return f[f["education"].isin(["low", "medium", "high"])].reset_index(drop=True)
