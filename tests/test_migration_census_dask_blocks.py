@@ -83,21 +83,29 @@ def test_dask_census_default_is_within_domain_blocks_same_numbers(cen, dc, fn, k
     assert blocks.df == joint.df == mem.df
 
 
+@pytest.mark.parametrize("engine", ["dask", "duckdb"])
 @pytest.mark.parametrize("deff", [False, True])
-def test_engine_covmat_false_equals_in_memory_blocks(cen, deff):
-    """``distributed.mean/total/ratio(covmat=False)`` = ``estimation.*(covmat=False)``, design
-    effects (each domain's own SRS variance, R's ``svyby(..., deff=TRUE)``) included."""
+def test_engine_covmat_false_equals_in_memory_blocks(cen, deff, engine, tmp_path):
+    """``mean/total/ratio(covmat=False)`` of the Dask and DuckDB engines =
+    ``estimation.*(covmat=False)``, design effects (each domain's own SRS variance, R's
+    ``svyby(..., deff=TRUE)``) included."""
     d = cen.data.assign(dom=cen.data["birth_country"].astype(str), y=cen.data["age"].astype(float),
                         x=(cen.data["sex"].astype(str) == "female").astype(float) + 1.0)
     d = d[["dom", "y", "x", "weight", "stratum", "psu", "fpc"]]
     mem = Survey(d, weight="weight", strata="stratum", psu="psu", fpc="fpc", unit="person")
-    ds = DaskSurvey(d, "weight", strata="stratum", psu="psu", fpc="fpc", npartitions=4)
+    if engine == "dask":
+        eng, ds = distributed, DaskSurvey(d, "weight", strata="stratum", psu="psu", fpc="fpc", npartitions=4)
+    else:
+        pytest.importorskip("duckdb")
+        from remitpov.engines import duckdb as eng
+        d.to_parquet(tmp_path / "d.parquet", index=False)
+        ds = eng.survey(str(tmp_path / "d.parquet"), weight="weight", strata="stratum", psu="psu", fpc="fpc")
     pairs = [(estimation.mean(mem, "y", by="dom", covmat=False, deff=deff),
-              distributed.mean(ds, "y", by="dom", covmat=False, deff=deff)),
+              eng.mean(ds, "y", by="dom", covmat=False, deff=deff)),
              (estimation.total(mem, ["y", "x"], by="dom", covmat=False, deff=deff),
-              distributed.total(ds, ["y", "x"], by="dom", covmat=False, deff=deff)),
+              eng.total(ds, ["y", "x"], by="dom", covmat=False, deff=deff)),
              (estimation.ratio(mem, "y", "x", by="dom", covmat=False, deff=deff),
-              distributed.ratio(ds, "y", "x", by="dom", covmat=False, deff=deff))]
+              eng.ratio(ds, "y", "x", by="dom", covmat=False, deff=deff))]
     for a, b in pairs:
         assert sparse.issparse(a.vcov) and sparse.issparse(b.vcov)
         fa, fb = a.to_frame(), b.to_frame()
