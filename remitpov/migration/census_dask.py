@@ -3,9 +3,12 @@
 :func:`dask_census` wraps a :class:`~remitpov.distributed.DaskSurvey` with the census roles;
 :func:`remitpov.migration.census.immigrant_stock`, :func:`~remitpov.migration.census.sex_ratio`,
 :func:`~remitpov.migration.census.tertiary_share` and
-:func:`~remitpov.migration.census.age_structure` accept it and compute the same estimators
+:func:`~remitpov.migration.census.age_structure`, the Docquier-Marfouk
+:func:`~remitpov.migration.census.emigration_rate` and
+:func:`~remitpov.migration.census.emigration_rates_by_education` accept it and compute the same estimators
 through the distributed engine's per-PSU sufficient statistics (``remitpov.distributed``):
-the same numbers as in memory (to rounding), whatever the number of partitions or workers.
+the same numbers as in memory (to rounding), whatever the number of partitions or workers,
+and by default (``covmat=False``) the same within-domain covariance blocks (a sparse ``vcov``).
 
 Domains are the combinations of the ``by`` columns, labelled ``a/b`` in one lazily built
 string column; rows outside the population (natives, men for the women's denominator...)
