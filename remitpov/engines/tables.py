@@ -8,12 +8,15 @@ the same keys, estimates and variances as the in-memory estimators.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..core.statistic import Statistic, finalise
 from ..core.validate import check_alphas
+from ..design import PairSums
 from ..exceptions import InputError
 from . import basis as bs
 from ..results import EstimateTable, make_table
@@ -48,8 +51,8 @@ def mean_total(kind, ds, variables, by, *, level, na_rm, ci_level, dist, deff, s
     design, sums, dk, info = sums_fn(ds, terms, by, na_rm=na_rm, deff=deff, level=level)
     cells = Cells(tuple(range(1, k + 1)), (0,) * k if kind == "mean" else (-1,) * k)
     keys = pd.DataFrame([{"measure": kind, "variable": v, byname(by): d} for d in dk for v in names])
-    return finish_linear(design, sums, cells, keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
-                         title=kind.capitalize())
+    return _finish(design, sums, cells, keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
+                   title=kind.capitalize(), covmat=covmat)
 
 
 def ratio_table(ds, numerator, denominator, by, *, level, na_rm, ci_level, dist, deff, sums_fn, covmat=None):
@@ -58,8 +61,50 @@ def ratio_table(ds, numerator, denominator, by, *, level, na_rm, ci_level, dist,
     design, sums, dk, info = sums_fn(ds, [bs.one(), bs.column(num), bs.column(den)], by, na_rm=na_rm, deff=deff,
                                      level=level)
     keys = pd.DataFrame([{"measure": "ratio", "variable": f"{num}/{den}", byname(by): d} for d in dk])
-    return finish_linear(design, sums, Cells((1,), (2,)), keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
-                         title="Ratio")
+    return _finish(design, sums, Cells((1,), (2,)), keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
+                   title="Ratio", covmat=covmat)
+
+
+def _finish(design, sums, cells, keys, *, info, deff, ci_level, dist, title, covmat) -> EstimateTable:
+    """:func:`finish_linear` (joint covariance), or within-domain blocks with ``covmat=False``
+    as the in-memory estimators (:func:`remitpov.estimation.mean`)."""
+    if covmat is False and sums.n_domains > 1 and not sums.total_first and design.supports_blocks:
+        return finish_blocks(design, sums, cells, keys, info=info, deff=deff, ci_level=ci_level, dist=dist,
+                             title=title)
+    return finish_linear(design, sums, cells, keys, info=info, deff=deff, ci_level=ci_level, dist=dist, title=title)
+
+
+def finish_blocks(design, sums, cells: Cells, keys: pd.DataFrame, *, info: dict, deff: bool | str = False,
+                  ci_level: float = 0.95, dist: str = "t", title: str = "Estimates") -> EstimateTable:
+    """The estimates of :func:`finish_linear` with the covariances within each domain only
+    (``covmat=False``: R's ``svyby`` without ``covmat=TRUE``; a sparse block-diagonal ``vcov``).
+
+    The PSU x domain totals of the basis are kept on the (PSU, domain) pairs with a nonzero
+    total (:class:`~remitpov.design.PairSums`; a pair of zeros adds what an absent pair adds)
+    and :meth:`Design.vcov_blocks <remitpov.design.Design.vcov_blocks>` applies the stratified
+    formula to each domain's ``K`` estimates: no ``P x D K`` product and no ``D K x D K``
+    covariance. Same estimates and SEs as the joint path and as the in-memory estimators.
+    """
+    D, m, K = sums.n_domains, sums.m, cells.k
+    PS = sums.psu.reshape(-1, D, m)
+    p, d = np.nonzero((PS != 0).any(axis=2))
+    ps = PairSums(D, m, p, d, PS[p, d], sums.gram, sums.n_pos, sums.wsum)
+    num, den = np.asarray(cells.num), np.asarray(cells.den)
+    tot = den < 0
+    T = ps.totals  # (D, m)
+    A = np.zeros((D, m, K))  # coefficients of every domain's own K estimates
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Yd = np.where(tot[None, :], 1.0, T[:, np.where(tot, 0, den)])
+        E = T[:, num] / Yd  # (D, K)
+        for k in range(K):  # over the K cells (columns), not rows
+            A[:, num[k], k] += 1.0 / Yd[:, k]
+            if not tot[k]:
+                A[:, den[k], k] -= E[:, k] / Yd[:, k]
+    note = (f"covariances between the {D} domains not computed (covariance blocks within each domain, as R's "
+            "svyby without covmat=TRUE): contrasts across domains need covmat=True")
+    stat = Statistic(keys, E.ravel(), sums=ps, coef=A, blocks=True, title=title, blocks_note=note)
+    tab = finalise(stat, design, ci_level=ci_level, dist=dist, deff=deff)
+    return dataclasses.replace(tab, design=DescribedDesign(design, info).describe())
 
 
 def line_spec(line):

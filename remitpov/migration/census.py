@@ -355,12 +355,11 @@ def immigrant_stock(census: Survey, by: Sequence[str] | str = ("census_country",
     ``covmat``: covariances between domains, as :func:`remitpov.estimation.mean` -- by
     default (``False``) within each domain only (R's ``svyby`` without ``covmat=TRUE``: a
     sparse ``vcov``, time and memory linear in the number of domains); ``True`` or
-    ``None`` for the joint covariance (the SEs are the same). The Dask path always returns
-    the joint covariance.
+    ``None`` for the joint covariance (the SEs are the same); the same on a ``DaskCensus``.
     """
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
-        return _dask().immigrant_stock(census, by, include_natives, ci_level)
+        return _dask().immigrant_stock(census, by, include_natives, ci_level, covmat)
     bc, cc = _role(census, "birth_country"), census.roles.get("census_country")
     native = _equal(census.data[bc], census.data[cc]) if cc else np.zeros(census.n, bool)
     y = np.where(native & ~include_natives, np.nan, 1.0)
@@ -392,7 +391,7 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
     :func:`immigrant_stock`."""
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
-        return _dask().sex_ratio(census, by, ci_level)
+        return _dask().sex_ratio(census, by, ci_level, covmat)
     s = census.data[_role(census, "sex")]
     imm = _immigrants(census)
     m = np.where(imm, 100.0 * _eq_value(s, "male"), np.nan)
@@ -414,15 +413,14 @@ def sex_ratio(census: Survey, by: Sequence[str] | str = ("census_country", "birt
     tab = _split(tab, by, labels, "men_per_100_women")
     notes = tab.notes
     if no_women.any():
-        codes = np.flatnonzero(no_women)
         names = []
-        for c in codes[:10]:
+        for c in np.flatnonzero(no_women):  # over the domains without women, not rows
             parts, k = [], int(c)
             for lab in reversed(labels):
                 parts.append(str(lab[k % len(lab)]))
                 k //= len(lab)
             names.append("/".join(reversed(parts)))
-        notes = notes + (f"no women in the sample, sex ratio not estimated for: {', '.join(names)}",)
+        notes = notes + (census_dask.no_women_note(names),)
     tab = dataclasses.replace(tab, notes=notes)
     return _subset_rows(tab, np.isfinite(tab.estimates), "Sex ratio of immigrants (men per 100 women)")
 
@@ -438,7 +436,7 @@ def age_structure(census: Survey, by: Sequence[str] | str = ("census_country", "
     if groups != sorted(groups) or groups[0] != 0:
         raise InputError(f"age groups must be increasing and start at 0, got {groups}")
     if _is_dask(census):
-        return _dask().age_structure(census, by, groups, ci_level)
+        return _dask().age_structure(census, by, groups, ci_level, covmat)
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     imm = _immigrants(census)
     edges = groups + [np.inf]
@@ -463,7 +461,7 @@ def tertiary_share(census: Survey, by: Sequence[str] | str = ("census_country", 
     a ``DaskCensus``; ``covmat`` as :func:`immigrant_stock`."""
     by = [by] if isinstance(by, str) else list(by)
     if _is_dask(census):
-        return _dask().tertiary_share(census, by, min_age, include_natives, ci_level)
+        return _dask().tertiary_share(census, by, min_age, include_natives, ci_level, covmat)
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     edu = census.data[_role(census, "education")]
     keep = age >= min_age
@@ -496,29 +494,30 @@ def emigration_rate(census: Survey, *, min_age: int = 25, education: str | None 
     native-born (Docquier–Marfouk's resident population also counts immigrants: the rates
     here are the native-born version of their formula, as :func:`remitpov.migration.tables.emigration_rates`).
     Countries of birth that are not census countries (``"OTHER"``, origins without a census)
-    have no rate and no row.
+    have no rate and no row. ``census`` may be a
+    :class:`~remitpov.migration.census_dask.DaskCensus` (same numbers; one more pass over its
+    census-country column); ``covmat`` as :func:`immigrant_stock`.
 
     Raises
     ------
     InputError
         No ``census_country``/``age`` (or ``education``) role, an unknown education level,
-        a census of one country only (nobody can be counted abroad), a Dask census.
+        a census of one country only (nobody can be counted abroad).
     """
+    if education is not None and education not in EDUCATION_LEVELS:
+        raise InputError(f"education must be one of {list(EDUCATION_LEVELS)} or None, got {education!r}")
+    who = f"persons aged {min_age}+" + ("" if education is None else f" with {education} education")
+    title = f"Emigration rate (Docquier-Marfouk), {who} (%)"
     if _is_dask(census):
-        raise InputError("emigration_rate needs an in-memory census; collect the Dask census (or a sample of its "
-                         "countries) with .compute() first")
+        return _dask().emigration_rate(census, min_age, education, ci_level, covmat, title)
     bc, cc = _role(census, "birth_country"), _role(census, "census_country")
     age = census.data[_role(census, "age")].to_numpy(dtype=float)
     ccodes, clab = _factor(census.data[cc])
     origins = clab[np.unique(ccodes[ccodes >= 0])]
-    if origins.size < 2:
-        raise InputError(f"emigration rates need the censuses of two or more countries (emigrants are counted in the "
-                         f"other countries' censuses); this census has {list(origins)}")
+    census_dask.check_origins(origins)
     bcodes, blab = _factor(census.data[bc])
     keep = (bcodes >= 0) & np.isin(blab, origins)[np.maximum(bcodes, 0)] & (age >= min_age)
     if education is not None:
-        if education not in EDUCATION_LEVELS:
-            raise InputError(f"education must be one of {list(EDUCATION_LEVELS)} or None, got {education!r}")
         keep &= _eq_value(census.data[_role(census, "education")], education)
     abroad = ~_equal(census.data[bc], census.data[cc])
     num = np.where(keep, 100.0 * abroad, np.nan)
@@ -526,8 +525,7 @@ def emigration_rate(census: Survey, *, min_age: int = 25, education: str | None 
     dom = _fold(np.maximum(bcodes, 0), keep)
     tab = estimation.ratio(census, num, den, by=dom, na_rm=True, ci_level=ci_level, covmat=covmat)
     tab = _split(tab, ["birth_country"], [blab], "emigration_rate_pct")
-    who = f"persons aged {min_age}+" + ("" if education is None else f" with {education} education")
-    return _subset_rows(tab, np.isfinite(tab.estimates), f"Emigration rate (Docquier-Marfouk), {who} (%)")
+    return _subset_rows(tab, np.isfinite(tab.estimates), title)
 
 
 def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, min_age: int = 25,
@@ -547,6 +545,8 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
     residents : DataFrame
         Columns ``origin`` (ISO-3), ``education`` (``low``/``medium``/``high`` or the
         levels of :data:`EDUCATION_LEVELS`) and ``residents`` (persons aged ``min_age`` or older).
+
+    ``census`` may be a :class:`~remitpov.migration.census_dask.DaskCensus` (same numbers).
     """
     need = {"origin", "education", "residents"}
     if not need <= set(residents.columns):
@@ -557,21 +557,24 @@ def emigration_rates_by_education(census: Survey, residents: pd.DataFrame, *, mi
     if r["education"].isna().any():
         raise InputError(f"residents' education must be low/medium/high or {list(EDUCATION_LEVELS)}")
     r = r.groupby(["origin", "education"], as_index=False)["residents"].sum()
-    age = census.data[_role(census, "age")].to_numpy(dtype=float)
-    ecodes, elab = _factor(census.data[_role(census, "education")])
-    dm_lab = np.array([dm.get(str(e)) for e in elab], dtype=object)
-    imm = _immigrants(census) & (age >= min_age)
-    y = np.where(imm, 1.0, np.nan)
-    ocodes, olab = _factor(census.data[_role(census, "birth_country")])
-    levels = np.array(["low", "medium", "high"], dtype=object)
-    lvl = pd.Index(levels).get_indexer(dm_lab)[ecodes]
-    dom = _fold(ocodes * 3 + lvl, imm)
-    tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=False)  # SEs only
-    keys = tab.keys
-    col = next(c for c in keys.columns if c not in ("measure", "variable"))
-    code = keys[col].to_numpy(dtype=np.int64)
-    f = pd.DataFrame({"origin": olab[code // 3], "education": levels[code % 3], "emigrants": tab.estimates,
-                      "emigrants_se": tab.se})
+    if _is_dask(census):
+        f = _dask().emigrants_by_level(census, min_age, dm, ci_level)
+    else:
+        age = census.data[_role(census, "age")].to_numpy(dtype=float)
+        ecodes, elab = _factor(census.data[_role(census, "education")])
+        dm_lab = np.array([dm.get(str(e)) for e in elab], dtype=object)
+        imm = _immigrants(census) & (age >= min_age)
+        y = np.where(imm, 1.0, np.nan)
+        ocodes, olab = _factor(census.data[_role(census, "birth_country")])
+        levels = np.array(["low", "medium", "high"], dtype=object)
+        lvl = pd.Index(levels).get_indexer(dm_lab)[ecodes]
+        dom = _fold(ocodes * 3 + lvl, imm)
+        tab = estimation.total(census, y, by=dom, na_rm=True, ci_level=ci_level, covmat=False)  # SEs only
+        keys = tab.keys
+        col = next(c for c in keys.columns if c not in ("measure", "variable"))
+        code = keys[col].to_numpy(dtype=np.int64)
+        f = pd.DataFrame({"origin": olab[code // 3], "education": levels[code % 3], "emigrants": tab.estimates,
+                          "emigrants_se": tab.se})
     out = r.merge(f, on=["origin", "education"], how="left")
     out[["emigrants", "emigrants_se"]] = out[["emigrants", "emigrants_se"]].fillna(0.0)
     tot = out["residents"] + out["emigrants"]

@@ -3,9 +3,12 @@
 :func:`dask_census` wraps a :class:`~remitpov.distributed.DaskSurvey` with the census roles;
 :func:`remitpov.migration.census.immigrant_stock`, :func:`~remitpov.migration.census.sex_ratio`,
 :func:`~remitpov.migration.census.tertiary_share` and
-:func:`~remitpov.migration.census.age_structure` accept it and compute the same estimators
+:func:`~remitpov.migration.census.age_structure`, the Docquier-Marfouk
+:func:`~remitpov.migration.census.emigration_rate` and
+:func:`~remitpov.migration.census.emigration_rates_by_education` accept it and compute the same estimators
 through the distributed engine's per-PSU sufficient statistics (``remitpov.distributed``):
-the same numbers as in memory (to rounding), whatever the number of partitions or workers.
+the same numbers as in memory (to rounding), whatever the number of partitions or workers,
+and by default (``covmat=False``) the same within-domain covariance blocks (a sparse ``vcov``).
 
 Domains are the combinations of the ``by`` columns, labelled ``a/b`` in one lazily built
 string column; rows outside the population (natives, men for the women's denominator...)
@@ -18,6 +21,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..exceptions import InputError
 from ..results import EstimateTable
@@ -95,21 +99,22 @@ def _finish(tab: EstimateTable, by: Sequence[str], variable: str | None, title: 
         ok &= tab.estimates > 0
     keep = np.flatnonzero(ok)
     extra = tab.extra.iloc[keep].reset_index(drop=True) if tab.extra is not None else None
+    V = tab.vcov[keep][:, keep] if sparse.issparse(tab.vcov) else np.asarray(tab.vcov)[np.ix_(keep, keep)]
     return replace(tab, keys=keys.iloc[keep].reset_index(drop=True), estimates=tab.estimates[keep],
-                   vcov=np.asarray(tab.vcov)[np.ix_(keep, keep)], extra=extra, title=title)
+                   vcov=V, extra=extra, title=title)
 
 
-def immigrant_stock(dc: DaskCensus, by, include_natives: bool, ci_level: float) -> EstimateTable:
+def immigrant_stock(dc: DaskCensus, by, include_natives: bool, ci_level: float, covmat=False) -> EstimateTable:
     from .. import distributed
 
     y = _immigrant(dc).astype(float) if not include_natives else None
     ds = dc.survey.assign(_dom=_label(dc, by), _y=(y.where(y > 0) if y is not None else 1.0))
-    tab = distributed.total(ds, "_y", by="_dom", na_rm=True, ci_level=ci_level)
+    tab = distributed.total(ds, "_y", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, "persons" if include_natives else "immigrants",
                    "Persons by country of birth" + ("" if include_natives else " (immigrants)"), positive=True)
 
 
-def sex_ratio(dc: DaskCensus, by, ci_level: float) -> EstimateTable:
+def sex_ratio(dc: DaskCensus, by, ci_level: float, covmat=False) -> EstimateTable:
     from .. import distributed
 
     d = dc.survey.data
@@ -118,11 +123,25 @@ def sex_ratio(dc: DaskCensus, by, ci_level: float) -> EstimateTable:
     m = (100.0 * (sx == "male")).where(imm)
     f = (sx == "female").astype(float).where(imm)
     ds = dc.survey.assign(_dom=_label(dc, by), _m=m, _f=f)
-    tab = distributed.ratio(ds, "_m", "_f", by="_dom", na_rm=True, ci_level=ci_level)
+    # a domain with immigrant men but no women in the sample has a zero denominator: its
+    # ratio is +inf (its variance NaN, within that domain only); it leaves the table and is
+    # named in the notes, as in memory (no floating-point warning)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tab = distributed.ratio(ds, "_m", "_f", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
+    col = next(c for c in tab.keys.columns if c not in ("measure", "variable"))
+    names = sorted(str(v).replace(_SEP, "/") for v in tab.keys[col].to_numpy()[np.isinf(tab.estimates)])
+    if names:
+        tab = replace(tab, notes=tab.notes + (no_women_note(names),))
     return _finish(tab, by, "men_per_100_women", "Sex ratio of immigrants (men per 100 women)")
 
 
-def tertiary_share(dc: DaskCensus, by, min_age: int, include_natives: bool, ci_level: float) -> EstimateTable:
+def no_women_note(names: Sequence[str]) -> str:
+    """The note naming the domains without women (the first ten, sorted)."""
+    return f"no women in the sample, sex ratio not estimated for: {', '.join(sorted(names)[:10])}"
+
+
+def tertiary_share(dc: DaskCensus, by, min_age: int, include_natives: bool, ci_level: float,
+                   covmat=False) -> EstimateTable:
     from .. import distributed
 
     d = dc.survey.data
@@ -131,11 +150,11 @@ def tertiary_share(dc: DaskCensus, by, min_age: int, include_natives: bool, ci_l
         keep = keep & _immigrant(dc)
     y = (100.0 * (d[dc.role("education")].astype(str) == "tertiary")).where(keep)
     ds = dc.survey.assign(_dom=_label(dc, by), _t=y)
-    tab = distributed.mean(ds, "_t", by="_dom", na_rm=True, ci_level=ci_level)
+    tab = distributed.mean(ds, "_t", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, "tertiary_pct", f"Tertiary education, persons aged {min_age}+ (%)")
 
 
-def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float) -> EstimateTable:
+def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float, covmat=False) -> EstimateTable:
     from .. import distributed
 
     d = dc.survey.data
@@ -147,5 +166,54 @@ def age_structure(dc: DaskCensus, by, groups: Sequence[int], ci_level: float) ->
         name = f"age_{lo}_{'plus' if hi == np.inf else int(hi) - 1}"
         cols[name] = (100.0 * ((age >= lo) & (age < hi))).where(imm)
     ds = dc.survey.assign(_dom=_label(dc, by), **cols)
-    tab = distributed.mean(ds, list(cols), by="_dom", na_rm=True, ci_level=ci_level)
+    tab = distributed.mean(ds, list(cols), by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
     return _finish(tab, by, None, "Age structure of immigrants (%)")
+
+
+def check_origins(origins: Sequence[str]) -> None:
+    """Emigration rates need two or more census countries (emigrants are counted abroad)."""
+    if len(origins) < 2:
+        raise InputError(f"emigration rates need the censuses of two or more countries (emigrants are counted in the "
+                         f"other countries' censuses); this census has {list(origins)}")
+
+
+def emigration_rate(dc: DaskCensus, min_age: int, education: str | None, ci_level: float, covmat=False,
+                    title: str = "Emigration rate") -> EstimateTable:
+    """:func:`remitpov.migration.census.emigration_rate` on Dask: the ratio, by country of birth,
+    of the persons counted abroad (x 100) to all persons born there, among those born in a
+    census country, aged ``min_age``+ (with ``education``); one pass for the census
+    countries, one for the ratio."""
+    from .. import distributed
+
+    d = dc.survey.data
+    bc, cc = d[dc.role("birth_country")].astype(str), d[dc.role("census_country")].astype(str)
+    age = d[dc.role("age")]
+    origins = sorted(cc.dropna().unique().compute())
+    check_origins(origins)
+    keep = bc.isin(origins) & (age >= min_age)
+    if education is not None:
+        keep = keep & (d[dc.role("education")].astype(str) == education)
+    num = (100.0 * (bc != cc)).where(keep)
+    den = keep.astype(float).where(keep)
+    # rows outside the population go to an origin's domain (their values are missing, outside
+    # every domain under na_rm), as in memory: no empty domains with 0/0 coefficients
+    ds = dc.survey.assign(_dom=_label(dc, ["birth_country"]).where(keep, origins[0]), _e=num, _p=den)
+    tab = distributed.ratio(ds, "_e", "_p", by="_dom", na_rm=True, ci_level=ci_level, covmat=covmat)
+    return _finish(tab, ["birth_country"], "emigration_rate_pct", title)
+
+
+def emigrants_by_level(dc: DaskCensus, min_age: int, dm: Mapping[str, str], ci_level: float) -> pd.DataFrame:
+    """Immigrants aged ``min_age``+ by country of birth and Docquier-Marfouk level (``dm``
+    maps the census levels to low/medium/high): ``origin, education, emigrants, emigrants_se``
+    as :func:`remitpov.migration.census.emigration_rates_by_education` uses them."""
+    from .. import distributed
+
+    d = dc.survey.data
+    keep = _immigrant(dc) & (d[dc.role("age")] >= min_age)
+    level = d[dc.role("education")].astype(str).map(dict(dm), meta=(None, object))
+    lab = d[dc.role("birth_country")].astype(str) + _SEP + level.fillna("?")
+    ds = dc.survey.assign(_dom=lab, _y=keep.astype(float).where(keep))
+    tab = _finish(distributed.total(ds, "_y", by="_dom", na_rm=True, ci_level=ci_level, covmat=False),
+                  ["origin", "education"], None, "Emigrants", positive=True)
+    f = tab.keys[["origin", "education"]].assign(emigrants=tab.estimates, emigrants_se=tab.se)
+    return f[f["education"].isin(["low", "medium", "high"])].reset_index(drop=True)
