@@ -30,6 +30,7 @@ RUNS=(
   "3|2-worker LocalCluster vs in memory (and DuckDB on the same Parquet files): FGT table, Gini + SE; 10^7 rows|240|$PY benchmarks/bench_engines.py --sizes --cluster-rows 1e7"
   "4|FGT(0,1,2) + number of poor by 10,000 domains (and 1,000); 10^6 rows|40|$PY benchmarks/bench_domains.py --rows 1e6 --domains 1000,10000 --repeats 3"
   "5|Where the cluster time goes (task stream by task, workers' CPU, import and idle cost); 2x10^6 rows in 10 files|45|$PY benchmarks/profile_cluster.py --rows 2e6 --file-rows 2e5"
+  "6|Census tabulations in memory (origin x sex x education, sex ratio, tertiary share, age, Docquier-Marfouk rates; #13) at 10^6 and 10^7 persons, CPU scaling|120|$PY benchmarks/bench_census.py --sizes 1e6 1e7 --parquet-sizes"
 )
 
 if [[ "${1:-}" == "--list" ]]; then  # the runs and their expected wall times, nothing run
