@@ -1,5 +1,5 @@
 """The style and shared helpers of the chapter figures (:mod:`remitpov.report.figures`,
-:mod:`remitpov.report.figures_coverage`): one publication style (``[style]`` of the spec: dpi,
+:mod:`remitpov.report.figures_curves`): one publication style (``[style]`` of the spec: dpi,
 font, sizes), labels in the chapter language, the colour-blind-safe palette, small-multiple
 grids with the legend outside the data, and :func:`save`, which strips timestamps (PDF
 ``CreationDate``, SVG ``Date``, fixed SVG hash salt) so reruns give the same files.
