@@ -62,3 +62,15 @@ def test_bad_labels_are_refused_before_any_estimate(bad, match):
         parse_labels(bad)
     with pytest.raises(SpecError, match=match):
         parse_spec(_spec(bad))
+
+
+def test_per_survey_figure_captions_name_their_survey():
+    """Three coverage-by-state figures (one per survey year) had the same caption in report.html."""
+    from remitpov.report.html import figure_caption
+
+    labels = {"mex2018": "Mexico 2018", "mex2020": "Mexico 2020"}
+    caps = {figure_caption(f"coverage_by_state_{s}", "en", labels) for s in labels}
+    assert caps == {"Coverage of remittances in the survey by state (percent of the balance of payments): "
+                    f"Mexico {y}" for y in (2018, 2020)}
+    assert figure_caption("paired_bars_poverty", "es", labels) == "Pobreza con y sin remesas"
+    assert figure_caption("no_such_figure", "en", labels) == "no such figure"

@@ -53,7 +53,7 @@ body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-si
 h1 { font-size: 26px; color: #1f4e79; border-bottom: 2px solid #1f4e79; padding-bottom: 6px; }
 h2 { font-size: 20px; color: #1f4e79; margin-top: 36px; border-bottom: 1px solid #cccccc; }
 h3 { font-size: 16px; margin-bottom: 6px; }
-nav ol { columns: 2; }
+nav ol { columns: 2; column-gap: 3.5em; } nav li { break-inside: avoid; }
 section.item { margin: 18px 0 28px 0; }
 .scroll { max-height: 560px; overflow: auto; border: 1px solid #e0e0e0; }
 table { border-collapse: collapse; font-size: 12px; width: 100%; }
@@ -105,6 +105,20 @@ def figure_text(kind: str, stem: str, language: str, **fmt) -> str | None:
         if key in TEXT["en"]["report"]:
             return _text("report", key, language, **fmt)
     return None
+
+
+def figure_caption(stem: str, language: str, labels: Mapping[str, str] | None = None) -> str:
+    """A figure's caption: its ``fig_<stem>`` text; for a per-survey figure found by a shorter
+    stem (``coverage_by_state_mex2018``), followed by that survey's label ("…, Mexico 2018")
+    so that the figures of several surveys are told apart; else the stem in words."""
+    parts = stem.split("_")
+    for k in range(len(parts), 0, -1):
+        key = f"fig_{'_'.join(parts[:k])}"
+        if key in TEXT["en"]["report"]:
+            rest = "_".join(parts[k:])
+            cap = _text("report", key, language)
+            return f"{cap}: {(labels or {}).get(rest, rest)}" if rest else cap
+    return stem.replace("_", " ")
 
 
 def _e(s: Any) -> str:
@@ -437,7 +451,7 @@ def render_report(*, title: str, language: str, tables: Mapping[str, pd.DataFram
     if not pngs:
         body.append(f"<p>{_e(_t('no_figures', language))}</p>")
     for k, p in enumerate(pngs, start=1):
-        cap = f"{_t('figure', language)} {k}. {figure_text('fig', p.stem, language) or p.stem.replace('_', ' ')}"
+        cap = f"{_t('figure', language)} {k}. {figure_caption(p.stem, language, labels)}"
         toc.append(f'<li><a href="#figure-{_e(p.stem)}">{_e(cap)}</a></li>')
         body.append(f'<section class="item figure" id="figure-{_e(p.stem)}"><figure><figcaption>{_e(cap)}</figcaption>'
                     f'<img src="{_png_uri(p)}" alt="{_e(cap)}"></figure>\n{foot(p.stem, figure=True)}</section>')
