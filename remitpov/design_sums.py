@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .design_kernels import FACTOR_CHUNK, gram_add, gram_products, group_sum, kernel_sum
+from .design_kernels import FACTOR_CHUNK, code_counts, gram_add, gram_products, group_sum, kernel_sum
 from .exceptions import DesignError, InputError
 
 __all__ = ["GramPlan", "InfluenceSums", "PairSums", "influence_sums", "pair_sums", "srs_variance_from_moments",
@@ -224,8 +224,7 @@ def influence_sums(design, B, codes=None, n_domains: int = 1, *, gram: bool | Gr
     n_pos = wsum = known = None
     if gram:
         pos = w > 0  # rows with positive weight per domain (exact counts)
-        n_pos = (np.bincount(codes, minlength=D).astype(float) if pos.all()
-                 else np.bincount(codes, weights=pos, minlength=D))
+        n_pos = code_counts(codes, D) if pos.all() else np.bincount(codes, weights=pos, minlength=D)
         if plan is None or plan.constant is None:
             wsum = np.bincount(codes, weights=w, minlength=D)
     if plan is not None:

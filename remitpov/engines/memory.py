@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..core.validate import check_positive, check_weights
 from ..design import group_sum
+from ..design_kernels import code_counts
 from ..exceptions import InputError
 from .base import ALL, DesignSpec, UnitSums
 from .basis import Term
@@ -304,11 +305,12 @@ def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndar
             for d in range(D):
                 G[d] += (Bc.T * (wc * (dcc == d))) @ Bc
     wsum = np.bincount(dc, weights=we, minlength=D)
-    for j in ones:  # the constant: over every row
-        S[:, j] = np.bincount(codes, weights=we, minlength=K)
+    const = np.bincount(codes, weights=we, minlength=K) if len(ones) else None  # the constant: over every row
+    for j in ones:
+        S[:, j] = const
         if gram:
             G[:, j, j] = wsum
-    n_pos = np.bincount(dc if we.size and we.min() > 0 else dc[we > 0], minlength=D).astype(float)
+    n_pos = code_counts(dc if we.size and we.min() > 0 else dc[we > 0], D)
     return S, G, n_pos, wsum
 
 

@@ -82,7 +82,10 @@ def skips_empty_domains(build: Callable) -> Callable:
     def wrapped(p: Prep, *args, **kwargs) -> Statistic:
         D = len(p.dlabels)
         usable = p.ok & (p.design.weights > 0)
-        keep = np.flatnonzero(np.bincount(p.codes[usable], minlength=D) > 0)
+        if D == 1:  # every code is 0: no count needed (a bincount costs ~3 ms at 10^6 rows)
+            keep = np.flatnonzero([usable.any()])
+        else:
+            keep = np.flatnonzero(np.bincount(p.codes[usable], minlength=D) > 0)
         if keep.size == D:
             return build(p, *args, **kwargs)
         if keep.size == 0:
