@@ -100,6 +100,7 @@ def main(argv=None):
     rows = int(a.rows)
     base = Path(a.path) if a.path else Path(tempfile.mkdtemp(prefix="remitpov-census-engines-"))
     path = base / "census"
+    base.mkdir(parents=True, exist_ok=True)  # --path may name a folder that does not exist yet
     free = shutil.disk_usage(base).free
     if not path.exists() and free < 2 * rows * BYTES_PER_ROW:
         raise SystemExit(f"not enough disk: {free / 2**30:.1f} GiB free under {base}, need ~"
