@@ -221,6 +221,14 @@ def validated_weights(weights, n: int, ids=None) -> np.ndarray:
     return w
 
 
+def model_weights(weights, n: int) -> tuple[np.ndarray, bool]:
+    """``(w, weighted)``: ones and False when ``weights`` is None, else the
+    :func:`validated_weights` and True (the set-up of every weighted selection model)."""
+    if weights is None:
+        return np.ones(n), False
+    return validated_weights(weights, n), True
+
+
 def coefficient_frame(params: pd.Series, se: pd.Series, dist: str = "normal", df: float | None = None,
                       level: float = 0.95) -> pd.DataFrame:
     """Coefficient table: estimate, std_error, stat, pvalue, ci_lower, ci_upper."""

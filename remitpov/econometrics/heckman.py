@@ -69,7 +69,7 @@ from scipy import optimize, special, stats
 
 from ..exceptions import EstimationError, InputError, RemitpovWarning, describe_rows
 from ..results import Estimate
-from ._base import validated_weights
+from ._base import model_weights
 from .heckman_results import HeckmanResults
 from .probit import ProbitFit, inverse_mills, probit
 from .selection_common import (SELECTION_LEGACY, as_frame, backtrack, check_rank, cluster_sandwich, numeric_array,
@@ -135,12 +135,7 @@ class Heckman:
         if n1 == n:
             raise EstimationError("every observation is selected (selection is 1 everywhere): there is no "
                                   "selection to model; use OLS")
-        if weights is None:
-            self._w = np.ones(n)
-            self.weighted = False
-        else:
-            self._w = validated_weights(weights, n)
-            self.weighted = True
+        self._w, self.weighted = model_weights(weights, n)
         ybad = self._s & ~np.isfinite(y) & (self._w > 0)
         if ybad.any():
             raise InputError(f"endog is missing or infinite for selected rows: {describe_rows(ybad)}; the outcome "

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import InputError, describe_rows
-from ._base import ModelResults, validated_weights
+from ._base import ModelResults, model_weights
 from .counterfactual import CounterfactualWarning
 from .heckman import Heckman
 from .multinomial_terms import METHODS, MNLogitFit, correction_terms, mnlogit, softmax, term_names
@@ -187,12 +187,7 @@ class MultinomialSelection:
         if len(cats) < 2:
             raise InputError(f"need at least two statuses, got {cats}")
         d = st.map({c: j for j, c in enumerate(cats)}).to_numpy(dtype=int)
-        if weights is None:
-            self._w = np.ones(n)
-            self.weighted = False
-        else:
-            self._w = validated_weights(weights, n)
-            self.weighted = True
+        self._w, self.weighted = model_weights(weights, n)
         counts = np.bincount(d[self._w > 0], minlength=len(cats))
         empty = [c for c, k in zip(cats, counts) if k == 0]
         if empty:
