@@ -7,7 +7,9 @@ two tables, and what describes a run (load average, peak RSS, CPU time of Dask w
 """
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import os
 import resource
 import sys
@@ -26,7 +28,7 @@ for _p in (str(HERE.parent), str(HERE)):
 from dask_census import write_dataset  # noqa: E402  (after the path set-up)
 
 __all__ = ["LINE", "INC", "write_dataset", "frame", "read_rows", "timed", "check", "rss_mib", "load",
-           "worker_cpu", "dask_survey"]
+           "worker_cpu", "dask_survey", "local_cluster"]
 
 #: the poverty line and the two income concepts of every engine benchmark
 LINE = 250.0
@@ -93,3 +95,31 @@ def _cpu_self() -> float:
 def worker_cpu(client) -> float:
     """CPU seconds (user + system) used so far by the Dask workers of ``client`` (0 without one)."""
     return float(sum(client.run(_cpu_self).values())) if client is not None else 0.0
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, memory_limit: str = "3GiB"):
+    """A ``distributed`` client on a ``LocalCluster`` of ``workers`` processes x 1 thread.
+
+    On exit the client is closed, then the cluster (workers before the scheduler). Closing
+    only the client leaves the cluster to the interpreter's exit, where a worker's heartbeat
+    can meet a scheduler already gone and ``distributed`` logs a ``CommClosedError``
+    traceback on stderr (harmless, but it reads as a crash and fails the smoke test).
+    ``distributed``'s own log is kept to errors during the shutdown.
+    """
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
+                           dashboard_address=None)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        log = logging.getLogger("distributed")
+        level = log.level
+        log.setLevel(logging.CRITICAL)
+        try:
+            client.close()
+            cluster.close()
+        finally:
+            log.setLevel(level)

@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _engines_common import INC, LINE, check, dask_survey, frame, load, read_rows, timed, worker_cpu, write_dataset
+from _engines_common import (INC, LINE, check, dask_survey, frame, load, local_cluster, read_rows, timed, worker_cpu,
+                             write_dataset)
 
 
 def traced_peak(fn) -> float:
@@ -116,7 +117,6 @@ def _warm_up():
 def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB", duckdb: bool = True):
     """The 2-worker cluster run; cpu = the driver's plus the workers' CPU time."""
     import dask.dataframe as dd
-    from distributed import Client, LocalCluster
 
     import remitpov as rp
 
@@ -130,8 +130,7 @@ def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB", duck
         del s
         gc.collect()
         got = {}
-        with Client(LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
-                                 dashboard_address=None)) as client:
+        with local_cluster(workers, memory_limit) as client:
             client.run(_warm_up)  # the workers import remitpov once: not the cost of a call
             ds = dask_survey(dd.read_parquet(str(path)))
             from remitpov.engines.dask import units
@@ -145,7 +144,6 @@ def cluster(rows: int, workers: int, out: list, memory_limit: str = "3GiB", duck
                 c0 = worker_cpu(client)
                 t, c, tab = timed(fn)
                 got[f"dask, {workers} workers", task] = (t, c + worker_cpu(client) - c0, tab)
-            client.close()
         if duckdb and importlib.util.find_spec("duckdb") is not None:
             from remitpov.engines import duckdb as rdb
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _engines_common import INC, LINE, dask_survey, load, rss_mib, timed, worker_cpu, write_dataset
+from _engines_common import INC, LINE, dask_survey, load, local_cluster, rss_mib, timed, worker_cpu, write_dataset
 
 BYTES_PER_ROW = 60  # generous: the Parquet files take ~19
 
@@ -55,20 +55,14 @@ def run_duckdb(path: Path, memory: str, tmpdir: str):
 def run_dask(path: Path, workers: int, memory_limit: str, sync: bool, tasks):
     """``{task: (wall, cpu, table)}`` of the Dask engine; cpu = driver + workers."""
     import dask
-    from distributed import Client, LocalCluster
 
     import remitpov as rp
 
-    client = None
-    if sync:
-        dask.config.set(scheduler="synchronous")
-    else:
-        client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
-                                     dashboard_address=None))
     calls = {"FGT table": lambda ds: rp.compare(ds, INC, LINE, by="urban", total=True),
              "Gini + SE": lambda ds: rp.gini(ds, "income", by="urban")}
     out = {}
-    try:
+    with (dask.config.set(scheduler="synchronous") if sync else local_cluster(workers, memory_limit)) as client:
+        client = None if sync else client
         ds = dask_survey(path)
         for task in tasks:
             c0 = worker_cpu(client)
@@ -76,9 +70,6 @@ def run_dask(path: Path, workers: int, memory_limit: str, sync: bool, tasks):
             out[task] = (t, c + worker_cpu(client) - c0, tab)
             print(f"  dask {task}: wall {t:.1f} s, cpu {out[task][1]:.1f} s, driver peak RSS {rss_mib():.0f} MiB, "
                   f"{load()}", flush=True)
-    finally:
-        if client is not None:
-            client.close()
     return out
 
 

@@ -115,6 +115,7 @@ def main(argv=None):
         t = time.perf_counter()
         write_dataset(path, rows)
         print(f"wrote {rows:,} rows to {path} in {time.perf_counter() - t:.1f} s")
+    cluster = None
     if a.scheduler == "sync":  # no cluster: every task in this process
         import dask
 
@@ -123,8 +124,9 @@ def main(argv=None):
     elif a.scheduler:
         client = Client(a.scheduler)
     else:
-        client = Client(LocalCluster(n_workers=a.workers, threads_per_worker=1, memory_limit=a.memory_limit,
-                                     dashboard_address=None))
+        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, memory_limit=a.memory_limit,
+                               dashboard_address=None)
+        client = Client(cluster)
     print(client if client is not None else "dask: synchronous scheduler (no cluster)")
     ds = DaskSurvey(str(path), weight="w", strata="strata", psu="psu")
     ds = ds.assign(y_norem=ds.data["income"] - ds.data["remit"])  # counterfactual: without remittances
@@ -152,6 +154,8 @@ def main(argv=None):
           f"(columns read: {rows * 6 * 8 / 2**20:.0f} MiB in total)")
     if client is not None:
         client.close()
+    if cluster is not None:
+        cluster.close()  # workers before the scheduler (else a heartbeat may log a CommClosedError at exit)
     if tmp is not None:
         tmp.cleanup()
 

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 import dask_census
-from _engines_common import INC, LINE, check, dask_survey, load, read_rows, timed, worker_cpu, write_dataset
+from _engines_common import (INC, LINE, check, dask_survey, load, local_cluster, read_rows, timed, worker_cpu,
+                             write_dataset)
 
 
 def stream_summary(records) -> pd.DataFrame:
@@ -67,7 +68,7 @@ def _warm_up():
 
 def profile(rows: int, file_rows: int, workers: int, memory_limit: str = "3GiB"):
     import dask.dataframe as dd
-    from distributed import Client, LocalCluster, get_task_stream
+    from distributed import get_task_stream
 
     import remitpov as rp
 
@@ -84,8 +85,7 @@ def profile(rows: int, file_rows: int, workers: int, memory_limit: str = "3GiB")
         del s
         table = [("in memory", k, w, c, np.nan, np.nan) for k, (w, c, _) in mem.items()]
         streams = {}
-        with Client(LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory_limit,
-                                 dashboard_address=None)) as client:
+        with local_cluster(workers, memory_limit) as client:
             t, c, _ = timed(lambda: client.run(_warm_up))  # the workers import remitpov (once per process)
             table.append((f"dask, {workers} workers", "workers import remitpov (not a call)", t, c, np.nan, np.nan))
             c0 = worker_cpu(client)
@@ -103,7 +103,6 @@ def profile(rows: int, file_rows: int, workers: int, memory_limit: str = "3GiB")
                 streams[name] = stream_summary(ts.data)
                 crit = streams[name]["compute_s"].sum() / workers
                 table.append((f"dask, {workers} workers", name, t, c, wc, crit))
-            client.close()
         print(f"  after: {load()}", flush=True)
     res = pd.DataFrame(table, columns=["engine", "call", "wall_s", "driver_cpu_s", "workers_cpu_s",
                                        "task_compute_s_per_worker"])
