@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..version import __version__
+from ..report import figures_style as fs
 from ..report.output import check_target, staged_output
 from ..config import shared_dir
 from ..exceptions import InputError, SpecError
@@ -46,8 +47,8 @@ from .un import MigrantStock, read_un_migrant_stock
 
 __all__ = ["migration_context", "write_migration_report", "run_migration_spec", "LABELS", "country_name"]
 
-#: Colour-blind-safe palette (Okabe & Ito 2008), never repeated within a figure.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: Colour-blind-safe palette (Okabe & Ito 2008) of the chapter figures, never repeated within a figure.
+PALETTE = tuple(fs.PALETTE)
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -155,20 +156,17 @@ def migration_context(stock: MigrantStock, stock_by_sex: MigrantStock | None = N
 
 
 #: matplotlib settings of the migration figures (TrueType fonts in PDFs, fixed SVG hash salt)
-RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9,
-      "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "remitpov", "path.simplify": False}
-
-
 @contextmanager
 def figure_style():
-    """``matplotlib.pyplot`` with :data:`RC` applied for the duration (the caller's settings are
-    restored afterwards, so a chapter's other figures keep their own style)."""
+    """``matplotlib.pyplot`` in the chapter figures' style (:func:`remitpov.report.figures_style.style`:
+    the ``[style]`` of a chapter spec when drawn inside a chapter; fonts embedded as TrueType
+    in PDFs); the caller's settings are restored afterwards."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(RC):
+    with fs.style():
         yield plt
 
 
@@ -176,8 +174,6 @@ def _barh(plt, labels, values, *, title, xlabel, source, notes, stacked: Mapping
           legend: Mapping[str, str] | None = None, decimal_comma: bool = False):
     """Sorted horizontal bars; the height grows with the rows; legend and footnotes below
     the axes, outside the data (saved with ``bbox_inches="tight"``)."""
-    import textwrap
-
     n = len(labels)
     fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.22 * max(n, 3)), layout="constrained")
     y = np.arange(n)[::-1]
@@ -191,13 +187,12 @@ def _barh(plt, labels, values, *, title, xlabel, source, notes, stacked: Mapping
         ax.barh(y, values, color=PALETTE[0], height=0.7)
     ax.set_yticks(y, labels)
     ax.set_xlabel(xlabel)
-    ax.set_title(textwrap.fill(title, 70), loc="left", fontsize=10, fontweight="bold")
+    ax.set_title(title)
     ax.margins(y=0.01)
+    fs.plain_barh_axis(ax)
     if decimal_comma:
-        from matplotlib.ticker import FuncFormatter
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",")))
-    foot = "\n".join(textwrap.fill(t, 120) for t in [source, *notes])
-    fig.text(0.0, 0.0, foot, fontsize=6.5, va="top", ha="left")
+        fs.decimal_comma(fig)
+    fs.footnote(fig, [source, *notes])
     return fig
 
 
@@ -237,17 +232,9 @@ def draw_figures(plt, tables: Mapping[str, MigrationTable], language: str = "en"
 
 
 def save_figure(plt, fig, stem, formats=("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``stem.<fmt>`` (PNG at 300 dpi; PDF/SVG without a date: reruns give the same
-    bytes), tight
-    bounding box so the footnotes below the axes are kept; closes the figure."""
-    out = []
-    for fmt in formats:
-        kw = {"dpi": 300} if fmt == "png" else {"metadata": {"CreationDate": None} if fmt == "pdf" else {"Date": None}}
-        p = Path(stem).with_suffix(f".{fmt}")
-        fig.savefig(p, bbox_inches="tight", pad_inches=0.15, **kw)
-        out.append(p)
-    plt.close(fig)
-    return out
+    """Save ``fig`` as ``stem.<fmt>`` (:func:`remitpov.report.figures_style.save`: no timestamps,
+    the style's dpi) with its bounding box, so the footnotes below the axes are kept; closes it."""
+    return fs.save(fig, stem, formats, tight=True)
 
 
 def write_migration_report(tables: Mapping[str, MigrationTable], out, *, language: str = "en",

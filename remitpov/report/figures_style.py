@@ -20,7 +20,7 @@ from .i18n import TEXT, override
 
 __all__ = ["STYLE", "COLORS", "PALETTE", "STYLE_DEFAULTS", "LABELS", "label", "parse_style", "use_style",
            "current_style", "style", "welfare_labels", "panel_title", "wrap_title", "palette", "decimal_comma",
-           "fit_titles", "save",
+           "fit_titles", "save", "footnote", "plain_barh_axis",
            "fig_height", "grid", "axis_labels", "legend_outside", "legend_columns", "err", "row_panel"]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -215,8 +215,12 @@ def fit_titles(fig) -> None:
         ax.title.set_text("\n".join(wrap_title(t, width, ax.title.get_fontsize()) for t in ax.get_title().split("\n")))
 
 
-def save(fig, stem, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``stem.<fmt>`` for each format, without timestamps; closes the figure."""
+def save(fig, stem, formats: Sequence[str] = ("png", "pdf"), *, tight: bool = False) -> list[Path]:
+    """Save ``fig`` as ``stem.<fmt>`` for each format, without timestamps; closes the figure.
+
+    ``tight=True`` saves the bounding box of everything drawn (``bbox_inches="tight"``), for
+    figures with a :func:`footnote` below the axes.
+    """
     import matplotlib.pyplot as plt
 
     stem = Path(stem)
@@ -224,15 +228,32 @@ def save(fig, stem, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
     if current_style().get("language") == "es":
         decimal_comma(fig)
     fit_titles(fig)
+    extra = {"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}
     out = []
     for fmt in formats:
         p = stem.with_suffix(f".{fmt}")
         meta = {"png": {"Software": "remitpov/matplotlib"}, "pdf": {"CreationDate": None, "Producer": "remitpov"},
                 "svg": {"Date": None}}.get(fmt)
-        fig.savefig(p, format=fmt, metadata=meta)
+        fig.savefig(p, format=fmt, metadata=meta, **extra)
         out.append(p)
     plt.close(fig)
     return out
+
+
+def footnote(fig, lines: Sequence[str]) -> None:
+    """Source and notes below the axes, left-aligned, wrapped to the figure's width (save the
+    figure with ``save(..., tight=True)`` so they are kept)."""
+    size = max(float(current_style()["font_size"]) - 2.5, 5.0)
+    width = 0.98 * fig.get_figwidth()
+    text = "\n".join(wrap_title(t, width, size) for t in lines if t)
+    if text:
+        fig.text(0.0, 0.0, text, fontsize=size, va="top", ha="left")
+
+
+def plain_barh_axis(ax) -> None:
+    """Grid lines along the value axis of horizontal bars (the chapter style draws them along y)."""
+    ax.grid(False)
+    ax.grid(True, axis="x")
 
 
 def fig_height(rows: int, per_row: float, extra: float = 1.1) -> float:

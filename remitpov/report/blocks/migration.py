@@ -408,9 +408,8 @@ def ci_figure(spec, t: pd.DataFrame, *, stem: str, title: str, xlabel: str, sour
     estimate; ``labels``: the y labels, default "group (population)"), the ``estimate`` /
     ``ci_lower`` / ``ci_upper`` columns divided by ``scale``; title, axis label and source
     in the chapter's language; saved as ``folder/<stem>``."""
-    import textwrap
-
     from ...migration.report import PALETTE, figure_style, save_figure
+    from .. import figures_style as fs
     from ..i18n import text
 
     if t is None or t.empty:
@@ -433,9 +432,10 @@ def ci_figure(spec, t: pd.DataFrame, *, stem: str, title: str, xlabel: str, sour
                     markersize=3)
         ax.set_yticks(y, labels)
         ax.set_xlabel(f"{xlabel}, {ci}")
-        ax.set_title(textwrap.fill(title, 70), loc="left", fontsize=10, fontweight="bold")
+        ax.set_title(title)
         ax.margins(y=0.01)
-        fig.text(0.0, 0.0, textwrap.fill(source, 120), fontsize=6.5, va="top", ha="left")
+        fs.plain_barh_axis(ax)
+        fs.footnote(fig, [source])
         Path(folder).mkdir(parents=True, exist_ok=True)
         return save_figure(plt, fig, Path(folder) / stem, spec.figures)
 
