@@ -22,11 +22,12 @@ import pandas as pd
 
 from ..core.quantile import normalise_rule, quantiles_sorted
 from ..core.rank import sort_order
-from ..design import critical_value, group_sum
+from ..design import InfluenceSums, critical_value, group_sum
 from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 from . import basis as bs
-from .base import ALL, LEVELS, DescribedDesign, UnitSums, domain_keys, finish_sums, srs_variance
+from .base import (ALL, LEVELS, DescribedDesign, UnitSums, collapse, domain_keys, finish_collapsed, finish_sums,
+                   srs_variance)
 from .memory import (CHUNK, compact_codes, design_problems, domain_codes, domain_frame, domain_values, expand_columns,
                      fpc_ranges, keys, merge_problems, numeric, raise_problems, row_basis, row_sums, validate)
 from .tables import byname, check_covmat, compare_table, gini_table, mean_total, poverty_table, ratio_table
@@ -248,12 +249,36 @@ def units(ds) -> Units:
 
 
 # ---------------------------------------------------------------------- partial unit sums
+def _grid(K: int, m: int, n: int) -> bool:
+    """Sum a partition's ``n`` rows on the full grid of ``K`` (unit, domain) cells x ``m`` terms
+    (at most about one number per row: no more memory than a column of the partition)?"""
+    return K * max(m, 1) <= n + CHUNK
+
+
 def _part(unit_codes, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
     """Partial sums of ``w b`` by (unit, domain) present -- ``unit``/``dom``/``S`` -- per-domain
-    Gram matrices, counts and weight sums: what one partition adds to the reduction."""
+    Gram matrices, counts and weight sums: what one partition adds to the reduction.
+
+    The (unit, domain) key ``unit * D + domain`` indexes the sums directly when the full grid
+    is small (at most one cell per row: ``K m <= n``, a partition of a survey with fewer PSUs
+    than rows) and the cells holding rows are kept at the end; otherwise the keys present are
+    compacted first. Either way every cell adds its rows in row order: the same sums."""
     D = len(dl)
-    key, present = compact_codes(unit_codes.astype(np.int64) * D + dcode, n_units * D)
-    S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones)
+    K = n_units * D
+    key = unit_codes.astype(np.int64)
+    if D > 1:
+        key *= D
+        key += dcode
+    if _grid(K, m, key.size):
+        S, G, n_pos, wsum = row_sums(basis, m, key, K, we, dcode, D, gram, ones)
+        if len(ones) and (not we.size or we.min() > 0):  # sums of positive weights: > 0 exactly where rows are
+            present = np.flatnonzero(S[:, ones[0]])
+        else:
+            present = np.flatnonzero(np.bincount(key, minlength=K))
+        S = S[present]
+    else:
+        key, present = compact_codes(key, K)
+        S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones)
     return {"dl": np.asarray(dl, dtype=object), "unit": present // D, "dom": present % D, "S": S, "G": G,
             "n_pos": n_pos, "wsum": wsum, "n": n}
 
@@ -301,8 +326,60 @@ def reduce_units(ds, un, res) -> UnitSums:
     return un.unit_sums(res)
 
 
-def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
-    """Reduce the rows to the units' influence sums: ``(design, sums, domain labels, info)``."""
+def unit_design(ds, un):
+    """The design on the sampled units of ``un`` (weights 1, in the units' order), built once per
+    DaskSurvey and design: :func:`~remitpov.engines.base.collapse` of one zero row per unit."""
+    key = (un.token, ds.spec)
+    got = ds._cache.get("unit_design")
+    if got is not None and got[0] == key:
+        return got[1]
+    idx = pd.MultiIndex.from_arrays([un.s, un.u, un.v, np.full(un.n, ALL, dtype=object)], names=list(LEVELS))
+    us = UnitSums(pd.DataFrame({"b0": np.zeros(un.n)}, index=idx), domain_frame([ALL], None, np.zeros(1), np.zeros(1)),
+                  un.fpc, un.fpc2, un.n_rows)
+    design = collapse(us, ds.spec)[0]
+    ds._cache["unit_design"] = (key, design)
+    return design
+
+
+def finish_units(ds, un, res, by, *, deff, total, engine):
+    """:func:`~remitpov.engines.base.finish_sums` of a reduced partial: ``(design, sums, domain
+    keys, info)``.
+
+    When every sampled unit holds rows (always, unless the data changed) and the design has no
+    replicate weights, the units' design is the cached :func:`unit_design` and the PSU totals
+    are one grouped sum of the partial's (unit, domain) sums: what
+    :func:`~remitpov.engines.base.collapse` computes from :class:`UnitSums` (domains sorted by
+    label; the same cells added), without indexing the units by their labels on every call."""
+    spec = ds.spec
+    if isinstance(res, dict) and "problems" in res:
+        raise_problems(res["problems"], spec)
+    u = np.asarray(res["unit"], dtype=np.int64)
+    if spec.replicates is not None or u.size < un.n or np.bincount(u, minlength=un.n).min() == 0:
+        return finish_sums(un.unit_sums(res), spec, by, deff=deff, total=total, engine=engine)
+    design = unit_design(ds, un)
+    # the domain labels as collapse() reads them back from a level of the units' MultiIndex (whose
+    # values pandas infers as a Categorical's categories), then sorted as there
+    cat = pd.Categorical(np.asarray(res["dl"], dtype=object))
+    order, dlabels = pd.factorize(pd.Series(np.asarray(cat.categories, dtype=object)[cat.codes]), sort=True)
+    D, S = len(dlabels), np.asarray(res["S"], dtype=float)
+    m, P = S.shape[1], design.n_psu
+    dcode = order[res["dom"]]  # the partial's domain code -> its sorted position
+    psu = group_sum(design.psu[u] * D + dcode, S, P * D).reshape(P, D * m)
+    ssu = None
+    if design.fpc1 is not None and design.ssu is not None:
+        n_ssu = int(design.ssu.max()) + 1
+        ssu = group_sum(design.ssu[u] * D + dcode, S, n_ssu * D).reshape(n_ssu, D * m)
+    back = np.argsort(order)  # sorted position -> the partial's domain
+    G = None if not deff or res["G"] is None else np.asarray(res["G"], dtype=float)[back]
+    sums = InfluenceSums(n_domains=D, m=m, psu=psu, ssu=ssu, gram=G, n_pos=np.asarray(res["n_pos"], dtype=float)[back],
+                         wsum=np.asarray(res["wsum"], dtype=float)[back])
+    info = {"n": int(res["n"]), "n_pos": int(pd.Series(res["n_pos"]).sum()),
+            "sum_weights": float(pd.Series(res["wsum"]).sum()), "engine": engine}
+    return finish_collapsed(design, sums, np.asarray(dlabels, dtype=object), info, by, total=total)
+
+
+def linear_partial(ds, terms, by, *, na_rm, deff, level="person"):
+    """The rows reduced to the (unit, domain) sums of the ``terms``: ``(units, partial)``."""
     _check_common(ds, level, by)
     spec = ds.spec
     un = units(ds)
@@ -310,8 +387,13 @@ def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
         ([by] if by is not None else [])
     du = delayed(un, pure=True)
     parts = mapped(ds, cols, _linear_partition, du, spec, terms, by, na_rm, bool(deff), level)
-    res = dask.compute(tree_reduce(parts, _combine_parts))[0]
-    return finish_sums(reduce_units(ds, un, res), spec, by, deff=deff, total=total, engine=ENGINE)
+    return un, dask.compute(tree_reduce(parts, _combine_parts))[0]
+
+
+def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
+    """Reduce the rows to the units' influence sums: ``(design, sums, domain labels, info)``."""
+    un, res = linear_partial(ds, terms, by, na_rm=na_rm, deff=deff, level=level)
+    return finish_units(ds, un, res, by, deff=deff, total=total, engine=ENGINE)
 
 
 # ====================================================================== means, totals, ratios
@@ -769,7 +851,7 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
         bad = np.asarray(dlabels)[~(Ty > 0)][0]
         raise InputError(f"gini: the weighted mean income of {income!r} is <= 0 in {byname(by)}={bad!r}; "
                          "the Gini is undefined")
-    design, sums, dk, info = finish_sums(reduce_units(ds, un, res), spec, by, deff=True, total=False,
-                                         engine="dask, exact ranks (range-partitioned sort)")
+    design, sums, dk, info = finish_units(ds, un, res, by, deff=True, total=False,
+                                          engine="dask, exact ranks (range-partitioned sort)")
     info["n"] = int(samp["n"])
     return gini_table(design, sums, dk, info, income, by, N, Ty, tot[:, :, 2].sum(0), ci_level=ci_level, dist=dist)
