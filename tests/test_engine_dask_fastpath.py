@@ -103,7 +103,7 @@ def test_finish_from_the_cached_unit_design_equals_collapse(data, design, by, to
     ds = rd.DaskSurvey(data, weight="w", strata="strata", psu="psu", npartitions=npartitions, **design)
     un, res = rde.linear_partial(ds, _terms(600.0), by, na_rm=False, deff=True)
     fast = rde.finish_units(ds, un, res, by, deff=True, total=total, engine="e")
-    assert ds._cache["unit_design"][1] is rde.unit_design(ds, un)  # built once, reused
+    assert ds._cache["units_design"][1] is rde.unit_design(ds, un)  # built once, reused
     _same_finish(fast, finish_sums(un.unit_sums(res), ds.spec, by, deff=True, total=total, engine="e"))
 
 
@@ -116,3 +116,43 @@ def test_a_unit_without_rows_takes_the_general_path(data):
     got = rde.finish_units(ds, un, part, "urban", deff=False, total=False, engine="e")
     assert got[0].n_psu == un.n - 1
     _same_finish(got, finish_sums(un.unit_sums(part), ds.spec, "urban", deff=False, total=False, engine="e"))
+
+
+@pytest.mark.parametrize("labels", ["from0", "gaps", "offset", "text"])
+def test_unit_and_domain_key_of_every_row(data, labels):
+    """``Units.codes(pdf, spec, D, dcode)`` = unit code x D + domain code, from one gather (a table
+    times D); a label the units never held -- outside their range, or a gap in it -- is refused."""
+    df = data.copy()
+    df["psu"] = {"from0": df["psu"], "gaps": df["psu"] * 2, "offset": df["psu"] + 1000,
+                 "text": "p" + df["psu"].astype(str)}[labels]
+    ds = rd.DaskSurvey(df, weight="w", strata="strata", psu="psu", npartitions=1)
+    un = rde.units(ds)
+    assert (un.lut is None) == (labels == "text")
+    dcode = np.random.default_rng(0).integers(0, 3, len(df))
+    key = un.codes(df, ds.spec, 3, dcode)
+    assert key.dtype == np.int64
+    assert np.array_equal(key, un.codes(df, ds.spec).astype(np.int64) * 3 + dcode)
+    assert np.array_equal(un.u[key // 3], df["psu"].to_numpy())
+    bad = [10**6] if labels != "text" else ["nope"]
+    if labels == "gaps":
+        bad.append(3)  # inside the range of the labels, not a unit
+    for b in bad:
+        other = df.head(20).assign(psu=b)
+        with pytest.raises(rde.InputError, match="data changed under the DaskSurvey"):
+            un.codes(other, ds.spec, 3, dcode[:20])
+
+
+def test_sums_without_evaluating_the_constant_equal_the_full_basis(data):
+    """Without Gram matrices the constant's sums come from one count over every row: the basis
+    leaves it out (``basis(a, b, const=False)``); the other columns' sums are the same floats."""
+    from remitpov.engines import memory as rm
+
+    spec = rd.DaskSurvey(data, weight="w", strata="strata", psu="psu", npartitions=1).spec
+    w, dom, basis, k, expand, ones = rm.row_basis(data, spec, _terms(), "urban")
+    assert basis.const_optional and ones == [0]
+    codes, dl = rm.domain_codes(dom, len(data))
+    full = rm.row_sums(lambda a, b: basis(a, b), k, codes, len(dl), w, codes, len(dl), False, ones)
+    assert basis(0, 100, const=False)[1].shape[1] == k - 1
+    got = rm.row_sums(basis, k, codes, len(dl), w, codes, len(dl), False, ones)
+    for g, f in zip(got, full):
+        assert (g is None and f is None) or np.array_equal(g, f)

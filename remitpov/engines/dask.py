@@ -80,8 +80,11 @@ def mapped(ds, columns: Sequence[str], fn: Callable, *args) -> list:
     column) with ``fn``, so the partition's rows never become a task result of their own (no
     extra task per partition, nothing held between tasks; only ``fn``'s small result leaves
     the task). Delayed ``args`` (the :class:`Units`) are shipped once, not per task."""
-    frame = ds.data[_needed(ds, columns)]
-    return frame.map_partitions(fn, *args, meta=("partial", "object"), enforce_metadata=False,
+    cols = tuple(_needed(ds, columns))
+    frames = ds._cache.setdefault("frames", {})  # (the column selection of a DaskSurvey's data, built once)
+    if cols not in frames:
+        frames[cols] = ds.data[list(cols)]
+    return frames[cols].map_partitions(fn, *args, meta=("partial", "object"), enforce_metadata=False,
                                 align_dataframes=False).to_delayed()
 
 
@@ -109,6 +112,8 @@ def _check_common(ds, level, by):
 # ---------------------------------------------------------------------- the sampled units, found once
 #: largest dense lookup table (entries) from unit labels to unit codes; beyond it a hash index
 LUT_MAX = 1 << 23
+#: largest lookup table kept multiplied by a number of domains (int64 entries)
+LUT_SCALED_MAX = 1 << 20
 
 
 class Units:
@@ -128,9 +133,11 @@ class Units:
         cols = [table[c].to_numpy() for c, _, _ in self.levels]
         key = self._combined(cols)
         self.lut = self.index = None
+        self._scaled: dict = {}  # D -> the lookup table times D (int64; small tables only)
         if key is not None and self.size <= max(LUT_MAX, 4 * self.n):
             self.lut = np.full(int(self.size), -1, dtype=np.int32 if self.n < 2**31 else np.int64)
             self.lut[key] = np.arange(self.n)
+            self.lut_full = bool(self.n == self.lut.size)  # every label in the range is a unit: no -1 entry
         elif key is not None:
             self.index = pd.Index(key)
         else:
@@ -165,7 +172,9 @@ class Units:
             return None
         key = None
         for (c, lo, r), a in zip(self.levels, cols):
-            k = a.astype(np.int64, copy=False) - lo
+            k = a.astype(np.int64, copy=False)
+            if lo or len(self.levels) > 1:  # (a single level of labels from 0: the labels are the key)
+                k = k - lo
             if k.size and (k.min() < 0 or k.max() >= r):
                 return np.full(len(cols[0]), -1, dtype=np.int64)  # a label outside the table's range
             if key is None:
@@ -175,21 +184,38 @@ class Units:
                 key += k
         return key
 
-    def codes(self, pdf: pd.DataFrame, spec) -> np.ndarray:
-        """Unit code of every row of a partition (an error for labels not in the table)."""
+    def codes(self, pdf: pd.DataFrame, spec, D: int = 1, dcode: np.ndarray | None = None) -> np.ndarray:
+        """Unit code of every row of a partition (an error for labels not in the table); with
+        domain codes ``dcode`` (``0..D-1``), the (unit, domain) key ``unit * D + dcode`` (int64)."""
         col = {"s": spec.strata, "u": spec.psu, "v": spec.ssu}
         cols = [pdf[col[c]].to_numpy() for c, _, _ in self.levels]
+        checked = False
         if self.lut is not None:
             key = self._combined(cols)  # all -1 when a label lies outside the table's range
-            codes = key if (key.size and key[0] < 0) else self.lut[key]
+            if key.size and key[0] < 0:
+                codes = key
+            elif dcode is None:
+                codes, checked = self.lut[key], self.lut_full
+            else:  # one gather from the table times D (a copy of it when it is small), then the domain
+                codes = self._lut_times(D)[key] if self.lut.size <= LUT_SCALED_MAX else self.lut[key] * np.int64(D)
+                codes += dcode
+                checked = self.lut_full
         else:
             key = self._combined(cols) if isinstance(self.index, pd.Index) and not isinstance(
                 self.index, pd.MultiIndex) else pd.MultiIndex.from_arrays(cols)
             codes = self.index.get_indexer(key)
-        if codes.size and codes.min() < 0:
+        # (a -1 entry of the table, times D, plus a domain code < D, stays negative)
+        if not checked and codes.size and codes.min() < 0:
             raise InputError("design labels that were not in the data when the DaskSurvey first read them: the "
                              "data changed under the DaskSurvey; build a new DaskSurvey")
+        if dcode is not None and self.lut is None:
+            codes = codes.astype(np.int64) * D + dcode
         return codes
+
+    def _lut_times(self, D: int) -> np.ndarray:
+        if D not in self._scaled:
+            self._scaled[D] = self.lut.astype(np.int64) * D
+        return self._scaled[D]
 
     def unit_sums(self, part: dict) -> UnitSums:
         """A reduced partial (:func:`_combine_parts`) as the engines' :class:`UnitSums`."""
@@ -255,20 +281,18 @@ def _grid(K: int, m: int, n: int) -> bool:
     return K * max(m, 1) <= n + CHUNK
 
 
-def _part(unit_codes, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
+def _part(key, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
     """Partial sums of ``w b`` by (unit, domain) present -- ``unit``/``dom``/``S`` -- per-domain
     Gram matrices, counts and weight sums: what one partition adds to the reduction.
 
     The (unit, domain) key ``unit * D + domain`` indexes the sums directly when the full grid
     is small (at most one cell per row: ``K m <= n``, a partition of a survey with fewer PSUs
     than rows) and the cells holding rows are kept at the end; otherwise the keys present are
-    compacted first. Either way every cell adds its rows in row order: the same sums."""
+    compacted first. Either way every cell adds its rows in row order: the same sums.
+    ``key``: ``unit * D + domain`` of every row (:meth:`Units.codes`)."""
     D = len(dl)
     K = n_units * D
-    key = unit_codes.astype(np.int64)
-    if D > 1:
-        key *= D
-        key += dcode
+    key = np.asarray(key, dtype=np.int64)
     if _grid(K, m, key.size):
         S, G, n_pos, wsum = row_sums(basis, m, key, K, we, dcode, D, gram, ones)
         if len(ones) and (not we.size or we.min() > 0):  # sums of positive weights: > 0 exactly where rows are
@@ -315,7 +339,7 @@ def _linear_partition(pdf, un, spec, terms, by, na_rm, gram, level):
         return rb
     w, dom, basis, k, expand, ones = rb
     dcode, dl = domain_codes(dom, len(pdf))
-    out = _part(un.codes(pdf, spec), un.n, dcode, dl, basis, k, w, gram, len(pdf), ones)
+    out = _part(un.codes(pdf, spec, len(dl), dcode), un.n, dcode, dl, basis, k, w, gram, len(pdf), ones)
     out["S"], out["G"] = expand_columns(out["S"], out["G"], expand)
     return out
 
@@ -330,14 +354,14 @@ def unit_design(ds, un):
     """The design on the sampled units of ``un`` (weights 1, in the units' order), built once per
     DaskSurvey and design: :func:`~remitpov.engines.base.collapse` of one zero row per unit."""
     key = (un.token, ds.spec)
-    got = ds._cache.get("unit_design")
+    got = ds._cache.get("units_design")  # ("units...": carried over by DaskSurvey.assign with the units)
     if got is not None and got[0] == key:
         return got[1]
     idx = pd.MultiIndex.from_arrays([un.s, un.u, un.v, np.full(un.n, ALL, dtype=object)], names=list(LEVELS))
     us = UnitSums(pd.DataFrame({"b0": np.zeros(un.n)}, index=idx), domain_frame([ALL], None, np.zeros(1), np.zeros(1)),
                   un.fpc, un.fpc2, un.n_rows)
     design = collapse(us, ds.spec)[0]
-    ds._cache["unit_design"] = (key, design)
+    ds._cache["units_design"] = (key, design)
     return design
 
 

@@ -236,7 +236,7 @@ def row_basis(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
     dense = not sparse or any(t.kind == "column" for t in sparse)
     supports = list({(t.income, t.line, t.strict, t.kind): t for t in sparse}.values())  # one per support
 
-    def basis(a: int, b: int):
+    def basis(a: int, b: int, const: bool = True):
         Xc = {c: v[a:b] for c, v in X.items()}
         sel = None
         if not dense:  # every term but the constant is zero outside its support (y < z, y <= q)
@@ -248,14 +248,17 @@ def row_basis(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
                 sel = np.flatnonzero(keep)
                 Xc = {c: v[sel] for c, v in Xc.items()}
         r = b - a if sel is None else sel.size
-        out = np.empty((r, k))  # row-major: what the sparse product reads
+        cols_ = distinct if const else nonconst
+        out = np.empty((r, len(cols_)))  # row-major: what the sparse product reads
         cache: dict = {}
-        for j, t in enumerate(distinct):
+        for j, t in enumerate(cols_):
             if t.kind == "one":
                 out[:, j] = 1.0
             else:
                 out[:, j] = t.values(Xc, r, cache)
         return sel, out
+    nonconst = [t for t in distinct if t.kind != "one"]
+    basis.const_optional = True  # basis(a, b, const=False): without the constant columns (row_sums)
     return w, (None if by is None else dom), basis, k, expand, ones
 
 
@@ -292,26 +295,33 @@ def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndar
 
     ``get(a, b)`` returns ``(sel, B)``: the basis on rows ``a + sel`` of the chunk (``sel``
     None: all of them), zero on the others except the constant columns ``ones``, whose
-    sums are taken over every row. ``codes`` must lie in ``0..K-1`` (the callers' codes do
-    by construction; the compiled grouped sum does not check them).
+    sums are taken over every row (a basis of :func:`row_basis` leaves them out of ``B``
+    when no Gram matrix needs them: ``get(a, b, const=False)``). ``codes`` must lie in
+    ``0..K-1`` (the callers' codes do by construction; the compiled grouped sum does not
+    check them).
     """
     n = len(we)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     we = np.ascontiguousarray(we, dtype=float)
     S = np.zeros((K, m))
     G = np.zeros((D, m, m)) if gram else None
+    skip = bool(len(ones)) and not gram and getattr(get, "const_optional", False)
+    rest = [j for j in range(m) if j not in set(ones)] if skip else None
+    Sb = np.zeros((K, len(rest))) if skip else S  # the sums of the columns evaluated
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
-        sel, Bc = get(a, b)
+        sel, Bc = get(a, b, const=False) if skip else get(a, b)
         Bc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
         cc, wc = codes[a:b], we[a:b]
         if sel is not None:
             cc, wc = cc[sel], wc[sel]
-        kernel_sum(cc, Bc, wc, S)  # (group_sum without its bounds check: the codes are 0..K-1)
+        kernel_sum(cc, Bc, wc, Sb)  # (group_sum without its bounds check: the codes are 0..K-1)
         if gram:
             dcc = dc[a:b] if sel is None else dc[a:b][sel]
             for d in range(D):
                 G[d] += (Bc.T * (wc * (dcc == d))) @ Bc
+    if skip:
+        S[:, rest] = Sb
     wsum = np.bincount(dc, weights=we, minlength=D)
     if len(ones):  # the constant: over every row
         const = np.bincount(codes, weights=we, minlength=K)
