@@ -293,8 +293,9 @@ def _part(key, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
     D = len(dl)
     K = n_units * D
     key = np.asarray(key, dtype=np.int64)
+    by_cell = bool(len(ones)) and not gram  # the domains' sums of weights from the constant's cells
     if _grid(K, m, key.size):
-        S, G, n_pos, wsum = row_sums(basis, m, key, K, we, dcode, D, gram, ones)
+        S, G, n_pos, wsum = row_sums(basis, m, key, K, we, dcode, D, gram, ones, wsum=not by_cell)
         if len(ones) and (not we.size or we.min() > 0):  # sums of positive weights: > 0 exactly where rows are
             present = np.flatnonzero(S[:, ones[0]])
         else:
@@ -302,8 +303,11 @@ def _part(key, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
         S = S[present]
     else:
         key, present = compact_codes(key, K)
-        S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones)
-    return {"dl": np.asarray(dl, dtype=object), "unit": present // D, "dom": present % D, "S": S, "G": G,
+        S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones, wsum=not by_cell)
+    dom = present % D
+    if wsum is None:  # (only for the table's description and counts: design effects take the rows' sums)
+        wsum = np.bincount(dom, weights=S[:, ones[0]], minlength=D)
+    return {"dl": np.asarray(dl, dtype=object), "unit": present // D, "dom": dom, "S": S, "G": G,
             "n_pos": n_pos, "wsum": wsum, "n": n}
 
 

@@ -289,7 +289,7 @@ def expand_columns(S: np.ndarray, G: np.ndarray | None, expand: np.ndarray | Non
 
 
 def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndarray, D: int, gram: bool,
-             ones: Sequence[int] = ()):
+             ones: Sequence[int] = (), wsum: bool = True):
     """One chunked pass: sums of ``w b`` by ``codes`` (K, m), per-domain Gram matrices of ``b``
     (D, m, m) if ``gram``, rows with positive weight and the sum of weights per domain.
 
@@ -298,7 +298,8 @@ def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndar
     sums are taken over every row (a basis of :func:`row_basis` leaves them out of ``B``
     when no Gram matrix needs them: ``get(a, b, const=False)``). ``codes`` must lie in
     ``0..K-1`` (the callers' codes do by construction; the compiled grouped sum does not
-    check them).
+    check them). ``wsum=False`` (no Gram matrices only): the sums of weights per domain are
+    not summed over the rows (returned as None; the constant's sums by ``codes`` hold them).
     """
     n = len(we)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
@@ -322,7 +323,7 @@ def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndar
                 G[d] += (Bc.T * (wc * (dcc == d))) @ Bc
     if skip:
         S[:, rest] = Sb
-    wsum = np.bincount(dc, weights=we, minlength=D)
+    wsum = np.bincount(dc, weights=we, minlength=D) if (wsum or gram) else None
     if len(ones):  # the constant: over every row
         const = np.bincount(codes, weights=we, minlength=K)
         for j in ones:
