@@ -173,3 +173,22 @@ def test_weight_sums_without_design_effects_come_from_the_units(data, npartition
     np.testing.assert_allclose(a["wsum"], b["wsum"], rtol=1e-13)
     W = np.bincount(data["label"].map({"aa": 0, "zz": 1}), weights=data["w"])
     np.testing.assert_allclose(np.sort(a["wsum"]), np.sort(W), rtol=1e-13)
+
+
+def test_finiteness_checks_by_one_sum_refuse_only_non_finite_values():
+    """The value and weight checks are one reduction each (a sum); finite values whose sum
+    overflows are still accepted, a NaN or an infinity still found and named."""
+    import pandas as pd
+
+    from remitpov.engines import memory as rm
+
+    spec = rd.DaskSurvey(pd.DataFrame({"w": [1.0], "psu": [1], "y": [1.0]}), weight="w", psu="psu",
+                         npartitions=1).spec
+    big = pd.DataFrame({"w": [1e308, 1e308, 1.0], "psu": [1, 2, 3], "y": [1e308, 1e308, -1e308]})
+    w, ok, probs = rm.validate(big, spec, ["y"], na_rm=False, design=False)
+    assert ok.all() and not probs and np.array_equal(w, big["w"].to_numpy())
+    for bad in (np.nan, np.inf, -np.inf):
+        w, ok, probs = rm.validate(big.assign(y=[1.0, bad, 2.0]), spec, ["y"], na_rm=False, design=False)
+        assert list(ok) == [True, False, True] and probs["value:y"][0] == 1
+        with pytest.raises(rde.InputError, match="weight column 'w'"):
+            rm.validate(big.assign(w=[1.0, bad, 2.0]), spec, ["y"], na_rm=False, design=False)

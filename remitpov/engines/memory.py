@@ -77,7 +77,7 @@ def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], n
     ok = np.ones(len(pdf), dtype=bool)
     for c in dict.fromkeys(numeric_cols):
         v = numeric(pdf, c)
-        if not v.size or (np.isfinite(v.min()) and np.isfinite(v.max())):  # two reductions, no mask
+        if not v.size or _finite_sum(v):  # one reduction, no mask
             continue
         m = ~np.isfinite(v)
         if m.any():
@@ -88,8 +88,16 @@ def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], n
 
 
 def _all_positive(a: np.ndarray) -> bool:
-    """All of ``a`` finite and > 0, from two reductions (a NaN makes the minimum NaN)."""
-    return not a.size or bool(a.min() > 0 and np.isfinite(a.max()))
+    """All of ``a`` finite and > 0, from two reductions (a NaN makes the minimum NaN; :func:`_finite_sum`)."""
+    return not a.size or bool(a.min() > 0 and _finite_sum(a))
+
+
+def _finite_sum(a: np.ndarray) -> bool:
+    """The sum of ``a`` is finite: no NaN or infinity in ``a`` (a NaN or an infinity makes the sum
+    NaN or infinite; finite values whose sum overflows give False too: the caller then checks
+    every value)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(a)))
 
 
 def design_problems(pdf: pd.DataFrame, spec: DesignSpec) -> dict:
