@@ -121,7 +121,10 @@ class Units:
     columns and cached on it: their labels, the fpc ranges, and a lookup from a row's labels
     to its integer unit code (a dense table for integer labels in a compact range, else a
     hash index). Every estimator's partition task then computes one integer code per row
-    (a subtraction and a gather) instead of factorising the design columns on every call.
+    (a range check and a gather; with domains, from the table times the number of domains,
+    plus the domain code: the (unit, domain) key in one gather and one addition) instead of
+    factorising the design columns on every call. The design on the units is built once too
+    (:func:`unit_design`).
     """
 
     def __init__(self, table: pd.DataFrame, fpc, fpc2, n_rows: int, spec):
