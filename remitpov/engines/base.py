@@ -40,7 +40,7 @@ from ..core.statistic import Statistic, finalise
 from ..results import EstimateTable
 
 __all__ = ["DesignSpec", "UnitSums", "combine", "collapse", "Cells", "finish_linear", "DescribedDesign",
-           "domain_keys", "finish_sums", "ALL"]
+           "domain_keys", "finish_sums", "finish_collapsed", "ALL"]
 
 #: domain label of the whole sample when there is no ``by``
 ALL = "__all__"
@@ -209,6 +209,11 @@ def finish_sums(res, spec, by, *, deff, total, engine):
     design, sums, dl = collapse(res, spec, gram=bool(deff))
     info = {"n": int(res.n_rows), "n_pos": int(res.dom["n_pos"].sum()), "sum_weights": float(res.dom["wsum"].sum()),
             "engine": engine}
+    return finish_collapsed(design, sums, dl, info, by, total=total)
+
+
+def finish_collapsed(design, sums, dl, info, by, *, total):
+    """:func:`finish_sums` after :func:`collapse` (an engine that builds the units' design itself)."""
     tl = total_label(total, by)
     if tl is not None:
         if (pd.Series(dl).astype(object) == tl).any():

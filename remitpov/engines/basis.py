@@ -67,11 +67,14 @@ class Term:
     def values(self, cols: Mapping[str, np.ndarray], n: int, cache: dict | None = None) -> np.ndarray:
         """The term on ``n`` rows; ``cols`` maps column names to float arrays.
 
-        FGT terms come from :func:`remitpov.measures.fgt.contribution` (the one definition);
-        with a ``cache`` dict shared by the terms of one chunk, ``alpha`` other than 0, 1
-        and Watts is the cached ``alpha = 1`` contribution raised to ``alpha`` -- the same
-        numbers (``((z - y)/z)^a`` where poor, 0 elsewhere), one gap computation per
-        (income, line) instead of one per ``alpha``.
+        FGT terms are :func:`remitpov.measures.fgt.contribution` (the one definition). With a
+        ``cache`` dict shared by the terms of one chunk, the numeric-``alpha`` terms of one
+        (income, line, strict) share one pass: the indicator ``poor`` and the normalised gap
+        ``g = max(z - y, 0)/z`` are computed once, and ``alpha = 0`` is ``poor``, ``1`` is
+        ``g``, ``2`` is ``g * g`` and any other ``alpha`` is ``g ** alpha`` -- the same
+        numbers as ``contribution`` (where ``y`` is poor, ``z - y > 0`` and ``max(z - y, 0)/z``
+        is ``(z - y)/z``; elsewhere both are 0: ``g = 0`` at ``y >= z`` and ``poor`` is False at
+        ``y > z``; ``x ** 2`` is numpy's ``x * x``), bit for bit (``tests/test_engines.py``).
         """
         if self.kind == "one":
             return np.ones(n)
@@ -82,13 +85,20 @@ class Term:
         if self.kind == "cdf":
             return (y <= z).astype(float)
         a = self.alpha
-        if cache is None or a in (0, 1, "watts"):
+        if cache is None or isinstance(a, str):
             return contribution(y, z, a, self.strict)  # the one FGT definition (remitpov.measures.fgt)
         key = (self.income, self.line, self.strict)
         if key not in cache:
-            cache[key] = contribution(y, z, 1, self.strict)
-        g1 = cache[key]
-        return g1 * g1 if a == 2 else g1 ** a
+            gap = np.subtract(z, y)
+            np.maximum(gap, 0.0, out=gap)
+            gap /= z
+            cache[key] = ((y < z) if self.strict else (y <= z)), gap
+        poor, gap = cache[key]
+        if a == 0:
+            return poor
+        if a == 1:
+            return gap
+        return gap * gap if a == 2 else gap ** a
 
     def support(self, cols: Mapping[str, np.ndarray]):
         """Rows where the term can be non-zero (bool array), or None (any row: the constant, a column)."""

@@ -22,11 +22,12 @@ import pandas as pd
 
 from ..core.quantile import normalise_rule, quantiles_sorted
 from ..core.rank import sort_order
-from ..design import critical_value, group_sum
+from ..design import InfluenceSums, critical_value, group_sum
 from ..exceptions import InputError
 from ..results import EstimateTable, make_table
 from . import basis as bs
-from .base import ALL, LEVELS, DescribedDesign, UnitSums, domain_keys, finish_sums, srs_variance
+from .base import (ALL, LEVELS, DescribedDesign, UnitSums, collapse, domain_keys, finish_collapsed, finish_sums,
+                   srs_variance)
 from .memory import (CHUNK, compact_codes, design_problems, domain_codes, domain_frame, domain_values, expand_columns,
                      fpc_ranges, keys, merge_problems, numeric, raise_problems, row_basis, row_sums, validate)
 from .tables import byname, check_covmat, compare_table, gini_table, mean_total, poverty_table, ratio_table
@@ -79,8 +80,11 @@ def mapped(ds, columns: Sequence[str], fn: Callable, *args) -> list:
     column) with ``fn``, so the partition's rows never become a task result of their own (no
     extra task per partition, nothing held between tasks; only ``fn``'s small result leaves
     the task). Delayed ``args`` (the :class:`Units`) are shipped once, not per task."""
-    frame = ds.data[_needed(ds, columns)]
-    return frame.map_partitions(fn, *args, meta=("partial", "object"), enforce_metadata=False,
+    cols = tuple(_needed(ds, columns))
+    frames = ds._cache.setdefault("frames", {})  # (the column selection of a DaskSurvey's data, built once)
+    if cols not in frames:
+        frames[cols] = ds.data[list(cols)]
+    return frames[cols].map_partitions(fn, *args, meta=("partial", "object"), enforce_metadata=False,
                                 align_dataframes=False).to_delayed()
 
 
@@ -108,6 +112,8 @@ def _check_common(ds, level, by):
 # ---------------------------------------------------------------------- the sampled units, found once
 #: largest dense lookup table (entries) from unit labels to unit codes; beyond it a hash index
 LUT_MAX = 1 << 23
+#: largest lookup table kept multiplied by a number of domains (int64 entries)
+LUT_SCALED_MAX = 1 << 20
 
 
 class Units:
@@ -115,7 +121,10 @@ class Units:
     columns and cached on it: their labels, the fpc ranges, and a lookup from a row's labels
     to its integer unit code (a dense table for integer labels in a compact range, else a
     hash index). Every estimator's partition task then computes one integer code per row
-    (a subtraction and a gather) instead of factorising the design columns on every call.
+    (a range check and a gather; with domains, from the table times the number of domains,
+    plus the domain code: the (unit, domain) key in one gather and one addition) instead of
+    factorising the design columns on every call. The design on the units is built once too
+    (:func:`unit_design`).
     """
 
     def __init__(self, table: pd.DataFrame, fpc, fpc2, n_rows: int, spec):
@@ -127,9 +136,11 @@ class Units:
         cols = [table[c].to_numpy() for c, _, _ in self.levels]
         key = self._combined(cols)
         self.lut = self.index = None
+        self._scaled: dict = {}  # D -> the lookup table times D (int64; small tables only)
         if key is not None and self.size <= max(LUT_MAX, 4 * self.n):
             self.lut = np.full(int(self.size), -1, dtype=np.int32 if self.n < 2**31 else np.int64)
             self.lut[key] = np.arange(self.n)
+            self.lut_full = bool(self.n == self.lut.size)  # every label in the range is a unit: no -1 entry
         elif key is not None:
             self.index = pd.Index(key)
         else:
@@ -164,7 +175,9 @@ class Units:
             return None
         key = None
         for (c, lo, r), a in zip(self.levels, cols):
-            k = a.astype(np.int64, copy=False) - lo
+            k = a.astype(np.int64, copy=False)
+            if lo or len(self.levels) > 1:  # (a single level of labels from 0: the labels are the key)
+                k = k - lo
             if k.size and (k.min() < 0 or k.max() >= r):
                 return np.full(len(cols[0]), -1, dtype=np.int64)  # a label outside the table's range
             if key is None:
@@ -174,21 +187,38 @@ class Units:
                 key += k
         return key
 
-    def codes(self, pdf: pd.DataFrame, spec) -> np.ndarray:
-        """Unit code of every row of a partition (an error for labels not in the table)."""
+    def codes(self, pdf: pd.DataFrame, spec, D: int = 1, dcode: np.ndarray | None = None) -> np.ndarray:
+        """Unit code of every row of a partition (an error for labels not in the table); with
+        domain codes ``dcode`` (``0..D-1``), the (unit, domain) key ``unit * D + dcode`` (int64)."""
         col = {"s": spec.strata, "u": spec.psu, "v": spec.ssu}
         cols = [pdf[col[c]].to_numpy() for c, _, _ in self.levels]
+        checked = False
         if self.lut is not None:
             key = self._combined(cols)  # all -1 when a label lies outside the table's range
-            codes = key if (key.size and key[0] < 0) else self.lut[key]
+            if key.size and key[0] < 0:
+                codes = key
+            elif dcode is None:
+                codes, checked = self.lut[key], self.lut_full
+            else:  # one gather from the table times D (a copy of it when it is small), then the domain
+                codes = self._lut_times(D)[key] if self.lut.size <= LUT_SCALED_MAX else self.lut[key] * np.int64(D)
+                codes += dcode
+                checked = self.lut_full
         else:
             key = self._combined(cols) if isinstance(self.index, pd.Index) and not isinstance(
                 self.index, pd.MultiIndex) else pd.MultiIndex.from_arrays(cols)
             codes = self.index.get_indexer(key)
-        if codes.size and codes.min() < 0:
+        # (a -1 entry of the table, times D, plus a domain code < D, stays negative)
+        if not checked and codes.size and codes.min() < 0:
             raise InputError("design labels that were not in the data when the DaskSurvey first read them: the "
                              "data changed under the DaskSurvey; build a new DaskSurvey")
+        if dcode is not None and self.lut is None:
+            codes = codes.astype(np.int64) * D + dcode
         return codes
+
+    def _lut_times(self, D: int) -> np.ndarray:
+        if D not in self._scaled:
+            self._scaled[D] = self.lut.astype(np.int64) * D
+        return self._scaled[D]
 
     def unit_sums(self, part: dict) -> UnitSums:
         """A reduced partial (:func:`_combine_parts`) as the engines' :class:`UnitSums`."""
@@ -248,13 +278,39 @@ def units(ds) -> Units:
 
 
 # ---------------------------------------------------------------------- partial unit sums
-def _part(unit_codes, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
+def _grid(K: int, m: int, n: int) -> bool:
+    """Sum a partition's ``n`` rows on the full grid of ``K`` (unit, domain) cells x ``m`` terms
+    (at most about one number per row: no more memory than a column of the partition)?"""
+    return K * max(m, 1) <= n + CHUNK
+
+
+def _part(key, n_units, dcode, dl, basis, m, we, gram, n, ones=()):
     """Partial sums of ``w b`` by (unit, domain) present -- ``unit``/``dom``/``S`` -- per-domain
-    Gram matrices, counts and weight sums: what one partition adds to the reduction."""
+    Gram matrices, counts and weight sums: what one partition adds to the reduction.
+
+    The (unit, domain) key ``unit * D + domain`` indexes the sums directly when the full grid
+    is small (at most one cell per row: ``K m <= n``, a partition of a survey with fewer PSUs
+    than rows) and the cells holding rows are kept at the end; otherwise the keys present are
+    compacted first. Either way every cell adds its rows in row order: the same sums.
+    ``key``: ``unit * D + domain`` of every row (:meth:`Units.codes`)."""
     D = len(dl)
-    key, present = compact_codes(unit_codes.astype(np.int64) * D + dcode, n_units * D)
-    S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones)
-    return {"dl": np.asarray(dl, dtype=object), "unit": present // D, "dom": present % D, "S": S, "G": G,
+    K = n_units * D
+    key = np.asarray(key, dtype=np.int64)
+    by_cell = bool(len(ones)) and not gram  # the domains' sums of weights from the constant's cells
+    if _grid(K, m, key.size):
+        S, G, n_pos, wsum = row_sums(basis, m, key, K, we, dcode, D, gram, ones, wsum=not by_cell)
+        if len(ones) and (not we.size or we.min() > 0):  # sums of positive weights: > 0 exactly where rows are
+            present = np.flatnonzero(S[:, ones[0]])
+        else:
+            present = np.flatnonzero(np.bincount(key, minlength=K))
+        S = S[present]
+    else:
+        key, present = compact_codes(key, K)
+        S, G, n_pos, wsum = row_sums(basis, m, key, present.size, we, dcode, D, gram, ones, wsum=not by_cell)
+    dom = present % D
+    if wsum is None:  # (only for the table's description and counts: design effects take the rows' sums)
+        wsum = np.bincount(dom, weights=S[:, ones[0]], minlength=D)
+    return {"dl": np.asarray(dl, dtype=object), "unit": present // D, "dom": dom, "S": S, "G": G,
             "n_pos": n_pos, "wsum": wsum, "n": n}
 
 
@@ -290,7 +346,7 @@ def _linear_partition(pdf, un, spec, terms, by, na_rm, gram, level):
         return rb
     w, dom, basis, k, expand, ones = rb
     dcode, dl = domain_codes(dom, len(pdf))
-    out = _part(un.codes(pdf, spec), un.n, dcode, dl, basis, k, w, gram, len(pdf), ones)
+    out = _part(un.codes(pdf, spec, len(dl), dcode), un.n, dcode, dl, basis, k, w, gram, len(pdf), ones)
     out["S"], out["G"] = expand_columns(out["S"], out["G"], expand)
     return out
 
@@ -301,8 +357,60 @@ def reduce_units(ds, un, res) -> UnitSums:
     return un.unit_sums(res)
 
 
-def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
-    """Reduce the rows to the units' influence sums: ``(design, sums, domain labels, info)``."""
+def unit_design(ds, un):
+    """The design on the sampled units of ``un`` (weights 1, in the units' order), built once per
+    DaskSurvey and design: :func:`~remitpov.engines.base.collapse` of one zero row per unit."""
+    key = (un.token, ds.spec)
+    got = ds._cache.get("units_design")  # ("units...": carried over by DaskSurvey.assign with the units)
+    if got is not None and got[0] == key:
+        return got[1]
+    idx = pd.MultiIndex.from_arrays([un.s, un.u, un.v, np.full(un.n, ALL, dtype=object)], names=list(LEVELS))
+    us = UnitSums(pd.DataFrame({"b0": np.zeros(un.n)}, index=idx), domain_frame([ALL], None, np.zeros(1), np.zeros(1)),
+                  un.fpc, un.fpc2, un.n_rows)
+    design = collapse(us, ds.spec)[0]
+    ds._cache["units_design"] = (key, design)
+    return design
+
+
+def finish_units(ds, un, res, by, *, deff, total, engine):
+    """:func:`~remitpov.engines.base.finish_sums` of a reduced partial: ``(design, sums, domain
+    keys, info)``.
+
+    When every sampled unit holds rows (always, unless the data changed) and the design has no
+    replicate weights, the units' design is the cached :func:`unit_design` and the PSU totals
+    are one grouped sum of the partial's (unit, domain) sums: what
+    :func:`~remitpov.engines.base.collapse` computes from :class:`UnitSums` (domains sorted by
+    label; the same cells added), without indexing the units by their labels on every call."""
+    spec = ds.spec
+    if isinstance(res, dict) and "problems" in res:
+        raise_problems(res["problems"], spec)
+    u = np.asarray(res["unit"], dtype=np.int64)
+    if spec.replicates is not None or u.size < un.n or np.bincount(u, minlength=un.n).min() == 0:
+        return finish_sums(un.unit_sums(res), spec, by, deff=deff, total=total, engine=engine)
+    design = unit_design(ds, un)
+    # the domain labels as collapse() reads them back from a level of the units' MultiIndex (whose
+    # values pandas infers as a Categorical's categories), then sorted as there
+    cat = pd.Categorical(np.asarray(res["dl"], dtype=object))
+    order, dlabels = pd.factorize(pd.Series(np.asarray(cat.categories, dtype=object)[cat.codes]), sort=True)
+    D, S = len(dlabels), np.asarray(res["S"], dtype=float)
+    m, P = S.shape[1], design.n_psu
+    dcode = order[res["dom"]]  # the partial's domain code -> its sorted position
+    psu = group_sum(design.psu[u] * D + dcode, S, P * D).reshape(P, D * m)
+    ssu = None
+    if design.fpc1 is not None and design.ssu is not None:
+        n_ssu = int(design.ssu.max()) + 1
+        ssu = group_sum(design.ssu[u] * D + dcode, S, n_ssu * D).reshape(n_ssu, D * m)
+    back = np.argsort(order)  # sorted position -> the partial's domain
+    G = None if not deff or res["G"] is None else np.asarray(res["G"], dtype=float)[back]
+    sums = InfluenceSums(n_domains=D, m=m, psu=psu, ssu=ssu, gram=G, n_pos=np.asarray(res["n_pos"], dtype=float)[back],
+                         wsum=np.asarray(res["wsum"], dtype=float)[back])
+    info = {"n": int(res["n"]), "n_pos": int(pd.Series(res["n_pos"]).sum()),
+            "sum_weights": float(pd.Series(res["wsum"]).sum()), "engine": engine}
+    return finish_collapsed(design, sums, np.asarray(dlabels, dtype=object), info, by, total=total)
+
+
+def linear_partial(ds, terms, by, *, na_rm, deff, level="person"):
+    """The rows reduced to the (unit, domain) sums of the ``terms``: ``(units, partial)``."""
     _check_common(ds, level, by)
     spec = ds.spec
     un = units(ds)
@@ -310,8 +418,13 @@ def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
         ([by] if by is not None else [])
     du = delayed(un, pure=True)
     parts = mapped(ds, cols, _linear_partition, du, spec, terms, by, na_rm, bool(deff), level)
-    res = dask.compute(tree_reduce(parts, _combine_parts))[0]
-    return finish_sums(reduce_units(ds, un, res), spec, by, deff=deff, total=total, engine=ENGINE)
+    return un, dask.compute(tree_reduce(parts, _combine_parts))[0]
+
+
+def linear_sums(ds, terms, by, *, na_rm, deff, total=False, level="person"):
+    """Reduce the rows to the units' influence sums: ``(design, sums, domain labels, info)``."""
+    un, res = linear_partial(ds, terms, by, na_rm=na_rm, deff=deff, level=level)
+    return finish_units(ds, un, res, by, deff=deff, total=total, engine=ENGINE)
 
 
 # ====================================================================== means, totals, ratios
@@ -769,7 +882,7 @@ def gini(ds, income, by=None, *, level: str = "person", na_rm: bool = False, ci_
         bad = np.asarray(dlabels)[~(Ty > 0)][0]
         raise InputError(f"gini: the weighted mean income of {income!r} is <= 0 in {byname(by)}={bad!r}; "
                          "the Gini is undefined")
-    design, sums, dk, info = finish_sums(reduce_units(ds, un, res), spec, by, deff=True, total=False,
-                                         engine="dask, exact ranks (range-partitioned sort)")
+    design, sums, dk, info = finish_units(ds, un, res, by, deff=True, total=False,
+                                          engine="dask, exact ranks (range-partitioned sort)")
     info["n"] = int(samp["n"])
     return gini_table(design, sums, dk, info, income, by, N, Ty, tot[:, :, 2].sum(0), ci_level=ci_level, dist=dist)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..core.validate import check_positive, check_weights
 from ..design import group_sum
-from ..design_kernels import code_counts
+from ..design_kernels import code_counts, kernel_sum
 from ..exceptions import InputError
 from .base import ALL, DesignSpec, UnitSums
 from .basis import Term
@@ -77,7 +77,7 @@ def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], n
     ok = np.ones(len(pdf), dtype=bool)
     for c in dict.fromkeys(numeric_cols):
         v = numeric(pdf, c)
-        if not v.size or (np.isfinite(v.min()) and np.isfinite(v.max())):  # two reductions, no mask
+        if not v.size or _finite_sum(v):  # one reduction, no mask
             continue
         m = ~np.isfinite(v)
         if m.any():
@@ -88,8 +88,16 @@ def validate(pdf: pd.DataFrame, spec: DesignSpec, numeric_cols: Sequence[str], n
 
 
 def _all_positive(a: np.ndarray) -> bool:
-    """All of ``a`` finite and > 0, from two reductions (a NaN makes the minimum NaN)."""
-    return not a.size or bool(a.min() > 0 and np.isfinite(a.max()))
+    """All of ``a`` finite and > 0, from two reductions (a NaN makes the minimum NaN; :func:`_finite_sum`)."""
+    return not a.size or bool(a.min() > 0 and _finite_sum(a))
+
+
+def _finite_sum(a: np.ndarray) -> bool:
+    """The sum of ``a`` is finite: no NaN or infinity in ``a`` (a NaN or an infinity makes the sum
+    NaN or infinite; finite values whose sum overflows give False too: the caller then checks
+    every value)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(a)))
 
 
 def design_problems(pdf: pd.DataFrame, spec: DesignSpec) -> dict:
@@ -152,7 +160,7 @@ def _level_codes(a: np.ndarray):
     if a.dtype.kind in "iu" and a.size:
         lo, hi = int(a.min()), int(a.max())
         if hi - lo < 4 * a.size + 1024:
-            codes = (a - lo).astype(np.int64, copy=False)
+            codes = (a - lo if lo else a).astype(np.int64, copy=False)  # (labels from 0: the codes as they are)
             return codes, hi - lo + 1, (lambda c, lo=lo, dt=a.dtype: (c + lo).astype(dt))
     c, lab = pd.factorize(a)
     lab = np.asarray(lab)
@@ -236,22 +244,29 @@ def row_basis(pdf: pd.DataFrame, spec: DesignSpec, terms: Sequence[Term], by, *,
     dense = not sparse or any(t.kind == "column" for t in sparse)
     supports = list({(t.income, t.line, t.strict, t.kind): t for t in sparse}.values())  # one per support
 
-    def basis(a: int, b: int):
+    def basis(a: int, b: int, const: bool = True):
         Xc = {c: v[a:b] for c, v in X.items()}
         sel = None
         if not dense:  # every term but the constant is zero outside its support (y < z, y <= q)
-            keep = np.zeros(b - a, dtype=bool)
+            keep = None
             for t in supports:
-                keep |= t.support(Xc)
-            if keep.sum() < SPARSE_SHARE * (b - a):
+                s = t.support(Xc)
+                keep = s if keep is None else np.logical_or(keep, s, out=keep)
+            if np.count_nonzero(keep) < SPARSE_SHARE * (b - a):
                 sel = np.flatnonzero(keep)
                 Xc = {c: v[sel] for c, v in Xc.items()}
         r = b - a if sel is None else sel.size
-        out = np.empty((r, k))  # row-major: what the sparse product reads
+        cols_ = distinct if const else nonconst
+        out = np.empty((r, len(cols_)))  # row-major: what the sparse product reads
         cache: dict = {}
-        for j, t in enumerate(distinct):
-            out[:, j] = t.values(Xc, r, cache)
+        for j, t in enumerate(cols_):
+            if t.kind == "one":
+                out[:, j] = 1.0
+            else:
+                out[:, j] = t.values(Xc, r, cache)
         return sel, out
+    nonconst = [t for t in distinct if t.kind != "one"]
+    basis.const_optional = True  # basis(a, b, const=False): without the constant columns (row_sums)
     return w, (None if by is None else dom), basis, k, expand, ones
 
 
@@ -282,34 +297,47 @@ def expand_columns(S: np.ndarray, G: np.ndarray | None, expand: np.ndarray | Non
 
 
 def row_sums(get, m: int, codes: np.ndarray, K: int, we: np.ndarray, dc: np.ndarray, D: int, gram: bool,
-             ones: Sequence[int] = ()):
+             ones: Sequence[int] = (), wsum: bool = True):
     """One chunked pass: sums of ``w b`` by ``codes`` (K, m), per-domain Gram matrices of ``b``
     (D, m, m) if ``gram``, rows with positive weight and the sum of weights per domain.
 
     ``get(a, b)`` returns ``(sel, B)``: the basis on rows ``a + sel`` of the chunk (``sel``
     None: all of them), zero on the others except the constant columns ``ones``, whose
-    sums are taken over every row.
+    sums are taken over every row (a basis of :func:`row_basis` leaves them out of ``B``
+    when no Gram matrix needs them: ``get(a, b, const=False)``). ``codes`` must lie in
+    ``0..K-1`` (the callers' codes do by construction; the compiled grouped sum does not
+    check them). ``wsum=False`` (no Gram matrices only): the sums of weights per domain are
+    not summed over the rows (returned as None; the constant's sums by ``codes`` hold them).
     """
     n = len(we)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    we = np.ascontiguousarray(we, dtype=float)
     S = np.zeros((K, m))
     G = np.zeros((D, m, m)) if gram else None
+    skip = bool(len(ones)) and not gram and getattr(get, "const_optional", False)
+    rest = [j for j in range(m) if j not in set(ones)] if skip else None
+    Sb = np.zeros((K, len(rest))) if skip else S  # the sums of the columns evaluated
     for a in range(0, n, CHUNK):
         b = min(a + CHUNK, n)
-        sel, Bc = get(a, b)
+        sel, Bc = get(a, b, const=False) if skip else get(a, b)
         Bc = np.ascontiguousarray(Bc)  # the sparse product is fastest on row-major rows
-        cc, wc, dcc = codes[a:b], we[a:b], dc[a:b]
+        cc, wc = codes[a:b], we[a:b]
         if sel is not None:
-            cc, wc, dcc = cc[sel], wc[sel], dcc[sel]
-        group_sum(cc, Bc, K, wc, out=S)
+            cc, wc = cc[sel], wc[sel]
+        kernel_sum(cc, Bc, wc, Sb)  # (group_sum without its bounds check: the codes are 0..K-1)
         if gram:
+            dcc = dc[a:b] if sel is None else dc[a:b][sel]
             for d in range(D):
                 G[d] += (Bc.T * (wc * (dcc == d))) @ Bc
-    wsum = np.bincount(dc, weights=we, minlength=D)
-    const = np.bincount(codes, weights=we, minlength=K) if len(ones) else None  # the constant: over every row
-    for j in ones:
-        S[:, j] = const
-        if gram:
-            G[:, j, j] = wsum
+    if skip:
+        S[:, rest] = Sb
+    wsum = np.bincount(dc, weights=we, minlength=D) if (wsum or gram) else None
+    if len(ones):  # the constant: over every row
+        const = np.bincount(codes, weights=we, minlength=K)
+        for j in ones:
+            S[:, j] = const
+            if gram:
+                G[:, j, j] = wsum
     n_pos = code_counts(dc if we.size and we.min() > 0 else dc[we > 0], D)
     return S, G, n_pos, wsum
 
@@ -333,6 +361,8 @@ def domain_codes(dom: np.ndarray | None, n: int):
     if dom is None:
         return np.zeros(n, dtype=np.int64), np.array([ALL], dtype=object)
     code, size, dec = _level_codes(dom)
+    if size <= 2:  # the smallest and the largest code are present: every code is
+        return code, dec(np.arange(size))
     code, present = compact_codes(code, size)
     return code, dec(present)
 
