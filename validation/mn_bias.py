@@ -33,24 +33,40 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import montecarlo as mc  # noqa: E402
-from remitpov.econometrics.counterfactual import counterfactual_fgt  # noqa: E402
+from remitpov.econometrics.counterfactual import counterfactual_fgt, counterfactual_gini  # noqa: E402
 from remitpov.econometrics.multinomial import multinomial_counterfactual_income  # noqa: E402
+from remitpov.inequality import gini  # noqa: E402
+from remitpov.poverty import fgt  # noqa: E402
 
-RULES = {"draws": {}, "fixed": {"parameter_draws": False}, "normal": {"residuals": "normal"}}
+RULES = {"full": {"parameter_draws": "full", "residual_variance": "base"},
+         "linear": {"parameter_draws": "linear", "residual_variance": "base"},
+         "fixed": {"parameter_draws": "fixed", "residual_variance": "base"},
+         "normal": {"parameter_draws": "full", "residual_variance": "base", "residuals": "normal"},
+         "matched": {"parameter_draws": "full", "residual_variance": "matched"},
+         "fixed_matched": {"parameter_draws": "fixed", "residual_variance": "matched"},
+         "status": {"parameter_draws": "full", "residual_variance": "status"}}
+PAIRS = (("full", "linear"), ("full", "fixed"), ("matched", "full"), ("status", "matched"))
+MEASURES = ("fgt0", "fgt1", "gini")
 
 
-def replication(seed: int, errors: str = "shift", draws: int = 20) -> dict:
-    """Paired errors of the three imputation rules on one sample."""
+def replication(seed: int, errors: str = "shift", draws: int = 20, rules=None) -> dict:
+    """Paired errors (FGT0, FGT1, Gini) of the imputation rules on one sample."""
     s = mc.mn_model_survey(seed, errors=errors)
-    truth = mc._p0(s, "y_true")
+    t = fgt(s, "y_true", "poverty_line", alpha=(0, 1)).estimates
+    truth = {"fgt0": t[0], "fgt1": t[1], "gini": gini(s, "y_true", deff=True).estimates[0]}
     out = {"seed": seed}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, kw in RULES.items():
+        for name in rules or RULES:
+            kw = RULES[name]
             cf = multinomial_counterfactual_income(s, "x1 + x2", "x1 + x2 + z_int + z_mig", income="y_static",
                                                    draws=draws, seed=seed, **kw)
-            f = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concept="multinomial").to_frame()
-            out[name] = float(f.loc[f["concept"] == "multinomial", "estimate"].iloc[0]) - truth
+            f = counterfactual_fgt(cf, "poverty_line", alpha=(0, 1), concept="multinomial").to_frame()
+            f = f[f["concept"] == "multinomial"].set_index("measure")["estimate"]
+            g = counterfactual_gini(cf, concept="multinomial").to_frame()
+            est = {"fgt0": f["fgt0"], "fgt1": f["fgt1"], "gini": g["estimate"].iloc[0]}
+            for ms in MEASURES:
+                out[f"{name}:{ms}"] = float(est[ms]) - truth[ms]
     return out
 
 
@@ -58,14 +74,24 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=150)
     ap.add_argument("--errors", default="shift", choices=("shift", "gumbel"))
+    ap.add_argument("--raw", help="write the per-seed paired errors to this CSV")
+    ap.add_argument("--rules", default=",".join(RULES), help="comma-separated subset of the rules")
     a = ap.parse_args(argv)
-    r = pd.DataFrame([replication(sd, a.errors) for sd in range(1, a.seeds + 1)])
+    rules = a.rules.split(",")
+    r = pd.DataFrame([replication(sd, a.errors, rules=rules) for sd in range(1, a.seeds + 1)])
     R = len(r)
-    for k in RULES:
-        print(f"{k}: paired bias {r[k].mean():+.4f} (MC SE {r[k].std() / np.sqrt(R):.4f})")
-    d = r["draws"] - r["fixed"]
-    print(f"draws - fixed (paired): {d.mean():+.4f} (MC SE {d.std() / np.sqrt(R):.4f})")
-
+    for ms in MEASURES:
+        print(f"--- {ms} ({a.errors}, seeds 1..{R}, paired: estimate minus the same measure of the true income)")
+        for k in rules:
+            x = r[f"{k}:{ms}"]
+            print(f"{k}: paired bias {x.mean():+.5f} (MC SE {x.std() / np.sqrt(R):.5f})")
+        for a_, b_ in PAIRS:
+            if a_ not in rules or b_ not in rules:
+                continue
+            d = r[f"{a_}:{ms}"] - r[f"{b_}:{ms}"]
+            print(f"{a_} - {b_}: {d.mean():+.5f} (MC SE {d.std() / np.sqrt(R):.5f})")
+    if a.raw:
+        r.to_csv(a.raw, index=False)
 
 if __name__ == "__main__":
     main()
