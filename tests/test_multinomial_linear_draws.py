@@ -176,41 +176,10 @@ def test_multinomial_parameter_draws_bad_value():
         multinomial_counterfactual_income(s, "x", "x + z1 + z2", income="y", parameter_draws="delta")
     with pytest.raises(InputError, match="residual_variance must be one of"):
         multinomial_counterfactual_income(s, "x", "x + z1 + z2", income="y", residual_variance="normal")
-    with pytest.raises(InputError, match="residual_variance='status' needs .*method='bfg'"):
-        multinomial_counterfactual_income(s, "x", "x + z1 + z2", income="y", method="bfg", residual_variance="status")
+
 
 
 # ----------------------------------------------------------------------------- residual variance rules
-def test_gumbel_part_moments_against_simulation():
-    """Mean and variance of c' K (eps_j - eps_0) given the chosen status: the mean equals the
-    DMF correction term C(P, k) @ c (closed form; QMC error < 2e-3) and the variance that of
-    400,000 simulated logit choices with the same utilities (simulation SE of a variance
-    ~ var * sqrt(2 / n_k) < 0.003 for the smallest status; tolerance 0.01)."""
-    from remitpov.econometrics.multinomial import correction_terms
-    from remitpov.econometrics.multinomial_counterfactual import _gumbel_part_moments
-
-    K = np.sqrt(6.0) / np.pi
-    rng = np.random.default_rng(1)
-    n = 400_000
-    Vu = np.array([0.0, -1.2, -0.4])
-    eps = rng.gumbel(size=(n, 3))
-    code = np.argmax(Vu + eps, axis=1)
-    c = np.array([0.3, 0.4])
-    comb = K * ((eps[:, 1:] - eps[:, [0]]) @ c)
-    P = np.exp(Vu) / np.exp(Vu).sum()
-    for k in range(3):
-        m, v = _gumbel_part_moments(P[None, :], np.array([k]), c, "dmf")
-        assert m[0] == pytest.approx((correction_terms(P[None, :], "dmf", k) @ c)[0], abs=2e-3)
-        assert v[0] == pytest.approx(comb[code == k].var(), abs=0.01)
-    # dmf1: c' K (eps - euler_gamma) over all J statuses
-    c3 = np.array([0.1, -0.2, 0.3])
-    comb3 = K * ((eps - np.euler_gamma) @ c3)
-    for k in range(3):
-        m, v = _gumbel_part_moments(P[None, :], np.array([k]), c3, "dmf1")
-        assert m[0] == pytest.approx((correction_terms(P[None, :], "dmf1", k) @ c3)[0], abs=2e-3)
-        assert v[0] == pytest.approx(comb3[code == k].var(), abs=0.01)
-
-
 def test_matched_residual_variance_by_hand(fits):
     """residual_variance="matched" (default): the imputed residual of household i is the drawn
     base residual times sqrt(1 - 2 g_i / s^2), g_i = G_i V G_i' (the prediction's delta-method

@@ -1,22 +1,27 @@
 """Where the multinomial default's bias on its own DGP comes from (issue #16).
 
-    nice -n 10 python validation/mn_bias.py --seeds 150 [--errors shift|gumbel]
+    nice -n 10 python validation/mn_bias.py --seeds 150 [--errors shift|gumbel] [--rules full,matched]
 
 On :func:`montecarlo.mn_model_survey` (the Dubin--McFadden model's own DGP) the multinomial
-default (DMF correction, status-specific prediction, 20 proper imputations, empirical
-residuals) is biased by about +0.6 points of FGT0 (validation/RESULTS.md). This script reruns
-it on the same seeds with three imputation rules and prints the paired errors (estimate minus
-the headcount of the true no-migration income in the same sample):
+counterfactual (DMF correction, status-specific prediction, 20 proper imputations, empirical
+residuals) is rerun on the same seeds with several imputation rules; the script prints the
+paired errors (estimate minus the same measure of the true no-migration income in the same
+sample) of FGT0, FGT1 and the Gini, and paired differences between rules:
 
-* ``draws``: the default (all parameters drawn jointly from N(theta, V));
-* ``fixed``: ``parameter_draws=False`` (parameters held at the estimate; improper, for the
-  comparison only): the difference from ``draws`` is the effect of recomputing the nonlinear
-  correction terms at drawn multinomial-logit coefficients;
-* ``normal``: normal instead of empirical residuals.
+* ``full``: parameters drawn jointly from N(theta, V), the prediction recomputed at each draw
+  (``parameter_draws="full"``), residuals as drawn (``residual_variance="base"``): the default
+  before session 6;
+* ``linear``: the prediction linearised at the estimate (``parameter_draws="linear"``): no
+  Jensen shift of the nonlinear correction terms; ``full - linear`` measures that shift;
+* ``fixed``: parameters held at the estimate (improper; for the comparison only);
+* ``normal``: normal instead of empirical residuals;
+* ``matched``: the default since session 6 (``residual_variance="matched"``): each residual
+  scaled to variance ``s^2 - 2 g_i`` (``g_i`` the delta-method variance of household i's
+  prediction); ``fixed_matched``: fixed parameters, variance ``s^2 - g_i``.
 
 ``--errors shift`` (default) uses the DGP variant whose residual distribution does not depend
-on the status (what the imputation assumes), isolating the parameter-draw effect; ``gumbel`` the
-structural DGP, whose residual given the status differs from the base group's.
+on the status (what the imputation assumes); ``gumbel`` the structural DGP, whose residual
+given the status differs from the base group's. Results: validation/RESULTS.md (session 6).
 """
 from __future__ import annotations
 
@@ -43,9 +48,8 @@ RULES = {"full": {"parameter_draws": "full", "residual_variance": "base"},
          "fixed": {"parameter_draws": "fixed", "residual_variance": "base"},
          "normal": {"parameter_draws": "full", "residual_variance": "base", "residuals": "normal"},
          "matched": {"parameter_draws": "full", "residual_variance": "matched"},
-         "fixed_matched": {"parameter_draws": "fixed", "residual_variance": "matched"},
-         "status": {"parameter_draws": "full", "residual_variance": "status"}}
-PAIRS = (("full", "linear"), ("full", "fixed"), ("matched", "full"), ("status", "matched"))
+         "fixed_matched": {"parameter_draws": "fixed", "residual_variance": "matched"}}
+PAIRS = (("full", "linear"), ("full", "fixed"), ("matched", "full"), ("fixed_matched", "fixed"))
 MEASURES = ("fgt0", "fgt1", "gini")
 
 

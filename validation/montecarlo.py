@@ -319,8 +319,7 @@ def mn_model_population(errors: str = "gumbel", n: int = 4_000_000) -> dict:
 
 #: residual-variance rules of the multinomial counterfactual compared in the mn_model studies
 #: besides the default (row labels; ``multinomial_counterfactual_income(residual_variance=...)``)
-MN_RESIDUAL_RULES = {"base": "multinomial, base residual variance (default before session 6)",
-                     "status": "multinomial, status residual variance (DMF model)"}
+MN_RESIDUAL_RULES = {"base": "multinomial, base residual variance (default before session 6)"}
 
 
 def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel", rules=tuple(MN_RESIDUAL_RULES)) -> list[dict]:

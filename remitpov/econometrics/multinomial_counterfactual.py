@@ -121,26 +121,26 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         DGP (``validation/mn_bias.py``, MC SE 0.00001). ``"fixed"`` (or False): parameters held
         at the estimate (improper; for comparisons only). The unconditional prediction ``X b``
         is linear in the parameters: the same under "linear" and "full".
-    residual_variance : {"matched", "status", "base"}
+    residual_variance : {"matched", "base"}
         Variance of the residual added to household ``i``'s log prediction (the drawn base
-        residual, standardised, times its SD). The prediction itself varies over the sampling
-        distribution of ``theta_hat`` and over the parameter draw, each with the delta-method
-        variance ``g_i = G_i V G_i'``, so with the base residuals as drawn (``"base"``, the rule
-        before session 6) the imputed log income of household ``i`` has variance ``s^2 + 2 g_i``
-        instead of ``s^2`` around the population prediction, and a headcount below the median
-        is biased upwards (+0.44 points of FGT0 on the DMF model's DGP with a status-invariant
-        residual, where ``g_i`` averages 12 % of ``s^2``). ``"matched"`` (default): variance
-        ``s^2 - 2 g_i`` (``- g_i`` with fixed parameters; floor 0), so that the imputed log
-        income's variance is ``s^2`` to first order: every additively decomposable index of
-        the imputed incomes (FGT, a mean) is then unbiased to first order for a normal residual
-        (-0.07 points there). The between-imputation variance still carries the parameter
-        uncertainty (the draws are unchanged). ``"status"`` (``"dmf"`` and ``"dmf1"`` only):
-        ``s^2`` replaced by the model's residual variance given the household's status,
-        ``Var(nu) + Var(c' K eps | status, Z)``, with the Gumbel part computed from the fitted
-        logit (:func:`_gumbel_part_moments`) and ``Var(nu)`` = ``s^2`` minus its base-group
-        average: the Dubin--McFadden model's own conditional variance (``nu`` independent of the
-        choice errors). The diagnostics report ``parameter_variance_share`` (mean ``g_i / s^2``)
-        and the share of households at the floor.
+        residual, standardised, times an SD per household). The prediction itself varies
+        around the population one over the sampling distribution of ``theta_hat`` and over the
+        parameter draw, each with the delta-method variance ``g_i = G_i V G_i'`` (``G_i = d
+        pred_i / d theta``, central differences), so with the residuals as drawn (``"base"``,
+        the only rule before this option) household ``i``'s imputed log income has variance
+        ``s^2 + 2 g_i`` instead of ``s^2`` (``s^2``: the base residuals' weighted variance),
+        and a headcount with the line below the median is biased upwards: +0.44 points of FGT0
+        on the DMF model's own DGP with a status-invariant residual, where ``g_i`` averages
+        about 12 % of ``s^2`` (``validation/mn_bias.py``). ``"matched"`` (default): variance
+        ``s^2 - 2 g_i`` (``s^2 - g_i`` with fixed parameters; floor 0, share reported), so the
+        imputed log income has variance ``s^2`` to first order and every additively
+        decomposable index of the imputed incomes (FGT, a mean) is unbiased to first order for a
+        normal residual (-0.07 points, MC SE 0.17, there). The parameter draws, hence the
+        between-imputation variance, are unchanged. Indices that depend on the spread ACROSS
+        households (Gini) are over-corrected where much of ``G_i (theta_m - theta_hat)`` is a
+        shift common to all households (Gini error +0.005 with "base", -0.003 with "matched"
+        on that DGP). Diagnostics: ``parameter_variance_share`` (mean ``g_i / s^2``) and
+        ``residual_floor_share_<kind>``.
     residuals : {"empirical", "normal"}
         ``"empirical"`` (default): the base group's second-stage residuals, resampled with
         probability proportional to the weight; ``"normal"``: ``N(0, s^2)`` with ``s^2``
@@ -175,9 +175,6 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     rule = parameter_draw_rule(parameter_draws)
     if residual_variance not in RESIDUAL_VARIANCE:
         raise InputError(f"residual_variance must be one of {RESIDUAL_VARIANCE}, got {residual_variance!r}")
-    if residual_variance == "status" and method not in ("dmf", "dmf1"):
-        raise InputError(f"residual_variance='status' needs an outcome error linear in the Gumbel choice errors "
-                         f"(method 'dmf' or 'dmf1'), got method={method!r}; use 'matched'")
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
@@ -259,8 +256,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
             E = rng.standard_normal(logs[kind].shape)
         cols = [f"{output}_{m + 1}" for m in range(draws)]
         alt_cols = [f"{output}_{alt}_{m + 1}" for m in range(draws)]
-        sd, rdiag = _residual_sd(residual_variance, s_res, G, res, model, theta, ok, pw, mig, codes,
-                                 (1.0 if rule == "fixed" else 2.0), ic, ig, J, m_sel, method)
+        sd, rdiag = _residual_sd(residual_variance, s_res, G, res, mig, 1.0 if rule == "fixed" else 2.0)
         diag.update(rdiag)
         for m in range(draws):
             new[cols[m]] = fill(np.exp(logs[kind][:, m] + sd[kind] * E[:, m]))
@@ -295,79 +291,30 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
 
 
 #: ``residual_variance`` rules of :func:`multinomial_counterfactual_income`.
-RESIDUAL_VARIANCE = ("matched", "status", "base")
+RESIDUAL_VARIANCE = ("matched", "base")
 RESIDUAL_VARIANCE_NOTES = {
     "base": "the base group's residual variance for every household",
-    "matched": "the base group's residual variance minus the prediction's parameter-noise variance",
-    "status": "the DMF model's residual variance given the household's status minus the prediction's "
-              "parameter-noise variance"}
+    "matched": "the base group's residual variance minus the prediction's parameter-noise variance"}
 
 
-def _gumbel_part_moments(P, chosen, c, method, *, nodes: int = 512, chunk: int = 20_000):
-    """Mean and variance of the Gumbel part of the outcome error given the chosen status.
-
-    Under the Dubin--McFadden model the error is ``u = c' K (eps_j - eps_0)_{j != 0} + nu``
-    (``"dmf"``; ``"dmf1"``: ``c' K (eps_j - euler_gamma)_j``) with ``nu`` independent of the
-    iid standard Gumbel choice errors ``eps``. Given that status ``k`` is chosen with
-    logit probabilities ``P``, the maximum ``max_j (V_j + eps_j) - logsumexp(V)`` is standard
-    Gumbel (so ``eps_k = U - ln P_k``) and each other ``V_j + eps_j`` is Gumbel(``V_j``)
-    truncated above at the maximum, independently: both drawn by inversion from a scrambled
-    Sobol sequence (``nodes`` points, fixed seed: deterministic; relative error of the
-    variance about 1e-3). Returns (mean, variance), each (n,); the mean equals the correction
-    term ``C(P, k) @ c`` (a check in the tests).
-    """
-    from scipy.stats import qmc
-
-    P = np.clip(np.asarray(P, dtype=float), 1e-15, 1.0)
-    n, J = P.shape
-    S = np.clip(qmc.Sobol(d=J + 1, scramble=True, seed=20260).random(nodes), 1e-12, 1 - 1e-12)
-    U = -np.log(-np.log(S[:, 0]))
-    ch = np.broadcast_to(np.asarray(chosen), (n,))
-    mean, var = np.empty(n), np.empty(n)
-    K = np.sqrt(6.0) / np.pi
-    for lo in range(0, n, chunk):  # a loop over chunks of rows (memory), not over rows
-        p, k = P[lo:lo + chunk], ch[lo:lo + chunk]
-        rows = np.arange(len(p))
-        # inverse of the truncated CDF exp(-P_j exp(-y)) on y < U, with y = V_j + eps_j - logsumexp(V)
-        y = -np.log((-np.log(S[None, :, 1:]) + p[:, None, :] * np.exp(-U)[None, :, None]) / p[:, None, :])
-        eps = y - np.log(p)[:, None, :]
-        eps[rows, :, k] = U[None, :] - np.log(p[rows, k])[:, None]
-        z = K * (eps[:, :, 1:] - eps[:, :, :1] if method == "dmf" else eps - np.euler_gamma) @ c
-        mean[lo:lo + chunk], var[lo:lo + chunk] = z.mean(axis=1), z.var(axis=1)
-    return mean, var
-
-
-def _residual_sd(rule, s_res, G, res, model, theta, ok, pw, mig, codes, factor, ic, ig, J, m_sel, method):
+def _residual_sd(rule, s_res, G, res, mig, factor):
     """Per-household SD of the imputed residual for each prediction kind, and diagnostics.
 
     ``g_i = G_i V G_i'`` is the delta-method variance of household ``i``'s log prediction.
     Over the sampling distribution of ``theta_hat`` and the parameter draw, the prediction
     varies around the population one with variance ``factor * g_i`` (2: the estimate's
     sampling error and the draw; 1 for fixed parameters), so the imputed log income's
-    variance is the residual variance plus ``factor * g_i``; ``"matched"`` and ``"status"``
-    subtract it (floor 0), which makes every additively decomposable index (FGT, mean) of the
-    imputed incomes unbiased to first order when the residual is normal.
+    variance is the residual variance ``s^2`` plus ``factor * g_i``; ``"matched"`` subtracts
+    it (floor 0), which makes every additively decomposable index (FGT, a mean) of the imputed
+    incomes unbiased to first order when the residual is normal.
     """
-    n_imp = int(mig.sum())
     if rule == "base":
         return {"unconditional": s_res, "conditional": s_res}, {}
     g = np.einsum("ikp,pq,ikq->ik", G, res.cov.to_numpy(), G)  # (n_imputed, 2)
-    target = {"unconditional": np.full(n_imp, s_res**2), "conditional": np.full(n_imp, s_res**2)}
     diag = {}
-    if rule == "status":
-        c = theta[ic]
-        Pb = softmax(model._Z[ok], theta[ig].reshape(J - 1, m_sel).T)
-        _, vb = _gumbel_part_moments(Pb, 0, c, method)
-        nu2 = s_res**2 - np.average(vb, weights=pw)
-        diag["residual_nu_variance"] = float(nu2)
-        nu2 = max(nu2, 0.0)
-        Pm = softmax(model._Z[mig], theta[ig].reshape(J - 1, m_sel).T)
-        _, vk = _gumbel_part_moments(Pm, codes, c, method)
-        unc = c @ c + (c.sum() ** 2 if method == "dmf" else 0.0)  # Var(K(eps_j - eps_0)) = 1 + [j == l]
-        target = {"unconditional": np.full(n_imp, nu2 + unc), "conditional": nu2 + vk}
     out = {}
     for j, k in enumerate(("unconditional", "conditional")):
-        v = target[k] - factor * g[:, j]
+        v = s_res**2 - factor * g[:, j]
         diag[f"residual_floor_share_{k}"] = float(np.mean(v <= 0))
         out[k] = np.sqrt(np.maximum(v, 0.0))
     diag["parameter_variance_share"] = float(np.mean(g[:, 1]) / s_res**2)
