@@ -21,7 +21,8 @@ sample) of FGT0, FGT1 and the Gini, and paired differences between rules:
 
 ``--errors shift`` (default) uses the DGP variant whose residual distribution does not depend
 on the status (what the imputation assumes); ``gumbel`` the structural DGP, whose residual
-given the status differs from the base group's. Results: validation/RESULTS.md (session 6).
+given the status differs from the base group's; ``synthetic`` the package's synthetic survey
+(``migration_types=True``; misspecified: income is a sum of sources). Results: validation/RESULTS.md (session 6).
 """
 from __future__ import annotations
 
@@ -53,9 +54,20 @@ PAIRS = (("full", "linear"), ("full", "fixed"), ("matched", "full"), ("fixed_mat
 MEASURES = ("fgt0", "fgt1", "gini")
 
 
+#: fixed lines of the synthetic survey with migration types (population lines, validation/RESULTS.md)
+SYNTHETIC_LINES = {"rural": 1217.95, "urban": 1623.94}
+
+
 def replication(seed: int, errors: str = "shift", draws: int = 20, rules=None) -> dict:
     """Paired errors (FGT0, FGT1, Gini) of the imputation rules on one sample."""
-    s = mc.mn_model_survey(seed, errors=errors)
+    if errors == "synthetic":
+        from remitpov.synthetic import synthetic_survey
+
+        s = mc.prepare(synthetic_survey(seed=seed, n_households=3000, migration_types=True), SYNTHETIC_LINES)
+        rhs, sel = mc.RHS, mc.MULTI_SELECTION
+    else:
+        s = mc.mn_model_survey(seed, errors=errors)
+        rhs, sel = "x1 + x2", "x1 + x2 + z_int + z_mig"
     t = fgt(s, "y_true", "poverty_line", alpha=(0, 1)).estimates
     truth = {"fgt0": t[0], "fgt1": t[1], "gini": gini(s, "y_true", deff=True).estimates[0]}
     out = {"seed": seed}
@@ -63,8 +75,7 @@ def replication(seed: int, errors: str = "shift", draws: int = 20, rules=None) -
         warnings.simplefilter("ignore")
         for name in rules or RULES:
             kw = RULES[name]
-            cf = multinomial_counterfactual_income(s, "x1 + x2", "x1 + x2 + z_int + z_mig", income="y_static",
-                                                   draws=draws, seed=seed, **kw)
+            cf = multinomial_counterfactual_income(s, rhs, sel, income="y_static", draws=draws, seed=seed, **kw)
             f = counterfactual_fgt(cf, "poverty_line", alpha=(0, 1), concept="multinomial").to_frame()
             f = f[f["concept"] == "multinomial"].set_index("measure")["estimate"]
             g = counterfactual_gini(cf, concept="multinomial").to_frame()
@@ -77,7 +88,9 @@ def replication(seed: int, errors: str = "shift", draws: int = 20, rules=None) -
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=150)
-    ap.add_argument("--errors", default="shift", choices=("shift", "gumbel"))
+    ap.add_argument("--errors", default="shift", choices=("shift", "gumbel", "synthetic"),
+                    help="mn_model_survey errors, or 'synthetic': the package's synthetic survey with migration "
+                         "types (misspecified for the model; income equation and logit of montecarlo.py)")
     ap.add_argument("--raw", help="write the per-seed paired errors to this CSV")
     ap.add_argument("--rules", default=",".join(RULES), help="comma-separated subset of the rules")
     a = ap.parse_args(argv)
