@@ -231,3 +231,27 @@ def test_matched_variance_removes_the_parameter_noise_bias_fast_mc():
     assert -0.008 < d[:, 0].mean() < -0.002
     assert np.all(d[:, 0] < 0)
     assert abs(d[:, 1].mean()) < 0.001
+
+
+def test_matched_variance_floor_is_reported():
+    """Where twice the prediction's delta-method variance exceeds the residual variance (seed 15
+    of the status-invariant DMF DGP: 1.6 % of the imputed households) the residual is set to zero,
+    the share is in the diagnostics and a note says so; none at seed 1."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
+    import montecarlo as mc
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for sd in (1, 15):
+            out[sd] = multinomial_counterfactual_income(mc.mn_model_survey(sd, errors="shift"), "x1 + x2",
+                                                        "x1 + x2 + z_int + z_mig", income="y_static", draws=2,
+                                                        seed=sd)
+    assert out[1].diagnostics["residual_floor_share_conditional"] == 0
+    assert not any("exceeds the residual variance" in n for n in out[1].notes)
+    assert 0.005 < out[15].diagnostics["residual_floor_share_conditional"] < 0.05
+    assert any("1.6% of the imputed households" in n for n in out[15].notes)
+    assert 0.05 < out[15].diagnostics["parameter_variance_share"] < 0.3

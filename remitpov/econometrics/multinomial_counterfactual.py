@@ -235,7 +235,11 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     if draws:
         rng = np.random.default_rng(seed)
         T = parameter_draws_from(res, draws, rng, rule != "fixed")
-        both = lambda t: np.column_stack(predict(t))  # noqa: E731  (n_imputed, 2): unconditional, conditional
+
+        def both(t):
+            """(n_imputed, 2): unconditional and conditional log predictions."""
+            return np.column_stack(predict(t))
+
         G = central_difference_jacobian(both, theta) if rule == "linear" or residual_variance != "base" else None
         if rule == "linear":
             L = linearised_draws(both, theta, T, jacobian=G)  # (n_imputed, 2, M)
@@ -258,6 +262,12 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         alt_cols = [f"{output}_{alt}_{m + 1}" for m in range(draws)]
         sd, rdiag = _residual_sd(residual_variance, s_res, G, res, mig, 1.0 if rule == "fixed" else 2.0)
         diag.update(rdiag)
+        floor = rdiag.get(f"residual_floor_share_{kind}", 0.0)
+        if floor > 0:
+            notes.append(f"residual_variance='matched': for {floor:.1%} of the imputed households the prediction's "
+                         "parameter-noise variance (twice the delta-method variance) exceeds the residual variance; "
+                         "their residual is set to zero and their imputations still vary more than the residual "
+                         "(imprecise correction coefficients: a stronger exclusion restriction or more base households)")
         for m in range(draws):
             new[cols[m]] = fill(np.exp(logs[kind][:, m] + sd[kind] * E[:, m]))
             new[alt_cols[m]] = fill(np.exp(logs[alt][:, m] + sd[alt] * E[:, m]))
