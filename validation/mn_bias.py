@@ -17,7 +17,9 @@ sample) of FGT0, FGT1 and the Gini, and paired differences between rules:
 * ``normal``: normal instead of empirical residuals;
 * ``matched``: the default since session 6 (``residual_variance="matched"``): each residual
   scaled to variance ``s^2 - 2 g_i`` (``g_i`` the delta-method variance of household i's
-  prediction); ``fixed_matched``: fixed parameters, variance ``s^2 - g_i``.
+  prediction); ``fixed_matched``: fixed parameters, variance ``s^2 - g_i``;
+* ``dmf``: ``residuals="dmf"``, the DMF model's own error given the status (the Gumbel part
+  drawn from the fitted logit given the household's status, plus a normal part), matched.
 
 ``--errors shift`` (default) uses the DGP variant whose residual distribution does not depend
 on the status (what the imputation assumes); ``gumbel`` the structural DGP, whose residual
@@ -49,8 +51,9 @@ RULES = {"full": {"parameter_draws": "full", "residual_variance": "base"},
          "fixed": {"parameter_draws": "fixed", "residual_variance": "base"},
          "normal": {"parameter_draws": "full", "residual_variance": "base", "residuals": "normal"},
          "matched": {"parameter_draws": "full", "residual_variance": "matched"},
-         "fixed_matched": {"parameter_draws": "fixed", "residual_variance": "matched"}}
-PAIRS = (("full", "linear"), ("full", "fixed"), ("matched", "full"), ("fixed_matched", "fixed"))
+         "fixed_matched": {"parameter_draws": "fixed", "residual_variance": "matched"},
+         "dmf": {"parameter_draws": "full", "residual_variance": "matched", "residuals": "dmf"}}
+PAIRS = (("full", "linear"), ("full", "fixed"), ("matched", "full"), ("fixed_matched", "fixed"), ("dmf", "matched"))
 MEASURES = ("fgt0", "fgt1", "gini")
 
 

@@ -317,19 +317,18 @@ def mn_model_population(errors: str = "gumbel", n: int = 4_000_000) -> dict:
     return {"lines": None, "P0_nomig": float(np.average(p, weights=1 + 0.5 * d["x2"].to_numpy()))}
 
 
-#: residual-variance rules of the multinomial counterfactual compared in the mn_model studies
-#: besides the default (row labels; ``multinomial_counterfactual_income(residual_variance=...)``)
-MN_RESIDUAL_RULES = {"base": "multinomial, base residual variance (default before session 6)"}
+#: residual rules of the multinomial counterfactual compared in the mn_model studies besides the
+#: default: name -> (keyword arguments of ``multinomial_counterfactual_income``, row label)
+MN_RESIDUAL_RULES = {"base": ({"residual_variance": "base"},
+                              "multinomial, base residual variance (default before session 6)"),
+                     "dmf": ({"residuals": "dmf"}, "multinomial, DMF-model residuals given the status (option)")}
 
 
 def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel", rules=tuple(MN_RESIDUAL_RULES)) -> list[dict]:
     """One replication of an mn_model study: the default (and its unconditional kind and the
     static counterfactual) and, on the same sample and seed, the residual-variance ``rules``."""
-    from remitpov.econometrics.multinomial_counterfactual import multinomial_counterfactual_income as mci
-
     s = mn_model_survey(seed, errors=errors)
     truth = _p0(s, "y_true")
-    default = mci.__kwdefaults__["residual_variance"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cf = multinomial_counterfactual_income(s, "x1 + x2", "x1 + x2 + z_int + z_mig", income="y_static",
@@ -342,12 +341,11 @@ def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel", rul
                                                  ("multinomial unconditional (mn model DGP, MI)",
                                                   "multinomial_unconditional")))
         for rule in rules:
-            if rule == default:
-                continue
+            kw, label = MN_RESIDUAL_RULES[rule]
             cf = multinomial_counterfactual_income(s, "x1 + x2", "x1 + x2 + z_int + z_mig", income="y_static",
-                                                   draws=draws, seed=seed, residual_variance=rule)
+                                                   draws=draws, seed=seed, **kw)
             tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concept="multinomial")
-            out += _model_rows(tab, cf, truth, seed, ((MN_RESIDUAL_RULES[rule], "multinomial"),))
+            out += _model_rows(tab, cf, truth, seed, ((label, "multinomial"),))
     return out
 
 
