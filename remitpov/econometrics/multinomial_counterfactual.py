@@ -154,8 +154,8 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         households), scaled by ``residual_variance``
         (the parameter-noise variance is taken from ``nu``). Exact where the outcome error IS
         linear in the Gumbel errors plus independent normal noise (FGT0/FGT1/Gini errors
-        -0.0016/-0.0003/-0.0009 on that DGP, against +0.0016/+0.0050/+0.0033 with
-        "empirical"), but biased where only the conditional mean is (+0.0066/+0.0018/+0.0115
+        -0.0012/-0.0001/-0.0012 on that DGP, against +0.0016/+0.0050/+0.0033 with
+        "empirical"), but biased where only the conditional mean is (+0.0064/+0.0017/+0.0117
         with a status-invariant residual): an option, not the default
         (``validation/RESULTS.md``, session 6).
     weighted : bool
