@@ -288,3 +288,32 @@ def test_dmf_residuals_need_the_dmf_method():
         multinomial_counterfactual_income(s, "x", "x + z1 + z2", income="y", method="bfg", residuals="dmf")
     with pytest.raises(InputError, match="residuals must be 'empirical', 'normal' or 'dmf'"):
         multinomial_counterfactual_income(s, "x", "x + z1 + z2", income="y", residuals="gumbel")
+
+
+def test_table_passes_rules_to_the_multinomial_row_only():
+    """multinomial_counterfactual_table(parameter_draws="linear", residuals="dmf"): the multinomial
+    row uses them (its notes say so); the binary Heckman row, which has neither, keeps its defaults
+    (no error) -- the same binary row as with the defaults."""
+    from remitpov.econometrics.multinomial import multinomial_counterfactual_table
+    from remitpov.income import build_income
+    from remitpov.synthetic import synthetic_survey
+
+    s = build_income(synthetic_survey(seed=11, n_households=2000, migration_types=True))
+    d = s.data
+    s = s.with_columns(y_static=np.maximum((d["y_hh"] - (d["remesas"] + d["internal_transfers"]) / 3)
+                                           / d["eq_scale"], 0), rural=(d["area"] == "rural") * 1.0)
+    rhs = "head_educ + rural"
+    tabs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kw in ({}, {"parameter_draws": "linear", "residuals": "dmf"}):
+            tabs[bool(kw)] = multinomial_counterfactual_table(s, "poverty_line", rhs, rhs + " + mig_network + int_network",
+                                                              binary_selection_formula=rhs + " + mig_network",
+                                                              alpha=(0,), draws=2, rho_grid=None, **kw)
+    f = {}
+    for k, (t, _) in tabs.items():
+        fr = t.to_frame()
+        f[k] = fr[fr["measure"] == "fgt0"].drop_duplicates("concept").set_index("concept")["estimate"]
+    assert f[True]["heckman"] == f[False]["heckman"]
+    assert f[True]["multinomial"] != f[False]["multinomial"]
+    assert any("linearised" in n and "residuals dmf" in n for n in tabs[True][1].notes)

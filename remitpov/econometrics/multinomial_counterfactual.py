@@ -468,7 +468,8 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
     ``binary_income`` (default: ``static``) must equal ``static`` when given: a binary row
     on another income concept (e.g. one still containing internal transfers) is not
     comparable. Other keyword arguments go to :func:`multinomial_counterfactual_income`;
-    ``weighted``, ``residuals``, ``nonpositive`` and ``parameter_draws`` also to the binary row,
+    ``weighted``, ``residuals`` (except ``"dmf"``), ``nonpositive`` and ``parameter_draws`` also to
+    the binary row,
     ``parameter_draws`` as True for ``"full"``, False for ``"fixed"``, and not at all for
     ``"linear"`` (the binary counterfactual's own default, its parameter draws recomputing the
     prediction, applies: it has no linearised rule).
@@ -493,6 +494,8 @@ def multinomial_counterfactual_table(survey: Survey, line, income_formula: str, 
         anym = "__any_migrant"
         s = s.with_columns(**{anym: (survey.data[status].astype(str).to_numpy() != str(base)).astype(float)})
         bkw = {k: v for k, v in kwargs.items() if k in ("weighted", "residuals", "nonpositive")}
+        if bkw.get("residuals") == "dmf":  # the multinomial model's own error: the binary row keeps its default
+            del bkw["residuals"]
         if "parameter_draws" in kwargs:  # the binary counterfactual has no "linear" rule: its full draws
             rule = parameter_draw_rule(kwargs["parameter_draws"])
             if rule != "linear":
