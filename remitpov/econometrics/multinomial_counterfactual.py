@@ -156,7 +156,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         linear in the Gumbel errors plus independent normal noise (FGT0/FGT1/Gini errors
         -0.0012/-0.0001/-0.0012 on that DGP, against +0.0016/+0.0050/+0.0033 with
         "empirical"), but biased where only the conditional mean is (+0.0064/+0.0017/+0.0117
-        with a status-invariant residual): an option, not the default
+        with a status-invariant residual; +0.0098/+0.0059/+0.0081 on the synthetic survey): an option, not the default
         (``validation/RESULTS.md``, session 6).
     weighted : bool
         Household weights (pseudo-likelihood) and design-based model SEs
