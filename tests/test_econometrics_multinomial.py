@@ -435,7 +435,7 @@ def test_multinomial_imputations_draw_all_parameters(syn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cf = multinomial_counterfactual_income(syn, inc_f, inc_f + " + mig_network + int_network", income="y_static",
-                                               draws=3, seed=8)
+                                               draws=3, seed=8, parameter_draws="full", residual_variance="base")
     assert cf.method == "dmf" and cf.kind == "conditional" and cf.alt_kind == "unconditional"
     res, mdl = cf.model, cf.model.model
     rng = np.random.default_rng(8)

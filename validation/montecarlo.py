@@ -317,7 +317,16 @@ def mn_model_population(errors: str = "gumbel", n: int = 4_000_000) -> dict:
     return {"lines": None, "P0_nomig": float(np.average(p, weights=1 + 0.5 * d["x2"].to_numpy()))}
 
 
-def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel") -> list[dict]:
+#: residual rules of the multinomial counterfactual compared in the mn_model studies besides the
+#: default: name -> (keyword arguments of ``multinomial_counterfactual_income``, row label)
+MN_RESIDUAL_RULES = {"base": ({"residual_variance": "base"},
+                              "multinomial, base residual variance (default before session 6)"),
+                     "dmf": ({"residuals": "dmf"}, "multinomial, DMF-model residuals given the status (option)")}
+
+
+def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel", rules=tuple(MN_RESIDUAL_RULES)) -> list[dict]:
+    """One replication of an mn_model study: the default (and its unconditional kind and the
+    static counterfactual) and, on the same sample and seed, the residual-variance ``rules``."""
     s = mn_model_survey(seed, errors=errors)
     truth = _p0(s, "y_true")
     with warnings.catch_warnings():
@@ -326,10 +335,18 @@ def mn_model_replication(seed: int, draws: int = 20, errors: str = "gumbel") -> 
                                                draws=draws, seed=seed)
         tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concepts={"static": "y_static"},
                                  concept="multinomial", alternative=True)
-    return _model_rows(tab, cf, truth, seed, (("static (mn model DGP)", "static"),
-                                              ("multinomial default (mn model DGP, DMF, conditional, MI)", "multinomial"),
-                                              ("multinomial unconditional (mn model DGP, MI)",
-                                               "multinomial_unconditional")))
+        out = _model_rows(tab, cf, truth, seed, (("static (mn model DGP)", "static"),
+                                                 ("multinomial default (mn model DGP, DMF, conditional, MI)",
+                                                  "multinomial"),
+                                                 ("multinomial unconditional (mn model DGP, MI)",
+                                                  "multinomial_unconditional")))
+        for rule in rules:
+            kw, label = MN_RESIDUAL_RULES[rule]
+            cf = multinomial_counterfactual_income(s, "x1 + x2", "x1 + x2 + z_int + z_mig", income="y_static",
+                                                   draws=draws, seed=seed, **kw)
+            tab = counterfactual_fgt(cf, "poverty_line", alpha=(0,), concept="multinomial")
+            out += _model_rows(tab, cf, truth, seed, ((label, "multinomial"),))
+    return out
 
 
 def summarise(rows: pd.DataFrame, pops: dict) -> pd.DataFrame:

@@ -7,14 +7,16 @@ imputation scheme is stated in :mod:`remitpov.econometrics.counterfactual`.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy import stats
 
+from ..exceptions import InputError
 from .heckman import HeckmanResults
 
-__all__ = ["DEFAULT_DRAWS", "ABSENT_MIGRANT_NOTE", "RECEIPT_NOTE", "parameter_draws_from", "resample_index",
+__all__ = ["DEFAULT_DRAWS", "ABSENT_MIGRANT_NOTE", "RECEIPT_NOTE", "PARAMETER_DRAW_RULES", "parameter_draws_from",
+           "parameter_draw_rule", "central_difference_jacobian", "linearised_draws", "resample_index",
            "local_resample_index", "wald_excluded", "HeckmanParts"]
 
 
@@ -52,6 +54,91 @@ def parameter_draws_from(res, draws: int, rng: np.random.Generator, parameter_dr
     if not parameter_draws:
         return np.repeat(theta[None, :], draws, axis=0)
     return rng.multivariate_normal(theta, res.cov.to_numpy(), size=draws, method="eigh")
+
+
+#: Parameter-draw rules of the imputations (:func:`parameter_draw_rule`).
+PARAMETER_DRAW_RULES = ("linear", "full", "fixed")
+
+
+def parameter_draw_rule(parameter_draws) -> str:
+    """Normalise a ``parameter_draws`` argument to ``"linear"``, ``"full"`` or ``"fixed"``.
+
+    ``"linear"``: first-order draws of the prediction (:func:`linearised_draws`);
+    ``"full"`` or ``True``: the prediction recomputed at each parameter draw; ``"fixed"`` or
+    ``False``: parameters held at the estimate (improper; for comparisons only).
+
+    Raises
+    ------
+    InputError
+        Any other value.
+    """
+    if isinstance(parameter_draws, (bool, np.bool_)):
+        return "full" if parameter_draws else "fixed"
+    if isinstance(parameter_draws, str) and parameter_draws in PARAMETER_DRAW_RULES:
+        return parameter_draws
+    raise InputError(f"parameter_draws must be 'linear', 'full' (or True), or 'fixed' (or False), got "
+                     f"{parameter_draws!r}")
+
+
+def central_difference_jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *,
+                                rel_step: float = 6e-6) -> np.ndarray:
+    """Jacobian of ``f`` at ``x`` by central differences: shape ``f(x).shape + (k,)``.
+
+    ``f`` maps a parameter vector (k,) to an array of any shape. The step of ``x_j`` is
+    ``rel_step * max(|x_j|, 1)`` (about the cube root of the machine epsilon, which balances
+    the ``O(h^2)`` truncation and the ``O(eps / h)`` rounding error: relative error about
+    1e-10 for smooth ``f`` of order one). For functions that are not complex-analytic in
+    numpy (clipping, ``dtype=float`` casts), where
+    :func:`remitpov.core.jacobian.complex_step_rows` does not apply. ``2 k`` calls of ``f``
+    (a loop over the parameters, not over rows).
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    h = rel_step * np.maximum(np.abs(x), 1.0)
+    cols = []
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = h[j]
+        cols.append((np.asarray(f(x + e), dtype=float) - np.asarray(f(x - e), dtype=float)) / (2.0 * h[j]))
+    return np.stack(cols, axis=-1)
+
+
+def linearised_draws(predict: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, T: np.ndarray, *,
+                     jacobian: np.ndarray | None = None) -> np.ndarray:
+    """First-order ("linearised") proper draws of a prediction: ``pred(theta_hat) + G (theta_m - theta_hat)``.
+
+    Parameters
+    ----------
+    predict : callable
+        ``theta`` (k,) -> prediction array (any shape ``S``, e.g. (n,) or (n, 2)).
+    theta : array (k,)
+        The estimate ``theta_hat``.
+    T : array (M, k)
+        Parameter draws ``theta_m`` (:func:`parameter_draws_from`: ``N(theta_hat, V)``
+        jointly over all parameters).
+    jacobian : array ``S + (k,)``, optional
+        ``G = d pred / d theta`` at ``theta_hat``; default
+        :func:`central_difference_jacobian`.
+
+    Returns
+    -------
+    ndarray, shape ``S + (M,)``
+        Draw ``m`` in the last axis. Given ``theta_m ~ N(theta_hat, V)`` the draws are
+        ``N(pred(theta_hat), G V G')``: their mean is the plug-in prediction and their
+        covariance the delta-method covariance of the prediction, an approximation of the same
+        (first) order as ``N(theta_hat, V)`` itself. Recomputing a prediction that is
+        nonlinear in ``theta`` at each draw (``"full"``) instead shifts its mean by about
+        ``tr(H V) / 2`` (``H`` the Hessian; Jensen), an ``O(1/n)`` bias that adds to the
+        plug-in's own; the linear rule does not add it. Equal to the full rule for a
+        prediction linear in ``theta``.
+    """
+    theta = np.asarray(theta, dtype=float).ravel()
+    T = np.atleast_2d(np.asarray(T, dtype=float))
+    p0 = np.asarray(predict(theta), dtype=float)
+    G = central_difference_jacobian(predict, theta) if jacobian is None else np.asarray(jacobian, dtype=float)
+    if G.shape != p0.shape + (theta.size,) or T.shape[1] != theta.size:
+        raise InputError(f"linearised_draws: Jacobian shape {G.shape} or draws shape {T.shape} does not match the "
+                         f"prediction {p0.shape} and the {theta.size} parameters")
+    return p0[..., None] + G @ (T - theta).T
 
 
 def resample_index(w: np.ndarray, size, rng: np.random.Generator) -> np.ndarray:

@@ -74,7 +74,10 @@ Adams counterfactual, biased under selection on unobservables -- both are impute
 the same draws) by proper multiple imputation: ``draws`` (default 20) joint draws of ALL
 parameters (outcome, correction and multinomial-logit coefficients) from the two-step
 covariance, the correction terms recomputed from each drawn logit, plus residuals resampled
-weight-proportionally from the base group's second-stage residuals; it returns a
+weight-proportionally from the base group's second-stage residuals, each scaled to the
+variance ``s^2 - 2 g_i`` (``g_i`` the delta-method variance of household ``i``'s prediction,
+``residual_variance="matched"``), so that the imputed log income has the residual variance
+``s^2`` over the sampling distribution of the estimate and the draw; it returns a
 :class:`~remitpov.econometrics.counterfactual.CounterfactualIncome` that
 :func:`~remitpov.econometrics.counterfactual.counterfactual_fgt` turns into FGT indices
 with the same estimator and SEs as the static counterfactual (Rubin's rules over draws).
