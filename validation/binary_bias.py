@@ -29,7 +29,17 @@ prediction-dependent skewness of log income).
 
 ``--model-dgp`` (session 5) compares, paired per seed on the binary model's own DGP
 (``montecarlo.model_survey``), the empirical residual rule of the default with ``"normal"``
-(which draws that DGP's exact truncated-normal mixture).
+(which draws that DGP's exact truncated-normal mixture) and (session 6) with
+``"selection"`` (selection-weighted empirical residuals,
+:mod:`remitpov.econometrics.counterfactual_residuals`). ``--selection`` (session 6) compares
+``"empirical"`` and ``"selection"`` on the shipped synthetic survey (``A_baseline``). Both
+print, per rule, the paired bias (estimate - headcount of the true no-migration income in the
+same sample), the bias against the population value, SE/SD and the 95 % CI coverage of the
+population value, and the paired differences between rules; ``--raw FILE`` writes the
+per-seed rows:
+
+    nice -n 10 python validation/binary_bias.py --model-dgp --seeds 1000 --draws 20 --raw /tmp/m.csv
+    nice -n 10 python validation/binary_bias.py --selection --seeds 200 --draws 20 --raw /tmp/s.csv
 """
 from __future__ import annotations
 
@@ -51,6 +61,8 @@ import remitpov.synthetic as synthetic  # noqa: E402
 from remitpov.econometrics.counterfactual import counterfactual_fgt, counterfactual_income  # noqa: E402
 
 LINES = {"rural": 1173.41, "urban": 1564.55}
+#: Population no-migration headcount of the synthetic survey at ``LINES`` (validation/RESULTS.md).
+POPULATION_P0 = 0.2827
 _POOR_PROXY = "poor_proxy = pre / size < np.quantile(pre / size, 0.4)"
 VARIANTS = {
     "A_baseline": [],
@@ -87,20 +99,66 @@ def replication(make, seed: int, draws: int, residuals: str = "empirical") -> di
             "unconditional": est["selection_unconditional"] - truth, "lambda": float(cf.model.params["lambda"])}
 
 
+MODEL_RULES = ("empirical", "normal", "selection")
+SYNTHETIC_RULES = ("empirical", "selection")
+
+
+def rules_replication(seed: int, draws: int, rules, dgp: str = "model") -> list[dict]:
+    """One row per residual rule: the binary default's FGT0 (recipient-specific and
+    unconditional), its Rubin SE and 95 % CI, the headcount of the true no-migration income in
+    the same sample, and the smallest effective donor sample size of the selection rule.
+    ``dgp``: ``"model"`` (``montecarlo.model_survey``: bivariate-normal errors, where the normal
+    rule draws the exact distribution) or ``"synthetic"`` (the shipped synthetic survey)."""
+    if dgp == "model":
+        s = mc.model_survey(seed)
+        args, kw, line = ("x1 + x2", "x1 + x2 + z"), {"migrant": "migrant"}, "poverty_line"
+    else:
+        s = mc.prepare(synthetic.synthetic_survey(seed=seed, n_households=3000), LINES)
+        args, kw, line = (mc.RHS, mc.BINARY_SELECTION), {}, "poverty_line"
+    truth = mc._p0(s, "y_true")
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rule in rules:
+            cf = counterfactual_income(s, *args, **kw, draws=draws, seed=seed, residuals=rule)
+            f = counterfactual_fgt(cf, line, alpha=(0,), alternative=True).to_frame()
+            row = {"seed": seed, "rule": rule, "sample_truth": truth,
+                   "ess_min": cf.diagnostics.get("selection_residuals", {}).get("ess_min", np.nan)}
+            for kind, concept in (("", "selection"), ("unc_", "selection_unconditional")):
+                e = f.loc[(f["measure"] == "fgt0") & (f["concept"] == concept)].iloc[0]
+                row.update({f"{kind}estimate": float(e["estimate"]), f"{kind}se": float(e["se"]),
+                            f"{kind}lo": float(e["ci_lower"]), f"{kind}hi": float(e["ci_upper"])})
+            out.append(row)
+    return out
+
+
+def summarise_rules(r: pd.DataFrame, population: float) -> None:
+    """Print per rule and kind the paired bias, the bias against ``population``, SE/SD and
+    the coverage of ``population`` (with MC SEs), then the paired differences between rules."""
+    R = r["seed"].nunique()
+    for kind, lab in (("", "nonselected"), ("unc_", "unconditional")):
+        for rule, d in r.groupby("rule", sort=False):
+            pe = d[f"{kind}estimate"] - d["sample_truth"]
+            cov = ((d[f"{kind}lo"] <= population) & (population <= d[f"{kind}hi"])).mean()
+            print(f"{rule:>9} {lab}: paired bias {pe.mean():+.4f} (MC SE {pe.std() / R**.5:.4f}), "
+                  f"bias {d[f'{kind}estimate'].mean() - population:+.4f} "
+                  f"(MC SE {d[f'{kind}estimate'].std() / R**.5:.4f}), "
+                  f"SE/SD {d[f'{kind}se'].mean() / d[f'{kind}estimate'].std():.2f}, "
+                  f"coverage {cov:.1%} (MC SE {np.sqrt(cov * (1 - cov) / R):.1%})"
+                  + (f", ESS min over seeds {d['ess_min'].min():.0f}" if d["ess_min"].notna().any() else ""))
+        wide = r.pivot(index="seed", columns="rule", values=f"{kind}estimate")
+        rules = list(dict.fromkeys(r["rule"]))
+        for i, a in enumerate(rules):
+            for b in rules[i + 1:]:
+                dd = wide[b] - wide[a]
+                print(f"  {lab}: {b} - {a} (paired): {dd.mean():+.5f} (MC SE {dd.std() / R**.5:.5f})")
+
+
 def model_dgp_replication(seed: int, draws: int) -> dict:
     """Paired errors of the binary default with empirical and with normal residuals on
     ``model_survey`` (bivariate-normal errors: the normal rule draws the exact distribution)."""
-    s = mc.model_survey(seed)
-    truth = mc._p0(s, "y_true")
-    out = {"seed": seed}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for rule in ("empirical", "normal"):
-            cf = counterfactual_income(s, "x1 + x2", "x1 + x2 + z", migrant="migrant", draws=draws, seed=seed,
-                                       residuals=rule)
-            f = counterfactual_fgt(cf, "poverty_line", alpha=(0,)).to_frame()
-            out[rule] = float(f.loc[(f["measure"] == "fgt0") & (f["concept"] == "selection"), "estimate"].iloc[0]) - truth
-    return out
+    rows = rules_replication(seed, draws, ("empirical", "normal"))
+    return {"seed": seed, **{r["rule"]: r["estimate"] - r["sample_truth"] for r in rows}}
 
 
 def main(argv=None):
@@ -110,15 +168,22 @@ def main(argv=None):
     ap.add_argument("--residuals", action="store_true", help="compare the empirical and local residual rules")
     ap.add_argument("--model-dgp", action="store_true",
                     help="on the binary model's own DGP (model_survey), compare the empirical and normal residual rules")
+    ap.add_argument("--selection", action="store_true",
+                    help="on the shipped synthetic survey, compare the empirical and selection residual rules")
+    ap.add_argument("--first-seed", type=int, default=1)
+    ap.add_argument("--raw", help="write the per-seed rows of --model-dgp / --selection to this CSV")
     a = ap.parse_args(argv)
     import statsmodels.api as sm
 
-    if a.model_dgp:
-        r = pd.DataFrame([model_dgp_replication(sd, a.draws) for sd in range(1, a.seeds + 1)])
-        for rule in ("empirical", "normal"):
-            print(f"{rule}: paired bias {r[rule].mean():+.4f} (MC SE {r[rule].std() / len(r)**.5:.4f})")
-        dd = r["empirical"] - r["normal"]
-        print(f"empirical - normal (paired): {dd.mean():+.5f} (MC SE {dd.std() / len(dd)**.5:.5f})")
+    if a.model_dgp or a.selection:
+        dgp, rules = ("model", MODEL_RULES) if a.model_dgp else ("synthetic", SYNTHETIC_RULES)
+        seeds = range(a.first_seed, a.first_seed + a.seeds)
+        r = pd.DataFrame([row for sd in seeds for row in rules_replication(sd, a.draws, rules, dgp)])
+        if a.raw:
+            r.to_csv(a.raw, index=False)
+        population = mc.model_population()["P0_nomig"] if a.model_dgp else POPULATION_P0
+        print(f"{dgp} DGP, seeds {seeds.start}..{seeds.stop - 1}, {a.draws} imputations; population P0 {population:.4f}")
+        summarise_rules(r, population)
         return
 
     if a.residuals:

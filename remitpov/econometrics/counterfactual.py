@@ -41,8 +41,12 @@ Residuals are drawn, by default, from the empirical distribution of the standard
 selection-corrected residuals of the estimation sample (``residuals="empirical"``; the
 log-income residuals are skewed, and normal draws biased the headcount by about +1 point);
 ``"local"`` restricts donors to the same decile of ``X b``; ``"normal"`` uses the model's
-normal errors. ``draws=0`` gives the deterministic conditional-median prediction
-``exp(pred)``, whose SEs treat predictions as fixed and understate the uncertainty.
+normal errors. ``"selection"`` (:mod:`remitpov.econometrics.counterfactual_residuals`)
+resamples the raw residuals with selection weights (importance resampling): the empirical
+shape of the outcome error with the other regime's selection, exact under joint normality,
+where the rescaled ``"empirical"`` draws keep the selected regime's skewness. ``draws=0``
+gives the deterministic conditional-median prediction ``exp(pred)``, whose SEs treat
+predictions as fixed and understate the uncertainty.
 
 Conventions
 -----------
@@ -88,11 +92,16 @@ from .counterfactual_results import (CounterfactualIncome, band_diagnostics, ban
 from .counterfactual_sample import (ENIGH_RURAL_SPEC, MEXICO_MIGRATION_REGIONS, CounterfactualWarning,  # noqa: F401
                                     enigh_covariates, estimation_sample, indicator_column, leave_one_out_share,
                                     migrant_column, rhs_terms)
+from .counterfactual_residuals import selection_resample
 from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
 __all__ = ["CounterfactualIncome", "CounterfactualWarning", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
            "MEXICO_MIGRATION_REGIONS", "enigh_covariates"]
+
+
+#: Residual rules of the imputations (``residuals=`` of :func:`counterfactual_income`).
+RESIDUAL_RULES = ("empirical", "selection", "local", "normal")
 
 
 def counterfactual_income(survey: Survey, income_formula: str, selection_formula: str, *,
@@ -143,7 +152,18 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     parameter_draws : bool
         Draw ALL parameters (outcome, probit, lambda) jointly from ``N(theta_hat, V)`` per
         imputation (default; False holds them fixed, an improper imputation).
-    residuals : {"empirical", "local", "normal"}
+    residuals : {"empirical", "selection", "local", "normal"}
+        ``"selection"``: selection-weighted empirical residuals (importance resampling,
+        :mod:`remitpov.econometrics.counterfactual_residuals`): the raw residuals
+        ``y - X b`` of the estimation sample, each imputed household drawing donor ``j``
+        with probability proportional to
+        ``w_j Phi(t_j) / P(s=1 | u_j, t_j) * P(s=0 | u_j, t_i)``, ``t = Z g`` and
+        ``P(s=1 | u, t) = Phi((t + rho u/sigma)/sqrt(1 - rho^2))``; the imputation is
+        ``X b + u*`` (``u*`` carries the selection shift; the unconditional kind draws from
+        ``w_j Phi(t_j)/P(s=1 | u_j, t_j)``). Assumes, as the Heckman model does, that the
+        selection error given the outcome error is ``N(rho u/sigma, 1 - rho^2)``, but not
+        that the outcome error is normal: exact under joint normality, keeps the empirical
+        shape otherwise. Effective donor sample sizes in ``diagnostics["selection_residuals"]``.
         ``"empirical"`` (default): standardised selection-corrected residuals of the
         estimation sample, ``(y - X b - lambda imr) / (sigma sqrt(1 - rho^2 delta_1))``,
         resampled with probability proportional to the weight and rescaled to the imputed
@@ -186,8 +206,8 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         raise InputError(f"kind must be 'nonselected' or 'unconditional', got {kind!r}")
     if nonpositive not in ("exclude", "error"):
         raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
-    if residuals not in ("empirical", "local", "normal"):
-        raise InputError(f"residuals must be 'empirical', 'local' or 'normal', got {residuals!r}")
+    if residuals not in RESIDUAL_RULES:
+        raise InputError(f"residuals must be one of {', '.join(map(repr, RESIDUAL_RULES))}, got {residuals!r}")
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
@@ -251,7 +271,16 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         B, G, lam, sig, rho = parts(T)
         XB, Q = X @ B.T, Z @ G.T  # (n_imputed, M)
         imr0 = inverse_mills(-Q)
-        if residuals in ("empirical", "local"):
+        if residuals == "selection":
+            s_est = model._s & (model._w > 0)
+            sd = selection_resample(model._y[s_est] - model._X[s_est] @ b0, model._Z[s_est] @ G.T, model._w[s_est],
+                                    Q, wt[treated], rho, sig, rng)
+            cols_m = np.arange(draws)[None, :]
+            logs = {"unconditional": XB + sd.residuals[sd.unconditional, cols_m],
+                    "nonselected": XB + sd.residuals[sd.nonselected, cols_m]}
+            diag["selection_residuals"] = sd.diagnostics()
+            notes.append(sd.note())
+        elif residuals in ("empirical", "local"):
             eps, pw = _standardised_residuals(model, b0, g0, lam0, sig0, rho0)
             if residuals == "empirical":
                 E = eps[resample_index(pw, XB.shape, rng)]
