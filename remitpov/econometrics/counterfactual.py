@@ -448,20 +448,28 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
 
 def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] = RHO_GRID, *, alpha=(0, 1, 2),
                     by=None, estimator: Callable | None = None, level: str = "person", strict: bool = True,
-                    draws: int = 10, seed: int | None = 0) -> pd.DataFrame:
+                    draws: int = 10, seed: int | None = 0, residuals: str | None = None) -> pd.DataFrame:
     """Counterfactual poverty when the error correlation ``rho`` is FIXED at each value of ``grid``.
 
     For each ``rho``: ``lambda = rho sigma_hat``; the outcome coefficients are re-estimated
     by weighted least squares of ``log y - lambda imr(Z g_hat)`` on ``X`` (households
     without migration), and the imputed households get the recipient-specific prediction
     ``X b(rho) - lambda phi(Zg)/Phi(-Zg)`` plus standardised empirical residuals rescaled
-    by ``sigma sqrt(1 - rho^2 delta_0)``; the same residual draws for every ``rho`` (common
-    random numbers), point estimates averaged over ``draws``. A band of plausible
+    by ``sigma sqrt(1 - rho^2 delta_0)`` (``residuals="empirical"``), or ``X b(rho) + u*``
+    with ``u*`` the selection-weighted raw residuals at that ``rho``
+    (``residuals="selection"``, :mod:`remitpov.econometrics.counterfactual_residuals`);
+    ``None`` (default): the rule ``cf`` was imputed with. The same uniforms for every
+    ``rho`` (common random numbers; at ``rho = 0`` both rules give the same draws), point
+    estimates averaged over ``draws``. A band of plausible
     correlations shows how much the conclusion rests on the unidentified-in-practice
     ``rho`` (with a weak exclusion restriction). Returns a long frame (``rho``, measure
     keys, ``estimate``).
     """
     estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
+    if residuals is None:
+        residuals = "selection" if "selection_residuals" in cf.diagnostics else "empirical"
+    if residuals not in ("empirical", "selection"):
+        raise InputError(f"rho_sensitivity: residuals must be 'empirical' or 'selection', got {residuals!r}")
     res = cf.model
     model = res.model
     if not isinstance(model, Heckman):
@@ -485,11 +493,17 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
     for r in grid:
         lam = r * sig
         b = np.linalg.solve(A, (Xs * w[:, None]).T @ (model._y[s] - lam * imr1))
-        eps = (model._y[s] - Xs @ b - lam * imr1) / (sig * np.sqrt(np.clip(1 - r**2 * d1, 1e-6, None)))
-        eps = eps - np.average(eps, weights=w)
-        c = np.cumsum(w)
-        E = eps[np.minimum(np.searchsorted(c, idx * c[-1], side="right"), len(w) - 1)]
-        logy = (X[treated] @ b - lam * imr0)[:, None] + sig * np.sqrt(np.clip(1 - r**2 * d0, 0, None))[:, None] * E
+        if residuals == "selection":
+            sd = selection_resample(model._y[s] - Xs @ b, np.broadcast_to(q1[:, None], (len(q1), draws)), w,
+                                    np.broadcast_to(q0[:, None], (len(q0), draws)),
+                                    cf.survey.weights("household")[treated], r, sig, np.random.default_rng(seed))
+            logy = (X[treated] @ b)[:, None] + sd.residuals[sd.nonselected, np.arange(draws)[None, :]]
+        else:
+            eps = (model._y[s] - Xs @ b - lam * imr1) / (sig * np.sqrt(np.clip(1 - r**2 * d1, 1e-6, None)))
+            eps = eps - np.average(eps, weights=w)
+            c = np.cumsum(w)
+            E = eps[np.minimum(np.searchsorted(c, idx * c[-1], side="right"), len(w) - 1)]
+            logy = (X[treated] @ b - lam * imr0)[:, None] + sig * np.sqrt(np.clip(1 - r**2 * d0, 0, None))[:, None] * E
         for m in range(draws):
             v = base.copy()
             v[treated] = np.exp(logy[:, m])
