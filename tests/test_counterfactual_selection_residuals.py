@@ -35,9 +35,9 @@ def _selected_sample(rho, sig, errors, seed=3):
 
 
 def _draws_at(u, t, w, t0, rho, sig, seed=1):
-    d = selection_resample(u, t[:, None], w, np.full((N_DRAWS, 1), t0), np.ones(N_DRAWS), rho, sig,
+    d = selection_resample(u, t, w, np.full(N_DRAWS, t0), np.ones(N_DRAWS), rho, sig, 1,
                            np.random.default_rng(seed), bins=1)  # one index value: one bin
-    return d, d.residuals[d.nonselected[:, 0], 0], d.residuals[d.unconditional[:, 0], 0]
+    return d, d.residuals[d.nonselected[:, 0]], d.residuals[d.unconditional[:, 0]]
 
 
 def _tol(x, d, k=4.0):
@@ -97,14 +97,13 @@ def test_rho_zero_is_plain_weighted_resampling():
     """rho = 0: the selection weights are uniform, the draws equal weight-proportional
     resampling with the same generator state (bit for bit), residuals centred at the weighted mean."""
     rng = np.random.default_rng(5)
-    u, t, w = rng.normal(size=400), rng.normal(size=(400, 3)), rng.uniform(1, 3, size=400)
-    tn = rng.normal(size=(250, 3))
-    d = selection_resample(u, t, w, tn, rng.uniform(1, 2, 250), 0.0, 0.7, np.random.default_rng(9))
+    u, t, w = rng.normal(size=400), rng.normal(size=400), rng.uniform(1, 3, size=400)
+    tn = rng.normal(size=250)
+    d = selection_resample(u, t, w, tn, rng.uniform(1, 2, 250), 0.0, 0.7, 3, np.random.default_rng(9))
     plain = np.random.default_rng(9)
     np.testing.assert_array_equal(d.nonselected, resample_index(w, (250, 3), plain))
     np.testing.assert_array_equal(d.unconditional, resample_index(w, (250, 3), plain))
-    np.testing.assert_allclose(d.residuals, np.repeat((u - np.average(u, weights=w))[:, None], 3, axis=1),
-                               rtol=0, atol=1e-14)
+    np.testing.assert_allclose(d.residuals, u - np.average(u, weights=w), rtol=0, atol=1e-14)
     assert d.ess_min == pytest.approx(kish_ess(w), rel=1e-12) and d.truncated_share == 0.0
 
 
@@ -112,23 +111,24 @@ def test_extreme_rho_is_guarded():
     """|rho| >= 1 (a two-step lambda above sigma): rho capped at RHO_CAP, log-space weights,
     valid indices and a small effective donor sample reported with a warning note."""
     rng = np.random.default_rng(2)
-    u, t, w = rng.normal(size=300), rng.normal(size=(300, 2)), np.ones(300)
-    tn = rng.normal(size=(100, 2)) + 2.0
-    d = selection_resample(u, t, w, tn, np.ones(100), [1.0, -1.0], 1.0, np.random.default_rng(0), bins=20)
+    u, t, w = rng.normal(size=300), rng.normal(size=300), np.ones(300)
+    tn = rng.normal(size=100) + 2.0
     assert RHO_CAP < 1
-    assert d.nonselected.min() >= 0 and d.nonselected.max() < 300 and np.isfinite(d.residuals).all()
-    assert 1.0 <= d.ess_min < ESS_WARN and d.thin_share > 0
-    assert "FEW DONORS" in d.note()
+    for rho in (1.0, -1.0):
+        d = selection_resample(u, t, w, tn, np.ones(100), rho, 1.0, 2, np.random.default_rng(0), bins=20)
+        assert d.nonselected.min() >= 0 and d.nonselected.max() < 300 and np.isfinite(d.residuals).all()
+        assert 1.0 <= d.ess_min < ESS_WARN and d.thin_share > 0
+        assert "FEW DONORS" in d.note()
 
 
 def test_bad_input():
     rng = np.random.default_rng(0)
-    with pytest.raises(InputError, match="t_donor"):
-        selection_resample(np.zeros(5), np.zeros((4, 1)), np.ones(5), np.zeros((3, 1)), np.ones(3), 0.5, 1.0, rng)
+    with pytest.raises(InputError, match="one value per donor"):
+        selection_resample(np.zeros(5), np.zeros(4), np.ones(5), np.zeros(3), np.ones(3), 0.5, 1.0, 2, rng)
     with pytest.raises(InputError, match="positive"):
-        selection_resample(np.zeros(5), np.zeros((5, 1)), np.zeros(5), np.zeros((3, 1)), np.ones(3), 0.5, 1.0, rng)
-    with pytest.raises(InputError, match="sigma"):
-        selection_resample(np.zeros(5), np.zeros((5, 1)), np.ones(5), np.zeros((3, 1)), np.ones(3), 0.5, 0.0, rng)
+        selection_resample(np.zeros(5), np.zeros(5), np.zeros(5), np.zeros(3), np.ones(3), 0.5, 1.0, 2, rng)
+    with pytest.raises(InputError, match="sigma > 0"):
+        selection_resample(np.zeros(5), np.zeros(5), np.ones(5), np.zeros(3), np.ones(3), 0.5, 0.0, 2, rng)
 
 
 @pytest.fixture(scope="module")
@@ -137,26 +137,37 @@ def sim():
 
 
 def test_counterfactual_income_selection_rule_by_hand(sim):
-    """counterfactual_income(residuals="selection"): each imputation is X b_m + u* with the
-    donors drawn by selection_resample at the draw's (g_m, rho_m, sigma) and the residuals at
-    b_hat, recomputed here from the same seed; the diagnostic and its note are on the result."""
+    """counterfactual_income(residuals="selection"): u* drawn once at theta_hat, then moved to
+    each jointly drawn theta_m by the normal model's location and scale,
+    X b_m - lambda_m imr0(Z g_m) + s_m / s_hat * (u* + lambda_hat imr0(Z g_hat)) (unconditional:
+    X b_m + sigma_m / sigma_hat u*), recomputed here from the same seed; the diagnostic and its
+    note are on the result."""
     cf = counterfactual_income(sim, "x", "x + z", draws=3, seed=4, residuals="selection")
     res, mdl = cf.model, cf.model.model
     rng = np.random.default_rng(4)
     # the joint parameter draws (checked against N(theta, V) in test_econometrics_counterfactual)
-    B, G, _, sig, rho = HeckmanParts(res)(parameter_draws_from(res, 3, rng))
-    b_hat = res.params[["Intercept", "x"]].to_numpy()
+    B, G, lam, sig, rho = HeckmanParts(res)(parameter_draws_from(res, 3, rng))
+    b_hat, g_hat = res.params[["Intercept", "x"]].to_numpy(), res.params[[f"selection:{c}" for c in ("Intercept", "x", "z")]].to_numpy()
+    lam_hat, sig_hat = float(res.lambda_), float(res.sigma)
     s = mdl._s & (mdl._w > 0)
     rec = sim.data["recipient"].to_numpy()
-    d = selection_resample(mdl._y[s] - mdl._X[s] @ b_hat, mdl._Z[s] @ G.T, mdl._w[s],
-                           mdl._Z[rec] @ G.T, sim.weights("household")[rec], rho, sig, rng)
-    assert np.ptp(rho) > 0 and np.all(sig == float(res.sigma))  # two-step: sigma fixed, rho = lambda_m / sigma
+    q_hat = mdl._Z[rec] @ g_hat
+    d = selection_resample(mdl._y[s] - mdl._X[s] @ b_hat, mdl._Z[s] @ g_hat, mdl._w[s], q_hat,
+                           sim.weights("household")[rec], lam_hat / sig_hat, sig_hat, 3, rng)
+    assert np.ptp(rho) > 0 and np.all(sig == sig_hat)  # two-step: sigma fixed, rho = lambda_m / sigma
+
+    def mills0(q):
+        return stats.norm.pdf(q) / stats.norm.cdf(-q)
+
+    s_hat = sig_hat * np.sqrt(1 - (lam_hat / sig_hat) ** 2 * mills0(q_hat) * (mills0(q_hat) - q_hat))
     for m in range(3):
-        xb = mdl._X[rec] @ B[m]
-        got = np.log(cf.survey.data[f"y_cf_{m + 1}"].to_numpy()[rec])
-        np.testing.assert_allclose(got, xb + d.residuals[d.nonselected[:, m], m], rtol=1e-12)
+        q = mdl._Z[rec] @ G[m]
+        s_m = sig_hat * np.sqrt(1 - rho[m] ** 2 * mills0(q) * (mills0(q) - q))
+        u_star = d.residuals[d.nonselected[:, m]]
+        hand = mdl._X[rec] @ B[m] - lam[m] * mills0(q) + s_m / s_hat * (u_star + lam_hat * mills0(q_hat))
+        np.testing.assert_allclose(np.log(cf.survey.data[f"y_cf_{m + 1}"].to_numpy()[rec]), hand, rtol=1e-12)
         got_u = np.log(cf.survey.data[f"y_cf_unconditional_{m + 1}"].to_numpy()[rec])
-        np.testing.assert_allclose(got_u, xb + d.residuals[d.unconditional[:, m], m], rtol=1e-12)
+        np.testing.assert_allclose(got_u, mdl._X[rec] @ B[m] + d.residuals[d.unconditional[:, m]], rtol=1e-12)
     diag = cf.diagnostics["selection_residuals"]
     assert diag == pytest.approx(d.diagnostics())
     assert 0 < diag["ess_min"] <= diag["ess_median"] <= s.sum() and diag["ess_weighted"] <= s.sum()
@@ -164,6 +175,24 @@ def test_counterfactual_income_selection_rule_by_hand(sim):
     # mean imputed log income of the recipients is close to the truth (E[e | recipient] < 0 here)
     truth = np.log(sim.data["y0"].to_numpy()[rec]).mean()
     assert abs(np.mean(np.log(cf.survey.data["y_cf_1"].to_numpy()[rec])) - truth) < 0.15  # as the empirical test
+
+
+def test_fixed_parameters_impute_x_b_plus_u_star(sim):
+    """parameter_draws=False: every imputation is exactly X b_hat + u* (the location-scale move
+    is the identity at theta_hat)."""
+    cf = counterfactual_income(sim, "x", "x + z", draws=2, seed=3, residuals="selection", parameter_draws=False)
+    res, mdl = cf.model, cf.model.model
+    rng = np.random.default_rng(3)
+    parameter_draws_from(res, 2, rng, parameter_draws=False)  # consumes nothing
+    b_hat, g_hat = res.params[["Intercept", "x"]].to_numpy(), res.params[[f"selection:{c}" for c in ("Intercept", "x", "z")]].to_numpy()
+    s = mdl._s & (mdl._w > 0)
+    rec = sim.data["recipient"].to_numpy()
+    d = selection_resample(mdl._y[s] - mdl._X[s] @ b_hat, mdl._Z[s] @ g_hat, mdl._w[s], mdl._Z[rec] @ g_hat,
+                           sim.weights("household")[rec], float(res.lambda_) / float(res.sigma), float(res.sigma), 2,
+                           rng)
+    for m in range(2):
+        np.testing.assert_allclose(np.log(cf.survey.data[f"y_cf_{m + 1}"].to_numpy()[rec]),
+                                   mdl._X[rec] @ b_hat + d.residuals[d.nonselected[:, m]], rtol=1e-12)
 
 
 def test_unknown_residual_rule(sim):

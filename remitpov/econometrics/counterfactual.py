@@ -273,11 +273,15 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         imr0 = inverse_mills(-Q)
         if residuals == "selection":
             s_est = model._s & (model._w > 0)
-            sd = selection_resample(model._y[s_est] - model._X[s_est] @ b0, model._Z[s_est] @ G.T, model._w[s_est],
-                                    Q, wt[treated], rho, sig, rng)
-            cols_m = np.arange(draws)[None, :]
-            logs = {"unconditional": XB + sd.residuals[sd.unconditional, cols_m],
-                    "nonselected": XB + sd.residuals[sd.nonselected, cols_m]}
+            sd = selection_resample(model._y[s_est] - model._X[s_est] @ b0, model._Z[s_est] @ g0, model._w[s_est],
+                                    q0, wt[treated], rho0, sig0, draws, rng)
+            imr_hat = inverse_mills(-q0)[:, None]
+            sd_hat = sig0 * np.sqrt(np.clip(1 - rho0**2 * imr_hat * (imr_hat - q0[:, None]), 1e-6, None))
+            delta0 = imr0 * (imr0 - Q)
+            sd_m = sig * np.sqrt(np.clip(1 - rho**2 * delta0, 0.0, None))
+            shape = (sd.residuals[sd.nonselected] + lam0 * imr_hat) / sd_hat  # standardised at theta_hat
+            logs = {"unconditional": XB + sig / sig0 * sd.residuals[sd.unconditional],
+                    "nonselected": XB - lam * imr0 + sd_m * shape}
             diag["selection_residuals"] = sd.diagnostics()
             notes.append(sd.note())
         elif residuals in ("empirical", "local"):
@@ -494,10 +498,9 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
         lam = r * sig
         b = np.linalg.solve(A, (Xs * w[:, None]).T @ (model._y[s] - lam * imr1))
         if residuals == "selection":
-            sd = selection_resample(model._y[s] - Xs @ b, np.broadcast_to(q1[:, None], (len(q1), draws)), w,
-                                    np.broadcast_to(q0[:, None], (len(q0), draws)),
-                                    cf.survey.weights("household")[treated], r, sig, np.random.default_rng(seed))
-            logy = (X[treated] @ b)[:, None] + sd.residuals[sd.nonselected, np.arange(draws)[None, :]]
+            sd = selection_resample(model._y[s] - Xs @ b, q1, w, q0, cf.survey.weights("household")[treated], r, sig,
+                                    draws, np.random.default_rng(seed))
+            logy = (X[treated] @ b)[:, None] + sd.residuals[sd.nonselected]
         else:
             eps = (model._y[s] - Xs @ b - lam * imr1) / (sig * np.sqrt(np.clip(1 - r**2 * d1, 1e-6, None)))
             eps = eps - np.average(eps, weights=w)
