@@ -158,12 +158,16 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         ``y - X b`` of the estimation sample, each imputed household drawing donor ``j``
         with probability proportional to
         ``w_j Phi(t_j) / P(s=1 | u_j, t_j) * P(s=0 | u_j, t_i)``, ``t = Z g`` and
-        ``P(s=1 | u, t) = Phi((t + rho u/sigma)/sqrt(1 - rho^2))``; the imputation is
-        ``X b + u*`` (``u*`` carries the selection shift; the unconditional kind draws from
-        ``w_j Phi(t_j)/P(s=1 | u_j, t_j)``). Assumes, as the Heckman model does, that the
-        selection error given the outcome error is ``N(rho u/sigma, 1 - rho^2)``, but not
-        that the outcome error is normal: exact under joint normality, keeps the empirical
-        shape otherwise. Effective donor sample sizes in ``diagnostics["selection_residuals"]``.
+        ``P(s=1 | u, t) = Phi((t + rho u/sigma)/sqrt(1 - rho^2))``; at the estimate the
+        imputation is ``X b + u*`` (``u*`` carries the selection shift; the unconditional
+        kind draws from ``w_j Phi(t_j)/P(s=1 | u_j, t_j)``). ``u*`` is drawn once at the
+        estimate and moved to each imputation's drawn parameters by the normal model's
+        conditional mean and SD (``-lambda imr0``, ``sigma sqrt(1 - rho^2 delta_0)``), so
+        the parameter uncertainty enters as with ``"normal"``. Assumes, as the Heckman
+        model does, that the selection error given the outcome error is
+        ``N(rho u/sigma, 1 - rho^2)``, but not that the outcome error is normal: exact under
+        joint normality, keeps the empirical shape otherwise. Effective donor sample sizes
+        in ``diagnostics["selection_residuals"]``.
         ``"empirical"`` (default): standardised selection-corrected residuals of the
         estimation sample, ``(y - X b - lambda imr) / (sigma sqrt(1 - rho^2 delta_1))``,
         resampled with probability proportional to the weight and rescaled to the imputed
