@@ -39,7 +39,9 @@ population value, and the paired differences between rules; ``--raw FILE`` write
 per-seed rows:
 
     nice -n 10 python validation/binary_bias.py --model-dgp --seeds 1000 --draws 20 --raw /tmp/m.csv
-    nice -n 10 python validation/binary_bias.py --selection --seeds 200 --draws 20 --raw /tmp/s.csv
+    nice -n 10 python validation/binary_bias.py --selection --seeds 300 --draws 20 --raw /tmp/s.csv
+    python validation/binary_bias.py --model-dgp --draws 20 --from-raw validation/results_binary_residuals_model_raw.csv
+    python validation/binary_bias.py --selection --draws 20 --from-raw validation/results_binary_residuals_synthetic_raw.csv
 """
 from __future__ import annotations
 
@@ -172,17 +174,22 @@ def main(argv=None):
                     help="on the shipped synthetic survey, compare the empirical and selection residual rules")
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--raw", help="write the per-seed rows of --model-dgp / --selection to this CSV")
+    ap.add_argument("--from-raw", help="summarise per-seed rows written by --raw (with --model-dgp or --selection)")
     a = ap.parse_args(argv)
     import statsmodels.api as sm
 
     if a.model_dgp or a.selection:
         dgp, rules = ("model", MODEL_RULES) if a.model_dgp else ("synthetic", SYNTHETIC_RULES)
-        seeds = range(a.first_seed, a.first_seed + a.seeds)
-        r = pd.DataFrame([row for sd in seeds for row in rules_replication(sd, a.draws, rules, dgp)])
+        if a.from_raw:
+            r = pd.read_csv(a.from_raw)
+        else:
+            seeds = range(a.first_seed, a.first_seed + a.seeds)
+            r = pd.DataFrame([row for sd in seeds for row in rules_replication(sd, a.draws, rules, dgp)])
         if a.raw:
             r.to_csv(a.raw, index=False)
         population = mc.model_population()["P0_nomig"] if a.model_dgp else POPULATION_P0
-        print(f"{dgp} DGP, seeds {seeds.start}..{seeds.stop - 1}, {a.draws} imputations; population P0 {population:.4f}")
+        print(f"{dgp} DGP, seeds {r['seed'].min()}..{r['seed'].max()}, {a.draws} imputations; "
+              f"population P0 {population:.4f}")
         summarise_rules(r, population)
         return
 
