@@ -370,7 +370,7 @@ def test_imputations_use_drawn_selection_parameters(sim):
     selection-corrected residuals -- recomputed here by hand from the same seed."""
     from remitpov.econometrics.counterfactual import resample_index
 
-    cf = counterfactual_income(sim, "x", "x + z", draws=3, seed=4, residuals="empirical")
+    cf = counterfactual_income(sim, "x", "x + z", draws=3, seed=4)
     res, mdl = cf.model, cf.model.model
     rng = np.random.default_rng(4)
     T = rng.multivariate_normal(res.params.to_numpy(), res.cov.to_numpy(), size=3, method="eigh")

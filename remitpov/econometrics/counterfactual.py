@@ -37,16 +37,18 @@ stages on PSU bootstrap resamples within strata: it uses the same design-based c
 of every parameter that the model reports (strata, PSUs, fpc), costs one fit instead of M,
 and avoids the bootstrap's trouble with the many strata that have two PSUs (the rescaling
 of Rao--Wu); the validation study (``validation/RESULTS.md``) checks its coverage.
-Residuals are drawn, by default, by selection-weighted resampling of the raw residuals of
-the estimation sample (``residuals="selection"``, importance resampling,
-:mod:`remitpov.econometrics.counterfactual_residuals`): the empirical shape of the outcome
-error (log income is skewed: normal draws biased the headcount by about +1 point on the
-synthetic survey) with the imputed regime's selection, exact under joint normality.
-``"empirical"`` (the default until session 6) resamples the standardised selection-corrected
-residuals and rescales them to the imputed regime's variance, keeping the selected regime's
-skewness (+0.0012 of FGT0 against the exact normal draws on the model's own DGP);
-``"local"`` restricts those donors to the same decile of ``X b``; ``"normal"`` uses the
-model's normal errors. ``draws=0``
+Residuals are drawn, by default, from the empirical distribution of the standardised
+selection-corrected residuals of the estimation sample (``residuals="empirical"``; the
+log-income residuals are skewed, and normal draws biased the headcount by about +1 point),
+rescaled to the imputed regime's variance: they keep the selected regime's skewness (+0.0012
+of FGT0 against the exact normal draws on the model's own DGP). ``"selection"``
+(:mod:`remitpov.econometrics.counterfactual_residuals`) resamples the raw residuals with
+selection weights (importance resampling): the empirical shape of the outcome error with the
+imputed regime's selection, exact under joint normality; it removes that bias but, with a
+heavy left tail of log income and a sizeable ``rho``, it upweights the extreme residuals and
+raised FGT1/FGT2 by about 2 points on the multinomial synthetic DGP, so it is not the default
+(``validation/RESULTS.md``, session 6). ``"local"`` restricts the empirical donors to the
+same decile of ``X b``; ``"normal"`` uses the model's normal errors. ``draws=0``
 gives the deterministic conditional-median prediction ``exp(pred)``, whose SEs treat
 predictions as fixed and understate the uncertainty.
 
@@ -110,7 +112,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
                           recipient: str = "recipient", migrant: str | None = "auto", income: str = "y_without",
                           output: str = "y_cf", method: str = "twostep", kind: str = "nonselected",
                           draws: int = DEFAULT_DRAWS, seed: int | None = 0, parameter_draws: bool = True,
-                          residuals: str = "selection", weighted: bool = True, cov_type: str | None = None,
+                          residuals: str = "empirical", weighted: bool = True, cov_type: str | None = None,
                           nonpositive: str = "exclude",
                           add_migrant: Mapping[str, str] | None = None) -> CounterfactualIncome:
     """Counterfactual income without migration for migrant (or remittance-receiving) households.
@@ -154,8 +156,8 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     parameter_draws : bool
         Draw ALL parameters (outcome, probit, lambda) jointly from ``N(theta_hat, V)`` per
         imputation (default; False holds them fixed, an improper imputation).
-    residuals : {"selection", "empirical", "local", "normal"}
-        ``"selection"`` (default): selection-weighted empirical residuals (importance resampling,
+    residuals : {"empirical", "selection", "local", "normal"}
+        ``"selection"``: selection-weighted empirical residuals (importance resampling,
         :mod:`remitpov.econometrics.counterfactual_residuals`): the raw residuals
         ``y - X b`` of the estimation sample, each imputed household drawing donor ``j``
         with probability proportional to
@@ -169,9 +171,10 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         model does, that the selection error given the outcome error is
         ``N(rho u/sigma, 1 - rho^2)``, but not that the outcome error is normal: exact under
         joint normality, keeps the empirical shape otherwise. Effective donor sample sizes
-        in ``diagnostics["selection_residuals"]``. Default (session 6; see
-        ``validation/RESULTS.md``).
-        ``"empirical"``: standardised selection-corrected residuals of the
+        in ``diagnostics["selection_residuals"]``. Unbiased for FGT0 on the model's own DGP
+        where ``"empirical"`` is not, but sensitive to a heavy left tail of log income when
+        ``rho`` is sizeable (FGT1/FGT2; ``validation/RESULTS.md``, session 6).
+        ``"empirical"`` (default): standardised selection-corrected residuals of the
         estimation sample, ``(y - X b - lambda imr) / (sigma sqrt(1 - rho^2 delta_1))``,
         resampled with probability proportional to the weight and rescaled to the imputed
         household's conditional standard deviation (``sigma`` or
