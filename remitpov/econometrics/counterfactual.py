@@ -46,7 +46,7 @@ of FGT0 against the exact normal draws on the model's own DGP). ``"selection"``
 selection weights (importance resampling): the empirical shape of the outcome error with the
 imputed regime's selection, exact under joint normality; it removes that bias but, with a
 heavy left tail of log income and a sizeable ``rho``, it upweights the extreme residuals and
-raised FGT1/FGT2 by about 2 points on the multinomial synthetic DGP, so it is not the default
+raised FGT1/FGT2 by 1.4/1.8 points on the multinomial synthetic DGP, so it is not the default
 (``validation/RESULTS.md``, session 6). ``"local"`` restricts the empirical donors to the
 same decile of ``X b``; ``"normal"`` uses the model's normal errors. ``draws=0``
 gives the deterministic conditional-median prediction ``exp(pred)``, whose SEs treat
