@@ -39,10 +39,18 @@ and avoids the bootstrap's trouble with the many strata that have two PSUs (the 
 of Rao--Wu); the validation study (``validation/RESULTS.md``) checks its coverage.
 Residuals are drawn, by default, from the empirical distribution of the standardised
 selection-corrected residuals of the estimation sample (``residuals="empirical"``; the
-log-income residuals are skewed, and normal draws biased the headcount by about +1 point);
-``"local"`` restricts donors to the same decile of ``X b``; ``"normal"`` uses the model's
-normal errors. ``draws=0`` gives the deterministic conditional-median prediction
-``exp(pred)``, whose SEs treat predictions as fixed and understate the uncertainty.
+log-income residuals are skewed, and normal draws biased the headcount by about +1 point),
+rescaled to the imputed regime's variance: they keep the selected regime's skewness (+0.0012
+of FGT0 against the exact normal draws on the model's own DGP). ``"selection"``
+(:mod:`remitpov.econometrics.counterfactual_residuals`) resamples the raw residuals with
+selection weights (importance resampling): the empirical shape of the outcome error with the
+imputed regime's selection, exact under joint normality; it removes that bias but, with a
+heavy left tail of log income and a sizeable ``rho``, it upweights the extreme residuals and
+raised FGT1/FGT2 by 1.4/1.8 points on the multinomial synthetic DGP, so it is not the default
+(``validation/RESULTS.md``, session 6). ``"local"`` restricts the empirical donors to the
+same decile of ``X b``; ``"normal"`` uses the model's normal errors. ``draws=0``
+gives the deterministic conditional-median prediction ``exp(pred)``, whose SEs treat
+predictions as fixed and understate the uncertainty.
 
 Conventions
 -----------
@@ -88,11 +96,16 @@ from .counterfactual_results import (CounterfactualIncome, band_diagnostics, ban
 from .counterfactual_sample import (ENIGH_RURAL_SPEC, MEXICO_MIGRATION_REGIONS, CounterfactualWarning,  # noqa: F401
                                     enigh_covariates, estimation_sample, indicator_column, leave_one_out_share,
                                     migrant_column, rhs_terms)
+from .counterfactual_residuals import selection_resample
 from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
 __all__ = ["CounterfactualIncome", "CounterfactualWarning", "counterfactual_income", "counterfactual_fgt", "counterfactual_gini", "rubin",
            "remittance_counterfactual_table", "leave_one_out_share", "ENIGH_RURAL_SPEC",
            "MEXICO_MIGRATION_REGIONS", "enigh_covariates"]
+
+
+#: Residual rules of the imputations (``residuals=`` of :func:`counterfactual_income`).
+RESIDUAL_RULES = ("empirical", "selection", "local", "normal")
 
 
 def counterfactual_income(survey: Survey, income_formula: str, selection_formula: str, *,
@@ -143,7 +156,24 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
     parameter_draws : bool
         Draw ALL parameters (outcome, probit, lambda) jointly from ``N(theta_hat, V)`` per
         imputation (default; False holds them fixed, an improper imputation).
-    residuals : {"empirical", "local", "normal"}
+    residuals : {"empirical", "selection", "local", "normal"}
+        ``"selection"``: selection-weighted empirical residuals (importance resampling,
+        :mod:`remitpov.econometrics.counterfactual_residuals`): the raw residuals
+        ``y - X b`` of the estimation sample, each imputed household drawing donor ``j``
+        with probability proportional to
+        ``w_j Phi(t_j) / P(s=1 | u_j, t_j) * P(s=0 | u_j, t_i)``, ``t = Z g`` and
+        ``P(s=1 | u, t) = Phi((t + rho u/sigma)/sqrt(1 - rho^2))``; at the estimate the
+        imputation is ``X b + u*`` (``u*`` carries the selection shift; the unconditional
+        kind draws from ``w_j Phi(t_j)/P(s=1 | u_j, t_j)``). ``u*`` is drawn once at the
+        estimate and moved to each imputation's drawn parameters by the normal model's
+        conditional mean and SD (``-lambda imr0``, ``sigma sqrt(1 - rho^2 delta_0)``), so
+        the parameter uncertainty enters as with ``"normal"``. Assumes, as the Heckman
+        model does, that the selection error given the outcome error is
+        ``N(rho u/sigma, 1 - rho^2)``, but not that the outcome error is normal: exact under
+        joint normality, keeps the empirical shape otherwise. Effective donor sample sizes
+        in ``diagnostics["selection_residuals"]``. Unbiased for FGT0 on the model's own DGP
+        where ``"empirical"`` is not, but sensitive to a heavy left tail of log income when
+        ``rho`` is sizeable (FGT1/FGT2; ``validation/RESULTS.md``, session 6).
         ``"empirical"`` (default): standardised selection-corrected residuals of the
         estimation sample, ``(y - X b - lambda imr) / (sigma sqrt(1 - rho^2 delta_1))``,
         resampled with probability proportional to the weight and rescaled to the imputed
@@ -186,8 +216,8 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         raise InputError(f"kind must be 'nonselected' or 'unconditional', got {kind!r}")
     if nonpositive not in ("exclude", "error"):
         raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
-    if residuals not in ("empirical", "local", "normal"):
-        raise InputError(f"residuals must be 'empirical', 'local' or 'normal', got {residuals!r}")
+    if residuals not in RESIDUAL_RULES:
+        raise InputError(f"residuals must be one of {', '.join(map(repr, RESIDUAL_RULES))}, got {residuals!r}")
     draws = int(draws)
     if draws < 0 or draws == 1:
         raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
@@ -251,7 +281,20 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         B, G, lam, sig, rho = parts(T)
         XB, Q = X @ B.T, Z @ G.T  # (n_imputed, M)
         imr0 = inverse_mills(-Q)
-        if residuals in ("empirical", "local"):
+        if residuals == "selection":
+            s_est = model._s & (model._w > 0)
+            sd = selection_resample(model._y[s_est] - model._X[s_est] @ b0, model._Z[s_est] @ g0, model._w[s_est],
+                                    q0, wt[treated], rho0, sig0, draws, rng)
+            imr_hat = inverse_mills(-q0)[:, None]
+            sd_hat = sig0 * np.sqrt(np.clip(1 - rho0**2 * imr_hat * (imr_hat - q0[:, None]), 1e-6, None))
+            delta0 = imr0 * (imr0 - Q)
+            sd_m = sig * np.sqrt(np.clip(1 - rho**2 * delta0, 0.0, None))
+            shape = (sd.residuals[sd.nonselected] + lam0 * imr_hat) / sd_hat  # standardised at theta_hat
+            logs = {"unconditional": XB + sig / sig0 * sd.residuals[sd.unconditional],
+                    "nonselected": XB - lam * imr0 + sd_m * shape}
+            diag["selection_residuals"] = sd.diagnostics()
+            notes.append(sd.note())
+        elif residuals in ("empirical", "local"):
             eps, pw = _standardised_residuals(model, b0, g0, lam0, sig0, rho0)
             if residuals == "empirical":
                 E = eps[resample_index(pw, XB.shape, rng)]
@@ -419,20 +462,28 @@ def remittance_counterfactual_table(survey: Survey, line, income_formula: str, s
 
 def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] = RHO_GRID, *, alpha=(0, 1, 2),
                     by=None, estimator: Callable | None = None, level: str = "person", strict: bool = True,
-                    draws: int = 10, seed: int | None = 0) -> pd.DataFrame:
+                    draws: int = 10, seed: int | None = 0, residuals: str | None = None) -> pd.DataFrame:
     """Counterfactual poverty when the error correlation ``rho`` is FIXED at each value of ``grid``.
 
     For each ``rho``: ``lambda = rho sigma_hat``; the outcome coefficients are re-estimated
     by weighted least squares of ``log y - lambda imr(Z g_hat)`` on ``X`` (households
     without migration), and the imputed households get the recipient-specific prediction
     ``X b(rho) - lambda phi(Zg)/Phi(-Zg)`` plus standardised empirical residuals rescaled
-    by ``sigma sqrt(1 - rho^2 delta_0)``; the same residual draws for every ``rho`` (common
-    random numbers), point estimates averaged over ``draws``. A band of plausible
+    by ``sigma sqrt(1 - rho^2 delta_0)`` (``residuals="empirical"``), or ``X b(rho) + u*``
+    with ``u*`` the selection-weighted raw residuals at that ``rho``
+    (``residuals="selection"``, :mod:`remitpov.econometrics.counterfactual_residuals`);
+    ``None`` (default): the rule ``cf`` was imputed with. The same uniforms for every
+    ``rho`` (common random numbers; at ``rho = 0`` both rules give the same draws), point
+    estimates averaged over ``draws``. A band of plausible
     correlations shows how much the conclusion rests on the unidentified-in-practice
     ``rho`` (with a weak exclusion restriction). Returns a long frame (``rho``, measure
     keys, ``estimate``).
     """
     estimator = estimator_or_fgt(estimator, line, alpha, by, level, strict)
+    if residuals is None:
+        residuals = "selection" if "selection_residuals" in cf.diagnostics else "empirical"
+    if residuals not in ("empirical", "selection"):
+        raise InputError(f"rho_sensitivity: residuals must be 'empirical' or 'selection', got {residuals!r}")
     res = cf.model
     model = res.model
     if not isinstance(model, Heckman):
@@ -456,11 +507,16 @@ def rho_sensitivity(cf: CounterfactualIncome, line=None, grid: Sequence[float] =
     for r in grid:
         lam = r * sig
         b = np.linalg.solve(A, (Xs * w[:, None]).T @ (model._y[s] - lam * imr1))
-        eps = (model._y[s] - Xs @ b - lam * imr1) / (sig * np.sqrt(np.clip(1 - r**2 * d1, 1e-6, None)))
-        eps = eps - np.average(eps, weights=w)
-        c = np.cumsum(w)
-        E = eps[np.minimum(np.searchsorted(c, idx * c[-1], side="right"), len(w) - 1)]
-        logy = (X[treated] @ b - lam * imr0)[:, None] + sig * np.sqrt(np.clip(1 - r**2 * d0, 0, None))[:, None] * E
+        if residuals == "selection":
+            sd = selection_resample(model._y[s] - Xs @ b, q1, w, q0, cf.survey.weights("household")[treated], r, sig,
+                                    draws, np.random.default_rng(seed))
+            logy = (X[treated] @ b)[:, None] + sd.residuals[sd.nonselected]
+        else:
+            eps = (model._y[s] - Xs @ b - lam * imr1) / (sig * np.sqrt(np.clip(1 - r**2 * d1, 1e-6, None)))
+            eps = eps - np.average(eps, weights=w)
+            c = np.cumsum(w)
+            E = eps[np.minimum(np.searchsorted(c, idx * c[-1], side="right"), len(w) - 1)]
+            logy = (X[treated] @ b - lam * imr0)[:, None] + sig * np.sqrt(np.clip(1 - r**2 * d0, 0, None))[:, None] * E
         for m in range(draws):
             v = base.copy()
             v[treated] = np.exp(logy[:, m])
