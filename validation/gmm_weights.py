@@ -136,7 +136,18 @@ def main(argv=None):
                     help="informative (default) or noninformative sampling: same weights, permuted over entities")
     ap.add_argument("--collapse", action="store_true", help="collapsed instruments")
     ap.add_argument("--raw", default=None, help="write one row per replication and estimator (CSV)")
+    ap.add_argument("--from-raw", nargs="+", default=None, metavar="CSV",
+                    help="only summarise the rows of these --raw files (e.g. runs in chunks of seeds)")
     a = ap.parse_args(argv)
+    if a.from_raw:
+        raw = pd.concat([pd.read_csv(f) for f in a.from_raw], ignore_index=True)
+        if raw.duplicated(["seed", "estimator"]).any():
+            raise SystemExit("the --from-raw files repeat a (seed, estimator) pair")
+        s = summarise(raw)
+        print(f"seeds {raw['seed'].min()}..{raw['seed'].max()} ({raw['seed'].nunique()} seeds), "
+              f"mean sample {s['entities'].mean():.0f} entities\n")
+        print(table_markdown(s))
+        return
     systems = {"all": (False, True), "difference": (False,), "system": (True,)}[a.estimators]
     variants = [(s, k, w) for s in systems for k in (1, 2) for w in (False, True)]
     raw = pd.DataFrame([r for sd in range(a.first_seed, a.first_seed + a.reps)
