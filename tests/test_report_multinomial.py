@@ -156,3 +156,49 @@ def test_example_spec_runs(tmp_path):
     res = run_chapter(root / "synthetic_multinomial.toml", tmp_path, progress=False)
     assert set(res.tables["counterfactual"].concept) == {"observed", "static", "heckman", "multinomial", "multinomial_unconditional"}
     assert verify_manifest(tmp_path / "manifest.json") == []
+
+
+@pytest.mark.parametrize("method, change, key", [
+    ("multinomial", {"residuals": "selection"}, "residuals"),
+    ("multinomial", {"residual_variance": "status"}, "residual_variance"),
+    ("multinomial", {"parameter_draws": True}, "parameter_draws"),
+    ("heckman", {"residuals": "dmf"}, "residuals"),
+    ("heckman", {"parameter_draws": "linear"}, "parameter_draws"),
+    ("heckman", {"residual_variance": "matched"}, ""),  # not a key of the binary model
+])
+def test_bad_imputation_rule_fails_at_parse(method, change, key):
+    cf = {**CF, **change} if method == "multinomial" else {"method": "heckman", "income_formula": RHS,
+                                                            "selection_formula": RHS + " + mig_network", **change}
+    with pytest.raises(SpecError) as e:
+        parse_spec(_spec(cf))
+    msg = str(e.value)
+    assert msg.startswith("survey[0].counterfactual" + (f".{key}:" if key else ":")) and "Fix:" in msg
+
+
+def test_imputation_rules_reach_the_estimators(tmp_path, monkeypatch):
+    """``residuals``/``residual_variance``/``parameter_draws`` of the spec are passed to the estimator as given."""
+    import remitpov.econometrics.multinomial as mnl
+
+    seen = {}
+    real = mnl.multinomial_counterfactual_table
+
+    def spy(*a, **k):
+        seen.update(k)
+        return real(*a, **k)
+
+    monkeypatch.setattr(mnl, "multinomial_counterfactual_table", spy)
+    rules = {"residuals": "normal", "residual_variance": "base", "parameter_draws": "linear"}
+    cf = {k: v for k, v in CF.items() if k != "binary_selection_formula"}
+    res = run_chapter(_spec({**cf, **rules}, {**OPTS, "n_households": 800}), tmp_path, progress=False)
+    assert {k: seen[k] for k in rules} == rules
+    notes = " ".join(res.estimates[("A", "counterfactual_model")].notes)
+    assert "residuals normal" in notes and "'base'" in notes and "linearised" in notes
+
+
+def test_valid_imputation_rules_parse():
+    for method, rules in (("multinomial", {"residuals": "dmf", "residual_variance": "base", "parameter_draws": "fixed"}),
+                          ("heckman", {"residuals": "selection", "parameter_draws": False})):
+        cf = {**CF, **rules} if method == "multinomial" else {"method": "heckman", "income_formula": RHS,
+                                                               "selection_formula": RHS + " + mig_network", **rules}
+        got = parse_spec(_spec(cf)).surveys[0].counterfactual
+        assert {k: got[k] for k in rules} == rules

@@ -21,11 +21,15 @@ COUNTERFACTUAL_METHODS = ("static", "heckman", "multinomial")
 #: presets of remitpov.econometrics.counterfactual: covariates builder + formulas
 COUNTERFACTUAL_PRESETS = ("enigh_rural",)
 _COUNTERFACTUAL_KEYS = {"method", "preset", "income_formula", "selection_formula", "draws", "seed", "kind",
-                        "estimator", "weighted", "nonpositive"}
+                        "estimator", "weighted", "nonpositive", "residuals", "parameter_draws"}
 #: keys of ``method = "multinomial"`` (remitpov.econometrics.multinomial.multinomial_counterfactual_table)
 _MULTINOMIAL_KEYS = {"method", "status", "base", "correction", "income_formula", "selection_formula",
                      "binary_selection_formula", "draws", "seed", "static_sources", "kind", "weighted",
-                     "nonpositive"}
+                     "nonpositive", "residuals", "residual_variance", "parameter_draws"}
+#: imputation rules a spec may choose (the estimators' own options; defaults there)
+_HECKMAN_RULES = {"residuals": ("empirical", "selection", "local", "normal"), "parameter_draws": (True, False)}
+_MULTINOMIAL_RULES = {"residuals": ("empirical", "normal", "dmf"), "residual_variance": ("matched", "base"),
+                      "parameter_draws": ("full", "linear", "fixed")}
 #: defaults of ``method = "multinomial"``; ``static_sources`` are names of income sources
 #: (``survey.sources``), roles or columns: the static concept is income without ALL of them.
 MULTINOMIAL_DEFAULTS = {"status": "migration_status", "base": "none", "correction": "dmf", "draws": 20,
@@ -57,9 +61,22 @@ def parse_counterfactual(cf, key: str, measures: tuple[str, ...]) -> tuple[dict 
         cf = _parse_multinomial(cf, key)
     if m == "heckman":
         _check_heckman(cf, key)
+    _check_rules(cf, key, _MULTINOMIAL_RULES if m == "multinomial" else _HECKMAN_RULES)
     if "counterfactual" not in measures:
         measures = measures + ("counterfactual",)
     return cf, measures
+
+
+def _check_rules(cf: Mapping[str, Any], key: str, rules: Mapping[str, tuple]) -> None:
+    """The imputation rules of the spec (``residuals``, ``residual_variance``, ``parameter_draws``)
+    are values the estimator knows; booleans only where it takes booleans."""
+    for k, allowed in rules.items():
+        if k in cf:
+            v = cf[k]
+            ok = any(v is a if isinstance(a, bool) else (not isinstance(v, bool) and v == a) for a in allowed)
+            if not ok:
+                show = ", ".join(str(a).lower() if isinstance(a, bool) else repr(a) for a in allowed)
+                raise _fail(f"{key}.{k}", f"unknown value {v!r} for method {cf['method']!r}", f"use one of {show}")
 
 
 def _check_heckman(cf: Mapping[str, Any], key: str) -> None:
@@ -89,7 +106,12 @@ def _parse_multinomial(cf: Mapping[str, Any], key: str) -> dict:
     ``selection_formula`` (required right-hand sides), ``binary_selection_formula``
     (optional: adds the binary Heckman row), ``draws`` (0 or >= 2), ``seed`` (default: the
     chapter seed), ``static_sources`` (income sources removed for the static concept),
-    ``kind`` ("conditional" (default, status-specific)|"unconditional"), ``weighted``, ``nonpositive``.
+    ``kind`` ("conditional" (default, status-specific)|"unconditional"), ``weighted``, ``nonpositive``,
+    and the imputation rules ``residuals`` ("empirical"|"normal"|"dmf"), ``residual_variance``
+    ("matched"|"base") and ``parameter_draws`` ("full"|"linear"|"fixed") of
+    :func:`remitpov.econometrics.multinomial.multinomial_counterfactual_income` (its defaults when
+    absent; ``method = "heckman"`` takes ``residuals`` ("empirical"|"selection"|"local"|"normal") and
+    ``parameter_draws`` (true|false) of :func:`remitpov.econometrics.counterfactual.counterfactual_income`).
     """
     try:
         from ..econometrics.multinomial import METHODS

@@ -49,7 +49,8 @@ def _multinomial_block(spec, p, fn):
     cf = dict(p.spec.counterfactual)
     cf.pop("method")
     sv = static_income(p)
-    kw = {k: cf[k] for k in ("kind", "weighted", "nonpositive") if k in cf}
+    kw = {k: cf[k] for k in ("kind", "weighted", "nonpositive", "residuals", "residual_variance", "parameter_draws")
+          if k in cf}
     status = p.survey.roles.get(cf["status"], cf["status"])
     return fn(sv, p.lines["poverty"], cf["income_formula"], cf["selection_formula"],
               binary_selection_formula=cf.get("binary_selection_formula"), status=status, base=cf["base"],
