@@ -94,8 +94,8 @@ from .counterfactual_results import (CounterfactualIncome, band_diagnostics, ban
                                      counterfactual_fgt, counterfactual_gini, estimator_or_fgt, format_diagnostics,
                                      rubin, table_diagnostics)
 from .counterfactual_sample import (ENIGH_RURAL_SPEC, MEXICO_MIGRATION_REGIONS, CounterfactualWarning,  # noqa: F401
-                                    enigh_covariates, estimation_sample, indicator_column, leave_one_out_share,
-                                    migrant_column, rhs_terms)
+                                    enigh_covariates, estimation_sample, imputed_survey, indicator_column,
+                                    leave_one_out_share, migrant_column, rhs_terms)
 from .counterfactual_residuals import selection_resample
 from .heckman import Heckman, HeckmanResults, inverse_mills, selection_cov_type
 
@@ -326,16 +326,12 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         diag["imputed_zero_share"] = 0.0
         notes.append("deterministic prediction (draws=0): conditional median exp(pred) for the imputed households; "
                      "SEs treat it as fixed and understate the uncertainty (the default is draws=20)")
-    out = survey.with_columns(**new)
-    out = out.with_report("counterfactual",
-                          f"selection-corrected counterfactual income without migration for {int(treated.sum())} "
-                          f"households ({sel_col!r}; {method} Heckman, log {income} ~ {rf}; selection: "
-                          f"{what} ~ {sf}; prediction {kind}; draws {draws}); the others keep "
-                          f"their observed {income}", column=output, rows=int(treated.sum()))
-    if nonpos.any():
-        msg = next(n for n in notes if "excluded from the income equation" in n)
-        out = out.with_report("excluded", msg, column=income, rows=int(nonpos.sum()),
-                              examples=[] if ids is None else list(ids[nonpos][:3]))
+    out = imputed_survey(survey, new,
+                         f"selection-corrected counterfactual income without migration for {int(treated.sum())} "
+                         f"households ({sel_col!r}; {method} Heckman, log {income} ~ {rf}; selection: "
+                         f"{what} ~ {sf}; prediction {kind}; draws {draws}); the others keep "
+                         f"their observed {income}", output=output, rows=int(treated.sum()), notes=notes,
+                         nonpos=nonpos, income=income, ids=ids)
     return CounterfactualIncome(out, res, tuple(cols), output, income, recipient, draws, kind, est_mask,
                                 tuple(notes), tuple(alt_cols), alt, sel_col, diag)
 

@@ -6,7 +6,9 @@ models read their formulas and drop the same rows: right-hand-side-only formulas
 (:func:`rhs_terms`), the log-income estimation sample with its zero/negative-income rule
 and weights/design (:func:`estimation_sample`), 0/1 indicator columns, the migrant column
 (``"auto"`` = the survey's ``migrant`` role), and the ENIGH rural covariates
-(:data:`ENIGH_RURAL_SPEC`, :func:`enigh_covariates`, :func:`leave_one_out_share`).
+(:data:`ENIGH_RURAL_SPEC`, :func:`enigh_covariates`, :func:`leave_one_out_share`), and the
+survey with the imputed columns and what the imputation did in its load report
+(:func:`imputed_survey`).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from ..exceptions import InputError, RemitpovWarning, describe_rows
 from ..survey import Survey
 
 __all__ = ["MEXICO_MIGRATION_REGIONS", "ENIGH_RURAL_SPEC", "enigh_covariates", "CounterfactualWarning", "rhs_terms",
-           "leave_one_out_share", "estimation_sample", "indicator_column", "migrant_column"]
+           "leave_one_out_share", "estimation_sample", "indicator_column", "migrant_column", "imputed_survey"]
 
 
 #: Durand & Massey's (2003) Mexican migration regions by state code (``entidad``):
@@ -188,3 +190,16 @@ def migrant_column(survey: Survey, migrant) -> str | None:
         raise InputError(f"migrant column {migrant!r} not found; give the column flagging households with a "
                          "member abroad, or migrant=None to select on remittance receipt")
     return migrant
+
+
+def imputed_survey(survey: Survey, new: dict, what: str, *, output: str, rows: int, notes, nonpos: np.ndarray,
+                   income: str, ids) -> Survey:
+    """``survey`` with the imputed columns ``new`` and its report: ``what`` (the counterfactual,
+    ``rows`` imputed households, under ``output``) and, when households with zero or negative
+    ``income`` were left out of the income equation (``nonpos``), that note with the first ids."""
+    out = survey.with_columns(**new).with_report("counterfactual", what, column=output, rows=int(rows))
+    if nonpos.any():
+        msg = next(n for n in notes if "excluded from the income equation" in n)
+        out = out.with_report("excluded", msg, column=income, rows=int(nonpos.sum()),
+                              examples=[] if ids is None else list(ids[nonpos][:3]))
+    return out

@@ -21,7 +21,7 @@ from .counterfactual_draws import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, central_d
                                    linearised_draws, parameter_draw_rule, parameter_draws_from, resample_index,
                                    wald_excluded)
 from .counterfactual_results import CounterfactualIncome, format_diagnostics
-from .counterfactual_sample import estimation_sample, rhs_terms
+from .counterfactual_sample import estimation_sample, imputed_survey, rhs_terms
 from .multinomial_model import MultinomialSelection
 from .multinomial_terms import METHODS, correction_terms, softmax
 from .selection_common import selection_cov_type
@@ -321,16 +321,12 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
         diag["imputed_zero_share"] = 0.0
         notes.append(f"deterministic prediction ({kind}, draws=0) for non-base households: SEs treat it as fixed "
                      "and understate the uncertainty (the default is draws=20)")
-    out = survey.with_columns(**new)
-    out = out.with_report("counterfactual",
-                          f"multinomial selection-corrected counterfactual income without migration for "
-                          f"{int(mig.sum())} households not in status {base!r} ({method}; log {income} ~ {rf}; "
-                          f"multinomial logit of {status} ~ {sf}; prediction {kind}; draws {draws}); "
-                          f"{base!r} households keep their observed {income}", column=output, rows=int(mig.sum()))
-    if nonpos.any():
-        msg = next(n for n in notes if "excluded from the income equation" in n)
-        out = out.with_report("excluded", msg, column=income, rows=int(nonpos.sum()),
-                              examples=[] if ids is None else list(ids[nonpos][:3]))
+    out = imputed_survey(survey, new,
+                         f"multinomial selection-corrected counterfactual income without migration for "
+                         f"{int(mig.sum())} households not in status {base!r} ({method}; log {income} ~ {rf}; "
+                         f"multinomial logit of {status} ~ {sf}; prediction {kind}; draws {draws}); "
+                         f"{base!r} households keep their observed {income}", output=output, rows=int(mig.sum()),
+                         notes=notes, nonpos=nonpos, income=income, ids=ids)
     return MultinomialCounterfactualIncome(out, res, tuple(cols), output, income, status, draws, kind, est_mask,
                                            tuple(notes), tuple(alt_cols), alt, status, diag, status=status,
                                            base=str(base), method=method)
