@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.validate import check_positive
 from ..exceptions import EstimationError, InputError, describe_rows
 from ._base import ModelResults, data_column
 from .covariance import COV_TYPES, cluster_codes, cr2_dof, design_df, design_vcov, linear_vcov, resolve_cov_type
@@ -41,11 +42,8 @@ def regression_weights(data: pd.DataFrame, weights) -> np.ndarray | None:
     if w is None:
         return None
     w = pd.to_numeric(pd.Series(w), errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        raise InputError(f"weights must be finite and > 0 in regressions: {describe_rows(bad, data.index)}; "
-                         "drop zero-weight rows explicitly")
-    return w
+    return check_positive(w, "regression weights", data.index, "weights must be finite and > 0 in regressions: "
+                          "drop zero-weight rows explicitly")
 
 
 def default_cov_type(cov_type, has_clusters: bool) -> str:

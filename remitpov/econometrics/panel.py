@@ -70,6 +70,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..core.validate import check_positive
 from ..exceptions import EstimationError, InputError, describe_rows
 from ._base import ModelResults
 from .covariance import cluster_codes, linear_vcov, resolve_cov_type
@@ -198,9 +199,11 @@ class RemittancePanel:
         self.data = data.reset_index(drop=True)
         if weights is not None:
             w = self.data[weights].to_numpy(dtype=float) if isinstance(weights, str) else np.asarray(weights, float)
-            if w.shape[0] != len(self.data) or not np.all(np.isfinite(w)) or (w <= 0).any():
-                raise InputError("weights must be finite and > 0, one per row")
-            self.weights = w
+            if w.shape[0] != len(self.data):
+                raise InputError(f"weights have {w.shape[0]} rows, the data {len(self.data)}: pass one weight per row")
+            self.weights = check_positive(w, "panel weights", self.data[entity].astype(str) + "/"
+                                          + self.data[time].astype(str),
+                                          "weights must be finite and > 0: drop those rows explicitly")
         else:
             self.weights = None
         self.remittances = None if remittances is None else tuple(remittances)
