@@ -96,3 +96,13 @@ def saved_figures(monkeypatch):
     for mod in (F, figures_curves):  # every module that draws and saves figures (figures_style defines save)
         monkeypatch.setattr(mod, "save", save)
     return seen
+
+
+@pytest.fixture(scope="module")
+def dask_synchronous():
+    """Dask's synchronous scheduler for a module (every task in this process: the engines'
+    equality tests need no cluster; ``test_distributed`` uses one). Use with
+    ``pytestmark = pytest.mark.usefixtures("dask_synchronous")``."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="synchronous"):
+        yield

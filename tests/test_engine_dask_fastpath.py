@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("dask.dataframe", reason="dask is not installed: pip install -e '.[dask]'")
-import dask  # noqa: E402
 
 from remitpov import distributed as rd  # noqa: E402
 from remitpov.engines import basis as bs  # noqa: E402
@@ -28,10 +27,7 @@ from remitpov.measures.fgt import contribution  # noqa: E402
 from test_engines import make_data  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _sync():
-    with dask.config.set(scheduler="synchronous"):
-        yield
+pytestmark = pytest.mark.usefixtures("dask_synchronous")  # conftest: no cluster needed for equality
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("dask.dataframe", reason="dask is not installed: pip install -e '.[dask]'")
-import dask  # noqa: E402
 
 import remitpov as rp  # noqa: E402
 from remitpov import distributed as rd  # noqa: E402
@@ -17,10 +16,7 @@ from remitpov.engines import dask as rde  # noqa: E402
 from _design_data import assert_same_result, design_frame  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _sync():
-    with dask.config.set(scheduler="synchronous"):
-        yield
+pytestmark = pytest.mark.usefixtures("dask_synchronous")  # conftest: no cluster needed for equality
 
 
 @pytest.fixture(scope="module")

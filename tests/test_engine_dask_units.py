@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("dask.dataframe", reason="dask is not installed: pip install -e '.[dask]'")
-import dask  # noqa: E402
 
 import remitpov as rp  # noqa: E402
 from remitpov import distributed as rd  # noqa: E402
@@ -29,10 +28,7 @@ from remitpov.exceptions import InputError  # noqa: E402
 from test_engines import INC, make_data, same  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _sync():
-    with dask.config.set(scheduler="synchronous"):
-        yield
+pytestmark = pytest.mark.usefixtures("dask_synchronous")  # conftest: no cluster needed for equality
 
 
 @pytest.fixture(scope="module")

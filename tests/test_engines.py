@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("dask.dataframe", reason="dask is not installed: pip install -e '.[dask]'")
-import dask  # noqa: E402
 
 import remitpov as rp  # noqa: E402
 from remitpov import distributed as rd  # noqa: E402
@@ -31,10 +30,7 @@ from _design_data import assert_same_result as same, design_frame  # noqa: E402 
 RTOL = 1e-10
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _sync():
-    with dask.config.set(scheduler="synchronous"):  # no cluster needed for equality; test_distributed uses one
-        yield
+pytestmark = pytest.mark.usefixtures("dask_synchronous")  # conftest: no cluster needed for equality
 
 
 def make_data(n=6000, n_psu=120, n_strata=12, seed=7):

@@ -89,7 +89,8 @@ from ..exceptions import InputError
 from ..results import EstimateTable
 from ..survey import Survey
 from .counterfactual_draws import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, RECEIPT_NOTE, HeckmanParts,  # noqa: F401
-                                   local_resample_index, parameter_draws_from, resample_index, wald_excluded)
+                                   check_draws, local_resample_index, parameter_draws_from, resample_index,
+                                   wald_excluded)
 from .counterfactual_results import (CounterfactualIncome, band_diagnostics, band_estimates,  # noqa: F401
                                      counterfactual_fgt, counterfactual_gini, estimator_or_fgt, format_diagnostics,
                                      rubin, table_diagnostics)
@@ -218,9 +219,7 @@ def counterfactual_income(survey: Survey, income_formula: str, selection_formula
         raise InputError(f"nonpositive must be 'exclude' or 'error', got {nonpositive!r}")
     if residuals not in RESIDUAL_RULES:
         raise InputError(f"residuals must be one of {', '.join(map(repr, RESIDUAL_RULES))}, got {residuals!r}")
-    draws = int(draws)
-    if draws < 0 or draws == 1:
-        raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
+    draws = check_draws(draws)
     rf, sf = rhs_terms(income_formula, "income_formula"), rhs_terms(selection_formula, "selection_formula")
     df = survey.data
     ids = survey.id_values

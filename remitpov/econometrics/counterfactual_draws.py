@@ -15,7 +15,7 @@ from scipy import stats
 from ..exceptions import InputError
 from .heckman import HeckmanResults
 
-__all__ = ["DEFAULT_DRAWS", "ABSENT_MIGRANT_NOTE", "RECEIPT_NOTE", "PARAMETER_DRAW_RULES", "parameter_draws_from",
+__all__ = ["DEFAULT_DRAWS", "check_draws", "ABSENT_MIGRANT_NOTE", "RECEIPT_NOTE", "PARAMETER_DRAW_RULES", "parameter_draws_from",
            "parameter_draw_rule", "central_difference_jacobian", "linearised_draws", "resample_index",
            "local_resample_index", "wald_excluded", "HeckmanParts"]
 
@@ -40,6 +40,15 @@ RECEIPT_NOTE = ("selection on remittance RECEIPT: migrant households that receiv
                 "are imputed; this contaminates the comparison group, biases the counterfactual and can make "
                 "lambda 'significant' without selection on unobservables; select on migration status "
                 "(migrant=...) when the survey identifies households with a member abroad")
+
+
+def check_draws(draws) -> int:
+    """The number of imputations: 0 (a deterministic prediction) or at least 2 (Rubin's rules
+    need a between-imputation variance); anything else is an :class:`InputError`."""
+    d = int(draws)
+    if d < 0 or d == 1:
+        raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {d}")
+    return d
 
 
 def parameter_draws_from(res, draws: int, rng: np.random.Generator, parameter_draws: bool = True) -> np.ndarray:

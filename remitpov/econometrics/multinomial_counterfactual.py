@@ -17,7 +17,7 @@ from scipy import stats
 
 from ..exceptions import InputError, describe_rows
 from ..survey import Survey
-from .counterfactual_draws import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, central_difference_jacobian,
+from .counterfactual_draws import (ABSENT_MIGRANT_NOTE, DEFAULT_DRAWS, central_difference_jacobian, check_draws,
                                    linearised_draws, parameter_draw_rule, parameter_draws_from, resample_index,
                                    wald_excluded)
 from .counterfactual_results import CounterfactualIncome, format_diagnostics
@@ -190,9 +190,7 @@ def multinomial_counterfactual_income(survey: Survey, income_formula: str, selec
     rule = parameter_draw_rule(parameter_draws)
     if residual_variance not in RESIDUAL_VARIANCE:
         raise InputError(f"residual_variance must be one of {RESIDUAL_VARIANCE}, got {residual_variance!r}")
-    draws = int(draws)
-    if draws < 0 or draws == 1:
-        raise InputError(f"draws must be 0 (deterministic) or >= 2 (Rubin's rules need M >= 2), got {draws}")
+    draws = check_draws(draws)
     rf, sf = rhs_terms(income_formula, "income_formula"), rhs_terms(selection_formula, "selection_formula")
     df = survey.data
     if status not in df.columns:
