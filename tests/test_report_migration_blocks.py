@@ -77,7 +77,7 @@ def test_skilled_block_rows_are_the_census_estimates(tmp_path):
     d = cen.data
     a = d[(d["census_country"] == "ARG") & (d["birth_country"].astype(str) == "ARG") & (d["age"] >= 25)]
     direct = 100 * a.loc[a["education"] == "tertiary", "weight"].sum() / a["weight"].sum()
-    row = t[(t["population"] == "Argentina") & (t["group"] == "native-born")]
+    row = t[(t["population"] == "Argentina") & (t["group"] == "Native-born")]
     assert row["estimate"].iloc[0] == pytest.approx(direct, rel=1e-12)  # same sum, another order
     assert (t["indicator"] == "tertiary_25plus").all() and (t["unit"] == "percent").all()
     assert (res.out_dir / "figures" / "migration_skilled.png").is_file()
@@ -86,7 +86,7 @@ def test_skilled_block_rows_are_the_census_estimates(tmp_path):
 def test_skilled_block_in_spanish(tmp_path):
     res = run_chapter(_spec(language="es"), tmp_path / "o", progress=False)
     t = res.tables["migration_skilled"]
-    assert "nativos" in set(t["group"]) and "Costa Rica" in set(t["population"])
+    assert "Nativos" in set(t["group"]) and "Costa Rica" in set(t["population"])
     md = (res.out_dir / "tables" / "migration_skilled.md").read_text(encoding="utf-8")
     assert "educación terciaria" in md and "| Población |" in md
 

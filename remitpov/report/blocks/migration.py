@@ -93,8 +93,9 @@ TITLES = {
                                    "microdatos censales)"},
 }
 #: words of the tables (group labels)
-WORDS = {"en": {"natives": "native-born", "OTHER": "other countries"},
-         "es": {"natives": "nativos", "OTHER": "otros países"}}
+#: row labels of the census tables next to country names (capitalised like them)
+WORDS = {"en": {"natives": "Native-born", "OTHER": "Other countries"},
+         "es": {"natives": "Nativos", "OTHER": "Otros países"}}
 for _lang, _sections in TEXT.items():  # the titles live in the chapter's one translation table
     _sections["title"].update(TITLES.get(_lang, TITLES["en"]))
 
@@ -375,9 +376,9 @@ def register_migration(measure: str, run: Callable, tables, step: str, figures: 
 
 # --------------------------------------------------------------------------- census blocks
 def census_groups(codes, census_country, language: str) -> np.ndarray:
-    """Row labels of countries of birth: the name in ``language``; "native-born" where the
-    country of birth is the census country (``census_country``: codes, or None), "other
-    countries" for the synthetic census's rest of the world."""
+    """Row labels of countries of birth: the name in ``language``; "Native-born" where the
+    country of birth is the census country (``census_country``: codes, or None), "Other
+    countries" for the synthetic census's rest of the world (:data:`WORDS`)."""
     from ...migration.report import country_name
 
     lang = language if language in WORDS else "en"

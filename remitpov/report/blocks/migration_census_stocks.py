@@ -4,7 +4,7 @@ census microdata with design-based SEs and CIs (:func:`remitpov.migration.census
 ``migration_census_stocks``.
 
 Rows: ``population`` = the census country, ``domain`` = "birth_country", ``group`` = the country
-of birth ("other countries" for the synthetic census's rest of the world), ``indicator`` =
+of birth ("Other countries" for the synthetic census's rest of the world), ``indicator`` =
 ``immigrants``; estimate (the weighted count of persons born abroad), SE and CI in persons;
 within each census country, origins by decreasing stock. Natives are not counted.
 """

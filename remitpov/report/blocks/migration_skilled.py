@@ -4,8 +4,8 @@ census microdata with design-based SEs and CIs (:func:`remitpov.migration.census
 ``[migration.census]``, see :mod:`remitpov.report.blocks.migration`). Table and figure ``migration_skilled``.
 
 Rows: ``population`` = the census country, ``domain`` = "birth_country", ``group`` = the country
-of birth ("native-born" for persons born in the census country, the comparison group;
-"other countries" for the synthetic census's rest of the world), ``indicator`` =
+of birth ("Native-born" for persons born in the census country, the comparison group;
+"Other countries" for the synthetic census's rest of the world), ``indicator`` =
 ``tertiary_<min_age>plus``; estimate, SE and CI in percent (t intervals with the
 census's design degrees of freedom).
 """
